@@ -1,0 +1,209 @@
+"""The HTTP contract between scheduler, workers and tools (spec/scheduler.md §6).
+
+Field names follow the reference exactly (camelCase), so that tools written for iexec-core can read
+our answers. Both the scheduler and the worker import these models; neither imports the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .crypto import InvalidHex, normalize_address, normalize_bytes32
+from .statuses import (
+    ReplicateStatus,
+    ReplicateStatusCause,
+    ReplicateStatusModifier,
+    TaskAbortCause,
+    TaskNotificationType,
+    TaskStatus,
+)
+
+MAX_LOG_LENGTH = 100_000
+
+
+class Wire(BaseModel):
+    """Base of every wire model: unknown fields ignored, None fields omitted when dumped."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _address(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except InvalidHex as error:
+        raise ValueError(str(error)) from error
+
+
+def _bytes32(value: str) -> str:
+    try:
+        return normalize_bytes32(value)
+    except InvalidHex as error:
+        raise ValueError(str(error)) from error
+
+
+class Signature(Wire):
+    value: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="0x r(32) s(32) v(1)")
+
+
+class WorkerModel(Wire):
+    name: str = Field(default="worker", max_length=200)
+    walletAddress: str | None = None  # ignored: the token's wallet wins
+    os: str = Field(default="", max_length=100)
+    cpu: str = Field(default="", max_length=100)
+    cpuNb: int = Field(default=1, ge=1, le=4096)
+    memorySize: int = Field(default=0, ge=0, description="GiB")
+    gpuEnabled: bool = False
+    teeEnabled: bool = False
+    tdxEnabled: bool = False
+
+
+class PublicConfiguration(Wire):
+    workerPoolAddress: str
+    schedulerPublicAddress: str
+    configServerUrl: str = ""
+    resultRepositoryURL: str
+    askForReplicatePeriod: int  # ms
+    requiredWorkerVersion: str = ""
+    chainId: int
+
+
+class WorkerpoolAuthorization(Wire):
+    chainTaskId: str
+    dealId: str
+    taskIndex: int = Field(ge=0)
+    workerWallet: str
+    enclaveChallenge: str
+    signature: Signature
+
+    _task = field_validator("chainTaskId", "dealId")(_bytes32)
+    _addr = field_validator("workerWallet", "enclaveChallenge")(_address)
+
+
+class ReplicateTaskSummary(Wire):
+    workerpoolAuthorization: WorkerpoolAuthorization
+    smsUrl: str | None = None
+
+
+class ChainReceipt(Wire):
+    blockNumber: int = Field(ge=0)
+    txHash: str | None = None
+
+
+class ComputeLogs(Wire):
+    walletAddress: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+    def tailed(self) -> "ComputeLogs":
+        return ComputeLogs(
+            walletAddress=self.walletAddress,
+            stdout=self.stdout[-MAX_LOG_LENGTH:],
+            stderr=self.stderr[-MAX_LOG_LENGTH:],
+        )
+
+
+class ReplicateStatusDetails(Wire):
+    chainReceipt: ChainReceipt | None = None
+    resultLink: str | None = Field(default=None, max_length=4096)
+    chainCallbackData: str | None = Field(default=None, max_length=100_000)
+    errorMessage: str | None = Field(default=None, max_length=10_000)
+    cause: ReplicateStatusCause | None = None
+    computeLogs: ComputeLogs | None = None
+    exitCode: int | None = None
+    teeSessionGenerationError: str | None = None
+
+
+class ReplicateStatusUpdate(Wire):
+    status: ReplicateStatus
+    modifier: ReplicateStatusModifier | None = None  # overwritten by the scheduler
+    date: datetime | None = None  # overwritten by the scheduler
+    details: ReplicateStatusDetails | None = None
+
+
+class TaskNotificationExtra(Wire):
+    workerpoolAuthorization: WorkerpoolAuthorization | None = None
+    smsUrl: str | None = None
+    blockNumber: int = 0
+    taskAbortCause: TaskAbortCause | None = None
+    # pocopool: the scheduler's signature that lets this worker upload the result (PLEASE_UPLOAD).
+    resultUploadAuthorization: str | None = None
+
+
+class TaskNotification(Wire):
+    chainTaskId: str
+    workersAddress: list[str] = Field(default_factory=list)
+    taskNotificationType: TaskNotificationType
+    taskNotificationExtra: TaskNotificationExtra | None = None
+
+
+class StoredNotification(TaskNotification):
+    """A push as delivered by `GET /workers/notifications`: with its id, to resume after it."""
+
+    id: int
+
+
+class NotificationBatch(Wire):
+    notifications: list[StoredNotification]
+    cursor: int
+
+
+class TaskStatusChange(Wire):
+    date: datetime
+    status: TaskStatus
+    chainReceipt: ChainReceipt | None = None
+
+
+class ReplicateStatusUpdateModel(Wire):
+    status: ReplicateStatus
+    date: datetime
+    cause: ReplicateStatusCause | None = None
+
+
+class ReplicateModel(Wire):
+    self_: str | None = Field(default=None, alias="self")
+    chainTaskId: str
+    walletAddress: str
+    currentStatus: ReplicateStatus
+    statusUpdateList: list[ReplicateStatusUpdateModel]
+    resultLink: str | None = None
+    chainCallbackData: str | None = None
+    contributionHash: str | None = None
+    appLogs: str | None = None
+    appExitCode: int | None = None
+    teeSessionGenerationError: str | None = None
+
+
+class TaskModel(Wire):
+    chainTaskId: str
+    chainDealId: str | None = None
+    taskIndex: int | None = None
+    replicates: list[ReplicateModel] = Field(default_factory=list)
+    maxExecutionTime: int  # ms
+    tag: str
+    dappType: str = "BUNDLE"
+    dappName: str
+    commandLine: str = ""
+    initializationBlockNumber: int | None = None
+    currentStatus: TaskStatus
+    trust: int
+    uploadingWorkerWalletAddress: str | None = None
+    consensus: str | None = None
+    contributionDeadline: datetime
+    revealDeadline: datetime | None = None
+    finalDeadline: datetime
+    resultLink: str | None = None
+    chainCallbackData: str | None = None
+    dateStatusList: list[TaskStatusChange]
+
+
+class ErrorBody(Wire):
+    """Every 4xx/5xx answer of our services: one clear message."""
+
+    error: str
+    detail: Any | None = None
