@@ -229,6 +229,11 @@ def address_of(private_key: str) -> str:
     return Account.from_key(private_key).address
 
 
+def key_hex(account: Any) -> str:
+    """The 0x-hex private key of an eth-account LocalAccount."""
+    return "0x" + bytes(account.key).hex()
+
+
 def new_private_key() -> str:
     return to_hex(Account.create().key)
 

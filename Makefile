@@ -1,0 +1,34 @@
+# pocopool — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast install system-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+# Debian packages the project needs (bubblewrap for the sandbox runtime).
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: install
+	@bash scripts/demo.sh
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"
+
+bench: install
+	@echo "benchmarks come with bench/ (see bench/README.md)"
+
+clean:
+	rm -rf $(VENV) demo-home .pytest_cache build *.egg-info src/*.egg-info

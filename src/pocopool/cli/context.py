@@ -1,0 +1,47 @@
+"""Where the CLI finds the pocopool it talks to: a devnet home (--home or POCOPOOL_HOME)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from ..chain.base import Chain
+from ..client.errors import BadInput
+from ..client.sdk import DirectoryPublisher, Requester
+from ..devnet import manager
+
+
+@dataclass
+class Context:
+    home: Path
+    state: dict[str, Any]
+    chain: Chain
+    requester: Requester
+
+    def close(self) -> None:
+        self.requester.close()
+        self.chain.close()
+
+
+def resolve_home(home: Path | None) -> Path:
+    if home is None:
+        raise BadInput("say which pocopool to use: --home DIR or the POCOPOOL_HOME variable")
+    return home
+
+
+def open_context(home: Path | None, key_file: Path | None = None) -> Context:
+    home = resolve_home(home).resolve()
+    state = manager.load_state(home)
+    chain = manager.open_chain(state)
+    key_path = key_file or Path(state["keys"]["requester"])
+    try:
+        account = Account.from_key(manager.read_key(key_path))
+    except (OSError, ValueError) as error:
+        chain.close()
+        raise BadInput(f"cannot read the key in {key_path}: {error}") from error
+    publisher = DirectoryPublisher(home / "files", state["files"]) if state.get("files") else None
+    requester = Requester(chain, account, state["scheduler"], publisher)
+    return Context(home, state, chain, requester)

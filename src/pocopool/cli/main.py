@@ -1,0 +1,316 @@
+"""`pocopool`: run a devnet, deploy apps and datasets, run deals, follow and debug tasks.
+
+Every command takes --json (stable keys, for scripts and tests). A failing command prints one
+line on stderr and exits non-zero; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+import typer
+
+from ..chain.base import ChainError
+from ..client.errors import BadInput, ClientError
+from ..devnet import manager
+from . import render
+from .context import open_context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(help="pocopool: a workerpool for verifiable off-chain computing.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+devnet_app = typer.Typer(help="Start, inspect and stop a local pocopool (chain, scheduler, result store, workers).", no_args_is_help=True)
+app_app = typer.Typer(help="Deploy app bundles.", no_args_is_help=True)
+dataset_app = typer.Typer(help="Deploy datasets.", no_args_is_help=True)
+category_app = typer.Typer(help="Manage work categories (ledger owner only).", no_args_is_help=True)
+task_app = typer.Typer(help="Follow, debug and download tasks.", no_args_is_help=True)
+deal_app = typer.Typer(help="Inspect deals.", no_args_is_help=True)
+app.add_typer(devnet_app, name="devnet")
+app.add_typer(app_app, name="app")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(category_app, name="category")
+app.add_typer(task_app, name="task")
+app.add_typer(deal_app, name="deal")
+
+HomeOption = typer.Option(None, "--home", envvar="POCOPOOL_HOME", help="Devnet home folder (or POCOPOOL_HOME).",
+                          file_okay=False)
+JsonOption = typer.Option(False, "--json", help="Print JSON with stable keys.")
+KeyOption = typer.Option(None, "--key", help="Key file of the requester (default: the devnet's requester key).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handled(function: F) -> F:
+    """Maps every expected failure to one line on stderr and a non-zero exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except BadInput as error:
+            fail(str(error), 2)
+        except (ClientError, manager.DevnetError) as error:
+            fail(str(error))
+        except ChainError as error:
+            fail(f"chain: {error}")
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
+            fail(f"unexpected {type(error).__name__}: {error}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        human(data)
+
+
+# ----- devnet ------------------------------------------------------------------------------------
+@devnet_app.command("start")
+@handled
+def devnet_start(
+    home: Path = typer.Option(..., "--home", envvar="POCOPOOL_HOME", help="Folder for the devnet (created if absent)."),
+    workers: int = typer.Option(2, "--workers", help="How many worker processes."),
+    slots: int = typer.Option(2, "--slots", help="Replicates each worker runs at once."),
+    runtime: str = typer.Option("sandbox", "--runtime", help="sandbox (bubblewrap) or process."),
+    database: Optional[str] = typer.Option(None, "--db", envvar="POCOPOOL_DATABASE_URL",
+                                           help="Scheduler database URL (default: SQLite in the home)."),
+    fault: list[str] = typer.Option([], "--fault", help="INDEX:KIND fault for worker INDEX (repeatable)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Start chain, scheduler, result store, file server and N workers; return when all answer."""
+    state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
+                                                database_url=database, faults=tuple(fault)))
+    view = manager.status(Path(state["home"]))
+    emit(view, as_json, lambda v: render.console.print(
+        f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n"
+        f"  files     {v['files']}\n  workers   {len(v['workers'])}\n"
+        f"next: pocopool app deploy examples/apps/hello --home {v['home']}"))
+
+
+@devnet_app.command("status")
+@handled
+def devnet_status(home: Optional[Path] = HomeOption, as_json: bool = JsonOption) -> None:
+    """Where the devnet's services are and whether each process is running."""
+    if home is None:
+        raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
+    view = manager.status(home)
+
+    def human(v: dict[str, Any]) -> None:
+        render.console.print(f"devnet {v['home']}: {'running' if v['running'] else 'stopped'}")
+        for name in ("scheduler", "results", "files"):
+            render.console.print(f"  {name:9} {v[name]}")
+        for w in v["workers"]:
+            render.console.print(f"  {w['name']:9} {w['wallet']} pid {w['pid']} {'alive' if w['alive'] else 'not alive'}")
+
+    emit(view, as_json, human)
+
+
+@devnet_app.command("stop")
+@handled
+def devnet_stop(home: Optional[Path] = HomeOption, as_json: bool = JsonOption) -> None:
+    """Stop every process of the devnet cleanly (the chain and databases stay in the home)."""
+    if home is None:
+        raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
+    result = manager.stop(home)
+    emit(result, as_json, lambda r: render.console.print(f"stopped: {', '.join(r['stopped']) or 'nothing was running'}"))
+
+
+# ----- deploy ------------------------------------------------------------------------------------
+@app_app.command("deploy")
+@handled
+def app_deploy(
+    path: Path = typer.Argument(..., help="App bundle: a directory with app.json, or a .tar.gz of one."),
+    price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
+    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+) -> None:
+    """Publish an app bundle on the devnet's file server and register it on chain."""
+    ctx = open_context(home, key)
+    try:
+        deployed = ctx.requester.deploy_app(path, price=price)
+    finally:
+        ctx.close()
+    data = {"app": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum}
+    emit(data, as_json, lambda d: render.console.print(
+        f"app {d['name']} deployed at {d['app']}\n  bundle {d['url']}\n  sha256 {d['checksum']}\n"
+        f"next: pocopool run {d['app']}"))
+
+
+@dataset_app.command("deploy")
+@handled
+def dataset_deploy(
+    path: Path = typer.Argument(..., help="The dataset file."),
+    name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
+    price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
+    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+) -> None:
+    """Publish a dataset file on the devnet's file server and register its URL and sha256 on chain."""
+    ctx = open_context(home, key)
+    try:
+        deployed = ctx.requester.deploy_dataset(path, name=name, price=price)
+    finally:
+        ctx.close()
+    data = {"dataset": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum}
+    emit(data, as_json, lambda d: render.console.print(f"dataset {d['name']} deployed at {d['dataset']}\n  url {d['url']}"))
+
+
+@category_app.command("create")
+@handled
+def category_create(
+    name: str = typer.Argument(..., help="Category name."),
+    max_time: int = typer.Option(..., "--max-time", min=1, help="Maximum run time of one task, in seconds."),
+    description: str = typer.Option("", "--description"),
+    home: Optional[Path] = HomeOption, as_json: bool = JsonOption,
+) -> None:
+    """Create a category (the ledger owner's right); its max time sets every deadline."""
+    ctx = open_context(home, None)
+    try:
+        from eth_account import Account
+
+        owner = Account.from_key(manager.read_key(Path(ctx.state["keys"]["owner"])))
+        receipt = ctx.requester._transact(ctx.chain.create_category, owner, name, description, max_time)
+    finally:
+        ctx.close()
+    data = {"category": receipt.return_value, "name": name, "maxTime": max_time}
+    emit(data, as_json, lambda d: render.console.print(f"category {d['name']} created with id {d['category']}"))
+
+
+# ----- run ---------------------------------------------------------------------------------------
+@app.command("run")
+@handled
+def run(
+    app_address: str = typer.Argument(..., metavar="APP", help="Address of a deployed app."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Address of a deployed dataset."),
+    trust: int = typer.Option(1, "--trust", min=0, help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, …"),
+    tasks: int = typer.Option(1, "--tasks", min=1, help="Number of tasks in the deal."),
+    category: int = typer.Option(0, "--category", min=0, help="Category id (0 = XS, 5 minutes)."),
+    args: str = typer.Option("", "--args", help="Arguments given to the app."),
+    input_file: list[str] = typer.Option([], "--input-file", help="URL of an input file (repeatable)."),
+    watch: bool = typer.Option(False, "--watch", help="Wait until every task is final."),
+    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+) -> None:
+    """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
+    ctx = open_context(home, key)
+    try:
+        from ..protocol.crypto import ZERO_ADDRESS
+
+        result = ctx.requester.run(app_address, ctx.state["workerpool"], dataset=dataset or ZERO_ADDRESS, trust=trust,
+                                   tasks=tasks, category=category, args=args, input_files=tuple(input_file))
+        data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
+        if not as_json:
+            render.console.print(f"deal {result.deal_id}")
+            for task_id in result.task_ids:
+                render.console.print(f"  task {task_id}")
+            home_hint = f" --home {ctx.home}"
+            render.console.print(f"follow: pocopool task show {result.task_ids[0]} --watch{home_hint}")
+            render.console.print(f"debug:  pocopool task debug {result.task_ids[0]}{home_hint}")
+        if watch:
+            finals = [ctx.requester.wait_task(task_id) for task_id in result.task_ids]
+            data["statuses"] = {v["taskId"]: v["status"] for v in finals}
+            if not as_json:
+                for v in finals:
+                    render.console.print(f"  {v['taskId']} {v['status']}")
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    if watch and any(s != "COMPLETED" for s in data["statuses"].values()):
+        raise typer.Exit(1)
+
+
+# ----- tasks and deals ---------------------------------------------------------------------------
+@task_app.command("show")
+@handled
+def task_show(
+    task_id: str = typer.Argument(..., metavar="ID"),
+    watch: bool = typer.Option(False, "--watch", help="Follow the task until it is final (exit 0 if COMPLETED)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
+    home: Optional[Path] = HomeOption, as_json: bool = JsonOption,
+) -> None:
+    """A task's off-chain and on-chain status and its replicates."""
+    ctx = open_context(home, None)
+    try:
+        if watch:
+            last = None
+            deadline = time.monotonic() + timeout
+            while True:
+                view = ctx.requester.task_view(task_id)
+                line = (view["status"], tuple((r["worker"], r["status"]) for r in view["replicates"]))
+                if line != last and not as_json:
+                    render.console.print(f"{time.strftime('%H:%M:%S')} {view['status']} "
+                                         + " ".join(f"[{r['worker'][:8]} {r['status']}]" for r in view["replicates"]))
+                    last = line
+                if view["final"]:
+                    break
+                if time.monotonic() > deadline:
+                    fail(f"task {task_id} is still {view['status']} after {timeout:.0f} s")
+                time.sleep(0.3)
+        else:
+            view = ctx.requester.task_view(task_id)
+    finally:
+        ctx.close()
+    emit(view, as_json, render.task_summary)
+    if watch and view["status"] != "COMPLETED":
+        raise typer.Exit(1)
+
+
+@task_app.command("debug")
+@handled
+def task_debug(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
+               as_json: bool = JsonOption) -> None:
+    """Everything known of a task: statuses, histories, causes, deadlines, on-chain consensus."""
+    ctx = open_context(home, None)
+    try:
+        view = ctx.requester.task_view(task_id)
+    finally:
+        ctx.close()
+    emit(view, as_json, render.task_debug)
+
+
+@task_app.command("download")
+@handled
+def task_download(task_id: str = typer.Argument(..., metavar="ID"),
+                  directory: Path = typer.Argument(..., metavar="DIR", help="Where to unpack the result."),
+                  home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption) -> None:
+    """Download a completed task's result (as the deal's beneficiary) and unpack it into DIR."""
+    ctx = open_context(home, key)
+    try:
+        result = ctx.requester.download(task_id, directory)
+    finally:
+        ctx.close()
+    emit(result, as_json, lambda r: render.console.print(f"result of {r['taskId']} in {r['directory']}: {', '.join(r['files'])}"))
+
+
+@deal_app.command("show")
+@handled
+def deal_show(deal_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
+              as_json: bool = JsonOption) -> None:
+    """A deal's terms and the status of each of its tasks."""
+    ctx = open_context(home, None)
+    try:
+        view = ctx.requester.deal_view(deal_id)
+    finally:
+        ctx.close()
+    emit(view, as_json, render.deal_summary)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Human views of tasks and deals for the terminal (the JSON views are the SDK's dicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
+
+console = Console(highlight=False)
+
+_GOOD = {"COMPLETED", "FINALIZED", "CONTRIBUTED", "REVEALED", "RESULT_UPLOADED", "COMPUTED"}
+
+
+def _style(status: str) -> str:
+    if status in _GOOD:
+        return "green"
+    if status.endswith("FAILED") or status in ("FAILED", "WORKER_LOST", "ABORTED") or "TIMEOUT" in status or "DEADLINE" in status:
+        return "red"
+    return "yellow"
+
+
+def _describe(status: str, kind: type) -> str:
+    try:
+        return kind(status).description
+    except ValueError:
+        return ""
+
+
+def task_summary(view: dict[str, Any]) -> None:
+    status = view["status"]
+    console.print(f"Task [bold]{view['taskId']}[/bold]")
+    console.print(f"  status     [{_style(status)}]{status}[/] — {_describe(status, TaskStatus)}")
+    console.print(f"  on chain   {view['onchainStatus']}")
+    if view.get("dealId"):
+        console.print(f"  deal       {view['dealId']} (task index {view.get('taskIndex')})")
+    for replicate in view["replicates"]:
+        last_cause = next((u["cause"] for u in reversed(replicate["statusHistory"]) if u.get("cause")), None)
+        cause = f" ({last_cause})" if last_cause else ""
+        console.print(f"  replicate  {replicate['worker']}  [{_style(replicate['status'])}]{replicate['status']}[/]{cause}")
+
+
+def task_debug(view: dict[str, Any]) -> None:
+    task_summary(view)
+    onchain = view["onchain"]
+    console.print("\n[bold]Deadlines[/bold]")
+    for name in ("contributionDeadline", "revealDeadline", "finalDeadline"):
+        if onchain.get(name):
+            console.print(f"  {name:22} {onchain[name]}")
+    console.print("\n[bold]On chain[/bold]")
+    console.print(f"  consensus    {onchain['consensusValue']}")
+    console.print(f"  reveals      {onchain['revealCounter']} of {onchain['winnerCounter']} winners")
+    console.print(f"  contributors {', '.join(onchain['contributors']) or '-'}")
+    if onchain.get("results"):
+        console.print(f"  results      {onchain['results']}")
+    table = Table(title="Task history", show_lines=False)
+    table.add_column("date")
+    table.add_column("status")
+    table.add_column("meaning")
+    for change in view["statusHistory"]:
+        table.add_row(change["date"], f"[{_style(change['status'])}]{change['status']}[/]", _describe(change["status"], TaskStatus))
+    console.print()
+    console.print(table)
+    for replicate in view["replicates"]:
+        table = Table(title=f"Replicate of {replicate['worker']}" + (f" (exit code {replicate['exitCode']})" if replicate.get("exitCode") is not None else ""))
+        table.add_column("date")
+        table.add_column("status")
+        table.add_column("cause")
+        for update in replicate["statusHistory"]:
+            cause = update.get("cause") or ""
+            if cause:
+                cause = f"{cause}: {_describe(cause, ReplicateStatusCause)}"
+            table.add_row(update["date"], f"[{_style(update['status'])}]{update['status']}[/]", cause)
+        console.print(table)
+
+
+def deal_summary(view: dict[str, Any]) -> None:
+    console.print(f"Deal [bold]{view['dealId']}[/bold]")
+    console.print(f"  app {view['app']}  dataset {view['dataset']}  workerpool {view['workerpool']}")
+    console.print(f"  trust {view['trust']}  category {view['category']}  tasks {view['botSize']}  started {view['startTime']}")
+    console.print("  " + "  ".join(f"{status}: {count}" for status, count in sorted(view["counts"].items())))
+    table = Table()
+    table.add_column("index")
+    table.add_column("task id")
+    table.add_column("status")
+    table.add_column("on chain")
+    for task in view["tasks"]:
+        table.add_row(str(task["taskIndex"]), task["taskId"], f"[{_style(task['status'])}]{task['status']}[/]", task["onchainStatus"])
+    console.print(table)
+
+
+__all__ = ["console", "task_summary", "task_debug", "deal_summary", "ReplicateStatus"]

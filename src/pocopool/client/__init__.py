@@ -1,0 +1,1 @@
+"""Requester SDK: deploy apps and datasets, run deals, follow, debug and download tasks."""

@@ -1,0 +1,358 @@
+"""The requester SDK: what the CLI and the web UI do, as plain Python calls.
+
+`Requester` speaks to the chain (deploy, run, claim), the scheduler (off-chain statuses and
+histories) and the result store (download). It never imports the scheduler or the worker: it uses
+their HTTP contracts only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
+from ..protocol import crypto
+from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
+from ..protocol.params import DealParams
+from ..protocol.statuses import ChainTaskStatus, TaskStatus
+from . import bundle as bundles
+from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
+
+MAX_DATASET_BYTES = 1024 * 1024 * 1024
+
+
+class Publisher(Protocol):
+    """Makes bytes reachable over HTTP by the workers and says at which URL."""
+
+    def publish(self, relative_path: str, data: bytes) -> str: ...
+
+
+@dataclass
+class DirectoryPublisher:
+    """Publishes into a folder that an HTTP file server serves at `base_url`."""
+
+    directory: Path
+    base_url: str
+
+    def publish(self, relative_path: str, data: bytes) -> str:
+        target = self.directory / relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(target.suffix + ".part")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+        return f"{self.base_url.rstrip('/')}/{relative_path}"
+
+
+@dataclass(frozen=True)
+class DeployedAsset:
+    address: str
+    name: str
+    url: str
+    checksum: str
+    block: int
+
+
+@dataclass(frozen=True)
+class DealRun:
+    deal_id: str
+    task_ids: list[str]
+    block: int
+
+
+def _revert_message(error: ChainRevert) -> str:
+    return f"the chain refused the transaction ({error.rule}): {error.message}"
+
+
+def _iso(timestamp: int | float | None) -> str | None:
+    if not timestamp:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+class Requester:
+    """One requester's view of a pocopool: its key, the chain, the scheduler and the result store."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        account: Signer,
+        scheduler_url: str,
+        publisher: Publisher | None = None,
+        http_timeout: float = 10.0,
+    ) -> None:
+        self.chain = chain
+        self.account = account
+        self.scheduler_url = scheduler_url.rstrip("/")
+        self.publisher = publisher
+        self.http = httpx.Client(timeout=http_timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # ----- deploy ------------------------------------------------------------------------------
+    def deploy_app(self, path: Path, *, price: int = 0) -> DeployedAsset:
+        app = bundles.load(path)
+        url = self._publish(f"bundles/{app.checksum[2:]}.tar.gz", app.archive)
+        receipt = self._transact(
+            self.chain.create_app, self.account, app.name, url, app.checksum, app_type="BUNDLE", price=price
+        )
+        return DeployedAsset(receipt.return_value, app.name, url, app.checksum, receipt.block_number)
+
+    def deploy_dataset(self, path: Path, *, name: str | None = None, price: int = 0) -> DeployedAsset:
+        if not path.is_file():
+            raise BadInput(f"{path}: no such file")
+        data = path.read_bytes()
+        if not data:
+            raise BadInput(f"{path}: the dataset is empty")
+        if len(data) > MAX_DATASET_BYTES:
+            raise BadInput(f"{path}: the dataset is larger than {MAX_DATASET_BYTES} bytes")
+        checksum = sha256_hex(data)
+        url = self._publish(f"datasets/{checksum[2:]}/{path.name}", data)
+        dataset_name = name or path.name
+        receipt = self._transact(self.chain.create_dataset, self.account, dataset_name, url, checksum, price=price)
+        return DeployedAsset(receipt.return_value, dataset_name, url, checksum, receipt.block_number)
+
+    def _publish(self, relative_path: str, data: bytes) -> str:
+        if self.publisher is None:
+            raise ClientError("no place to publish files: start a devnet, or pass a publisher")
+        return self.publisher.publish(relative_path, data)
+
+    # ----- run ---------------------------------------------------------------------------------
+    def run(
+        self,
+        app: str,
+        workerpool: str,
+        *,
+        dataset: str = ZERO_ADDRESS,
+        trust: int = 1,
+        tasks: int = 1,
+        category: int = 0,
+        args: str = "",
+        input_files: tuple[str, ...] = (),
+        tag: str = "0x" + "00" * 32,
+        beneficiary: str | None = None,
+    ) -> DealRun:
+        app = self._address(app, "app")
+        dataset = self._address(dataset, "dataset")
+        if tasks < 1 or tasks > 10_000:
+            raise BadInput(f"--tasks must be between 1 and 10000, got {tasks}")
+        if trust < 0:
+            raise BadInput(f"--trust must be 0 or more, got {trust}")
+        for url in input_files:
+            if not url.startswith(("http://", "https://")):
+                raise BadInput(f"input file {url!r} is not an http(s) URL")
+        if self.chain.view_app(app) is None:
+            raise NotFound(f"no app at {app} on chain: deploy it first with `pocopool app deploy`")
+        if dataset != ZERO_ADDRESS and self.chain.view_dataset(dataset) is None:
+            raise NotFound(f"no dataset at {dataset} on chain: deploy it first with `pocopool dataset deploy`")
+        if category < 0 or category >= self.chain.category_count():
+            raise NotFound(f"no category {category} on chain (there are {self.chain.category_count()})")
+        params = DealParams(iexec_args=args, iexec_input_files=tuple(input_files))
+        request = DealRequest(
+            app=app, workerpool=workerpool, category=category, dataset=dataset, trust=trust, tag=tag,
+            params=params.to_json(), volume=tasks, beneficiary=beneficiary,
+        )
+        receipt = self._transact(self.chain.create_deal, self.account, request)
+        deal = self.chain.view_deal(receipt.return_value)
+        assert deal is not None
+        return DealRun(deal.deal_id, deal.task_ids(), receipt.block_number)
+
+    def _address(self, value: str, what: str) -> str:
+        try:
+            return crypto.normalize_address(value)
+        except crypto.InvalidHex as error:
+            raise BadInput(f"{what} must be an address (0x + 40 hex digits), got {value!r}") from error
+
+    def _transact(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ChainRevert as error:
+            raise ClientError(_revert_message(error)) from error
+        except ChainError as error:
+            raise ServiceUnavailable(f"the chain did not answer: {error}") from error
+
+    # ----- follow ------------------------------------------------------------------------------
+    def scheduler_task(self, task_id: str) -> dict[str, Any] | None:
+        """The scheduler's TaskModel, or None if the scheduler does not know the task (yet)."""
+        try:
+            response = self.http.get(f"{self.scheduler_url}/tasks/{task_id}")
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable(f"the scheduler at {self.scheduler_url} did not answer: {error}") from error
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"the scheduler answered {response.status_code} for task {task_id}: {response.text[:200]}")
+        return response.json()
+
+    def task_view(self, task_id: str) -> dict[str, Any]:
+        """Everything known of a task, on and off chain, with the CLI's stable JSON keys."""
+        try:
+            task_id = crypto.normalize_bytes32(task_id, "task id")
+        except crypto.InvalidHex as error:
+            raise BadInput(f"a task id is 0x + 64 hex digits, got {task_id!r}") from error
+        chain_task = self.chain.view_task(task_id)
+        model = self.scheduler_task(task_id)
+        if model is None and chain_task.status is ChainTaskStatus.UNSET:
+            raise NotFound(f"task {task_id} is unknown to the scheduler and not initialized on chain")
+        onchain = {
+            "status": chain_task.status.value,
+            "contributionDeadline": _iso(chain_task.contribution_deadline),
+            "revealDeadline": _iso(chain_task.reveal_deadline),
+            "finalDeadline": _iso(chain_task.final_deadline),
+            "consensusValue": chain_task.consensus_value,
+            "revealCounter": chain_task.reveal_counter,
+            "winnerCounter": chain_task.winner_counter,
+            "contributors": list(chain_task.contributors),
+            "resultDigest": chain_task.result_digest,
+            "results": chain_task.results.decode("utf-8", "replace"),
+        }
+        view: dict[str, Any] = {
+            "taskId": task_id,
+            "dealId": (model or {}).get("chainDealId") or (chain_task.deal_id if chain_task.status is not ChainTaskStatus.UNSET else None),
+            "taskIndex": (model or {}).get("taskIndex", chain_task.idx),
+            "status": (model or {}).get("currentStatus", "UNKNOWN"),
+            "onchainStatus": chain_task.status.value,
+            "onchain": onchain,
+            "statusHistory": [
+                {"status": s["status"], "date": s["date"]} for s in (model or {}).get("dateStatusList", [])
+            ],
+            "replicates": [],
+        }
+        if model is not None:
+            for key in ("trust", "tag", "dappName", "commandLine", "consensus", "resultLink",
+                        "uploadingWorkerWalletAddress", "contributionDeadline", "revealDeadline", "finalDeadline",
+                        "maxExecutionTime"):
+                if model.get(key) is not None:
+                    view[key] = model[key]
+            for replicate in model.get("replicates", []):
+                view["replicates"].append({
+                    "worker": replicate["walletAddress"],
+                    "status": replicate["currentStatus"],
+                    "exitCode": replicate.get("appExitCode"),
+                    "contributionHash": replicate.get("contributionHash"),
+                    "statusHistory": [
+                        {"status": u["status"], "date": u["date"], "cause": u.get("cause")}
+                        for u in replicate.get("statusUpdateList", [])
+                    ],
+                })
+        status = view["status"]
+        view["final"] = status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value)
+        return view
+
+    def deal_view(self, deal_id: str) -> dict[str, Any]:
+        try:
+            deal_id = crypto.normalize_bytes32(deal_id, "deal id")
+        except crypto.InvalidHex as error:
+            raise BadInput(f"a deal id is 0x + 64 hex digits, got {deal_id!r}") from error
+        deal = self.chain.view_deal(deal_id)
+        if deal is None:
+            raise NotFound(f"no deal {deal_id} on chain")
+        tasks = []
+        counts: dict[str, int] = {}
+        for index, task_id in zip(deal.task_index_range(), deal.task_ids()):
+            model = self.scheduler_task(task_id)
+            status = model["currentStatus"] if model else "UNKNOWN"
+            counts[status] = counts.get(status, 0) + 1
+            tasks.append({
+                "taskId": task_id, "taskIndex": index, "status": status,
+                "onchainStatus": self.chain.view_task(task_id).status.value,
+            })
+        return {
+            "dealId": deal.deal_id,
+            "app": deal.app.pointer,
+            "dataset": deal.dataset.pointer,
+            "workerpool": deal.workerpool.pointer,
+            "requester": deal.requester,
+            "beneficiary": deal.beneficiary,
+            "trust": deal.trust,
+            "category": deal.category,
+            "tag": deal.tag,
+            "params": deal.params,
+            "startTime": _iso(deal.start_time),
+            "botFirst": deal.bot_first,
+            "botSize": deal.bot_size,
+            "workerStake": deal.worker_stake,
+            "prices": {"app": deal.app.price, "dataset": deal.dataset.price, "workerpool": deal.workerpool.price},
+            "counts": counts,
+            "tasks": tasks,
+        }
+
+    def wait_task(self, task_id: str, timeout: float = 600.0, interval: float = 0.5) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                view = self.task_view(task_id)
+                if view["final"]:
+                    return view
+            except NotFound:
+                view = None
+            if time.monotonic() > deadline:
+                status = view["status"] if view else "not seen by the scheduler"
+                raise ClientError(f"task {task_id} is still {status} after {timeout:.0f} s")
+            time.sleep(interval)
+
+    # ----- results -----------------------------------------------------------------------------
+    def download(self, task_id: str, directory: Path) -> dict[str, Any]:
+        """Fetch a completed task's result archive as the beneficiary and unpack it into `directory`."""
+        view = self.task_view(task_id)
+        results = view["onchain"]["results"]
+        if view["onchainStatus"] != ChainTaskStatus.COMPLETED.value or not results:
+            raise ClientError(f"task {task_id} has no result yet (on chain: {view['onchainStatus']}, off chain: {view['status']})")
+        try:
+            link = json.loads(results)
+            url = link["location"]
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ClientError(f"task {task_id} has an unreadable result link on chain: {results!r}") from error
+        timestamp = int(time.time())
+        signature = crypto.sign_personal(crypto.key_hex(self.account), crypto.download_hash(task_id, timestamp))
+        try:
+            response = self.http.get(url, headers={
+                "X-Download-Timestamp": str(timestamp), "X-Download-Signature": signature,
+            })
+        except httpx.HTTPError as error:
+            raise ServiceUnavailable(f"the result store at {url} did not answer: {error}") from error
+        if response.status_code != 200:
+            raise ClientError(f"the result store refused the download ({response.status_code} {url}): {_error_text(response)}")
+        archive = response.content
+        directory.mkdir(parents=True, exist_ok=True)
+        files = _safe_unzip(archive, directory)
+        (directory / f"{task_id}.zip").write_bytes(archive)
+        return {"taskId": task_id, "directory": str(directory), "files": files, "sha256": sha256_hex(archive)}
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict) and "error" in body:
+            return str(body["error"])
+    except ValueError:
+        pass
+    return response.text[:300]
+
+
+def _safe_unzip(archive: bytes, directory: Path) -> list[str]:
+    root = directory.resolve()
+    names: list[str] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            for info in zf.infolist():
+                target = (root / info.filename).resolve()
+                if root not in target.parents:
+                    raise ClientError(f"the result archive has an entry outside its folder: {info.filename!r}")
+                if info.is_dir():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as source, open(target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+                names.append(info.filename)
+    except zipfile.BadZipFile as error:
+        raise ClientError(f"the result archive is not a valid zip: {error}") from error
+    return sorted(names)

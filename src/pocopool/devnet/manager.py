@@ -1,0 +1,369 @@
+"""The devnet: every pocopool process on this host, started from one home folder.
+
+`start` creates (or reuses) the ledger, the keys, the funds and the workerpool, then starts the
+file server, the result store, the scheduler and N workers in the background and returns once each
+answers. `stop` ends them cleanly. `devnet.json` in the home says where everything is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+
+from ..chain import connect
+from ..chain.base import Chain
+from ..protocol import crypto
+
+STATE_FILE = "devnet.json"
+CHAIN_ID = 65535
+NRLC = 1_000_000_000
+DEVNET_CATEGORIES = (("DEVNET-5S", "devnet: 5 s per task, for deadline tests", 5),
+                     ("DEVNET-30S", "devnet: 30 s per task", 30))
+WORKERPOOL_PRICE = NRLC // 10
+FUNDS = {"requester": 1_000_000 * NRLC, "scheduler": 1_000_000 * NRLC, "worker": 1_000 * NRLC}
+READY_TIMEOUT = 60.0
+
+
+class DevnetError(Exception):
+    """The devnet cannot do what was asked; the message says why and where to look."""
+
+
+@dataclass
+class Options:
+    workers: int = 2
+    slots: int = 2
+    runtime: str = "sandbox"
+    database_url: str | None = None
+    ask_period_ms: int = 200
+    detector_period: float = 1.0
+    poll_interval: float = 0.2
+    faults: tuple[str, ...] = ()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_state(home: Path) -> dict[str, Any]:
+    path = home / STATE_FILE
+    if not path.is_file():
+        raise DevnetError(f"no devnet in {home}: start one with `pocopool devnet start --home {home}`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DevnetError(f"{path} is not valid JSON ({error}); remove the folder and start again") from error
+
+
+def save_state(home: Path, state: dict[str, Any]) -> None:
+    path = home / STATE_FILE
+    temporary = path.with_suffix(".json.part")
+    temporary.write_text(json.dumps(state, indent=2) + "\n")
+    temporary.replace(path)
+
+
+def read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    crypto.hex_to_bytes(key, 32, f"key in {path}")
+    return key
+
+
+def _new_key(path: Path) -> str:
+    key = crypto.new_private_key()
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def _key(keys_dir: Path, name: str) -> tuple[Path, str]:
+    path = keys_dir / f"{name}.key"
+    return path, (read_key(path) if path.exists() else _new_key(path))
+
+
+def is_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as dead.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def running_pids(state: dict[str, Any]) -> list[int]:
+    pids = [p.get("pid") for p in state.get("processes", {}).values()]
+    pids += [w.get("pid") for w in state.get("workers", [])]
+    return [pid for pid in pids if is_alive(pid)]
+
+
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as sink:
+        return subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevnetError(f"the {what} exited with code {process.returncode} at start; its log {log} ends with:\n{_tail(log)}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise DevnetError(f"the {what} did not answer {url} within {READY_TIMEOUT:.0f} s; see {log}:\n{_tail(log)}")
+
+
+def _prepare_chain(home: Path, workers: int) -> dict[str, Any]:
+    """Create or reuse the ledger, keys, funds, categories and workerpool. Returns the state skeleton."""
+    keys_dir = home / "keys"
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    owner_path, owner_key = _key(keys_dir, "owner")
+    scheduler_path, scheduler_key = _key(keys_dir, "scheduler")
+    requester_path, requester_key = _key(keys_dir, "requester")
+    owner = Account.from_key(owner_key)
+    scheduler = Account.from_key(scheduler_key)
+    requester = Account.from_key(requester_key)
+    chain_path = home / "chain.db"
+    chain_url = f"local:{chain_path}"
+    previous = json.loads((home / STATE_FILE).read_text()) if (home / STATE_FILE).exists() else {}
+    if not chain_path.exists():
+        from ..chain.local import LocalChain
+
+        LocalChain.create(chain_path, owner.address, chain_id=CHAIN_ID).close()
+    chain = connect(chain_url)
+    try:
+        categories = dict(previous.get("categories", {}))
+        if not previous.get("workerpool"):
+            for name, description, seconds in DEVNET_CATEGORIES:
+                categories[name] = chain.create_category(owner, name, description, seconds).return_value
+            for who, account in (("requester", requester), ("scheduler", scheduler)):
+                chain.mint(owner, account.address, FUNDS[who])
+            workerpool = chain.create_workerpool(scheduler, "pocopool devnet workerpool", price=WORKERPOOL_PRICE).return_value
+        else:
+            workerpool = previous["workerpool"]
+        worker_entries = []
+        for index in range(workers):
+            key_path, key = _key(keys_dir, f"worker-{index}")
+            wallet = Account.from_key(key).address
+            if chain.view_account(wallet).balance == 0 and chain.view_account(wallet).frozen == 0:
+                chain.mint(owner, wallet, FUNDS["worker"])
+            worker_entries.append({"name": f"worker-{index}", "wallet": wallet, "keyFile": str(key_path),
+                                   "workdir": str(home / "workers" / str(index))})
+    finally:
+        chain.close()
+    return {
+        "home": str(home), "chain": chain_url, "chainId": CHAIN_ID, "workerpool": workerpool,
+        "owner": owner.address, "schedulerWallet": scheduler.address, "requester": requester.address,
+        "keys": {"owner": str(owner_path), "scheduler": str(scheduler_path), "requester": str(requester_path)},
+        "categories": categories, "workers": worker_entries,
+    }
+
+
+def start(home: Path, options: Options) -> dict[str, Any]:
+    home = home.resolve()
+    if options.workers < 0 or options.workers > 64:
+        raise DevnetError(f"--workers must be between 0 and 64, got {options.workers}")
+    if options.runtime not in ("sandbox", "process"):
+        raise DevnetError(f"--runtime must be sandbox or process, got {options.runtime!r}")
+    if (home / STATE_FILE).exists():
+        alive = running_pids(load_state(home))
+        if alive:
+            raise DevnetError(f"a devnet is already running in {home} (pids {alive}); stop it with `pocopool devnet stop --home {home}`")
+    home.mkdir(parents=True, exist_ok=True)
+    state = _prepare_chain(home, options.workers)
+    faults = _parse_faults(options.faults, options.workers)
+    logs = home / "logs"
+    (home / "files").mkdir(exist_ok=True)
+    database_url = options.database_url or os.environ.get("POCOPOOL_DATABASE_URL") or f"sqlite+aiosqlite:///{home / 'scheduler.db'}"
+    state.update({"database": database_url, "runtime": options.runtime, "processes": {}, "faults": list(options.faults)})
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        py = sys.executable
+        files_port, results_port, scheduler_port = free_port(), free_port(), free_port()
+        files_url = f"http://127.0.0.1:{files_port}"
+        results_url = f"http://127.0.0.1:{results_port}"
+        scheduler_url = f"http://127.0.0.1:{scheduler_port}"
+        state.update({"files": files_url, "results": results_url, "scheduler": scheduler_url})
+
+        def launch(name: str, argv: list[str], health: str) -> None:
+            log = logs / f"{name}.log"
+            process = _spawn(argv, log)
+            started.append(process)
+            state["processes"][name] = {"pid": process.pid, "log": str(log)}
+            _wait_http(health, process, log, name)
+
+        launch("files", [py, "-m", "pocopool.devnet.fileserver", "--dir", str(home / "files"), "--port", str(files_port)],
+               f"{files_url}/health")
+        launch("results", [py, "-m", "pocopool.results", "--chain", state["chain"], "--data-dir", str(home / "results"),
+                           "--port", str(results_port), "--public-url", results_url], f"{results_url}/health")
+        launch("scheduler", [py, "-m", "pocopool.scheduler", "--chain", state["chain"], "--key-file", state["keys"]["scheduler"],
+                             "--workerpool", state["workerpool"], "--db", database_url, "--port", str(scheduler_port),
+                             "--results-url", results_url, "--ask-period-ms", str(options.ask_period_ms),
+                             "--poll-interval", str(options.poll_interval), "--detector-period", str(options.detector_period)],
+               f"{scheduler_url}/health")
+        workers = []
+        for index, entry in enumerate(state["workers"]):
+            Path(entry["workdir"]).mkdir(parents=True, exist_ok=True)
+            log = logs / f"{entry['name']}.log"
+            argv = [py, "-m", "pocopool.worker", "--scheduler", scheduler_url, "--chain", state["chain"],
+                    "--key-file", entry["keyFile"], "--workdir", entry["workdir"], "--name", entry["name"],
+                    "--slots", str(options.slots), "--runtime", options.runtime]
+            for kind in faults.get(index, []):
+                argv += ["--fault", kind]
+            process = _spawn(argv, log)
+            started.append(process)
+            workers.append({**entry, "pid": process.pid, "log": str(log), "faults": faults.get(index, [])})
+        state["workers"] = workers
+        _wait_workers(scheduler_url, workers, started)
+        state["startedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        save_state(home, state)
+        return state
+    except BaseException:
+        for process in started:
+            _terminate(process.pid)
+        state["processes"] = {}
+        save_state(home, {**state, "workers": [{k: v for k, v in w.items() if k != "pid"} for w in state["workers"]]})
+        raise
+
+
+def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]:
+    parsed: dict[int, list[str]] = {}
+    for fault in faults:
+        index_text, _, kind = fault.partition(":")
+        if not index_text.isdigit() or not kind:
+            raise DevnetError(f"--fault takes INDEX:KIND (e.g. 0:wrong-result), got {fault!r}")
+        index = int(index_text)
+        if index >= workers:
+            raise DevnetError(f"--fault {fault}: there are only {workers} workers (indexes 0..{workers - 1})")
+        parsed.setdefault(index, []).append(kind)
+    return parsed
+
+
+def _wait_workers(scheduler_url: str, workers: list[dict[str, Any]], processes: list[subprocess.Popen[bytes]]) -> None:
+    wanted = {w["wallet"].lower(): w for w in workers}
+    deadline = time.monotonic() + READY_TIMEOUT
+    while wanted and time.monotonic() < deadline:
+        for entry in list(wanted.values()):
+            process = next(p for p in processes if p.pid == entry["pid"])
+            if process.poll() is not None:
+                raise DevnetError(f"{entry['name']} exited with code {process.returncode} at start; its log {entry['log']} ends with:\n{_tail(Path(entry['log']))}")
+        try:
+            listed = httpx.get(f"{scheduler_url}/workers", timeout=2.0).json()
+            for worker in listed:
+                if worker.get("alive"):
+                    wanted.pop(str(worker.get("walletAddress", "")).lower(), None)
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    if wanted:
+        names = ", ".join(w["name"] for w in wanted.values())
+        raise DevnetError(f"{names} did not register with the scheduler within {READY_TIMEOUT:.0f} s; see their logs in {Path(next(iter(wanted.values()))['log']).parent}")
+
+
+def _terminate(pid: int | None, timeout: float = 10.0) -> None:
+    if not is_alive(pid):
+        return
+    assert pid is not None
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while is_alive(pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    if is_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def stop(home: Path) -> dict[str, Any]:
+    home = home.resolve()
+    state = load_state(home)
+    stopped = []
+    for worker in state.get("workers", []):
+        if is_alive(worker.get("pid")):
+            stopped.append(worker["name"])
+        _terminate(worker.get("pid"))
+        worker.pop("pid", None)
+    for name in ("scheduler", "results", "files"):
+        process = state.get("processes", {}).get(name)
+        if process:
+            if is_alive(process.get("pid")):
+                stopped.append(name)
+            _terminate(process.get("pid"))
+    state["processes"] = {}
+    save_state(home, state)
+    return {"home": str(home), "stopped": stopped}
+
+
+def status(home: Path) -> dict[str, Any]:
+    home = home.resolve()
+    state = load_state(home)
+    workers = []
+    alive_wallets: set[str] = set()
+    try:
+        listed = httpx.get(f"{state['scheduler']}/workers", timeout=2.0).json()
+        alive_wallets = {str(w["walletAddress"]).lower() for w in listed if w.get("alive")}
+        scheduler_up = True
+    except (httpx.HTTPError, KeyError, ValueError):
+        scheduler_up = False
+    for worker in state.get("workers", []):
+        workers.append({
+            "name": worker["name"], "wallet": worker["wallet"], "pid": worker.get("pid"),
+            "running": is_alive(worker.get("pid")), "alive": worker["wallet"].lower() in alive_wallets,
+            "faults": worker.get("faults", []),
+        })
+    processes = {name: {"pid": p.get("pid"), "running": is_alive(p.get("pid")), "log": p.get("log")}
+                 for name, p in state.get("processes", {}).items()}
+    return {
+        "home": str(home), "scheduler": state.get("scheduler"), "results": state.get("results"),
+        "files": state.get("files"), "chain": state.get("chain"), "chainId": state.get("chainId"),
+        "workerpool": state.get("workerpool"), "requester": state.get("requester"),
+        "database": state.get("database"), "categories": state.get("categories", {}),
+        "running": bool(running_pids(state)), "schedulerUp": scheduler_up,
+        "processes": processes, "workers": workers,
+    }
+
+
+def open_chain(state: dict[str, Any]) -> Chain:
+    return connect(state["chain"])
