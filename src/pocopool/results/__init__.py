@@ -1,0 +1,29 @@
+"""The result store: keeps each task's result zip and serves it to the deal's beneficiary.
+
+The HTTP contract is docs/contracts.md "Result store HTTP API". `auth` holds the signature scheme
+(both sides of it, so clients mirror it exactly), `archive` the zip checks and the digest
+recomputation, `store` the files on disk, `app` the FastAPI application, `serving` the uvicorn
+runner. Importing `pocopool.results.auth` alone does not load the web framework.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .store import AlreadyStored, ResultStore
+
+__all__ = ["AlreadyStored", "ResultStore", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    if name in ("AlreadyStored", "ResultStore"):
+        from . import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

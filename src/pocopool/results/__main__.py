@@ -1,0 +1,63 @@
+"""`python -m pocopool.results --chain local:PATH --data-dir DIR --port P [--host H] [--public-url URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from ..protocol.time import SystemClock
+from .app import create_app
+from .serving import make_server, serve_until_signalled
+from .store import ResultStore
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m pocopool.results", description="pocopool result store")
+    parser.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
+    parser.add_argument("--data-dir", required=True, type=Path, help="where result zips are kept")
+    parser.add_argument("--port", required=True, type=int)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--public-url", default=None, help="base URL put in result links (default http://HOST:PORT)")
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+async def _run(args: argparse.Namespace) -> None:
+    from ..chain import connect
+
+    clock = SystemClock()
+    try:
+        chain = connect(args.chain, clock)
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"pocopool.results: cannot open the chain {args.chain}: {error}") from None
+    try:
+        store = ResultStore(args.data_dir)
+        public_url = args.public_url or f"http://{args.host}:{args.port}"
+        app = create_app(chain, store, public_url, clock=clock)
+        server = make_server(app, args.host, args.port)
+        logging.getLogger("pocopool.results").info(
+            "event=result-store-started url=http://%s:%d public_url=%s data_dir=%s",
+            args.host, args.port, public_url, args.data_dir,
+        )
+        await serve_until_signalled(server)
+        logging.getLogger("pocopool.results").info("event=result-store-stopped")
+    finally:
+        chain.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    asyncio.run(_run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""The result store's HTTP API (docs/contracts.md "Result store HTTP API").
+
+Each request is checked in a fixed order and the first failure answers `{"error": "<sentence>"}`
+with its 4xx status, having stored nothing:
+
+PUT  /results/{taskId}  declared size (413) → task id (400) → headers present (401) and well
+                        formed (400) → task on chain (404) → upload authorization signed by the deal's
+                        workerpool owner (401 unreadable, 403 other signer) → body size (413) →
+                        worker signature of taskId + sha256(body) (401) → worker's contribution
+                        PROVED (403) → not stored yet (409, with the stored zip's "sha256" and
+                        "resultLink") → zip readable and its digest equal to the task's on-chain
+                        result digest (422) → stored, 201 {"resultLink", "sha256"}.
+HEAD /results/{taskId}  200 stored, 404 not.
+GET  /results/{taskId}  task id (400) → headers (401/400) → timestamp fresh (401) → signature
+                        readable (401) → task on chain (404) → signer is the beneficiary (403) →
+                        stored (404) → the zip.
+
+Chain reads are synchronous and run in worker threads; so do hashing the zip and writing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..chain.base import Chain, ChainError, ChainTask, Deal
+from ..protocol.crypto import result_link, same_address, sha256_hex
+from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
+from ..protocol.time import Clock, SystemClock
+from . import auth
+from .archive import ArchiveLimits, InvalidArchive, archive_digest
+from .errors import Refused
+from .store import AlreadyStored, ResultStore
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100 MiB
+RESULT_STORAGE = "pocopool"
+DEFAULT_LIMITS = ArchiveLimits()
+
+_TASK_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+
+log = logging.getLogger("pocopool.results")
+
+
+@dataclass(frozen=True)
+class _TaskView:
+    task: ChainTask
+    deal: Deal
+
+
+def _task_id(raw: str) -> str:
+    if not _TASK_ID.match(raw):
+        raise Refused(400, f"{raw!r} is not a task id (0x followed by 64 hex digits)")
+    return raw.lower()
+
+
+def _header(request: Request, name: str, pattern: re.Pattern[str], shape: str) -> str:
+    value = request.headers.get(name)
+    if value is None or value == "":
+        raise Refused(401, f"the {name} header is missing")
+    value = value.strip()
+    if not pattern.match(value):
+        raise Refused(400, f"the {name} header is not {shape}")
+    return value
+
+
+def _signature_header(request: Request, name: str) -> str:
+    return _header(request, name, _SIGNATURE, "a 65-byte 0x-hex signature")
+
+
+def _check_declared_length(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"the result zip is {declared} bytes, more than the {limit} bytes accepted")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, f"the result zip is more than the {limit} bytes accepted")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _drain(request: Request, limit: int) -> None:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return
+
+
+def create_app(
+    chain: Chain,
+    store: ResultStore,
+    public_url: str,
+    *,
+    clock: Clock | None = None,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    archive_limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> FastAPI:
+    """The result store application over `chain` and `store`.
+
+    `public_url` is the base URL clients reach this service at; result links point under it.
+    `clock` dates download signatures (the system clock by default).
+    """
+    clock = clock or SystemClock()
+    base_url = public_url.rstrip("/")
+    app = FastAPI(title="pocopool result store", version="1")
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> JSONResponse:
+        log.info(
+            "event=request-refused method=%s path=%s worker=%s status=%d error=%r",
+            request.method, request.url.path, request.headers.get(auth.WORKER_HEADER, "-"),
+            error.status, error.message,
+        )
+        return JSONResponse({"error": error.message, **error.extra}, status_code=error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(ChainError)
+    async def chain_error(request: Request, error: ChainError) -> JSONResponse:
+        log.warning("event=chain-error method=%s path=%s error=%r", request.method, request.url.path, str(error))
+        return JSONResponse({"error": f"the chain could not be read: {error}"}, status_code=503)
+
+    async def task_view(task_id: str) -> _TaskView:
+        def read() -> _TaskView | None:
+            task = chain.view_task(task_id)
+            if task.status == ChainTaskStatus.UNSET:
+                return None
+            deal = chain.view_deal(task.deal_id)
+            return None if deal is None else _TaskView(task, deal)
+
+        view = await asyncio.to_thread(read)
+        if view is None:
+            raise Refused(404, f"task {task_id} is not known on chain")
+        return view
+
+    def link_of(task_id: str) -> str:
+        return result_link(RESULT_STORAGE, f"{base_url}/results/{task_id}")
+
+    async def already_stored(task_id: str) -> Refused:
+        # The stored zip's sha256 and link let a worker whose first answer was lost recognise its own
+        # upload (same sha256) and carry on, while any other upload stays refused.
+        stored_sha256 = await asyncio.to_thread(store.sha256, task_id)
+        return Refused(
+            409, f"a result is already stored for task {task_id}",
+            sha256=stored_sha256, resultLink=link_of(task_id),
+        )
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.head("/results/{task_id}")
+    async def result_exists(task_id: str) -> Response:
+        task_id = _task_id(task_id)
+        size = await asyncio.to_thread(store.size, task_id)
+        if size is None:
+            return Response(status_code=404)
+        return Response(status_code=200, media_type="application/zip", headers={"content-length": str(size)})
+
+    @app.put("/results/{task_id}", status_code=201)
+    async def upload(task_id: str, request: Request) -> JSONResponse:
+        _check_declared_length(request, max_upload_bytes)
+        try:
+            task_id = _task_id(task_id)
+            worker = _header(request, auth.WORKER_HEADER, _ADDRESS, "a 20-byte 0x-hex address")
+            worker_signature = _signature_header(request, auth.WORKER_SIGNATURE_HEADER)
+            authorization = _signature_header(request, auth.UPLOAD_AUTHORIZATION_HEADER)
+            view = await task_view(task_id)
+            scheduler = auth.upload_authorization_signer(worker, task_id, authorization)
+            if scheduler is None:
+                raise Refused(401, f"the {auth.UPLOAD_AUTHORIZATION_HEADER} header is not a valid signature")
+            if not same_address(scheduler, view.deal.workerpool.owner):
+                raise Refused(
+                    403, f"the upload of task {task_id} by {worker} is not authorized by the workerpool's scheduler"
+                )
+        except (Refused, ChainError):
+            # Read the unread body first, so that the client sees the answer rather than a reset
+            # connection while it is still sending.
+            await _drain(request, max_upload_bytes)
+            raise
+
+        body = await _read_body(request, max_upload_bytes)
+        body_sha256 = sha256_hex(body)
+        if not same_address(auth.upload_body_signer(task_id, body_sha256, worker_signature), worker):
+            raise Refused(
+                401,
+                f"the {auth.WORKER_SIGNATURE_HEADER} header is not {worker}'s signature of task {task_id} "
+                f"and this body (sha256 {body_sha256})",
+            )
+
+        contribution = await asyncio.to_thread(chain.view_contribution, task_id, worker)
+        if contribution.status != ChainContributionStatus.PROVED:
+            raise Refused(
+                403,
+                f"worker {worker} has not revealed a winning contribution to task {task_id} "
+                f"(on-chain contribution status {contribution.status.value})",
+            )
+        if await asyncio.to_thread(store.exists, task_id):
+            raise await already_stored(task_id)
+
+        try:
+            found = await asyncio.to_thread(
+                archive_digest, body, callback=view.deal.has_callback, limits=archive_limits
+            )
+        except InvalidArchive as error:
+            raise Refused(422, f"the result zip is refused: {error}") from None
+        expected = view.task.result_digest.lower()
+        if found.digest.lower() != expected:
+            if found.source == "absent":
+                raise Refused(422, f"the deterministic-output-path {found.deterministic_path} is not in the zip")
+            raise Refused(
+                422,
+                f"the zip's result digest {found.digest} (from {found.deterministic_path or 'callback-data'}) "
+                f"differs from the task's on-chain result digest {expected}",
+            )
+
+        try:
+            await asyncio.to_thread(store.save, task_id, body)
+        except AlreadyStored:
+            raise await already_stored(task_id) from None
+        log.info(
+            "event=result-stored task=%s worker=%s sha256=%s bytes=%d digest=%s",
+            task_id, worker, body_sha256, len(body), found.digest,
+        )
+        return JSONResponse({"resultLink": link_of(task_id), "sha256": body_sha256}, status_code=201)
+
+    @app.get("/results/{task_id}")
+    async def download(task_id: str, request: Request) -> Response:
+        task_id = _task_id(task_id)
+        raw_timestamp = _header(request, auth.DOWNLOAD_TIMESTAMP_HEADER, _TIMESTAMP, "a unix time in seconds")
+        signature = _signature_header(request, auth.DOWNLOAD_SIGNATURE_HEADER)
+        timestamp = int(raw_timestamp)
+        now = clock.now()
+        if not auth.timestamp_is_fresh(timestamp, now):
+            raise Refused(
+                401,
+                f"the {auth.DOWNLOAD_TIMESTAMP_HEADER} {timestamp} is more than {auth.DOWNLOAD_MAX_AGE} s "
+                f"away from the store's time {int(now)}",
+            )
+        signer = auth.download_signer(task_id, timestamp, signature)
+        if signer is None:
+            raise Refused(401, f"the {auth.DOWNLOAD_SIGNATURE_HEADER} header is not a valid signature")
+        view = await task_view(task_id)
+        if not same_address(signer, view.deal.beneficiary):
+            raise Refused(403, f"{signer} is not the beneficiary of task {task_id}")
+        path = store.path_of(task_id)
+        if not await asyncio.to_thread(path.is_file):
+            raise Refused(404, f"no result is stored for task {task_id}")
+        log.info("event=result-downloaded task=%s beneficiary=%s", task_id, signer)
+        return FileResponse(path, media_type="application/zip", filename=f"{task_id}.zip")
+
+    return app
