@@ -226,6 +226,14 @@ class Chain(abc.ABC):
     @abc.abstractmethod
     def view_account(self, address: str) -> AccountBalance: ...
 
+    def total_supply(self) -> int:
+        """All SRLC in existence: the sum of every free balance, the escrow's included (poco.md §2)."""
+        raise NotImplementedError
+
+    def escrow_address(self) -> str:
+        """The ledger's own account (the PoCo proxy): its balance holds every frozen amount (poco.md §2)."""
+        raise NotImplementedError
+
     @abc.abstractmethod
     def view_score(self, worker: str) -> int: ...
 
