@@ -308,6 +308,35 @@ def deal_show(deal_id: str = typer.Argument(..., metavar="ID"), home: Optional[P
     emit(view, as_json, render.deal_summary)
 
 
+@app.command("explain")
+@handled
+def explain(name: str = typer.Argument(..., help="A task status, a replicate status or a failure cause."),
+            as_json: bool = JsonOption) -> None:
+    """What a status or a cause means, whose fault it is, and what to do about it."""
+    from difflib import get_close_matches
+
+    from ..protocol import explanations
+    from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
+
+    try:
+        found = explanations.lookup(name)
+    except KeyError:
+        known = [*TaskStatus.__members__, *ReplicateStatus.__members__, *ReplicateStatusCause.__members__]
+        close = get_close_matches(name.strip().upper(), known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise BadInput(f"{name!r} is not a status or a cause{hint}") from None
+
+    def human(data: dict[str, Any]) -> None:
+        for entry in data["entries"]:
+            render.console.print(f"[bold]{entry['name']}[/bold] ({entry['kind']}): {entry['description']}")
+            if "explanation" in entry:
+                render.console.print(f"  what happened  {entry['explanation']}")
+                render.console.print(f"  whose          {entry['origin']} ({entry['component']})")
+                render.console.print(f"  what to do     {entry['fix']}")
+
+    emit(found, as_json, human)
+
+
 def main() -> None:
     app()
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 _GOOD = {"COMPLETED", "FINALIZED", "CONTRIBUTED", "REVEALED", "RESULT_UPLOADED", "COMPUTED"}
 
