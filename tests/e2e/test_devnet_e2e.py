@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .conftest import Devnet
+from devnet_harness import Devnet
 
 REPO = Path(__file__).resolve().parents[2]
 HAPPY_PATH = ["RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",

@@ -83,7 +83,7 @@ def deal_summary(view: dict[str, Any]) -> None:
     console.print("  " + "  ".join(f"{status}: {count}" for status, count in sorted(view["counts"].items())))
     table = Table()
     table.add_column("index")
-    table.add_column("task id")
+    table.add_column("task id", overflow="fold")
     table.add_column("status")
     table.add_column("on chain")
     for task in view["tasks"]:

@@ -1,4 +1,4 @@
-"""Shared test helpers: the `pocopool` command as a real subprocess."""
+"""A real devnet (real processes, real HTTP, real SQLite files) driven through the `pocopool` command."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -33,3 +33,21 @@ def run_cli(*args: str, home: Path | None = None, timeout: float = 180.0, check:
     if check and done.returncode != 0:
         pytest.fail(f"pocopool {' '.join(args)} exited {done.returncode}:\n{done.stderr}\n{done.stdout}")
     return result
+
+
+@dataclass
+class Devnet:
+    home: Path
+    status: dict[str, Any]
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 180.0) -> CliResult:
+        return run_cli(*args, home=self.home, check=check, timeout=timeout)
+
+    def deploy_app(self, path: Path) -> str:
+        return self.cli("app", "deploy", str(path), "--json").json()["app"]
+
+    def logs(self) -> str:
+        parts = []
+        for log in sorted((self.home / "logs").glob("*.log")):
+            parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+        return "\n".join(parts)
