@@ -1,0 +1,23 @@
+"""The scheduler's settings (docs/contracts.md command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..protocol.tags import TeeFramework
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    workerpool: str  # the workerpool address this scheduler serves
+    private_key: str  # 0x-hex key of the workerpool owner: signs authorizations and sends transactions
+    db_url: str  # sqlite+aiosqlite:////abs/path.db or postgresql+asyncpg://user@host:port/db
+    results_url: str = ""  # the result store workers upload to (PublicConfiguration.resultRepositoryURL)
+    host: str = "127.0.0.1"
+    port: int = 13000  # 0: any free port (see Scheduler.url once started)
+    ask_period_ms: int = 300  # how often a worker may ask for a replicate
+    poll_interval: float = 0.2  # seconds between two reads of new deals
+    detector_period: float = 1.0  # seconds between two detector runs
+    jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it)
+    update_workers: int = 4  # coroutines applying task updates
+    tee_frameworks: frozenset[TeeFramework] = field(default_factory=frozenset)  # frameworks with an SMS

@@ -1,0 +1,199 @@
+"""Replicate status updates reported by workers (spec §2.4–2.5, §2.8), with pocopool's answers.
+
+Checks, in order: the task exists (404), the caller holds a replicate of it (403), the status is not
+already in the replicate's history (208 PLEASE_WAIT), the transition is allowed from the current
+status (409), the status-specific proof holds — contribution or reveal on chain, a result link —
+(409). An accepted update is stored with its details in one transaction and answered 200 with the
+next action. Refusals change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from ..chain.base import Chain
+from ..protocol.consensus import worker_weight
+from ..protocol.crypto import ZERO_BYTES32
+from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate
+from ..protocol.statuses import (
+    FAILED_BEFORE_COMPUTED,
+    ChainContributionStatus as CCS,
+    ChainTaskStatus as CTS,
+    ReplicateStatus as RS,
+    ReplicateStatusModifier as Modifier,
+    TaskNotificationType as Next,
+)
+from ..protocol.time import Clock
+from ..protocol.transitions import REPLICATE_TRANSITIONS, is_valid_replicate_transition, next_action
+from .errors import Conflict, Forbidden, NotFound
+from .locks import KeyedLocks
+from .logs import log_event
+from .state import ReplicateState, TaskState
+from .store import NewReplicateUpdate, Store
+from .updater import TaskUpdater
+
+# Accepted statuses that may move the task: they queue a task update (spec §2.8, plus upload failures
+# so that another revealer is asked at once).
+TASK_TRIGGERS = frozenset({
+    RS.STARTED, RS.CONTRIBUTED, RS.REVEALED, RS.RESULT_UPLOADED, RS.RESULT_UPLOAD_FAILED,
+    RS.CONTRIBUTE_AND_FINALIZE_DONE,
+}) | FAILED_BEFORE_COMPUTED
+FREES_COMPUTING_SLOT = frozenset({RS.COMPUTED}) | FAILED_BEFORE_COMPUTED
+LEAVES_TASK = frozenset({RS.COMPLETED, RS.FAILED, RS.ABORTED})
+RECEIPT_WAIT_TRIES = 10
+RECEIPT_WAIT_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What a verified update writes besides the status itself."""
+
+    contribution: tuple[str, int] | None = None
+    result_link: str | None = None
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateAnswer:
+    http_status: int
+    next_action: Next
+
+
+def allowed_after(status: RS) -> str:
+    targets = sorted(REPLICATE_TRANSITIONS[status], key=lambda s: s.ordinal)
+    return ", ".join(s.value for s in targets) or "none: the replicate is final"
+
+
+class ReplicateUpdateService:
+    def __init__(self, store: Store, chain: Chain, clock: Clock, updater: TaskUpdater) -> None:
+        self.store = store
+        self.chain = chain
+        self.clock = clock
+        self.updater = updater
+        self._locks = KeyedLocks()
+
+    async def update_status(self, task_id: str, wallet: str, update: ReplicateStatusUpdate) -> UpdateAnswer:
+        """Validates and stores a worker's status update; raises an ApiError when refused."""
+        task = await self.store.task(task_id)
+        if task is None:
+            raise NotFound(f"unknown task {task_id}")
+        async with self._locks.hold(f"{task_id}/{wallet.lower()}"):
+            replicate = await self.store.replicate(task_id, wallet)
+            if replicate is None:
+                raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}", next_action=Next.PLEASE_ABORT)
+            answer = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
+        cause = update.details.cause if update.details else None
+        if answer is None:
+            return UpdateAnswer(208, Next.PLEASE_WAIT)
+        return UpdateAnswer(200, next_action(update.status, cause, contribute_and_finalize=task.contribute_and_finalize))
+
+    async def record_pool_status(self, task: TaskState, replicate: ReplicateState, status: RS,
+                                 details: ReplicateStatusDetails | None = None) -> bool:
+        """The scheduler writes a status on a replicate (recovery), through the same checks.
+        False if refused."""
+        async with self._locks.hold(f"{task.chain_task_id}/{replicate.wallet.lower()}"):
+            fresh = await self.store.replicate(task.chain_task_id, replicate.wallet)
+            if fresh is None:
+                return False
+            try:
+                return await self._apply(task, fresh, status, Modifier.POOL_MANAGER, details,
+                                         allow_repeat=status is RS.RECOVERING) is not None
+            except Conflict:
+                return False
+
+    async def _apply(self, task: TaskState, replicate: ReplicateState, status: RS, modifier: Modifier,
+                     details: ReplicateStatusDetails | None, *, allow_repeat: bool = False) -> Accepted | None:
+        """Stores the update; None if already reported; Conflict if refused."""
+        task_id, wallet = task.chain_task_id, replicate.wallet
+        for _ in range(3):
+            if replicate.has(status) and not allow_repeat:
+                return None
+            if not is_valid_replicate_transition(replicate.status, status):
+                raise Conflict(
+                    f"cannot go from {replicate.status.value} to {status.value} (allowed: {allowed_after(replicate.status)})",
+                    next_action=Next.PLEASE_ABORT,
+                )
+            accepted = await self._verify(task, wallet, status, details)
+            logs = None
+            if details is not None and details.computeLogs is not None:
+                tailed = details.computeLogs.tailed()
+                logs = (tailed.stdout, tailed.stderr)
+            receipt = details.chainReceipt if details else None
+            new = NewReplicateUpdate(
+                status=status, modifier=modifier, date=self.clock.now(),
+                cause=details.cause if details else None,
+                error_message=details.errorMessage if details else None,
+                exit_code=details.exitCode if details else None,
+                block_number=receipt.blockNumber if receipt else None,
+                tx_hash=receipt.txHash if receipt else None,
+                result_link=details.resultLink if details else None,
+                tee_session_error=details.teeSessionGenerationError if details else None,
+            )
+            stored = await self.store.record_replicate_update(
+                task_id, wallet, replicate.status, new,
+                contribution=accepted.contribution, result_link=accepted.result_link,
+                callback_data=accepted.callback_data, logs=logs,
+                free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
+            )
+            if stored:
+                log_event("replicate.status", task=task_id, wallet=wallet, status=status, previous=replicate.status,
+                          modifier=modifier.value, cause=new.cause, error=new.error_message, exit_code=new.exit_code)
+                if status in TASK_TRIGGERS:
+                    self.updater.request(task_id)
+                return accepted
+            fresh = await self.store.replicate(task_id, wallet)
+            if fresh is None:
+                break
+            replicate = fresh
+        raise Conflict(f"the replicate of worker {wallet} on task {task_id} kept changing: send the update again")
+
+    async def _verify(self, task: TaskState, wallet: str, status: RS,
+                      details: ReplicateStatusDetails | None) -> Accepted:
+        """The proof a status needs before it is believed (spec §2.4 step 5)."""
+        task_id = task.chain_task_id
+        if status in (RS.CONTRIBUTED, RS.REVEALED, RS.CONTRIBUTE_AND_FINALIZE_DONE):
+            receipt = details.chainReceipt if details else None
+            await self._wait_for_block(receipt.blockNumber if receipt else 0)
+            contribution = await asyncio.to_thread(self.chain.view_contribution, task_id, wallet)
+            if status is RS.CONTRIBUTED:
+                if contribution.status not in (CCS.CONTRIBUTED, CCS.PROVED) or contribution.result_hash == ZERO_BYTES32:
+                    raise Conflict(
+                        f"the chain shows no contribution of worker {wallet} to task {task_id} "
+                        f"(contribution {contribution.status.value})",
+                        next_action=Next.PLEASE_ABORT,
+                    )
+                score = await asyncio.to_thread(self.chain.view_score, wallet)
+                return Accepted(contribution=(contribution.result_hash, worker_weight(score)))
+            if contribution.status is not CCS.PROVED:
+                raise Conflict(
+                    f"the chain shows no reveal of worker {wallet} for task {task_id} "
+                    f"(contribution {contribution.status.value})",
+                    next_action=Next.PLEASE_ABORT,
+                )
+            if status is RS.CONTRIBUTE_AND_FINALIZE_DONE:
+                chain_task = await asyncio.to_thread(self.chain.view_task, task_id)
+                if chain_task.status is not CTS.COMPLETED:
+                    raise Conflict(f"task {task_id} is {chain_task.status.value} on chain, not COMPLETED",
+                                   next_action=Next.PLEASE_ABORT)
+                return Accepted(contribution=(contribution.result_hash, 0),
+                                result_link=chain_task.results.decode("utf-8", "replace") or None)
+            return Accepted()
+        if status is RS.RESULT_UPLOADED:
+            link = (details.resultLink or "").strip() if details else ""
+            callback = (details.chainCallbackData or "").strip() if details else ""
+            if task.has_callback and not callback:
+                raise Conflict("RESULT_UPLOADED of a callback deal needs details.chainCallbackData",
+                               next_action=Next.PLEASE_ABORT)
+            if not task.has_callback and not link:
+                raise Conflict("RESULT_UPLOADED needs details.resultLink", next_action=Next.PLEASE_ABORT)
+            return Accepted(result_link=link or None, callback_data=callback or None)
+        return Accepted()
+
+    async def _wait_for_block(self, block: int) -> None:
+        """A receipt from a node ahead of ours: wait a little for our view of the chain to reach it."""
+        for _ in range(RECEIPT_WAIT_TRIES):
+            latest = await asyncio.to_thread(self.chain.latest_block)
+            if latest.number >= block:
+                return
+            await asyncio.sleep(RECEIPT_WAIT_SECONDS)

@@ -1,0 +1,236 @@
+"""The Scheduler service: owns the store, the HTTP server and every background loop.
+
+    scheduler = Scheduler(config, chain, clock)
+    await scheduler.start()          # migrations, owner check, port bound: scheduler.url is known
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(scheduler.run())   # serves until stop()
+        ...
+        scheduler.stop()
+
+`run()` keeps every coroutine in one TaskGroup (HTTP server, deal watcher, detectors, task update
+workers); `stop()` asks them all to finish, and `run()` returns once they did (or were cancelled
+after SHUTDOWN_TIMEOUT), with the database closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from eth_account import Account
+
+from ..chain.base import Chain, ChainError
+from ..protocol.crypto import InvalidHex, normalize_address, same_address
+from ..protocol.statuses import TaskStatus as TS
+from ..protocol.time import Clock, SystemClock
+from .api import create_app
+from .auth import Authenticator
+from .config import SchedulerConfig
+from .deals import DealWatcher
+from .detectors import DETECTORS, DetectorContext, run_detectors
+from .logs import log_event
+from .pushes import NotificationHub
+from .recovery import RecoveryService
+from .replicates import ReplicateUpdateService
+from .store import Store
+from .supply import SupplyService
+from .updater import TaskUpdater
+
+SHUTDOWN_TIMEOUT = 10.0
+
+
+class SchedulerStartupError(RuntimeError):
+    """The scheduler cannot start: one sentence says why."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the Scheduler's owner decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Scheduler:
+    def __init__(self, config: SchedulerConfig, chain: Chain, clock: Clock | None = None) -> None:
+        self.config = config
+        self.chain = chain
+        self.clock: Clock = clock or SystemClock()
+        try:
+            self.signer = Account.from_key(config.private_key)
+            self.workerpool = normalize_address(config.workerpool)
+        except (ValueError, InvalidHex) as error:
+            raise SchedulerStartupError(f"invalid key or workerpool address: {error}") from None
+        self.address: str = self.signer.address
+        self.chain_id = 0
+        self.store = Store(config.db_url)
+        self.hub = NotificationHub()
+        self.auth = Authenticator(config.jwt_secret)
+        self.updater = TaskUpdater(self.store, chain, self.clock, self.signer, self.hub,
+                                   tee_frameworks=config.tee_frameworks)
+        self.supply = SupplyService(self.store, chain, self.clock, self.signer, config.ask_period_ms)
+        self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
+        self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)
+        self.deals = DealWatcher(self.store, chain, self.clock, self.workerpool)
+        self.app = create_app(self)
+        self._socket: socket.socket | None = None
+        self._stop = asyncio.Event()
+        self._running = asyncio.Event()
+        self._detector_tick = 0
+
+    # ----- lifecycle ------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("the scheduler is not started")
+        return self._socket.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Checks the key against the chain, migrates the database and binds the port (idempotent)."""
+        if self._socket is not None:
+            return
+        try:
+            pool = await asyncio.to_thread(self.chain.view_workerpool, self.workerpool)
+        except ChainError as error:
+            raise SchedulerStartupError(f"cannot read workerpool {self.workerpool} on chain: {error}") from None
+        if pool is None:
+            raise SchedulerStartupError(f"workerpool {self.workerpool} does not exist on chain")
+        if not same_address(pool.owner, self.address):
+            raise SchedulerStartupError(
+                f"the key's address {self.address} is not the owner of workerpool {self.workerpool} "
+                f"(owner: {pool.owner})"
+            )
+        self.chain_id = await asyncio.to_thread(self.chain.chain_id)
+        try:
+            await self.store.open()
+        except Exception as error:  # noqa: BLE001 - whatever the driver raises, say it in one line
+            await self.store.close()
+            url = self.store.engine.url.render_as_string(hide_password=True)
+            raise SchedulerStartupError(f"cannot open the database {url}: {error}") from None
+        try:
+            family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+            # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.config.host, self.config.port))
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError as error:
+            await self.store.close()
+            raise SchedulerStartupError(f"cannot listen on {self.config.host}:{self.config.port}: {error}") from None
+        self._socket = sock
+        log_event("scheduler.started", url=self.url, workerpool=self.workerpool, scheduler=self.address,
+                  chain_id=self.chain_id, db=self.store.dialect)
+
+    def stop(self) -> None:
+        """Asks `run()` to finish (safe to call from a signal handler)."""
+        self._stop.set()
+
+    async def wait_running(self) -> None:
+        """Returns once `run()` serves HTTP and runs its loops."""
+        await self._running.wait()
+
+    async def run(self) -> None:
+        """Serves until `stop()`; then finishes every owned coroutine and closes the database."""
+        await self.start()
+        assert self._socket is not None
+        server = _Server(uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=3,
+        ))
+        workers = self.config.update_workers
+        try:
+            async with asyncio.TaskGroup() as group:
+                owned = [
+                    group.create_task(server.serve(sockets=[self._socket]), name="http"),
+                    group.create_task(self._watch_deals(), name="deal-watcher"),
+                    group.create_task(self._detect(), name="detectors"),
+                ] + [group.create_task(self.updater.worker(), name=f"task-updates-{i}") for i in range(workers)]
+                await self._wait_http(server)
+                await self._resume_unfinished()
+                self._running.set()
+                await self._stop.wait()
+                log_event("scheduler.stopping")
+                server.should_exit = True
+                self.hub.close()
+                self.updater.stop_workers(workers)
+                _, pending = await asyncio.wait(owned, timeout=SHUTDOWN_TIMEOUT)
+                for task in pending:
+                    log_event("scheduler.cancel", level=logging.WARNING, loop=task.get_name())
+                    task.cancel()
+        finally:
+            self._running.clear()
+            await self.store.close()
+            self._socket.close()
+            log_event("scheduler.stopped")
+
+    async def _wait_http(self, server: uvicorn.Server) -> None:
+        while not server.started and not self._stop.is_set():
+            await asyncio.sleep(0.01)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleeps on the scheduler's clock, or less if stop() is called."""
+        if self._stop.is_set():
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+
+    async def _resume_unfinished(self) -> None:
+        """After a restart, every unfinished task gets one update (what changed while we were down)."""
+        unfinished = await self.store.task_ids([s for s in TS if not s.is_final], limit=100_000)
+        self.updater.request_many(unfinished)
+
+    # ----- loops ----------------------------------------------------------------------------------
+    async def poll_deals(self) -> list[str]:
+        """One read of new deals; their tasks are queued for an update."""
+        created: list[str] = []
+        while True:
+            batch = await self.deals.poll_once()
+            created += batch
+            self.updater.request_many(batch)
+            if not batch:
+                return created
+
+    async def detect(self) -> list[str]:
+        """One run of the detectors; the tasks found are queued for an update."""
+        ctx = DetectorContext(self.store, self.chain, self.clock.now())
+        found = await run_detectors(ctx, self._detector_tick, DETECTORS)
+        self._detector_tick += 1
+        self.updater.request_many(found)
+        return found
+
+    async def tick(self) -> None:
+        """Deals, detectors, and every update they cause: one deterministic step (tests, virtual time)."""
+        await self.poll_deals()
+        await self.detect()
+        await self.updater.idle()
+
+    async def _watch_deals(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.poll_deals()
+            except Exception as error:  # noqa: BLE001 - the watcher survives a bad read and retries
+                log_event("deals.poll_failed", level=logging.ERROR, error=repr(error))
+            await self._pause(self.config.poll_interval)
+
+    async def _detect(self) -> None:
+        while not self._stop.is_set():
+            await self._pause(self.config.detector_period)
+            if self._stop.is_set():
+                return
+            try:
+                await self.detect()
+            except Exception as error:  # noqa: BLE001 - the loop survives and runs again next period
+                log_event("detectors.failed", level=logging.ERROR, error=repr(error))

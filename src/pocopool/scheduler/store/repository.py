@@ -1,0 +1,571 @@
+"""Every query of the scheduler, in one place. Methods are coroutines; each write is one transaction.
+
+Status writes are optimistic: an UPDATE filtered on the status the caller read. When another writer
+changed it meanwhile, nothing is written and the method answers False (the caller decides again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...protocol.models import WorkerModel
+from ...protocol.statuses import (
+    IRRELEVANT_STATUSES,
+    ReplicateStatus as RS,
+    ReplicateStatusCause as Cause,
+    ReplicateStatusModifier as Modifier,
+    TaskStatus as TS,
+)
+from ...protocol.transitions import is_valid_task_path
+from ..engine import Transition
+from ..state import ReplicateEntry, ReplicateState, TaskState, WorkerState
+from .db import make_engine, migrate, read_transaction, write_transaction
+from .tables import (
+    chain_cursors,
+    notifications,
+    replicate_status_updates,
+    replicates,
+    task_logs,
+    task_status_changes,
+    tasks,
+    worker_tasks,
+    workers,
+)
+
+# Task fields the engine may set (TaskState attribute = column name).
+ENGINE_FIELDS = frozenset({
+    "consensus", "consensus_block", "reveal_deadline", "uploading_wallet", "result_link", "callback_data",
+    "initialization_block", "enclave_challenge",
+})
+
+
+class InvalidTaskTransition(RuntimeError):
+    """The engine asked for a status path the task transition table forbids: a bug, never written."""
+
+
+class _Stale(Exception):
+    """The record changed since it was read: roll the transaction back."""
+
+
+def to_datetime(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def to_seconds(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A task read from a deal, ready to be stored RECEIVED."""
+
+    chain_task_id: str
+    deal_id: str
+    task_index: int
+    deal_block: int
+    trust: int
+    tag: str
+    category: int
+    max_execution_time: int
+    app_address: str
+    app_multiaddr: str
+    command_line: str
+    requester: str
+    beneficiary: str
+    callback: str
+    contribution_deadline: float
+    final_deadline: float
+
+
+@dataclass(frozen=True)
+class NewReplicateUpdate:
+    """One replicate status update to append, with the details the history keeps."""
+
+    status: RS
+    modifier: Modifier
+    date: float
+    cause: Cause | None = None
+    error_message: str | None = None
+    exit_code: int | None = None
+    block_number: int | None = None
+    tx_hash: str | None = None
+    result_link: str | None = None
+    tee_session_error: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    wallet: str
+    task_id: str
+    type: str
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    """Everything the task view shows, as rows."""
+
+    task: Mapping[str, Any]
+    changes: list[Mapping[str, Any]]
+    replicates: list[Mapping[str, Any]]
+    updates: dict[int, list[Mapping[str, Any]]]  # replicate id -> its history
+    log_wallets: set[str]
+
+
+def task_state(row: Mapping[str, Any]) -> TaskState:
+    return TaskState(
+        chain_task_id=row["chain_task_id"],
+        deal_id=row["deal_id"],
+        task_index=row["task_index"],
+        status=TS(row["status"]),
+        status_date=row["status_date"].timestamp(),
+        trust=row["trust"],
+        tag=row["tag"],
+        max_execution_time=row["max_execution_time"],
+        contribution_deadline=row["contribution_deadline"].timestamp(),
+        final_deadline=row["final_deadline"].timestamp(),
+        deal_block=row["deal_block"],
+        reveal_deadline=to_seconds(row["reveal_deadline"]),
+        initialization_block=row["initialization_block"],
+        consensus=row["consensus"],
+        consensus_block=row["consensus_block"],
+        uploading_wallet=row["uploading_wallet"],
+        result_link=row["result_link"],
+        callback_data=row["callback_data"],
+        has_callback=int(row["callback"], 16) != 0,
+        enclave_challenge=row["enclave_challenge"],
+    )
+
+
+def _relevant(new: RS, previous_relevant: str) -> str:
+    return previous_relevant if new in IRRELEVANT_STATUSES else new.value
+
+
+class Store:
+    """The scheduler database. `open()` runs the migrations; `close()` releases connections."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def open(self) -> None:
+        await migrate(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ----- chain cursor ---------------------------------------------------------------------------
+    async def cursor(self, name: str = "deals") -> int:
+        """The last block whose events were processed; -1 before the first one."""
+        async with read_transaction(self.engine) as conn:
+            value = await conn.scalar(select(chain_cursors.c.last_block).where(chain_cursors.c.name == name))
+        return -1 if value is None else int(value)
+
+    async def _set_cursor(self, conn: Any, name: str, block: int, now: float) -> None:
+        done = await conn.execute(
+            update(chain_cursors).where(chain_cursors.c.name == name)
+            .values(last_block=block, updated_at=to_datetime(now))
+        )
+        if done.rowcount == 0:
+            await conn.execute(insert(chain_cursors).values(name=name, last_block=block, updated_at=to_datetime(now)))
+
+    # ----- tasks ----------------------------------------------------------------------------------
+    async def add_tasks(self, new_tasks: Sequence[NewTask], cursor_block: int, now: float, *,
+                        cursor: str = "deals") -> list[str]:
+        """Stores the tasks not known yet (by deal and index) and moves the cursor, in one transaction.
+
+        Returns the ids of the tasks created.
+        """
+        created: list[str] = []
+        async with write_transaction(self.engine) as conn:
+            for new in new_tasks:
+                known = await conn.scalar(select(tasks.c.chain_task_id).where(
+                    tasks.c.deal_id == new.deal_id, tasks.c.task_index == new.task_index))
+                if known is not None:
+                    continue
+                when = to_datetime(now)
+                await conn.execute(insert(tasks).values(
+                    chain_task_id=new.chain_task_id, deal_id=new.deal_id, task_index=new.task_index,
+                    deal_block=new.deal_block, status=TS.RECEIVED.value, status_date=when, trust=new.trust,
+                    tag=new.tag, category=new.category, max_execution_time=new.max_execution_time,
+                    app_address=new.app_address, app_multiaddr=new.app_multiaddr, command_line=new.command_line,
+                    requester=new.requester, beneficiary=new.beneficiary, callback=new.callback,
+                    contribution_deadline=to_datetime(new.contribution_deadline),
+                    final_deadline=to_datetime(new.final_deadline), created_at=when, updated_at=when,
+                ))
+                await conn.execute(insert(task_status_changes).values(
+                    task_id=new.chain_task_id, status=TS.RECEIVED.value, date=when,
+                    message=f"deal {new.deal_id} seen at block {new.deal_block}",
+                ))
+                created.append(new.chain_task_id)
+            await self._set_cursor(conn, cursor, cursor_block, now)
+        return created
+
+    async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
+        """The task and its replicates with their histories, read in one snapshot."""
+        async with read_transaction(self.engine) as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+            if row is None:
+                return None
+            return task_state(row), await self._replicates(conn, task_id)
+
+    async def _replicates(self, conn: Any, task_id: str, wallet: str | None = None) -> list[ReplicateState]:
+        query = (
+            select(replicates, replicate_status_updates.c.status.label("u_status"),
+                   replicate_status_updates.c.date.label("u_date"),
+                   replicate_status_updates.c.modifier.label("u_modifier"),
+                   replicate_status_updates.c.cause.label("u_cause"))
+            .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
+            .where(replicates.c.task_id == task_id)
+            .order_by(replicates.c.id, replicate_status_updates.c.id)
+        )
+        if wallet is not None:
+            query = query.where(replicates.c.wallet == wallet)
+        rows = (await conn.execute(query)).mappings().all()
+        grouped: dict[int, list[Mapping[str, Any]]] = {}
+        for row in rows:
+            grouped.setdefault(row["id"], []).append(row)
+        result = []
+        for entries in grouped.values():
+            first = entries[0]
+            result.append(ReplicateState(
+                wallet=first["wallet"],
+                history=tuple(
+                    ReplicateEntry(RS(e["u_status"]), e["u_date"].timestamp(), Modifier(e["u_modifier"]),
+                                   Cause(e["u_cause"]) if e["u_cause"] else None)
+                    for e in entries
+                ),
+                contribution_hash=first["contribution_hash"],
+                worker_weight=first["worker_weight"],
+                result_link=first["result_link"],
+                callback_data=first["callback_data"],
+            ))
+        return result
+
+    async def replicate(self, task_id: str, wallet: str) -> ReplicateState | None:
+        async with read_transaction(self.engine) as conn:
+            found = await self._replicates(conn, task_id, wallet)
+        return found[0] if found else None
+
+    async def task(self, task_id: str) -> TaskState | None:
+        async with read_transaction(self.engine) as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+        return task_state(row) if row else None
+
+    async def task_ids(
+        self, statuses: Iterable[TS], *,
+        contribution_deadline_after: float | None = None,
+        contribution_deadline_until: float | None = None,
+        final_deadline_after: float | None = None,
+        final_deadline_until: float | None = None,
+        limit: int = 1000,
+    ) -> list[str]:
+        """Ids of tasks in some statuses, optionally bounded by deadlines (indexed: status, deadline)."""
+        conditions = [tasks.c.status.in_([s.value for s in statuses])]
+        if contribution_deadline_after is not None:
+            conditions.append(tasks.c.contribution_deadline > to_datetime(contribution_deadline_after))
+        if contribution_deadline_until is not None:
+            conditions.append(tasks.c.contribution_deadline <= to_datetime(contribution_deadline_until))
+        if final_deadline_after is not None:
+            conditions.append(tasks.c.final_deadline > to_datetime(final_deadline_after))
+        if final_deadline_until is not None:
+            conditions.append(tasks.c.final_deadline <= to_datetime(final_deadline_until))
+        query = select(tasks.c.chain_task_id).where(and_(*conditions)).order_by(tasks.c.final_deadline).limit(limit)
+        async with read_transaction(self.engine) as conn:
+            return list((await conn.scalars(query)).all())
+
+    async def apply(self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow],
+                    now: float) -> bool:
+        """Writes one engine transition, guarded by the status `task` was read with.
+
+        Appends the statuses, sets the fields, writes the scheduler's replicate statuses (each guarded
+        by the status it expects), stores the pushes, and purges the workers' task lists when the
+        task ends. False (and nothing written) if the task or a replicate changed meanwhile.
+        """
+        path = [change.status for change in transition.statuses]
+        if path and not is_valid_task_path(task.status, path):
+            raise InvalidTaskTransition(f"task {task.chain_task_id}: {task.status} -> {' -> '.join(path)}")
+        unknown = set(transition.fields) - ENGINE_FIELDS
+        if unknown:
+            raise InvalidTaskTransition(f"task {task.chain_task_id}: unknown fields {sorted(unknown)}")
+        when = to_datetime(now)
+        values: dict[str, Any] = {"updated_at": when, **transition.fields}
+        if "reveal_deadline" in values and values["reveal_deadline"] is not None:
+            values["reveal_deadline"] = to_datetime(values["reveal_deadline"])
+        if path:
+            values.update(status=path[-1].value, status_date=when)
+        try:
+            async with write_transaction(self.engine) as conn:
+                done = await conn.execute(
+                    update(tasks)
+                    .where(tasks.c.chain_task_id == task.chain_task_id, tasks.c.status == task.status.value)
+                    .values(**values)
+                )
+                if done.rowcount != 1:
+                    raise _Stale
+                for change in transition.statuses:
+                    await conn.execute(insert(task_status_changes).values(
+                        task_id=task.chain_task_id, status=change.status.value, date=when, cause=change.cause,
+                        message=change.message, block_number=change.block_number, tx_hash=change.tx_hash,
+                    ))
+                for change in transition.replicates:
+                    update_ = NewReplicateUpdate(change.status, Modifier.POOL_MANAGER, now, change.cause,
+                                                 error_message=change.message)
+                    if not await self._write_replicate_status(conn, task.chain_task_id, change.wallet,
+                                                              change.expected, update_):
+                        raise _Stale
+                await self._insert_notifications(conn, pushes, when)
+                if path and path[-1].is_final:
+                    await conn.execute(delete(worker_tasks).where(worker_tasks.c.task_id == task.chain_task_id))
+        except _Stale:
+            return False
+        return True
+
+    async def _insert_notifications(self, conn: Any, pushes: Sequence[NotificationRow], when: datetime) -> None:
+        for push in pushes:
+            await conn.execute(insert(notifications).values(
+                wallet=push.wallet, task_id=push.task_id, type=push.type, extra=dict(push.extra), created_at=when,
+            ))
+
+    async def _write_replicate_status(
+        self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
+        contribution: tuple[str, int] | None = None, result_link: str | None = None,
+        callback_data: str | None = None,
+    ) -> bool:
+        row = (await conn.execute(
+            select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
+            .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
+        )).first()
+        if row is None or row.status != expected.value:
+            return False
+        values: dict[str, Any] = {
+            "status": new.status.value,
+            "last_relevant_status": _relevant(new.status, row.last_relevant_status),
+            "updated_at": to_datetime(new.date),
+        }
+        if contribution is not None:
+            values["contribution_hash"], values["worker_weight"] = contribution
+        if result_link is not None:
+            values["result_link"] = result_link
+        if callback_data is not None:
+            values["callback_data"] = callback_data
+        done = await conn.execute(
+            update(replicates).where(replicates.c.id == row.id, replicates.c.status == expected.value).values(**values)
+        )
+        if done.rowcount != 1:
+            return False
+        await conn.execute(insert(replicate_status_updates).values(
+            replicate_id=row.id, status=new.status.value, modifier=new.modifier.value, date=to_datetime(new.date),
+            cause=new.cause.value if new.cause else None, error_message=new.error_message, exit_code=new.exit_code,
+            block_number=new.block_number, tx_hash=new.tx_hash, result_link=new.result_link,
+            tee_session_error=new.tee_session_error,
+        ))
+        return True
+
+    # ----- replicates -----------------------------------------------------------------------------
+    async def add_replicate(self, task_id: str, wallet: str, weight: int, max_nb_tasks: int, now: float) -> bool:
+        """Gives the worker a replicate CREATED and a computing slot, in one transaction.
+
+        False if the worker has no free slot or already holds a replicate of the task.
+        """
+        when = to_datetime(now)
+        try:
+            async with write_transaction(self.engine) as conn:
+                computing = await conn.scalar(select(func.count()).select_from(worker_tasks).where(
+                    worker_tasks.c.wallet == wallet, worker_tasks.c.computing.is_(True)))
+                if computing >= max_nb_tasks:
+                    raise _Stale
+                done = await conn.execute(insert(replicates).values(
+                    task_id=task_id, wallet=wallet, status=RS.CREATED.value, last_relevant_status=RS.CREATED.value,
+                    worker_weight=weight, created_at=when, updated_at=when,
+                ))
+                await conn.execute(insert(replicate_status_updates).values(
+                    replicate_id=done.inserted_primary_key[0], status=RS.CREATED.value,
+                    modifier=Modifier.POOL_MANAGER.value, date=when,
+                ))
+                await conn.execute(insert(worker_tasks).values(wallet=wallet, task_id=task_id, computing=True,
+                                                               created_at=when))
+        except (_Stale, IntegrityError):
+            return False
+        return True
+
+    async def record_replicate_update(
+        self, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
+        contribution: tuple[str, int] | None = None,
+        result_link: str | None = None,
+        callback_data: str | None = None,
+        logs: tuple[str, str] | None = None,
+        free_computing_slot: bool = False,
+        leave_task: bool = False,
+    ) -> bool:
+        """Appends a status to a replicate (guarded by its current status) with its effects, in one
+        transaction: contribution, result link, the first compute logs of this worker, and the
+        worker's task lists. False if the replicate changed meanwhile.
+        """
+        try:
+            async with write_transaction(self.engine) as conn:
+                if not await self._write_replicate_status(conn, task_id, wallet, expected, new,
+                                                          contribution=contribution, result_link=result_link,
+                                                          callback_data=callback_data):
+                    raise _Stale
+                if logs is not None:
+                    present = await conn.scalar(select(task_logs.c.id).where(
+                        task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
+                    if present is None:
+                        await conn.execute(insert(task_logs).values(
+                            task_id=task_id, wallet=wallet, stdout=logs[0], stderr=logs[1],
+                            created_at=to_datetime(new.date)))
+                membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
+                if leave_task:
+                    await conn.execute(delete(worker_tasks).where(membership))
+                elif free_computing_slot:
+                    await conn.execute(update(worker_tasks).where(membership).values(computing=False))
+        except _Stale:
+            return False
+        return True
+
+    # ----- supply ---------------------------------------------------------------------------------
+    async def supply_candidates(self, wallet: str, now: float, *, limit: int, offset: int) -> list[TaskState]:
+        """Tasks accepting contributions that the worker holds no replicate of: RUNNING first, then
+        the earliest contribution deadline (indexed by status and contribution deadline)."""
+        statuses = [TS.INITIALIZED.value, TS.RUNNING.value]
+        held = exists().where(replicates.c.task_id == tasks.c.chain_task_id, replicates.c.wallet == wallet)
+        query = (
+            select(tasks)
+            .where(tasks.c.status.in_(statuses), tasks.c.contribution_deadline > to_datetime(now), ~held)
+            .order_by(case((tasks.c.status == TS.RUNNING.value, 0), else_=1), tasks.c.contribution_deadline,
+                      tasks.c.chain_task_id)
+            .limit(limit).offset(offset)
+        )
+        async with read_transaction(self.engine) as conn:
+            return [task_state(row) for row in (await conn.execute(query)).mappings().all()]
+
+    async def replicates_of(self, task_id: str) -> list[ReplicateState]:
+        async with read_transaction(self.engine) as conn:
+            return await self._replicates(conn, task_id)
+
+    # ----- workers --------------------------------------------------------------------------------
+    async def register_worker(self, wallet: str, model: WorkerModel, now: float) -> None:
+        """Creates or updates the worker (keeping its task lists) and marks it alive."""
+        when = to_datetime(now)
+        values = {
+            "name": model.name, "os": model.os, "cpu": model.cpu, "cpu_nb": model.cpuNb,
+            "memory_size": model.memorySize, "max_nb_tasks": 1 if model.gpuEnabled else model.cpuNb,
+            "gpu_enabled": model.gpuEnabled, "tee_enabled": model.teeEnabled, "tdx_enabled": model.tdxEnabled,
+            "last_alive": when, "updated_at": when,
+        }
+        async with write_transaction(self.engine) as conn:
+            done = await conn.execute(update(workers).where(workers.c.wallet == wallet).values(**values))
+            if done.rowcount == 0:
+                await conn.execute(insert(workers).values(wallet=wallet, registered_at=when, **values))
+
+    async def touch_alive(self, wallet: str, now: float) -> bool:
+        """Records a ping. False if the worker never registered."""
+        async with write_transaction(self.engine) as conn:
+            done = await conn.execute(update(workers).where(workers.c.wallet == wallet)
+                                      .values(last_alive=to_datetime(now)))
+        return done.rowcount == 1
+
+    async def claim_replicate_demand(self, wallet: str, now: float, min_gap: float) -> bool:
+        """Rate limit of replicate demands: records this demand only if the previous one is at least
+        `min_gap` seconds old (atomic). False if too early or the worker is not registered."""
+        threshold = to_datetime(now - min_gap)
+        async with write_transaction(self.engine) as conn:
+            done = await conn.execute(
+                update(workers)
+                .where(workers.c.wallet == wallet,
+                       (workers.c.last_replicate_demand.is_(None)) | (workers.c.last_replicate_demand <= threshold))
+                .values(last_replicate_demand=to_datetime(now))
+            )
+        return done.rowcount == 1
+
+    async def worker(self, wallet: str) -> WorkerState | None:
+        async with read_transaction(self.engine) as conn:
+            row = (await conn.execute(select(workers).where(workers.c.wallet == wallet))).mappings().first()
+            if row is None:
+                return None
+            memberships = (await conn.execute(
+                select(worker_tasks.c.task_id, worker_tasks.c.computing).where(worker_tasks.c.wallet == wallet)
+                .order_by(worker_tasks.c.created_at)
+            )).all()
+        return WorkerState(
+            wallet=wallet, max_nb_tasks=row["max_nb_tasks"],
+            computing=sum(1 for m in memberships if m.computing),
+            gpu_enabled=row["gpu_enabled"], tee_enabled=row["tee_enabled"], tdx_enabled=row["tdx_enabled"],
+            participating=tuple(m.task_id for m in memberships),
+        )
+
+    async def worker_row(self, wallet: str) -> Mapping[str, Any] | None:
+        async with read_transaction(self.engine) as conn:
+            return (await conn.execute(select(workers).where(workers.c.wallet == wallet))).mappings().first()
+
+    async def worker_tasks(self, wallet: str, *, computing_only: bool = False) -> list[str]:
+        query = select(worker_tasks.c.task_id).where(worker_tasks.c.wallet == wallet)
+        if computing_only:
+            query = query.where(worker_tasks.c.computing.is_(True))
+        async with read_transaction(self.engine) as conn:
+            return list((await conn.scalars(query.order_by(worker_tasks.c.created_at))).all())
+
+    async def all_workers(self) -> list[tuple[Mapping[str, Any], list[tuple[str, bool]]]]:
+        async with read_transaction(self.engine) as conn:
+            rows = (await conn.execute(select(workers).order_by(workers.c.registered_at))).mappings().all()
+            memberships = (await conn.execute(
+                select(worker_tasks.c.wallet, worker_tasks.c.task_id, worker_tasks.c.computing)
+                .order_by(worker_tasks.c.created_at)
+            )).all()
+        by_wallet: dict[str, list[tuple[str, bool]]] = {}
+        for m in memberships:
+            by_wallet.setdefault(m.wallet, []).append((m.task_id, m.computing))
+        return [(row, by_wallet.get(row["wallet"], [])) for row in rows]
+
+    # ----- notifications --------------------------------------------------------------------------
+    async def notifications_after(self, wallet: str, after: int, limit: int = 100) -> list[Mapping[str, Any]]:
+        query = (select(notifications).where(notifications.c.wallet == wallet, notifications.c.id > after)
+                 .order_by(notifications.c.id).limit(limit))
+        async with read_transaction(self.engine) as conn:
+            return list((await conn.execute(query)).mappings().all())
+
+    async def add_notifications(self, pushes: Sequence[NotificationRow], now: float) -> None:
+        async with write_transaction(self.engine) as conn:
+            await self._insert_notifications(conn, pushes, to_datetime(now))
+
+    # ----- views ----------------------------------------------------------------------------------
+    async def task_details(self, task_id: str) -> TaskDetails | None:
+        async with read_transaction(self.engine) as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+            if row is None:
+                return None
+            changes = (await conn.execute(
+                select(task_status_changes).where(task_status_changes.c.task_id == task_id)
+                .order_by(task_status_changes.c.id))).mappings().all()
+            reps = (await conn.execute(
+                select(replicates).where(replicates.c.task_id == task_id).order_by(replicates.c.id))).mappings().all()
+            updates_rows = (await conn.execute(
+                select(replicate_status_updates).join(replicates, replicates.c.id == replicate_status_updates.c.replicate_id)
+                .where(replicates.c.task_id == task_id).order_by(replicate_status_updates.c.id))).mappings().all()
+            log_wallets = set((await conn.scalars(select(task_logs.c.wallet).where(task_logs.c.task_id == task_id))).all())
+        updates_by: dict[int, list[Mapping[str, Any]]] = {}
+        for u in updates_rows:
+            updates_by.setdefault(u["replicate_id"], []).append(u)
+        return TaskDetails(row, list(changes), list(reps), updates_by, log_wallets)
+
+    async def deal_tasks(self, deal_id: str) -> list[Mapping[str, Any]]:
+        query = (select(tasks.c.chain_task_id, tasks.c.task_index, tasks.c.status)
+                 .where(tasks.c.deal_id == deal_id).order_by(tasks.c.task_index))
+        async with read_transaction(self.engine) as conn:
+            return list((await conn.execute(query)).mappings().all())
+
+    async def task_logs(self, task_id: str) -> list[Mapping[str, Any]]:
+        async with read_transaction(self.engine) as conn:
+            return list((await conn.execute(
+                select(task_logs).where(task_logs.c.task_id == task_id).order_by(task_logs.c.id))).mappings().all())

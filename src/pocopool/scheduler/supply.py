@@ -1,0 +1,167 @@
+"""Replicate supply: which task a worker asking for work gets (spec §5.1–5.4).
+
+`refusal()` is the pure decision for one (task, worker) pair; `SupplyService.next_replicate()` runs
+the gatekeeping, scans the candidate tasks in order and writes the first accepted replicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from eth_account.signers.local import LocalAccount
+
+from ..chain.base import Chain, ChainTask
+from ..protocol.consensus import needs_more_contributions, worker_weight
+from ..protocol.crypto import sign_authorization
+from ..protocol.models import ReplicateTaskSummary, Signature, WorkerpoolAuthorization
+from ..protocol.statuses import (
+    CONTRIBUTION_PHASE,
+    ChainTaskStatus as CTS,
+    ReplicateStatus as RS,
+)
+from ..protocol.tags import TeeFramework, requires_gpu
+from ..protocol.time import Clock
+from ..protocol.transitions import CONTRIBUTABLE_FAILURES
+from .locks import KeyedLocks
+from .logs import log_event
+from .state import ReplicateState, TaskState, WorkerState
+from .store import Store
+
+SCAN_BATCH = 20
+# Replicates in these statuses will never contribute: they weigh nothing in the prediction.
+_WILL_NOT_CONTRIBUTE = frozenset({
+    RS.START_FAILED, RS.COMPUTE_FAILED, RS.CONTRIBUTE_FAILED, RS.FAILED, RS.ABORTED, RS.COMPLETED,
+    RS.CONTRIBUTE_AND_FINALIZE_FAILED, RS.COMPLETE_FAILED,
+})
+
+
+def _will_not_contribute(replicate: ReplicateState) -> bool:
+    status = replicate.last_relevant
+    if status in _WILL_NOT_CONTRIBUTE:
+        return True
+    if status in CONTRIBUTABLE_FAILURES:
+        # A download failure is contributed as an error result only for the causes that allow it.
+        cause = replicate.cause_of(status)
+        return cause is not None and cause not in CONTRIBUTABLE_FAILURES[status]
+    return False
+
+
+def prediction_inputs(
+    replicates: Sequence[ReplicateState], now: float, period: float,
+) -> tuple[dict[str, list[int]], list[int]]:
+    """Contributed weights by hash, and the weights of replicates still expected to contribute
+    (created less than one category period ago), as spec §5.4 reads them."""
+    contributed: dict[str, list[int]] = {}
+    pending: list[int] = []
+    for replicate in replicates:
+        if replicate.last_relevant is RS.CONTRIBUTED and replicate.contribution_hash:
+            contributed.setdefault(replicate.contribution_hash.lower(), []).append(replicate.worker_weight)
+        elif not _will_not_contribute(replicate) and now - replicate.created_at < period:
+            pending.append(replicate.worker_weight)
+    return contributed, pending
+
+
+def worker_fits(task: TaskState, worker: WorkerState) -> str | None:
+    """Why this worker cannot run this task at all (None: it can)."""
+    framework = task.tee_framework
+    if framework is TeeFramework.TDX and not worker.tdx_enabled:
+        return "the task needs a TDX worker"
+    if framework in (TeeFramework.SCONE, TeeFramework.GRAMINE) and not worker.tee_enabled:
+        return "the task needs an SGX worker"
+    if requires_gpu(task.tag) and not worker.gpu_enabled:
+        return "the task needs a GPU worker"
+    return None
+
+
+def refusal(
+    task: TaskState, replicates: Sequence[ReplicateState], worker: WorkerState,
+    chain_task: ChainTask | None, now: float,
+) -> str | None:
+    """Why the worker must not get a replicate of this task now (None: give it one)."""
+    if task.status not in CONTRIBUTION_PHASE:
+        return f"the task is {task.status.value}"
+    if now >= task.contribution_deadline:
+        return "the contribution deadline passed"
+    if not task.enclave_challenge:
+        return "the task has no enclave challenge yet"
+    if any(r.wallet.lower() == worker.wallet.lower() for r in replicates):
+        return "the worker already holds a replicate of the task"
+    unfit = worker_fits(task, worker)
+    if unfit:
+        return unfit
+    if chain_task is None:
+        return "the chain task cannot be read"
+    if chain_task.status is not CTS.ACTIVE:
+        return f"the chain task is {chain_task.status.value}: it accepts no contribution"
+    contributed, pending = prediction_inputs(replicates, now, float(task.max_execution_time))
+    if not needs_more_contributions(contributed, pending, task.trust):
+        return "the replicates already given are enough to reach consensus"
+    return None
+
+
+class SupplyService:
+    def __init__(self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int) -> None:
+        self.store = store
+        self.chain = chain
+        self.clock = clock
+        self.signer = signer
+        self.ask_period = ask_period_ms / 1000
+        self._task_locks = KeyedLocks()
+        self._wallet_locks = KeyedLocks()
+
+    @property
+    def private_key(self) -> str:
+        return "0x" + bytes(self.signer.key).hex()
+
+    def authorization(self, task: TaskState, wallet: str) -> WorkerpoolAuthorization:
+        """A WorkerpoolAuthorization for (worker, task), signed by the scheduler (spec §5.3)."""
+        challenge = task.enclave_challenge or "0x" + "00" * 20
+        signature = sign_authorization(self.private_key, wallet, task.chain_task_id, challenge)
+        return WorkerpoolAuthorization(
+            chainTaskId=task.chain_task_id, dealId=task.deal_id, taskIndex=task.task_index, workerWallet=wallet,
+            enclaveChallenge=challenge, signature=Signature(value=signature),
+        )
+
+    async def next_replicate(self, wallet: str, block_number: int) -> ReplicateTaskSummary | None:
+        """The replicate given to the worker, or None (HTTP 204): too early, not synced, no free
+        slot, or no task needs it."""
+        now = self.clock.now()
+        # The reference tolerates 500 ms on a 5 s period: 10 %.
+        if not await self.store.claim_replicate_demand(wallet, now, self.ask_period * 0.9):
+            return None
+        if block_number <= 0:
+            return None
+        async with self._wallet_locks.hold(wallet):
+            worker = await self.store.worker(wallet)
+            if worker is None or worker.computing >= worker.max_nb_tasks:
+                return None
+            weight = worker_weight(await asyncio.to_thread(self.chain.view_score, wallet))
+            offset = 0
+            while True:
+                candidates = await self.store.supply_candidates(wallet, now, limit=SCAN_BATCH, offset=offset)
+                for task in candidates:
+                    summary = await self._try(task, worker, weight, now)
+                    if summary is not None:
+                        return summary
+                if len(candidates) < SCAN_BATCH:
+                    return None
+                offset += SCAN_BATCH
+
+    async def _try(self, task: TaskState, worker: WorkerState, weight: int, now: float) -> ReplicateTaskSummary | None:
+        if worker_fits(task, worker) is not None or self._task_locks.busy(task.chain_task_id):
+            return None  # another worker is being given this task: try the next one
+        async with self._task_locks.hold(task.chain_task_id):
+            fresh = await self.store.load(task.chain_task_id)
+            if fresh is None:
+                return None
+            task, replicates = fresh
+            chain_task = await asyncio.to_thread(self.chain.view_task, task.chain_task_id)
+            reason = refusal(task, replicates, worker, chain_task, now)
+            if reason is not None:
+                return None
+            if not await self.store.add_replicate(task.chain_task_id, worker.wallet, weight, worker.max_nb_tasks, now):
+                return None
+        log_event("replicate.status", task=task.chain_task_id, wallet=worker.wallet, status=RS.CREATED.value,
+                  modifier="POOL_MANAGER", weight=weight)
+        return ReplicateTaskSummary(workerpoolAuthorization=self.authorization(task, worker.wallet))

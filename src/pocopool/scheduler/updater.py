@@ -1,0 +1,200 @@
+"""The applier of the task engine, and the queue of task update requests (spec §1.2).
+
+Anyone who learns something that may move a task (a new deal, a replicate status, a detector)
+calls `TaskUpdater.request(task_id)`. Requests go through a de-duplicated queue consumed by a few
+coroutines; one task is updated by one coroutine at a time, and a request arriving while its task
+is being updated makes it run once more afterwards, so no news is lost.
+
+An update loads the task, reads the chain, asks `engine.decide`, writes the transition in one
+guarded transaction, sends the chain transaction the transition announces (in a thread), and asks
+again, until the engine has nothing more to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from eth_account.signers.local import LocalAccount
+
+from ..chain.base import Chain, ChainError, ChainRevert
+from ..protocol.crypto import hex_to_bytes
+from ..protocol.statuses import CONTRIBUTION_PHASE, ChainTaskStatus as CTS, TaskStatus as TS
+from ..protocol.tags import TeeFramework
+from ..protocol.time import Clock
+from .engine import ChainAction, ChainView, Transition, TxOutcome, decide
+from .locks import KeyedLocks
+from .logs import log_event
+from .pushes import NotificationHub, render_pushes, wallets_of
+from .state import TaskState
+from .store import Store
+
+MAX_STEPS = 16
+
+
+class TaskUpdater:
+    """Owned by the Scheduler, which runs `worker()` coroutines in its TaskGroup."""
+
+    def __init__(
+        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: NotificationHub, *,
+        tee_frameworks: frozenset[TeeFramework] = frozenset(),
+    ) -> None:
+        self.store = store
+        self.chain = chain
+        self.clock = clock
+        self.signer = signer
+        self.hub = hub
+        self.tee_frameworks = tee_frameworks
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queued: set[str] = set()
+        self._running: set[str] = set()
+        self._rerun: set[str] = set()
+        self._locks = KeyedLocks()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # ----- requests -------------------------------------------------------------------------------
+    def request(self, task_id: str) -> None:
+        """Asks for an update of the task (cheap; duplicates are merged)."""
+        if task_id in self._running:
+            self._rerun.add(task_id)
+            return
+        if task_id in self._queued:
+            return
+        self._queued.add(task_id)
+        self._idle.clear()
+        self._queue.put_nowait(task_id)
+
+    def request_many(self, task_ids: Iterable[str]) -> None:
+        for task_id in task_ids:
+            self.request(task_id)
+
+    async def idle(self) -> None:
+        """Returns once no update is queued or running (tests, shutdown)."""
+        await self._idle.wait()
+
+    def stop_workers(self, count: int) -> None:
+        """Drops the waiting requests (a restart updates every unfinished task anyway) and tells
+        `count` workers to return once their current update is done."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queued.clear()
+        self._rerun.clear()
+        for _ in range(count):
+            self._queue.put_nowait(None)
+
+    async def worker(self) -> None:
+        """Consumes update requests until `stop_workers` sends it a stop marker."""
+        while True:
+            task_id = await self._queue.get()
+            if task_id is None:
+                return
+            self._queued.discard(task_id)
+            self._running.add(task_id)
+            try:
+                await self.update(task_id)
+            except Exception as error:  # one broken task must not stop the others
+                log_event("task.update_failed", level=logging.ERROR, task=task_id, error=repr(error))
+                logging.getLogger("pocopool.scheduler").exception("update of task %s failed", task_id)
+            finally:
+                self._running.discard(task_id)
+                if task_id in self._rerun:
+                    self._rerun.discard(task_id)
+                    self.request(task_id)
+                if not self._queued and not self._running:
+                    self._idle.set()
+
+    # ----- one update -----------------------------------------------------------------------------
+    async def update(self, task_id: str) -> None:
+        """Moves the task as far as the engine can take it now (one update per task at a time)."""
+        async with self._locks.hold(task_id):
+            await self._update(task_id)
+
+    async def _update(self, task_id: str) -> None:
+        tx: TxOutcome | None = None
+        for _ in range(MAX_STEPS):
+            loaded = await self.store.load(task_id)
+            if loaded is None:
+                return
+            task, replicates = loaded
+            if task.status.is_final:
+                return
+            view = await self.chain_view(task, tx)
+            now = self.clock.now()
+            transition = decide(task, replicates, view, now, tee_frameworks=self.tee_frameworks)
+            tx = None
+            if transition.is_empty:
+                return
+            rows = render_pushes(transition.pushes, task_id, self._key)
+            if not await self.store.apply(task, transition, rows, now):
+                log_event("task.stale", level=logging.DEBUG, task=task_id, status=task.status)
+                continue  # changed meanwhile: read again and decide again
+            self._log(task, transition)
+            self.hub.notify(wallets_of(rows))
+            if transition.action is not None:
+                tx = await self._send(task, transition.action)
+        log_event("task.too_many_steps", level=logging.WARNING, task=task_id, steps=MAX_STEPS)
+
+    @property
+    def _key(self) -> str:
+        return "0x" + bytes(self.signer.key).hex()
+
+    async def chain_view(self, task: TaskState, tx: TxOutcome | None) -> ChainView:
+        try:
+            chain_task = await asyncio.to_thread(self.chain.view_task, task.chain_task_id)
+            consensus_block = latest = None
+            if chain_task.status in (CTS.REVEALING, CTS.COMPLETED) and task.status in CONTRIBUTION_PHASE:
+                consensus_block = await self._event_block("TaskConsensus", task)
+                latest = (await asyncio.to_thread(self.chain.latest_block)).number
+        except ChainError as error:
+            log_event("chain.unreadable", level=logging.WARNING, task=task.chain_task_id, error=str(error))
+            return ChainView(task=None, tx=tx)
+        return ChainView(task=chain_task, consensus_block=consensus_block, latest_block=latest, tx=tx)
+
+    async def _event_block(self, name: str, task: TaskState) -> int | None:
+        start = task.initialization_block or task.deal_block
+        found = await asyncio.to_thread(self.chain.events, start, None, (name,))
+        blocks = [
+            event.block_number for event in found
+            if str(event.args.get("taskid", "")).lower() == task.chain_task_id.lower()
+        ]
+        return blocks[-1] if blocks else None
+
+    async def _send(self, task: TaskState, action: ChainAction) -> TxOutcome:
+        """Sends the transaction; reverts and unreachable ledgers become outcomes, not exceptions."""
+        try:
+            if action is ChainAction.INITIALIZE:
+                receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
+            else:
+                callback = b""
+                if task.has_callback and task.callback_data:
+                    callback = hex_to_bytes(task.callback_data, what="callback data")
+                receipt = await asyncio.to_thread(
+                    self.chain.finalize, self.signer, task.chain_task_id, (task.result_link or "").encode(), callback,
+                )
+        except ChainRevert as error:
+            log_event("chain.revert", level=logging.WARNING, task=task.chain_task_id, action=action.value,
+                      rule=error.rule, message=error.message)
+            return TxOutcome(action, revert_rule=error.rule, revert_message=error.message)
+        except (ChainError, ValueError) as error:
+            log_event("chain.error", level=logging.WARNING, task=task.chain_task_id, action=action.value,
+                      error=str(error))
+            return TxOutcome(action, error=str(error))
+        log_event("chain.tx", task=task.chain_task_id, action=action.value, block=receipt.block_number,
+                  tx=receipt.tx_hash)
+        return TxOutcome(action, block_number=receipt.block_number, tx_hash=receipt.tx_hash)
+
+    def _log(self, task: TaskState, transition: Transition) -> None:
+        previous: TS = task.status
+        for change in transition.statuses:
+            log_event("task.status", task=task.chain_task_id, status=change.status, previous=previous,
+                      cause=change.cause, message=change.message)
+            previous = change.status
+        for change in transition.replicates:
+            log_event("replicate.status", task=task.chain_task_id, wallet=change.wallet, status=change.status,
+                      modifier="POOL_MANAGER", cause=change.cause)
+        for push in transition.pushes:
+            for wallet in push.wallets:
+                log_event("push", task=task.chain_task_id, wallet=wallet, type=push.type.value,
+                          abort_cause=push.abort_cause, block=push.block_number or None)

@@ -1,0 +1,151 @@
+"""The scheduler store on SQLite and on PostgreSQL: migrations, idempotent ingestion, optimistic
+status writes, replicate uniqueness, atomic rate limiting, pushes by cursor."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from pocopool.protocol.models import WorkerModel
+from pocopool.protocol.statuses import ReplicateStatus as RS, ReplicateStatusModifier as Modifier, TaskStatus as TS
+from pocopool.scheduler.engine import Push, StatusChange, Transition
+from pocopool.scheduler.store import InvalidTaskTransition, NewReplicateUpdate, NewTask, NotificationRow, Store
+from pocopool.scheduler.store.tables import metadata
+from pocopool.protocol.statuses import TaskNotificationType as Next
+
+T0 = 1_700_000_000.0
+DEAL = "0x" + "de" * 32
+W1, W2 = "0x" + "11" * 20, "0x" + "22" * 20
+
+
+def new_task(index: int, contribution: float = T0 + 700, final: float = T0 + 1000) -> NewTask:
+    return NewTask(
+        chain_task_id="0x" + f"{index:02x}" * 32, deal_id=DEAL, task_index=index, deal_block=3, trust=1,
+        tag="0x" + "00" * 32, category=0, max_execution_time=100, app_address="0x" + "aa" * 20,
+        app_multiaddr="http://app", command_line="", requester="0x" + "bb" * 20, beneficiary="0x" + "bb" * 20,
+        callback="0x" + "00" * 20, contribution_deadline=contribution, final_deadline=final,
+    )
+
+
+@pytest.fixture
+async def store(db_url):
+    opened = Store(db_url)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def test_migrations_are_idempotent_and_match_the_tables(store):
+    await store.open()  # a second run finds the schema at head
+
+    def diff(connection):
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), metadata)
+
+    async with store.engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
+
+
+async def test_tasks_are_created_once_per_deal_and_index_and_the_cursor_moves(store):
+    assert await store.cursor() == -1
+    created = await store.add_tasks([new_task(0), new_task(1)], 10, T0)
+    assert len(created) == 2
+    assert await store.add_tasks([new_task(1), new_task(2)], 12, T0) == [new_task(2).chain_task_id]
+    assert await store.cursor() == 12
+    task, replicates = await store.load(new_task(0).chain_task_id)
+    assert task.status is TS.RECEIVED and replicates == []
+    assert task.contribution_deadline == T0 + 700
+    details = await store.task_details(task.chain_task_id)
+    assert [c["status"] for c in details.changes] == ["RECEIVED"]
+
+
+async def test_task_queries_follow_status_and_deadlines(store):
+    await store.add_tasks([new_task(0, T0 + 10, T0 + 20), new_task(1, T0 + 100, T0 + 200)], 1, T0)
+    ids = [new_task(0).chain_task_id, new_task(1).chain_task_id]
+    assert await store.task_ids([TS.RECEIVED], contribution_deadline_after=T0 + 50) == [ids[1]]
+    assert await store.task_ids([TS.RECEIVED], final_deadline_until=T0 + 20) == [ids[0]]
+    assert await store.task_ids([TS.RUNNING]) == []
+
+
+async def test_a_status_write_is_optimistic_and_applies_once_under_concurrency(store):
+    await store.add_tasks([new_task(0)], 1, T0)
+    task, _ = await store.load(new_task(0).chain_task_id)
+    step = Transition(statuses=(StatusChange(TS.INITIALIZING, message="initialize requested"),))
+    results = await asyncio.gather(*(store.apply(task, step, [], T0 + 1) for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+    details = await store.task_details(task.chain_task_id)
+    assert [c["status"] for c in details.changes] == ["RECEIVED", "INITIALIZING"]
+    # A write based on a stale read changes nothing.
+    assert not await store.apply(task, step, [], T0 + 2)
+
+
+async def test_an_invalid_status_path_is_never_written(store):
+    await store.add_tasks([new_task(0)], 1, T0)
+    task, _ = await store.load(new_task(0).chain_task_id)
+    with pytest.raises(InvalidTaskTransition):
+        await store.apply(task, Transition(statuses=(StatusChange(TS.COMPLETED),)), [], T0)
+    assert (await store.task(task.chain_task_id)).status is TS.RECEIVED
+
+
+async def register(store: Store, wallet: str, cpus: int = 1) -> None:
+    await store.register_worker(wallet, WorkerModel(name="w", cpuNb=cpus), T0)
+
+
+async def test_a_worker_holds_at_most_one_replicate_per_task_and_its_slots(store):
+    await store.add_tasks([new_task(0), new_task(1)], 1, T0)
+    await register(store, W1, cpus=1)
+    first, second = new_task(0).chain_task_id, new_task(1).chain_task_id
+    results = await asyncio.gather(*(store.add_replicate(first, W1, 2, 5, T0) for _ in range(4)))
+    assert results.count(True) == 1
+    assert not await store.add_replicate(second, W1, 2, 1, T0)  # its only slot is taken
+    worker = await store.worker(W1)
+    assert worker.computing == 1 and worker.participating == (first,)
+
+
+async def test_a_replicate_update_is_guarded_by_the_status_read_and_frees_slots(store):
+    await store.add_tasks([new_task(0)], 1, T0)
+    await register(store, W1)
+    task_id = new_task(0).chain_task_id
+    assert await store.add_replicate(task_id, W1, 2, 1, T0)
+    update = NewReplicateUpdate(RS.STARTING, Modifier.WORKER, T0 + 1)
+    assert await store.record_replicate_update(task_id, W1, RS.CREATED, update)
+    assert not await store.record_replicate_update(task_id, W1, RS.CREATED, update)
+    computed = NewReplicateUpdate(RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0)
+    assert await store.record_replicate_update(task_id, W1, RS.STARTING, computed, free_computing_slot=True,
+                                               logs=("out", "err"))
+    assert (await store.worker(W1)).computing == 0
+    lost = NewReplicateUpdate(RS.WORKER_LOST, Modifier.POOL_MANAGER, T0 + 3)
+    assert await store.record_replicate_update(task_id, W1, RS.COMPUTED, lost)
+    replicate = await store.replicate(task_id, W1)
+    assert replicate.status is RS.WORKER_LOST and replicate.last_relevant is RS.COMPUTED
+    assert [(log["stdout"], log["stderr"]) for log in await store.task_logs(task_id)] == [("out", "err")]
+    aborted = NewReplicateUpdate(RS.ABORTED, Modifier.WORKER, T0 + 4)
+    assert await store.record_replicate_update(task_id, W1, RS.WORKER_LOST, aborted, leave_task=True)
+    assert (await store.worker(W1)).participating == ()
+
+
+async def test_the_replicate_demand_rate_limit_is_atomic(store):
+    await register(store, W1)
+    results = await asyncio.gather(*(store.claim_replicate_demand(W1, T0 + 10, 5.0) for _ in range(5)))
+    assert results.count(True) == 1
+    assert not await store.claim_replicate_demand(W1, T0 + 12, 5.0)
+    assert await store.claim_replicate_demand(W1, T0 + 15, 5.0)
+    assert not await store.claim_replicate_demand(W2, T0, 5.0)  # not registered
+
+
+async def test_pushes_are_written_with_the_status_and_read_by_cursor(store):
+    await store.add_tasks([new_task(0)], 1, T0)
+    task, _ = await store.load(new_task(0).chain_task_id)
+    rows = [NotificationRow(W1, task.chain_task_id, Next.PLEASE_ABORT.value, {"taskAbortCause": "UNKNOWN"}),
+            NotificationRow(W2, task.chain_task_id, Next.PLEASE_ABORT.value, {})]
+    failed = Transition(statuses=(StatusChange(TS.FINAL_DEADLINE_REACHED), StatusChange(TS.FAILED)),
+                        pushes=(Push(Next.PLEASE_ABORT, (W1, W2)),))
+    assert await store.apply(task, failed, rows, T0 + 5)
+    [mine] = await store.notifications_after(W1, 0)
+    assert mine["type"] == "PLEASE_ABORT" and mine["extra"] == {"taskAbortCause": "UNKNOWN"}
+    assert await store.notifications_after(W1, mine["id"]) == []
+    # A stale write stores no push either.
+    assert not await store.apply(task, failed, rows, T0 + 6)
+    assert len(await store.notifications_after(W2, 0)) == 1
