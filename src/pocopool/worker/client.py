@@ -1,0 +1,210 @@
+"""The scheduler's HTTP API as the worker uses it (docs/contracts.md "Scheduler HTTP API").
+
+One httpx AsyncClient with timeouts. Login is the wallet challenge of spec/worker.md §3.1; any 401 on
+an authenticated call triggers one re-login and one retry. Transport errors and 5xx answers are
+raised as `SchedulerUnavailable` so that each caller decides how long to keep retrying (see
+`retry_until`): a loop simply waits for its next tick, a status update retries until the task's
+final deadline, startup retries until the worker is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from eth_account import Account
+
+from ..protocol.crypto import sign_login
+from ..protocol.models import (
+    NotificationBatch,
+    PublicConfiguration,
+    ReplicateStatusUpdate,
+    ReplicateTaskSummary,
+    Signature,
+    TaskNotification,
+    WorkerModel,
+)
+from ..protocol.time import Clock
+from .backoff import Backoff
+from .logs import EventLogger
+
+T = TypeVar("T")
+
+
+class SchedulerError(Exception):
+    """The scheduler answered something the worker cannot use (a 4xx, a malformed body)."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class SchedulerUnavailable(SchedulerError):
+    """The scheduler could not be reached or answered 5xx: worth retrying later."""
+
+
+def _text(response: httpx.Response) -> str:
+    """A text answer, whether the server sent it raw or as a JSON string."""
+    body = response.text.strip()
+    if body.startswith('"'):
+        try:
+            value = json.loads(body)
+        except json.JSONDecodeError:
+            return body
+        return value if isinstance(value, str) else body
+    return body
+
+
+def describe(response: httpx.Response) -> str:
+    """`<status> <METHOD> <url>: <error body>` — the root cause kept for error messages."""
+    body = response.text.strip()
+    try:
+        data = response.json()
+        if isinstance(data, dict) and "error" in data:
+            body = str(data["error"])
+    except ValueError:
+        pass
+    return f"{response.status_code} {response.request.method} {response.request.url}: {body[:500]}"
+
+
+class SchedulerClient:
+    def __init__(
+        self, base_url: str, private_key: str, log: EventLogger, *, timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = private_key
+        self.wallet = Account.from_key(private_key).address
+        self.log = log
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+        )
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # ----- plumbing ----------------------------------------------------------------------------
+    async def _send(
+        self, method: str, path: str, *, auth: bool, timeout: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token}"} if auth and self._token else {}
+        try:
+            response = await self._http.request(
+                method, path, headers=headers, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                **kwargs,
+            )
+        except httpx.TransportError as error:
+            raise SchedulerUnavailable(f"{method} {self.base_url}{path}: {type(error).__name__} {error}") from error
+        if response.status_code >= 500:
+            raise SchedulerUnavailable(describe(response), response.status_code)
+        return response
+
+    async def request(
+        self, method: str, path: str, *, auth: bool = True, timeout: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One call; on 401 log in again and retry once. 5xx/transport errors raise SchedulerUnavailable."""
+        if auth and self._token is None:
+            await self.login()
+        token_used = self._token
+        response = await self._send(method, path, auth=auth, timeout=timeout, **kwargs)
+        if auth and response.status_code == 401:
+            self.log.info("scheduler-token-refused", path=path)
+            await self.login(stale=token_used)
+            response = await self._send(method, path, auth=auth, timeout=timeout, **kwargs)
+        return response
+
+    # ----- login -------------------------------------------------------------------------------
+    async def login(self, stale: str | None = None) -> None:
+        """Challenge → raw signature of keccak(javaHex(challenge)) → JWT (spec/worker.md §3.1).
+
+        Concurrent callers share one login: whoever comes second sees a fresh token and returns.
+        """
+        async with self._login_lock:
+            if self._token is not None and self._token != stale:
+                return
+            wallet = self.wallet
+            response = await self._send("GET", "/workers/challenge", auth=False, params={"walletAddress": wallet})
+            if response.status_code != 200:
+                raise SchedulerError(f"login challenge refused: {describe(response)}", response.status_code)
+            challenge = _text(response)
+            signature = Signature(value=sign_login(self._key, challenge))
+            response = await self._send(
+                "POST", "/workers/login", auth=False, params={"walletAddress": wallet}, json=signature.wire()
+            )
+            if response.status_code != 200:
+                raise SchedulerError(f"login refused: {describe(response)}", response.status_code)
+            self._token = _text(response)
+            self.log.info("logged-in", scheduler=self.base_url)
+
+    # ----- API ---------------------------------------------------------------------------------
+    async def get_config(self) -> PublicConfiguration:
+        response = await self.request("GET", "/workers/config", auth=False)
+        if response.status_code != 200:
+            raise SchedulerError(f"cannot read the scheduler configuration: {describe(response)}", response.status_code)
+        return PublicConfiguration.model_validate(response.json())
+
+    async def register(self, model: WorkerModel) -> dict[str, Any]:
+        response = await self.request("POST", "/workers/register", json=model.wire())
+        if response.status_code != 200:
+            raise SchedulerError(f"register refused: {describe(response)}", response.status_code)
+        return response.json()
+
+    async def ping(self) -> str:
+        response = await self.request("POST", "/workers/ping")
+        if response.status_code != 200:
+            raise SchedulerError(f"ping refused: {describe(response)}", response.status_code)
+        return _text(response)
+
+    async def available(self, block_number: int) -> ReplicateTaskSummary | None:
+        response = await self.request("GET", "/replicates/available", params={"blockNumber": block_number})
+        if response.status_code == 204 or not response.content:
+            return None
+        if response.status_code != 200:
+            raise SchedulerError(f"ask for replicate refused: {describe(response)}", response.status_code)
+        return ReplicateTaskSummary.model_validate(response.json())
+
+    async def interrupted(self, block_number: int) -> list[TaskNotification]:
+        response = await self.request("GET", "/replicates/interrupted", params={"blockNumber": block_number})
+        if response.status_code != 200:
+            raise SchedulerError(f"recovery refused: {describe(response)}", response.status_code)
+        return [TaskNotification.model_validate(item) for item in response.json() or []]
+
+    async def notifications(self, after: int, wait: float) -> NotificationBatch:
+        response = await self.request(
+            "GET", "/workers/notifications", params={"after": after, "timeout": int(wait)},
+            timeout=wait + self.timeout,
+        )
+        if response.status_code != 200:
+            raise SchedulerError(f"notifications refused: {describe(response)}", response.status_code)
+        return NotificationBatch.model_validate(response.json())
+
+    async def update_status(self, chain_task_id: str, update: ReplicateStatusUpdate) -> httpx.Response:
+        return await self.request("POST", f"/replicates/{chain_task_id}/updateStatus", json=update.wire())
+
+
+async def retry_until(
+    call: Callable[[], Awaitable[T]], clock: Clock, log: EventLogger, what: str,
+    *, deadline: float | None = None, backoff: Backoff | None = None,
+) -> T:
+    """Call until it does not raise SchedulerUnavailable; back off between tries.
+
+    Raises TimeoutError once `deadline` (clock seconds) has passed; without a deadline it retries
+    until cancelled.
+    """
+    backoff = backoff or Backoff()
+    while True:
+        try:
+            return await call()
+        except SchedulerUnavailable as error:
+            left = None if deadline is None else deadline - clock.now()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"{what}: gave up at the deadline; last error: {error}") from error
+            log.warning("scheduler-unavailable", call=what, error=str(error))
+            await backoff.wait(clock, left)

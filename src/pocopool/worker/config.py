@@ -1,0 +1,96 @@
+"""What a worker is told at start: scheduler URL, wallet, work directory, capacity and limits."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+
+RUNTIMES = ("sandbox", "process")
+# Misbehaviours a devnet worker can be told to show (`--fault KIND`), for demos and failure tests.
+FAULTS = {
+    "wrong-result": "contribute a result digest that differs from the computed one",
+    "no-reveal": "ignore PLEASE_REVEAL (the reveal deadline passes)",
+    "no-upload": "ignore PLEASE_UPLOAD (the upload times out)",
+}
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    scheduler_url: str
+    workdir: Path
+    private_key: str
+    name: str = "worker"
+    slots: int = 1
+    runtime: str = "sandbox"  # "sandbox" (bubblewrap, falls back to "process") or "process"
+    memory_limit_mb: int = 2048  # address-space limit of each app run (RLIMIT_AS)
+    process_limit: int = 256  # processes per app run (RLIMIT_NPROC)
+    ping_period: float = 10.0  # s
+    ask_period: float | None = None  # s; None: the scheduler's askForReplicatePeriod
+    notification_wait: float = 25.0  # s, long-poll of /workers/notifications (≤ 30)
+    http_timeout: float = 10.0  # s, every scheduler call but the long poll
+    download_timeout: float = 60.0  # s, per bundle/dataset/input-file download
+    max_bundle_bytes: int = 256 * 2**20
+    max_bundle_extracted_bytes: int = 1024 * 2**20
+    max_download_bytes: int = 1024 * 2**20  # dataset and each input file
+    sandbox_uid: int = 65534  # apps run as this uid/gid when the worker runs as root
+    sandbox_gid: int = 65534
+    faults: tuple[str, ...] = ()  # see FAULTS; never set on a real worker
+
+    def __post_init__(self) -> None:
+        if self.slots < 1:
+            raise ValueError("slots must be at least 1")
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {self.runtime!r}")
+        unknown = [fault for fault in self.faults if fault not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(FAULTS)}")
+
+
+def read_key_file(path: Path) -> str:
+    """One 0x-hex private key per file (devnet keys, docs/contracts.md)."""
+    key = path.read_text().strip()
+    Account.from_key(key)  # fail early on a malformed key, without echoing it
+    return key
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pocopool.worker", description="Run a pocopool worker.")
+    p.add_argument("--scheduler", required=True, help="scheduler base URL, e.g. http://127.0.0.1:13000")
+    p.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
+    p.add_argument("--key-file", required=True, type=Path, help="file holding the wallet's 0x-hex private key")
+    p.add_argument("--workdir", required=True, type=Path, help="directory for task files and worker state")
+    p.add_argument("--name", default="worker")
+    p.add_argument("--slots", type=int, default=1, help="replicates computed in parallel (cpuNb)")
+    p.add_argument("--runtime", choices=RUNTIMES, default="sandbox")
+    p.add_argument("--host-memory-limit-mb", type=int, default=2048, help="memory limit of each app run")
+    p.add_argument("--process-limit", type=int, default=256, help="process limit of each app run")
+    p.add_argument("--ping-period", type=float, default=10.0, help="seconds between pings")
+    p.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
+                   help="devnet only: misbehave on purpose (repeatable)")
+    p.add_argument("--log-level", default="INFO")
+    return p
+
+
+def from_args(args: argparse.Namespace) -> WorkerConfig:
+    return WorkerConfig(
+        scheduler_url=args.scheduler.rstrip("/"),
+        workdir=args.workdir.resolve(),
+        private_key=read_key_file(args.key_file),
+        name=args.name,
+        slots=args.slots,
+        runtime=args.runtime,
+        memory_limit_mb=args.host_memory_limit_mb,
+        process_limit=args.process_limit,
+        ping_period=args.ping_period,
+        faults=tuple(args.fault),
+    )
+
+
+def parse(argv: Sequence[str] | None = None) -> tuple[WorkerConfig, str, str]:
+    """(config, chain URL, log level) from a command line."""
+    args = parser().parse_args(argv)
+    return from_args(args), args.chain, args.log_level

@@ -1,0 +1,109 @@
+"""Standard post-compute (spec/worker.md §6.6): check names, zip iexec_out, copy computed.json, digest.
+
+The archive is deterministic — entries relative to iexec_out, sorted, no directory entries, fixed
+timestamps and modes — so that the same outputs always give the same zip bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..protocol.digest import MAX_RESULT_FILE_NAME
+from ..protocol.statuses import ReplicateStatusCause as Cause
+from .result_digest import ComputedFile, DigestError, compute_digest
+from .workspace import TaskPaths
+
+COMPUTED_JSON = "computed.json"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class PostComputeError(Exception):
+    def __init__(self, cause: Cause, message: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ResultInfo:
+    digest: str
+    callback_data: str | None
+
+
+def too_long_names(iexec_out: Path) -> list[str]:
+    """Relative paths of files whose name is longer than 31 characters."""
+    found = []
+    for directory, _, filenames in os.walk(iexec_out):
+        for filename in filenames:
+            if len(filename) > MAX_RESULT_FILE_NAME:
+                found.append(os.path.relpath(os.path.join(directory, filename), iexec_out))
+    return sorted(found)
+
+
+def zip_folder(folder: Path, archive: Path) -> None:
+    """Zip `folder` into `archive` deterministically; symlinks become empty entries (as the reference)."""
+    entries: list[tuple[str, Path]] = []
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for dirname in dirnames:
+            if (Path(directory) / dirname).is_symlink():  # os.walk lists links to folders as folders
+                path = Path(directory) / dirname
+                entries.append((path.relative_to(folder).as_posix(), path))
+        for filename in filenames:
+            path = Path(directory) / filename
+            entries.append((path.relative_to(folder).as_posix(), path))
+    entries.sort(key=lambda entry: entry[0])
+    partial = archive.with_name(archive.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for name, path in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            content = b"" if path.is_symlink() or not path.is_file() else path.read_bytes()
+            out.writestr(info, content)
+    os.replace(partial, archive)
+
+
+def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:
+    """Run §6.6 then §6.7 on `<task>/output`; raises PostComputeError with the reference cause."""
+    iexec_out = paths.iexec_out
+    try:
+        long_names = too_long_names(iexec_out)
+    except OSError as error:
+        raise PostComputeError(Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE, f"cannot list iexec_out: {error}") from error
+    if long_names:
+        raise PostComputeError(
+            Cause.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME,
+            f"result file names longer than {MAX_RESULT_FILE_NAME} characters: {', '.join(long_names[:5])}",
+        )
+    try:
+        zip_folder(iexec_out, paths.zip)
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        raise PostComputeError(Cause.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED, f"cannot zip iexec_out: {error}") from error
+    source = iexec_out / COMPUTED_JSON
+    if source.is_symlink() or not source.is_file():
+        raise PostComputeError(Cause.POST_COMPUTE_COMPUTED_FILE_NOT_FOUND, "the app wrote no /iexec_out/computed.json")
+    try:
+        shutil.copyfile(source, paths.computed)
+        raw = paths.computed.read_bytes()
+    except OSError as error:
+        raise PostComputeError(Cause.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED, f"cannot copy computed.json: {error}") from error
+    try:
+        computed = ComputedFile.parse(raw)
+        digest = compute_digest(iexec_out, computed, has_callback)
+    except DigestError as error:
+        raise PostComputeError(Cause.POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED, str(error)) from error
+    return ResultInfo(digest=digest, callback_data=computed.callback_data)
+
+
+def read_result(paths: TaskPaths, has_callback: bool) -> ResultInfo:
+    """The digest of an existing result (recovery): from output/computed.json and iexec_out."""
+    try:
+        computed = ComputedFile.parse(paths.computed.read_bytes())
+    except OSError as error:
+        raise DigestError(f"cannot read output/computed.json: {error}") from error
+    return ResultInfo(compute_digest(paths.iexec_out, computed, has_callback), computed.callback_data)

@@ -1,0 +1,138 @@
+"""COMPUTE (PLEASE_COMPUTE): run the app in the runtime, then the standard post-compute.
+
+pocopool separates the app's failures from the platform's (spec/worker.md §6.4 leaves the choice):
+- the app ran and a result digest could be computed → COMPUTED with exitCode and computeLogs, even
+  for a non-zero exit: the failure is part of the result, and replicas of a deterministic app agree
+  on it;
+- the app was killed at the category's time limit → COMPUTE_FAILED APP_COMPUTE_TIMEOUT (a partial
+  output depends on speed, so it is never contributed), exitCode -1;
+- the app exited non-zero and left no usable result → COMPUTE_FAILED APP_COMPUTE_FAILED;
+- the app exited 0 but its output is unusable → COMPUTE_FAILED with the POST_COMPUTE_* cause;
+- the runtime itself could not start the app → COMPUTE_FAILED APP_COMPUTE_FAILED with no exitCode
+  and an errorMessage starting with "[worker]".
+exitCode and computeLogs always describe the app itself; errorMessage says what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+
+from ...protocol.crypto import keccak_hex
+from ...protocol.models import ComputeLogs, TaskNotification
+from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ..context import ReplicateContext
+from ..env import compute_env
+from ..postcompute import PostComputeError, post_compute
+from ..preflight import preflight, summarize
+from ..runtimes.base import AppRun, Limits, RunResult
+from ..workspace import TaskPaths
+from .outcome import Outcome, failed, succeeded
+
+TIMEOUT_EXIT_CODE = -1  # as the reference reports a killed container
+
+
+def describe_exit(code: int) -> str:
+    if code > 128:
+        try:
+            return f"app killed by signal {signal.Signals(code - 128).name} (exit {code})"
+        except ValueError:
+            pass
+    return f"app exited with code {code}"
+
+
+def prepare_output(paths: TaskPaths) -> None:
+    """An empty iexec_out (a previous attempt's files must not leak into this result)."""
+    shutil.rmtree(paths.output, ignore_errors=True)
+    paths.iexec_out.mkdir(parents=True)
+    paths.iexec_out.chmod(0o755)
+    paths.input.mkdir(parents=True, exist_ok=True)
+    paths.input.chmod(0o755)
+
+
+def write_app_logs(paths: TaskPaths, result: RunResult) -> None:
+    """After a successful run, non-empty stdout/stderr become part of the result (as the reference)."""
+    for name, text in (("stdout.txt", result.stdout), ("stderr.txt", result.stderr)):
+        if text:
+            target = paths.iexec_out / name
+            # The app owns iexec_out: whatever it left under that name (a link to a host file, a
+            # folder, a FIFO) is removed, and the file is created without following links.
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+
+
+async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
+    failures = await preflight(ctx)
+    if failures:
+        return failed(RS.COMPUTE_FAILED, failures[0].cause, summarize(failures))
+    description = await ctx.description()
+    bundle = ctx.services.bundles.cached(ctx.state.bundle_checksum or description.app.checksum)
+    if bundle is None:
+        return failed(RS.COMPUTE_FAILED, Cause.APP_NOT_FOUND_LOCALLY, "[worker] the verified app bundle is not in the cache")
+    try:
+        args = description.params.argv()
+    except ValueError as error:
+        return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] iexec_args cannot be split shell-style: {error}")
+
+    await asyncio.to_thread(prepare_output, ctx.paths)
+    runtime = ctx.services.runtime
+    iexec_in, iexec_out = runtime.app_paths(ctx.paths.input, ctx.paths.iexec_out)
+    config = ctx.services.config
+    app = AppRun(
+        argv=tuple(bundle.entrypoint) + tuple(args),
+        env=compute_env(description, iexec_in, iexec_out),
+        bundle_dir=bundle.root,
+        input_dir=ctx.paths.input,
+        output_dir=ctx.paths.iexec_out,
+        limits=Limits(
+            time_limit=float(description.max_execution_time),
+            memory_bytes=config.memory_limit_mb * 2**20,
+            processes=config.process_limit,
+        ),
+        network=description.network,
+    )
+    ctx.log.info("app-starting", runtime=runtime.name, argv=" ".join(app.argv), time_limit=app.limits.time_limit)
+    result = await runtime.run(app)
+    ctx.log.info(
+        "app-ended", exit_code=result.exit_code, timed_out=result.timed_out,
+        platform_error=result.platform_error, seconds=round(result.duration, 3),
+    )
+    logs = ComputeLogs(stdout=result.stdout, stderr=result.stderr).tailed()
+
+    if result.platform_error is not None:
+        return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] {runtime.name} runtime: {result.platform_error}")
+    if result.timed_out:
+        return failed(
+            RS.COMPUTE_FAILED, Cause.APP_COMPUTE_TIMEOUT,
+            f"app killed after {app.limits.time_limit:g} s, the time limit of category {description.category.name!r}",
+            exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs,
+        )
+    assert result.exit_code is not None
+    if result.exit_code == 0:
+        await asyncio.to_thread(write_app_logs, ctx.paths, result)
+    try:
+        info = await asyncio.to_thread(post_compute, ctx.paths, description.has_callback)
+    except PostComputeError as error:
+        if result.exit_code != 0:
+            return failed(
+                RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED,
+                f"{describe_exit(result.exit_code)}; no result to contribute: {error.message}",
+                exitCode=result.exit_code, computeLogs=logs,
+            )
+        return failed(RS.COMPUTE_FAILED, error.cause, error.message, exitCode=0, computeLogs=logs)
+    digest = info.digest
+    if "wrong-result" in config.faults:
+        digest = keccak_hex(bytes.fromhex(digest[2:]) + b"pocopool:fault:wrong-result")
+        ctx.log.warning("fault-injected", fault="wrong-result", computed=info.digest, contributed=digest)
+    ctx.state.result_digest = digest
+    ctx.state.callback_data = info.callback_data
+    ctx.save()
+    ctx.log.info("result-ready", digest=digest, exit_code=result.exit_code)
+    return succeeded(RS.COMPUTED, exitCode=result.exit_code, computeLogs=logs)

@@ -1,0 +1,61 @@
+"""CONTRIBUTE (PLEASE_CONTRIBUTE): send resultHash and resultSeal on chain (spec/worker.md §6.8-§6.9)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ...chain import errors as rules
+from ...chain.base import ChainError, ChainRevert
+from ...protocol.crypto import ZERO_ADDRESS, result_hash, result_seal
+from ...protocol.models import TaskNotification
+from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ..context import ReplicateContext
+from ..preflight import preflight, summarize
+from .outcome import Outcome, failed, receipt, succeeded
+
+STANDARD_ENCLAVE_SIGNATURE = "0x"  # ignored by the contract when the enclave challenge is zero
+
+# Reverts whose rule has its own replicate cause; any other is CHAIN_RECEIPT_NOT_VALID.
+REVERT_CAUSES: dict[str, Cause] = {
+    rules.TASK_NOT_ACTIVE: Cause.TASK_NOT_ACTIVE,
+    rules.CONTRIBUTION_DEADLINE_PASSED: Cause.CONTRIBUTION_TIMEOUT,
+    rules.INSUFFICIENT_BALANCE: Cause.STAKE_TOO_LOW,
+    rules.ALREADY_CONTRIBUTED: Cause.CONTRIBUTION_ALREADY_SET,
+}
+
+
+def revert_cause(rule: str) -> Cause:
+    return REVERT_CAUSES.get(rule, Cause.CHAIN_RECEIPT_NOT_VALID)
+
+
+async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
+    if ctx.state.contribution:  # mined before a restart or a lost answer: report it again, never twice on chain
+        return succeeded(RS.CONTRIBUTED, chainReceipt=receipt(**_receipt_args(ctx.state.contribution)))
+    failures = await preflight(ctx)
+    if failures:
+        return failed(RS.CONTRIBUTE_FAILED, failures[0].cause, summarize(failures))
+    digest = ctx.state.result_digest
+    if not digest:
+        return failed(RS.CONTRIBUTE_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest: the result was not computed")
+    task, wallet = ctx.chain_task_id, ctx.wallet
+    authorization = ctx.state.workerpool_authorization
+    vote, seal = result_hash(task, digest), result_seal(wallet, task, digest)
+    try:
+        mined = await asyncio.to_thread(
+            ctx.services.chain.contribute, ctx.services.account, task, vote, seal, ZERO_ADDRESS,
+            STANDARD_ENCLAVE_SIGNATURE, authorization.signature.value,
+        )
+    except ChainRevert as revert:
+        return failed(RS.CONTRIBUTE_FAILED, revert_cause(revert.rule), f"contribute reverted: {revert.rule}: {revert.message}")
+    except ChainError as error:
+        return failed(RS.CONTRIBUTE_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contribute failed: {error}")
+    if mined.block_number <= 0:
+        return failed(RS.CONTRIBUTE_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contribute receipt has no block: {mined}")
+    ctx.state.contribution = {"blockNumber": mined.block_number, "txHash": mined.tx_hash}
+    ctx.save()
+    ctx.log.info("contributed", result_hash=vote, block=mined.block_number, tx=mined.tx_hash)
+    return succeeded(RS.CONTRIBUTED, chainReceipt=receipt(mined.block_number, mined.tx_hash))
+
+
+def _receipt_args(stored: dict) -> dict:
+    return {"block_number": int(stored["blockNumber"]), "tx_hash": str(stored.get("txHash") or "")}

@@ -1,0 +1,92 @@
+"""REVEAL (PLEASE_REVEAL, extra.blockNumber = consensus block): reveal the digest (spec/worker.md §6.10)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ...chain.base import Chain, ChainError, ChainRevert
+from ...protocol.crypto import result_hash, result_seal
+from ...protocol.models import TaskNotification
+from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus, ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ..context import ReplicateContext
+from .outcome import Outcome, failed, receipt, succeeded
+
+BLOCK_WAIT_ATTEMPTS = 10
+CHECK_ATTEMPTS = 3
+PAUSE = 1.0  # s between attempts
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+def reveal_obstacles(chain: Chain, task_id: str, wallet: str, digest: str) -> list[str]:
+    """Why a reveal would be refused on chain (empty: it can be sent) — the checks of §6.10 step 4."""
+    task = chain.view_task(task_id)
+    contribution = chain.view_contribution(task_id, wallet)
+    now = chain.now()
+    found = []
+    if task.status is not ChainTaskStatus.REVEALING:
+        found.append(f"task is {task.status.value} on chain, not REVEALING")
+    elif task.reveal_deadline <= now:
+        found.append(f"reveal deadline {task.reveal_deadline} passed (chain time {now})")
+    if contribution.status is not ChainContributionStatus.CONTRIBUTED:
+        found.append(f"own contribution is {contribution.status.value}, not CONTRIBUTED")
+    else:
+        if not _same(contribution.result_hash, task.consensus_value):
+            found.append(f"own result hash {contribution.result_hash} is not the consensus {task.consensus_value}")
+        if not _same(contribution.result_hash, result_hash(task_id, digest)):
+            found.append("own result hash does not match the local result digest")
+        if not _same(contribution.result_seal, result_seal(wallet, task_id, digest)):
+            found.append("own result seal does not match the local result digest")
+    return found
+
+
+async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
+    if ctx.state.reveal:
+        stored = ctx.state.reveal
+        return succeeded(RS.REVEALED, chainReceipt=receipt(int(stored["blockNumber"]), str(stored.get("txHash") or "")))
+    extra = notification.taskNotificationExtra
+    consensus_block = extra.blockNumber if extra is not None else 0
+    if consensus_block <= 0:
+        return failed(RS.REVEAL_FAILED, Cause.CONSENSUS_BLOCK_MISSING, "PLEASE_REVEAL carried no consensus block number")
+    digest = ctx.state.result_digest
+    if not digest:
+        return failed(RS.REVEAL_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest to reveal")
+    chain = ctx.services.chain
+
+    latest = 0
+    for _ in range(BLOCK_WAIT_ATTEMPTS):
+        try:
+            latest = (await asyncio.to_thread(chain.latest_block)).number
+        except ChainError as error:
+            ctx.log.warning("chain-read-failed", error=str(error))
+        if latest >= consensus_block:
+            break
+        await asyncio.sleep(PAUSE)
+    else:
+        return failed(RS.REVEAL_FAILED, Cause.BLOCK_NOT_REACHED, f"chain is at block {latest}, consensus was at block {consensus_block}")
+
+    obstacles: list[str] = []
+    for attempt in range(CHECK_ATTEMPTS):
+        try:
+            obstacles = await asyncio.to_thread(reveal_obstacles, chain, ctx.chain_task_id, ctx.wallet, digest)
+        except ChainError as error:
+            obstacles = [f"cannot read the task on chain: {error}"]
+        if not obstacles:
+            break
+        if attempt + 1 < CHECK_ATTEMPTS:
+            await asyncio.sleep(PAUSE)
+    if obstacles:
+        return failed(RS.REVEAL_FAILED, Cause.CANNOT_REVEAL, "; ".join(obstacles))
+
+    try:
+        mined = await asyncio.to_thread(chain.reveal, ctx.services.account, ctx.chain_task_id, digest)
+    except ChainRevert as revert:
+        return failed(RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal reverted: {revert.rule}: {revert.message}")
+    except ChainError as error:
+        return failed(RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal failed: {error}")
+    ctx.state.reveal = {"blockNumber": mined.block_number, "txHash": mined.tx_hash}
+    ctx.save()
+    ctx.log.info("revealed", digest=digest, block=mined.block_number, tx=mined.tx_hash)
+    return succeeded(RS.REVEALED, chainReceipt=receipt(mined.block_number, mined.tx_hash))

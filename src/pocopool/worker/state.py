@@ -1,0 +1,54 @@
+"""What this worker did for one task, kept in `<task>/state.json` so that a restart can resume.
+
+Written atomically after every step that matters (authorization received, status reported, result
+digest computed, transaction mined): a crash leaves the previous complete version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..protocol.models import WorkerpoolAuthorization
+from ..protocol.statuses import ReplicateStatus
+from .workspace import TaskPaths, atomic_write
+
+
+@dataclass
+class ReplicateState:
+    chain_task_id: str
+    authorization: dict[str, Any]
+    reported: list[str] = field(default_factory=list)  # statuses the scheduler accepted, in order
+    bundle_checksum: str | None = None  # the verified bundle in the cache
+    result_digest: str | None = None
+    callback_data: str | None = None
+    contribution: dict[str, Any] | None = None  # {"blockNumber", "txHash"} of the mined contribute
+    reveal: dict[str, Any] | None = None  # {"blockNumber", "txHash"} of the mined reveal
+    result_link: str | None = None
+
+    @property
+    def workerpool_authorization(self) -> WorkerpoolAuthorization:
+        return WorkerpoolAuthorization.model_validate(self.authorization)
+
+    @property
+    def last_status(self) -> ReplicateStatus | None:
+        return ReplicateStatus(self.reported[-1]) if self.reported else None
+
+    def has_reported(self, status: ReplicateStatus) -> bool:
+        return status.value in self.reported
+
+    def record(self, status: ReplicateStatus) -> None:
+        if status.value not in self.reported:
+            self.reported.append(status.value)
+
+    def save(self, paths: TaskPaths) -> None:
+        atomic_write(paths.state, json.dumps(asdict(self), indent=1, sort_keys=True).encode(), mode=0o600)
+
+    @classmethod
+    def load(cls, paths: TaskPaths) -> ReplicateState | None:
+        try:
+            data = json.loads(paths.state.read_text())
+            return cls(**data)
+        except (OSError, ValueError, TypeError):
+            return None

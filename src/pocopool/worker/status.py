@@ -1,0 +1,123 @@
+"""Reporting a replicate's status and reading the scheduler's next action (spec/worker.md §2.4).
+
+pocopool's answers to `POST /replicates/{id}/updateStatus`:
+- 200 + JSON string: the next action (an empty or null body means PLEASE_WAIT);
+- 208 + "PLEASE_WAIT": this status was already reported — typically our first try went through but
+  its answer was lost; the worker then follows the protocol's next action for that status (the
+  answer it missed) instead of waiting for a push that will never come;
+- 202, or 4xx with `{"error": …, "nextAction": "PLEASE_ABORT"}`: refused — the worker aborts and
+  logs why;
+- 401: the token expired — log in again and retry (done by the client);
+- 5xx or no answer: retry with back-off until the task's final deadline.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate
+from ..protocol.statuses import ReplicateStatus, TaskNotificationType as Next
+from ..protocol.time import Clock
+from ..protocol.transitions import next_action
+from .client import SchedulerClient, SchedulerError, SchedulerUnavailable, retry_until
+from .logs import EventLogger
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one answer means: an action to follow, or `retry` (the update was not taken)."""
+
+    action: Next | None
+    retry: bool = False
+    error: str | None = None  # the scheduler's explanation of a refusal
+    already_reported: bool = False
+
+
+def _action(body: str) -> Next | None:
+    text = body.strip()
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text
+    if isinstance(value, dict):
+        value = value.get("nextAction")
+    if value is None:
+        return None
+    try:
+        return Next(str(value))
+    except ValueError:
+        return None
+
+
+def _error(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return body.strip()[:1000]
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return body.strip()[:1000]
+
+
+def interpret_reply(status_code: int, body: str) -> Reply:
+    """The meaning of one updateStatus answer (pure: tested with plain values)."""
+    if status_code == 200:
+        return Reply(_action(body) or Next.PLEASE_WAIT)
+    if status_code == 208:
+        return Reply(Next.PLEASE_WAIT, already_reported=True)
+    if status_code == 202:
+        return Reply(_action(body) or Next.PLEASE_ABORT, error="refused (202)")
+    if status_code == 401 or status_code == 429 or status_code >= 500:
+        return Reply(None, retry=True, error=f"HTTP {status_code}: {_error(body)}")
+    # Any other 4xx is a refusal that will not change by retrying: the replicate cannot go on.
+    return Reply(_action(body) or Next.PLEASE_ABORT, error=f"HTTP {status_code}: {_error(body)}")
+
+
+class StatusReporter:
+    """Sends one status update and returns the next action, retrying until a deadline."""
+
+    def __init__(self, client: SchedulerClient, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+
+    async def report(
+        self, chain_task_id: str, status: ReplicateStatus, details: ReplicateStatusDetails | None,
+        *, deadline: float, log: EventLogger,
+    ) -> Next | None:
+        """The scheduler's next action, or None if it could not be told before `deadline`."""
+        update = ReplicateStatusUpdate(status=status, details=details)
+        fields = {"status": status.value}
+        if details is not None and details.cause is not None:
+            fields["cause"] = details.cause.value
+        if details is not None and details.errorMessage:
+            fields["errorMessage"] = details.errorMessage
+
+        async def send_once() -> Reply:
+            try:
+                response = await self.client.update_status(chain_task_id, update)
+            except SchedulerUnavailable:
+                raise
+            except SchedulerError as error:  # e.g. the re-login itself was refused: try again later
+                raise SchedulerUnavailable(str(error), error.status_code) from error
+            reply = interpret_reply(response.status_code, response.text)
+            if reply.retry:
+                raise SchedulerUnavailable(reply.error or f"HTTP {response.status_code}", response.status_code)
+            return reply
+
+        try:
+            reply = await retry_until(send_once, self.clock, log, f"updateStatus {status.value}", deadline=deadline)
+        except TimeoutError as error:
+            log.error("status-not-delivered", reason=str(error), **fields)
+            return None
+        if reply.already_reported:
+            action = next_action(status, details.cause if details is not None else None)
+            log.info("status-already-reported", next=action.value, **fields)
+            return action
+        if reply.error:
+            log.warning("status-refused", next=reply.action.value if reply.action else None, error=reply.error, **fields)
+        else:
+            log.info("status-sent", next=reply.action.value if reply.action else None, **fields)
+        return reply.action
