@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -42,6 +43,28 @@ def task_summary(view: dict[str, Any]) -> None:
         console.print(f"  replicate  {replicate['worker']}  [{_style(replicate['status'])}]{replicate['status']}[/]{cause}")
 
 
+def _parse(date: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _history_lines(entries: list[dict[str, Any]], origin: datetime | None, kind: type) -> None:
+    for entry in entries:
+        when = _parse(entry["date"])
+        clock = when.strftime("%H:%M:%S.%f")[:-3] if when else entry["date"]
+        elapsed = f"+{(when - origin).total_seconds():7.3f}s" if when and origin else ""
+        status = entry["status"]
+        line = f"  {clock} {elapsed}  [{_style(status)}]{status:<31}[/]"
+        cause = entry.get("cause")
+        if cause:
+            line += f" [red]{cause}[/]: {_describe(cause, ReplicateStatusCause)}"
+        else:
+            line += f" {_describe(status, kind)}"
+        console.print(line)
+
+
 def task_debug(view: dict[str, Any]) -> None:
     task_summary(view)
     onchain = view["onchain"]
@@ -55,25 +78,13 @@ def task_debug(view: dict[str, Any]) -> None:
     console.print(f"  contributors {', '.join(onchain['contributors']) or '-'}")
     if onchain.get("results"):
         console.print(f"  results      {onchain['results']}")
-    table = Table(title="Task history", show_lines=False)
-    table.add_column("date")
-    table.add_column("status")
-    table.add_column("meaning")
-    for change in view["statusHistory"]:
-        table.add_row(change["date"], f"[{_style(change['status'])}]{change['status']}[/]", _describe(change["status"], TaskStatus))
-    console.print()
-    console.print(table)
+    origin = _parse(view["statusHistory"][0]["date"]) if view["statusHistory"] else None
+    console.print("\n[bold]Task history[/bold] (time, since the deal was seen, status)")
+    _history_lines(view["statusHistory"], origin, TaskStatus)
     for replicate in view["replicates"]:
-        table = Table(title=f"Replicate of {replicate['worker']}" + (f" (exit code {replicate['exitCode']})" if replicate.get("exitCode") is not None else ""))
-        table.add_column("date")
-        table.add_column("status")
-        table.add_column("cause")
-        for update in replicate["statusHistory"]:
-            cause = update.get("cause") or ""
-            if cause:
-                cause = f"{cause}: {_describe(cause, ReplicateStatusCause)}"
-            table.add_row(update["date"], f"[{_style(update['status'])}]{update['status']}[/]", cause)
-        console.print(table)
+        exit_code = f", exit code {replicate['exitCode']}" if replicate.get("exitCode") is not None else ""
+        console.print(f"\n[bold]Replicate of {replicate['worker']}[/bold] ({replicate['status']}{exit_code})")
+        _history_lines(replicate["statusHistory"], origin, ReplicateStatus)
 
 
 def deal_summary(view: dict[str, Any]) -> None:
