@@ -18,7 +18,7 @@ from pocopool.protocol import crypto
 from pocopool.protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32
 
 # The spec lives beside the repository (/work/shared/spec next to /work/main, DESIGN.md): one copy.
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "spec" / "vectors.json"
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "data" / "vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text())
 
 KEYS = {
