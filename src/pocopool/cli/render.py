@@ -32,6 +32,7 @@ def _describe(status: str, kind: type) -> str:
 
 def task_summary(view: dict[str, Any]) -> None:
     status = view["status"]
+    found = view.get("diagnosis")
     console.print(f"Task [bold]{view['taskId']}[/bold]")
     console.print(f"  status     [{_style(status)}]{status}[/] — {_describe(status, TaskStatus)}")
     console.print(f"  on chain   {view['onchainStatus']}")
@@ -41,6 +42,9 @@ def task_summary(view: dict[str, Any]) -> None:
         last_cause = next((u["cause"] for u in reversed(replicate["statusHistory"]) if u.get("cause")), None)
         cause = f" ({last_cause})" if last_cause else ""
         console.print(f"  replicate  {replicate['worker']}  [{_style(replicate['status'])}]{replicate['status']}[/]{cause}")
+    if found:
+        console.print(f"  why        {found['summary']}")
+        console.print(f"  fix        {found['fix']}")
 
 
 def _parse(date: str) -> datetime | None:
@@ -63,10 +67,28 @@ def _history_lines(entries: list[dict[str, Any]], origin: datetime | None, kind:
         else:
             line += f" {_describe(status, kind)}"
         console.print(line)
+        if entry.get("message"):
+            console.print(f"  {'':22}  ↳ {entry['message']}")
+
+
+def diagnosis(view: dict[str, Any]) -> None:
+    found = view.get("diagnosis")
+    if not found:
+        return
+    console.print("\n[bold]Diagnosis[/bold]")
+    console.print(f"  {found['summary']}")
+    where = f"replicate {found['replicate']}, stage {found['stage']}" if found.get("replicate") else f"stage {found['stage']}"
+    console.print(f"  cause        [red]{found['cause']}[/] ({where})")
+    console.print(f"  whose        {found['origin']} ({found['component']})")
+    if found.get("message"):
+        console.print(f"  error        {found['message']}")
+    console.print(f"  meaning      {found['explanation']}")
+    console.print(f"  what to do   [bold]{found['fix']}[/]")
 
 
 def task_debug(view: dict[str, Any]) -> None:
     task_summary(view)
+    diagnosis(view)
     onchain = view["onchain"]
     console.print("\n[bold]Deadlines[/bold]")
     for name in ("contributionDeadline", "revealDeadline", "finalDeadline"):

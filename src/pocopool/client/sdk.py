@@ -21,6 +21,7 @@ import httpx
 from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
 from ..protocol import crypto
 from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
+from ..protocol.diagnosis import diagnose
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
 from . import bundle as bundles
@@ -222,7 +223,9 @@ class Requester:
             "onchainStatus": chain_task.status.value,
             "onchain": onchain,
             "statusHistory": [
-                {"status": s["status"], "date": s["date"]} for s in (model or {}).get("dateStatusList", [])
+                {"status": s["status"], "date": s["date"],
+                 **{k: s[k] for k in ("cause", "message") if s.get(k)}}
+                for s in (model or {}).get("dateStatusList", [])
             ],
             "replicates": [],
         }
@@ -239,10 +242,13 @@ class Requester:
                     "exitCode": replicate.get("appExitCode"),
                     "contributionHash": replicate.get("contributionHash"),
                     "statusHistory": [
-                        {"status": u["status"], "date": u["date"], "cause": u.get("cause")}
+                        {"status": u["status"], "date": u["date"], "cause": u.get("cause"),
+                         **({"message": u["errorMessage"]} if u.get("errorMessage") else {}),
+                         **({"exitCode": u["exitCode"]} if u.get("exitCode") is not None else {})}
                         for u in replicate.get("statusUpdateList", [])
                     ],
                 })
+        view["diagnosis"] = diagnose(model) if model is not None else None
         status = view["status"]
         view["final"] = status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value)
         return view
@@ -298,6 +304,49 @@ class Requester:
                 status = view["status"] if view else "not seen by the scheduler"
                 raise ClientError(f"task {task_id} is still {status} after {timeout:.0f} s")
             time.sleep(interval)
+
+    # ----- refunds -----------------------------------------------------------------------------
+    def claim(self, task_id: str) -> dict[str, Any]:
+        """Claim a failed task on chain: the requester gets the task's price back (PoCo `claim`).
+
+        Allowed once the task's final deadline is reached and the task is not COMPLETED on chain.
+        A task never initialized is initialized and claimed in one transaction. Raises ClientError
+        with one sentence when it is not claimable (yet)."""
+        try:
+            task_id = crypto.normalize_bytes32(task_id, "task id")
+        except crypto.InvalidHex as error:
+            raise BadInput(str(error)) from error
+        chain_task = self._transact(self.chain.view_task, task_id)
+        if chain_task.status is ChainTaskStatus.COMPLETED:
+            raise ClientError(f"task {task_id} is COMPLETED on chain: there is nothing to claim")
+        if chain_task.status is ChainTaskStatus.FAILED:
+            raise ClientError(f"task {task_id} was already claimed: the requester was refunded")
+        now = self._transact(self.chain.now)
+        deal_id, index = chain_task.deal_id, chain_task.idx
+        final_deadline = chain_task.final_deadline
+        if chain_task.status is ChainTaskStatus.UNSET:
+            known = self.scheduler_task(task_id)
+            if known is None:
+                raise NotFound(f"task {task_id} is neither on chain nor known by the scheduler")
+            deal_id, index = known["chainDealId"], int(known["taskIndex"])
+            final_deadline = _seconds(known.get("finalDeadline")) or 0
+        if now < final_deadline:
+            raise ClientError(
+                f"task {task_id} is not claimable yet: claims open at its final deadline "
+                f"{_iso(final_deadline)} (in {int(final_deadline - now) + 1} s)"
+            )
+        payer = self.chain.view_deal(deal_id)
+        sponsor = payer.sponsor if payer is not None and getattr(payer, "sponsor", None) else self.account.address
+        before = self._transact(self.chain.view_account, sponsor)
+        if chain_task.status is ChainTaskStatus.UNSET:
+            receipt = self._transact(self.chain.initialize_and_claim, self.account, deal_id, index)
+        else:
+            receipt = self._transact(self.chain.claim, self.account, task_id)
+        after = self._transact(self.chain.view_account, sponsor)
+        return {
+            "taskId": task_id, "claimed": True, "block": receipt.block_number, "txHash": receipt.tx_hash,
+            "refundedTo": sponsor, "refunded": after.balance - before.balance,
+        }
 
     # ----- results -----------------------------------------------------------------------------
     def download(self, task_id: str, directory: Path) -> dict[str, Any]:

@@ -1,0 +1,178 @@
+"""The decisive failure of a task, explained: which replicate, which stage, which cause, whose.
+
+`diagnose` is pure: it reads the scheduler's task model (the JSON of `GET /tasks/{id}`, reference
+field names) and returns a plain dict. The CLI, the API and the web UI all call it, so a task
+explains itself the same way everywhere.
+
+How the decisive failure is chosen: among every failure the replicates reported, the app's own
+errors come first, then bad inputs (a dataset, an input file, the bundle), then platform faults,
+and last the protocol's normal outcomes (a lost race, consensus reached without this worker),
+which are consequences rather than causes. Within a rank, the earliest failure wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .explanations import TASK_FAILURES, Explanation, Origin, explain_cause
+from .statuses import (
+    Component,
+    ReplicateStatus as RS,
+    ReplicateStatusCause as Cause,
+    TaskStatus as TS,
+)
+from .transitions import CONTRIBUTABLE_FAILURES
+
+_STAGE_OF: dict[RS, str] = {
+    RS.CREATED: "assignment",
+    RS.STARTING: "start", RS.START_FAILED: "start", RS.STARTED: "start",
+    RS.APP_DOWNLOADING: "app download", RS.APP_DOWNLOAD_FAILED: "app download", RS.APP_DOWNLOADED: "app download",
+    RS.DATA_DOWNLOADING: "data download", RS.DATA_DOWNLOAD_FAILED: "data download", RS.DATA_DOWNLOADED: "data download",
+    RS.COMPUTING: "compute", RS.COMPUTE_FAILED: "compute", RS.COMPUTED: "compute",
+    RS.CONTRIBUTING: "contribute", RS.CONTRIBUTE_FAILED: "contribute", RS.CONTRIBUTED: "contribute",
+    RS.REVEALING: "reveal", RS.REVEAL_FAILED: "reveal", RS.REVEALED: "reveal",
+    RS.RESULT_UPLOAD_REQUESTED: "upload", RS.RESULT_UPLOADING: "upload", RS.RESULT_UPLOAD_FAILED: "upload",
+    RS.RESULT_UPLOADED: "upload",
+    RS.CONTRIBUTE_AND_FINALIZE_ONGOING: "contribute and finalize",
+    RS.CONTRIBUTE_AND_FINALIZE_FAILED: "contribute and finalize",
+    RS.CONTRIBUTE_AND_FINALIZE_DONE: "contribute and finalize",
+    RS.COMPLETING: "complete", RS.COMPLETE_FAILED: "complete", RS.COMPLETED: "complete",
+}
+_RANK = {Origin.APP: 0, Origin.INPUT: 1, Origin.PLATFORM: 2, Origin.PROTOCOL: 3}
+_WORKER_LOST = Explanation(Component.WORKER, Origin.PLATFORM,
+                           "The worker stopped answering the scheduler while it held this replicate.",
+                           "Nothing for the requester if another worker finished the task; the worker's operator should check why it stopped.")
+
+
+def _status(value: Any, enum: type) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+def _stage_at(history: list[Mapping[str, Any]], index: int, cause: Cause | None) -> str:
+    """The stage a failure belongs to: a stage's own outcome names it; an interruption (ABORTED,
+    FAILED, WORKER_LOST) names the stage it interrupted; a reveal timeout belongs to the reveal."""
+    if cause is Cause.REVEAL_TIMEOUT:
+        return "reveal"
+    status = _status(history[index].get("status"), RS)
+    if status in _STAGE_OF:
+        return _STAGE_OF[status]
+    for update in reversed(history[:index]):
+        earlier = _status(update.get("status"), RS)
+        if earlier in _STAGE_OF:
+            return _STAGE_OF[earlier]
+    return "assignment"
+
+
+def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for replicate in model.get("replicates") or []:
+        history = list(replicate.get("statusUpdateList") or [])
+        for index, update in enumerate(history):
+            status = _status(update.get("status"), RS)
+            cause = _status(update.get("cause"), Cause) if update.get("cause") else None
+            if cause is not None:
+                explanation = explain_cause(cause)
+            elif status is RS.WORKER_LOST:
+                explanation = _WORKER_LOST
+            elif status is RS.COMPUTED and update.get("exitCode") not in (None, 0):
+                cause = Cause.APP_COMPUTE_FAILED
+                explanation = explain_cause(cause)
+            else:
+                continue
+            found.append({
+                "replicate": replicate.get("walletAddress"),
+                "status": update.get("status"),
+                "stage": _stage_at(history, index, cause),
+                "cause": cause.value if cause else update.get("status"),
+                "message": update.get("errorMessage") or _exit_message(update.get("exitCode")),
+                "exitCode": update.get("exitCode"),
+                "date": update.get("date") or "",
+                "explanation": explanation,
+                "contributable": bool(status in CONTRIBUTABLE_FAILURES and cause in CONTRIBUTABLE_FAILURES[status]),
+            })
+    return found
+
+
+def _exit_message(exit_code: Any) -> str | None:
+    return f"the app exited with code {exit_code}" if exit_code not in (None, 0) else None
+
+
+def _task_failure(model: Mapping[str, Any]) -> tuple[TS | None, str | None]:
+    history = list(model.get("dateStatusList") or [])
+    for change in reversed(history):
+        status = _status(change.get("status"), TS)
+        if status is not None and status.is_failure:
+            return status, change.get("message")
+    return None, None
+
+
+def _result(candidate: dict[str, Any], task_status: str, summary: str) -> dict[str, Any]:
+    explanation: Explanation = candidate["explanation"]
+    return {
+        "taskStatus": task_status,
+        "summary": summary,
+        "cause": candidate["cause"],
+        "component": explanation.component.value,
+        "origin": explanation.origin.value,
+        "replicate": candidate["replicate"],
+        "stage": candidate["stage"],
+        "message": candidate["message"],
+        "exitCode": candidate["exitCode"],
+        "explanation": explanation.explanation,
+        "fix": explanation.fix,
+    }
+
+
+def diagnose(model: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The decisive failure of a task, or None when there is nothing to explain (yet).
+
+    A COMPLETED task is explained only if its result is an error result (a download failed and
+    the error was contributed) or the app exited non-zero: the requester must know that the
+    result it downloads is an error report.
+    """
+    status = _status(model.get("currentStatus"), TS)
+    candidates = sorted(_candidates(model), key=lambda c: (_RANK[c["explanation"].origin], c["date"]))
+    if status is TS.COMPLETED:
+        errors = [c for c in candidates if c["contributable"] or c["cause"] == Cause.APP_COMPUTE_FAILED.value]
+        if not errors:
+            return None
+        decisive = errors[0]
+        what = "an error report" if decisive["contributable"] else "the output of an app that failed"
+        return _result(decisive, status.value, f"The task completed, but its result is {what}: {decisive['cause']} at {decisive['stage']}.")
+    failure, task_message = _task_failure(model)
+    if status is not TS.FAILED and failure is None:
+        if candidates and _RANK[candidates[0]["explanation"].origin] < _RANK[Origin.PROTOCOL]:
+            decisive = candidates[0]
+            return _result(decisive, model.get("currentStatus", ""), f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.")
+        return None
+    informative = [c for c in candidates if c["explanation"].origin is not Origin.PROTOCOL]
+    if informative:
+        decisive = informative[0]
+        ended = f" and the task ended {failure.value}" if failure else ""
+        return _result(decisive, (status or TS.FAILED).value,
+                       f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}.")
+    explanation = TASK_FAILURES.get(failure) if failure else None
+    if explanation is None:
+        explanation = Explanation(Component.SCHEDULER, Origin.PLATFORM, "The task failed without a recorded cause.",
+                                  "Read the task's status history and the scheduler's log.")
+    no_replicate = not (model.get("replicates") or [])
+    explained = explanation.explanation
+    if no_replicate and failure in (TS.CONTRIBUTION_TIMEOUT, TS.FINAL_DEADLINE_REACHED):
+        explained += " No worker ever took the task: none was alive, free, or able to run it."
+    return {
+        "taskStatus": (status or TS.FAILED).value,
+        "summary": f"The task ended {failure.value if failure else 'FAILED'}" + (" with no replicate." if no_replicate else "."),
+        "cause": failure.value if failure else "FAILED",
+        "component": explanation.component.value,
+        "origin": explanation.origin.value,
+        "replicate": None,
+        "stage": "task",
+        "message": task_message,
+        "exitCode": None,
+        "explanation": explained,
+        "fix": explanation.fix,
+    }

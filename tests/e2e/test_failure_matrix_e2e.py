@@ -1,0 +1,196 @@
+"""Every standard-task failure cause that can happen here, provoked the way users meet it.
+
+Each scenario runs on a real devnet; `task debug --json` must name the replicate status, the cause,
+the underlying error and the task's final status, and the diagnosis must say whose fault it is
+and what to do. All scenarios start together so the module runs in the time of the slowest one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devnet_harness import Devnet, run_cli
+from eth_account import Account
+
+from pocopool.chain import connect
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
+FAST_SECONDS = 3  # category max time: contribution deadline 21 s, final deadline 30 s
+
+
+@dataclass
+class Scenario:
+    task: str
+    files: dict[str, Any] = field(default_factory=dict)
+
+
+def _bundle_copy(tmp: Path, name: str) -> Path:
+    """A copy of the misbehave bundle with its own checksum, so breaking it breaks nobody else's."""
+    target = tmp / name
+    shutil.copytree(MISBEHAVE, target)
+    (target / "variant.txt").write_text(name)
+    return target
+
+
+def _served_path(net: Devnet, url: str) -> Path:
+    return net.home / "files" / url.split("/", 3)[3]
+
+
+def _run(net: Devnet, app: str, *extra: str) -> str:
+    return net.cli("run", app, *extra, "--json").json()["taskIds"][0]
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, dict[str, Scenario]]]:
+    home = tmp_path_factory.mktemp("matrix-devnet")
+    tmp = tmp_path_factory.mktemp("matrix-assets")
+    status = run_cli("devnet", "start", "--workers", "2", "--slots", "3", "--json", home=home, timeout=120).json()
+    net = Devnet(home, status)
+    try:
+        fast = str(net.cli("category", "create", "FAST", "--max-time", str(FAST_SECONDS), "--json").json()["category"])
+        app = net.deploy_app(MISBEHAVE)
+        scenarios: dict[str, Scenario] = {}
+
+        broken = net.cli("app", "deploy", str(_bundle_copy(tmp, "gone")), "--json").json()
+        _served_path(net, broken["url"]).unlink()
+        scenarios["bundle-404"] = Scenario(_run(net, broken["app"], "--args", "ok"), {"url": broken["url"]})
+
+        tampered = net.cli("app", "deploy", str(_bundle_copy(tmp, "tampered")), "--json").json()
+        served = _served_path(net, tampered["url"])
+        served.write_bytes(served.read_bytes() + b"tampered")
+        scenarios["bundle-bad-checksum"] = Scenario(_run(net, tampered["app"], "--args", "ok"), {"checksum": tampered["checksum"]})
+
+        for name, damage in (("dataset-404", "delete"), ("dataset-bad-checksum", "edit")):
+            corpus = tmp / f"{name}.txt"
+            corpus.write_text("some words to count\n")
+            dataset = net.cli("dataset", "deploy", str(corpus), "--json").json()
+            path = _served_path(net, dataset["url"])
+            path.unlink() if damage == "delete" else path.write_text("other words entirely\n")
+            scenarios[name] = Scenario(_run(net, app, "--dataset", dataset["dataset"], "--args", "ok"), {"url": dataset["url"]})
+
+        missing_input = f"{status['files']}/nothing-here.txt"
+        scenarios["input-file-404"] = Scenario(_run(net, app, "--input-file", missing_input, "--args", "ok"), {"url": missing_input})
+        scenarios["app-exit"] = Scenario(_run(net, app, "--category", fast, "--args", "exit 3"))
+        scenarios["app-exit-with-result"] = Scenario(_run(net, app, "--args", "exit-with-result 2"))
+        scenarios["app-timeout"] = Scenario(_run(net, app, "--category", fast, "--args", "sleep 60"))
+        scenarios["long-file-name"] = Scenario(_run(net, app, "--category", fast, "--args", "long-name"))
+        scenarios["no-computed-json"] = Scenario(_run(net, app, "--category", fast, "--args", "no-computed"))
+        yield net, scenarios
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
+
+
+def _final_debug(net: Devnet, task: str, timeout: float = 150.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        view = net.cli("task", "debug", task, "--json").json()
+        if view["final"]:
+            return view
+        if time.monotonic() > deadline:
+            pytest.fail(f"task {task} still {view['status']} after {timeout} s:\n{json.dumps(view, indent=1)}\n{net.logs()}")
+        time.sleep(1)
+
+
+def _failures(view: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    return [(u["status"], u.get("cause"), u.get("message"))
+            for r in view["replicates"] for u in r["statusHistory"] if u.get("cause")]
+
+
+def _assert_explained(net: Devnet, task: str, view: dict[str, Any], cause: str, origin: str, message_part: str) -> None:
+    diagnosis = view["diagnosis"]
+    assert diagnosis is not None, view
+    assert set(diagnosis) >= {"cause", "component", "replicate", "stage", "message", "explanation", "fix"}
+    assert diagnosis["cause"] == cause, diagnosis
+    assert diagnosis["origin"] == origin, diagnosis
+    assert diagnosis["fix"] and diagnosis["explanation"]
+    assert message_part in (diagnosis["message"] or ""), diagnosis
+    text = net.cli("task", "debug", task).stdout
+    assert cause in text and diagnosis["fix"] in text and message_part in text
+
+
+@pytest.mark.parametrize(("scenario", "status", "cause", "message_part"), [
+    ("bundle-404", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "404"),
+    ("bundle-bad-checksum", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "expected"),
+    ("dataset-404", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_DOWNLOAD_FAILED", "404"),
+    ("dataset-bad-checksum", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "expected"),
+    ("input-file-404", "DATA_DOWNLOAD_FAILED", "INPUT_FILES_DOWNLOAD_FAILED", "404"),
+])
+def test_download_failures_are_contributed_as_error_results(
+    matrix: tuple[Devnet, dict[str, Scenario]], scenario: str, status: str, cause: str, message_part: str, tmp_path: Path,
+) -> None:
+    net, scenarios = matrix
+    task = scenarios[scenario].task
+    view = _final_debug(net, task)
+    assert view["status"] == "COMPLETED", f"an error result still reaches consensus: {json.dumps(view, indent=1)}"
+    assert (status, cause) in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+    _assert_explained(net, task, view, cause, "input", message_part)
+    assert view["diagnosis"]["summary"].startswith("The task completed, but its result is an error report")
+    net.cli("task", "download", task, str(tmp_path))
+    error = (tmp_path / "error.txt").read_text()
+    assert error == f"[IEXEC] Errors occurred while computing the task [error:{status}, causes:[WorkflowError[cause={cause}, message=]]]"
+
+
+@pytest.mark.parametrize(("scenario", "cause", "message_part"), [
+    ("app-exit", "APP_COMPUTE_FAILED", "3"),
+    ("app-timeout", "APP_COMPUTE_TIMEOUT", "3"),
+    ("long-file-name", "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME", "a-result-file-name-longer-than-31-characters.txt"),
+    ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json"),
+])
+def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
+    matrix: tuple[Devnet, dict[str, Scenario]], scenario: str, cause: str, message_part: str,
+) -> None:
+    net, scenarios = matrix
+    task = scenarios[scenario].task
+    view = _final_debug(net, task)
+    assert view["status"] == "FAILED"
+    assert "CONTRIBUTION_TIMEOUT" in [s["status"] for s in view["statusHistory"]]
+    assert ("COMPUTE_FAILED", cause) in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+    _assert_explained(net, task, view, cause, "app", message_part)
+    assert view["diagnosis"]["stage"] == "compute"
+    assert view["diagnosis"]["component"] == "app"
+
+
+def test_an_app_that_fails_after_writing_a_result_completes_and_says_so(matrix: tuple[Devnet, dict[str, Scenario]]) -> None:
+    net, scenarios = matrix
+    task = scenarios["app-exit-with-result"].task
+    view = _final_debug(net, task)
+    assert view["status"] == "COMPLETED"
+    [replicate] = view["replicates"]
+    assert replicate["exitCode"] == 2
+    _assert_explained(net, task, view, "APP_COMPUTE_FAILED", "app", "2")
+    assert "the output of an app that failed" in view["diagnosis"]["summary"]
+
+
+def test_a_worker_without_stake_refuses_the_task_and_says_why(tmp_path: Path) -> None:
+    home = tmp_path / "poor-devnet"
+    status = run_cli("devnet", "start", "--workers", "1", "--json", home=home, timeout=120).json()
+    net = Devnet(home, status)
+    try:
+        state = json.loads((home / "devnet.json").read_text())
+        worker = Account.from_key((Path(state["workers"][0]["keyFile"])).read_text().strip())
+        chain = connect(state["chain"])
+        try:
+            balance = chain.view_account(worker.address).balance
+            chain.transfer(worker, state["requester"], balance)
+        finally:
+            chain.close()
+        fast = str(net.cli("category", "create", "FAST", "--max-time", str(FAST_SECONDS), "--json").json()["category"])
+        app = net.deploy_app(MISBEHAVE)
+        task = _run(net, app, "--category", fast, "--args", "ok")
+        view = _final_debug(net, task)
+        assert view["status"] == "FAILED"
+        assert ("START_FAILED", "STAKE_TOO_LOW") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+        _assert_explained(net, task, view, "STAKE_TOO_LOW", "platform", "stake")
+        assert view["diagnosis"]["stage"] == "start" and view["diagnosis"]["component"] == "worker"
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
