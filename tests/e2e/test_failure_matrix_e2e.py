@@ -8,7 +8,9 @@ and what to do. All scenarios start together so the module runs in the time of t
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from devnet_harness import Devnet, run_cli
 from eth_account import Account
 
 from pocopool.chain import connect
+from pocopool.chain.base import DealRequest
+from pocopool.protocol.params import DealParams
 
 pytestmark = pytest.mark.e2e
 
@@ -85,9 +89,27 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, d
         scenarios["app-timeout"] = Scenario(_run(net, app, "--category", fast, "--args", "sleep 60"))
         scenarios["long-file-name"] = Scenario(_run(net, app, "--category", fast, "--args", "long-name"))
         scenarios["no-computed-json"] = Scenario(_run(net, app, "--category", fast, "--args", "no-computed"))
+        scenarios["bad-output-path"] = Scenario(_run(net, app, "--category", fast, "--args", "bad-path"))
+        scenarios["result-encryption-on-a-standard-task"] = Scenario(_encrypted_deal(net, app, int(fast)))
         yield net, scenarios
     finally:
         run_cli("devnet", "stop", home=home, check=False)
+
+
+def _encrypted_deal(net: Devnet, app: str, category: int) -> str:
+    """A deal asking for result encryption, which only TEE tasks can do (the CLI cannot ask it)."""
+    state = json.loads((net.home / "devnet.json").read_text())
+    requester = Account.from_key(Path(state["keys"]["requester"]).read_text().strip())
+    chain = connect(state["chain"])
+    try:
+        receipt = chain.create_deal(requester, DealRequest(
+            app=app, workerpool=state["workerpool"], category=category,
+            params=DealParams(iexec_args="ok", iexec_result_encryption=True).to_json()))
+        deal = chain.view_deal(receipt.return_value)
+        assert deal is not None
+        return deal.task_ids()[0]
+    finally:
+        chain.close()
 
 
 def _final_debug(net: Devnet, task: str, timeout: float = 150.0) -> dict[str, Any]:
@@ -145,6 +167,7 @@ def test_download_failures_are_contributed_as_error_results(
     ("app-timeout", "APP_COMPUTE_TIMEOUT", "3"),
     ("long-file-name", "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME", "a-result-file-name-longer-than-31-characters.txt"),
     ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json"),
+    ("bad-output-path", "POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED", "missing.txt"),
 ])
 def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
     matrix: tuple[Devnet, dict[str, Scenario]], scenario: str, cause: str, message_part: str,
@@ -192,5 +215,34 @@ def test_a_worker_without_stake_refuses_the_task_and_says_why(tmp_path: Path) ->
         assert ("START_FAILED", "STAKE_TOO_LOW") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
         _assert_explained(net, task, view, "STAKE_TOO_LOW", "platform", "stake")
         assert view["diagnosis"]["stage"] == "start" and view["diagnosis"]["component"] == "worker"
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
+
+
+def test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start(matrix: tuple[Devnet, dict[str, Scenario]]) -> None:
+    net, scenarios = matrix
+    task = scenarios["result-encryption-on-a-standard-task"].task
+    view = _final_debug(net, task)
+    assert view["status"] == "FAILED"
+    assert ("START_FAILED", "TASK_DESCRIPTION_INVALID") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+    _assert_explained(net, task, view, "TASK_DESCRIPTION_INVALID", "input", "encryption")
+    assert view["diagnosis"]["stage"] == "start"
+
+
+def test_a_result_store_that_is_down_keeps_the_root_cause(tmp_path: Path) -> None:
+    home = tmp_path / "no-store-devnet"
+    status = run_cli("devnet", "start", "--workers", "1", "--json", home=home, timeout=120).json()
+    net = Devnet(home, status)
+    try:
+        fast = str(net.cli("category", "create", "FAST", "--max-time", str(FAST_SECONDS), "--json").json()["category"])
+        app = net.deploy_app(MISBEHAVE)
+        results_pid = json.loads((home / "devnet.json").read_text())["processes"]["results"]["pid"]
+        os.kill(results_pid, signal.SIGTERM)
+        task = _run(net, app, "--category", fast, "--args", "ok")
+        view = _final_debug(net, task)
+        assert view["status"] == "FAILED"
+        assert ("RESULT_UPLOAD_FAILED", "RESULT_LINK_MISSING") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+        _assert_explained(net, task, view, "RESULT_LINK_MISSING", "platform", status["results"])
+        assert view["diagnosis"]["component"] == "storage" and view["diagnosis"]["stage"] == "upload"
     finally:
         run_cli("devnet", "stop", home=home, check=False)

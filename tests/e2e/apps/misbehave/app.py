@@ -31,6 +31,9 @@ elif how == "sleep":
     write("out.txt", "late\n")
 elif how == "long-name":
     write("a-result-file-name-longer-than-31-characters.txt", "x\n")
+elif how == "bad-path":  # computed.json names an output the app never wrote
+    with open(os.path.join(out, "computed.json"), "w") as sink:
+        json.dump({"deterministic-output-path": "/iexec_out/missing.txt"}, sink)
 elif how == "no-computed":
     write("out.txt", "no computed.json\n", computed=False)
 else:

@@ -1,0 +1,128 @@
+"""docs/debugging.md, generated from protocol/ so the doc can never drift from the code.
+
+`python -m pocopool.protocol.docs > docs/debugging.md` rewrites it; a test checks it is current.
+"""
+
+from __future__ import annotations
+
+from .explanations import TASK_FAILURES, explain_cause
+from .statuses import ChainTaskStatus, ReplicateStatus, ReplicateStatusCause as C, TaskStatus
+
+# Causes a standard task cannot meet in pocopool, and why. Every other standard cause is provoked
+# for real by the e2e failure matrix (tests/e2e/test_failure_matrix_e2e.py, test_consensus_faults_e2e.py).
+CANNOT_OCCUR: dict[C, str] = {
+    C.OUT_OF_GAS: "LocalChain charges no gas; it can occur only on an EVM chain, where the worker checks its balance first.",
+    C.BLOCK_NOT_REACHED: "Every process reads the same ledger, so a worker's view of the chain is never behind the consensus block.",
+    C.TASK_DESCRIPTION_NOT_FOUND: "Legacy: the reference worker no longer uses it, and neither does pocopool.",
+    C.ABORTED_BY_WORKER: "Legacy: workers abort only when the scheduler tells them to, with the scheduler's cause.",
+    C.CONSENSUS_BLOCK_MISSING: "The scheduler always sends the consensus block with PLEASE_REVEAL.",
+    C.APP_NOT_FOUND_LOCALLY: "The worker keeps the verified bundle until the task ends; only a disk wiped mid-task could cause it.",
+    C.DETERMINISM_HASH_NOT_FOUND: "A replicate with no result digest reports COMPUTE_FAILED with the precise post-compute cause instead, before contributing.",
+    C.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED: "Only a failing worker disk causes it; it cannot be provoked by a requester or an app.",
+    C.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED: "Only a failing worker disk causes it; it cannot be provoked by a requester or an app.",
+    C.POST_COMPUTE_FAILED_UNKNOWN_ISSUE: "Raised only if writing the error result itself fails (a failing worker disk).",
+    C.CHAIN_UNREACHABLE: "Every process opens the same local ledger file; it occurs only if that file becomes unreadable.",
+    C.CONTRIBUTION_ALREADY_SET: "A worker gets at most one replicate of a task, so it never finds its own earlier contribution.",
+    C.TASK_NOT_ACTIVE: "With the supply rules, a worker is handed only tasks that are ACTIVE; it occurs only in a race with a consensus reached meanwhile.",
+}
+TEE_ONLY_REASON = "TEE tasks come with the TEE work (an SMS and enclaves); a standard task never meets this cause."
+TEE_ONLY = {c for c in C if c.name.startswith(("TEE_", "PRE_COMPUTE_")) or c in {
+    C.UNKNOWN_SMS, C.GET_TEE_SERVICES_CONFIGURATION_FAILED, C.TRUST_NOT_1, C.TASK_ALREADY_CONTRIBUTED,
+    C.ENCLAVE_SIGNATURE_NOT_FOUND, C.POST_COMPUTE_IMAGE_MISSING, C.POST_COMPUTE_TASK_ID_MISSING,
+    C.POST_COMPUTE_EXIT_REPORTING_FAILED, C.POST_COMPUTE_TIMEOUT, C.POST_COMPUTE_WORKER_ADDRESS_MISSING,
+    C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING, C.POST_COMPUTE_INVALID_TEE_SIGNATURE,
+    C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING, C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY,
+    C.POST_COMPUTE_ENCRYPTION_FAILED, C.POST_COMPUTE_STORAGE_TOKEN_MISSING, C.POST_COMPUTE_RESULT_FILE_NOT_FOUND,
+    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED, C.POST_COMPUTE_IPFS_UPLOAD_FAILED,
+}}
+
+WALKTHROUGH = """\
+## Debugging a failed task, step by step
+
+1. **Ask the task.** `pocopool task debug <task id>` starts with a diagnosis: the decisive
+   failure (which replicate, which stage, which cause), whose fault it is (the app's, the inputs',
+   the platform's, or a normal outcome of the protocol), the underlying error (HTTP status and
+   URL, exit code or signal, the chain's rule, the checksum expected and found), what it means and
+   what to do. `--json` gives the same under `"diagnosis"`.
+2. **Read the histories.** Below the diagnosis, the task's statuses and each replicate's stages
+   are listed on one time axis (time since the deal was seen), each failure with its cause and
+   its message. A replicate that ended ABORTED or FAILED names the cause the scheduler gave.
+3. **Tell the app's errors from the platform's.** `origin` is `app` when the app itself failed
+   (exit code, time limit, missing or wrong computed.json, file names); `input` when what you
+   supplied is wrong (the bundle's or the dataset's URL or checksum, an input file); `platform`
+   when a worker, the result store or the chain failed; `protocol` for normal outcomes such as
+   a worker that lost the race for consensus.
+4. **A task can complete with an error result.** When a download fails, the workers still agree
+   on an error report (`error.txt` in the result) so that the task ends quickly and you learn
+   why: `task debug` says so, and `task download` gives you the report.
+5. **Look up any word.** `pocopool explain <STATUS or CAUSE>` prints the entry of this page.
+6. **Get your money back.** A FAILED task can be claimed once its final deadline has passed:
+   `pocopool task claim <task id>` refunds the requester on chain.
+
+Example: a dataset whose file was changed after it was deployed.
+
+```
+$ pocopool task debug 0x5c75…
+Diagnosis
+  The task completed, but its result is an error report: DATASET_FILE_BAD_CHECKSUM at data download.
+  cause        DATASET_FILE_BAD_CHECKSUM (replicate 0x75E0…, stage data download)
+  whose        input (storage)
+  error        dataset checksum mismatch: expected 0x9f…, found 0x21…
+  meaning      The dataset file served at its URL differs from the one registered on chain (checksum mismatch).
+  what to do   Deploy the dataset again, or restore the original file at its URL.
+```
+"""
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render() -> str:
+    lines = [
+        "# Debugging tasks",
+        "",
+        "<!-- Generated by `python -m pocopool.protocol.docs` from src/pocopool/protocol/: do not edit by hand. -->",
+        "",
+        "Every task and every replicate (one worker's run of a task) goes through the statuses below, and",
+        "every failure carries a cause. `pocopool task debug ID` shows them with times, messages and a",
+        "diagnosis; `pocopool explain NAME` prints any entry of this page.",
+        "",
+        WALKTHROUGH,
+        "## Task statuses",
+        "",
+        "| status | meaning | when it is a failure: whose, and what to do |",
+        "|---|---|---|",
+    ]
+    for status in TaskStatus:
+        failure = TASK_FAILURES.get(status)
+        extra = f"{failure.origin.value} ({failure.component.value}): {failure.fix}" if failure else ""
+        lines.append(f"| `{status.value}` | {_escape(status.description)} | {_escape(extra)} |")
+    lines += ["", "## On-chain task statuses", "", "| status | meaning |", "|---|---|"]
+    lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ChainTaskStatus]
+    lines += ["", "## Replicate statuses", "", "| status | meaning |", "|---|---|"]
+    lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ReplicateStatus]
+    lines += ["", "## Failure causes", "",
+              "`origin`: `app` (the app failed), `input` (what the requester or an asset owner supplied),",
+              "`platform` (a worker, the scheduler, the chain or the result store), `protocol` (a normal",
+              "outcome, not a fault).", "",
+              "| cause | meaning | whose | what it means | what to do |", "|---|---|---|---|---|"]
+    for cause in C:
+        if cause in TEE_ONLY:
+            continue
+        e = explain_cause(cause)
+        lines.append(f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
+                     f"| {_escape(e.explanation)} | {_escape(e.fix)} |")
+    lines += ["", "## Causes a standard task cannot meet here", "", "| cause | why |", "|---|---|"]
+    lines += [f"| `{c.value}` | {_escape(reason)} |" for c, reason in CANNOT_OCCUR.items()]
+    lines += ["", "## TEE causes", "", TEE_ONLY_REASON, "",
+              "| cause | meaning | whose | what to do |", "|---|---|---|---|"]
+    for cause in C:
+        if cause in TEE_ONLY:
+            e = explain_cause(cause)
+            lines.append(f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) | {_escape(e.fix)} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
