@@ -28,7 +28,8 @@ test-fast: install
 	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"
 
 bench: install
-	@echo "benchmarks come with bench/ (see bench/README.md)"
+	$(VENV)/bin/pip install --quiet -e '.[bench]'
+	@bash bench/run_all.sh
 
 clean:
 	rm -rf $(VENV) demo-home .pytest_cache build *.egg-info src/*.egg-info
