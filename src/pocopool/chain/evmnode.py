@@ -1,0 +1,404 @@
+"""The built-in EVM node: py-evm (through eth-tester's chain setup) behind the Ethereum JSON-RPC methods
+web3.py uses, served over HTTP on 127.0.0.1.
+
+    python -m pocopool.chain.evmnode --port 8545 [--chain-id 1337] [--genesis-time T]
+
+One transaction per block, mined as soon as it arrives (automine). Gas is free: the base fee is 0 and
+`eth_gasPrice` answers 0, so any key can transact without being funded first. Time is the wall clock
+unless a test sets it: `evm_setNextBlockTimestamp(t)` stamps the next block, `evm_increaseTime(s)`
+shifts the clock; blocks may share a timestamp (as LocalChain's do, docs/decisions.md 3) but never go
+back. `evm_snapshot`/`evm_revert` restore an earlier head, `evm_mine` mines an empty block. Calls and
+gas estimates run in the block the next transaction would go into, with its timestamp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from eth.vm.forks.cancun import CancunVM
+from eth.vm.spoof import SpoofTransaction
+from eth_tester.backends.pyevm.main import get_default_genesis_params, setup_tester_chain
+from eth_utils import to_checksum_address
+
+GENESIS_PARENT_HASH = b"\x00" * 32
+REVERT_CODE = 3  # what geth and hardhat answer for a reverted call, with the revert data in `data`
+
+
+class _SameSecondVM(CancunVM):
+    """Cancun, except that a block may carry its parent's timestamp (never an earlier one)."""
+
+    @classmethod
+    def validate_header(cls, header: Any, parent_header: Any) -> None:  # type: ignore[override]
+        if header.timestamp < parent_header.timestamp:
+            raise ValueError("a block cannot be older than its parent")
+        super().validate_header(header, parent_header.copy(timestamp=header.timestamp - 1))
+
+
+def _hex(value: int | bytes) -> str:
+    return hex(value) if isinstance(value, int) else "0x" + bytes(value).hex()
+
+
+def _int(value: str | int | None, default: int = 0) -> int:
+    if value is None:
+        return default
+    return value if isinstance(value, int) else int(value, 16)
+
+
+def _bytes(value: str | None) -> bytes:
+    return bytes.fromhex(value[2:]) if value else b""
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+
+class Node:
+    """The chain and the per-block records the RPC answers from (receipts, logs). One lock for all."""
+
+    def __init__(self, chain_id: int = 1337, genesis_time: int | None = None) -> None:
+        self.lock = threading.RLock()
+        params = get_default_genesis_params({"timestamp": int(genesis_time if genesis_time is not None else time.time())})
+        params["base_fee_per_gas"] = 0
+        _, self.chain = setup_tester_chain(genesis_params=params, vm_configuration=((0, _SameSecondVM),))
+        type(self.chain).chain_id = chain_id
+        self.chain_id = chain_id
+        self.time_offset = 0
+        self.next_timestamp: int | None = None
+        self.blocks: list[dict[str, Any]] = []  # per block: number, hash, timestamp, tx hashes, receipts
+        self.receipts: dict[bytes, dict[str, Any]] = {}
+        self.snapshots: dict[int, tuple[bytes, list[dict[str, Any]], dict[bytes, dict[str, Any]], int]] = {}
+        genesis = self.chain.get_canonical_head()
+        self.blocks.append(self._record(genesis, []))
+
+    # ----- time ---------------------------------------------------------------------------------
+    def _head(self) -> Any:
+        return self.chain.get_canonical_head()
+
+    def _pending_timestamp(self) -> int:
+        parent = self._head().timestamp
+        if self.next_timestamp is not None:
+            return max(self.next_timestamp, parent)
+        return max(int(time.time()) + self.time_offset, parent)
+
+    def _pending_header(self) -> Any:
+        return self.chain.header.copy(timestamp=self._pending_timestamp())
+
+    # ----- mining ------------------------------------------------------------------------------
+    def _record(self, header: Any, receipts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "number": header.block_number, "hash": header.hash, "timestamp": header.timestamp,
+            "parent": header.parent_hash, "gas_limit": header.gas_limit,
+            "gas_used": header.gas_used, "receipts": receipts,
+        }
+
+    def _mine(self, transaction: Any | None) -> bytes | None:
+        self.chain.header = self._pending_header()
+        self.next_timestamp = None
+        receipt = computation = None
+        if transaction is not None:
+            _, receipt, computation = self.chain.apply_transaction(transaction)
+        block = self.chain.mine_block(mix_hash=os.urandom(32))
+        receipts: list[dict[str, Any]] = []
+        if transaction is not None:
+            created = None
+            if transaction.to == b"":
+                from eth._utils.address import generate_contract_address
+
+                created = to_checksum_address(generate_contract_address(transaction.sender, transaction.nonce))
+            logs = [
+                {
+                    "address": to_checksum_address(log.address),
+                    "topics": [_hex(topic.to_bytes(32, "big")) for topic in log.topics],
+                    "data": _hex(log.data), "logIndex": _hex(index), "transactionIndex": "0x0",
+                    "transactionHash": _hex(transaction.hash), "blockHash": _hex(block.hash),
+                    "blockNumber": _hex(block.number), "removed": False,
+                }
+                for index, log in enumerate(receipt.logs)
+            ]
+            record = {
+                "transactionHash": _hex(transaction.hash), "transactionIndex": "0x0",
+                "blockHash": _hex(block.hash), "blockNumber": _hex(block.number),
+                "from": to_checksum_address(transaction.sender),
+                "to": to_checksum_address(transaction.to) if transaction.to else None,
+                "cumulativeGasUsed": _hex(receipt.gas_used), "gasUsed": _hex(receipt.gas_used),
+                "effectiveGasPrice": "0x0", "contractAddress": created, "logs": logs,
+                "logsBloom": _hex(b"\x00" * 256), "status": "0x1" if computation.is_success else "0x0",
+                "type": _hex(getattr(transaction, "type_id", None) or 0),
+            }
+            receipts.append(record)
+            self.receipts[transaction.hash] = record
+        self.blocks.append(self._record(block.header, receipts))
+        return transaction.hash if transaction is not None else None
+
+    # ----- calls ------------------------------------------------------------------------------
+    def _spoof(self, call: dict[str, Any], header: Any) -> SpoofTransaction:
+        sender = _bytes(call.get("from")) or b"\x00" * 20
+        vm = self.chain.get_vm(header)
+        nonce = vm.state.get_nonce(sender)
+        unsigned = vm.create_unsigned_transaction(
+            nonce=nonce, gas_price=0, gas=_int(call.get("gas"), header.gas_limit),
+            to=_bytes(call.get("to")), value=_int(call.get("value")),
+            data=_bytes(call.get("data") or call.get("input")),
+        )
+        return SpoofTransaction(unsigned, from_=sender)
+
+    def _call(self, call: dict[str, Any]) -> Any:
+        header = self._pending_header()
+        vm = self.chain.get_vm(header)
+        state = vm.state
+        snapshot = state.snapshot()
+        try:
+            return state.apply_transaction(self._spoof(call, header))
+        finally:
+            state.revert(snapshot)
+
+    def _raise_if_failed(self, computation: Any) -> None:
+        if computation.is_success:
+            return
+        data = computation.output or b""
+        reason = ""
+        if data[:4] == bytes.fromhex("08c379a0"):
+            try:
+                from eth_abi import decode
+
+                reason = decode(["string"], data[4:])[0]
+            except Exception:  # noqa: BLE001 - undecodable reason: keep the raw data
+                reason = ""
+        message = f"execution reverted: {reason}" if reason else "execution reverted"
+        raise RpcError(REVERT_CODE, message, _hex(data))
+
+    # ----- RPC methods ------------------------------------------------------------------------
+    def handle(self, method: str, params: list[Any]) -> Any:
+        with self.lock:
+            handler = getattr(self, "rpc_" + method, None)
+            if handler is None:
+                raise RpcError(-32601, f"method {method} is not supported by the pocopool EVM node")
+            return handler(*params)
+
+    def rpc_web3_clientVersion(self) -> str:
+        return "pocopool-evmnode/py-evm"
+
+    def rpc_eth_chainId(self) -> str:
+        return _hex(self.chain_id)
+
+    def rpc_net_version(self) -> str:
+        return str(self.chain_id)
+
+    def rpc_eth_blockNumber(self) -> str:
+        return _hex(self._head().block_number)
+
+    def rpc_eth_gasPrice(self) -> str:
+        return "0x0"
+
+    def rpc_eth_maxPriorityFeePerGas(self) -> str:
+        return "0x0"
+
+    def _block_number(self, tag: Any) -> int:
+        if tag in (None, "latest", "pending", "safe", "finalized"):
+            return self._head().block_number
+        if tag == "earliest":
+            return 0
+        return _int(tag)
+
+    def rpc_eth_getBlockByNumber(self, tag: Any, full: bool = False) -> dict[str, Any] | None:
+        number = self._block_number(tag)
+        if number >= len(self.blocks):
+            return None
+        record = self.blocks[number]
+        return {
+            "number": _hex(record["number"]), "hash": _hex(record["hash"]), "parentHash": _hex(record["parent"]),
+            "timestamp": _hex(record["timestamp"]), "gasLimit": _hex(record["gas_limit"]),
+            "gasUsed": _hex(record["gas_used"]), "baseFeePerGas": "0x0", "miner": _hex(b"\x00" * 20),
+            "difficulty": "0x0", "totalDifficulty": "0x0", "extraData": "0x", "size": "0x0",
+            "nonce": "0x0000000000000000", "sha3Uncles": _hex(b"\x00" * 32), "logsBloom": _hex(b"\x00" * 256),
+            "transactionsRoot": _hex(b"\x00" * 32), "stateRoot": _hex(b"\x00" * 32),
+            "receiptsRoot": _hex(b"\x00" * 32), "mixHash": _hex(b"\x00" * 32), "uncles": [],
+            "transactions": [r["transactionHash"] for r in record["receipts"]],
+        }
+
+    def rpc_eth_getTransactionCount(self, address: str, tag: Any = "latest") -> str:
+        return _hex(self.chain.get_vm().state.get_nonce(_bytes(address)))
+
+    def rpc_eth_getBalance(self, address: str, tag: Any = "latest") -> str:
+        return _hex(self.chain.get_vm().state.get_balance(_bytes(address)))
+
+    def rpc_eth_getCode(self, address: str, tag: Any = "latest") -> str:
+        return _hex(self.chain.get_vm().state.get_code(_bytes(address)))
+
+    def rpc_eth_call(self, call: dict[str, Any], tag: Any = "latest", *overrides: Any) -> str:
+        computation = self._call(call)
+        self._raise_if_failed(computation)
+        return _hex(computation.output)
+
+    def rpc_eth_estimateGas(self, call: dict[str, Any], tag: Any = "latest", *overrides: Any) -> str:
+        """Intrinsic gas plus what the call used before refunds, in the pending block (py-evm's own
+        estimator would run in a block stamped with the wall clock, not the time a test set)."""
+        call = {key: value for key, value in call.items() if key != "gas"}
+        computation = self._call(call)
+        self._raise_if_failed(computation)
+        spoof = self._spoof(call, self._pending_header())
+        return _hex(spoof.intrinsic_gas + computation.get_gas_used())
+
+    def rpc_eth_sendRawTransaction(self, raw: str) -> str:
+        vm = self.chain.get_vm(self._pending_header())
+        try:
+            transaction = vm.get_transaction_builder().decode(_bytes(raw))
+            transaction.validate()
+            expected = vm.state.get_nonce(transaction.sender)
+        except Exception as error:  # noqa: BLE001 - a malformed transaction is the client's error
+            raise RpcError(-32000, f"invalid transaction: {error}") from None
+        if transaction.nonce != expected:
+            raise RpcError(-32000, f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
+                                   f"expected {expected}, got {transaction.nonce}")
+        return _hex(self._mine(transaction))
+
+    def rpc_eth_getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
+        return self.receipts.get(_bytes(tx_hash))
+
+    def rpc_eth_getLogs(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        head = self._head().block_number
+        first = self._block_number(query.get("fromBlock", "latest"))
+        last = min(self._block_number(query.get("toBlock", "latest")), head)
+        addresses = query.get("address")
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        wanted = {a.lower() for a in addresses} if addresses else None
+        topics = query.get("topics") or []
+        found = []
+        for number in range(max(first, 0), last + 1):
+            for receipt in self.blocks[number]["receipts"]:
+                for log in receipt["logs"]:
+                    if wanted is not None and log["address"].lower() not in wanted:
+                        continue
+                    if _topics_match(log["topics"], topics):
+                        found.append(log)
+        return found
+
+    def rpc_evm_setNextBlockTimestamp(self, timestamp: Any) -> bool:
+        value = _int(timestamp) if isinstance(timestamp, str) else int(timestamp)
+        if value < self._head().timestamp:
+            raise RpcError(-32000, f"timestamp {value} is before the latest block's {self._head().timestamp}")
+        self.next_timestamp = value
+        self.time_offset = value - int(time.time())  # the clock goes on from there
+        return True
+
+    def rpc_evm_increaseTime(self, seconds: Any) -> str:
+        self.time_offset += _int(seconds) if isinstance(seconds, str) else int(seconds)
+        return _hex(self.time_offset)
+
+    def rpc_evm_mine(self, *args: Any) -> str:
+        self._mine(None)
+        return "0x0"
+
+    def rpc_evm_snapshot(self) -> str:
+        snapshot_id = len(self.snapshots) + 1
+        head = self._head()
+        self.snapshots[snapshot_id] = (head.hash, list(self.blocks), dict(self.receipts), self.time_offset)
+        return _hex(snapshot_id)
+
+    def rpc_evm_revert(self, snapshot_id: Any) -> bool:
+        key = _int(snapshot_id) if isinstance(snapshot_id, str) else int(snapshot_id)
+        if key not in self.snapshots:
+            return False
+        head_hash, blocks, receipts, offset = self.snapshots[key]
+        block = self.chain.get_block_by_hash(head_hash)
+        chaindb = self.chain.chaindb
+        chaindb._set_as_canonical_chain_head(chaindb.db, block.header, GENESIS_PARENT_HASH)
+        if block.number > 0:
+            self.chain.import_block(block)
+        else:
+            self.chain = self.chain.from_genesis_header(chaindb.db, block.header)
+        self.blocks, self.receipts = list(blocks), dict(receipts)
+        self.time_offset, self.next_timestamp = offset, None
+        return True
+
+
+def _topics_match(log_topics: list[str], wanted: list[Any]) -> bool:
+    for position, expected in enumerate(wanted):
+        if expected is None:
+            continue
+        if position >= len(log_topics):
+            return False
+        options = expected if isinstance(expected, list) else [expected]
+        if log_topics[position].lower() not in {o.lower() for o in options}:
+            return False
+    return True
+
+
+def make_server(node: Node, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # one line per request would drown the devnet logs
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                request = json.loads(self.rfile.read(length))
+            except ValueError:
+                self._answer({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+                return
+            if isinstance(request, list):
+                self._answer([_dispatch(node, item) for item in request])
+            else:
+                self._answer(_dispatch(node, request))
+
+        def _answer(self, body: Any) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def _dispatch(node: Node, request: dict[str, Any]) -> dict[str, Any]:
+    request_id = request.get("id")
+    try:
+        result = node.handle(request.get("method", ""), list(request.get("params") or []))
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+    except RpcError as error:
+        body: dict[str, Any] = {"code": error.code, "message": error.message}
+        if error.data is not None:
+            body["data"] = error.data
+        return {"jsonrpc": "2.0", "id": request_id, "error": body}
+    except Exception as error:  # noqa: BLE001 - any other failure is answered, never kills the node
+        return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32603, "message": f"{type(error).__name__}: {error}"}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pocopool.chain.evmnode", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8545)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--chain-id", type=int, default=1337)
+    parser.add_argument("--genesis-time", type=int, default=None, help="timestamp of block 0 (default: now)")
+    args = parser.parse_args(argv)
+    node = Node(args.chain_id, args.genesis_time)
+    server = make_server(node, args.host, args.port)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    print(json.dumps({"event": "evmnode-listening", "url": f"http://{args.host}:{server.server_address[1]}",
+                      "chainId": args.chain_id}), file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
