@@ -119,7 +119,7 @@ TASK_FAILURES: dict[TS, Explanation] = {
     TS.RUNNING_FAILED: _e(W, P, "Every worker failed the task before computing.", "Read the replicates' causes; claim a refund after the final deadline."),
     TS.CONTRIBUTION_TIMEOUT: CAUSES[C.CONTRIBUTION_TIMEOUT],
     TS.REOPEN_FAILED: _e(CH, P, "The task could not be reopened after nobody revealed.", "Claim a refund after the final deadline."),
-    TS.RESULT_UPLOAD_TIMEOUT: _e(S, P, "The final deadline passed while the result was being uploaded.", "Claim a refund."),
+    TS.RESULT_UPLOAD_TIMEOUT: _e(S, P, "No revealer uploaded the result: each one asked timed out or failed, and no other winner could still reveal.", "Claim a refund after the final deadline."),
     TS.FINALIZE_FAILED: _e(CH, P, "The scheduler could not finalize the task on chain.", "Read the message (the chain's rule); claim a refund after the final deadline."),
     TS.FINAL_DEADLINE_REACHED: _e(SC, PR, "The final deadline passed before the task ended.",
                                   "Claim a refund; buy again with a longer category or when enough workers are available."),

@@ -44,7 +44,7 @@ class TaskStatus(_Described):
     AT_LEAST_ONE_REVEALED = "AT_LEAST_ONE_REVEALED", "At least one winner revealed its result on chain."
     RESULT_UPLOADING = "RESULT_UPLOADING", "One revealer was asked to upload the result."
     RESULT_UPLOADED = "RESULT_UPLOADED", "The result is uploaded to the result store."
-    RESULT_UPLOAD_TIMEOUT = "RESULT_UPLOAD_TIMEOUT", "The final deadline passed while the result was being uploaded."
+    RESULT_UPLOAD_TIMEOUT = "RESULT_UPLOAD_TIMEOUT", "No revealer uploaded the result in time, and no other revealer was left to ask."
     FINALIZING = "FINALIZING", "The scheduler sent the on-chain finalize transaction and waits for it."
     FINALIZED = "FINALIZED", "The task is finalized on chain; rewards are paid."
     FINALIZE_FAILED = "FINALIZE_FAILED", "The task could not be finalized on chain."

@@ -75,6 +75,8 @@ def _build_replicate_table() -> dict[RS, frozenset[RS]]:
     add(_NON_FINAL_WORKFLOW + (RS.WORKER_LOST,), [RS.ABORTED])
     add([RS.ABORTED], [RS.FAILED, RS.WORKER_LOST, RS.COMPLETED])
     table[RS.WORKER_LOST].discard(RS.WORKER_LOST)
+    # pocopool: the scheduler ends an upload request nobody acted on (docs/decisions.md, upload timeout).
+    table[RS.RESULT_UPLOAD_REQUESTED].add(RS.RESULT_UPLOAD_FAILED)
     return {status: frozenset(targets) for status, targets in table.items()}
 
 

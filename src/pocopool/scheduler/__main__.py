@@ -32,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ask-period-ms", type=int, default=300, help="how often a worker may ask for work")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between two reads of new deals")
     parser.add_argument("--detector-period", type=float, default=1.0, help="seconds between two detector runs")
+    parser.add_argument("--worker-lost-after", type=float, default=60.0,
+                        help="seconds without a ping before a worker's replicates are marked WORKER_LOST")
+    parser.add_argument("--upload-timeout-periods", type=float, default=2.0,
+                        help="category periods a chosen uploader has before the next revealer is asked")
+    parser.add_argument("--full-scan-every", type=int, default=10,
+                        help="the unnotified-contribution/reveal detectors check every replicate once in this many runs")
     parser.add_argument("--jwt-secret-file", type=Path, help="file holding the JWT secret (default: random per run)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -59,7 +65,8 @@ async def main(argv: list[str] | None = None) -> int:
         config = SchedulerConfig(
             workerpool=args.workerpool, private_key=key, db_url=args.db, results_url=args.results_url,
             host=args.host, port=args.port, ask_period_ms=args.ask_period_ms, poll_interval=args.poll_interval,
-            detector_period=args.detector_period, jwt_secret=secret,
+            detector_period=args.detector_period, jwt_secret=secret, worker_lost_after=args.worker_lost_after,
+            upload_timeout_periods=args.upload_timeout_periods, full_scan_every=args.full_scan_every,
         )
         scheduler = Scheduler(config, chain, clock)
         loop = asyncio.get_running_loop()

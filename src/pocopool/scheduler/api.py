@@ -67,7 +67,8 @@ def configuration_hash(configuration: PublicConfiguration) -> str:
     return keccak_hex(json.dumps(configuration.wire(), sort_keys=True, separators=(",", ":")).encode())
 
 
-def _worker_json(row: Any, memberships: list[tuple[str, bool]], now: float) -> dict[str, Any]:
+def _worker_json(row: Any, memberships: list[tuple[str, bool]], now: float,
+                 alive_window: float = ALIVE_WINDOW) -> dict[str, Any]:
     last_alive = row["last_alive"]
     return {
         "walletAddress": row["wallet"],
@@ -80,7 +81,7 @@ def _worker_json(row: Any, memberships: list[tuple[str, bool]], now: float) -> d
         "teeEnabled": row["tee_enabled"],
         "tdxEnabled": row["tdx_enabled"],
         "maxNbTasks": row["max_nb_tasks"],
-        "alive": last_alive is not None and last_alive.timestamp() > now - ALIVE_WINDOW,
+        "alive": last_alive is not None and last_alive.timestamp() > now - alive_window,
         "lastAliveDate": last_alive.isoformat() if last_alive else None,
         "lastReplicateDemandDate": row["last_replicate_demand"].isoformat() if row["last_replicate_demand"] else None,
         "participatingChainTaskIds": [task for task, _ in memberships],
@@ -143,7 +144,7 @@ def create_app(scheduler: Scheduler) -> FastAPI:
         worker = await s.store.worker(wallet)
         assert worker is not None
         computing = set(await s.store.worker_tasks(wallet, computing_only=True))
-        return _worker_json(row, [(t, t in computing) for t in worker.participating], now)
+        return _worker_json(row, [(t, t in computing) for t in worker.participating], now, s.config.worker_lost_after)
 
     @app.post("/workers/ping", response_class=PlainTextResponse, tags=["workers"])
     async def ping(wallet: Wallet) -> str:
@@ -158,7 +159,7 @@ def create_app(scheduler: Scheduler) -> FastAPI:
     @app.get("/workers", tags=["workers"])
     async def list_workers() -> list[dict[str, Any]]:
         now = s.clock.now()
-        return [_worker_json(row, memberships, now) for row, memberships in await s.store.all_workers()]
+        return [_worker_json(row, memberships, now, s.config.worker_lost_after) for row, memberships in await s.store.all_workers()]
 
     @app.get("/workers/notifications", response_model=NotificationBatch, response_model_exclude_none=True,
              tags=["workers"])
@@ -240,4 +241,12 @@ def create_app(scheduler: Scheduler) -> FastAPI:
         return DealView(dealId=deal_id, tasks=[
             DealTask(chainTaskId=r["chain_task_id"], taskIndex=r["task_index"], currentStatus=r["status"]) for r in rows
         ])
+
+    # ----- logs, live events, metrics, dashboard (each in its own module) -------------------------
+    from . import events, logs_access, metrics, ui
+
+    logs_access.install(app, s)
+    events.install(app, s)
+    metrics.install(app, s)
+    ui.install(app, s)
     return app

@@ -18,6 +18,9 @@ class SchedulerConfig:
     ask_period_ms: int = 300  # how often a worker may ask for a replicate
     poll_interval: float = 0.2  # seconds between two reads of new deals
     detector_period: float = 1.0  # seconds between two detector runs
+    worker_lost_after: float = 60.0  # seconds without a ping before a worker's replicates are WORKER_LOST
+    upload_timeout_periods: float = 2.0  # category periods a chosen uploader has before the next revealer is asked
+    full_scan_every: int = 10  # unnotified detectors look at every replicate once in this many runs
     jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it)
     update_workers: int = 4  # coroutines applying task updates
     tee_frameworks: frozenset[TeeFramework] = field(default_factory=frozenset)  # frameworks with an SMS

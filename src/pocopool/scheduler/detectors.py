@@ -1,8 +1,10 @@
 """Detectors find tasks that may need an update and hand them to the engine (spec §4).
 
 Each detector is one function `(DetectorContext) -> list of task ids`, driven by an indexed query
-(and, for some, a chain read). Detectors never change a status themselves: the engine decides.
-To add one (reveal timeout, upload timeout, unnotified contribution, worker lost...), write the
+(and, for some, a chain read). Task detectors never change a status themselves: the engine decides
+(timeouts, reopen and the reveal timeout of winners are all engine decisions). Replicate detectors
+(unnotified contribution or reveal, worker lost) hand what they find to the replicate status service,
+through the same checks as a worker's own update (`ReplicateRecorder`). To add one, write the
 function and list it in DETECTORS with how often it runs.
 """
 
@@ -12,13 +14,29 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..chain.base import Chain, ChainError
-from ..protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
+from ..protocol.statuses import (
+    CONTRIBUTION_PHASE,
+    REVEAL_PHASE,
+    ChainContributionStatus as CCS,
+    ChainTaskStatus as CTS,
+    ReplicateStatus as RS,
+    TaskStatus as TS,
+    missing_statuses,
+)
 from .logs import log_event
 from .store import Store
 
 NON_FINAL = tuple(status for status in TS if not status.is_final)
+
+
+class ReplicateRecorder(Protocol):
+    """Writes a status on a replicate as the scheduler (POOL_MANAGER), through the usual checks;
+    False when refused. Implemented by ReplicateUpdateService.record_pool_status_of."""
+
+    async def __call__(self, task_id: str, wallet: str, status: RS) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,9 @@ class DetectorContext:
     store: Store
     chain: Chain
     now: float
+    record: ReplicateRecorder | None = None  # None: replicate detectors find nothing to do
+    worker_lost_after: float = 60.0  # seconds without a ping
+    full_scan: bool = False  # unnotified detectors look at every replicate of the phase, not only the ongoing
 
 
 Find = Callable[[DetectorContext], Awaitable[list[str]]]
@@ -79,6 +100,75 @@ async def final_deadline(ctx: DetectorContext) -> list[str]:
     return await ctx.store.task_ids(NON_FINAL, final_deadline_until=ctx.now)
 
 
+async def reveal_timeout(ctx: DetectorContext) -> list[str]:
+    """Reveal-phase tasks past their reveal deadline: winners that did not reveal fail, and a task
+    nobody revealed is reopened (the engine decides which)."""
+    return await ctx.store.task_ids(tuple(REVEAL_PHASE), reveal_deadline_until=ctx.now)
+
+
+async def result_upload_timeout(ctx: DetectorContext) -> list[str]:
+    """RESULT_UPLOADING tasks: the engine asks the next revealer when the uploader is too late."""
+    return await ctx.store.task_ids((TS.RESULT_UPLOADING,))
+
+
+async def reopened_task(ctx: DetectorContext) -> list[str]:
+    """REOPENING tasks (and REOPENED left by a crash): the engine looks for the chain's ACTIVE status."""
+    return await ctx.store.task_ids((TS.REOPENING, TS.REOPENED))
+
+
+async def _unnotified(ctx: DetectorContext, task_statuses: frozenset[TS], ongoing: RS, done: RS,
+                      proofs: tuple[CCS, ...], before: tuple[RS, ...]) -> list[str]:
+    if ctx.record is None:
+        return []
+    wanted = (ongoing,) + (before if ctx.full_scan else ())
+    touched: list[str] = []
+    for task_id, wallet in await ctx.store.replicates_in(task_statuses, wanted):
+        try:
+            contribution = await asyncio.to_thread(ctx.chain.view_contribution, task_id, wallet)
+        except ChainError:
+            continue
+        if contribution.status not in proofs:
+            continue
+        replicate = await ctx.store.replicate(task_id, wallet)
+        if replicate is None:
+            continue
+        for status in missing_statuses(replicate.last_relevant, done):
+            if not await ctx.record(task_id, wallet, status):
+                break
+        else:
+            log_event("replicate.unnotified", task=task_id, wallet=wallet, status=done.value)
+            touched.append(task_id)
+    return touched
+
+
+async def unnotified_contribution(ctx: DetectorContext) -> list[str]:
+    """Replicates CONTRIBUTING (every run; on a full scan, any status before) whose contribution is on
+    chain: CONTRIBUTED is recorded for them (spec §4.2 ContributionUnnotifiedDetector)."""
+    before = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
+              RS.DATA_DOWNLOADED, RS.COMPUTING, RS.COMPUTED)
+    return await _unnotified(ctx, CONTRIBUTION_PHASE, RS.CONTRIBUTING, RS.CONTRIBUTED,
+                             (CCS.CONTRIBUTED, CCS.PROVED), before)
+
+
+async def unnotified_reveal(ctx: DetectorContext) -> list[str]:
+    """Replicates REVEALING (every run; on a full scan, CONTRIBUTED too) whose reveal is on chain:
+    REVEALED is recorded for them (spec §4.2 RevealUnnotifiedDetector)."""
+    return await _unnotified(ctx, REVEAL_PHASE, RS.REVEALING, RS.REVEALED, (CCS.PROVED,), (RS.CONTRIBUTED,))
+
+
+async def worker_lost(ctx: DetectorContext) -> list[str]:
+    """Replicates of workers that stopped pinging become WORKER_LOST (spec §4.3, liveness in the
+    database). A worker that comes back goes on from WORKER_LOST; one that restarts recovers."""
+    if ctx.record is None:
+        return []
+    touched: list[str] = []
+    for task_id, wallet in await ctx.store.lost_replicates(ctx.now - ctx.worker_lost_after, ctx.now):
+        if await ctx.record(task_id, wallet, RS.WORKER_LOST):
+            log_event("worker.lost", task=task_id, wallet=wallet)
+            touched.append(task_id)
+    return touched
+
+
 DETECTORS: tuple[Detector, ...] = (
     Detector("initialized-task", initialized_task),
     Detector("consensus-reached", consensus_reached),
@@ -86,6 +176,12 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("result-uploaded-not-finalized", result_uploaded_not_finalized),
     Detector("contribution-timeout", contribution_timeout),
     Detector("final-deadline", final_deadline),
+    Detector("reveal-timeout", reveal_timeout),
+    Detector("result-upload-timeout", result_upload_timeout),
+    Detector("reopened-task", reopened_task),
+    Detector("unnotified-contribution", unnotified_contribution),
+    Detector("unnotified-reveal", unnotified_reveal),
+    Detector("worker-lost", worker_lost),
 )
 
 

@@ -37,6 +37,7 @@ class ChainAction(str, Enum):
     """A transaction the scheduler sends after writing the status that announces it."""
 
     INITIALIZE = "initialize"
+    REOPEN = "reopen"
     FINALIZE = "finalize"
 
 
@@ -121,6 +122,10 @@ class Transition:
 
 NOTHING = Transition()
 
+# A chosen uploader that has not uploaded after this many category periods is replaced by the next
+# revealer (docs/decisions.md: RESULT_UPLOAD_TIMEOUT is reachable).
+UPLOAD_TIMEOUT_PERIODS = 2.0
+
 # Statuses showing that the worker is working on the task (spec §1.3 INITIALIZED → RUNNING).
 # START_FAILED deliberately does not count.
 STARTED_OR_LATER = frozenset({
@@ -178,10 +183,13 @@ def decide(
     now: float,
     *,
     tee_frameworks: frozenset[TeeFramework] = frozenset(),
+    upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
 ) -> Transition:
     """The next step of one task. Empty when nothing is to be done now.
 
     `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
+    `upload_timeout_periods`: how many category periods a chosen uploader has before the next
+    revealer is asked.
     """
     status = task.status
     if status.is_final:
@@ -199,8 +207,53 @@ def decide(
             replicates, TS.FINAL_DEADLINE_REACHED, "FINAL_DEADLINE_REACHED",
             f"the final deadline {_iso(task.final_deadline)} passed before the task ended",
         )
-    handler = _HANDLERS.get(status)
-    return handler(task, replicates, chain, now, tee_frameworks) if handler else NOTHING
+    if status is TS.RESULT_UPLOADING:
+        transition = _result_uploading(task, replicates, chain, now, upload_timeout_periods)
+    else:
+        handler = _HANDLERS.get(status)
+        transition = handler(task, replicates, chain, now, tee_frameworks) if handler else NOTHING
+    if status in _REVEAL_TIMEOUT_STATUSES and transition.new_status not in (TS.REOPENING, TS.FAILED):
+        transition = _with_reveal_timeouts(transition, task, replicates, now)
+    return transition
+
+
+# ----- reveal timeout (spec §4.2 RevealTimeoutDetector, decided here) ---------------------------------------
+
+_REVEAL_TIMEOUT_STATUSES = frozenset({
+    TS.CONSENSUS_REACHED, TS.AT_LEAST_ONE_REVEALED, TS.RESULT_UPLOADING, TS.RESULT_UPLOADED,
+})
+
+
+def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> list[ReplicateState]:
+    """Winners that did not reveal before the reveal deadline (their replicate becomes FAILED)."""
+    if task.reveal_deadline is None or task.consensus is None or now < task.reveal_deadline:
+        return []
+    return [
+        r for r in consensus_winners(task, replicates, task.consensus)
+        if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
+    ]
+
+
+def _reveal_timeout_changes(task: TaskState, replicates: Sequence[ReplicateState], now: float,
+                            skip: frozenset[str] = frozenset()) -> tuple[ReplicateChange, ...]:
+    return tuple(
+        ReplicateChange(
+            r.wallet, r.status, RS.FAILED, Cause.REVEAL_TIMEOUT,
+            f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}",
+        )
+        for r in reveal_timed_out(task, replicates, now) if r.wallet not in skip
+    )
+
+
+def _with_reveal_timeouts(transition: Transition, task: TaskState, replicates: Sequence[ReplicateState],
+                          now: float) -> Transition:
+    changes = _reveal_timeout_changes(task, replicates, now, frozenset(c.wallet for c in transition.replicates))
+    if not changes:
+        return transition
+    return Transition(
+        statuses=transition.statuses, fields=transition.fields, replicates=transition.replicates + changes,
+        pushes=transition.pushes, action=transition.action,
+    )
 
 
 # ----- one function per current status --------------------------------------------------------------
@@ -302,6 +355,7 @@ def consensus_winners(task: TaskState, replicates: Sequence[ReplicateState], con
         r for r in replicates
         if r.has(RS.CONTRIBUTED) and r.contribution_hash is not None
         and r.contribution_hash.lower() == consensus.lower()
+        and r.last_relevant is not RS.FAILED  # failed by a reveal timeout before a reopen: out of the game
     ]
 
 
@@ -341,10 +395,66 @@ def _running(task: TaskState, replicates: Sequence[ReplicateState], chain: Chain
 def _consensus_reached(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
                        tee_frameworks: frozenset[TeeFramework]) -> Transition:
     revealers = [r for r in replicates if r.has(RS.REVEALED)]
-    if not revealers:
+    if revealers:
+        return Transition(statuses=(StatusChange(
+            TS.AT_LEAST_ONE_REVEALED, message=f"worker {revealers[0].wallet} revealed"),))
+    ct = chain.task
+    deadline = task.reveal_deadline if task.reveal_deadline is not None else (ct.reveal_deadline if ct else None)
+    if ct is None or deadline is None or now < deadline:
         return NOTHING
-    return Transition(statuses=(StatusChange(
-        TS.AT_LEAST_ONE_REVEALED, message=f"worker {revealers[0].wallet} revealed"),))
+    if ct.status is CTS.REVEALING and ct.reveal_counter == 0 and now >= ct.reveal_deadline:
+        return Transition(
+            statuses=(StatusChange(
+                TS.REOPENING, message=f"no winner revealed before the reveal deadline {_iso(deadline)}: reopen requested",
+            ),),
+            action=ChainAction.REOPEN,
+        )
+    return NOTHING
+
+
+def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
+               tee_frameworks: frozenset[TeeFramework]) -> Transition:
+    """REOPENING → REOPENED → INITIALIZED once the chain shows the task ACTIVE again (the winners that did
+    not reveal are FAILED with REVEAL_TIMEOUT; new workers may contribute until the unchanged
+    contribution deadline)."""
+    tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.REOPEN else None
+    ct = chain.task
+    if tx is not None and tx.reverted:
+        return _failed(
+            replicates, TS.REOPEN_FAILED, tx.revert_rule or "REVERTED",
+            f"the ledger refused the reopen transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
+        )
+    if ct is None:
+        return NOTHING
+    if ct.status is CTS.ACTIVE:
+        mined = tx is not None and tx.mined
+        changes = tuple(
+            ReplicateChange(r.wallet, r.status, RS.FAILED, Cause.REVEAL_TIMEOUT,
+                            f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}")
+            for r in replicates if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
+            and task.consensus is not None and (r.contribution_hash or "").lower() == task.consensus.lower()
+        )
+        return Transition(
+            statuses=(
+                StatusChange(TS.REOPENED, message="the task is ACTIVE again on chain",
+                             block_number=tx.block_number if mined else None,  # type: ignore[union-attr]
+                             tx_hash=tx.tx_hash if mined else None),  # type: ignore[union-attr]
+                StatusChange(TS.INITIALIZED, message=(
+                    f"new workers may contribute until the contribution deadline {_iso(task.contribution_deadline)}")),
+            ),
+            fields={"consensus": None, "reveal_deadline": None, "consensus_block": None, "uploading_wallet": None},
+            replicates=changes,
+        )
+    if tx is not None:
+        return NOTHING  # sent, outcome unknown: a detector asks again
+    if ct.status is CTS.REVEALING and ct.reveal_counter == 0:
+        # REOPENING was written but the chain never saw the transaction (crash in between): send it again.
+        return Transition(action=ChainAction.REOPEN)
+    if ct.status is CTS.REVEALING:
+        return _failed(replicates, TS.REOPEN_FAILED, "TASK_HAS_REVEALS",
+                       "a winner revealed after all: the task can no longer be reopened")
+    return _failed(replicates, TS.REOPEN_FAILED, f"TASK_{ct.status.value}",
+                   f"the chain task is {ct.status.value}: it cannot be reopened")
 
 
 def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | None:
@@ -374,7 +484,7 @@ def _at_least_one_revealed(task: TaskState, replicates: Sequence[ReplicateState]
 
 
 def _result_uploading(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                      tee_frameworks: frozenset[TeeFramework]) -> Transition:
+                      upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS) -> Transition:
     uploaded = [r for r in replicates if r.last_relevant is RS.RESULT_UPLOADED]
     if uploaded:
         replicate = next((r for r in uploaded if r.wallet == task.uploading_wallet), uploaded[0])
@@ -383,10 +493,40 @@ def _result_uploading(task: TaskState, replicates: Sequence[ReplicateState], cha
             fields={"result_link": replicate.result_link, "callback_data": replicate.callback_data},
         )
     uploader = next((r for r in replicates if r.wallet == task.uploading_wallet), None)
+    timed_out: tuple[ReplicateChange, ...] = ()
     if uploader is not None and uploader.last_relevant in (RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING):
-        return NOTHING  # still uploading
-    # Nobody is uploading (the uploader failed or vanished): ask another revealer, if any.
-    return _request_upload(task, replicates, None)
+        asked = uploader.first_date(RS.RESULT_UPLOAD_REQUESTED) or task.status_date
+        limit = upload_timeout_periods * task.max_execution_time
+        if now - asked < limit:
+            return NOTHING  # still uploading
+        timed_out = (ReplicateChange(
+            uploader.wallet, uploader.status, RS.RESULT_UPLOAD_FAILED,
+            message=f"no upload within {limit:.0f} s of the request",
+        ),)
+    # Nobody is uploading (the uploader failed, timed out or vanished): ask another revealer, if any.
+    others = [r for r in replicates if not (timed_out and r.wallet == timed_out[0].wallet)]
+    upload = _request_upload(task, others, None)
+    if not upload.is_empty:
+        return Transition(fields=upload.fields, replicates=timed_out + upload.replicates,
+                          pushes=upload.pushes + _abort_pushes(timed_out))
+    if _may_still_reveal(task, replicates, now):
+        return Transition(replicates=timed_out, pushes=_abort_pushes(timed_out)) if timed_out else NOTHING
+    failed = _failed(others, TS.RESULT_UPLOAD_TIMEOUT, "RESULT_UPLOAD_TIMEOUT",
+                     "no revealer uploaded the result and no other revealer is left")
+    return Transition(statuses=failed.statuses, replicates=timed_out,
+                      pushes=failed.pushes + _abort_pushes(timed_out))
+
+
+def _abort_pushes(changes: tuple[ReplicateChange, ...]) -> tuple[Push, ...]:
+    wallets = tuple(c.wallet for c in changes)
+    return (Push(Next.PLEASE_ABORT, wallets, abort_cause=TaskAbortCause.UNKNOWN),) if wallets else ()
+
+
+def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> bool:
+    """A winner that has not revealed yet and still may (before the reveal deadline)."""
+    if task.consensus is None or (task.reveal_deadline is not None and now >= task.reveal_deadline):
+        return False
+    return any(r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING) for r in consensus_winners(task, replicates, task.consensus))
 
 
 def finalize_blocker(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float) -> str | None:
@@ -436,6 +576,12 @@ def _finalizing(task: TaskState, replicates: Sequence[ReplicateState], chain: Ch
     return NOTHING
 
 
+def _reopened(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
+              tee_frameworks: frozenset[TeeFramework]) -> Transition:
+    # Written with INITIALIZED in one transaction; found alone only if an older record left it there.
+    return Transition(statuses=(StatusChange(TS.INITIALIZED, message="the task is open again"),))
+
+
 def _finalized(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
                tee_frameworks: frozenset[TeeFramework]) -> Transition:
     wallets = holders(replicates)
@@ -452,9 +598,9 @@ _HANDLERS = {
     TS.RUNNING: _running,
     TS.CONSENSUS_REACHED: _consensus_reached,
     TS.AT_LEAST_ONE_REVEALED: _at_least_one_revealed,
-    TS.RESULT_UPLOADING: _result_uploading,
     TS.RESULT_UPLOADED: _result_uploaded,
     TS.FINALIZING: _finalizing,
     TS.FINALIZED: _finalized,
-    # REOPENING / REOPENED: the reopen flow comes with its own issue.
+    TS.REOPENING: _reopening,
+    TS.REOPENED: _reopened,
 }

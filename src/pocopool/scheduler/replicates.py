@@ -102,6 +102,15 @@ class ReplicateUpdateService:
             except Conflict:
                 return False
 
+    async def record_pool_status_of(self, task_id: str, wallet: str, status: RS) -> bool:
+        """`record_pool_status` by ids (the detectors' ReplicateRecorder)."""
+        loaded = await self.store.load(task_id)
+        if loaded is None:
+            return False
+        task, replicates = loaded
+        replicate = next((r for r in replicates if r.wallet == wallet), None)
+        return replicate is not None and await self.record_pool_status(task, replicate, status)
+
     async def _apply(self, task: TaskState, replicate: ReplicateState, status: RS, modifier: Modifier,
                      details: ReplicateStatusDetails | None, *, allow_repeat: bool = False) -> Accepted | None:
         """Stores the update; None if already reported; Conflict if refused."""

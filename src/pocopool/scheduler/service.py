@@ -32,6 +32,9 @@ from .auth import Authenticator
 from .config import SchedulerConfig
 from .deals import DealWatcher
 from .detectors import DETECTORS, DetectorContext, run_detectors
+from .events import StatusFeed
+from .logs_access import LogsChallenges
+from .metrics import ChainTimings, TimedChain
 from .logs import log_event
 from .pushes import NotificationHub
 from .recovery import RecoveryService
@@ -58,7 +61,8 @@ class _Server(uvicorn.Server):
 class Scheduler:
     def __init__(self, config: SchedulerConfig, chain: Chain, clock: Clock | None = None) -> None:
         self.config = config
-        self.chain = chain
+        self.chain_timings = ChainTimings()
+        self.chain = chain = TimedChain(chain, self.chain_timings)  # type: ignore[assignment]
         self.clock: Clock = clock or SystemClock()
         try:
             self.signer = Account.from_key(config.private_key)
@@ -68,10 +72,14 @@ class Scheduler:
         self.address: str = self.signer.address
         self.chain_id = 0
         self.store = Store(config.db_url)
+        self.feed = StatusFeed()
+        self.store.on_status_written = self.feed.written
+        self.logs_challenges = LogsChallenges(chain_id=lambda: self.chain_id, now=self.clock.now)
         self.hub = NotificationHub()
         self.auth = Authenticator(config.jwt_secret)
         self.updater = TaskUpdater(self.store, chain, self.clock, self.signer, self.hub,
-                                   tee_frameworks=config.tee_frameworks)
+                                   tee_frameworks=config.tee_frameworks,
+                                   upload_timeout_periods=config.upload_timeout_periods)
         self.supply = SupplyService(self.store, chain, self.clock, self.signer, config.ask_period_ms)
         self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
         self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)
@@ -160,6 +168,7 @@ class Scheduler:
                 log_event("scheduler.stopping")
                 server.should_exit = True
                 self.hub.close()
+                self.feed.close()
                 self.updater.stop_workers(workers)
                 _, pending = await asyncio.wait(owned, timeout=SHUTDOWN_TIMEOUT)
                 for task in pending:
@@ -205,7 +214,11 @@ class Scheduler:
 
     async def detect(self) -> list[str]:
         """One run of the detectors; the tasks found are queued for an update."""
-        ctx = DetectorContext(self.store, self.chain, self.clock.now())
+        every = max(1, self.config.full_scan_every)
+        ctx = DetectorContext(
+            self.store, self.chain, self.clock.now(), record=self.replicates.record_pool_status_of,
+            worker_lost_after=self.config.worker_lost_after, full_scan=self._detector_tick % every == every - 1,
+        )
         found = await run_detectors(ctx, self._detector_tick, DETECTORS)
         self._detector_tick += 1
         self.updater.request_many(found)

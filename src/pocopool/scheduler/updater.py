@@ -23,7 +23,7 @@ from ..protocol.crypto import hex_to_bytes
 from ..protocol.statuses import CONTRIBUTION_PHASE, ChainTaskStatus as CTS, TaskStatus as TS
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
-from .engine import ChainAction, ChainView, Transition, TxOutcome, decide
+from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, TxOutcome, decide
 from .locks import KeyedLocks
 from .logs import log_event
 from .pushes import NotificationHub, render_pushes, wallets_of
@@ -39,6 +39,7 @@ class TaskUpdater:
     def __init__(
         self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: NotificationHub, *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
+        upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
     ) -> None:
         self.store = store
         self.chain = chain
@@ -46,6 +47,7 @@ class TaskUpdater:
         self.signer = signer
         self.hub = hub
         self.tee_frameworks = tee_frameworks
+        self.upload_timeout_periods = upload_timeout_periods
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._queued: set[str] = set()
         self._running: set[str] = set()
@@ -122,7 +124,8 @@ class TaskUpdater:
                 return
             view = await self.chain_view(task, tx)
             now = self.clock.now()
-            transition = decide(task, replicates, view, now, tee_frameworks=self.tee_frameworks)
+            transition = decide(task, replicates, view, now, tee_frameworks=self.tee_frameworks,
+                                upload_timeout_periods=self.upload_timeout_periods)
             tx = None
             if transition.is_empty:
                 return
@@ -166,6 +169,8 @@ class TaskUpdater:
         try:
             if action is ChainAction.INITIALIZE:
                 receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
+            elif action is ChainAction.REOPEN:
+                receipt = await asyncio.to_thread(self.chain.reopen, self.signer, task.chain_task_id)
             else:
                 callback = b""
                 if task.has_callback and task.callback_data:

@@ -244,6 +244,9 @@ class Worker:
         return self.config.slots - sum(1 for runner in self._runners.values() if runner.computing)
 
     async def _ask_loop(self) -> None:
+        if self.config.start_delay > 0:
+            self.log.info("start-delay", seconds=self.config.start_delay)
+            await self.clock.sleep(self.config.start_delay)
         while True:
             await self.clock.sleep(self._ask_period())
             if self.free_slots() <= 0:

@@ -15,6 +15,8 @@ FAULTS = {
     "wrong-result": "contribute a result digest that differs from the computed one",
     "no-reveal": "ignore PLEASE_REVEAL (the reveal deadline passes)",
     "no-upload": "ignore PLEASE_UPLOAD (the upload times out)",
+    "crash-after-contribute": "exit the process at once after CONTRIBUTED is reported (recovery on restart)",
+    "slow": "compute until the task's contribution deadline has passed",
 }
 
 
@@ -39,8 +41,11 @@ class WorkerConfig:
     sandbox_uid: int = 65534  # apps run as this uid/gid when the worker runs as root
     sandbox_gid: int = 65534
     faults: tuple[str, ...] = ()  # see FAULTS; never set on a real worker
+    start_delay: float = 0.0  # s before the first ask for work (devnet: make another worker contribute first)
 
     def __post_init__(self) -> None:
+        if self.start_delay < 0:
+            raise ValueError("start delay must not be negative")
         if self.slots < 1:
             raise ValueError("slots must be at least 1")
         if self.runtime not in RUNTIMES:
@@ -71,6 +76,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ping-period", type=float, default=10.0, help="seconds between pings")
     p.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
                    help="devnet only: misbehave on purpose (repeatable)")
+    p.add_argument("--start-delay", type=float, default=0.0,
+                   help="seconds to wait before the first ask for work (devnet ordering of contributions)")
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -87,6 +94,7 @@ def from_args(args: argparse.Namespace) -> WorkerConfig:
         process_limit=args.process_limit,
         ping_period=args.ping_period,
         faults=tuple(args.fault),
+        start_delay=args.start_delay,
     )
 
 

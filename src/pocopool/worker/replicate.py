@@ -13,6 +13,7 @@ worker stops, the runner is cancelled: the app is killed and state.json stays fo
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 
 from ..chain.base import ChainError
@@ -31,6 +32,7 @@ _COMPUTING = frozenset({
     RS.DATA_DOWNLOADED, RS.COMPUTING,
 })
 _FAULT_SKIPS = {Next.PLEASE_REVEAL: "no-reveal", Next.PLEASE_UPLOAD: "no-upload"}
+CRASH_EXIT_CODE = 70  # the `crash-after-contribute` fault's exit status
 DEFAULT_GRACE = 60.0  # s after the final deadline during which a last push (abort) is still awaited
 UNKNOWN_DEADLINE_WAIT = 600.0  # s, when the task's deadline cannot be read
 
@@ -155,6 +157,9 @@ class ReplicateRunner:
             return True
         log.info("stage-ended", status=outcome.status.value, cause=outcome.cause.value if outcome.cause else None)
         answer = await self._report(outcome.status, outcome.details)
+        if outcome.status is RS.CONTRIBUTED and "crash-after-contribute" in self.ctx.services.config.faults:
+            self.ctx.log.warning("fault-injected", fault="crash-after-contribute", answer=answer.value if answer else None)
+            os._exit(CRASH_EXIT_CODE)  # no cleanup, no goodbye: what a power cut looks like to the scheduler
         if outcome.status is RS.COMPLETED:
             self.ctx.log.info("replicate-completed")
             return True

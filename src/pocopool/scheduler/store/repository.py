@@ -6,7 +6,7 @@ changed it meanwhile, nothing is written and the method answers False (the calle
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -153,6 +153,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # Called after a commit that appended task or replicate statuses (the number appended): the
+        # event stream and the metrics listen here, so that every status write is seen.
+        self.on_status_written: Callable[[int], None] | None = None
+
+    def _written(self, count: int) -> None:
+        if count and self.on_status_written is not None:
+            self.on_status_written(count)
 
     @property
     def dialect(self) -> str:
@@ -209,6 +216,7 @@ class Store:
                 ))
                 created.append(new.chain_task_id)
             await self._set_cursor(conn, cursor, cursor_block, now)
+        self._written(len(created))
         return created
 
     async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
@@ -268,6 +276,7 @@ class Store:
         contribution_deadline_until: float | None = None,
         final_deadline_after: float | None = None,
         final_deadline_until: float | None = None,
+        reveal_deadline_until: float | None = None,
         limit: int = 1000,
     ) -> list[str]:
         """Ids of tasks in some statuses, optionally bounded by deadlines (indexed: status, deadline)."""
@@ -280,6 +289,8 @@ class Store:
             conditions.append(tasks.c.final_deadline > to_datetime(final_deadline_after))
         if final_deadline_until is not None:
             conditions.append(tasks.c.final_deadline <= to_datetime(final_deadline_until))
+        if reveal_deadline_until is not None:
+            conditions.append(tasks.c.reveal_deadline <= to_datetime(reveal_deadline_until))
         query = select(tasks.c.chain_task_id).where(and_(*conditions)).order_by(tasks.c.final_deadline).limit(limit)
         async with read_transaction(self.engine) as conn:
             return list((await conn.scalars(query)).all())
@@ -329,6 +340,7 @@ class Store:
                     await conn.execute(delete(worker_tasks).where(worker_tasks.c.task_id == task.chain_task_id))
         except _Stale:
             return False
+        self._written(len(transition.statuses) + len(transition.replicates))
         return True
 
     async def _insert_notifications(self, conn: Any, pushes: Sequence[NotificationRow], when: datetime) -> None:
@@ -397,6 +409,7 @@ class Store:
                                                                created_at=when))
         except (_Stale, IntegrityError):
             return False
+        self._written(1)
         return True
 
     async def record_replicate_update(
@@ -432,6 +445,7 @@ class Store:
                     await conn.execute(update(worker_tasks).where(membership).values(computing=False))
         except _Stale:
             return False
+        self._written(1)
         return True
 
     # ----- supply ---------------------------------------------------------------------------------
@@ -449,6 +463,40 @@ class Store:
         )
         async with read_transaction(self.engine) as conn:
             return [task_state(row) for row in (await conn.execute(query)).mappings().all()]
+
+    async def replicates_in(
+        self, task_statuses: Iterable[TS], last_relevant: Iterable[RS], *, limit: int = 1000,
+    ) -> list[tuple[str, str]]:
+        """(task id, wallet) of replicates whose last relevant status is one of `last_relevant`, in tasks
+        in one of `task_statuses` (indexed: replicates by last relevant status, tasks by id)."""
+        query = (
+            select(replicates.c.task_id, replicates.c.wallet)
+            .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
+            .where(replicates.c.last_relevant_status.in_([s.value for s in last_relevant]),
+                   tasks.c.status.in_([s.value for s in task_statuses]))
+            .order_by(replicates.c.id).limit(limit)
+        )
+        async with read_transaction(self.engine) as conn:
+            return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
+
+    async def lost_replicates(self, alive_after: float, now: float, *, limit: int = 1000) -> list[tuple[str, str]]:
+        """(task id, wallet) of replicates held by workers that did not ping since `alive_after`, in
+        tasks whose final deadline is not passed, not yet WORKER_LOST nor final (indexed: workers by
+        last ping, worker_tasks by wallet, replicates by wallet and task)."""
+        ended = [RS.WORKER_LOST.value, RS.COMPLETED.value, RS.FAILED.value]
+        query = (
+            select(replicates.c.task_id, replicates.c.wallet)
+            .select_from(workers)
+            .join(worker_tasks, worker_tasks.c.wallet == workers.c.wallet)
+            .join(replicates, (replicates.c.wallet == worker_tasks.c.wallet)
+                  & (replicates.c.task_id == worker_tasks.c.task_id))
+            .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
+            .where(workers.c.last_alive < to_datetime(alive_after), replicates.c.status.not_in(ended),
+                   tasks.c.final_deadline > to_datetime(now))
+            .order_by(replicates.c.id).limit(limit)
+        )
+        async with read_transaction(self.engine) as conn:
+            return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
 
     async def replicates_of(self, task_id: str) -> list[ReplicateState]:
         async with read_transaction(self.engine) as conn:
@@ -569,3 +617,86 @@ class Store:
         async with read_transaction(self.engine) as conn:
             return list((await conn.execute(
                 select(task_logs).where(task_logs.c.task_id == task_id).order_by(task_logs.c.id))).mappings().all())
+
+    # ----- event stream and metrics ---------------------------------------------------------------
+    async def status_events_after(
+        self, task_cursor: int, replicate_cursor: int, *, task_id: str | None = None, deal_id: str | None = None,
+        limit: int = 500,
+    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """Task status changes with id > task_cursor and replicate status updates with id >
+        replicate_cursor, of one task, one deal, or all, in id order (the ids are the stream's cursor)."""
+        task_query = (
+            select(task_status_changes.c.id, task_status_changes.c.task_id, task_status_changes.c.status,
+                   task_status_changes.c.date, task_status_changes.c.cause, task_status_changes.c.message,
+                   tasks.c.deal_id)
+            .join(tasks, tasks.c.chain_task_id == task_status_changes.c.task_id)
+            .where(task_status_changes.c.id > task_cursor).order_by(task_status_changes.c.id).limit(limit)
+        )
+        replicate_query = (
+            select(replicate_status_updates.c.id, replicates.c.task_id, replicates.c.wallet,
+                   replicate_status_updates.c.status, replicate_status_updates.c.date,
+                   replicate_status_updates.c.cause, tasks.c.deal_id)
+            .join(replicates, replicates.c.id == replicate_status_updates.c.replicate_id)
+            .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
+            .where(replicate_status_updates.c.id > replicate_cursor).order_by(replicate_status_updates.c.id)
+            .limit(limit)
+        )
+        if task_id is not None:
+            task_query = task_query.where(tasks.c.chain_task_id == task_id)
+            replicate_query = replicate_query.where(tasks.c.chain_task_id == task_id)
+        if deal_id is not None:
+            task_query = task_query.where(tasks.c.deal_id == deal_id)
+            replicate_query = replicate_query.where(tasks.c.deal_id == deal_id)
+        async with read_transaction(self.engine) as conn:
+            task_rows = (await conn.execute(task_query)).mappings().all()
+            replicate_rows = (await conn.execute(replicate_query)).mappings().all()
+        return list(task_rows), list(replicate_rows)
+
+    async def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many tasks, and how many replicates, are in each status now."""
+        async with read_transaction(self.engine) as conn:
+            task_rows = (await conn.execute(
+                select(tasks.c.status, func.count()).group_by(tasks.c.status))).all()
+            replicate_rows = (await conn.execute(
+                select(replicates.c.status, func.count()).group_by(replicates.c.status))).all()
+        return {s: n for s, n in task_rows}, {s: n for s, n in replicate_rows}
+
+    async def completed_latencies(self) -> list[float]:
+        """Seconds from RECEIVED (deal seen) to COMPLETED, for every completed task."""
+        received = (select(task_status_changes.c.task_id, func.min(task_status_changes.c.date).label("seen"))
+                    .where(task_status_changes.c.status == TS.RECEIVED.value)
+                    .group_by(task_status_changes.c.task_id).subquery())
+        query = (select(received.c.seen, task_status_changes.c.date)
+                 .join(received, received.c.task_id == task_status_changes.c.task_id)
+                 .where(task_status_changes.c.status == TS.COMPLETED.value))
+        async with read_transaction(self.engine) as conn:
+            rows = (await conn.execute(query)).all()
+        result = []
+        for seen, done in rows:
+            seen, done = to_seconds(_aware(seen)), to_seconds(_aware(done))
+            if seen is not None and done is not None:
+                result.append(max(done - seen, 0.0))
+        return result
+
+    async def deals_overview(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest deals (by deal block) with their task counts by status."""
+        query = (select(tasks.c.deal_id, tasks.c.status, func.count(), func.max(tasks.c.deal_block),
+                        func.min(tasks.c.created_at))
+                 .group_by(tasks.c.deal_id, tasks.c.status))
+        async with read_transaction(self.engine) as conn:
+            rows = (await conn.execute(query)).all()
+        deals: dict[str, dict[str, Any]] = {}
+        for deal_id, status, count, block, created in rows:
+            entry = deals.setdefault(deal_id, {"dealId": deal_id, "block": block, "counts": {}, "tasks": 0})
+            entry["counts"][status] = count
+            entry["tasks"] += count
+        return sorted(deals.values(), key=lambda d: -(d["block"] or 0))[:limit]
+
+
+def _aware(value: Any) -> datetime | None:
+    """Aggregates (min/max) bypass the column type on SQLite: parse and mark UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -96,6 +96,7 @@ tasks = Table(
     UniqueConstraint("deal_id", "task_index"),
     Index(None, "status", "contribution_deadline"),
     Index(None, "status", "final_deadline"),
+    Index(None, "status", "reveal_deadline"),
 )
 
 task_status_changes = Table(
@@ -127,6 +128,7 @@ replicates = Table(
     UniqueConstraint("task_id", "wallet"),
     Index(None, "wallet", "task_id"),
     Index(None, "status"),
+    Index(None, "last_relevant_status", "task_id"),
 )
 
 replicate_status_updates = Table(
@@ -173,6 +175,7 @@ workers = Table(
     Column("last_replicate_demand", UTCDateTime),
     Column("registered_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "last_alive"),
 )
 
 # participatingChainTaskIds = every row of the worker; computingChainTaskIds = rows with computing.

@@ -98,6 +98,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         ),
         network=description.network,
     )
+    if "slow" in config.faults:
+        await _compute_past_the_deadline(ctx)
     ctx.log.info("app-starting", runtime=runtime.name, argv=" ".join(app.argv), time_limit=app.limits.time_limit)
     result = await runtime.run(app)
     ctx.log.info(
@@ -136,3 +138,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     ctx.save()
     ctx.log.info("result-ready", digest=digest, exit_code=result.exit_code)
     return succeeded(RS.COMPUTED, exitCode=result.exit_code, computeLogs=logs)
+
+
+async def _compute_past_the_deadline(ctx: ReplicateContext) -> None:
+    """The `slow` fault: the computation ends one second after the contribution deadline."""
+    chain_task = await asyncio.to_thread(ctx.services.chain.view_task, ctx.chain_task_id)
+    delay = max(0.0, chain_task.contribution_deadline + 1 - ctx.services.clock.now())
+    ctx.log.warning("fault-injected", fault="slow", seconds=round(delay, 1))
+    await ctx.services.clock.sleep(delay)

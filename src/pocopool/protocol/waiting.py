@@ -1,0 +1,205 @@
+"""Why a task is not done yet: `waiting_for(model, workers, onchain, now)`.
+
+Pure: it reads the scheduler's task model (the JSON of `GET /tasks/{id}`), the worker list (the JSON
+of `GET /workers`) and, optionally, the on-chain task (the CLI's `onchain` dict), and returns a plain
+dict. The CLI (`task show`, `task debug`, `--json` key "waitingFor") and the web UI both call it, so
+the answer is computed in one place and is the same everywhere (docs/decisions.md).
+
+The answer: `reason` (a stable code), `summary` (one sentence), `details` (more sentences), and
+`deadlines`: each with its absolute time, the seconds left and what happens when it passes;
+`claim` is the refund command once the final deadline has passed on a task that did not complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .consensus import needs_more_contributions
+from .statuses import ReplicateStatus as RS
+from .statuses import TaskStatus as TS
+from .tags import is_tee, requires_gpu
+
+# Replicate statuses after which a replicate can no longer contribute.
+_ENDED = {RS.FAILED, RS.ABORTED, RS.WORKER_LOST, RS.COMPLETED, RS.START_FAILED, RS.APP_DOWNLOAD_FAILED,
+          RS.DATA_DOWNLOAD_FAILED, RS.COMPUTE_FAILED, RS.CONTRIBUTE_FAILED, RS.CONTRIBUTE_AND_FINALIZE_FAILED}
+_TRANSACTIONS = {
+    TS.RECEIVED: ("initialize", "the scheduler to send the initialize transaction"),
+    TS.INITIALIZING: ("initialize", "the initialize transaction to be mined"),
+    TS.REOPENING: ("reopen", "the reopen transaction to be mined"),
+    TS.RESULT_UPLOADED: ("finalize", "the scheduler to send the finalize transaction"),
+    TS.FINALIZING: ("finalize", "the finalize transaction to be mined"),
+}
+
+
+def parse_time(value: Any) -> float | None:
+    """An ISO date (with Z or an offset), a datetime or epoch seconds, as epoch seconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _deadline(name: str, at: float | None, now: float, when_passed: str) -> dict[str, Any] | None:
+    if at is None:
+        return None
+    return {"name": name, "at": iso(at), "secondsLeft": round(at - now, 1), "passed": at <= now,
+            "whenPassed": when_passed}
+
+
+def contributions_needed(trust: int, weight: int = 2) -> int:
+    """How many agreeing contributions of workers of this weight make a consensus at this trust."""
+    for count in range(1, 64):
+        if not needs_more_contributions({"h": [weight] * count}, [], trust):
+            return count
+    return 64
+
+
+def _status(value: Any, enum: type) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+def _worker_supply(model: Mapping[str, Any], workers: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """Why no (new) worker takes the task: (reason code, sentence)."""
+    task_id = model.get("chainTaskId")
+    holders = {r.get("walletAddress", "").lower() for r in model.get("replicates", [])}
+    alive = [w for w in workers if w.get("alive")]
+    if not alive:
+        return "NO_WORKER_ALIVE", "no worker is alive (none pinged the scheduler within a minute)"
+    tag = model.get("tag") or "0x" + "00" * 32
+    fit = alive
+    if is_tee(tag):
+        fit = [w for w in fit if w.get("teeEnabled") or w.get("tdxEnabled")]
+        if not fit:
+            return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a TEE and no alive worker has one"
+    if requires_gpu(tag):
+        fit = [w for w in fit if w.get("gpuEnabled")]
+        if not fit:
+            return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a GPU and no alive worker has one"
+    free = [w for w in fit if w.get("walletAddress", "").lower() not in holders]
+    if not free:
+        return "ALL_WORKERS_HOLD_IT", (f"every alive worker ({len(fit)}) already holds a replicate of task {task_id}"
+                                       " and none can take a second one")
+    open_slots = [w for w in free if len(w.get("computingChainTaskIds", [])) < int(w.get("maxNbTasks") or 0)]
+    if not open_slots:
+        return "ALL_SLOTS_BUSY", (f"all slots of the {len(free)} alive worker(s) that could take it are busy "
+                                  "with other tasks")
+    return "WORKER_TO_ASK", f"{len(open_slots)} worker(s) have a free slot: the next one that asks for work gets it"
+
+
+def waiting_for(model: Mapping[str, Any] | None, workers: Sequence[Mapping[str, Any]] = (),
+                onchain: Mapping[str, Any] | None = None, now: float = 0.0) -> dict[str, Any] | None:
+    """What a non-final task waits for; None for a final (or unknown) task."""
+    if not model:
+        return None
+    status = _status(model.get("currentStatus"), TS)
+    if status is None or status.is_final:
+        return None
+    task_id = model.get("chainTaskId", "")
+    trust = max(int(model.get("trust") or 1), 1)
+    replicates = list(model.get("replicates", []))
+    consensus = model.get("consensus") or (onchain or {}).get("consensusValue")
+    contribution_at = parse_time(model.get("contributionDeadline"))
+    reveal_at = parse_time(model.get("revealDeadline"))
+    final_at = parse_time(model.get("finalDeadline"))
+    claim = f"pocopool task claim {task_id}"
+    details: list[str] = []
+    deadlines: list[dict[str, Any] | None] = []
+    final_deadline = _deadline("finalDeadline", final_at, now,
+                               f"the task fails (FINAL_DEADLINE_REACHED) and the requester can claim a refund: {claim}")
+
+    if status in _TRANSACTIONS:
+        action, sentence = _TRANSACTIONS[status]
+        reason, summary = "TRANSACTION_PENDING", f"waiting for {sentence}"
+        details.append(f"transaction: {action}")
+    elif status in (TS.INITIALIZED, TS.RUNNING, TS.REOPENED):
+        contributed = [r for r in replicates if r.get("contributionHash")]
+        groups: dict[str, list[int]] = {}
+        for r in contributed:
+            groups.setdefault(r["contributionHash"], []).append(int(r.get("workerWeight") or 2))
+        running = [r for r in replicates if not r.get("contributionHash")
+                   and _status(r.get("currentStatus"), RS) not in _ENDED]
+        weights = [int(r.get("workerWeight") or 2) for r in replicates] or [2]
+        needed = contributions_needed(trust, min(weights))
+        best = max((len(v) for v in groups.values()), default=0)
+        reason = "CONTRIBUTIONS"
+        summary = (f"waiting for contributions: {best} of the {needed} agreeing contribution(s) needed for trust "
+                   f"{trust} ({len(contributed)} contributed, {len(running)} replicate(s) still computing)")
+        pending = [int(r.get("workerWeight") or 2) for r in running]
+        if needs_more_contributions(groups, pending, trust):
+            code, why = _worker_supply(model, workers)
+            if code != "WORKER_TO_ASK":
+                reason = "NO_WORKER_CAN_TAKE_IT"
+                summary = f"no worker can take the task: {why}"
+            else:
+                details.append(f"more replicates are needed; {why}")
+        for r in running:
+            details.append(f"worker {r.get('walletAddress')} is at {r.get('currentStatus')}")
+        deadlines.append(_deadline(
+            "contributionDeadline", contribution_at, now,
+            "the task fails (CONTRIBUTION_TIMEOUT) unless consensus is reached before"))
+    elif status is TS.CONSENSUS_REACHED or status is TS.AT_LEAST_ONE_REVEALED:
+        winners = [r for r in replicates if consensus and r.get("contributionHash") == consensus]
+        revealed = [r for r in winners if any(u.get("status") == RS.REVEALED.value
+                                              for u in r.get("statusUpdateList", []))]
+        pending = [r for r in winners if r not in revealed]
+        reason = "REVEALS"
+        until = f" until {iso(reveal_at)}" if reveal_at else ""
+        summary = f"waiting for reveals: {len(revealed)} of {len(winners)} winner(s) revealed, reveals pending{until}"
+        if status is TS.AT_LEAST_ONE_REVEALED:
+            summary += "; the scheduler will ask one revealer to upload the result"
+        for r in pending:
+            details.append(f"winner {r.get('walletAddress')} has not revealed yet ({r.get('currentStatus')})")
+        deadlines.append(_deadline(
+            "revealDeadline", reveal_at, now,
+            "winners that did not reveal lose their stake; with no reveal at all the task is reopened"))
+    elif status is TS.RESULT_UPLOADING:
+        uploader = model.get("uploadingWorkerWalletAddress")
+        since = next((c.get("date") for c in reversed(model.get("dateStatusList", []))
+                      if c.get("status") == TS.RESULT_UPLOADING.value), None)
+        reason = "UPLOAD"
+        summary = f"waiting for the result upload requested from worker {uploader}"
+        if since:
+            summary += f" at {iso(parse_time(since) or now)}"
+    elif status is TS.FINALIZED:
+        reason, summary = "COMPLETION", "the task is finalized on chain; the scheduler is marking it COMPLETED"
+    else:  # a failure status on its way to FAILED
+        reason, summary = "FAILING", f"the task failed ({status.value}); the scheduler is marking it FAILED"
+    deadlines.append(final_deadline)
+    answer: dict[str, Any] = {
+        "status": status.value,
+        "reason": reason,
+        "summary": summary,
+        "details": details,
+        "deadlines": [d for d in deadlines if d is not None],
+    }
+    command = refund_command(task_id, (onchain or {}).get("status"), final_at, now)
+    if command:
+        answer["claim"] = command
+    return answer
+
+
+def refund_command(task_id: str, onchain_status: str | None, final_deadline: float | None, now: float) -> str | None:
+    """`pocopool task claim ID` once the chain lets the requester claim: the task is ACTIVE or
+    REVEALING on chain (not completed, not claimed yet) and its final deadline has passed."""
+    if final_deadline is None or now < final_deadline or onchain_status not in ("ACTIVE", "REVEALING"):
+        return None
+    return f"pocopool task claim {task_id}"

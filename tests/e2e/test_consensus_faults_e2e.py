@@ -1,0 +1,227 @@
+"""Consensus, faults and recovery on real devnets (issue 3): each scenario starts its own devnet with
+the faults it needs, runs on a short category, and reads what happened from `pocopool task debug`
+and from the ledger itself (contributions, stakes, rewards, scores)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devnet_harness import Devnet, run_cli
+
+from pocopool.chain import connect
+from pocopool.chain.base import Chain
+from pocopool.devnet import manager
+from pocopool.protocol.statuses import ChainContributionStatus as CCS
+
+REPO = Path(__file__).resolve().parents[2]
+HELLO = REPO / "examples" / "apps" / "hello"
+CATEGORY_SECONDS = 12  # contribution deadline 84 s, reveal window 24 s, final deadline 120 s
+WATCH = "150"
+
+
+@contextmanager
+def devnet(tmp_path: Path, *args: str, start_delays: tuple[str, ...] = (), workers: int = 1) -> Iterator[Devnet]:
+    """A devnet of its own: through the CLI, or through the manager when workers need a start delay
+    (an option of the devnet manager the CLI does not expose)."""
+    home = tmp_path / "devnet"
+    try:
+        if start_delays:
+            faults = tuple(args[i + 1] for i, a in enumerate(args) if a == "--fault")
+            manager.start(home, manager.Options(workers=workers, slots=2, faults=faults, start_delays=start_delays))
+            status = run_cli("devnet", "status", "--json", home=home).json()
+        else:
+            status = run_cli("devnet", "start", "--workers", str(workers), "--slots", "2", *args, "--json",
+                             home=home, timeout=120).json()
+        yield Devnet(home, status)
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
+
+
+def ledger(net: Devnet) -> Chain:
+    return connect(json.loads((net.home / "devnet.json").read_text())["chain"])
+
+
+def short_category(net: Devnet, seconds: int = CATEGORY_SECONDS) -> str:
+    return str(net.cli("category", "create", f"E2E-{seconds}S", "--max-time", str(seconds), "--json").json()["category"])
+
+
+def run_task(net: Devnet, *, trust: int, category: str, tasks: int = 1) -> list[str]:
+    app = net.deploy_app(HELLO)
+    run = net.cli("run", app, "--trust", str(trust), "--category", category, "--tasks", str(tasks),
+                  "--args", "faults", "--json").json()
+    return run["taskIds"]
+
+
+def watch(net: Devnet, task: str) -> dict[str, Any]:
+    watched = net.cli("task", "show", task, "--watch", "--timeout", WATCH, "--json", check=False)
+    debug = net.cli("task", "debug", task, "--json").json()
+    assert debug["final"], f"{task} is still {debug['status']}\n{json.dumps(debug, indent=1)}\n{net.logs()}"
+    assert watched.code in (0, 1), watched.stderr
+    return debug
+
+
+def task_statuses(debug: dict[str, Any]) -> list[str]:
+    return [s["status"] for s in debug["statusHistory"]]
+
+
+def replicate_of(debug: dict[str, Any], wallet: str) -> dict[str, Any]:
+    return next(r for r in debug["replicates"] if r["worker"].lower() == wallet.lower())
+
+
+def causes(replicate: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(u["status"], u.get("cause")) for u in replicate["statusHistory"]]
+
+
+def wallets(net: Devnet) -> list[str]:
+    return [w["wallet"] for w in net.status["workers"]]
+
+
+def until(predicate, timeout: float, what: str, net: Devnet) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"{what} not seen within {timeout:.0f} s\n{net.logs()}")
+
+
+def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp_path: Path) -> None:
+    with devnet(tmp_path, workers=3) as net:
+        chain = ledger(net)
+        before = {w: (chain.view_account(w), chain.view_score(w)) for w in wallets(net)}
+        [task] = run_task(net, trust=3, category=short_category(net))
+        debug = watch(net, task)
+        assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+        contributors = debug["onchain"]["contributors"]
+        assert len(contributors) >= 2  # trust 3: two agreeing fresh workers are enough (poco.md §8.3)
+        for worker in contributors:
+            assert chain.view_contribution(task, worker).status is CCS.PROVED, worker  # every contributor won
+            account, score = chain.view_account(worker), chain.view_score(worker)
+            assert account.balance + account.frozen > before[worker][0].balance + before[worker][0].frozen
+            assert score == before[worker][1] + 1  # replicated task: +1 per accurate contribution
+            assert replicate_of(debug, worker)["status"] == "COMPLETED"
+        chain.close()
+
+
+def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(tmp_path: Path) -> None:
+    delays = ("1:15", "2:15", "3:15")  # the liar (worker 0) asks alone for 15 s: it contributes first
+    with devnet(tmp_path, "--fault", "0:wrong-result", workers=4, start_delays=delays) as net:
+        chain = ledger(net)
+        liar, *honest = wallets(net)
+        before = chain.view_account(liar), chain.view_score(liar)
+        [task] = run_task(net, trust=3, category=short_category(net))
+        debug = watch(net, task)
+        assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+        contributors = debug["onchain"]["contributors"]
+        assert contributors[0].lower() == liar.lower()
+        winners = [w for w in contributors if chain.view_contribution(task, w).status is CCS.PROVED]
+        assert sorted(w.lower() for w in winners) == sorted(w.lower() for w in honest)  # three agreeing votes
+        assert chain.view_contribution(task, liar).status is CCS.CONTRIBUTED  # a loser: never revealed
+        lie = replicate_of(debug, liar)
+        assert lie["status"] == "ABORTED" and ("ABORTED", "CONSENSUS_REACHED") in causes(lie)
+        account = chain.view_account(liar)
+        stake = chain.view_deal(debug["dealId"]).worker_stake
+        assert stake > 0 and account.balance + account.frozen == before[0].balance + before[0].frozen - stake
+        assert chain.view_score(liar) == before[1] * 2 // 3  # the penalty (a fresh worker has 0 to lose)
+        faulty = [e for e in chain.events(0, None, ("FaultyContribution",)) if str(e.args.get("taskid")).lower() == task.lower()]
+        assert [e.args["worker"].lower() for e in faulty] == [liar.lower()]
+        chain.close()
+
+
+def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_path: Path) -> None:
+    with devnet(tmp_path, "--fault", "0:no-reveal", workers=2, start_delays=("1:5",)) as net:
+        silent, honest = wallets(net)
+        [task] = run_task(net, trust=1, category=short_category(net, 10))
+        debug = watch(net, task)
+        assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+        history = task_statuses(debug)
+        assert history[history.index("CONSENSUS_REACHED"):history.index("CONSENSUS_REACHED") + 4] == [
+            "CONSENSUS_REACHED", "REOPENING", "REOPENED", "INITIALIZED"]
+        assert history[-1] == "COMPLETED"
+        assert ("FAILED", "REVEAL_TIMEOUT") in causes(replicate_of(debug, silent))
+        assert replicate_of(debug, honest)["status"] == "COMPLETED"
+
+
+def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester(tmp_path: Path) -> None:
+    with devnet(tmp_path, workers=0) as net:
+        [task] = run_task(net, trust=1, category="5")  # DEVNET-5S: contribution deadline 35 s, final 50 s
+        debug = watch(net, task)
+        assert task_statuses(debug)[-2:] == ["CONTRIBUTION_TIMEOUT", "FAILED"], json.dumps(debug, indent=1)
+        early = net.cli("task", "claim", task, "--json", check=False)
+        if early.code != 0:  # before the final deadline: one line that says until when
+            lines = [line for line in early.stderr.splitlines() if line.strip()]
+            assert len(lines) == 1 and "not claimable yet" in lines[0] and "final deadline" in lines[0], early.stderr
+        chain = ledger(net)
+        requester = net.status["requester"]
+        final = chain.view_task(task).final_deadline
+        until(lambda: chain.now() >= final, 60, "the final deadline", net)
+        before = chain.view_account(requester)
+        claimed = net.cli("task", "claim", task, "--json").json()
+        assert claimed["claimed"] and claimed["refunded"] > 0
+        after = chain.view_account(requester)
+        assert after.balance - before.balance == claimed["refunded"]
+        assert net.cli("task", "debug", task, "--json").json()["onchainStatus"] == "FAILED"
+        again = net.cli("task", "claim", task, check=False)
+        assert again.code != 0 and "already claimed" in again.stderr
+        chain.close()
+
+
+def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_completes(tmp_path: Path) -> None:
+    with devnet(tmp_path, "--fault", "0:crash-after-contribute", workers=1) as net:
+        [worker] = wallets(net)
+        [task] = run_task(net, trust=1, category=short_category(net, 15))
+
+        def lost() -> bool:
+            view = net.cli("task", "debug", task, "--json").json()
+            return any(r["status"] == "WORKER_LOST" for r in view["replicates"])
+        until(lost, 60, "WORKER_LOST", net)
+        manager.restart_worker(net.home, 0)  # without the fault
+        debug = watch(net, task)
+        assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+        history = [s for s, _ in causes(replicate_of(debug, worker))]
+        assert "WORKER_LOST" in history and "RECOVERING" in history
+        assert history.index("CONTRIBUTED") < history.index("WORKER_LOST") < history.index("REVEALED")
+        assert history[-1] == "COMPLETED"
+
+
+def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path: Path) -> None:
+    with devnet(tmp_path, workers=2) as net:
+        tasks = run_task(net, trust=1, category=short_category(net, 15), tasks=4)
+
+        def running() -> bool:
+            view = net.cli("task", "debug", tasks[0], "--json").json()
+            return view["status"] not in ("RECEIVED", "INITIALIZING", "INITIALIZED")
+        until(running, 60, "a running task", net)
+        manager.kill_scheduler(net.home)
+        time.sleep(2)
+        manager.restart_scheduler(net.home)
+        for task in tasks:
+            debug = watch(net, task)
+            assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+
+
+def test_devnet_start_on_a_dead_home_restarts_on_the_same_chain_and_database(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    with devnet(tmp_path, workers=1) as net:
+        [first] = run_task(net, trust=1, category=short_category(net, 15))
+        assert watch(net, first)["status"] == "COMPLETED"
+        state = json.loads((net.home / "devnet.json").read_text())
+        manager.kill_worker(net.home, 0)
+        manager.kill_scheduler(net.home)
+        for name in ("results", "files"):
+            os.killpg(state["processes"][name]["pid"], signal.SIGKILL)
+        time.sleep(0.5)
+        restarted = run_cli("devnet", "start", "--workers", "1", "--json", home=net.home, timeout=120).json()
+        assert restarted["workerpool"] == net.status["workerpool"] and restarted["chain"] == net.status["chain"]
+        assert net.cli("task", "debug", first, "--json").json()["status"] == "COMPLETED"  # same database
+        [second] = run_task(net, trust=1, category=short_category(net, 15))
+        assert watch(net, second)["status"] == "COMPLETED"
