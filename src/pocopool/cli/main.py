@@ -90,11 +90,18 @@ def devnet_start(
     database: Optional[str] = typer.Option(None, "--db", envvar="POCOPOOL_DATABASE_URL",
                                            help="Scheduler database URL (default: SQLite in the home)."),
     fault: list[str] = typer.Option([], "--fault", help="INDEX:KIND fault for worker INDEX (repeatable)."),
+    chain: str = typer.Option("local", "--chain", help="local (LocalChain file, default) or evm (PocoLedger contract on an EVM node)."),
+    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."),
     as_json: bool = JsonOption,
 ) -> None:
     """Start chain, scheduler, result store, file server and N workers; return when all answer."""
+    if chain not in ("local", "evm"):
+        raise BadInput(f"--chain must be local or evm, got {chain!r}")
+    if rpc_url and chain != "evm":
+        raise BadInput("--rpc-url needs --chain evm")
     state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
-                                                database_url=database, faults=tuple(fault)))
+                                                database_url=database, faults=tuple(fault),
+                                                chain=chain, rpc_url=rpc_url))
     view = manager.status(Path(state["home"]))
     emit(view, as_json, lambda v: render.console.print(
         f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n"
@@ -218,6 +225,9 @@ def run(
             home_hint = f" --home {ctx.home}"
             render.console.print(f"follow: pocopool task show {result.task_ids[0]} --watch{home_hint}")
             render.console.print(f"debug:  pocopool task debug {result.task_ids[0]}{home_hint}")
+            if len(result.task_ids) > 1:
+                render.console.print(f"deal:   pocopool deal show {result.deal_id} --watch{home_hint}")
+            render.console.print(f"web:    {ctx.requester.scheduler_url}/ui/tasks/{result.task_ids[0]}")
         if watch:
             finals = [ctx.requester.wait_task(task_id) for task_id in result.task_ids]
             data["statuses"] = {v["taskId"]: v["status"] for v in finals}
@@ -237,33 +247,26 @@ def run(
 @handled
 def task_show(
     task_id: str = typer.Argument(..., metavar="ID"),
-    watch: bool = typer.Option(False, "--watch", help="Follow the task until it is final (exit 0 if COMPLETED)."),
+    watch: bool = typer.Option(False, "--watch", help="Follow the task live until it is final (exit 0 if COMPLETED)."),
     timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
     home: Optional[Path] = HomeOption, as_json: bool = JsonOption,
 ) -> None:
-    """A task's off-chain and on-chain status and its replicates."""
+    """A task's off-chain and on-chain status, its replicates, and what it is waiting for."""
+    from ..client.follow import Timeout, task_insight
+    from . import timeline, watch as live
+
     ctx = open_context(home, None)
     try:
         if watch:
-            last = None
-            deadline = time.monotonic() + timeout
-            while True:
-                view = ctx.requester.task_view(task_id)
-                line = (view["status"], tuple((r["worker"], r["status"]) for r in view["replicates"]))
-                if line != last and not as_json:
-                    render.console.print(f"{time.strftime('%H:%M:%S')} {view['status']} "
-                                         + " ".join(f"[{r['worker'][:8]} {r['status']}]" for r in view["replicates"]))
-                    last = line
-                if view["final"]:
-                    break
-                if time.monotonic() > deadline:
-                    fail(f"task {task_id} is still {view['status']} after {timeout:.0f} s")
-                time.sleep(0.3)
+            try:
+                view = live.watch_task(ctx.requester, task_id, timeout=timeout, quiet=as_json)
+            except Timeout as error:
+                fail(f"task {task_id} is still {error.view['status']} after {timeout:.0f} s")
         else:
-            view = ctx.requester.task_view(task_id)
+            view = task_insight(ctx.requester, ctx.requester.task_view(task_id), consensus=False)
     finally:
         ctx.close()
-    emit(view, as_json, render.task_summary)
+    emit(view, as_json, lambda v: (render.task_summary(v), timeline.waiting(v)))
     if watch and view["status"] != "COMPLETED":
         raise typer.Exit(1)
 
@@ -271,14 +274,48 @@ def task_show(
 @task_app.command("debug")
 @handled
 def task_debug(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
-               as_json: bool = JsonOption) -> None:
-    """Everything known of a task: statuses, histories, causes, deadlines, on-chain consensus."""
-    ctx = open_context(home, None)
+               as_json: bool = JsonOption,
+               logs: bool = typer.Option(False, "--logs", help="Also show each worker's app logs (requester only)."),
+               key: Optional[Path] = KeyOption) -> None:
+    """Everything known of a task: statuses, histories, causes, deadlines, what it waits for, timeline,
+    consensus per replicate, and with --logs each worker's stdout/stderr."""
+    from ..client.follow import task_insight
+    from ..client.logs import task_logs
+    from ..protocol.crypto import key_hex
+    from . import timeline
+
+    ctx = open_context(home, key)
     try:
-        view = ctx.requester.task_view(task_id)
+        view = task_insight(ctx.requester, ctx.requester.task_view(task_id))
+        if logs:
+            found = task_logs(ctx.requester.http, ctx.requester.scheduler_url, key_hex(ctx.requester.account),
+                              view["taskId"])
+            for replicate in view["replicates"]:
+                replicate["logs"] = found.get(replicate["worker"], {"stdout": "", "stderr": ""})
     finally:
         ctx.close()
-    emit(view, as_json, render.task_debug)
+
+    def human(v: dict[str, Any]) -> None:
+        render.task_debug(v)
+        timeline.waiting(v)
+        timeline.consensus(v)
+        timeline.timeline(v)
+
+    emit(view, as_json, human)
+
+
+@task_app.command("claim")
+@handled
+def task_claim(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
+               as_json: bool = JsonOption, key: Optional[Path] = KeyOption) -> None:
+    """Claim a failed task on chain once its final deadline is reached: the requester is refunded."""
+    ctx = open_context(home, key)
+    try:
+        result = ctx.requester.claim(task_id)
+    finally:
+        ctx.close()
+    emit(result, as_json, lambda r: render.console.print(
+        f"task {r['taskId']} claimed in block {r['block']}: {r['refunded']} nRLC refunded to {r['refundedTo']}"))
 
 
 @task_app.command("download")
@@ -298,14 +335,29 @@ def task_download(task_id: str = typer.Argument(..., metavar="ID"),
 @deal_app.command("show")
 @handled
 def deal_show(deal_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
-              as_json: bool = JsonOption) -> None:
+              as_json: bool = JsonOption,
+              watch: bool = typer.Option(False, "--watch", help="Follow the deal live until every task is final "
+                                                                "(exit 0 if all COMPLETED)."),
+              timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds.")
+              ) -> None:
     """A deal's terms and the status of each of its tasks."""
+    from ..client.follow import Timeout
+    from . import watch as live
+
     ctx = open_context(home, None)
     try:
-        view = ctx.requester.deal_view(deal_id)
+        if watch:
+            try:
+                view = live.watch_deal(ctx.requester, deal_id, timeout=timeout, quiet=as_json)
+            except Timeout as error:
+                fail(f"deal {deal_id} still has unfinished tasks after {timeout:.0f} s: {error.view['counts']}")
+        else:
+            view = ctx.requester.deal_view(deal_id)
     finally:
         ctx.close()
     emit(view, as_json, render.deal_summary)
+    if watch and any(task["status"] != "COMPLETED" for task in view["tasks"]):
+        raise typer.Exit(1)
 
 
 @app.command("explain")

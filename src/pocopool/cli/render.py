@@ -107,6 +107,10 @@ def task_debug(view: dict[str, Any]) -> None:
         exit_code = f", exit code {replicate['exitCode']}" if replicate.get("exitCode") is not None else ""
         console.print(f"\n[bold]Replicate of {replicate['worker']}[/bold] ({replicate['status']}{exit_code})")
         _history_lines(replicate["statusHistory"], origin, ReplicateStatus)
+        if replicate.get("logs") is not None:  # task debug --logs (cli/timeline.py)
+            from .timeline import logs
+
+            logs(replicate)
 
 
 def deal_summary(view: dict[str, Any]) -> None:

@@ -72,6 +72,15 @@ def _revert_message(error: ChainRevert) -> str:
     return f"the chain refused the transaction ({error.rule}): {error.message}"
 
 
+def _seconds(value: Any) -> float | None:
+    """Seconds since the epoch from an ISO-8601 string (the scheduler's JSON dates), or None."""
+    if not value:
+        return None
+    from datetime import datetime
+
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
 def _iso(timestamp: int | float | None) -> str | None:
     if not timestamp:
         return None
@@ -335,8 +344,8 @@ class Requester:
                 f"task {task_id} is not claimable yet: claims open at its final deadline "
                 f"{_iso(final_deadline)} (in {int(final_deadline - now) + 1} s)"
             )
-        payer = self.chain.view_deal(deal_id)
-        sponsor = payer.sponsor if payer is not None and getattr(payer, "sponsor", None) else self.account.address
+        deal = self._transact(self.chain.view_deal, deal_id)
+        sponsor = deal.sponsor if deal is not None else self.account.address
         before = self._transact(self.chain.view_account, sponsor)
         if chain_task.status is ChainTaskStatus.UNSET:
             receipt = self._transact(self.chain.initialize_and_claim, self.account, deal_id, index)

@@ -7,6 +7,7 @@ answers. `stop` ends them cleanly. `devnet.json` in the home says where everythi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -49,6 +50,13 @@ class Options:
     detector_period: float = 1.0
     poll_interval: float = 0.2
     faults: tuple[str, ...] = ()
+    start_delays: tuple[str, ...] = ()  # INDEX:SECONDS: worker INDEX asks for work only after SECONDS
+    ping_period: float = 1.0  # s between two worker pings (short on a devnet)
+    worker_lost_after: float = 5.0  # s without a ping before the scheduler marks a worker's replicates lost
+    # --- EVM chain (issue 7) ---
+    chain: str = "local"  # "local" (LocalChain file) or "evm" (the PocoLedger contract on an EVM node)
+    rpc_url: str | None = None  # with chain "evm": this node instead of the built-in one
+    # --- end EVM chain ---
 
 
 def free_port() -> int:
@@ -145,8 +153,11 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, what: str)
     raise DevnetError(f"the {what} did not answer {url} within {READY_TIMEOUT:.0f} s; see {log}:\n{_tail(log)}")
 
 
-def _prepare_chain(home: Path, workers: int) -> dict[str, Any]:
-    """Create or reuse the ledger, keys, funds, categories and workerpool. Returns the state skeleton."""
+def _prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) -> dict[str, Any]:
+    """Create or reuse the ledger, keys, funds, categories and workerpool. Returns the state skeleton.
+
+    With `evm_chain_url` (an `evm:` URL of a freshly deployed or reused PocoLedger), that ledger is used
+    instead of HOME/chain.db; the previous state is reused only if it named the same ledger."""
     keys_dir = home / "keys"
     keys_dir.mkdir(parents=True, exist_ok=True)
     owner_path, owner_key = _key(keys_dir, "owner")
@@ -156,9 +167,11 @@ def _prepare_chain(home: Path, workers: int) -> dict[str, Any]:
     scheduler = Account.from_key(scheduler_key)
     requester = Account.from_key(requester_key)
     chain_path = home / "chain.db"
-    chain_url = f"local:{chain_path}"
+    chain_url = evm_chain_url or f"local:{chain_path}"
     previous = json.loads((home / STATE_FILE).read_text()) if (home / STATE_FILE).exists() else {}
-    if not chain_path.exists():
+    if previous.get("chain") != chain_url:  # --- EVM chain (issue 7): another ledger, start afresh ---
+        previous = {}
+    if evm_chain_url is None and not chain_path.exists():
         from ..chain.local import LocalChain
 
         LocalChain.create(chain_path, owner.address, chain_id=CHAIN_ID).close()
@@ -202,13 +215,28 @@ def start(home: Path, options: Options) -> dict[str, Any]:
         if alive:
             raise DevnetError(f"a devnet is already running in {home} (pids {alive}); stop it with `pocopool devnet stop --home {home}`")
     home.mkdir(parents=True, exist_ok=True)
-    state = _prepare_chain(home, options.workers)
+    # --- EVM chain (issue 7): start the built-in node (or use --rpc-url) and deploy the ledger ---
+    evm_node, evm_chain_url = _start_evm_chain(home, options) if options.chain == "evm" else (None, None)
+    try:
+        state = _prepare_chain(home, options.workers, evm_chain_url)
+    except BaseException:
+        if evm_node is not None:
+            evm_node.stop()
+        raise
+    if evm_node is not None:
+        state.setdefault("processes", {})
+        state["evmNode"] = {"pid": evm_node.process.pid, "log": str(home / "logs" / "evmnode.log"),
+                            "url": evm_node.url}
+    # --- end EVM chain ---
     faults = _parse_faults(options.faults, options.workers)
     logs = home / "logs"
     (home / "files").mkdir(exist_ok=True)
     database_url = options.database_url or os.environ.get("POCOPOOL_DATABASE_URL") or f"sqlite+aiosqlite:///{home / 'scheduler.db'}"
     state.update({"database": database_url, "runtime": options.runtime, "processes": {}, "faults": list(options.faults)})
     started: list[subprocess.Popen[bytes]] = []
+    if evm_node is not None:  # --- EVM chain (issue 7): stopped with the devnet, killed on a failed start ---
+        state["processes"]["evmnode"] = {**state.pop("evmNode"), "argv": [str(a) for a in evm_node.process.args]}
+        started.append(evm_node.process)
     try:
         py = sys.executable
         files_port, results_port, scheduler_port = free_port(), free_port(), free_port()
@@ -221,7 +249,7 @@ def start(home: Path, options: Options) -> dict[str, Any]:
             log = logs / f"{name}.log"
             process = _spawn(argv, log)
             started.append(process)
-            state["processes"][name] = {"pid": process.pid, "log": str(log)}
+            state["processes"][name] = {"pid": process.pid, "log": str(log), "argv": argv, "health": health}
             _wait_http(health, process, log, name)
 
         launch("files", [py, "-m", "pocopool.devnet.fileserver", "--dir", str(home / "files"), "--port", str(files_port)],
@@ -231,20 +259,27 @@ def start(home: Path, options: Options) -> dict[str, Any]:
         launch("scheduler", [py, "-m", "pocopool.scheduler", "--chain", state["chain"], "--key-file", state["keys"]["scheduler"],
                              "--workerpool", state["workerpool"], "--db", database_url, "--port", str(scheduler_port),
                              "--results-url", results_url, "--ask-period-ms", str(options.ask_period_ms),
-                             "--poll-interval", str(options.poll_interval), "--detector-period", str(options.detector_period)],
+                             "--poll-interval", str(options.poll_interval), "--detector-period", str(options.detector_period),
+                             "--worker-lost-after", str(options.worker_lost_after)],
                f"{scheduler_url}/health")
+        delays = _parse_indexed(options.start_delays, options.workers, "--start-delay", "INDEX:SECONDS (e.g. 1:10)")
         workers = []
         for index, entry in enumerate(state["workers"]):
             Path(entry["workdir"]).mkdir(parents=True, exist_ok=True)
             log = logs / f"{entry['name']}.log"
             argv = [py, "-m", "pocopool.worker", "--scheduler", scheduler_url, "--chain", state["chain"],
                     "--key-file", entry["keyFile"], "--workdir", entry["workdir"], "--name", entry["name"],
-                    "--slots", str(options.slots), "--runtime", options.runtime]
+                    "--slots", str(options.slots), "--runtime", options.runtime,
+                    "--ping-period", str(options.ping_period)]
+            if index in delays:
+                argv += ["--start-delay", str(float(delays[index][-1]))]
+            base_argv = list(argv)
             for kind in faults.get(index, []):
                 argv += ["--fault", kind]
             process = _spawn(argv, log)
             started.append(process)
-            workers.append({**entry, "pid": process.pid, "log": str(log), "faults": faults.get(index, [])})
+            workers.append({**entry, "pid": process.pid, "log": str(log), "faults": faults.get(index, []),
+                            "argv": base_argv})
         state["workers"] = workers
         _wait_workers(scheduler_url, workers, started)
         state["startedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -258,6 +293,44 @@ def start(home: Path, options: Options) -> dict[str, Any]:
         raise
 
 
+# --- EVM chain (issue 7) ---------------------------------------------------------------------------
+def _start_evm_chain(home: Path, options: Options) -> tuple[Any, str]:
+    """The node (None for --rpc-url) and the `evm:` URL of a PocoLedger owned by the devnet's owner key.
+
+    The built-in node keeps its chain in memory: each start deploys a new ledger. On a --rpc-url node the
+    ledger of the previous start is reused if it is still there."""
+    from ..chain import evm
+    from ..chain.evm_nodes import rpc_ready, start_builtin_node
+
+    (home / "keys").mkdir(parents=True, exist_ok=True)
+    owner_key = _key(home / "keys", "owner")[1]
+    node = None
+    rpc_url = options.rpc_url
+    if rpc_url is None:
+        (home / "logs").mkdir(parents=True, exist_ok=True)
+        try:
+            node = start_builtin_node(chain_id=CHAIN_ID, log=home / "logs" / "evmnode.log")
+        except RuntimeError as error:
+            raise DevnetError(f"the built-in EVM node did not start: {error}") from error
+        rpc_url = node.url
+    elif not rpc_ready(rpc_url):
+        raise DevnetError(f"no EVM node answers at {rpc_url}")
+    try:
+        previous = json.loads((home / STATE_FILE).read_text()) if (home / STATE_FILE).exists() else {}
+        if node is None and str(previous.get("chain", "")).startswith(f"evm:{rpc_url}#"):
+            try:
+                connect(previous["chain"]).close()
+                return None, previous["chain"]
+            except Exception:  # noqa: BLE001 - gone (a restarted node): deploy a new one
+                pass
+        return node, evm.chain_url(rpc_url, evm.deploy(rpc_url, owner_key))
+    except BaseException:
+        if node is not None:
+            node.stop()
+        raise
+# --- end EVM chain -----------------------------------------------------------------------------------
+
+
 def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]:
     parsed: dict[int, list[str]] = {}
     for fault in faults:
@@ -269,6 +342,88 @@ def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]
             raise DevnetError(f"--fault {fault}: there are only {workers} workers (indexes 0..{workers - 1})")
         parsed.setdefault(index, []).append(kind)
     return parsed
+
+
+def _parse_indexed(values: tuple[str, ...], workers: int, option: str, shape: str) -> dict[int, list[str]]:
+    parsed: dict[int, list[str]] = {}
+    for value in values:
+        index_text, _, rest = value.partition(":")
+        if not index_text.isdigit() or not rest:
+            raise DevnetError(f"{option} takes {shape}, got {value!r}")
+        if int(index_text) >= workers:
+            raise DevnetError(f"{option} {value}: there are only {workers} workers (indexes 0..{workers - 1})")
+        if option == "--start-delay":
+            try:
+                if float(rest) < 0:
+                    raise ValueError
+            except ValueError:
+                raise DevnetError(f"{option} {value}: SECONDS must be a non-negative number") from None
+        parsed.setdefault(int(index_text), []).append(rest)
+    return parsed
+
+
+def kill_worker(home: Path, index: int) -> int:
+    """SIGKILL worker INDEX (tests and demos of a crash). Returns the killed pid."""
+    state = load_state(home.resolve())
+    worker = _worker_entry(state, index)
+    pid = worker.get("pid")
+    if is_alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _reap(pid)
+    return pid
+
+
+def kill_scheduler(home: Path) -> int:
+    """SIGKILL the scheduler (tests of a scheduler crash). Returns the killed pid."""
+    state = load_state(home.resolve())
+    pid = state.get("processes", {}).get("scheduler", {}).get("pid")
+    if is_alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _reap(pid)
+    return pid
+
+
+def _reap(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while is_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
+
+
+def _worker_entry(state: dict[str, Any], index: int) -> dict[str, Any]:
+    workers = state.get("workers", [])
+    if not 0 <= index < len(workers):
+        raise DevnetError(f"there is no worker {index} (indexes 0..{len(workers) - 1})")
+    return workers[index]
+
+
+def restart_worker(home: Path, index: int, faults: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Stops worker INDEX if it runs, and starts it again on the same wallet and work directory, with
+    `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates."""
+    home = home.resolve()
+    state = load_state(home)
+    worker = _worker_entry(state, index)
+    _terminate(worker.get("pid"))
+    argv = list(worker["argv"]) + [arg for kind in faults for arg in ("--fault", kind)]
+    process = _spawn(argv, Path(worker["log"]))
+    worker.update(pid=process.pid, faults=list(faults))
+    save_state(home, state)
+    return worker
+
+
+def restart_scheduler(home: Path) -> dict[str, Any]:
+    """Stops the scheduler if it runs and starts it again on the same port, chain and database; it
+    resumes every unfinished task. Returns once it answers."""
+    home = home.resolve()
+    state = load_state(home)
+    entry = state["processes"]["scheduler"]
+    _terminate(entry.get("pid"))
+    process = _spawn(entry["argv"], Path(entry["log"]))
+    entry["pid"] = process.pid
+    save_state(home, state)
+    _wait_http(entry["health"], process, Path(entry["log"]), "scheduler")
+    return entry
 
 
 def _wait_workers(scheduler_url: str, workers: list[dict[str, Any]], processes: list[subprocess.Popen[bytes]]) -> None:
@@ -325,7 +480,7 @@ def stop(home: Path) -> dict[str, Any]:
             stopped.append(worker["name"])
         _terminate(worker.get("pid"))
         worker.pop("pid", None)
-    for name in ("scheduler", "results", "files"):
+    for name in ("scheduler", "results", "files", "evmnode"):  # evmnode: issue 7, stopped last
         process = state.get("processes", {}).get(name)
         if process:
             if is_alive(process.get("pid")):

@@ -1,0 +1,104 @@
+"""Terminal views of what protocol/ computes about a task: what it waits for, its timeline as a
+text bar chart, and consensus per replicate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .render import _style, console
+
+WIDTH = 60  # characters of the time axis
+# one character per stage, so that a bar reads as the sequence of stages
+_MARKS = {
+    "CREATED": "c", "STARTING": "s", "STARTED": "s", "APP_DOWNLOADING": "a", "APP_DOWNLOADED": "a",
+    "DATA_DOWNLOADING": "d", "DATA_DOWNLOADED": "d", "COMPUTING": "C", "COMPUTED": "=", "CONTRIBUTING": "k",
+    "CONTRIBUTED": "-", "REVEALING": "r", "REVEALED": "-", "RESULT_UPLOAD_REQUESTED": "u", "RESULT_UPLOADING": "u",
+    "RESULT_UPLOADED": "-", "COMPLETING": "-", "COMPLETED": "#",
+    # task statuses
+    "RECEIVED": ".", "INITIALIZING": "i", "INITIALIZED": "i", "RUNNING": "=", "CONSENSUS_REACHED": "r",
+    "AT_LEAST_ONE_REVEALED": "r", "FINALIZING": "f", "FINALIZED": "f", "REOPENING": "o",
+    "REOPENED": "o",
+}
+LEGEND = ("c created  s starting  a app  d data  C computing  = computed/running  k contributing  "
+          "r reveal  u upload  f finalize  - waiting  # completed  X failure")
+
+
+def _fmt_left(seconds: float) -> str:
+    if seconds <= 0:
+        return f"passed {abs(seconds):.0f} s ago"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s left" if minutes else f"{secs} s left"
+
+
+def waiting(view: dict[str, Any]) -> None:
+    found = view.get("waitingFor")
+    if not found:
+        if view.get("claim"):
+            console.print(f"  refund     the final deadline passed: [bold]{view['claim']}[/]")
+        return
+    console.print(f"  waiting    {found['summary']}")
+    for line in found.get("details", []):
+        console.print(f"             {line}")
+    for deadline in found.get("deadlines", []):
+        console.print(f"  deadline   {deadline['name']} {deadline['at']} ({_fmt_left(deadline['secondsLeft'])}): "
+                      f"then {deadline['whenPassed']}")
+    if found.get("claim"):
+        console.print(f"  refund     [bold]{found['claim']}[/]")
+
+
+def _bar(segments: list[dict[str, Any]], duration: float) -> str:
+    cells = [" "] * WIDTH
+    for segment in segments:
+        start = int(segment["start"] / duration * (WIDTH - 1))
+        end = max(int(segment["end"] / duration * (WIDTH - 1)), start)
+        mark = "X" if segment["failure"] else _MARKS.get(segment["status"], "=")
+        style = "red" if segment["failure"] else _style(segment["status"])
+        for index in range(start, end + 1):
+            cells[index] = f"[{style}]{mark}[/]"
+    return "".join(cells)
+
+
+def timeline(view: dict[str, Any]) -> None:
+    data = view.get("timeline")
+    if not data:
+        return
+    duration = max(data["duration"], 0.001)
+    console.print(f"\n[bold]Timeline[/bold] (from {data['origin']}, {duration:.1f} s)")
+    console.print(f"  {LEGEND}", markup=False)
+    console.print(f"  {'':12} |{'0 s':<{WIDTH // 2}}{f'{duration:.1f} s':>{WIDTH - WIDTH // 2}}|")
+    console.print(f"  {'task':12} |{_bar(data['task'], duration)}|")
+    for replicate in data["replicates"]:
+        label = (replicate["worker"] or "")[:10] + "…"
+        console.print(f"  {label:12} |{_bar(replicate['stages'], duration)}| {replicate['status']}")
+    failures = [(r["worker"], s) for r in data["replicates"] for s in r["stages"] if s["failure"]]
+    failures += [("task", s) for s in data["task"] if s["failure"]]
+    for who, segment in failures:
+        cause = f" ({segment['cause']})" if segment.get("cause") else ""
+        console.print(f"  [red]X[/] +{segment['start']:.1f} s {who}: {segment['status']}{cause}")
+
+
+def consensus(view: dict[str, Any]) -> None:
+    rows = view.get("consensus")
+    if not rows:
+        return
+    console.print("\n[bold]Consensus per replicate[/bold]")
+    for row in rows:
+        agrees = {True: "[green]agrees[/]", False: "[red]differs[/]", None: "-"}[row["agrees"]]
+        money = []
+        if row["reward"]:
+            money.append(f"[green]reward {row['reward']}[/]")
+        if row["seized"]:
+            money.append(f"[red]seized {row['seized']}[/]")
+        console.print(f"  {row['worker']}  {row['contributionHash'] or 'no contribution':66}  {agrees:8}  "
+                      f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}")
+
+
+def logs(replicate: dict[str, Any]) -> None:
+    found = replicate.get("logs")
+    if found is None:
+        return
+    for stream in ("stdout", "stderr"):
+        text = found.get(stream) or ""
+        console.print(f"  [bold]{stream}[/bold]{' (empty)' if not text else ''}")
+        for line in text.rstrip("\n").splitlines()[-200:]:
+            console.out(f"    | {line}", highlight=False)  # app output: never read as markup

@@ -1,0 +1,159 @@
+"""Following tasks live, and everything a requester asks about a running task.
+
+`follow(...)` re-reads a view each time the scheduler's event stream (`GET /events`, server-sent
+events) says a status changed, and returns once the view is final. If the stream drops it polls
+while it reconnects with the last event id; if the scheduler has no stream at all it just polls.
+
+`task_insight(...)` adds to a task view what the pure functions of protocol/ say about it:
+"waitingFor" (why it is not done yet), "timeline" and "consensus" (per replicate, with the chain's
+rewards and seized stakes).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from ..protocol.contributions import contributions
+from ..protocol.timeline import timeline
+from ..protocol.waiting import parse_time, refund_command, waiting_for
+from .errors import ClientError
+
+T = TypeVar("T")
+HEARTBEAT = 2.0  # asked of the scheduler: the follower wakes at least this often to check its timeout
+POLL_INTERVAL = 1.0
+MIN_REFRESH = 0.2  # at most one re-read per this many seconds while events pour in
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    id: str | None
+    event: str
+    data: dict[str, Any]
+
+
+def iter_sse(lines: Iterator[str]) -> Iterator[StreamEvent | None]:
+    """Events of a text/event-stream; None for each comment (heartbeats), so callers wake up."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line == "":
+            if "data" in fields:
+                try:
+                    data = json.loads(fields["data"])
+                except json.JSONDecodeError:
+                    data = {"raw": fields["data"]}
+                yield StreamEvent(fields.get("id"), fields.get("event", "message"), data)
+            fields = {}
+            continue
+        if line.startswith(":"):
+            yield None
+            continue
+        key, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        fields[key] = fields[key] + "\n" + value if key == "data" and key in fields else value
+
+
+class Timeout(ClientError):
+    def __init__(self, view: Any, message: str) -> None:
+        super().__init__(message)
+        self.view = view
+
+
+def follow(
+    scheduler_url: str,
+    params: dict[str, str],
+    fetch: Callable[[], T],
+    is_final: Callable[[T], bool],
+    on_view: Callable[[T], None],
+    *,
+    timeout: float = 600.0,
+    http: httpx.Client | None = None,
+) -> T:
+    """Calls `on_view(fetch())` at the start and after each status change until `is_final`.
+
+    Raises Timeout (with the last view) after `timeout` seconds.
+    """
+    client = http or httpx.Client()
+    deadline = time.monotonic() + timeout
+    view = fetch()
+    on_view(view)
+    last_id: str | None = None
+    stream_supported = True
+    try:
+        while not is_final(view):
+            if time.monotonic() > deadline:
+                raise Timeout(view, f"still not final after {timeout:.0f} s")
+            if stream_supported:
+                try:
+                    view, last_id, stream_supported = _read_stream(
+                        client, scheduler_url, params, last_id, fetch, is_final, on_view, deadline, view)
+                    continue
+                except httpx.HTTPError:
+                    pass  # dropped: poll once below, then reconnect with the last event id
+            time.sleep(POLL_INTERVAL)
+            view = fetch()
+            on_view(view)
+    finally:
+        if http is None:
+            client.close()
+    return view
+
+
+def _read_stream(client: httpx.Client, url: str, params: dict[str, str], last_id: str | None,
+                 fetch: Callable[[], T], is_final: Callable[[T], bool], on_view: Callable[[T], None],
+                 deadline: float, view: T) -> tuple[T, str | None, bool]:
+    headers = {"Accept": "text/event-stream"}
+    if last_id:
+        headers["Last-Event-ID"] = last_id
+    query = {**params, "heartbeat": str(HEARTBEAT)}
+    timeout = httpx.Timeout(10.0, read=HEARTBEAT * 3 + 5)
+    with client.stream("GET", f"{url.rstrip('/')}/events", params=query, headers=headers, timeout=timeout) as response:
+        if response.status_code != 200:
+            return view, last_id, False  # no stream on this scheduler: poll
+        # The view may have changed between the first read and the connection.
+        view = fetch()
+        on_view(view)
+        last_read = time.monotonic()
+        stale = False
+        for event in iter_sse(response.iter_lines()):
+            if event is not None:
+                last_id = event.id or last_id
+                stale = True
+            if stale and time.monotonic() - last_read >= MIN_REFRESH:
+                view = fetch()
+                on_view(view)
+                last_read, stale = time.monotonic(), False
+            if is_final(view) or time.monotonic() > deadline:
+                return view, last_id, True
+    raise httpx.RemoteProtocolError("the event stream ended")
+
+
+def task_insight(requester: Any, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
+    """The view with "waitingFor", "timeline" and (if asked) "consensus" added."""
+    task_id = view["taskId"]
+    model = requester.scheduler_task(task_id)
+    now = time.time()
+    workers: list[dict[str, Any]] = []
+    if model is not None and not view.get("final"):
+        try:
+            answer = requester.http.get(f"{requester.scheduler_url}/workers")
+            if answer.status_code == 200:
+                workers = answer.json()
+        except httpx.HTTPError:
+            workers = []
+    view["waitingFor"] = waiting_for(model, workers, view.get("onchain"), now)
+    onchain = view.get("onchain") or {}
+    view["claim"] = refund_command(task_id, onchain.get("status"), parse_time(onchain.get("finalDeadline")), now)
+    view["timeline"] = timeline(model, now)
+    if consensus:
+        events: list[dict[str, Any]] = []
+        if model is not None:
+            block = int(model.get("dealBlockNumber") or 0)
+            events = [{"name": e.name, **e.args} for e in requester.chain.events(block, None, ("Reward", "Seize"))]
+        view["consensus"] = contributions(model, view.get("onchain"), events)
+    return view

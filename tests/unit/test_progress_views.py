@@ -1,0 +1,101 @@
+"""What a task waits for, its timeline and consensus per replicate: pure functions over plain data."""
+
+from __future__ import annotations
+
+from pocopool.protocol.contributions import contributions
+from pocopool.protocol.timeline import timeline
+from pocopool.protocol.waiting import contributions_needed, iso, waiting_for
+
+T0 = 1_700_000_000
+TASK = "0x" + "11" * 32
+W1, W2, W3 = ("0x" + c * 40 for c in "abc")
+H_GOOD, H_BAD = "0x" + "aa" * 32, "0x" + "bb" * 32
+
+
+def model(status: str, replicates=(), **extra) -> dict:
+    return {
+        "chainTaskId": TASK, "currentStatus": status, "trust": 1, "tag": "0x" + "00" * 32,
+        "contributionDeadline": iso(T0 + 420), "finalDeadline": iso(T0 + 600),
+        "dateStatusList": [{"status": "RECEIVED", "date": iso(T0)}, {"status": status, "date": iso(T0 + 5)}],
+        "replicates": list(replicates), **extra,
+    }
+
+
+def replicate(wallet: str, status: str, contribution: str | None = None, history=()) -> dict:
+    updates = [{"status": "CREATED", "date": iso(T0 + 6)}] + [{"status": s, "date": iso(T0 + 7 + i), **({"cause": c} if c else {})}
+                                                            for i, (s, c) in enumerate(history)]
+    return {"walletAddress": wallet, "currentStatus": status, "contributionHash": contribution,
+            "statusUpdateList": updates, "workerWeight": 2}
+
+
+def worker(wallet: str, alive=True, slots=2, computing=(), tee=False) -> dict:
+    return {"walletAddress": wallet, "alive": alive, "maxNbTasks": slots, "computingChainTaskIds": list(computing),
+            "teeEnabled": tee, "participatingChainTaskIds": list(computing)}
+
+
+def test_a_final_task_waits_for_nothing():
+    assert waiting_for(model("COMPLETED"), [], None, T0) is None
+
+
+def test_an_initialized_task_with_no_worker_alive_says_so_with_its_deadlines():
+    found = waiting_for(model("INITIALIZED"), [worker(W1, alive=False)], None, T0 + 20)
+    assert found["reason"] == "NO_WORKER_CAN_TAKE_IT" and "no worker is alive" in found["summary"]
+    deadline = {d["name"]: d for d in found["deadlines"]}
+    assert deadline["contributionDeadline"]["at"] == iso(T0 + 420)
+    assert deadline["contributionDeadline"]["secondsLeft"] == 400
+    assert "CONTRIBUTION_TIMEOUT" in deadline["contributionDeadline"]["whenPassed"]
+    assert f"pocopool task claim {TASK}" in deadline["finalDeadline"]["whenPassed"]
+    assert "claim" not in found
+
+
+def test_busy_slots_and_unsupported_tags_are_told_apart():
+    busy = waiting_for(model("INITIALIZED"), [worker(W1, slots=1, computing=["0x" + "22" * 32])], None, T0)
+    assert busy["reason"] == "NO_WORKER_CAN_TAKE_IT" and "slots" in busy["summary"]
+    tee = waiting_for(model("INITIALIZED", tag="0x" + "00" * 31 + "03"), [worker(W1)], None, T0)
+    assert tee["reason"] == "NO_WORKER_CAN_TAKE_IT" and "TEE" in tee["summary"]
+
+
+def test_a_running_task_counts_the_contributions_the_trust_needs():
+    assert contributions_needed(1) == 1 and contributions_needed(3) == 2
+    task = model("RUNNING", [replicate(W1, "CONTRIBUTED", H_GOOD), replicate(W2, "COMPUTING")], trust=3)
+    found = waiting_for(task, [worker(W1), worker(W2)], None, T0)
+    assert found["reason"] == "CONTRIBUTIONS"
+    assert "1 of the 2 agreeing contribution(s) needed for trust 3" in found["summary"]
+
+
+def test_reveals_pending_and_the_refund_once_the_final_deadline_passed():
+    task = model("CONSENSUS_REACHED", [replicate(W1, "REVEALING", H_GOOD), replicate(W2, "CONTRIBUTED", H_BAD)],
+                 consensus=H_GOOD, revealDeadline=iso(T0 + 500))
+    found = waiting_for(task, [], {"status": "REVEALING"}, T0 + 700)
+    assert found["reason"] == "REVEALS" and "0 of 1 winner(s) revealed" in found["summary"]
+    assert iso(T0 + 500) in found["summary"]
+    assert found["claim"] == f"pocopool task claim {TASK}"
+
+
+def test_an_upload_names_the_worker_asked():
+    found = waiting_for(model("RESULT_UPLOADING", uploadingWorkerWalletAddress=W1), [], None, T0)
+    assert found["reason"] == "UPLOAD" and W1 in found["summary"]
+
+
+def test_the_timeline_puts_the_task_and_its_replicates_on_one_axis_with_failures_marked():
+    task = model("FAILED", [replicate(W1, "FAILED", history=[("COMPUTING", None), ("COMPUTE_FAILED", "APP_COMPUTE_FAILED")])])
+    data = timeline(task, T0 + 100)
+    assert data["origin"] == iso(T0) and data["duration"] == 8
+    assert [s["status"] for s in data["task"]] == ["RECEIVED", "FAILED"]
+    [rep] = data["replicates"]
+    failed = [s for s in rep["stages"] if s["failure"]]
+    assert failed == [{"status": "COMPUTE_FAILED", "start": 8, "end": 8, "at": iso(T0 + 8), "failure": True,
+                       "cause": "APP_COMPUTE_FAILED"}]
+    assert rep["stages"][0]["start"] == 6 and rep["stages"][0]["end"] == 7
+
+
+def test_consensus_per_replicate_with_rewards_and_seized_stakes():
+    task = model("COMPLETED", [replicate(W1, "COMPLETED", H_GOOD, [("REVEALED", None)]),
+                               replicate(W2, "FAILED", H_BAD), replicate(W3, "ABORTED")], consensus=H_GOOD)
+    events = [{"name": "Reward", "owner": W1, "amount": 7, "ref": TASK},
+              {"name": "Seize", "owner": W2, "amount": 3, "ref": TASK},
+              {"name": "Reward", "owner": W1, "amount": 100, "ref": "0x" + "99" * 32}]
+    rows = {r["worker"]: r for r in contributions(task, None, events)}
+    assert rows[W1] == {"worker": W1, "contributionHash": H_GOOD, "agrees": True, "revealed": True, "reward": 7, "seized": 0}
+    assert rows[W2]["agrees"] is False and rows[W2]["seized"] == 3
+    assert rows[W3]["agrees"] is None and rows[W3]["reward"] == 0
