@@ -25,6 +25,7 @@ from eth_account import Account
 from ..chain import connect
 from ..chain.base import Chain
 from ..protocol import crypto
+from . import postgres
 
 STATE_FILE = "devnet.json"
 CHAIN_ID = 65535
@@ -231,7 +232,7 @@ def start(home: Path, options: Options) -> dict[str, Any]:
     faults = _parse_faults(options.faults, options.workers)
     logs = home / "logs"
     (home / "files").mkdir(exist_ok=True)
-    database_url = options.database_url or os.environ.get("POCOPOOL_DATABASE_URL") or f"sqlite+aiosqlite:///{home / 'scheduler.db'}"
+    database_url = _database_url(home, options.database_url)
     state.update({"database": database_url, "runtime": options.runtime, "processes": {}, "faults": list(options.faults)})
     started: list[subprocess.Popen[bytes]] = []
     if evm_node is not None:  # --- EVM chain (issue 7): stopped with the devnet, killed on a failed start ---
@@ -329,6 +330,20 @@ def _start_evm_chain(home: Path, options: Options) -> tuple[Any, str]:
             node.stop()
         raise
 # --- end EVM chain -----------------------------------------------------------------------------------
+
+
+def _database_url(home: Path, explicit: str | None) -> str:
+    """The scheduler store: --db, else POCOPOOL_DATABASE_URL, else this home's own database on the
+    PostgreSQL server of POCOPOOL_POSTGRES_URL, else SQLite in the home."""
+    if explicit or os.environ.get("POCOPOOL_DATABASE_URL"):
+        return explicit or os.environ["POCOPOOL_DATABASE_URL"]
+    server = os.environ.get(postgres.ENV)
+    if server:
+        try:
+            return postgres.database_for(server, home)
+        except postgres.PostgresError as error:
+            raise DevnetError(str(error)) from error
+    return f"sqlite+aiosqlite:///{home / 'scheduler.db'}"
 
 
 def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]:
