@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from ..protocol.waiting import parse_time
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
 console = Console(highlight=False, soft_wrap=True)
@@ -47,18 +48,11 @@ def task_summary(view: dict[str, Any]) -> None:
         console.print(f"  fix        {found['fix']}")
 
 
-def _parse(date: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(date.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return None
-
-
-def _history_lines(entries: list[dict[str, Any]], origin: datetime | None, kind: type) -> None:
+def _history_lines(entries: list[dict[str, Any]], origin: float | None, kind: type) -> None:
     for entry in entries:
-        when = _parse(entry["date"])
-        clock = when.strftime("%H:%M:%S.%f")[:-3] if when else entry["date"]
-        elapsed = f"+{(when - origin).total_seconds():7.3f}s" if when and origin else ""
+        when = parse_time(entry["date"])
+        clock = datetime.fromtimestamp(when, UTC).strftime("%H:%M:%S.%f")[:-3] if when is not None else entry["date"]
+        elapsed = f"+{when - origin:7.3f}s" if when is not None and origin is not None else ""
         status = entry["status"]
         line = f"  {clock} {elapsed}  [{_style(status)}]{status:<31}[/]"
         cause = entry.get("cause")
@@ -100,7 +94,7 @@ def task_debug(view: dict[str, Any]) -> None:
     console.print(f"  contributors {', '.join(onchain['contributors']) or '-'}")
     if onchain.get("results"):
         console.print(f"  results      {onchain['results']}")
-    origin = _parse(view["statusHistory"][0]["date"]) if view["statusHistory"] else None
+    origin = parse_time(view["statusHistory"][0]["date"]) if view["statusHistory"] else None
     console.print("\n[bold]Task history[/bold] (time, since the deal was seen, status)")
     _history_lines(view["statusHistory"], origin, TaskStatus)
     for replicate in view["replicates"]:

@@ -22,6 +22,7 @@ from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
 from ..protocol import crypto
 from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
 from ..protocol.diagnosis import diagnose
+from ..protocol.waiting import iso, parse_time
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
 from . import bundle as bundles
@@ -72,19 +73,11 @@ def _revert_message(error: ChainRevert) -> str:
     return f"the chain refused the transaction ({error.rule}): {error.message}"
 
 
-def _seconds(value: Any) -> float | None:
-    """Seconds since the epoch from an ISO-8601 string (the scheduler's JSON dates), or None."""
-    if not value:
-        return None
-    from datetime import datetime
-
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def _iso(timestamp: int | float | None) -> str | None:
-    if not timestamp:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    """A chain time as ISO 8601; 0 (a deadline the chain has not set) reads as None."""
+    return iso(timestamp) if timestamp else None
 
 
 class Requester:
@@ -338,7 +331,7 @@ class Requester:
             if known is None:
                 raise NotFound(f"task {task_id} is neither on chain nor known by the scheduler")
             deal_id, index = known["chainDealId"], int(known["taskIndex"])
-            final_deadline = _seconds(known.get("finalDeadline")) or 0
+            final_deadline = parse_time(known.get("finalDeadline")) or 0
         if now < final_deadline:
             raise ClientError(
                 f"task {task_id} is not claimable yet: claims open at its final deadline "
