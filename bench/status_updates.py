@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from common import emit, percentile, remove, scratch  # noqa: E402
+from common import emit, percentile, process_cpu_seconds, remove, scratch  # noqa: E402
 from eth_account import Account  # noqa: E402
 
 from pocopool.chain.base import DealRequest  # noqa: E402
@@ -70,10 +70,10 @@ async def seed_history(db_url: str, tasks: int, workers: int) -> float:
     from sqlalchemy import insert
 
     from pocopool.scheduler.store import tables
-    from pocopool.scheduler.store.db import make_engine, migrate
+    from pocopool.scheduler.store.db import open_database
 
-    engine = make_engine(db_url)
-    await migrate(engine)
+    database = open_database(db_url)
+    await database.migrate()
     started = time.perf_counter()
     now = datetime.now(UTC) - timedelta(days=30)
     task_statuses = ["RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",
@@ -81,7 +81,7 @@ async def seed_history(db_url: str, tasks: int, workers: int) -> float:
     replicate_statuses = ["CREATED", *SEQUENCE, "CONTRIBUTED", "REVEALING", "REVEALED", "RESULT_UPLOAD_REQUESTED",
                           "RESULT_UPLOADING", "RESULT_UPLOADED", "COMPLETING", "COMPLETED"]
     wallets = [Account.create().address for _ in range(workers)]
-    async with engine.begin() as connection:
+    async with database.write() as connection:
         await connection.execute(insert(tables.workers), [
             {"wallet": w, "name": f"old-{i}", "os": "Linux", "cpu": "x86_64", "cpu_nb": 4, "memory_size": 8,
              "max_nb_tasks": 4, "gpu_enabled": False, "tee_enabled": False, "tdx_enabled": False,
@@ -107,12 +107,12 @@ async def seed_history(db_url: str, tasks: int, workers: int) -> float:
                                    "created_at": now, "updated_at": now})
             update_rows += [{"replicate_id": replicate_id, "status": s, "modifier": "WORKER", "date": now}
                             for s in replicate_statuses]
-        async with engine.begin() as connection:
+        async with database.write() as connection:
             await connection.execute(insert(tables.tasks), task_rows)
             await connection.execute(insert(tables.task_status_changes), change_rows)
             await connection.execute(insert(tables.replicates), replicate_rows)
             await connection.execute(insert(tables.replicate_status_updates), update_rows)
-    await engine.dispose()
+    await database.dispose()
     return time.perf_counter() - started
 
 
@@ -148,7 +148,7 @@ class SimWorker:
                 await asyncio.sleep(0.02)
 
 
-async def measure(url: str, workers: list[SimWorker], concurrency: int) -> dict[str, Any]:
+async def measure(url: str, workers: list[SimWorker], concurrency: int, scheduler_pid: int) -> dict[str, Any]:
     jobs = [(w, t) for w in workers for t in w.tasks]
     latencies: list[float] = []
     accepted = refused = 0
@@ -167,10 +167,13 @@ async def measure(url: str, workers: list[SimWorker], concurrency: int) -> dict[
             else:
                 refused += 1
 
+    cpu = process_cpu_seconds(scheduler_pid)
     started = time.perf_counter()
     await asyncio.gather(*(replay(w, t) for w, t in jobs))
     elapsed = time.perf_counter() - started
+    cpu = process_cpu_seconds(scheduler_pid) - cpu
     return {"accepted": accepted, "refused": refused, "seconds": elapsed, "updatesPerSecond": accepted / elapsed,
+            "schedulerCpuMsPerUpdate": cpu * 1000 / max(accepted + refused, 1),
             "latencyP50Ms": percentile(latencies, 0.5) * 1000, "latencyP99Ms": percentile(latencies, 0.99) * 1000}
 
 
@@ -179,7 +182,7 @@ async def run(db: str, tasks: int, worker_count: int, concurrency: int, history:
     pg_name = None
     scheduler = None
     try:
-        db_url = f"sqlite+aiosqlite:///{work / 'scheduler.db'}"
+        db_url = f"sqlite:///{work / 'scheduler.db'}"
         if db == "postgres":
             db_url, pg_name = await create_postgres_database()
         seeded = await seed_history(db_url, history, 1000) if history else 0.0
@@ -219,7 +222,7 @@ async def run(db: str, tasks: int, worker_count: int, concurrency: int, history:
             await asyncio.gather(*(w.login() for w in workers))
             share = tasks // worker_count
             await asyncio.gather(*(w.take(share) for w in workers))
-            figures = await measure(url, workers, concurrency)
+            figures = await measure(url, workers, concurrency, scheduler.pid)
         chain.close()
         return {**figures, "seedSeconds": round(seeded, 1)}
     finally:

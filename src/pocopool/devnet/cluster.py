@@ -113,7 +113,7 @@ class Cluster:
         chain.mint(OWNER, SCHEDULER.address, FUNDS)
         settings: dict[str, Any] = {
             "workerpool": workerpool, "private_key": "0x" + bytes(SCHEDULER.key).hex(),
-            "db_url": db_url or f"sqlite+aiosqlite:///{directory / 'scheduler.db'}", "port": 0,
+            "db_url": db_url or f"sqlite:///{directory / 'scheduler.db'}", "port": 0,
             "results_url": "http://results.test", "ask_period_ms": 0, "worker_lost_after": worker_lost_after,
         }
         settings.update(config)

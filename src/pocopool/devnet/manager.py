@@ -343,7 +343,7 @@ def _database_url(home: Path, explicit: str | None) -> str:
             return postgres.database_for(server, home)
         except postgres.PostgresError as error:
             raise DevnetError(str(error)) from error
-    return f"sqlite+aiosqlite:///{home / 'scheduler.db'}"
+    return f"sqlite:///{home / 'scheduler.db'}"
 
 
 def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]:

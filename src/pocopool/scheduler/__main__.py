@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
     parser.add_argument("--key-file", required=True, type=Path, help="file holding the workerpool owner's 0x-hex key")
     parser.add_argument("--workerpool", required=True, help="the workerpool address")
-    parser.add_argument("--db", required=True, help="sqlite+aiosqlite:////abs/path.db or postgresql+asyncpg://...")
+    parser.add_argument("--db", required=True, help="sqlite:////abs/path.db or postgresql+asyncpg://...")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=13000)
     parser.add_argument("--results-url", default="", help="the result store URL given to workers")

@@ -121,7 +121,7 @@ class Scheduler:
             await self.store.open()
         except Exception as error:  # noqa: BLE001 - whatever the driver raises, say it in one line
             await self.store.close()
-            url = self.store.engine.url.render_as_string(hide_password=True)
+            url = self.store.db.url.render_as_string(hide_password=True)
             raise SchedulerStartupError(f"cannot open the database {url}: {error}") from None
         try:
             family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET

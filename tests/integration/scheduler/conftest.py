@@ -55,7 +55,7 @@ def postgres_url(pg_database: str) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}"
+    return f"sqlite:///{tmp_path / 'scheduler.db'}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -26,7 +26,7 @@ def command(tmp_path: Path, ledger, key: str, port: int) -> list[str]:
     return [
         sys.executable, "-m", "pocopool.scheduler", "--chain", f"local:{tmp_path / 'chain.db'}",
         "--key-file", str(key_file), "--workerpool", ledger.workerpool,
-        "--db", f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}", "--port", str(port),
+        "--db", f"sqlite:///{tmp_path / 'scheduler.db'}", "--port", str(port),
         "--results-url", "http://results.test", "--poll-interval", "0.1", "--detector-period", "0.5",
     ]
 

@@ -44,7 +44,7 @@ async def test_migrations_are_idempotent_and_match_the_tables(store):
     def diff(connection):
         return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), metadata)
 
-    async with store.engine.connect() as connection:
+    async with store.db.read() as connection:
         assert await connection.run_sync(diff) == []
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pocopool.scheduler.store.tables import metadata
@@ -29,6 +30,14 @@ def _run(connection: Connection) -> None:
 
 
 def _run_from_url(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):  # the store's SQLite driver is the sync one (store/db.py)
+        engine = create_engine(parsed.set(drivername="sqlite+pysqlite"))
+        with engine.begin() as connection:
+            _run(connection)
+        engine.dispose()
+        return
+
     async def main() -> None:
         engine = create_async_engine(url)
         async with engine.begin() as connection:
@@ -48,5 +57,5 @@ elif config.attributes.get("connection") is not None:
 else:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        raise SystemExit("give the database URL: alembic ... -x url=sqlite+aiosqlite:////abs/path.db upgrade head")
+        raise SystemExit("give the database URL: alembic ... -x url=sqlite:////abs/path.db upgrade head")
     _run_from_url(url)

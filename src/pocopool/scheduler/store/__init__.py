@@ -1,6 +1,6 @@
 """The scheduler's persistence: schema (tables.py), engine and migrations (db.py), queries (repository.py)."""
 
-from .db import StoreConfigError, migrate
+from .db import Database, StoreConfigError, open_database
 from .repository import (
     InvalidTaskTransition,
     NewReplicateUpdate,
@@ -13,5 +13,5 @@ from .repository import (
 
 __all__ = [
     "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "Store", "StoreConfigError",
-    "TaskDetails", "migrate", "to_datetime",
+    "TaskDetails", "Database", "open_database", "to_datetime",
 ]
