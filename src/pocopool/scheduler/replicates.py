@@ -10,6 +10,7 @@ next action. Refusals change nothing.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..chain.base import Chain
@@ -45,6 +46,32 @@ RECEIPT_WAIT_TRIES = 10
 RECEIPT_WAIT_SECONDS = 0.5
 
 
+# Statuses believed only once the chain shows them (spec §2.4 step 5): read, check, write as before.
+NEEDS_CHAIN_PROOF = frozenset({RS.CONTRIBUTED, RS.REVEALED, RS.CONTRIBUTE_AND_FINALIZE_DONE})
+FIXED_TASKS_KEPT = 10_000  # tasks whose fixed fields are kept in memory
+
+
+def _new_update(status: RS, modifier: Modifier, now: float, details: ReplicateStatusDetails | None) -> NewReplicateUpdate:
+    receipt = details.chainReceipt if details else None
+    return NewReplicateUpdate(
+        status=status, modifier=modifier, date=now,
+        cause=details.cause if details else None,
+        error_message=details.errorMessage if details else None,
+        exit_code=details.exitCode if details else None,
+        block_number=receipt.blockNumber if receipt else None,
+        tx_hash=receipt.txHash if receipt else None,
+        result_link=details.resultLink if details else None,
+        tee_session_error=details.teeSessionGenerationError if details else None,
+    )
+
+
+def _logs(details: ReplicateStatusDetails | None) -> tuple[str, str] | None:
+    if details is None or details.computeLogs is None:
+        return None
+    tailed = details.computeLogs.tailed()
+    return tailed.stdout, tailed.stderr
+
+
 @dataclass(frozen=True)
 class Accepted:
     """What a verified update writes besides the status itself."""
@@ -72,21 +99,38 @@ class ReplicateUpdateService:
         self.clock = clock
         self.updater = updater
         self._locks = KeyedLocks()
+        self._tasks: OrderedDict[str, TaskState] = OrderedDict()
 
     async def update_status(self, task_id: str, wallet: str, update: ReplicateStatusUpdate) -> UpdateAnswer:
         """Validates and stores a worker's status update; raises an ApiError when refused."""
-        task = await self.store.task(task_id)
+        task = await self._fixed_task(task_id)
         if task is None:
             raise NotFound(f"unknown task {task_id}")
         async with self._locks.hold(f"{task_id}/{wallet.lower()}"):
-            replicate = await self.store.replicate(task_id, wallet)
-            if replicate is None:
-                raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}", next_action=Next.PLEASE_ABORT)
-            answer = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
+            if update.status in NEEDS_CHAIN_PROOF:
+                replicate = await self.store.replicate(task_id, wallet)
+                if replicate is None:
+                    raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}", next_action=Next.PLEASE_ABORT)
+                answer = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
+            else:
+                answer = await self._append(task, wallet, update.status, Modifier.WORKER, update.details)
         cause = update.details.cause if update.details else None
         if answer is None:
             return UpdateAnswer(208, Next.PLEASE_WAIT)
         return UpdateAnswer(200, next_action(update.status, cause, contribute_and_finalize=task.contribute_and_finalize))
+
+    async def _fixed_task(self, task_id: str) -> TaskState | None:
+        """The task as first read, for its fixed fields only (id, trust, tag, callback): a status
+        update reads nothing else of it, and this saves a database read on each one."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            task = await self.store.task(task_id)
+            if task is None:
+                return None
+            self._tasks[task_id] = task
+            while len(self._tasks) > FIXED_TASKS_KEPT:
+                self._tasks.popitem(last=False)
+        return task
 
     async def record_pool_status(self, task: TaskState, replicate: ReplicateState, status: RS,
                                  details: ReplicateStatusDetails | None = None) -> bool:
@@ -111,6 +155,52 @@ class ReplicateUpdateService:
         replicate = next((r for r in replicates if r.wallet == wallet), None)
         return replicate is not None and await self.record_pool_status(task, replicate, status)
 
+    async def _append(self, task: TaskState, wallet: str, status: RS, modifier: Modifier,
+                      details: ReplicateStatusDetails | None) -> Accepted | None:
+        """`_apply` for a status that needs no proof from the chain: read, checks and write in one
+        transaction. None if already reported; Conflict if refused."""
+        try:
+            accepted, refused = self._check_details(task, status, details), None
+        except Conflict as error:  # raised after the checks that come first (see admit)
+            accepted, refused = Accepted(), error
+
+        def admit(replicate: ReplicateState) -> bool:  # the checks of _apply, in the same order
+            if replicate.has(status):
+                return False
+            self._check_transition(replicate, status)
+            if refused is not None:
+                raise refused
+            return True
+
+        new = _new_update(status, modifier, self.clock.now(), details)
+        stored = await self.store.append_replicate_status(
+            task.chain_task_id, wallet, new, admit, result_link=accepted.result_link,
+            callback_data=accepted.callback_data, logs=_logs(details),
+            free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
+        )
+        if stored is None:
+            raise Forbidden(f"worker {wallet} holds no replicate of task {task.chain_task_id}",
+                            next_action=Next.PLEASE_ABORT)
+        previous, written = stored
+        if not written:
+            return None
+        self._stored(task.chain_task_id, wallet, status, previous.status, new)
+        return accepted
+
+    @staticmethod
+    def _check_transition(replicate: ReplicateState, status: RS) -> None:
+        if not is_valid_replicate_transition(replicate.status, status):
+            raise Conflict(
+                f"cannot go from {replicate.status.value} to {status.value} (allowed: {allowed_after(replicate.status)})",
+                next_action=Next.PLEASE_ABORT,
+            )
+
+    def _stored(self, task_id: str, wallet: str, status: RS, previous: RS, new: NewReplicateUpdate) -> None:
+        log_event("replicate.status", task=task_id, wallet=wallet, status=status, previous=previous,
+                  modifier=new.modifier.value, cause=new.cause, error=new.error_message, exit_code=new.exit_code)
+        if status in TASK_TRIGGERS:
+            self.updater.request(task_id)
+
     async def _apply(self, task: TaskState, replicate: ReplicateState, status: RS, modifier: Modifier,
                      details: ReplicateStatusDetails | None, *, allow_repeat: bool = False) -> Accepted | None:
         """Stores the update; None if already reported; Conflict if refused."""
@@ -118,38 +208,17 @@ class ReplicateUpdateService:
         for _ in range(3):
             if replicate.has(status) and not allow_repeat:
                 return None
-            if not is_valid_replicate_transition(replicate.status, status):
-                raise Conflict(
-                    f"cannot go from {replicate.status.value} to {status.value} (allowed: {allowed_after(replicate.status)})",
-                    next_action=Next.PLEASE_ABORT,
-                )
+            self._check_transition(replicate, status)
             accepted = await self._verify(task, wallet, status, details)
-            logs = None
-            if details is not None and details.computeLogs is not None:
-                tailed = details.computeLogs.tailed()
-                logs = (tailed.stdout, tailed.stderr)
-            receipt = details.chainReceipt if details else None
-            new = NewReplicateUpdate(
-                status=status, modifier=modifier, date=self.clock.now(),
-                cause=details.cause if details else None,
-                error_message=details.errorMessage if details else None,
-                exit_code=details.exitCode if details else None,
-                block_number=receipt.blockNumber if receipt else None,
-                tx_hash=receipt.txHash if receipt else None,
-                result_link=details.resultLink if details else None,
-                tee_session_error=details.teeSessionGenerationError if details else None,
-            )
+            new = _new_update(status, modifier, self.clock.now(), details)
             stored = await self.store.record_replicate_update(
                 task_id, wallet, replicate.status, new,
                 contribution=accepted.contribution, result_link=accepted.result_link,
-                callback_data=accepted.callback_data, logs=logs,
+                callback_data=accepted.callback_data, logs=_logs(details),
                 free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
             )
             if stored:
-                log_event("replicate.status", task=task_id, wallet=wallet, status=status, previous=replicate.status,
-                          modifier=modifier.value, cause=new.cause, error=new.error_message, exit_code=new.exit_code)
-                if status in TASK_TRIGGERS:
-                    self.updater.request(task_id)
+                self._stored(task_id, wallet, status, replicate.status, new)
                 return accepted
             fresh = await self.store.replicate(task_id, wallet)
             if fresh is None:
@@ -188,6 +257,10 @@ class ReplicateUpdateService:
                 return Accepted(contribution=(contribution.result_hash, 0),
                                 result_link=chain_task.results.decode("utf-8", "replace") or None)
             return Accepted()
+        return self._check_details(task, status, details)
+
+    def _check_details(self, task: TaskState, status: RS, details: ReplicateStatusDetails | None) -> Accepted:
+        """The proof carried by the update itself (a result link, callback data)."""
         if status is RS.RESULT_UPLOADED:
             link = (details.resultLink or "").strip() if details else ""
             callback = (details.chainCallbackData or "").strip() if details else ""

@@ -1,7 +1,9 @@
 """Replicate supply: which task a worker asking for work gets (spec §5.1–5.4).
 
 `refusal()` is the pure decision for one (task, worker) pair; `SupplyService.next_replicate()` runs
-the gatekeeping, scans the candidate tasks in order and writes the first accepted replicate.
+the gatekeeping, scans the candidate tasks in order and writes the first accepted replicate. The scan
+reads a batch of candidates and their replicates in two queries and decides what it can from them;
+only the task it picks is locked, read again and checked on the chain.
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ def refusal(
     chain_task: ChainTask | None, now: float,
 ) -> str | None:
     """Why the worker must not get a replicate of this task now (None: give it one)."""
+    return store_refusal(task, replicates, worker, now) or chain_refusal(chain_task)
+
+
+def store_refusal(task: TaskState, replicates: Sequence[ReplicateState], worker: WorkerState, now: float) -> str | None:
+    """`refusal` from what the store knows alone: the supply scan checks this for a whole batch of
+    candidates before it reads the chain for the one it picks."""
     if task.status not in CONTRIBUTION_PHASE:
         return f"the task is {task.status.value}"
     if now >= task.contribution_deadline:
@@ -90,13 +98,17 @@ def refusal(
     unfit = worker_fits(task, worker)
     if unfit:
         return unfit
+    contributed, pending = prediction_inputs(replicates, now, float(task.max_execution_time))
+    if not needs_more_contributions(contributed, pending, task.trust):
+        return "the replicates already given are enough to reach consensus"
+    return None
+
+
+def chain_refusal(chain_task: ChainTask | None) -> str | None:
     if chain_task is None:
         return "the chain task cannot be read"
     if chain_task.status is not CTS.ACTIVE:
         return f"the chain task is {chain_task.status.value}: it accepts no contribution"
-    contributed, pending = prediction_inputs(replicates, now, float(task.max_execution_time))
-    if not needs_more_contributions(contributed, pending, task.trust):
-        return "the replicates already given are enough to reach consensus"
     return None
 
 
@@ -140,7 +152,10 @@ class SupplyService:
             offset = 0
             while True:
                 candidates = await self.store.supply_candidates(wallet, now, limit=SCAN_BATCH, offset=offset)
+                held = await self.store.replicates_of_tasks([task.chain_task_id for task in candidates])
                 for task in candidates:
+                    if store_refusal(task, held.get(task.chain_task_id, []), worker, now) is not None:
+                        continue  # decided from the batch read: no lock, no chain read
                     summary = await self._try(task, worker, weight, now)
                     if summary is not None:
                         return summary
@@ -149,16 +164,17 @@ class SupplyService:
                 offset += SCAN_BATCH
 
     async def _try(self, task: TaskState, worker: WorkerState, weight: int, now: float) -> ReplicateTaskSummary | None:
-        if worker_fits(task, worker) is not None or self._task_locks.busy(task.chain_task_id):
+        if self._task_locks.busy(task.chain_task_id):
             return None  # another worker is being given this task: try the next one
         async with self._task_locks.hold(task.chain_task_id):
             fresh = await self.store.load(task.chain_task_id)
             if fresh is None:
                 return None
             task, replicates = fresh
+            if store_refusal(task, replicates, worker, now) is not None:
+                return None
             chain_task = await asyncio.to_thread(self.chain.view_task, task.chain_task_id)
-            reason = refusal(task, replicates, worker, chain_task, now)
-            if reason is not None:
+            if chain_refusal(chain_task) is not None:
                 return None
             if not await self.store.add_replicate(task.chain_task_id, worker.wallet, weight, worker.max_nb_tasks, now):
                 return None

@@ -25,7 +25,7 @@ from ...protocol.statuses import (
 from ...protocol.transitions import is_valid_task_path
 from ..engine import Transition
 from ..state import ReplicateEntry, ReplicateState, TaskState, WorkerState
-from .db import make_engine, migrate, read_transaction, write_transaction
+from .db import open_database
 from .tables import (
     chain_cursors,
     notifications,
@@ -152,7 +152,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.db = open_database(url)
         # Called after a commit that appended task or replicate statuses (the number appended): the
         # event stream and the metrics listen here, so that every status write is seen.
         self.on_status_written: Callable[[int], None] | None = None
@@ -163,18 +163,18 @@ class Store:
 
     @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        return self.db.dialect
 
     async def open(self) -> None:
-        await migrate(self.engine)
+        await self.db.migrate()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.db.dispose()
 
     # ----- chain cursor ---------------------------------------------------------------------------
     async def cursor(self, name: str = "deals") -> int:
         """The last block whose events were processed; -1 before the first one."""
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             value = await conn.scalar(select(chain_cursors.c.last_block).where(chain_cursors.c.name == name))
         return -1 if value is None else int(value)
 
@@ -194,7 +194,7 @@ class Store:
         Returns the ids of the tasks created.
         """
         created: list[str] = []
-        async with write_transaction(self.engine) as conn:
+        async with self.db.write() as conn:
             for new in new_tasks:
                 known = await conn.scalar(select(tasks.c.chain_task_id).where(
                     tasks.c.deal_id == new.deal_id, tasks.c.task_index == new.task_index))
@@ -221,32 +221,42 @@ class Store:
 
     async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
         """The task and its replicates with their histories, read in one snapshot."""
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
             if row is None:
                 return None
             return task_state(row), await self._replicates(conn, task_id)
 
     async def _replicates(self, conn: Any, task_id: str, wallet: str | None = None) -> list[ReplicateState]:
+        return (await self._replicates_by_task(conn, [task_id], wallet)).get(task_id, [])
+
+    async def _replicates_by_task(
+        self, conn: Any, task_ids: Sequence[str], wallet: str | None = None,
+    ) -> dict[str, list[ReplicateState]]:
+        if not task_ids:
+            return {}
         query = (
             select(replicates, replicate_status_updates.c.status.label("u_status"),
                    replicate_status_updates.c.date.label("u_date"),
                    replicate_status_updates.c.modifier.label("u_modifier"),
                    replicate_status_updates.c.cause.label("u_cause"))
             .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
-            .where(replicates.c.task_id == task_id)
             .order_by(replicates.c.id, replicate_status_updates.c.id)
         )
+        if len(task_ids) == 1:
+            query = query.where(replicates.c.task_id == task_ids[0])
+        else:
+            query = query.where(replicates.c.task_id.in_(task_ids))
         if wallet is not None:
             query = query.where(replicates.c.wallet == wallet)
         rows = (await conn.execute(query)).mappings().all()
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for row in rows:
             grouped.setdefault(row["id"], []).append(row)
-        result = []
+        result: dict[str, list[ReplicateState]] = {}
         for entries in grouped.values():
             first = entries[0]
-            result.append(ReplicateState(
+            result.setdefault(first["task_id"], []).append(ReplicateState(
                 wallet=first["wallet"],
                 history=tuple(
                     ReplicateEntry(RS(e["u_status"]), e["u_date"].timestamp(), Modifier(e["u_modifier"]),
@@ -260,13 +270,18 @@ class Store:
             ))
         return result
 
+    async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
+        """The replicates of several tasks, by task id, read in one query (the supply scan)."""
+        async with self.db.read() as conn:
+            return await self._replicates_by_task(conn, task_ids)
+
     async def replicate(self, task_id: str, wallet: str) -> ReplicateState | None:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             found = await self._replicates(conn, task_id, wallet)
         return found[0] if found else None
 
     async def task(self, task_id: str) -> TaskState | None:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
         return task_state(row) if row else None
 
@@ -292,7 +307,7 @@ class Store:
         if reveal_deadline_until is not None:
             conditions.append(tasks.c.reveal_deadline <= to_datetime(reveal_deadline_until))
         query = select(tasks.c.chain_task_id).where(and_(*conditions)).order_by(tasks.c.final_deadline).limit(limit)
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return list((await conn.scalars(query)).all())
 
     async def apply(self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow],
@@ -316,7 +331,7 @@ class Store:
         if path:
             values.update(status=path[-1].value, status_date=when)
         try:
-            async with write_transaction(self.engine) as conn:
+            async with self.db.write() as conn:
                 done = await conn.execute(
                     update(tasks)
                     .where(tasks.c.chain_task_id == task.chain_task_id, tasks.c.status == task.status.value)
@@ -392,7 +407,7 @@ class Store:
         """
         when = to_datetime(now)
         try:
-            async with write_transaction(self.engine) as conn:
+            async with self.db.write() as conn:
                 computing = await conn.scalar(select(func.count()).select_from(worker_tasks).where(
                     worker_tasks.c.wallet == wallet, worker_tasks.c.computing.is_(True)))
                 if computing >= max_nb_tasks:
@@ -426,27 +441,63 @@ class Store:
         worker's task lists. False if the replicate changed meanwhile.
         """
         try:
-            async with write_transaction(self.engine) as conn:
-                if not await self._write_replicate_status(conn, task_id, wallet, expected, new,
-                                                          contribution=contribution, result_link=result_link,
-                                                          callback_data=callback_data):
+            async with self.db.write() as conn:
+                if not await self._record(conn, task_id, wallet, expected, new, contribution=contribution,
+                                          result_link=result_link, callback_data=callback_data, logs=logs,
+                                          free_computing_slot=free_computing_slot, leave_task=leave_task):
                     raise _Stale
-                if logs is not None:
-                    present = await conn.scalar(select(task_logs.c.id).where(
-                        task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
-                    if present is None:
-                        await conn.execute(insert(task_logs).values(
-                            task_id=task_id, wallet=wallet, stdout=logs[0], stderr=logs[1],
-                            created_at=to_datetime(new.date)))
-                membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
-                if leave_task:
-                    await conn.execute(delete(worker_tasks).where(membership))
-                elif free_computing_slot:
-                    await conn.execute(update(worker_tasks).where(membership).values(computing=False))
         except _Stale:
             return False
         self._written(1)
         return True
+
+    async def _record(
+        self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
+        contribution: tuple[str, int] | None = None, result_link: str | None = None,
+        callback_data: str | None = None, logs: tuple[str, str] | None = None,
+        free_computing_slot: bool = False, leave_task: bool = False,
+    ) -> bool:
+        if not await self._write_replicate_status(conn, task_id, wallet, expected, new, contribution=contribution,
+                                                  result_link=result_link, callback_data=callback_data):
+            return False
+        if logs is not None:
+            present = await conn.scalar(select(task_logs.c.id).where(
+                task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
+            if present is None:
+                await conn.execute(insert(task_logs).values(
+                    task_id=task_id, wallet=wallet, stdout=logs[0], stderr=logs[1], created_at=to_datetime(new.date)))
+        membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
+        if leave_task:
+            await conn.execute(delete(worker_tasks).where(membership))
+        elif free_computing_slot:
+            await conn.execute(update(worker_tasks).where(membership).values(computing=False))
+        return True
+
+    async def append_replicate_status(
+        self, task_id: str, wallet: str, new: NewReplicateUpdate, admit: Callable[[ReplicateState], bool], *,
+        result_link: str | None = None,
+        callback_data: str | None = None,
+        logs: tuple[str, str] | None = None,
+        free_computing_slot: bool = False,
+        leave_task: bool = False,
+    ) -> tuple[ReplicateState, bool] | None:
+        """`record_replicate_update` for an update that needs no proof from the chain, in one
+        transaction from read to write: the replicate as it is now goes to `admit`, which answers
+        whether to write it (False: already reported) or raises to refuse it. None if there is no
+        such replicate; else the replicate before the update and whether the update was written."""
+        async with self.db.write() as conn:
+            found = await self._replicates(conn, task_id, wallet)
+            if not found:
+                return None
+            replicate = found[0]
+            if not admit(replicate):
+                return replicate, False
+            written = await self._record(conn, task_id, wallet, replicate.status, new, result_link=result_link,
+                                         callback_data=callback_data, logs=logs,
+                                         free_computing_slot=free_computing_slot, leave_task=leave_task)
+        if written:
+            self._written(1)
+        return replicate, written
 
     # ----- supply ---------------------------------------------------------------------------------
     async def supply_candidates(self, wallet: str, now: float, *, limit: int, offset: int) -> list[TaskState]:
@@ -461,7 +512,7 @@ class Store:
                       tasks.c.chain_task_id)
             .limit(limit).offset(offset)
         )
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return [task_state(row) for row in (await conn.execute(query)).mappings().all()]
 
     async def replicates_in(
@@ -476,7 +527,7 @@ class Store:
                    tasks.c.status.in_([s.value for s in task_statuses]))
             .order_by(replicates.c.id).limit(limit)
         )
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
 
     async def lost_replicates(self, alive_after: float, now: float, *, limit: int = 1000) -> list[tuple[str, str]]:
@@ -495,11 +546,11 @@ class Store:
                    tasks.c.final_deadline > to_datetime(now))
             .order_by(replicates.c.id).limit(limit)
         )
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
 
     async def replicates_of(self, task_id: str) -> list[ReplicateState]:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return await self._replicates(conn, task_id)
 
     # ----- workers --------------------------------------------------------------------------------
@@ -512,14 +563,14 @@ class Store:
             "gpu_enabled": model.gpuEnabled, "tee_enabled": model.teeEnabled, "tdx_enabled": model.tdxEnabled,
             "last_alive": when, "updated_at": when,
         }
-        async with write_transaction(self.engine) as conn:
+        async with self.db.write() as conn:
             done = await conn.execute(update(workers).where(workers.c.wallet == wallet).values(**values))
             if done.rowcount == 0:
                 await conn.execute(insert(workers).values(wallet=wallet, registered_at=when, **values))
 
     async def touch_alive(self, wallet: str, now: float) -> bool:
         """Records a ping. False if the worker never registered."""
-        async with write_transaction(self.engine) as conn:
+        async with self.db.write() as conn:
             done = await conn.execute(update(workers).where(workers.c.wallet == wallet)
                                       .values(last_alive=to_datetime(now)))
         return done.rowcount == 1
@@ -528,7 +579,7 @@ class Store:
         """Rate limit of replicate demands: records this demand only if the previous one is at least
         `min_gap` seconds old (atomic). False if too early or the worker is not registered."""
         threshold = to_datetime(now - min_gap)
-        async with write_transaction(self.engine) as conn:
+        async with self.db.write() as conn:
             done = await conn.execute(
                 update(workers)
                 .where(workers.c.wallet == wallet,
@@ -538,7 +589,7 @@ class Store:
         return done.rowcount == 1
 
     async def worker(self, wallet: str) -> WorkerState | None:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(select(workers).where(workers.c.wallet == wallet))).mappings().first()
             if row is None:
                 return None
@@ -554,18 +605,18 @@ class Store:
         )
 
     async def worker_row(self, wallet: str) -> Mapping[str, Any] | None:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return (await conn.execute(select(workers).where(workers.c.wallet == wallet))).mappings().first()
 
     async def worker_tasks(self, wallet: str, *, computing_only: bool = False) -> list[str]:
         query = select(worker_tasks.c.task_id).where(worker_tasks.c.wallet == wallet)
         if computing_only:
             query = query.where(worker_tasks.c.computing.is_(True))
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return list((await conn.scalars(query.order_by(worker_tasks.c.created_at))).all())
 
     async def all_workers(self) -> list[tuple[Mapping[str, Any], list[tuple[str, bool]]]]:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(select(workers).order_by(workers.c.registered_at))).mappings().all()
             memberships = (await conn.execute(
                 select(worker_tasks.c.wallet, worker_tasks.c.task_id, worker_tasks.c.computing)
@@ -580,16 +631,16 @@ class Store:
     async def notifications_after(self, wallet: str, after: int, limit: int = 100) -> list[Mapping[str, Any]]:
         query = (select(notifications).where(notifications.c.wallet == wallet, notifications.c.id > after)
                  .order_by(notifications.c.id).limit(limit))
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return list((await conn.execute(query)).mappings().all())
 
     async def add_notifications(self, pushes: Sequence[NotificationRow], now: float) -> None:
-        async with write_transaction(self.engine) as conn:
+        async with self.db.write() as conn:
             await self._insert_notifications(conn, pushes, to_datetime(now))
 
     # ----- views ----------------------------------------------------------------------------------
     async def task_details(self, task_id: str) -> TaskDetails | None:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
             if row is None:
                 return None
@@ -610,11 +661,11 @@ class Store:
     async def deal_tasks(self, deal_id: str) -> list[Mapping[str, Any]]:
         query = (select(tasks.c.chain_task_id, tasks.c.task_index, tasks.c.status)
                  .where(tasks.c.deal_id == deal_id).order_by(tasks.c.task_index))
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return list((await conn.execute(query)).mappings().all())
 
     async def task_logs(self, task_id: str) -> list[Mapping[str, Any]]:
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             return list((await conn.execute(
                 select(task_logs).where(task_logs.c.task_id == task_id).order_by(task_logs.c.id))).mappings().all())
 
@@ -647,14 +698,14 @@ class Store:
         if deal_id is not None:
             task_query = task_query.where(tasks.c.deal_id == deal_id)
             replicate_query = replicate_query.where(tasks.c.deal_id == deal_id)
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             task_rows = (await conn.execute(task_query)).mappings().all()
             replicate_rows = (await conn.execute(replicate_query)).mappings().all()
         return list(task_rows), list(replicate_rows)
 
     async def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """How many tasks, and how many replicates, are in each status now."""
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             task_rows = (await conn.execute(
                 select(tasks.c.status, func.count()).group_by(tasks.c.status))).all()
             replicate_rows = (await conn.execute(
@@ -669,7 +720,7 @@ class Store:
         query = (select(received.c.seen, task_status_changes.c.date)
                  .join(received, received.c.task_id == task_status_changes.c.task_id)
                  .where(task_status_changes.c.status == TS.COMPLETED.value))
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         result = []
         for seen, done in rows:
@@ -683,7 +734,7 @@ class Store:
         query = (select(tasks.c.deal_id, tasks.c.status, func.count(), func.max(tasks.c.deal_block),
                         func.min(tasks.c.created_at))
                  .group_by(tasks.c.deal_id, tasks.c.status))
-        async with read_transaction(self.engine) as conn:
+        async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         deals: dict[str, dict[str, Any]] = {}
         for deal_id, status, count, block, created in rows:
