@@ -39,13 +39,22 @@ class Recorder:
 
     def __init__(self, answers: dict[RS, Next | None] | None = None) -> None:
         self.sent: list[tuple[RS, Cause | None]] = []
+        self.requests: list[list[RS]] = []  # the statuses of each request
         self.answers = answers or {}
 
     async def report(self, task: str, status: RS, details: ReplicateStatusDetails | None, *, deadline: float, log) -> Next | None:  # type: ignore[no-untyped-def]
-        self.sent.append((status, details.cause if details else None))
-        if status in self.answers:
-            return self.answers[status]
-        return next_action(status, details.cause if details else None)
+        return await self.report_many(task, [(status, details)], deadline=deadline, log=log)
+
+    async def report_many(self, task: str, reports, *, deadline: float, log) -> Next | None:  # type: ignore[no-untyped-def]
+        """Like the scheduler's batch: in order, the first refusal is the answer."""
+        self.requests.append([status for status, _ in reports])
+        answer: Next | None = None
+        for status, details in reports:
+            self.sent.append((status, details.cause if details else None))
+            answer = self.answers[status] if status in self.answers else next_action(status, details.cause if details else None)
+            if answer in (None, Next.PLEASE_ABORT):
+                break
+        return answer
 
 
 def stage(name: str, running: RS, done: RS, failure: RS, outcome: Outcome, delay: float = 0.0, ran: list | None = None) -> Stage:
@@ -58,14 +67,26 @@ def stage(name: str, running: RS, done: RS, failure: RS, outcome: Outcome, delay
     return Stage(name, running, done, failure, run)
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> ReplicateContext:
-    config = WorkerConfig(scheduler_url="http://unused", workdir=tmp_path, private_key="0x" + "b2" * 32)
+def make_ctx(tmp_path: Path, status_hold: float) -> ReplicateContext:
+    config = WorkerConfig(scheduler_url="http://unused", workdir=tmp_path, private_key="0x" + "b2" * 32,
+                          status_hold=status_hold)
     paths = TaskPaths(tmp_path / TASK)
     paths.root.mkdir()
     context = ReplicateContext(SimpleNamespace(config=config), TASK, paths, ReplicateState(TASK, {}), get_logger("test"))  # type: ignore[arg-type]
     context._description = SimpleNamespace(final_deadline=SystemClock().now() + 3600)  # type: ignore[assignment]
     return context
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> ReplicateContext:
+    """A runner that sends each status at once: the order of requests and stages, one by one."""
+    return make_ctx(tmp_path, status_hold=0)
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> ReplicateContext:
+    """A runner that holds the statuses of quick stages (the default)."""
+    return make_ctx(tmp_path, status_hold=0.2)
 
 
 def push(action: Next, **extra: object) -> TaskNotification:
@@ -166,3 +187,55 @@ async def test_a_replicate_is_dropped_when_its_final_deadline_has_passed(ctx: Re
     runner = ReplicateRunner(ctx, Recorder(), SystemClock(), grace=0)  # type: ignore[arg-type]
     await asyncio.wait_for(runner.run(), 2)
     assert runner.finished and not ctx.paths.root.exists()
+
+
+async def test_quick_stages_go_out_together_with_the_next_status_that_cannot_wait(
+    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    pipeline(monkeypatch, ran)
+    recorder = Recorder()
+    runner = ReplicateRunner(held, recorder, SystemClock())  # type: ignore[arg-type]
+    runner.deliver(push(Next.PLEASE_START))
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(0.1)
+    assert ran == ["start", "app", "contribute"]  # the same stages, in the same order as one by one
+    assert recorder.requests == [
+        [RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOAD_FAILED],  # a failure is not held
+        [RS.CONTRIBUTING, RS.CONTRIBUTED],  # CONTRIBUTED waits for a push: sent at once
+    ]
+    assert ReplicateState.load(held.paths).reported[-1] == "CONTRIBUTED"  # saved once sent
+    runner.deliver(push(Next.PLEASE_COMPLETE))
+    await asyncio.wait_for(task, 2)
+    assert recorder.requests[-1] == [RS.COMPLETING, RS.COMPLETED]
+
+
+async def test_a_long_stage_shows_as_running_after_the_hold_time(
+    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    pipeline(monkeypatch, ran, compute_delay=30)
+    recorder = Recorder()
+    runner = ReplicateRunner(held, recorder, SystemClock())  # type: ignore[arg-type]
+    runner.deliver(push(Next.PLEASE_COMPUTE))
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(0.05)
+    assert recorder.requests == [] and runner.computing  # COMPUTING is held: the app has just started
+    await asyncio.sleep(0.3)
+    assert recorder.requests == [[RS.COMPUTING]]  # the hold time passed: it went alone
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_held_status_refused_later_stops_the_running_stage(
+    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    pipeline(monkeypatch, ran, compute_delay=30)
+    recorder = Recorder({RS.COMPUTING: Next.PLEASE_ABORT})
+    runner = ReplicateRunner(held, recorder, SystemClock())  # type: ignore[arg-type]
+    runner.deliver(push(Next.PLEASE_COMPUTE))
+    await asyncio.wait_for(runner.run(), 5)  # not the 30 s of the app
+    assert recorder.requests == [[RS.COMPUTING], [RS.ABORTED]]
+    assert runner.finished and not held.paths.root.exists()

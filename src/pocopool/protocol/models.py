@@ -119,6 +119,9 @@ class ReplicateStatusDetails(Wire):
     teeSessionGenerationError: str | None = None
 
 
+MAX_STATUS_BATCH = 32  # updates in one POST /replicates/{id}/updateStatuses
+
+
 class ReplicateStatusUpdate(Wire):
     status: ReplicateStatus
     modifier: ReplicateStatusModifier | None = None  # overwritten by the scheduler

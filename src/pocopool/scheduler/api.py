@@ -10,12 +10,13 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from .. import __version__
 from ..protocol.crypto import InvalidHex, keccak_hex, normalize_address, normalize_bytes32
 from ..protocol.models import (
+    MAX_STATUS_BATCH,
     NotificationBatch,
     PublicConfiguration,
     ReplicateStatusUpdate,
@@ -207,6 +208,19 @@ def create_app(scheduler: Scheduler) -> FastAPI:
     async def update_status(chainTaskId: TaskId, wallet: Wallet, update: ReplicateStatusUpdate) -> JSONResponse:
         task_id = _bytes32(chainTaskId, "chainTaskId")
         answer = await s.replicates.update_status(task_id, wallet, update)
+        return JSONResponse(answer.next_action.value, status_code=answer.http_status)
+
+    @app.post("/replicates/{chainTaskId}/updateStatuses", tags=["replicates"],
+              responses={200: {"description": "all accepted: the next action after the last one"},
+                         208: {"description": "the last one was already reported: PLEASE_WAIT"}})
+    async def update_statuses(
+        chainTaskId: TaskId, wallet: Wallet,
+        updates: Annotated[list[ReplicateStatusUpdate], Body(min_length=1, max_length=MAX_STATUS_BATCH)],
+    ) -> JSONResponse:
+        """Several updates of one replicate, applied in order as if sent one by one; the first
+        refusal stops the batch (those before it stay accepted) and is the answer."""
+        task_id = _bytes32(chainTaskId, "chainTaskId")
+        answer = await s.replicates.update_statuses(task_id, wallet, updates)
         return JSONResponse(answer.next_action.value, status_code=answer.http_status)
 
     # ----- tasks and deals ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .errors import Conflict, Forbidden, NotFound
 from .locks import KeyedLocks
 from .logs import log_event
 from .state import ReplicateState, TaskState
-from .store import NewReplicateUpdate, Store
+from .store import NewReplicateUpdate, ReplicateAppend, Store
 from .updater import TaskUpdater
 
 # Accepted statuses that may move the task: they queue a task update (spec §2.8, plus upload failures
@@ -103,21 +103,38 @@ class ReplicateUpdateService:
 
     async def update_status(self, task_id: str, wallet: str, update: ReplicateStatusUpdate) -> UpdateAnswer:
         """Validates and stores a worker's status update; raises an ApiError when refused."""
+        return await self.update_statuses(task_id, wallet, [update])
+
+    async def update_statuses(self, task_id: str, wallet: str, updates: list[ReplicateStatusUpdate]) -> UpdateAnswer:
+        """Several updates of one replicate, in order, as if sent one by one: a refusal raises (the
+        updates before it stay accepted); else the answer to the last one. Consecutive updates that
+        need no proof from the chain are written in one transaction."""
         task = await self._fixed_task(task_id)
         if task is None:
             raise NotFound(f"unknown task {task_id}")
+        last: Accepted | None = None
         async with self._locks.hold(f"{task_id}/{wallet.lower()}"):
-            if update.status in NEEDS_CHAIN_PROOF:
-                replicate = await self.store.replicate(task_id, wallet)
-                if replicate is None:
-                    raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}", next_action=Next.PLEASE_ABORT)
-                answer = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
-            else:
-                answer = await self._append(task, wallet, update.status, Modifier.WORKER, update.details)
-        cause = update.details.cause if update.details else None
-        if answer is None:
+            start = 0
+            while start < len(updates):
+                update = updates[start]
+                if update.status in NEEDS_CHAIN_PROOF:
+                    replicate = await self.store.replicate(task_id, wallet)
+                    if replicate is None:
+                        raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}",
+                                        next_action=Next.PLEASE_ABORT)
+                    last = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
+                    start += 1
+                    continue
+                end = start
+                while end < len(updates) and updates[end].status not in NEEDS_CHAIN_PROOF:
+                    end += 1
+                last = await self._append(task, wallet, updates[start:end])
+                start = end
+        final = updates[-1]
+        cause = final.details.cause if final.details else None
+        if last is None:
             return UpdateAnswer(208, Next.PLEASE_WAIT)
-        return UpdateAnswer(200, next_action(update.status, cause, contribute_and_finalize=task.contribute_and_finalize))
+        return UpdateAnswer(200, next_action(final.status, cause, contribute_and_finalize=task.contribute_and_finalize))
 
     async def _fixed_task(self, task_id: str) -> TaskState | None:
         """The task as first read, for its fixed fields only (id, trust, tag, callback): a status
@@ -155,37 +172,49 @@ class ReplicateUpdateService:
         replicate = next((r for r in replicates if r.wallet == wallet), None)
         return replicate is not None and await self.record_pool_status(task, replicate, status)
 
-    async def _append(self, task: TaskState, wallet: str, status: RS, modifier: Modifier,
-                      details: ReplicateStatusDetails | None) -> Accepted | None:
-        """`_apply` for a status that needs no proof from the chain: read, checks and write in one
-        transaction. None if already reported; Conflict if refused."""
-        try:
-            accepted, refused = self._check_details(task, status, details), None
-        except Conflict as error:  # raised after the checks that come first (see admit)
-            accepted, refused = Accepted(), error
+    async def _append(self, task: TaskState, wallet: str, updates: list[ReplicateStatusUpdate]) -> Accepted | None:
+        """Worker updates that need no proof from the chain: read, checks and writes in one
+        transaction, with `_apply`'s checks in the same order. The Accepted of the last update, or
+        None if it was already reported; Conflict if one is refused (those before it stay)."""
+        now = self.clock.now()
+        appends: list[ReplicateAppend] = []
+        verdicts: list[Accepted | Conflict] = []
+        for update in updates:
+            status, details = update.status, update.details
+            try:
+                verdicts.append(self._check_details(task, status, details))
+            except Conflict as error:  # raised in admit, after the checks that come first
+                verdicts.append(error)
+            accepted = verdicts[-1] if isinstance(verdicts[-1], Accepted) else Accepted()
+            appends.append(ReplicateAppend(
+                new=_new_update(status, Modifier.WORKER, now, details), result_link=accepted.result_link,
+                callback_data=accepted.callback_data, logs=_logs(details),
+                free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
+            ))
+        position = iter(range(len(updates)))
 
-        def admit(replicate: ReplicateState) -> bool:  # the checks of _apply, in the same order
+        def admit(replicate: ReplicateState, status: RS) -> bool:
+            verdict = verdicts[next(position)]
             if replicate.has(status):
                 return False
             self._check_transition(replicate, status)
-            if refused is not None:
-                raise refused
+            if isinstance(verdict, Conflict):
+                raise verdict
             return True
 
-        new = _new_update(status, modifier, self.clock.now(), details)
-        stored = await self.store.append_replicate_status(
-            task.chain_task_id, wallet, new, admit, result_link=accepted.result_link,
-            callback_data=accepted.callback_data, logs=_logs(details),
-            free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
-        )
+        stored = await self.store.append_replicate_statuses(task.chain_task_id, wallet, appends, admit)
         if stored is None:
             raise Forbidden(f"worker {wallet} holds no replicate of task {task.chain_task_id}",
                             next_action=Next.PLEASE_ABORT)
-        previous, written = stored
-        if not written:
-            return None
-        self._stored(task.chain_task_id, wallet, status, previous.status, new)
-        return accepted
+        previous, written, refusal = stored
+        for append, done in zip(appends, written):
+            if done:
+                self._stored(task.chain_task_id, wallet, append.new.status, previous, append.new)
+                previous = append.new.status
+        if refusal is not None:
+            raise refusal
+        last = verdicts[len(written) - 1] if written else None
+        return last if written and written[-1] and isinstance(last, Accepted) else None
 
     @staticmethod
     def _check_transition(replicate: ReplicateState, status: RS) -> None:

@@ -188,6 +188,11 @@ class SchedulerClient:
     async def update_status(self, chain_task_id: str, update: ReplicateStatusUpdate) -> httpx.Response:
         return await self.request("POST", f"/replicates/{chain_task_id}/updateStatus", json=update.wire())
 
+    async def update_statuses(self, chain_task_id: str, updates: list[ReplicateStatusUpdate]) -> httpx.Response:
+        """Several updates in one request, applied in order (pocopool's batch of quick stages)."""
+        return await self.request("POST", f"/replicates/{chain_task_id}/updateStatuses",
+                                  json=[update.wire() for update in updates])
+
 
 async def retry_until(
     call: Callable[[], Awaitable[T]], clock: Clock, log: EventLogger, what: str,

@@ -42,6 +42,7 @@ class WorkerConfig:
     sandbox_gid: int = 65534
     faults: tuple[str, ...] = ()  # see FAULTS; never set on a real worker
     start_delay: float = 0.0  # s before the first ask for work (devnet: make another worker contribute first)
+    status_hold: float = 0.2  # s a quick stage's statuses may wait to go with the next ones (0: send each at once)
 
     def __post_init__(self) -> None:
         if self.start_delay < 0:
@@ -78,6 +79,9 @@ def parser() -> argparse.ArgumentParser:
                    help="devnet only: misbehave on purpose (repeatable)")
     p.add_argument("--start-delay", type=float, default=0.0,
                    help="seconds to wait before the first ask for work (devnet ordering of contributions)")
+    p.add_argument("--status-hold-ms", type=int, default=200,
+                   help="how long the statuses of quick stages may wait to be sent together with the next "
+                        "ones (0: send each status at once)")
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -95,6 +99,7 @@ def from_args(args: argparse.Namespace) -> WorkerConfig:
         ping_period=args.ping_period,
         faults=tuple(args.fault),
         start_delay=args.start_delay,
+        status_hold=max(args.status_hold_ms, 0) / 1000,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate
+from ..protocol.models import MAX_STATUS_BATCH, ReplicateStatusDetails, ReplicateStatusUpdate
 from ..protocol.statuses import ReplicateStatus, TaskNotificationType as Next
 from ..protocol.time import Clock
 from ..protocol.transitions import next_action
@@ -76,8 +76,11 @@ def interpret_reply(status_code: int, body: str) -> Reply:
     return Reply(_action(body) or Next.PLEASE_ABORT, error=f"HTTP {status_code}: {_error(body)}")
 
 
+Report = tuple[ReplicateStatus, ReplicateStatusDetails | None]
+
+
 class StatusReporter:
-    """Sends one status update and returns the next action, retrying until a deadline."""
+    """Sends status updates and returns the next action, retrying until a deadline."""
 
     def __init__(self, client: SchedulerClient, clock: Clock) -> None:
         self.client = client
@@ -88,8 +91,26 @@ class StatusReporter:
         *, deadline: float, log: EventLogger,
     ) -> Next | None:
         """The scheduler's next action, or None if it could not be told before `deadline`."""
-        update = ReplicateStatusUpdate(status=status, details=details)
-        fields = {"status": status.value}
+        return await self.report_many(chain_task_id, [(status, details)], deadline=deadline, log=log)
+
+    async def report_many(
+        self, chain_task_id: str, reports: list[Report], *, deadline: float, log: EventLogger,
+    ) -> Next | None:
+        """Several updates of one replicate, in order, in one request (one by one above the batch
+        limit); the next action after the last, or None if they could not be told before `deadline`."""
+        action: Next | None = None
+        for start in range(0, len(reports), MAX_STATUS_BATCH):
+            action = await self._send(chain_task_id, reports[start:start + MAX_STATUS_BATCH], deadline, log)
+            if action is None or action is Next.PLEASE_ABORT:
+                return action
+        return action
+
+    async def _send(self, chain_task_id: str, reports: list[Report], deadline: float, log: EventLogger) -> Next | None:
+        updates = [ReplicateStatusUpdate(status=status, details=details) for status, details in reports]
+        status, details = reports[-1]
+        fields: dict[str, str] = {"status": status.value}
+        if len(reports) > 1:
+            fields["batch"] = ",".join(s.value for s, _ in reports)
         if details is not None and details.cause is not None:
             fields["cause"] = details.cause.value
         if details is not None and details.errorMessage:
@@ -97,7 +118,10 @@ class StatusReporter:
 
         async def send_once() -> Reply:
             try:
-                response = await self.client.update_status(chain_task_id, update)
+                if len(updates) == 1:
+                    response = await self.client.update_status(chain_task_id, updates[0])
+                else:
+                    response = await self.client.update_statuses(chain_task_id, updates)
             except SchedulerUnavailable:
                 raise
             except SchedulerError as error:  # e.g. the re-login itself was refused: try again later

@@ -134,6 +134,32 @@ async def test_a_status_already_reported_is_208_please_wait(task_id, worker):
     assert await replicate_history(worker, task_id) == ["CREATED", "STARTING"]
 
 
+async def test_a_batch_of_updates_is_applied_in_order_and_answered_for_the_last(task_id, worker):
+    batch = [{"status": s} for s in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED")]
+    answer = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=batch, headers=worker.headers)
+    assert answer.status_code == 200 and answer.json() == "PLEASE_DOWNLOAD_DATA"
+    assert await replicate_history(worker, task_id) == ["CREATED", "STARTING", "STARTED", "APP_DOWNLOADING",
+                                                        "APP_DOWNLOADED"]
+    again = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=batch[2:], headers=worker.headers)
+    assert again.status_code == 208 and again.json() == "PLEASE_WAIT"  # a resent batch whose answer was lost
+
+
+async def test_a_refusal_inside_a_batch_stops_it_there_and_is_the_answer(task_id, worker):
+    batch = [{"status": "STARTING"}, {"status": "COMPUTED"}, {"status": "STARTED"}]
+    answer = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=batch, headers=worker.headers)
+    assert answer.status_code == 409
+    assert answer.json()["error"].startswith("cannot go from STARTING to COMPUTED")
+    assert answer.json()["nextAction"] == "PLEASE_ABORT"
+    assert await replicate_history(worker, task_id) == ["CREATED", "STARTING"]  # the one before stays
+
+
+@pytest.mark.parametrize("body", [[], [{"status": "STARTING"}] * 33, {"status": "STARTING"}, [{"status": "NOPE"}]])
+async def test_an_empty_oversized_or_malformed_batch_is_422_and_changes_nothing(task_id, worker, body):
+    answer = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=body, headers=worker.headers)
+    assert answer.status_code == 422 and answer.json()["error"].startswith("invalid request: ")
+    assert await replicate_history(worker, task_id) == ["CREATED"]
+
+
 async def test_an_update_of_an_unknown_task_is_404(worker):
     unknown = "0x" + "ee" * 32
     answer = await worker.update(unknown, "STARTING")

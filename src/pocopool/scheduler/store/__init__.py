@@ -6,12 +6,13 @@ from .repository import (
     NewReplicateUpdate,
     NewTask,
     NotificationRow,
+    ReplicateAppend,
     Store,
     TaskDetails,
     to_datetime,
 )
 
 __all__ = [
-    "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "Store", "StoreConfigError",
+    "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "ReplicateAppend", "Store", "StoreConfigError",
     "TaskDetails", "Database", "open_database", "to_datetime",
 ]

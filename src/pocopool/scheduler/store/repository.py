@@ -7,7 +7,7 @@ changed it meanwhile, nothing is written and the method answers False (the calle
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +97,18 @@ class NewReplicateUpdate:
     tx_hash: str | None = None
     result_link: str | None = None
     tee_session_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplicateAppend:
+    """One status for `Store.append_replicate_statuses`, with what it writes besides."""
+
+    new: NewReplicateUpdate
+    result_link: str | None = None
+    callback_data: str | None = None
+    logs: tuple[str, str] | None = None
+    free_computing_slot: bool = False
+    leave_task: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,17 +379,22 @@ class Store:
     async def _write_replicate_status(
         self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
         contribution: tuple[str, int] | None = None, result_link: str | None = None,
-        callback_data: str | None = None,
-    ) -> bool:
-        row = (await conn.execute(
-            select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
-            .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
-        )).first()
-        if row is None or row.status != expected.value:
-            return False
+        callback_data: str | None = None, known: tuple[int, str] | None = None,
+    ) -> tuple[int, str] | None:
+        """Appends one status if the replicate is still `expected`; its (row id, last relevant status)
+        afterwards, which a caller writing several in one transaction passes back as `known`."""
+        if known is None:
+            row = (await conn.execute(
+                select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
+                .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
+            )).first()
+            if row is None or row.status != expected.value:
+                return None
+            known = (row.id, row.last_relevant_status)
+        replicate_id, last_relevant = known
         values: dict[str, Any] = {
             "status": new.status.value,
-            "last_relevant_status": _relevant(new.status, row.last_relevant_status),
+            "last_relevant_status": _relevant(new.status, last_relevant),
             "updated_at": to_datetime(new.date),
         }
         if contribution is not None:
@@ -387,17 +404,18 @@ class Store:
         if callback_data is not None:
             values["callback_data"] = callback_data
         done = await conn.execute(
-            update(replicates).where(replicates.c.id == row.id, replicates.c.status == expected.value).values(**values)
+            update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
+            .values(**values)
         )
         if done.rowcount != 1:
-            return False
+            return None
         await conn.execute(insert(replicate_status_updates).values(
-            replicate_id=row.id, status=new.status.value, modifier=new.modifier.value, date=to_datetime(new.date),
+            replicate_id=replicate_id, status=new.status.value, modifier=new.modifier.value, date=to_datetime(new.date),
             cause=new.cause.value if new.cause else None, error_message=new.error_message, exit_code=new.exit_code,
             block_number=new.block_number, tx_hash=new.tx_hash, result_link=new.result_link,
             tee_session_error=new.tee_session_error,
         ))
-        return True
+        return replicate_id, values["last_relevant_status"]
 
     # ----- replicates -----------------------------------------------------------------------------
     async def add_replicate(self, task_id: str, wallet: str, weight: int, max_nb_tasks: int, now: float) -> bool:
@@ -455,11 +473,12 @@ class Store:
         self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
         contribution: tuple[str, int] | None = None, result_link: str | None = None,
         callback_data: str | None = None, logs: tuple[str, str] | None = None,
-        free_computing_slot: bool = False, leave_task: bool = False,
-    ) -> bool:
-        if not await self._write_replicate_status(conn, task_id, wallet, expected, new, contribution=contribution,
-                                                  result_link=result_link, callback_data=callback_data):
-            return False
+        free_computing_slot: bool = False, leave_task: bool = False, known: tuple[int, str] | None = None,
+    ) -> tuple[int, str] | None:
+        known = await self._write_replicate_status(conn, task_id, wallet, expected, new, contribution=contribution,
+                                                   result_link=result_link, callback_data=callback_data, known=known)
+        if known is None:
+            return None
         if logs is not None:
             present = await conn.scalar(select(task_logs.c.id).where(
                 task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
@@ -471,33 +490,46 @@ class Store:
             await conn.execute(delete(worker_tasks).where(membership))
         elif free_computing_slot:
             await conn.execute(update(worker_tasks).where(membership).values(computing=False))
-        return True
+        return known
 
-    async def append_replicate_status(
-        self, task_id: str, wallet: str, new: NewReplicateUpdate, admit: Callable[[ReplicateState], bool], *,
-        result_link: str | None = None,
-        callback_data: str | None = None,
-        logs: tuple[str, str] | None = None,
-        free_computing_slot: bool = False,
-        leave_task: bool = False,
-    ) -> tuple[ReplicateState, bool] | None:
-        """`record_replicate_update` for an update that needs no proof from the chain, in one
-        transaction from read to write: the replicate as it is now goes to `admit`, which answers
-        whether to write it (False: already reported) or raises to refuse it. None if there is no
-        such replicate; else the replicate before the update and whether the update was written."""
+    async def append_replicate_statuses(
+        self, task_id: str, wallet: str, appends: Sequence[ReplicateAppend],
+        admit: Callable[[ReplicateState, RS], bool],
+    ) -> tuple[RS, list[bool], Exception | None] | None:
+        """Statuses that need no proof from the chain, in order, in one transaction from read to
+        write. Before each, `admit(replicate as it is then, status)` answers whether to write it
+        (False: already reported) or raises to refuse it: a refusal ends the batch, and the appends
+        before it are committed. None if there is no such replicate; else the replicate's status
+        before the first, whether each append up to the refusal was written, and the refusal."""
+        refusal: Exception | None = None
+        written: list[bool] = []
         async with self.db.write() as conn:
             found = await self._replicates(conn, task_id, wallet)
             if not found:
                 return None
             replicate = found[0]
-            if not admit(replicate):
-                return replicate, False
-            written = await self._record(conn, task_id, wallet, replicate.status, new, result_link=result_link,
-                                         callback_data=callback_data, logs=logs,
-                                         free_computing_slot=free_computing_slot, leave_task=leave_task)
-        if written:
-            self._written(1)
-        return replicate, written
+            before = replicate.status
+            known: tuple[int, str] | None = None
+            for item in appends:
+                new = item.new
+                try:
+                    if not admit(replicate, new.status):
+                        written.append(False)
+                        continue
+                except Exception as error:  # noqa: BLE001 - raised once what came before is committed
+                    refusal = error
+                    break
+                known = await self._record(conn, task_id, wallet, replicate.status, new, result_link=item.result_link,
+                                           callback_data=item.callback_data, logs=item.logs,
+                                           free_computing_slot=item.free_computing_slot, leave_task=item.leave_task,
+                                           known=known)
+                if known is None:  # cannot happen inside the write transaction that read it
+                    raise RuntimeError(f"replicate {task_id}/{wallet} changed inside its own transaction")
+                replicate = replace(replicate, history=(*replicate.history, ReplicateEntry(
+                    new.status, new.date, new.modifier, new.cause)))
+                written.append(True)
+        self._written(sum(written))
+        return before, written, refusal
 
     # ----- supply ---------------------------------------------------------------------------------
     async def supply_candidates(self, wallet: str, now: float, *, limit: int, offset: int) -> list[TaskState]:
