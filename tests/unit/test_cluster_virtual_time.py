@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pocopool.devnet.cluster import Cluster
+from pocopool.devnet.cluster import Cluster, worker_account
 from pocopool.protocol.statuses import ChainContributionStatus as CCS, ChainTaskStatus as CTS
 
 FINAL = ("COMPLETED", "FAILED")
@@ -85,8 +85,14 @@ async def test_a_liar_first_makes_three_honest_votes_necessary(tmp_path: Path) -
 
 
 async def test_an_uploader_that_never_uploads_is_replaced_by_the_next_revealer(tmp_path: Path) -> None:
-    async with Cluster.open(tmp_path, workers=["no-upload", "honest"], start_delays={1: 2}) as cluster:
-        lazy, honest = cluster.workers
+    # Both workers reveal at the same virtual instant, and the uploader is then chosen by wallet
+    # (engine.choose_uploader): the lazy worker gets the cluster slot whose wallet sorts first.
+    wallets = [worker_account(index).address.lower() for index in (0, 1)]
+    lazy_index = 0 if wallets[0] < wallets[1] else 1
+    faults = ["honest", "honest"]
+    faults[lazy_index] = "no-upload"
+    async with Cluster.open(tmp_path, workers=faults, start_delays={1 - lazy_index: 2}) as cluster:
+        lazy, honest = cluster.workers[lazy_index], cluster.workers[1 - lazy_index]
         [task] = cluster.new_deal(trust=3)
         await cluster.run_until(final(cluster, task), max_seconds=900)
         assert (await task_history(cluster, task))[-1] == "COMPLETED"

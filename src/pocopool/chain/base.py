@@ -208,6 +208,10 @@ class DealRequest:
 class Chain(abc.ABC):
     """The PoCo ledger. Implementations must be safe to use from several threads and processes."""
 
+    # True when a read is a local lookup that never waits (LocalChain: one statement on a WAL file):
+    # async callers may then call reads inline instead of handing them to a thread.
+    reads_never_wait: bool = False
+
     # ----- reads -------------------------------------------------------------------------------
     @abc.abstractmethod
     def chain_id(self) -> int: ...

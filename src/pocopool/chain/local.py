@@ -54,6 +54,8 @@ GENESIS_SENDER = ZERO_ADDRESS
 class LocalChain(Chain):
     """The PoCo ledger over the SQLite file at `path`, which must have been made by `create`."""
 
+    reads_never_wait = True  # reads are single statements on a WAL file: they never wait for a writer
+
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None) -> None:
         self._path = Path(path)
         if not self._path.is_file():

@@ -39,6 +39,11 @@ OWNER = Account.from_key("0x" + "01" * 32)
 SCHEDULER = Account.from_key("0x" + "a1" * 32)
 REQUESTER = Account.from_key("0x" + "c3" * 32)
 APP_OWNER = Account.from_key("0x" + "d4" * 32)
+
+
+def worker_account(index: int) -> LocalAccount:
+    """The wallet of the cluster's `index`-th worker (fixed, so that runs are reproducible)."""
+    return Account.from_key(f"0x{0xC1C1 + index:064x}")
 BEHAVIOURS = ("honest", "offline", "wrong-result", "no-reveal", "no-upload", "crash-after-contribute", "slow",
               "unnotified-contribute")
 COMPUTE_STEPS = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
@@ -139,7 +144,7 @@ class Cluster:
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}; known: {', '.join(BEHAVIOURS)}")
         index = len(self.workers)
-        account = Account.from_key(f"0x{0xC1C1 + index:064x}")
+        account = worker_account(index)
         self.chain.mint(OWNER, account.address, 1000 * 10**9)
         worker = SimWorker(index, account, behaviour, self.clock.now() + start_delay, slots)
         await self.scheduler.store.register_worker(worker.wallet, WorkerModel(name=f"sim-{index}", cpuNb=slots),

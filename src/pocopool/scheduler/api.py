@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from ..chain.aio import chain_read
 from .. import __version__
 from ..protocol.crypto import InvalidHex, keccak_hex, normalize_address, normalize_bytes32
 from ..protocol.models import (
@@ -116,7 +117,7 @@ def create_app(scheduler: Scheduler) -> FastAPI:
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:
-        block = await asyncio.to_thread(s.chain.latest_block)
+        block = await chain_read(s.chain, s.chain.latest_block)
         return {"status": "ok", "chainBlock": block.number}
 
     # ----- workers --------------------------------------------------------------------------------

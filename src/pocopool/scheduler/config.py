@@ -22,5 +22,5 @@ class SchedulerConfig:
     upload_timeout_periods: float = 2.0  # category periods a chosen uploader has before the next revealer is asked
     full_scan_every: int = 10  # unnotified detectors look at every replicate once in this many runs
     jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it)
-    update_workers: int = 4  # coroutines applying task updates
+    update_workers: int = 16  # coroutines applying task updates
     tee_frameworks: frozenset[TeeFramework] = field(default_factory=frozenset)  # frameworks with an SMS

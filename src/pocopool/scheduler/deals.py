@@ -8,9 +8,9 @@ contribute to it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, Deal, Event
 from ..protocol.crypto import same_address, task_id as compute_task_id
 from ..protocol.params import DealParams
@@ -31,11 +31,11 @@ class DealWatcher:
     async def poll_once(self) -> list[str]:
         """Processes the next batch of blocks; returns the ids of the tasks created."""
         cursor = await self.store.cursor()
-        latest = (await asyncio.to_thread(self.chain.latest_block)).number
+        latest = (await chain_read(self.chain, self.chain.latest_block)).number
         if latest <= cursor:
             return []
         last = min(latest, cursor + MAX_BLOCKS)
-        events = await asyncio.to_thread(self.chain.events, cursor + 1, last, ("SchedulerNotice",))
+        events = await chain_read(self.chain, self.chain.events, cursor + 1, last, ("SchedulerNotice",))
         new_tasks: list[NewTask] = []
         for event in events:
             if same_address(str(event.args.get("workerpool", "")), self.workerpool):
@@ -47,12 +47,12 @@ class DealWatcher:
 
     async def _tasks_of(self, event: Event) -> list[NewTask]:
         deal_id = str(event.args.get("dealid"))
-        deal: Deal | None = await asyncio.to_thread(self.chain.view_deal, deal_id)
+        deal: Deal | None = await chain_read(self.chain, self.chain.view_deal, deal_id)
         if deal is None:
             log_event("deal.unreadable", level=logging.WARNING, deal=deal_id, block=event.block_number)
             return []
-        category = await asyncio.to_thread(self.chain.view_category, deal.category)
-        app = await asyncio.to_thread(self.chain.view_app, deal.app.pointer)
+        category = await chain_read(self.chain, self.chain.view_category, deal.category)
+        app = await chain_read(self.chain, self.chain.view_app, deal.app.pointer)
         deadlines = task_deadlines(deal.start_time, category.work_clock_time_ref)
         if deadlines.contribution <= self.clock.now():
             log_event("deal.ignored", deal=deal_id, block=event.block_number,

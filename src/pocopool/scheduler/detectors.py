@@ -10,12 +10,12 @@ function and list it in DETECTORS with how often it runs.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
@@ -70,7 +70,7 @@ async def consensus_reached(ctx: DetectorContext) -> list[str]:
     found = []
     for task_id in await ctx.store.task_ids((TS.RUNNING,)):
         try:
-            chain_task = await asyncio.to_thread(ctx.chain.view_task, task_id)
+            chain_task = await chain_read(ctx.chain, ctx.chain.view_task, task_id)
         except ChainError:
             continue  # unreadable: nothing to conclude (spec §10 quirk 4)
         if chain_task.status is CTS.REVEALING:
@@ -124,7 +124,7 @@ async def _unnotified(ctx: DetectorContext, task_statuses: frozenset[TS], ongoin
     touched: list[str] = []
     for task_id, wallet in await ctx.store.replicates_in(task_statuses, wanted):
         try:
-            contribution = await asyncio.to_thread(ctx.chain.view_contribution, task_id, wallet)
+            contribution = await chain_read(ctx.chain, ctx.chain.view_contribution, task_id, wallet)
         except ChainError:
             continue
         if contribution.status not in proofs:

@@ -8,9 +8,9 @@ scheduler, verified on chain) so that the answer is PLEASE_WAIT rather than a se
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain
 from ..protocol.models import TaskNotification, TaskNotificationExtra
 from ..protocol.statuses import (
@@ -115,7 +115,7 @@ class RecoveryService:
         target = {RS.CONTRIBUTING: RS.CONTRIBUTED, RS.REVEALING: RS.REVEALED}.get(last)
         if target is None:
             return replicate
-        contribution = await asyncio.to_thread(self.chain.view_contribution, task.chain_task_id, replicate.wallet)
+        contribution = await chain_read(self.chain, self.chain.view_contribution, task.chain_task_id, replicate.wallet)
         done = contribution.status is CCS.PROVED or (target is RS.CONTRIBUTED and contribution.status is CCS.CONTRIBUTED)
         if not done or not await self.replicates.record_pool_status(task, replicate, target):
             return replicate

@@ -13,6 +13,7 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain
 from ..protocol.consensus import worker_weight
 from ..protocol.crypto import ZERO_BYTES32
@@ -262,7 +263,7 @@ class ReplicateUpdateService:
         if status in (RS.CONTRIBUTED, RS.REVEALED, RS.CONTRIBUTE_AND_FINALIZE_DONE):
             receipt = details.chainReceipt if details else None
             await self._wait_for_block(receipt.blockNumber if receipt else 0)
-            contribution = await asyncio.to_thread(self.chain.view_contribution, task_id, wallet)
+            contribution = await chain_read(self.chain, self.chain.view_contribution, task_id, wallet)
             if status is RS.CONTRIBUTED:
                 if contribution.status not in (CCS.CONTRIBUTED, CCS.PROVED) or contribution.result_hash == ZERO_BYTES32:
                     raise Conflict(
@@ -270,7 +271,7 @@ class ReplicateUpdateService:
                         f"(contribution {contribution.status.value})",
                         next_action=Next.PLEASE_ABORT,
                     )
-                score = await asyncio.to_thread(self.chain.view_score, wallet)
+                score = await chain_read(self.chain, self.chain.view_score, wallet)
                 return Accepted(contribution=(contribution.result_hash, worker_weight(score)))
             if contribution.status is not CCS.PROVED:
                 raise Conflict(
@@ -279,7 +280,7 @@ class ReplicateUpdateService:
                     next_action=Next.PLEASE_ABORT,
                 )
             if status is RS.CONTRIBUTE_AND_FINALIZE_DONE:
-                chain_task = await asyncio.to_thread(self.chain.view_task, task_id)
+                chain_task = await chain_read(self.chain, self.chain.view_task, task_id)
                 if chain_task.status is not CTS.COMPLETED:
                     raise Conflict(f"task {task_id} is {chain_task.status.value} on chain, not COMPLETED",
                                    next_action=Next.PLEASE_ABORT)
@@ -304,7 +305,7 @@ class ReplicateUpdateService:
     async def _wait_for_block(self, block: int) -> None:
         """A receipt from a node ahead of ours: wait a little for our view of the chain to reach it."""
         for _ in range(RECEIPT_WAIT_TRIES):
-            latest = await asyncio.to_thread(self.chain.latest_block)
+            latest = await chain_read(self.chain, self.chain.latest_block)
             if latest.number >= block:
                 return
             await asyncio.sleep(RECEIPT_WAIT_SECONDS)

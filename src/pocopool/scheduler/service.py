@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import uvicorn
 from eth_account import Account
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.crypto import InvalidHex, normalize_address, same_address
 from ..protocol.statuses import TaskStatus as TS
@@ -106,7 +107,7 @@ class Scheduler:
         if self._socket is not None:
             return
         try:
-            pool = await asyncio.to_thread(self.chain.view_workerpool, self.workerpool)
+            pool = await chain_read(self.chain, self.chain.view_workerpool, self.workerpool)
         except ChainError as error:
             raise SchedulerStartupError(f"cannot read workerpool {self.workerpool} on chain: {error}") from None
         if pool is None:
@@ -116,7 +117,7 @@ class Scheduler:
                 f"the key's address {self.address} is not the owner of workerpool {self.workerpool} "
                 f"(owner: {pool.owner})"
             )
-        self.chain_id = await asyncio.to_thread(self.chain.chain_id)
+        self.chain_id = await chain_read(self.chain, self.chain.chain_id)
         try:
             await self.store.open()
         except Exception as error:  # noqa: BLE001 - whatever the driver raises, say it in one line

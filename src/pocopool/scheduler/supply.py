@@ -8,11 +8,11 @@ only the task it picks is locked, read again and checked on the chain.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainTask
 from ..protocol.consensus import needs_more_contributions, worker_weight
 from ..protocol.crypto import sign_authorization
@@ -148,7 +148,7 @@ class SupplyService:
             worker = await self.store.worker(wallet)
             if worker is None or worker.computing >= worker.max_nb_tasks:
                 return None
-            weight = worker_weight(await asyncio.to_thread(self.chain.view_score, wallet))
+            weight = worker_weight(await chain_read(self.chain, self.chain.view_score, wallet))
             offset = 0
             while True:
                 candidates = await self.store.supply_candidates(wallet, now, limit=SCAN_BATCH, offset=offset)
@@ -173,7 +173,7 @@ class SupplyService:
             task, replicates = fresh
             if store_refusal(task, replicates, worker, now) is not None:
                 return None
-            chain_task = await asyncio.to_thread(self.chain.view_task, task.chain_task_id)
+            chain_task = await chain_read(self.chain, self.chain.view_task, task.chain_task_id)
             if chain_refusal(chain_task) is not None:
                 return None
             if not await self.store.add_replicate(task.chain_task_id, worker.wallet, weight, worker.max_nb_tasks, now):

@@ -11,13 +11,13 @@ handed to the pure functions of protocol/ (diagnose, waiting_for, timeline, cont
 
 from __future__ import annotations
 
-import asyncio
 import html
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from ..chain.aio import chain_read
 from ..protocol.contributions import contributions
 from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.explanations import explain_cause
@@ -193,8 +193,8 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
         if details is None:
             return _page("Unknown task", f"<p>The scheduler does not know task <code>{_e(task_id)}</code>.</p>")
         model = task_view(details, "/").model_dump(mode="json", by_alias=True, exclude_none=True)
-        chain_task = await asyncio.to_thread(s.chain.view_task, task_id)
-        raw_events = await asyncio.to_thread(s.chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
+        chain_task = await chain_read(s.chain, s.chain.view_task, task_id)
+        raw_events = await chain_read(s.chain, s.chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
         events = [{"name": e.name, **e.args} for e in raw_events]
         onchain = {"status": chain_task.status.value, "consensusValue": chain_task.consensus_value}
         now = s.clock.now()

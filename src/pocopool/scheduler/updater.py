@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from eth_account.signers.local import LocalAccount
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError, ChainRevert
 from ..protocol.crypto import hex_to_bytes
 from ..protocol.statuses import CONTRIBUTION_PHASE, ChainTaskStatus as CTS, TaskStatus as TS
@@ -145,11 +146,11 @@ class TaskUpdater:
 
     async def chain_view(self, task: TaskState, tx: TxOutcome | None) -> ChainView:
         try:
-            chain_task = await asyncio.to_thread(self.chain.view_task, task.chain_task_id)
+            chain_task = await chain_read(self.chain, self.chain.view_task, task.chain_task_id)
             consensus_block = latest = None
             if chain_task.status in (CTS.REVEALING, CTS.COMPLETED) and task.status in CONTRIBUTION_PHASE:
                 consensus_block = await self._event_block("TaskConsensus", task)
-                latest = (await asyncio.to_thread(self.chain.latest_block)).number
+                latest = (await chain_read(self.chain, self.chain.latest_block)).number
         except ChainError as error:
             log_event("chain.unreadable", level=logging.WARNING, task=task.chain_task_id, error=str(error))
             return ChainView(task=None, tx=tx)
@@ -157,7 +158,7 @@ class TaskUpdater:
 
     async def _event_block(self, name: str, task: TaskState) -> int | None:
         start = task.initialization_block or task.deal_block
-        found = await asyncio.to_thread(self.chain.events, start, None, (name,))
+        found = await chain_read(self.chain, self.chain.events, start, None, (name,))
         blocks = [
             event.block_number for event in found
             if str(event.args.get("taskid", "")).lower() == task.chain_task_id.lower()

@@ -18,6 +18,7 @@ from typing import Any
 
 from eth_account import Account
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS, TaskNotificationType as Next
@@ -394,7 +395,7 @@ class Worker:
         return self.public.workerPoolAddress
 
     async def _latest_block(self) -> int:
-        return (await asyncio.to_thread(self.chain.latest_block)).number
+        return (await chain_read(self.chain, self.chain.latest_block)).number
 
     async def _authorization_ok(self, notification: TaskNotification, log) -> bool:  # type: ignore[no-untyped-def]
         authorization = authorization_of(notification)

@@ -7,8 +7,8 @@ initialized. Anything else is dropped with a log line and no status is sent.
 
 from __future__ import annotations
 
-import asyncio
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.crypto import InvalidHex, recover_authorization_signer, same_address, task_id
 from ..protocol.models import WorkerpoolAuthorization
@@ -42,7 +42,7 @@ async def authorization_problem(
     if signer is None:
         return "authorization signature is malformed"
     try:
-        pool, deal, task = await asyncio.to_thread(_reads, chain, workerpool, authorization)
+        pool, deal, task = await chain_read(chain, _reads, chain, workerpool, authorization)
     except ChainError as error:
         return f"cannot check the authorization on chain: {error}"
     if pool is None:

@@ -10,6 +10,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 
+from ..chain.aio import chain_read
 from ..chain.base import AppInfo, Chain, ChainError, DatasetInfo, Deal
 from ..protocol.crypto import ZERO_ADDRESS
 from ..protocol.params import DealParams
@@ -70,7 +71,7 @@ def _network_param(params: str) -> bool:
 
 
 def read_description(chain: Chain, chain_task_id: str, deal_id: str, task_index: int) -> TaskDescription:
-    """Blocking read (call it through asyncio.to_thread). Raises DescriptionUnavailable."""
+    """Blocking read (call it through chain_read). Raises DescriptionUnavailable."""
     try:
         deal = chain.view_deal(deal_id)
         if deal is None:
@@ -103,7 +104,7 @@ async def load_description(chain: Chain, chain_task_id: str, deal_id: str, task_
     error: Exception | None = None
     for attempt in range(READ_ATTEMPTS):
         try:
-            return await asyncio.to_thread(read_description, chain, chain_task_id, deal_id, task_index)
+            return await chain_read(chain, read_description, chain, chain_task_id, deal_id, task_index)
         except DescriptionUnavailable as failure:
             error = failure
         except Exception as failure:  # noqa: BLE001 - a backend bug reads as "unavailable", with its text

@@ -6,9 +6,9 @@ go into the error message.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
+from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainTask
 from ..protocol.crypto import same_address
 from ..protocol.statuses import ChainTaskStatus, ReplicateStatusCause as Cause
@@ -31,7 +31,7 @@ async def preflight(ctx: ReplicateContext) -> list[PreflightFailure]:
         failures.append(PreflightFailure(Cause.WORKERPOOL_AUTHORIZATION_NOT_FOUND, "no workerpool authorization for the task"))
     try:
         description = await ctx.description()
-        task, free_balance, now = await asyncio.to_thread(_read, ctx.services.chain, ctx.chain_task_id, ctx.wallet)
+        task, free_balance, now = await chain_read(ctx.services.chain, _read, ctx.services.chain, ctx.chain_task_id, ctx.wallet)
     except Exception as error:  # noqa: BLE001 - DescriptionUnavailable, ChainError or a backend bug: unreachable
         failures.append(PreflightFailure(Cause.CHAIN_UNREACHABLE, f"cannot read the task on chain: {error}"))
         return failures

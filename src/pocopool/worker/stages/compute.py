@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 
+from ...chain.aio import chain_read
 from ...protocol.crypto import keccak_hex
 from ...protocol.models import ComputeLogs, TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
@@ -142,7 +143,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
 
 async def _compute_past_the_deadline(ctx: ReplicateContext) -> None:
     """The `slow` fault: the computation ends one second after the contribution deadline."""
-    chain_task = await asyncio.to_thread(ctx.services.chain.view_task, ctx.chain_task_id)
+    chain_task = await chain_read(ctx.services.chain, ctx.services.chain.view_task, ctx.chain_task_id)
     delay = max(0.0, chain_task.contribution_deadline + 1 - ctx.services.clock.now())
     ctx.log.warning("fault-injected", fault="slow", seconds=round(delay, 1))
     await ctx.services.clock.sleep(delay)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ...chain.aio import chain_read
 from ...chain.base import Chain, ChainError, ChainRevert
 from ...protocol.crypto import result_hash, result_seal
 from ...protocol.models import TaskNotification
@@ -58,7 +59,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     latest = 0
     for _ in range(BLOCK_WAIT_ATTEMPTS):
         try:
-            latest = (await asyncio.to_thread(chain.latest_block)).number
+            latest = (await chain_read(chain, chain.latest_block)).number
         except ChainError as error:
             ctx.log.warning("chain-read-failed", error=str(error))
         if latest >= consensus_block:
@@ -70,7 +71,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     obstacles: list[str] = []
     for attempt in range(CHECK_ATTEMPTS):
         try:
-            obstacles = await asyncio.to_thread(reveal_obstacles, chain, ctx.chain_task_id, ctx.wallet, digest)
+            obstacles = await chain_read(chain, reveal_obstacles, chain, ctx.chain_task_id, ctx.wallet, digest)
         except ChainError as error:
             obstacles = [f"cannot read the task on chain: {error}"]
         if not obstacles:
