@@ -1,6 +1,7 @@
 """Consensus, faults and recovery on real devnets (issue 3): each scenario starts its own devnet with
 the faults it needs, runs on a short category, and reads what happened from `pocopool task debug`
-and from the ledger itself (contributions, stakes, rewards, scores)."""
+and from the ledger itself (contributions, stakes, rewards, scores). Each scenario runs on LocalChain
+(`[local]`) and on the PocoLedger contract in the built-in EVM node (`[evm]`, marked `evm`, issue 7)."""
 
 from __future__ import annotations
 
@@ -18,26 +19,41 @@ from pocopool.chain import connect
 from pocopool.chain.base import Chain
 from pocopool.devnet import manager
 from pocopool.protocol.statuses import ChainContributionStatus as CCS
+from pocopool.protocol.statuses import ChainTaskStatus as CTS
+from pocopool.protocol.waiting import parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "examples" / "apps" / "hello"
+MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
 CATEGORY_SECONDS = 12  # contribution deadline 84 s, reveal window 24 s, final deadline 120 s
 WATCH = "150"
 
 
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["local", pytest.param("evm", marks=pytest.mark.evm)])
+def chain_kind(request: pytest.FixtureRequest) -> str:
+    """Every scenario runs on both ledgers: LocalChain and PocoLedger on the built-in EVM node (issue 7)."""
+    return str(request.param)
+
+
 @contextmanager
-def devnet(tmp_path: Path, *args: str, start_delays: tuple[str, ...] = (), workers: int = 1) -> Iterator[Devnet]:
-    """A devnet of its own: through the CLI, or through the manager when workers need a start delay
-    (an option of the devnet manager the CLI does not expose)."""
+def devnet(tmp_path: Path, chain: str, *args: str, start_delays: tuple[str, ...] = (),
+           workers: int = 1) -> Iterator[Devnet]:
+    """A devnet of its own on `chain`: through the CLI, or through the manager when workers need a start
+    delay (an option of the devnet manager the CLI does not expose)."""
     home = tmp_path / "devnet"
     try:
         if start_delays:
             faults = tuple(args[i + 1] for i, a in enumerate(args) if a == "--fault")
-            manager.start(home, manager.Options(workers=workers, slots=2, faults=faults, start_delays=start_delays))
+            manager.start(home, manager.Options(workers=workers, slots=2, faults=faults, start_delays=start_delays,
+                                                chain=chain))
             status = run_cli("devnet", "status", "--json", home=home).json()
         else:
-            status = run_cli("devnet", "start", "--workers", str(workers), "--slots", "2", *args, "--json",
-                             home=home, timeout=120).json()
+            status = run_cli("devnet", "start", "--chain", chain, "--workers", str(workers), "--slots", "2", *args,
+                             "--json", home=home, timeout=120).json()
+        assert status["chain"].startswith(f"{chain}:"), status["chain"]
         yield Devnet(home, status)
     finally:
         run_cli("devnet", "stop", home=home, check=False)
@@ -92,8 +108,8 @@ def until(predicate, timeout: float, what: str, net: Devnet) -> Any:
     pytest.fail(f"{what} not seen within {timeout:.0f} s\n{net.logs()}")
 
 
-def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp_path: Path) -> None:
-    with devnet(tmp_path, workers=3) as net:
+def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp_path: Path, chain_kind: str) -> None:
+    with devnet(tmp_path, chain_kind, workers=3) as net:
         chain = ledger(net)
         before = {w: (chain.view_account(w), chain.view_score(w)) for w in wallets(net)}
         [task] = run_task(net, trust=3, category=short_category(net))
@@ -110,9 +126,9 @@ def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp
         chain.close()
 
 
-def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(tmp_path: Path) -> None:
+def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(tmp_path: Path, chain_kind: str) -> None:
     delays = ("1:15", "2:15", "3:15")  # the liar (worker 0) asks alone for 15 s: it contributes first
-    with devnet(tmp_path, "--fault", "0:wrong-result", workers=4, start_delays=delays) as net:
+    with devnet(tmp_path, chain_kind, "--fault", "0:wrong-result", workers=4, start_delays=delays) as net:
         chain = ledger(net)
         liar, *honest = wallets(net)
         before = chain.view_account(liar), chain.view_score(liar)
@@ -135,8 +151,10 @@ def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
         chain.close()
 
 
-def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_path: Path) -> None:
-    with devnet(tmp_path, "--fault", "0:no-reveal", workers=2, start_delays=("1:5",)) as net:
+def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_path: Path, chain_kind: str) -> None:
+    # The honest worker (1) asks only after 15 s, once the silent one (0) has taken the task: the devnet's
+    # setup commands alone can take 9 s on a loaded host. Its wait costs nothing, the reveal timeout is later.
+    with devnet(tmp_path, chain_kind, "--fault", "0:no-reveal", workers=2, start_delays=("1:15",)) as net:
         silent, honest = wallets(net)
         [task] = run_task(net, trust=1, category=short_category(net, 10))
         debug = watch(net, task)
@@ -149,8 +167,8 @@ def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_p
         assert replicate_of(debug, honest)["status"] == "COMPLETED"
 
 
-def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester(tmp_path: Path) -> None:
-    with devnet(tmp_path, workers=0) as net:
+def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester(tmp_path: Path, chain_kind: str) -> None:
+    with devnet(tmp_path, chain_kind, workers=0) as net:
         [task] = run_task(net, trust=1, category="5")  # DEVNET-5S: contribution deadline 35 s, final 50 s
         debug = watch(net, task)
         assert task_statuses(debug)[-2:] == ["CONTRIBUTION_TIMEOUT", "FAILED"], json.dumps(debug, indent=1)
@@ -173,8 +191,8 @@ def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester
         chain.close()
 
 
-def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_completes(tmp_path: Path) -> None:
-    with devnet(tmp_path, "--fault", "0:crash-after-contribute", workers=1) as net:
+def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_completes(tmp_path: Path, chain_kind: str) -> None:
+    with devnet(tmp_path, chain_kind, "--fault", "0:crash-after-contribute", workers=1) as net:
         [worker] = wallets(net)
         [task] = run_task(net, trust=1, category=short_category(net, 15))
 
@@ -191,37 +209,48 @@ def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_comp
         assert history[-1] == "COMPLETED"
 
 
-def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path: Path) -> None:
-    with devnet(tmp_path, workers=2) as net:
-        tasks = run_task(net, trust=1, category=short_category(net, 15), tasks=4)
+def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path: Path, chain_kind: str) -> None:
+    with devnet(tmp_path, chain_kind, workers=2) as net:
+        app = net.deploy_app(MISBEHAVE)  # `sleep 8`: the tasks are still computing when the scheduler dies
+        tasks = net.cli("run", app, "--trust", "1", "--category", short_category(net, 15), "--tasks", "4",
+                        "--args", "sleep 8", "--json").json()["taskIds"]
 
-        def running() -> bool:
-            view = net.cli("task", "debug", tasks[0], "--json").json()
-            return view["status"] not in ("RECEIVED", "INITIALIZING", "INITIALIZED")
-        until(running, 60, "a running task", net)
+        def running() -> str | None:
+            status = net.cli("task", "debug", tasks[0], "--json").json()["status"]
+            return None if status in ("RECEIVED", "INITIALIZING", "INITIALIZED") else status
+        assert until(running, 60, "a running task", net) == "RUNNING"
         manager.kill_scheduler(net.home)
+        killed_at = time.time()
         time.sleep(2)
         manager.restart_scheduler(net.home)
         for task in tasks:
             debug = watch(net, task)
             assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+            completed = parse_time(debug["statusHistory"][-1]["date"])
+            assert completed is not None and completed > killed_at, json.dumps(debug, indent=1)  # by the restarted one
 
 
-def test_devnet_start_on_a_dead_home_restarts_on_the_same_chain_and_database(tmp_path: Path) -> None:
+def test_devnet_start_on_a_dead_home_restarts_on_the_same_chain_and_database(tmp_path: Path, chain_kind: str) -> None:
     import os
     import signal
 
-    with devnet(tmp_path, workers=1) as net:
+    with devnet(tmp_path, chain_kind, workers=1) as net:
         [first] = run_task(net, trust=1, category=short_category(net, 15))
         assert watch(net, first)["status"] == "COMPLETED"
         state = json.loads((net.home / "devnet.json").read_text())
         manager.kill_worker(net.home, 0)
         manager.kill_scheduler(net.home)
-        for name in ("results", "files"):
-            os.killpg(state["processes"][name]["pid"], signal.SIGKILL)
+        for name in ("results", "files", "evmnode"):  # evmnode: the built-in EVM node, on --chain evm only
+            if name in state["processes"]:
+                os.killpg(state["processes"][name]["pid"], signal.SIGKILL)
         time.sleep(0.5)
-        restarted = run_cli("devnet", "start", "--workers", "1", "--json", home=net.home, timeout=120).json()
+        assert manager.running_pids(manager.load_state(net.home)) == []  # a dead home: nothing left running
+        restarted = run_cli("devnet", "start", "--chain", chain_kind, "--workers", "1", "--json", home=net.home,
+                            timeout=120).json()
         assert restarted["workerpool"] == net.status["workerpool"] and restarted["chain"] == net.status["chain"]
+        chain = ledger(net)
+        assert chain.view_task(first).status is CTS.COMPLETED  # same chain: the ledger kept the first task
+        chain.close()
         assert net.cli("task", "debug", first, "--json").json()["status"] == "COMPLETED"  # same database
         [second] = run_task(net, trust=1, category=short_category(net, 15))
         assert watch(net, second)["status"] == "COMPLETED"

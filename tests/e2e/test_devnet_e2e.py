@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from devnet_harness import Devnet
+
+pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
 
 REPO = Path(__file__).resolve().parents[2]
 HAPPY_PATH = ["RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",

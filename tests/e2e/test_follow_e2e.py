@@ -9,9 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from devnet_harness import REPO, Devnet
 
 from pocopool.protocol.crypto import new_private_key
+
+pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
 
 
 def slow_hello(tmp_path: Path, seconds: int) -> Path:

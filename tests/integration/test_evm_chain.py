@@ -24,7 +24,11 @@ SENDERS = [Account.from_key(f"0x{0xC0C0 + i:064x}") for i in range(6)]
 
 
 def serve(port: int = 0) -> tuple[str, object]:
-    server = make_server(Node(), "127.0.0.1", port)
+    return serve_node(Node(), port)
+
+
+def serve_node(node: Node, port: int = 0) -> tuple[str, object]:
+    server = make_server(node, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}", server
 
@@ -121,3 +125,32 @@ def test_a_transaction_that_reverts_in_its_block_still_names_the_rule(ledger: Ev
     assert int(raw["status"], 16) == 0
     error = ledger._mined_revert("transfer", {"from": poor.address, "to": ledger.ledger_address, "data": data}, raw)
     assert isinstance(error, ChainRevert) and error.rule == rule.INSUFFICIENT_BALANCE
+
+
+def test_a_node_started_on_its_journal_replays_the_same_chain(tmp_path) -> None:
+    journal = tmp_path / "chain.jsonl"
+    first = Node(65535, journal=journal)
+    url, server = serve_node(first)
+    chain = EvmChain.deploy(url, "0x" + "01" * 32)
+    chain.mint(OWNER, SENDERS[0].address, 1_000)
+    rpc = Rpc(url)
+    snapshot = rpc.call("evm_snapshot")
+    chain.transfer(SENDERS[0], SENDERS[1].address, 400)
+    assert rpc.call("evm_revert", snapshot) is True  # a reverted block leaves the journal too
+    chain.transfer(SENDERS[0], SENDERS[1].address, 300)
+    head, events = chain.latest_block(), chain.events(0)
+    server.shutdown()  # type: ignore[attr-defined]
+    with open(journal, "a") as sink:
+        sink.write('{"timestamp": 1')  # a block cut short by a kill: never answered as mined, dropped
+
+    second = Node(65535, journal=journal)
+    assert second._head().hash == first._head().hash  # same blocks, same hashes
+    url, server = serve_node(second)
+    again = EvmChain(url, chain.ledger_address)
+    assert again.latest_block() == head and again.events(0) == events
+    assert [again.view_account(s.address).balance for s in SENDERS[:2]] == [700, 300]
+    again.transfer(SENDERS[1], SENDERS[0].address, 50)  # and it goes on from there
+    assert len(journal.read_text().splitlines()) == 1 + again.latest_block().number + chain._genesis
+    server.shutdown()  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="chain 1337"):
+        Node(1337, journal=journal)  # another chain id: refused, the journal is left as it is

@@ -79,11 +79,15 @@ def _output(log: Path | None) -> IO[bytes] | int:
 
 
 def start_builtin_node(port: int | None = None, *, chain_id: int = 1337, genesis_time: int | None = None,
-                       log: Path | None = None, timeout: float = 60.0) -> NodeProcess:
+                       log: Path | None = None, journal: Path | None = None, timeout: float = 60.0) -> NodeProcess:
+    """The built-in node on `port` (a free one by default). With `journal`, its chain is kept in that file
+    and replayed from it if it exists (evmnode.py); `timeout` covers the replay."""
     port = port or free_port()
     command = [sys.executable, "-m", "pocopool.chain.evmnode", "--port", str(port), "--chain-id", str(chain_id)]
     if genesis_time is not None:
         command += ["--genesis-time", str(genesis_time)]
+    if journal is not None:
+        command += ["--journal", str(journal)]
     output = _output(log)
     process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True)
     return _wait(NodeProcess(f"http://127.0.0.1:{port}", process), timeout, log)

@@ -1,7 +1,7 @@
 """The built-in EVM node: py-evm (through eth-tester's chain setup) behind the Ethereum JSON-RPC methods
 web3.py uses, served over HTTP on 127.0.0.1.
 
-    python -m pocopool.chain.evmnode --port 8545 [--chain-id 1337] [--genesis-time T]
+    python -m pocopool.chain.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
 
 One transaction per block, mined as soon as it arrives (automine). Gas is free: the base fee is 0 and
 `eth_gasPrice` answers 0, so any key can transact without being funded first. Time is the wall clock
@@ -9,6 +9,13 @@ unless a test sets it: `evm_setNextBlockTimestamp(t)` stamps the next block, `ev
 shifts the clock; blocks may share a timestamp (as LocalChain's do, docs/decisions.md 3) but never go
 back. `evm_snapshot`/`evm_revert` restore an earlier head, `evm_mine` mines an empty block. Calls and
 gas estimates run in the block the next transaction would go into, with its timestamp.
+
+The chain lives in memory. With `--journal FILE` it also outlives the process: every mined block (its
+timestamp, mix hash and raw transaction) is appended to FILE as one JSON line, flushed before the
+transaction's hash is answered, and a node started on an existing FILE replays it first, so it holds
+the same blocks, hashes, receipts and state as the one that wrote it (the devnet keeps one per home,
+as LocalChain keeps HOME/chain.db). `evm_revert` rewrites the journal to the restored head. Snapshots
+and a clock shifted by `evm_increaseTime` or `evm_setNextBlockTimestamp` are not kept.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from eth.vm.forks.cancun import CancunVM
@@ -65,9 +73,16 @@ class RpcError(Exception):
 class Node:
     """The chain and the per-block records the RPC answers from (receipts, logs). One lock for all."""
 
-    def __init__(self, chain_id: int = 1337, genesis_time: int | None = None) -> None:
+    def __init__(self, chain_id: int = 1337, genesis_time: int | None = None, journal: Path | None = None) -> None:
         self.lock = threading.RLock()
-        params = get_default_genesis_params({"timestamp": int(genesis_time if genesis_time is not None else time.time())})
+        entries = _read_journal(journal) if journal is not None else []
+        if entries:
+            header = entries.pop(0)
+            if header.get("chainId") != chain_id:
+                raise ValueError(f"the journal {journal} holds chain {header.get('chainId')}, not chain {chain_id}")
+            genesis_time = header["genesisTime"]
+        genesis_time = int(genesis_time if genesis_time is not None else time.time())
+        params = get_default_genesis_params({"timestamp": genesis_time})
         params["base_fee_per_gas"] = 0
         _, self.chain = setup_tester_chain(genesis_params=params, vm_configuration=((0, _SameSecondVM),))
         type(self.chain).chain_id = chain_id
@@ -79,6 +94,18 @@ class Node:
         self.snapshots: dict[int, tuple[bytes, list[dict[str, Any]], dict[bytes, dict[str, Any]], int]] = {}
         genesis = self.chain.get_canonical_head()
         self.blocks.append(self._record(genesis, []))
+        self.journal_header = {"chainId": chain_id, "genesisTime": genesis_time}
+        self.journal_entries: list[dict[str, Any]] = []  # one per block after genesis
+        self._journal = None
+        for entry in entries:  # replay: the same timestamps, mix hashes and transactions give the same blocks
+            self.next_timestamp = entry["timestamp"]
+            raw = _bytes(entry["tx"]) if entry["tx"] else None
+            transaction = self._decode(raw) if raw is not None else None
+            self._mine(transaction, raw, mix_hash=_bytes(entry["mix"]))
+        if journal is not None:
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            self._journal_path = journal
+            self._rewrite_journal()  # drops a line cut short by a kill, if any
 
     # ----- time ---------------------------------------------------------------------------------
     def _head(self) -> Any:
@@ -101,13 +128,29 @@ class Node:
             "gas_used": header.gas_used, "receipts": receipts,
         }
 
-    def _mine(self, transaction: Any | None) -> bytes | None:
+    def _rewrite_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+        temporary = self._journal_path.with_name(self._journal_path.name + ".part")
+        with open(temporary, "w") as sink:
+            for line in [self.journal_header, *self.journal_entries]:
+                sink.write(json.dumps(line) + "\n")
+        temporary.replace(self._journal_path)
+        self._journal = open(self._journal_path, "a")
+
+    def _mine(self, transaction: Any | None, raw: bytes | None = None, *, mix_hash: bytes | None = None) -> bytes | None:
         self.chain.header = self._pending_header()
         self.next_timestamp = None
         receipt = computation = None
         if transaction is not None:
             _, receipt, computation = self.chain.apply_transaction(transaction)
-        block = self.chain.mine_block(mix_hash=os.urandom(32))
+        mix_hash = mix_hash if mix_hash is not None else os.urandom(32)
+        block = self.chain.mine_block(mix_hash=mix_hash)
+        entry = {"timestamp": block.header.timestamp, "mix": _hex(mix_hash), "tx": _hex(raw) if raw is not None else None}
+        self.journal_entries.append(entry)
+        if self._journal is not None:  # written before the hash is answered: a mined block is a kept block
+            self._journal.write(json.dumps(entry) + "\n")
+            self._journal.flush()
         receipts: list[dict[str, Any]] = []
         if transaction is not None:
             created = None
@@ -249,6 +292,9 @@ class Node:
         spoof = self._spoof(call, self._pending_header())
         return _hex(spoof.intrinsic_gas + computation.get_gas_used())
 
+    def _decode(self, raw: bytes) -> Any:
+        return self.chain.get_vm(self._pending_header()).get_transaction_builder().decode(raw)
+
     def rpc_eth_sendRawTransaction(self, raw: str) -> str:
         vm = self.chain.get_vm(self._pending_header())
         try:
@@ -260,7 +306,7 @@ class Node:
         if transaction.nonce != expected:
             raise RpcError(-32000, f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
                                    f"expected {expected}, got {transaction.nonce}")
-        return _hex(self._mine(transaction))
+        return _hex(self._mine(transaction, _bytes(raw)))
 
     def rpc_eth_getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
         return self.receipts.get(_bytes(tx_hash))
@@ -320,7 +366,27 @@ class Node:
             self.chain = self.chain.from_genesis_header(chaindb.db, block.header)
         self.blocks, self.receipts = list(blocks), dict(receipts)
         self.time_offset, self.next_timestamp = offset, None
+        del self.journal_entries[len(self.blocks) - 1:]
+        if self._journal is not None:
+            self._rewrite_journal()
         return True
+
+
+def _read_journal(path: Path) -> list[dict[str, Any]]:
+    """The header and block lines of a journal ([] if there is none). A last line cut short by a kill
+    is dropped: its block was never answered as mined."""
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    entries = []
+    for number, line in enumerate(lines):
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            if number == len(lines) - 1:
+                break
+            raise ValueError(f"the journal {path} is damaged at line {number + 1}") from None
+    return entries
 
 
 def _topics_match(log_topics: list[str], wanted: list[Any]) -> bool:
@@ -385,8 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--chain-id", type=int, default=1337)
     parser.add_argument("--genesis-time", type=int, default=None, help="timestamp of block 0 (default: now)")
+    parser.add_argument("--journal", type=Path, default=None,
+                        help="keep the chain in this file: replayed at start if it exists, appended to at each block")
     args = parser.parse_args(argv)
-    node = Node(args.chain_id, args.genesis_time)
+    started = time.monotonic()
+    node = Node(args.chain_id, args.genesis_time, args.journal)
+    if args.journal is not None:
+        print(json.dumps({"event": "evmnode-journal", "journal": str(args.journal), "blocks": len(node.journal_entries),
+                          "replaySeconds": round(time.monotonic() - started, 2)}), file=sys.stderr, flush=True)
     server = make_server(node, args.host, args.port)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print(json.dumps({"event": "evmnode-listening", "url": f"http://{args.host}:{server.server_address[1]}",

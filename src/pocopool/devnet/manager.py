@@ -28,6 +28,7 @@ from ..protocol import crypto
 from . import postgres
 
 STATE_FILE = "devnet.json"
+EVM_JOURNAL = "evmnode/chain.jsonl"  # the built-in EVM node's chain, kept as HOME/chain.db keeps LocalChain's
 CHAIN_ID = 65535
 NRLC = 1_000_000_000
 DEVNET_CATEGORIES = (("DEVNET-5S", "devnet: 5 s per task, for deadline tests", 5),
@@ -226,6 +227,7 @@ def start(home: Path, options: Options) -> dict[str, Any]:
         raise
     if evm_node is not None:
         state.setdefault("processes", {})
+        state["evmJournal"] = str(home / EVM_JOURNAL)  # says the next start may replay it (_start_evm_chain)
         state["evmNode"] = {"pid": evm_node.process.pid, "log": str(home / "logs" / "evmnode.log"),
                             "url": evm_node.url}
     # --- end EVM chain ---
@@ -298,26 +300,45 @@ def start(home: Path, options: Options) -> dict[str, Any]:
 def _start_evm_chain(home: Path, options: Options) -> tuple[Any, str]:
     """The node (None for --rpc-url) and the `evm:` URL of a PocoLedger owned by the devnet's owner key.
 
-    The built-in node keeps its chain in memory: each start deploys a new ledger. On a --rpc-url node the
-    ledger of the previous start is reused if it is still there."""
+    The built-in node keeps its chain in HOME/evmnode/chain.jsonl: a start on a home whose previous
+    devnet ran the built-in node replays that journal in a node on the same port, so the chain URL, the
+    ledger, its blocks and the scheduler's database all still agree (as with HOME/chain.db). Any other
+    start deploys a new ledger in a new journal. On a --rpc-url node the ledger of the previous start is
+    reused if it is still there."""
     from ..chain import evm
     from ..chain.evm_nodes import rpc_ready, start_builtin_node
 
     (home / "keys").mkdir(parents=True, exist_ok=True)
     owner_key = _key(home / "keys", "owner")[1]
+    previous = json.loads((home / STATE_FILE).read_text()) if (home / STATE_FILE).exists() else {}
     node = None
     rpc_url = options.rpc_url
     if rpc_url is None:
         (home / "logs").mkdir(parents=True, exist_ok=True)
+        journal = home / EVM_JOURNAL
+        port = _journal_port(previous, journal)
+        if port is None:
+            journal.unlink(missing_ok=True)  # another ledger before (or none): start afresh
+        elif not _port_free(port):
+            raise DevnetError(f"the EVM node of this devnet listened on 127.0.0.1:{port}, its chain URL names that port, "
+                              f"and another process holds it now: free it and start again, or remove {journal} "
+                              "to start on a new chain")
         try:
-            node = start_builtin_node(chain_id=CHAIN_ID, log=home / "logs" / "evmnode.log")
+            node = start_builtin_node(port, chain_id=CHAIN_ID, log=home / "logs" / "evmnode.log", journal=journal)
         except RuntimeError as error:
             raise DevnetError(f"the built-in EVM node did not start: {error}") from error
         rpc_url = node.url
+        if port is not None:
+            try:
+                connect(previous["chain"]).close()
+                return node, previous["chain"]
+            except Exception as error:  # noqa: BLE001 - a journal without the ledger: say so, keep the file
+                node.stop()
+                raise DevnetError(f"the built-in EVM node replayed {journal} but the ledger of {previous['chain']} "
+                                  f"is not in it ({error}); remove {journal} to start on a new chain") from error
     elif not rpc_ready(rpc_url):
         raise DevnetError(f"no EVM node answers at {rpc_url}")
     try:
-        previous = json.loads((home / STATE_FILE).read_text()) if (home / STATE_FILE).exists() else {}
         if node is None and str(previous.get("chain", "")).startswith(f"evm:{rpc_url}#"):
             try:
                 connect(previous["chain"]).close()
@@ -329,6 +350,25 @@ def _start_evm_chain(home: Path, options: Options) -> tuple[Any, str]:
         if node is not None:
             node.stop()
         raise
+
+
+def _journal_port(previous: dict[str, Any], journal: Path) -> int | None:
+    """The port of the built-in node whose journal this home holds, if the previous devnet ran one."""
+    chain = str(previous.get("chain", ""))
+    if previous.get("evmJournal") != str(journal) or not journal.is_file() or not chain.startswith("evm:http://127.0.0.1:"):
+        return None
+    port = chain[len("evm:http://127.0.0.1:"):].partition("#")[0]
+    return int(port) if port.isdigit() else None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the node's HTTP server binds it
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 # --- end EVM chain -----------------------------------------------------------------------------------
 
 
