@@ -21,8 +21,9 @@ system-deps:
 demo: install
 	@bash scripts/demo.sh
 
+# Four pytest processes: most e2e time is waiting for real deadlines (docs/decisions.md 60).
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist worksteal
 
 test-fast: install
 	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"

@@ -98,6 +98,22 @@ def wallets(net: Devnet) -> list[str]:
     return [w["wallet"] for w in net.status["workers"]]
 
 
+# Workers 1.. are held back (they ask for work only after 10 minutes) until worker 0 has contributed;
+# then they are restarted without a delay. A fixed delay is not enough: setting up a devnet's task
+# takes from 2 s to more than 15 s, with the EVM and other devnets on the same host.
+HELD_BACK = ("1:600", "2:600", "3:600")
+
+
+def release_after_contribution(net: Devnet, task: str, first: str, *, workers: tuple[int, ...]) -> None:
+    def contributed() -> bool:
+        view = net.cli("task", "debug", task, "--json").json()
+        return any(r["worker"].lower() == first.lower() and r["status"] in ("CONTRIBUTED", "REVEALING", "REVEALED")
+                   for r in view["replicates"])
+    until(contributed, 90, f"the contribution of {first}", net)
+    for index in workers:
+        manager.restart_worker(net.home, index, start_delay=0)
+
+
 def until(predicate, timeout: float, what: str, net: Devnet) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -127,12 +143,12 @@ def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp
 
 
 def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(tmp_path: Path, chain_kind: str) -> None:
-    delays = ("1:15", "2:15", "3:15")  # the liar (worker 0) asks alone for 15 s: it contributes first
-    with devnet(tmp_path, chain_kind, "--fault", "0:wrong-result", workers=4, start_delays=delays) as net:
+    with devnet(tmp_path, chain_kind, "--fault", "0:wrong-result", workers=4, start_delays=HELD_BACK[:3]) as net:
         chain = ledger(net)
         liar, *honest = wallets(net)
         before = chain.view_account(liar), chain.view_score(liar)
         [task] = run_task(net, trust=3, category=short_category(net))
+        release_after_contribution(net, task, liar, workers=(1, 2, 3))  # the liar contributes first
         debug = watch(net, task)
         assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
         contributors = debug["onchain"]["contributors"]
@@ -152,11 +168,10 @@ def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
 
 
 def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_path: Path, chain_kind: str) -> None:
-    # The honest worker (1) asks only after 15 s, once the silent one (0) has taken the task: the devnet's
-    # setup commands alone can take 9 s on a loaded host. Its wait costs nothing, the reveal timeout is later.
-    with devnet(tmp_path, chain_kind, "--fault", "0:no-reveal", workers=2, start_delays=("1:15",)) as net:
+    with devnet(tmp_path, chain_kind, "--fault", "0:no-reveal", workers=2, start_delays=HELD_BACK[:1]) as net:
         silent, honest = wallets(net)
         [task] = run_task(net, trust=1, category=short_category(net, 10))
+        release_after_contribution(net, task, silent, workers=(1,))  # the silent one is the winner
         debug = watch(net, task)
         assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
         history = task_statuses(debug)

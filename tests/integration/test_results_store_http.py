@@ -298,7 +298,8 @@ async def test_a_zip_whose_digest_differs_is_422(pool: Pool, service: Service) -
     assert file_digest(b"Hello, Mallory!\n") in response.json()["error"]
 
 
-@pytest.mark.parametrize("body", [b"this is not a zip", hello_zip()[:-40], make_zip({"greeting.txt": GREETING})])
+@pytest.mark.parametrize("body", [b"this is not a zip", hello_zip()[:-40], make_zip({"greeting.txt": GREETING})],
+                         ids=["not-a-zip", "truncated-zip", "other-zip"])  # fixed ids: zips hold a date
 async def test_a_malformed_zip_is_422(pool: Pool, service: Service, body: bytes) -> None:
     task = pool.reveal(0, pool.workers[0], file_digest(GREETING))
     response = await put(service, pool, task, body, pool.workers[0])

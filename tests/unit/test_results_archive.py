@@ -115,7 +115,8 @@ def test_output_paths_outside_iexec_out_are_refused(path: object) -> None:
         output_relative_path(path)
 
 
-@pytest.mark.parametrize("body", [b"", b"not a zip at all", make_zip({"a": b"x"})[:-30]])
+@pytest.mark.parametrize("body", [b"", b"not a zip at all", make_zip({"a": b"x"})[:-30]],
+                         ids=["empty", "not-a-zip", "truncated-zip"])  # fixed ids: the zip holds a date
 def test_an_unreadable_body_is_refused(body: bytes) -> None:
     with pytest.raises(InvalidArchive):
         archive_digest(body, callback=False)

@@ -453,14 +453,23 @@ def _worker_entry(state: dict[str, Any], index: int) -> dict[str, Any]:
     return workers[index]
 
 
-def restart_worker(home: Path, index: int, faults: tuple[str, ...] = ()) -> dict[str, Any]:
+def restart_worker(home: Path, index: int, faults: tuple[str, ...] = (), *,
+                   start_delay: float | None = None) -> dict[str, Any]:
     """Stops worker INDEX if it runs, and starts it again on the same wallet and work directory, with
-    `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates."""
+    `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates.
+    `start_delay` replaces the delay it was started with (0: it asks for work at once)."""
     home = home.resolve()
     state = load_state(home)
     worker = _worker_entry(state, index)
     _terminate(worker.get("pid"))
-    argv = list(worker["argv"]) + [arg for kind in faults for arg in ("--fault", kind)]
+    argv = list(worker["argv"])
+    if start_delay is not None:
+        if "--start-delay" in argv:
+            at = argv.index("--start-delay")
+            del argv[at:at + 2]
+        argv += ["--start-delay", str(float(start_delay))]
+        worker["argv"] = list(argv)
+    argv += [arg for kind in faults for arg in ("--fault", kind)]
     process = _spawn(argv, Path(worker["log"]))
     worker.update(pid=process.pid, faults=list(faults))
     save_state(home, state)
