@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...protocol.models import WorkerModel
@@ -43,6 +43,27 @@ ENGINE_FIELDS = frozenset({
     "consensus", "consensus_block", "reveal_deadline", "uploading_wallet", "result_link", "callback_data",
     "initialization_block", "enclave_challenge",
 })
+
+
+# Statements of the status-update path, built once: building and hashing a statement on every call
+# cost more than running it on SQLite (bench/RESULTS.md, profile of status-updates).
+_HISTORY_COLUMNS = (
+    replicates, replicate_status_updates.c.status.label("u_status"), replicate_status_updates.c.date.label("u_date"),
+    replicate_status_updates.c.modifier.label("u_modifier"), replicate_status_updates.c.cause.label("u_cause"),
+)
+_HISTORY_OF_ONE = (
+    select(*_HISTORY_COLUMNS)
+    .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
+    .where(replicates.c.task_id == bindparam("b_task"), replicates.c.wallet == bindparam("b_wallet"))
+    .order_by(replicates.c.id, replicate_status_updates.c.id)
+)
+_SET_STATUS = (
+    update(replicates)
+    .where(replicates.c.id == bindparam("b_id"), replicates.c.status == bindparam("b_expected"))
+    .values(status=bindparam("b_status"), last_relevant_status=bindparam("b_relevant"),
+            updated_at=bindparam("b_updated", type_=replicates.c.updated_at.type))
+)
+_APPEND_UPDATE = insert(replicate_status_updates)
 
 
 class InvalidTaskTransition(RuntimeError):
@@ -247,21 +268,18 @@ class Store:
     ) -> dict[str, list[ReplicateState]]:
         if not task_ids:
             return {}
-        query = (
-            select(replicates, replicate_status_updates.c.status.label("u_status"),
-                   replicate_status_updates.c.date.label("u_date"),
-                   replicate_status_updates.c.modifier.label("u_modifier"),
-                   replicate_status_updates.c.cause.label("u_cause"))
-            .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
-            .order_by(replicates.c.id, replicate_status_updates.c.id)
-        )
-        if len(task_ids) == 1:
-            query = query.where(replicates.c.task_id == task_ids[0])
+        if len(task_ids) == 1 and wallet is not None:
+            rows = (await conn.execute(_HISTORY_OF_ONE, {"b_task": task_ids[0], "b_wallet": wallet})).mappings().all()
         else:
-            query = query.where(replicates.c.task_id.in_(task_ids))
-        if wallet is not None:
-            query = query.where(replicates.c.wallet == wallet)
-        rows = (await conn.execute(query)).mappings().all()
+            query = (
+                select(*_HISTORY_COLUMNS)
+                .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
+                .where(replicates.c.task_id.in_(task_ids))
+                .order_by(replicates.c.id, replicate_status_updates.c.id)
+            )
+            if wallet is not None:
+                query = query.where(replicates.c.wallet == wallet)
+            rows = (await conn.execute(query)).mappings().all()
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for row in rows:
             grouped.setdefault(row["id"], []).append(row)
@@ -392,30 +410,34 @@ class Store:
                 return None
             known = (row.id, row.last_relevant_status)
         replicate_id, last_relevant = known
-        values: dict[str, Any] = {
-            "status": new.status.value,
-            "last_relevant_status": _relevant(new.status, last_relevant),
-            "updated_at": to_datetime(new.date),
-        }
-        if contribution is not None:
-            values["contribution_hash"], values["worker_weight"] = contribution
-        if result_link is not None:
-            values["result_link"] = result_link
-        if callback_data is not None:
-            values["callback_data"] = callback_data
-        done = await conn.execute(
-            update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
-            .values(**values)
-        )
+        relevant = _relevant(new.status, last_relevant)
+        if contribution is None and result_link is None and callback_data is None:
+            done = await conn.execute(_SET_STATUS, {
+                "b_id": replicate_id, "b_expected": expected.value, "b_status": new.status.value,
+                "b_relevant": relevant, "b_updated": to_datetime(new.date)})
+        else:
+            values: dict[str, Any] = {
+                "status": new.status.value, "last_relevant_status": relevant, "updated_at": to_datetime(new.date),
+            }
+            if contribution is not None:
+                values["contribution_hash"], values["worker_weight"] = contribution
+            if result_link is not None:
+                values["result_link"] = result_link
+            if callback_data is not None:
+                values["callback_data"] = callback_data
+            done = await conn.execute(
+                update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
+                .values(**values)
+            )
         if done.rowcount != 1:
             return None
-        await conn.execute(insert(replicate_status_updates).values(
-            replicate_id=replicate_id, status=new.status.value, modifier=new.modifier.value, date=to_datetime(new.date),
-            cause=new.cause.value if new.cause else None, error_message=new.error_message, exit_code=new.exit_code,
-            block_number=new.block_number, tx_hash=new.tx_hash, result_link=new.result_link,
-            tee_session_error=new.tee_session_error,
-        ))
-        return replicate_id, values["last_relevant_status"]
+        await conn.execute(_APPEND_UPDATE, {
+            "replicate_id": replicate_id, "status": new.status.value, "modifier": new.modifier.value,
+            "date": to_datetime(new.date), "cause": new.cause.value if new.cause else None,
+            "error_message": new.error_message, "exit_code": new.exit_code, "block_number": new.block_number,
+            "tx_hash": new.tx_hash, "result_link": new.result_link, "tee_session_error": new.tee_session_error,
+        })
+        return replicate_id, relevant
 
     # ----- replicates -----------------------------------------------------------------------------
     async def add_replicate(self, task_id: str, wallet: str, weight: int, max_nb_tasks: int, now: float) -> bool:
