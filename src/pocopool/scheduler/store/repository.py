@@ -51,6 +51,13 @@ _HISTORY_COLUMNS = (
     replicates, replicate_status_updates.c.status.label("u_status"), replicate_status_updates.c.date.label("u_date"),
     replicate_status_updates.c.modifier.label("u_modifier"), replicate_status_updates.c.cause.label("u_cause"),
 )
+_TASK_BY_ID = select(tasks).where(tasks.c.chain_task_id == bindparam("b_task"))
+_HISTORY_OF_TASK = (
+    select(*_HISTORY_COLUMNS)
+    .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
+    .where(replicates.c.task_id == bindparam("b_task"))
+    .order_by(replicates.c.id, replicate_status_updates.c.id)
+)
 _HISTORY_OF_ONE = (
     select(*_HISTORY_COLUMNS)
     .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
@@ -255,7 +262,7 @@ class Store:
     async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
         """The task and its replicates with their histories, read in one snapshot."""
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+            row = (await conn.execute(_TASK_BY_ID, {"b_task": task_id})).mappings().first()
             if row is None:
                 return None
             return task_state(row), await self._replicates(conn, task_id)
@@ -270,6 +277,8 @@ class Store:
             return {}
         if len(task_ids) == 1 and wallet is not None:
             rows = (await conn.execute(_HISTORY_OF_ONE, {"b_task": task_ids[0], "b_wallet": wallet})).mappings().all()
+        elif len(task_ids) == 1:
+            rows = (await conn.execute(_HISTORY_OF_TASK, {"b_task": task_ids[0]})).mappings().all()
         else:
             query = (
                 select(*_HISTORY_COLUMNS)
@@ -312,7 +321,7 @@ class Store:
 
     async def task(self, task_id: str) -> TaskState | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+            row = (await conn.execute(_TASK_BY_ID, {"b_task": task_id})).mappings().first()
         return task_state(row) if row else None
 
     async def task_ids(
@@ -695,7 +704,7 @@ class Store:
     # ----- views ----------------------------------------------------------------------------------
     async def task_details(self, task_id: str) -> TaskDetails | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tasks).where(tasks.c.chain_task_id == task_id))).mappings().first()
+            row = (await conn.execute(_TASK_BY_ID, {"b_task": task_id})).mappings().first()
             if row is None:
                 return None
             changes = (await conn.execute(
