@@ -6,6 +6,7 @@ PY=.venv/bin/python
 $PY bench/throughput.py --tasks 200 --workers 4 --slots 2
 $PY bench/baseline_celery.py --tasks 200 --workers 4 --slots 2
 $PY bench/status_updates.py --db sqlite
+$PY bench/status_updates.py --db sqlite --concurrency 8
 $PY bench/status_updates.py --db postgres
 $PY bench/history.py --db sqlite --history 100000
 $PY bench/consensus.py --tasks 20 --workers 10
