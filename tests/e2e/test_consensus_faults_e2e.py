@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from devnet_harness import Devnet, run_cli
 
@@ -226,13 +227,15 @@ def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_comp
 
 def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path: Path, chain_kind: str) -> None:
     with devnet(tmp_path, chain_kind, workers=2) as net:
-        app = net.deploy_app(MISBEHAVE)  # `sleep 8`: the tasks are still computing when the scheduler dies
+        app = net.deploy_app(MISBEHAVE)  # `sleep 12`: the tasks are still computing when the scheduler dies
         tasks = net.cli("run", app, "--trust", "1", "--category", short_category(net, 15), "--tasks", "4",
-                        "--args", "sleep 8", "--json").json()["taskIds"]
+                        "--args", "sleep 12", "--json").json()["taskIds"]
+        scheduler = net.status["scheduler"]
 
         def running() -> str | None:
-            status = net.cli("task", "debug", tasks[0], "--json").json()["status"]
-            return None if status in ("RECEIVED", "INITIALIZING", "INITIALIZED") else status
+            # Read straight from the scheduler (a CLI process can take seconds to start on a busy host).
+            status = httpx.get(f"{scheduler}/tasks/{tasks[0]}", timeout=10).json().get("currentStatus")
+            return None if status in (None, "RECEIVED", "INITIALIZING", "INITIALIZED") else status
         assert until(running, 60, "a running task", net) == "RUNNING"
         manager.kill_scheduler(net.home)
         killed_at = time.time()
