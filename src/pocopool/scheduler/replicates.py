@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from itertools import groupby
 from dataclasses import dataclass
 
 from ..chain.aio import chain_read
@@ -115,22 +116,16 @@ class ReplicateUpdateService:
             raise NotFound(f"unknown task {task_id}")
         last: Accepted | None = None
         async with self._locks.hold(f"{task_id}/{wallet.lower()}"):
-            start = 0
-            while start < len(updates):
-                update = updates[start]
-                if update.status in NEEDS_CHAIN_PROOF:
+            for needs_proof, run in groupby(updates, key=lambda u: u.status in NEEDS_CHAIN_PROOF):
+                if not needs_proof:
+                    last = await self._append(task, wallet, list(run))
+                    continue
+                for update in run:
                     replicate = await self.store.replicate(task_id, wallet)
                     if replicate is None:
                         raise Forbidden(f"worker {wallet} holds no replicate of task {task_id}",
                                         next_action=Next.PLEASE_ABORT)
                     last = await self._apply(task, replicate, update.status, Modifier.WORKER, update.details)
-                    start += 1
-                    continue
-                end = start
-                while end < len(updates) and updates[end].status not in NEEDS_CHAIN_PROOF:
-                    end += 1
-                last = await self._append(task, wallet, updates[start:end])
-                start = end
         final = updates[-1]
         cause = final.details.cause if final.details else None
         if last is None:
@@ -192,10 +187,8 @@ class ReplicateUpdateService:
                 callback_data=accepted.callback_data, logs=_logs(details),
                 free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
             ))
-        position = iter(range(len(updates)))
-
-        def admit(replicate: ReplicateState, status: RS) -> bool:
-            verdict = verdicts[next(position)]
+        def admit(replicate: ReplicateState, index: int) -> bool:
+            status, verdict = updates[index].status, verdicts[index]
             if replicate.has(status):
                 return False
             self._check_transition(replicate, status)
@@ -214,8 +207,8 @@ class ReplicateUpdateService:
                 previous = append.new.status
         if refusal is not None:
             raise refusal
-        last = verdicts[len(written) - 1] if written else None
-        return last if written and written[-1] and isinstance(last, Accepted) else None
+        last = verdicts[-1]  # every update was admitted or already reported: the last one's verdict stands
+        return last if written[-1] and isinstance(last, Accepted) else None
 
     @staticmethod
     def _check_transition(replicate: ReplicateState, status: RS) -> None:
@@ -260,7 +253,7 @@ class ReplicateUpdateService:
                       details: ReplicateStatusDetails | None) -> Accepted:
         """The proof a status needs before it is believed (spec §2.4 step 5)."""
         task_id = task.chain_task_id
-        if status in (RS.CONTRIBUTED, RS.REVEALED, RS.CONTRIBUTE_AND_FINALIZE_DONE):
+        if status in NEEDS_CHAIN_PROOF:
             receipt = details.chainReceipt if details else None
             await self._wait_for_block(receipt.blockNumber if receipt else 0)
             contribution = await chain_read(self.chain, self.chain.view_contribution, task_id, wallet)

@@ -224,14 +224,19 @@ class ReplicateRunner:
         return await self._send([(status, details)])
 
     async def _send(self, reports: list[tuple[RS, ReplicateStatusDetails | None]]) -> Next | None:
-        """Sends the held statuses, then `reports`, in one request; records them once accepted."""
+        """Sends the held statuses, then `reports`, in one request, and saves the state (the held
+        ones were recorded when held)."""
         async with self._sending:
-            batch, self._held = self._held + reports, []
-            if not batch:
+            held, self._held = self._held, []
+            if not held and not reports:
                 return None
-            answer = await self.reporter.report_many(self.chain_task_id, batch, deadline=await self._deadline(),
-                                                     log=self.ctx.log)
-            for status, _ in batch:
+            try:
+                answer = await self.reporter.report_many(self.chain_task_id, held + reports,
+                                                         deadline=await self._deadline(), log=self.ctx.log)
+            except Exception:
+                self._held = held + self._held  # they go with the runner's next status
+                raise
+            for status, _ in reports:
                 self.ctx.state.record(status)
             self.ctx.save()
             return answer

@@ -52,18 +52,13 @@ _HISTORY_COLUMNS = (
     replicate_status_updates.c.modifier.label("u_modifier"), replicate_status_updates.c.cause.label("u_cause"),
 )
 _TASK_BY_ID = select(tasks).where(tasks.c.chain_task_id == bindparam("b_task"))
-_HISTORY_OF_TASK = (
+_HISTORY = (
     select(*_HISTORY_COLUMNS)
     .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
-    .where(replicates.c.task_id == bindparam("b_task"))
     .order_by(replicates.c.id, replicate_status_updates.c.id)
 )
-_HISTORY_OF_ONE = (
-    select(*_HISTORY_COLUMNS)
-    .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
-    .where(replicates.c.task_id == bindparam("b_task"), replicates.c.wallet == bindparam("b_wallet"))
-    .order_by(replicates.c.id, replicate_status_updates.c.id)
-)
+_HISTORY_OF_TASK = _HISTORY.where(replicates.c.task_id == bindparam("b_task"))
+_HISTORY_OF_ONE = _HISTORY_OF_TASK.where(replicates.c.wallet == bindparam("b_wallet"))
 _SET_STATUS = (
     update(replicates)
     .where(replicates.c.id == bindparam("b_id"), replicates.c.status == bindparam("b_expected"))
@@ -183,6 +178,29 @@ def task_state(row: Mapping[str, Any]) -> TaskState:
     )
 
 
+def _replicate_states(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[ReplicateState]]:
+    """Replicates with their histories, by task id, from rows of `_HISTORY` (one row per entry)."""
+    grouped: dict[int, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["id"], []).append(row)
+    result: dict[str, list[ReplicateState]] = {}
+    for entries in grouped.values():
+        first = entries[0]
+        result.setdefault(first["task_id"], []).append(ReplicateState(
+            wallet=first["wallet"],
+            history=tuple(
+                ReplicateEntry(RS(e["u_status"]), e["u_date"].timestamp(), Modifier(e["u_modifier"]),
+                               Cause(e["u_cause"]) if e["u_cause"] else None)
+                for e in entries
+            ),
+            contribution_hash=first["contribution_hash"],
+            worker_weight=first["worker_weight"],
+            result_link=first["result_link"],
+            callback_data=first["callback_data"],
+        ))
+    return result
+
+
 def _relevant(new: RS, previous_relevant: str) -> str:
     return previous_relevant if new in IRRELEVANT_STATUSES else new.value
 
@@ -268,51 +286,19 @@ class Store:
             return task_state(row), await self._replicates(conn, task_id)
 
     async def _replicates(self, conn: Any, task_id: str, wallet: str | None = None) -> list[ReplicateState]:
-        return (await self._replicates_by_task(conn, [task_id], wallet)).get(task_id, [])
-
-    async def _replicates_by_task(
-        self, conn: Any, task_ids: Sequence[str], wallet: str | None = None,
-    ) -> dict[str, list[ReplicateState]]:
-        if not task_ids:
-            return {}
-        if len(task_ids) == 1 and wallet is not None:
-            rows = (await conn.execute(_HISTORY_OF_ONE, {"b_task": task_ids[0], "b_wallet": wallet})).mappings().all()
-        elif len(task_ids) == 1:
-            rows = (await conn.execute(_HISTORY_OF_TASK, {"b_task": task_ids[0]})).mappings().all()
+        if wallet is None:
+            result = await conn.execute(_HISTORY_OF_TASK, {"b_task": task_id})
         else:
-            query = (
-                select(*_HISTORY_COLUMNS)
-                .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
-                .where(replicates.c.task_id.in_(task_ids))
-                .order_by(replicates.c.id, replicate_status_updates.c.id)
-            )
-            if wallet is not None:
-                query = query.where(replicates.c.wallet == wallet)
-            rows = (await conn.execute(query)).mappings().all()
-        grouped: dict[int, list[Mapping[str, Any]]] = {}
-        for row in rows:
-            grouped.setdefault(row["id"], []).append(row)
-        result: dict[str, list[ReplicateState]] = {}
-        for entries in grouped.values():
-            first = entries[0]
-            result.setdefault(first["task_id"], []).append(ReplicateState(
-                wallet=first["wallet"],
-                history=tuple(
-                    ReplicateEntry(RS(e["u_status"]), e["u_date"].timestamp(), Modifier(e["u_modifier"]),
-                                   Cause(e["u_cause"]) if e["u_cause"] else None)
-                    for e in entries
-                ),
-                contribution_hash=first["contribution_hash"],
-                worker_weight=first["worker_weight"],
-                result_link=first["result_link"],
-                callback_data=first["callback_data"],
-            ))
-        return result
+            result = await conn.execute(_HISTORY_OF_ONE, {"b_task": task_id, "b_wallet": wallet})
+        return _replicate_states(result.mappings().all()).get(task_id, [])
 
     async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
         """The replicates of several tasks, by task id, read in one query (the supply scan)."""
+        if not task_ids:
+            return {}
         async with self.db.read() as conn:
-            return await self._replicates_by_task(conn, task_ids)
+            rows = (await conn.execute(_HISTORY.where(replicates.c.task_id.in_(task_ids)))).mappings().all()
+        return _replicate_states(rows)
 
     async def replicate(self, task_id: str, wallet: str) -> ReplicateState | None:
         async with self.db.read() as conn:
@@ -525,10 +511,10 @@ class Store:
 
     async def append_replicate_statuses(
         self, task_id: str, wallet: str, appends: Sequence[ReplicateAppend],
-        admit: Callable[[ReplicateState, RS], bool],
+        admit: Callable[[ReplicateState, int], bool],
     ) -> tuple[RS, list[bool], Exception | None] | None:
         """Statuses that need no proof from the chain, in order, in one transaction from read to
-        write. Before each, `admit(replicate as it is then, status)` answers whether to write it
+        write. Before each, `admit(replicate as it is then, index of the append)` answers whether to write it
         (False: already reported) or raises to refuse it: a refusal ends the batch, and the appends
         before it are committed. None if there is no such replicate; else the replicate's status
         before the first, whether each append up to the refusal was written, and the refusal."""
@@ -541,10 +527,10 @@ class Store:
             replicate = found[0]
             before = replicate.status
             known: tuple[int, str] | None = None
-            for item in appends:
+            for index, item in enumerate(appends):
                 new = item.new
                 try:
-                    if not admit(replicate, new.status):
+                    if not admit(replicate, index):
                         written.append(False)
                         continue
                 except Exception as error:  # noqa: BLE001 - raised once what came before is committed
