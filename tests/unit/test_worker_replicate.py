@@ -239,3 +239,24 @@ async def test_a_held_status_refused_later_stops_the_running_stage(
     await asyncio.wait_for(runner.run(), 5)  # not the 30 s of the app
     assert recorder.requests == [[RS.COMPUTING], [RS.ABORTED]]
     assert runner.finished and not held.paths.root.exists()
+
+
+async def test_a_state_save_landing_during_the_purge_does_not_bring_the_folder_back(
+    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A held status sent on its timer saves the state when its answer comes; if that happens while
+    # the complete stage deletes the folder, the save must not recreate it (COMPLETE_FAILED).
+    from pocopool.worker.stages import complete
+
+    real_purge = TaskPaths.purge
+
+    def purge_with_a_save_landing(paths: TaskPaths) -> bool:
+        real_purge(paths)
+        held.save()  # what the timer's send does when its answer arrives
+        return not paths.root.exists()
+
+    monkeypatch.setattr(TaskPaths, "purge", purge_with_a_save_landing)
+    held.save()
+    assert held.paths.state.exists()
+    outcome = await complete.run(held, push(Next.PLEASE_COMPLETE))
+    assert outcome.status is RS.COMPLETED and not held.paths.root.exists()

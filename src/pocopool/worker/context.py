@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
@@ -61,6 +62,13 @@ class ReplicateContext:
                 self.services.chain, self.chain_task_id, auth.dealId, auth.taskIndex
             )
         return self._description
+
+    async def purge(self) -> bool:
+        """Delete the task folder; True if it is gone. Nothing is saved there from the moment the
+        deletion starts: a status sent meanwhile (a held one, on its timer) must not write the
+        state back into a folder being deleted."""
+        self.purged = True
+        return await asyncio.to_thread(self.paths.purge)
 
     def save(self) -> None:
         if not self.purged:

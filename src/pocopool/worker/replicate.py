@@ -207,8 +207,7 @@ class ReplicateRunner:
         self.ctx.log.info("replicate-aborted", cause=outcome.cause.value if outcome.cause else None)
 
     async def _give_up(self, reason: str) -> None:
-        await asyncio.to_thread(self.ctx.paths.purge)
-        self.ctx.purged = True
+        await self.ctx.purge()
         self.ctx.log.warning("replicate-dropped", reason=reason)
 
     async def _report(self, status: RS, details: ReplicateStatusDetails | None) -> Next | None:

@@ -7,8 +7,6 @@ taskAbortCause mapped to a replicate cause (CONSENSUS_REACHED, CONTRIBUTION_TIME
 
 from __future__ import annotations
 
-import asyncio
-
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
 from ..context import ReplicateContext
@@ -23,6 +21,5 @@ def abort_cause(notification: TaskNotification | None) -> Cause:
 
 
 async def run(ctx: ReplicateContext, notification: TaskNotification | None) -> Outcome:
-    await asyncio.to_thread(ctx.paths.purge)
-    ctx.purged = True
+    await ctx.purge()
     return failed(RS.ABORTED, abort_cause(notification))

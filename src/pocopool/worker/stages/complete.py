@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
 from ..context import ReplicateContext
@@ -11,8 +9,6 @@ from .outcome import Outcome, failed, succeeded
 
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
-    gone = await asyncio.to_thread(ctx.paths.purge)
-    ctx.purged = True
-    if not gone:
+    if not await ctx.purge():
         return failed(RS.COMPLETE_FAILED, Cause.UNKNOWN, f"[worker] the task folder {ctx.paths.root} could not be deleted")
     return succeeded(RS.COMPLETED)
