@@ -204,17 +204,21 @@ class SimWorker:
             authorization["signature"]["value"],
         )
         chain_receipt = {"blockNumber": receipt.block_number, "txHash": receipt.tx_hash}
-        await self.report(task_id, "CONTRIBUTED", "PLEASE_WAIT", chainReceipt=chain_receipt)
+        await self.report_proven(task_id, "CONTRIBUTED", chain_receipt)
         return chain_receipt
 
     async def reveal(self, task_id: str, result: str = "good") -> None:
         await self.report(task_id, "REVEALING", "PLEASE_CONTINUE")
         receipt = await asyncio.to_thread(self.ledger.chain.reveal, self.account, task_id, self.digest(result))
-        answer = await self.update(task_id, "REVEALED",
-                                   chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
-        # 208: the unnotified-reveal detector (every 0.2 s here) saw the reveal on chain first and
-        # recorded REVEALED itself, which is what it is for.
-        assert (answer.status_code, answer.json()) in ((200, "PLEASE_WAIT"), (208, "PLEASE_WAIT")), answer.text
+        await self.report_proven(task_id, "REVEALED", {"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
+
+    async def report_proven(self, task_id: str, status: str, chain_receipt: dict[str, Any]) -> None:
+        """CONTRIBUTED or REVEALED after its transaction: 200 PLEASE_WAIT, or 208 PLEASE_WAIT when the
+        unnotified-contribution/reveal detector (every 0.2 s here) saw it on chain first and recorded
+        it itself, which is what those detectors are for."""
+        answer = await self.update(task_id, status, chainReceipt=chain_receipt)
+        assert (answer.status_code, answer.json()) in ((200, "PLEASE_WAIT"), (208, "PLEASE_WAIT")), \
+            f"{status}: {answer.status_code} {answer.text}"
 
     async def upload(self, task_id: str, link: str = FAKE_LINK) -> None:
         await self.report(task_id, "RESULT_UPLOADING", "PLEASE_CONTINUE")

@@ -301,7 +301,7 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             early = await worker.update(task_id, "REVEALED", chainReceipt={"blockNumber": 1})
             assert early.status_code == 409 and "no reveal" in early.json()["error"]
             receipt = await asyncio.to_thread(ledger.chain.reveal, worker.account, task_id, worker.digest("good"))
-            await worker.report(task_id, "REVEALED", "PLEASE_WAIT", chainReceipt={"blockNumber": receipt.block_number})
+            await worker.report_proven(task_id, "REVEALED", {"blockNumber": receipt.block_number})
             assert (await worker.next_push()).taskNotificationType == "PLEASE_UPLOAD"
             await worker.report(task_id, "RESULT_UPLOADING")
             linkless = await worker.update(task_id, "RESULT_UPLOADED")
