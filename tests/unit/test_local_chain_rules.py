@@ -19,7 +19,7 @@ def test_rule_names_are_unique_kebab_case():
 
 
 def test_every_rule_is_exercised_by_a_ledger_test():
-    sources = [*TESTS.glob("conformance/*.py"), *TESTS.glob("unit/test_local_chain_*.py")]
+    sources = [*TESTS.glob("conformance/*.py"), *TESTS.glob("integration/chain/test_local_chain_*.py")]
     text = "\n".join(path.read_text() for path in sources)
     untested = [name for name in RULE_CONSTANTS if f"rule.{name}" not in text]
     assert untested == []

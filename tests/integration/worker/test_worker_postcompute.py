@@ -16,7 +16,7 @@ from pocopool.worker.error_result import write_error_result
 from pocopool.worker.postcompute import PostComputeError, post_compute, read_result, zip_folder
 from pocopool.worker.workspace import TaskPaths
 
-VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors.json").read_text())
+VECTORS = json.loads((Path(__file__).resolve().parents[2] / "data" / "vectors.json").read_text())
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-APPS = Path(__file__).resolve().parents[2] / "examples" / "apps"
+APPS = Path(__file__).resolve().parents[3] / "examples" / "apps"
 PYTHON = "/usr/bin/python3"
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PYTHON), reason="needs Debian's /usr/bin/python3")

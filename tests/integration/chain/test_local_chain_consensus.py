@@ -12,7 +12,7 @@ from pocopool.chain import DealRequest, LocalChain
 from pocopool.protocol import crypto
 from pocopool.protocol.time import VirtualClock
 
-VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors.json").read_text())
+VECTORS = json.loads((Path(__file__).resolve().parents[2] / "data" / "vectors.json").read_text())
 OWNER = Account.from_key("0x" + "01" * 32)
 SCHEDULER = Account.from_key("0x" + "a1" * 32)
 REQUESTER = Account.from_key("0x" + "c3" * 32)

@@ -1,4 +1,4 @@
-"""The result store's HTTP rules over an in-memory ledger (the LocalChain runs in tests/integration)."""
+"""The result store's HTTP rules over an in-memory ledger (the LocalChain runs in test_results_store_http.py)."""
 
 from __future__ import annotations
 
