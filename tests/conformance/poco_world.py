@@ -43,7 +43,7 @@ CHECKSUM = "0x" + "ab" * 32
 
 
 def key_of(account: LocalAccount) -> str:
-    return "0x" + bytes(account.key).hex()
+    return crypto.key_hex(account)
 
 
 def digest_of(label: str) -> str:

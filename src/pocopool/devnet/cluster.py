@@ -117,7 +117,7 @@ class Cluster:
         chain.mint(OWNER, REQUESTER.address, FUNDS)
         chain.mint(OWNER, SCHEDULER.address, FUNDS)
         settings: dict[str, Any] = {
-            "workerpool": workerpool, "private_key": "0x" + bytes(SCHEDULER.key).hex(),
+            "workerpool": workerpool, "private_key": crypto.key_hex(SCHEDULER),
             "db_url": db_url or f"sqlite:///{directory / 'scheduler.db'}", "port": 0,
             "results_url": "http://results.test", "ask_period_ms": 0, "worker_lost_after": worker_lost_after,
         }

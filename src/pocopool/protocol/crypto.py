@@ -61,22 +61,6 @@ def normalize_bytes32(value: str, what: str = "bytes32") -> str:
     return to_hex(hex_to_bytes(value, 32, what))
 
 
-def is_address(value: Any) -> bool:
-    try:
-        hex_to_bytes(value, 20)
-        return True
-    except InvalidHex:
-        return False
-
-
-def is_bytes32(value: Any) -> bool:
-    try:
-        hex_to_bytes(value, 32)
-        return True
-    except InvalidHex:
-        return False
-
-
 def task_id(deal_id: str, index: int) -> str:
     """taskid = keccak(dealid ‖ uint256(idx)), idx absolute in the deal's bag (poco.md §6.1)."""
     return keccak_hex(hex_to_bytes(deal_id, 32, "deal id") + index.to_bytes(32, "big"))

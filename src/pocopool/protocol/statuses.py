@@ -132,8 +132,6 @@ FAILED_BEFORE_COMPUTED = frozenset({
 FINAL_REPLICATE_STATUSES = frozenset({RS.COMPLETED, RS.FAILED})
 # Statuses that say nothing about progress: "last relevant status" skips them (spec §2.7).
 IRRELEVANT_STATUSES = frozenset({RS.WORKER_LOST, RS.RECOVERING})
-# The worker reports these, never the scheduler; a worker's report of them is always refused (spec §2.4).
-NEVER_STORED = frozenset({RS.CONTRIBUTE_FAILED, RS.REVEAL_FAILED})
 
 
 def missing_statuses(last: ReplicateStatus, target: ReplicateStatus) -> list[ReplicateStatus]:

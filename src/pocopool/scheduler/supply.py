@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainTask
 from ..protocol.consensus import needs_more_contributions, worker_weight
-from ..protocol.crypto import sign_authorization
+from ..protocol.crypto import key_hex, sign_authorization
 from ..protocol.models import ReplicateTaskSummary, Signature, WorkerpoolAuthorization
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
@@ -124,7 +124,7 @@ class SupplyService:
 
     @property
     def private_key(self) -> str:
-        return "0x" + bytes(self.signer.key).hex()
+        return key_hex(self.signer)
 
     def authorization(self, task: TaskState, wallet: str) -> WorkerpoolAuthorization:
         """A WorkerpoolAuthorization for (worker, task), signed by the scheduler (spec §5.3)."""

@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError, ChainRevert
-from ..protocol.crypto import hex_to_bytes
+from ..protocol.crypto import hex_to_bytes, key_hex
 from ..protocol.statuses import CONTRIBUTION_PHASE, ChainTaskStatus as CTS, TaskStatus as TS
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
@@ -142,7 +142,7 @@ class TaskUpdater:
 
     @property
     def _key(self) -> str:
-        return "0x" + bytes(self.signer.key).hex()
+        return key_hex(self.signer)
 
     async def chain_view(self, task: TaskState, tx: TxOutcome | None) -> ChainView:
         try:

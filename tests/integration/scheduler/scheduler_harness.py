@@ -28,7 +28,7 @@ SCHEDULER = Account.from_key("0x" + "a1" * 32)
 REQUESTER = Account.from_key("0x" + "c3" * 32)
 APP_OWNER = Account.from_key("0x" + "d4" * 32)
 WORKER_KEYS = [f"0x{0xBEEF00 + i:064x}" for i in range(8)]
-SCHEDULER_KEY = "0x" + bytes(SCHEDULER.key).hex()
+SCHEDULER_KEY = crypto.key_hex(SCHEDULER)
 FAKE_LINK = crypto.result_link("pocopool", "http://results.test/results/fake")
 
 

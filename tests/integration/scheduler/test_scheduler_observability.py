@@ -20,7 +20,7 @@ from scheduler_harness import (
 from pocopool.protocol import crypto
 from pocopool.protocol.time import VirtualClock
 
-REQUESTER_KEY = "0x" + bytes(REQUESTER.key).hex()
+REQUESTER_KEY = crypto.key_hex(REQUESTER)
 STRANGER_KEY = "0x" + "5e" * 32
 
 
