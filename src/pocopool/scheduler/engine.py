@@ -12,7 +12,7 @@ only ask for a decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -25,11 +25,13 @@ from ..protocol.statuses import (
     FINAL_REPLICATE_STATUSES,
     ReplicateStatus as RS,
     ReplicateStatusCause as Cause,
+    ReplicateStatusModifier as Modifier,
     TaskAbortCause,
     TaskNotificationType as Next,
     TaskStatus as TS,
 )
 from ..protocol.tags import TeeFramework
+from .replicate_engine import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
 from .state import ReplicateState, TaskState
 
 
@@ -84,13 +86,34 @@ class StatusChange:
 
 @dataclass(frozen=True)
 class ReplicateChange:
-    """A replicate status the scheduler (POOL_MANAGER) writes, guarded by the replicate's status."""
+    """A replicate status the scheduler (POOL_MANAGER) writes, as `decide_replicate` accepted it,
+    guarded by the replicate's status."""
 
     wallet: str
     expected: RS
-    status: RS
-    cause: Cause | None = None
-    message: str | None = None
+    accepted: Accepted
+
+    @property
+    def status(self) -> RS:
+        return self.accepted.entry.status
+
+    @property
+    def cause(self) -> Cause | None:
+        return self.accepted.entry.cause
+
+    @property
+    def message(self) -> str | None:
+        return self.accepted.entry.error_message
+
+
+def pool_change(task: TaskState, replicate: ReplicateState, status: RS, now: float,
+                cause: Cause | None = None, message: str | None = None) -> ReplicateChange | None:
+    """The scheduler's own status for a replicate, if the replicate rule accepts it (None: refused)."""
+    decision = decide_replicate(task, replicate, ProposedUpdate(status, Modifier.POOL_MANAGER, cause=cause,
+                                                                message=message), NO_PROOF, now)
+    if not isinstance(decision, Accepted):
+        return None
+    return ReplicateChange(replicate.wallet, replicate.status, decision)
 
 
 @dataclass(frozen=True)
@@ -236,13 +259,15 @@ def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now:
 
 def _reveal_timeout_changes(task: TaskState, replicates: Sequence[ReplicateState], now: float,
                             skip: frozenset[str] = frozenset()) -> tuple[ReplicateChange, ...]:
-    return tuple(
-        ReplicateChange(
-            r.wallet, r.status, RS.FAILED, Cause.REVEAL_TIMEOUT,
-            f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}",
-        )
+    return _changes(
+        pool_change(task, r, RS.FAILED, now, Cause.REVEAL_TIMEOUT,
+                    f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}")
         for r in reveal_timed_out(task, replicates, now) if r.wallet not in skip
     )
+
+
+def _changes(changes: Iterable[ReplicateChange | None]) -> tuple[ReplicateChange, ...]:
+    return tuple(change for change in changes if change is not None)
 
 
 def _with_reveal_timeouts(transition: Transition, task: TaskState, replicates: Sequence[ReplicateState],
@@ -428,9 +453,9 @@ def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: Cha
         return NOTHING
     if ct.status is CTS.ACTIVE:
         mined = tx is not None and tx.mined
-        changes = tuple(
-            ReplicateChange(r.wallet, r.status, RS.FAILED, Cause.REVEAL_TIMEOUT,
-                            f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}")
+        changes = _changes(
+            pool_change(task, r, RS.FAILED, now, Cause.REVEAL_TIMEOUT,
+                        f"no reveal before the reveal deadline {_iso(task.reveal_deadline or 0)}")
             for r in replicates if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
             and task.consensus is not None and (r.contribution_hash or "").lower() == task.consensus.lower()
         )
@@ -465,22 +490,24 @@ def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | No
     return min(candidates, key=lambda r: (r.first_date(RS.REVEALED) or 0.0, r.wallet.lower()))
 
 
-def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], status: TS | None) -> Transition:
+def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], status: TS | None,
+                    now: float) -> Transition:
     uploader = choose_uploader(replicates)
-    if uploader is None:
+    requested = pool_change(task, uploader, RS.RESULT_UPLOAD_REQUESTED, now) if uploader else None
+    if uploader is None or requested is None:
         return NOTHING
     statuses = (StatusChange(status, message=f"worker {uploader.wallet} is asked to upload the result"),) if status else ()
     return Transition(
         statuses=statuses,
         fields={"uploading_wallet": uploader.wallet},
-        replicates=(ReplicateChange(uploader.wallet, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED),),
+        replicates=(requested,),
         pushes=(Push(Next.PLEASE_UPLOAD, (uploader.wallet,)),),
     )
 
 
 def _at_least_one_revealed(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
                            tee_frameworks: frozenset[TeeFramework]) -> Transition:
-    return _request_upload(task, replicates, TS.RESULT_UPLOADING)
+    return _request_upload(task, replicates, TS.RESULT_UPLOADING, now)
 
 
 def _result_uploading(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
@@ -499,13 +526,11 @@ def _result_uploading(task: TaskState, replicates: Sequence[ReplicateState], cha
         limit = upload_timeout_periods * task.max_execution_time
         if now - asked < limit:
             return NOTHING  # still uploading
-        timed_out = (ReplicateChange(
-            uploader.wallet, uploader.status, RS.RESULT_UPLOAD_FAILED,
-            message=f"no upload within {limit:.0f} s of the request",
-        ),)
+        timed_out = _changes((pool_change(task, uploader, RS.RESULT_UPLOAD_FAILED, now,
+                                          message=f"no upload within {limit:.0f} s of the request"),))
     # Nobody is uploading (the uploader failed, timed out or vanished): ask another revealer, if any.
     others = [r for r in replicates if not (timed_out and r.wallet == timed_out[0].wallet)]
-    upload = _request_upload(task, others, None)
+    upload = _request_upload(task, others, None, now)
     if not upload.is_empty:
         return Transition(fields=upload.fields, replicates=timed_out + upload.replicates,
                           pushes=upload.pushes + _abort_pushes(timed_out))
