@@ -19,7 +19,7 @@ from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import int_to_tag
-from pocopool.scheduler.replicate_engine import (
+from pocopool.scheduler.engine import (
     NO_PROOF,
     Accepted,
     ChainProof,

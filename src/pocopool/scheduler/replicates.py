@@ -26,7 +26,7 @@ from ..protocol.time import Clock
 from .errors import Conflict, Forbidden, NotFound
 from .locks import KeyedLocks
 from .logs import log_event
-from .replicate_engine import (
+from .engine import (
     NEEDS_CHAIN_PROOF,
     NO_PROOF,
     Accepted,

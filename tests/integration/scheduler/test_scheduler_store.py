@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from pocopool.protocol.models import WorkerModel
 from pocopool.protocol.statuses import ReplicateStatus as RS, ReplicateStatusModifier as Modifier, TaskStatus as TS
 from pocopool.scheduler.engine import Push, StatusChange, Transition
-from pocopool.scheduler.replicate_engine import Accepted
+from pocopool.scheduler.engine import Accepted
 from pocopool.scheduler.state import ReplicateEntry
 from pocopool.scheduler.store import (
     InvalidTaskTransition, NewReplicateUpdate, NewTask, NotificationRow, StaleReplicate, Store,

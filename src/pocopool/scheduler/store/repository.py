@@ -25,7 +25,7 @@ from ...protocol.statuses import (
 )
 from ...protocol.transitions import is_valid_task_path
 from ..engine import Transition
-from ..replicate_engine import Accepted, with_history
+from ..engine.replicates import Accepted, with_history
 from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState, WorkerState
 from .db import open_database
 from .tables import (

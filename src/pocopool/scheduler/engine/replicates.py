@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from ..chain.base import ChainTask, Contribution
-from ..protocol.consensus import worker_weight
-from ..protocol.crypto import ZERO_BYTES32
-from ..protocol.models import ReplicateStatusDetails
-from ..protocol.statuses import (
+from ...chain.base import ChainTask, Contribution
+from ...protocol.consensus import worker_weight
+from ...protocol.crypto import ZERO_BYTES32
+from ...protocol.models import ReplicateStatusDetails
+from ...protocol.statuses import (
     FAILED_BEFORE_COMPUTED,
     ChainContributionStatus as CCS,
     ChainTaskStatus as CTS,
@@ -34,8 +34,8 @@ from ..protocol.statuses import (
     ReplicateStatusModifier as Modifier,
     TaskNotificationType as Next,
 )
-from ..protocol.transitions import REPLICATE_TRANSITIONS, is_valid_replicate_transition, next_action
-from .state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState
+from ...protocol.transitions import REPLICATE_TRANSITIONS, is_valid_replicate_transition, next_action
+from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState
 
 # Statuses believed only once the chain shows them (spec §2.4 step 5): the caller reads the chain
 # first and passes what it read as `ChainProof`.
