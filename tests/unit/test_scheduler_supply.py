@@ -16,7 +16,7 @@ from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import int_to_tag
-from pocopool.scheduler.recovery import recovery_action
+from pocopool.scheduler.engine import standing_order as recovery_action
 from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState, WorkerState
 from pocopool.scheduler.supply import prediction_inputs, refusal
 

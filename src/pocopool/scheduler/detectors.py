@@ -21,7 +21,6 @@ from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
     REVEAL_PHASE,
     ChainContributionStatus as CCS,
-    ChainTaskStatus as CTS,
     ReplicateStatus as RS,
     TaskStatus as TS,
     missing_statuses,
@@ -66,16 +65,10 @@ async def initialized_task(ctx: DetectorContext) -> list[str]:
 
 
 async def consensus_reached(ctx: DetectorContext) -> list[str]:
-    """RUNNING tasks whose chain task is REVEALING: consensus may be reached off chain too."""
-    found = []
-    for task_id in await ctx.store.task_ids((TS.RUNNING,)):
-        try:
-            chain_task = await chain_read(ctx.chain, ctx.chain.view_task, task_id)
-        except ChainError:
-            continue  # unreadable: nothing to conclude (spec §10 quirk 4)
-        if chain_task.status is CTS.REVEALING:
-            found.append(task_id)
-    return found
+    """RUNNING tasks with a contribution reported: the engine reads the chain and decides whether
+    the consensus is reached (it needs the chain REVEALING and every winner known off chain)."""
+    found = await ctx.store.replicates_in((TS.RUNNING,), (RS.CONTRIBUTED,))
+    return list(dict.fromkeys(task_id for task_id, _ in found))
 
 
 async def unfinished_steps(ctx: DetectorContext) -> list[str]:

@@ -1,30 +1,19 @@
 """Recovery of a restarted worker: `GET /replicates/interrupted` (spec §5.6, the simple cases).
 
-For each task the worker still takes part in, `recovery_action()` (pure) says what it should do
-now; the service signs a fresh authorization, records RECOVERING, and answers the notifications.
+For each task the worker still takes part in, the engine's `standing_order()` (pure) says what it
+should do now, the same order the engine pushed or the next step of its replicate flow; the service signs a fresh authorization, records RECOVERING, and answers the notifications.
 A contribution or reveal the worker made on chain without telling us is recorded first (by the
 scheduler, verified on chain) so that the answer is PLEASE_WAIT rather than a second attempt.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain
 from ..protocol.models import TaskNotification, TaskNotificationExtra
-from ..protocol.statuses import (
-    COMPLETION_PHASE,
-    CONTRIBUTION_PHASE,
-    REVEAL_PHASE,
-    ChainContributionStatus as CCS,
-    ReplicateStatus as RS,
-    TaskAbortCause,
-    TaskNotificationType as Next,
-    TaskStatus as TS,
-)
+from ..protocol.statuses import ChainContributionStatus as CCS, ReplicateStatus as RS, TaskNotificationType as Next
 from ..protocol.time import Clock
-from .engine import consensus_winners
+from .engine import standing_order
 from .logs import log_event
 from .pushes import upload_authorization
 from .replicates import ReplicateUpdateService
@@ -32,44 +21,6 @@ from .state import ReplicateState, TaskState
 from .store import Store
 from .supply import SupplyService
 from .updater import TaskUpdater
-
-
-@dataclass(frozen=True)
-class RecoveryAction:
-    type: Next
-    abort_cause: TaskAbortCause | None = None
-
-
-def recovery_action(task: TaskState, replicate: ReplicateState) -> RecoveryAction | None:
-    """What a restarted worker should do for this replicate (None: nothing to recover)."""
-    last = replicate.last_relevant
-    if task.status in CONTRIBUTION_PHASE:
-        if last.ordinal <= RS.CONTRIBUTING.ordinal and last not in (RS.START_FAILED, RS.COMPUTE_FAILED):
-            return RecoveryAction(Next.PLEASE_CONTRIBUTE)
-        if last is RS.CONTRIBUTED:
-            return RecoveryAction(Next.PLEASE_WAIT)
-        return None
-    if task.status in REVEAL_PHASE:
-        if task.status is TS.RESULT_UPLOADING and task.uploading_wallet == replicate.wallet:
-            if last in (RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING):
-                return RecoveryAction(Next.PLEASE_UPLOAD)
-            if last is RS.RESULT_UPLOADED:
-                return RecoveryAction(Next.PLEASE_WAIT)
-        if last in (RS.CONTRIBUTED, RS.REVEALING):
-            winner = task.consensus is not None and replicate in consensus_winners(task, [replicate], task.consensus)
-            if winner:
-                return RecoveryAction(Next.PLEASE_REVEAL)
-            return RecoveryAction(Next.PLEASE_ABORT, TaskAbortCause.CONSENSUS_REACHED)
-        if last is RS.RESULT_UPLOAD_REQUESTED:
-            return RecoveryAction(Next.PLEASE_UPLOAD)
-        if last in (RS.REVEALED, RS.RESULT_UPLOADED):
-            return RecoveryAction(Next.PLEASE_WAIT)
-        if task.status is TS.CONSENSUS_REACHED and not replicate.has(RS.CONTRIBUTED):
-            return RecoveryAction(Next.PLEASE_ABORT, TaskAbortCause.CONSENSUS_REACHED)
-        return None
-    if task.status in COMPLETION_PHASE and replicate.has(RS.REVEALED):
-        return RecoveryAction(Next.PLEASE_COMPLETE if task.status is TS.COMPLETED else Next.PLEASE_WAIT)
-    return None
 
 
 class RecoveryService:
@@ -93,7 +44,7 @@ class RecoveryService:
             if replicate is None:
                 continue
             replicate = await self._catch_up(task, replicate)
-            action = recovery_action(task, replicate)
+            action = standing_order(task, replicate)
             if action is None:
                 continue
             extra = TaskNotificationExtra(

@@ -30,6 +30,22 @@ class ReplicateEntry:
 
 
 @dataclass(frozen=True)
+class NewReplicateUpdate:
+    """One replicate status update to append, with the details the history keeps."""
+
+    status: RS
+    modifier: Modifier
+    date: float
+    cause: Cause | None = None
+    error_message: str | None = None
+    exit_code: int | None = None
+    block_number: int | None = None
+    tx_hash: str | None = None
+    result_link: str | None = None
+    tee_session_error: str | None = None
+
+
+@dataclass(frozen=True)
 class ReplicateState:
     """One worker's run of a task. `history` is oldest first and never empty."""
 

@@ -4,6 +4,7 @@ status writes, replicate uniqueness, atomic rate limiting, pushes by cursor."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,7 +13,11 @@ from alembic.migration import MigrationContext
 from pocopool.protocol.models import WorkerModel
 from pocopool.protocol.statuses import ReplicateStatus as RS, ReplicateStatusModifier as Modifier, TaskStatus as TS
 from pocopool.scheduler.engine import Push, StatusChange, Transition
-from pocopool.scheduler.store import InvalidTaskTransition, NewReplicateUpdate, NewTask, NotificationRow, Store
+from pocopool.scheduler.engine import Accepted
+from pocopool.scheduler.state import ReplicateEntry
+from pocopool.scheduler.store import (
+    InvalidTaskTransition, NewReplicateUpdate, NewTask, NotificationRow, StaleReplicate, Store,
+)
 from pocopool.scheduler.store.tables import metadata
 from pocopool.protocol.statuses import TaskNotificationType as Next
 
@@ -104,25 +109,39 @@ async def test_a_worker_holds_at_most_one_replicate_per_task_and_its_slots(store
     assert worker.computing == 1 and worker.participating == (first,)
 
 
+def _accepted(status: RS, modifier: Modifier, date: float, **effects) -> Accepted:
+    fields = {k: effects.pop(k) for k in ("exit_code",) if k in effects}
+    return Accepted(entry=NewReplicateUpdate(status, modifier, date, **fields), next_action=Next.PLEASE_WAIT, **effects)
+
+
+async def _append(store, task_id: str, accepted: Accepted, seen: RS | None = None) -> None:
+    """Appends as a decision made on the replicate read in the transaction, or on an older read
+    whose status was `seen`."""
+    async with store.replicate_writer(task_id, W1) as writer:
+        if seen is not None:
+            writer.replicate = replace(writer.replicate, history=(ReplicateEntry(seen, T0),))
+        await writer.append(accepted)
+
+
 async def test_a_replicate_update_is_guarded_by_the_status_read_and_frees_slots(store):
     await store.add_tasks([new_task(0)], 1, T0)
     await register(store, W1)
     task_id = new_task(0).chain_task_id
     assert await store.add_replicate(task_id, W1, 2, 1, T0)
-    update = NewReplicateUpdate(RS.STARTING, Modifier.WORKER, T0 + 1)
-    assert await store.record_replicate_update(task_id, W1, RS.CREATED, update)
-    assert not await store.record_replicate_update(task_id, W1, RS.CREATED, update)
-    computed = NewReplicateUpdate(RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0)
-    assert await store.record_replicate_update(task_id, W1, RS.STARTING, computed, free_computing_slot=True,
-                                               logs=("out", "err"))
+    starting = _accepted(RS.STARTING, Modifier.WORKER, T0 + 1)
+    await _append(store, task_id, starting, seen=RS.CREATED)
+    with pytest.raises(StaleReplicate):
+        await _append(store, task_id, starting, seen=RS.CREATED)
+    computed = _accepted(RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0, free_computing_slot=True,
+                         logs=("out", "err"))
+    await _append(store, task_id, computed, seen=RS.STARTING)
     assert (await store.worker(W1)).computing == 0
-    lost = NewReplicateUpdate(RS.WORKER_LOST, Modifier.POOL_MANAGER, T0 + 3)
-    assert await store.record_replicate_update(task_id, W1, RS.COMPUTED, lost)
+    await _append(store, task_id, _accepted(RS.WORKER_LOST, Modifier.POOL_MANAGER, T0 + 3), seen=RS.COMPUTED)
     replicate = await store.replicate(task_id, W1)
     assert replicate.status is RS.WORKER_LOST and replicate.last_relevant is RS.COMPUTED
     assert [(log["stdout"], log["stderr"]) for log in await store.task_logs(task_id)] == [("out", "err")]
-    aborted = NewReplicateUpdate(RS.ABORTED, Modifier.WORKER, T0 + 4)
-    assert await store.record_replicate_update(task_id, W1, RS.WORKER_LOST, aborted, leave_task=True)
+    await _append(store, task_id, _accepted(RS.ABORTED, Modifier.WORKER, T0 + 4, leave_task=True),
+                  seen=RS.WORKER_LOST)
     assert (await store.worker(W1)).participating == ()
 
 

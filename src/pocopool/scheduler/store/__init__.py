@@ -6,13 +6,14 @@ from .repository import (
     NewReplicateUpdate,
     NewTask,
     NotificationRow,
-    ReplicateAppend,
+    ReplicateWriter,
+    StaleReplicate,
     Store,
     TaskDetails,
     to_datetime,
 )
 
 __all__ = [
-    "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "ReplicateAppend", "Store", "StoreConfigError",
+    "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "ReplicateWriter", "StaleReplicate", "Store", "StoreConfigError",
     "TaskDetails", "Database", "open_database", "to_datetime",
 ]

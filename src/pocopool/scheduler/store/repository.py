@@ -6,7 +6,8 @@ changed it meanwhile, nothing is written and the method answers False (the calle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,8 @@ from ...protocol.statuses import (
 )
 from ...protocol.transitions import is_valid_task_path
 from ..engine import Transition
-from ..state import ReplicateEntry, ReplicateState, TaskState, WorkerState
+from ..engine.replicates import Accepted, with_history
+from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState, WorkerState
 from .db import open_database
 from .tables import (
     chain_cursors,
@@ -104,34 +106,6 @@ class NewTask:
     callback: str
     contribution_deadline: float
     final_deadline: float
-
-
-@dataclass(frozen=True)
-class NewReplicateUpdate:
-    """One replicate status update to append, with the details the history keeps."""
-
-    status: RS
-    modifier: Modifier
-    date: float
-    cause: Cause | None = None
-    error_message: str | None = None
-    exit_code: int | None = None
-    block_number: int | None = None
-    tx_hash: str | None = None
-    result_link: str | None = None
-    tee_session_error: str | None = None
-
-
-@dataclass(frozen=True)
-class ReplicateAppend:
-    """One status for `Store.append_replicate_statuses`, with what it writes besides."""
-
-    new: NewReplicateUpdate
-    result_link: str | None = None
-    callback_data: str | None = None
-    logs: tuple[str, str] | None = None
-    free_computing_slot: bool = False
-    leave_task: bool = False
 
 
 @dataclass(frozen=True)
@@ -370,10 +344,8 @@ class Store:
                         message=change.message, block_number=change.block_number, tx_hash=change.tx_hash,
                     ))
                 for change in transition.replicates:
-                    update_ = NewReplicateUpdate(change.status, Modifier.POOL_MANAGER, now, change.cause,
-                                                 error_message=change.message)
-                    if not await self._write_replicate_status(conn, task.chain_task_id, change.wallet,
-                                                              change.expected, update_):
+                    if not await _append_replicate_status(conn, task.chain_task_id, change.wallet, change.expected,
+                                                          change.accepted):
                         raise _Stale
                 await self._insert_notifications(conn, pushes, when)
                 if path and path[-1].is_final:
@@ -388,51 +360,6 @@ class Store:
             await conn.execute(insert(notifications).values(
                 wallet=push.wallet, task_id=push.task_id, type=push.type, extra=dict(push.extra), created_at=when,
             ))
-
-    async def _write_replicate_status(
-        self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
-        contribution: tuple[str, int] | None = None, result_link: str | None = None,
-        callback_data: str | None = None, known: tuple[int, str] | None = None,
-    ) -> tuple[int, str] | None:
-        """Appends one status if the replicate is still `expected`; its (row id, last relevant status)
-        afterwards, which a caller writing several in one transaction passes back as `known`."""
-        if known is None:
-            row = (await conn.execute(
-                select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
-                .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
-            )).first()
-            if row is None or row.status != expected.value:
-                return None
-            known = (row.id, row.last_relevant_status)
-        replicate_id, last_relevant = known
-        relevant = _relevant(new.status, last_relevant)
-        if contribution is None and result_link is None and callback_data is None:
-            done = await conn.execute(_SET_STATUS, {
-                "b_id": replicate_id, "b_expected": expected.value, "b_status": new.status.value,
-                "b_relevant": relevant, "b_updated": to_datetime(new.date)})
-        else:
-            values: dict[str, Any] = {
-                "status": new.status.value, "last_relevant_status": relevant, "updated_at": to_datetime(new.date),
-            }
-            if contribution is not None:
-                values["contribution_hash"], values["worker_weight"] = contribution
-            if result_link is not None:
-                values["result_link"] = result_link
-            if callback_data is not None:
-                values["callback_data"] = callback_data
-            done = await conn.execute(
-                update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
-                .values(**values)
-            )
-        if done.rowcount != 1:
-            return None
-        await conn.execute(_APPEND_UPDATE, {
-            "replicate_id": replicate_id, "status": new.status.value, "modifier": new.modifier.value,
-            "date": to_datetime(new.date), "cause": new.cause.value if new.cause else None,
-            "error_message": new.error_message, "exit_code": new.exit_code, "block_number": new.block_number,
-            "tx_hash": new.tx_hash, "result_link": new.result_link, "tee_session_error": new.tee_session_error,
-        })
-        return replicate_id, relevant
 
     # ----- replicates -----------------------------------------------------------------------------
     async def add_replicate(self, task_id: str, wallet: str, weight: int, max_nb_tasks: int, now: float) -> bool:
@@ -462,91 +389,17 @@ class Store:
         self._written(1)
         return True
 
-    async def record_replicate_update(
-        self, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
-        contribution: tuple[str, int] | None = None,
-        result_link: str | None = None,
-        callback_data: str | None = None,
-        logs: tuple[str, str] | None = None,
-        free_computing_slot: bool = False,
-        leave_task: bool = False,
-    ) -> bool:
-        """Appends a status to a replicate (guarded by its current status) with its effects, in one
-        transaction: contribution, result link, the first compute logs of this worker, and the
-        worker's task lists. False if the replicate changed meanwhile.
-        """
-        try:
-            async with self.db.write() as conn:
-                if not await self._record(conn, task_id, wallet, expected, new, contribution=contribution,
-                                          result_link=result_link, callback_data=callback_data, logs=logs,
-                                          free_computing_slot=free_computing_slot, leave_task=leave_task):
-                    raise _Stale
-        except _Stale:
-            return False
-        self._written(1)
-        return True
-
-    async def _record(
-        self, conn: Any, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
-        contribution: tuple[str, int] | None = None, result_link: str | None = None,
-        callback_data: str | None = None, logs: tuple[str, str] | None = None,
-        free_computing_slot: bool = False, leave_task: bool = False, known: tuple[int, str] | None = None,
-    ) -> tuple[int, str] | None:
-        known = await self._write_replicate_status(conn, task_id, wallet, expected, new, contribution=contribution,
-                                                   result_link=result_link, callback_data=callback_data, known=known)
-        if known is None:
-            return None
-        if logs is not None:
-            present = await conn.scalar(select(task_logs.c.id).where(
-                task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
-            if present is None:
-                await conn.execute(insert(task_logs).values(
-                    task_id=task_id, wallet=wallet, stdout=logs[0], stderr=logs[1], created_at=to_datetime(new.date)))
-        membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
-        if leave_task:
-            await conn.execute(delete(worker_tasks).where(membership))
-        elif free_computing_slot:
-            await conn.execute(update(worker_tasks).where(membership).values(computing=False))
-        return known
-
-    async def append_replicate_statuses(
-        self, task_id: str, wallet: str, appends: Sequence[ReplicateAppend],
-        admit: Callable[[ReplicateState, int], bool],
-    ) -> tuple[RS, list[bool], Exception | None] | None:
-        """Statuses that need no proof from the chain, in order, in one transaction from read to
-        write. Before each, `admit(replicate as it is then, index of the append)` answers whether to write it
-        (False: already reported) or raises to refuse it: a refusal ends the batch, and the appends
-        before it are committed. None if there is no such replicate; else the replicate's status
-        before the first, whether each append up to the refusal was written, and the refusal."""
-        refusal: Exception | None = None
-        written: list[bool] = []
+    @asynccontextmanager
+    async def replicate_writer(self, task_id: str, wallet: str) -> AsyncIterator[ReplicateWriter]:
+        """One write transaction on one replicate: `writer.replicate` is read in it (None: no such
+        replicate) and each `writer.append(accepted)` appends a decided status, guarded by the status
+        the decision read. Committed when the block ends; rolled back if it raises (StaleReplicate:
+        another writer changed the replicate, decide again)."""
         async with self.db.write() as conn:
             found = await self._replicates(conn, task_id, wallet)
-            if not found:
-                return None
-            replicate = found[0]
-            before = replicate.status
-            known: tuple[int, str] | None = None
-            for index, item in enumerate(appends):
-                new = item.new
-                try:
-                    if not admit(replicate, index):
-                        written.append(False)
-                        continue
-                except Exception as error:  # noqa: BLE001 - raised once what came before is committed
-                    refusal = error
-                    break
-                known = await self._record(conn, task_id, wallet, replicate.status, new, result_link=item.result_link,
-                                           callback_data=item.callback_data, logs=item.logs,
-                                           free_computing_slot=item.free_computing_slot, leave_task=item.leave_task,
-                                           known=known)
-                if known is None:  # cannot happen inside the write transaction that read it
-                    raise RuntimeError(f"replicate {task_id}/{wallet} changed inside its own transaction")
-                replicate = replace(replicate, history=(*replicate.history, ReplicateEntry(
-                    new.status, new.date, new.modifier, new.cause)))
-                written.append(True)
-        self._written(sum(written))
-        return before, written, refusal
+            writer = ReplicateWriter(conn, task_id, wallet, found[0] if found else None)
+            yield writer
+        self._written(writer.written)
 
     # ----- supply ---------------------------------------------------------------------------------
     async def supply_candidates(self, wallet: str, now: float, *, limit: int, offset: int) -> list[TaskState]:
@@ -800,3 +653,90 @@ def _aware(value: Any) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class StaleReplicate(Exception):
+    """The replicate changed between the read a decision was made on and its write."""
+
+
+class ReplicateWriter:
+    """The replicate of one worker inside one write transaction (see `Store.replicate_writer`)."""
+
+    def __init__(self, conn: Any, task_id: str, wallet: str, replicate: ReplicateState | None) -> None:
+        self._conn = conn
+        self.task_id = task_id
+        self.wallet = wallet
+        self.replicate = replicate
+        self.written = 0
+        self._known: tuple[int, str] | None = None
+
+    async def append(self, accepted: Accepted) -> None:
+        """Appends one decided status; `replicate` then shows it."""
+        assert self.replicate is not None, "no replicate to append to"
+        known = await _append_replicate_status(self._conn, self.task_id, self.wallet, self.replicate.status,
+                                               accepted, known=self._known)
+        if known is None:
+            raise StaleReplicate(f"replicate {self.task_id}/{self.wallet} changed meanwhile")
+        self._known = known
+        self.replicate = with_history(self.replicate, accepted)
+        self.written += 1
+
+
+async def _append_replicate_status(
+    conn: Any, task_id: str, wallet: str, expected: RS, accepted: Accepted, *,
+    known: tuple[int, str] | None = None,
+) -> tuple[int, str] | None:
+    """The one replicate append: the status (if the replicate is still `expected`), what the decision
+    verified (contribution, result link, callback data), the first compute logs of this worker, and
+    the worker's task lists. Its (row id, last relevant status) afterwards, which a caller writing
+    several in one transaction passes back as `known`; None if the replicate changed."""
+    new = accepted.entry
+    if known is None:
+        row = (await conn.execute(
+            select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
+            .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
+        )).first()
+        if row is None or row.status != expected.value:
+            return None
+        known = (row.id, row.last_relevant_status)
+    replicate_id, last_relevant = known
+    relevant = _relevant(new.status, last_relevant)
+    if accepted.contribution is None and accepted.result_link is None and accepted.callback_data is None:
+        done = await conn.execute(_SET_STATUS, {
+            "b_id": replicate_id, "b_expected": expected.value, "b_status": new.status.value,
+            "b_relevant": relevant, "b_updated": to_datetime(new.date)})
+    else:
+        values: dict[str, Any] = {
+            "status": new.status.value, "last_relevant_status": relevant, "updated_at": to_datetime(new.date),
+        }
+        if accepted.contribution is not None:
+            values["contribution_hash"], values["worker_weight"] = accepted.contribution
+        if accepted.result_link is not None:
+            values["result_link"] = accepted.result_link
+        if accepted.callback_data is not None:
+            values["callback_data"] = accepted.callback_data
+        done = await conn.execute(
+            update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
+            .values(**values)
+        )
+    if done.rowcount != 1:
+        return None
+    await conn.execute(_APPEND_UPDATE, {
+        "replicate_id": replicate_id, "status": new.status.value, "modifier": new.modifier.value,
+        "date": to_datetime(new.date), "cause": new.cause.value if new.cause else None,
+        "error_message": new.error_message, "exit_code": new.exit_code, "block_number": new.block_number,
+        "tx_hash": new.tx_hash, "result_link": new.result_link, "tee_session_error": new.tee_session_error,
+    })
+    if accepted.logs is not None:
+        present = await conn.scalar(select(task_logs.c.id).where(
+            task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
+        if present is None:
+            await conn.execute(insert(task_logs).values(
+                task_id=task_id, wallet=wallet, stdout=accepted.logs[0], stderr=accepted.logs[1],
+                created_at=to_datetime(new.date)))
+    membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
+    if accepted.leave_task:
+        await conn.execute(delete(worker_tasks).where(membership))
+    elif accepted.free_computing_slot:
+        await conn.execute(update(worker_tasks).where(membership).values(computing=False))
+    return replicate_id, relevant

@@ -1,0 +1,44 @@
+"""The scheduler's decisions, pure functions of plain values (STYLE.md "decisions as data").
+
+- `decide(task, replicates, chain, now) -> Transition` (tasks.py): every task status change.
+- `decide_replicate(task, replicate, update, proof, now) -> Accepted | Refused` (replicates.py):
+  every replicate status change, whoever proposes it.
+- `standing_order(task, replicate)` (orders.py): what the engine tells one worker in the task's
+  current status; recovery answers a restarted worker with it.
+"""
+
+from .orders import Order, standing_order
+from .replicates import (
+    NEEDS_CHAIN_PROOF,
+    NO_PROOF,
+    Accepted,
+    ChainProof,
+    ProposedUpdate,
+    Refusal,
+    Refused,
+    allowed_after,
+    decide_replicate,
+    with_history,
+)
+from .reveal import UPLOAD_TIMEOUT_PERIODS, choose_uploader, finalize_blocker, reveal_timed_out
+from .tasks import decide
+from .transition import (
+    NOTHING,
+    ChainAction,
+    ChainView,
+    Push,
+    ReplicateChange,
+    StatusChange,
+    Transition,
+    TxOutcome,
+    consensus_winners,
+    holders,
+    pool_change,
+)
+
+__all__ = [
+    "NEEDS_CHAIN_PROOF", "NO_PROOF", "NOTHING", "UPLOAD_TIMEOUT_PERIODS", "Accepted", "ChainAction", "ChainProof",
+    "ChainView", "Order", "ProposedUpdate", "Push", "Refusal", "Refused", "ReplicateChange", "StatusChange",
+    "Transition", "TxOutcome", "allowed_after", "choose_uploader", "consensus_winners", "decide", "decide_replicate",
+    "finalize_blocker", "holders", "pool_change", "reveal_timed_out", "standing_order", "with_history",
+]

@@ -1,0 +1,70 @@
+"""The task engine: one pure function decides every task status change (spec/scheduler.md §1.3).
+
+`decide(task, replicates, chain, now)` reads plain values and returns a `Transition`: the statuses to
+append (with their cause), the task fields to set, the replicate statuses the scheduler writes (each
+accepted by `decide_replicate`), the pushes to send, and at most one chain transaction to send
+*after* the write. It performs no I/O. The applier (updater.py) loads the state, writes the
+transition in one database transaction guarded by the status it read, performs the transaction,
+and asks again until nothing is left to do.
+
+A reader finds every task status change of pocopool in `decide` and the two phase modules it calls
+(contribution.py, reveal.py): detectors, status updates and recovery only ask for a decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ...protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
+from ...protocol.tags import TeeFramework
+from ...protocol.waiting import iso
+from ..state import ReplicateState, TaskState
+from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
+from .reveal import (
+    HANDLERS as REVEAL_HANDLERS, REVEAL_TIMEOUT_STATUSES, UPLOAD_TIMEOUT_PERIODS, finalized, result_uploading,
+    with_reveal_timeouts,
+)
+from .transition import NOTHING, ChainView, StatusChange, Transition, complete_task, fail_task
+
+_HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
+
+
+def decide(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    *,
+    tee_frameworks: frozenset[TeeFramework] = frozenset(),
+    upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
+) -> Transition:
+    """The next step of one task. Empty when nothing is to be done now.
+
+    `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
+    `upload_timeout_periods`: how many category periods a chosen uploader has before the next
+    revealer is asked.
+    """
+    status = task.status
+    if status.is_final:
+        return NOTHING
+    if status.is_failure:
+        # Never written alone by pocopool; heal a record left by an older version.
+        return Transition(statuses=(StatusChange(TS.FAILED),))
+    # The chain's word wins over our deadline: a finalize mined before the deadline is a success.
+    if status is TS.FINALIZED:
+        return finalized(task, replicates, chain, now, tee_frameworks)
+    if status is TS.FINALIZING and chain.task is not None and chain.task.status is CTS.COMPLETED:
+        return complete_task(replicates, chain.tx)
+    if now >= task.final_deadline:
+        return fail_task(
+            replicates, TS.FINAL_DEADLINE_REACHED, "FINAL_DEADLINE_REACHED",
+            f"the final deadline {iso(task.final_deadline)} passed before the task ended",
+        )
+    if status is TS.RESULT_UPLOADING:
+        transition = result_uploading(task, replicates, chain, now, upload_timeout_periods)
+    else:
+        handler = _HANDLERS.get(status)
+        transition = handler(task, replicates, chain, now, tee_frameworks) if handler else NOTHING
+    if status in REVEAL_TIMEOUT_STATUSES and transition.new_status not in (TS.REOPENING, TS.FAILED):
+        transition = with_reveal_timeouts(transition, task, replicates, now)
+    return transition

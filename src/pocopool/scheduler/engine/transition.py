@@ -1,0 +1,192 @@
+"""What a task decision is made of: statuses, fields, replicate changes, pushes, one chain action.
+
+`decide` (tasks.py) returns a `Transition`; the applier (updater.py) writes it in one guarded database
+transaction, then sends the chain action. The helpers here build the pieces several steps share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ...chain.base import ChainTask
+from ...protocol.statuses import (
+    FINAL_REPLICATE_STATUSES,
+    ReplicateStatus as RS,
+    ReplicateStatusCause as Cause,
+    ReplicateStatusModifier as Modifier,
+    TaskAbortCause,
+    TaskNotificationType as Next,
+    TaskStatus as TS,
+)
+from ..state import ReplicateState, TaskState
+from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
+
+
+class ChainAction(str, Enum):
+    """A transaction the scheduler sends after writing the status that announces it."""
+
+    INITIALIZE = "initialize"
+    REOPEN = "reopen"
+    FINALIZE = "finalize"
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """What happened to the transaction the applier just sent (None in ChainView: none sent)."""
+
+    action: ChainAction
+    block_number: int | None = None
+    tx_hash: str | None = None
+    revert_rule: str | None = None  # the ledger refused it: the rule it broke
+    revert_message: str | None = None
+    error: str | None = None  # the ledger could not be reached: nothing is known
+
+    @property
+    def reverted(self) -> bool:
+        return self.revert_rule is not None
+
+    @property
+    def mined(self) -> bool:
+        return self.block_number is not None and not self.reverted
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """What the chain says about the task. `task` is None when it could not be read."""
+
+    task: ChainTask | None
+    consensus_block: int | None = None  # block of the TaskConsensus event, when found
+    latest_block: int | None = None
+    tx: TxOutcome | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One entry appended to the task history: the status, a machine cause, a sentence."""
+
+    status: TS
+    cause: str | None = None
+    message: str | None = None
+    block_number: int | None = None
+    tx_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplicateChange:
+    """A replicate status the scheduler (POOL_MANAGER) writes, as `decide_replicate` accepted it,
+    guarded by the replicate's status."""
+
+    wallet: str
+    expected: RS
+    accepted: Accepted
+
+    @property
+    def status(self) -> RS:
+        return self.accepted.entry.status
+
+    @property
+    def cause(self) -> Cause | None:
+        return self.accepted.entry.cause
+
+    @property
+    def message(self) -> str | None:
+        return self.accepted.entry.error_message
+
+
+def pool_change(task: TaskState, replicate: ReplicateState, status: RS, now: float,
+                cause: Cause | None = None, message: str | None = None) -> ReplicateChange | None:
+    """The scheduler's own status for a replicate, if the replicate rule accepts it (None: refused)."""
+    decision = decide_replicate(task, replicate, ProposedUpdate(status, Modifier.POOL_MANAGER, cause=cause,
+                                                                message=message), NO_PROOF, now)
+    if not isinstance(decision, Accepted):
+        return None
+    return ReplicateChange(replicate.wallet, replicate.status, decision)
+
+
+@dataclass(frozen=True)
+class Push:
+    """A notification to some workers, stored in the same transaction as the change causing it."""
+
+    type: Next
+    wallets: tuple[str, ...]
+    abort_cause: TaskAbortCause | None = None
+    block_number: int = 0
+
+
+@dataclass(frozen=True)
+class Transition:
+    statuses: tuple[StatusChange, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)  # TaskState attribute -> new value
+    replicates: tuple[ReplicateChange, ...] = ()
+    pushes: tuple[Push, ...] = ()
+    action: ChainAction | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.statuses or self.fields or self.replicates or self.pushes or self.action)
+
+    @property
+    def new_status(self) -> TS | None:
+        return self.statuses[-1].status if self.statuses else None
+
+
+NOTHING = Transition()
+
+
+# A replicate in one of these is over for the scheduler: it gets no more pushes.
+ENDED = FINAL_REPLICATE_STATUSES | {RS.ABORTED}
+
+
+def holders(replicates: Sequence[ReplicateState]) -> tuple[str, ...]:
+    """Wallets of the workers still holding a replicate of the task (not ended)."""
+    return tuple(r.wallet for r in replicates if r.status not in ENDED)
+
+
+def accepted_changes(changes: Iterable[ReplicateChange | None]) -> tuple[ReplicateChange, ...]:
+    return tuple(change for change in changes if change is not None)
+
+
+def fail_task(
+    replicates: Sequence[ReplicateState], status: TS, cause: str, message: str,
+    abort: TaskAbortCause | None = TaskAbortCause.UNKNOWN,
+) -> Transition:
+    """An intermediate failure status written together with FAILED; holders are told to abort."""
+    wallets = holders(replicates)
+    pushes = (Push(Next.PLEASE_ABORT, wallets, abort_cause=abort),) if wallets else ()
+    return Transition(
+        statuses=(StatusChange(status, cause, message), StatusChange(TS.FAILED)),
+        pushes=pushes,
+    )
+
+
+def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) -> Transition:
+    receipt = tx if tx is not None and tx.action is ChainAction.FINALIZE and tx.mined else None
+    wallets = holders(replicates)
+    return Transition(
+        statuses=(
+            StatusChange(
+                TS.FINALIZED, message="the task is finalized on chain",
+                block_number=receipt.block_number if receipt else None,
+                tx_hash=receipt.tx_hash if receipt else None,
+            ),
+            StatusChange(TS.COMPLETED),
+        ),
+        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+    )
+
+
+def is_winner(replicate: ReplicateState, consensus: str) -> bool:
+    """The replicate contributed the consensus value (reported CONTRIBUTED, hash verified on chain)."""
+    return (
+        replicate.has(RS.CONTRIBUTED) and replicate.contribution_hash is not None
+        and replicate.contribution_hash.lower() == consensus.lower()
+        and replicate.last_relevant is not RS.FAILED  # failed by a reveal timeout before a reopen: out of the game
+    )
+
+
+def consensus_winners(task: TaskState, replicates: Sequence[ReplicateState], consensus: str) -> list[ReplicateState]:
+    """Replicates that contributed the consensus value."""
+    return [r for r in replicates if is_winner(r, consensus)]
