@@ -1,0 +1,228 @@
+"""Replicates and their status histories: reads, the guarded status write, and the queries the
+detectors scan.
+
+Status writes are optimistic: an UPDATE filtered on the status the caller read. When another writer
+changed it meanwhile, nothing is written (the functions answer None or raise `Stale`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from ...protocol.statuses import (
+    IRRELEVANT_STATUSES,
+    ReplicateStatus as RS,
+    ReplicateStatusModifier as Modifier,
+    TaskStatus as TS,
+)
+from ..state import ReplicateEntry, ReplicateState
+from .db import Stale, StoreConnection
+from .records import NewReplicateUpdate, ReplicateAppend, replicate_states, to_datetime
+from .tables import replicate_status_updates, replicates, task_logs, tasks, worker_tasks, workers
+
+# Statements of the status-update path, built once: building and hashing a statement on every call
+# cost more than running it on SQLite (bench/RESULTS.md, profile of status-updates).
+_HISTORY_COLUMNS = (
+    replicates, replicate_status_updates.c.status.label("u_status"), replicate_status_updates.c.date.label("u_date"),
+    replicate_status_updates.c.modifier.label("u_modifier"), replicate_status_updates.c.cause.label("u_cause"),
+)
+HISTORY = (
+    select(*_HISTORY_COLUMNS)
+    .join(replicate_status_updates, replicate_status_updates.c.replicate_id == replicates.c.id)
+    .order_by(replicates.c.id, replicate_status_updates.c.id)
+)
+_HISTORY_OF_TASK = HISTORY.where(replicates.c.task_id == bindparam("b_task"))
+_HISTORY_OF_ONE = _HISTORY_OF_TASK.where(replicates.c.wallet == bindparam("b_wallet"))
+_SET_STATUS = (
+    update(replicates)
+    .where(replicates.c.id == bindparam("b_id"), replicates.c.status == bindparam("b_expected"))
+    .values(status=bindparam("b_status"), last_relevant_status=bindparam("b_relevant"),
+            updated_at=bindparam("b_updated", type_=replicates.c.updated_at.type))
+)
+_APPEND_UPDATE = insert(replicate_status_updates)
+
+
+def _relevant(new: RS, previous_relevant: str) -> str:
+    return previous_relevant if new in IRRELEVANT_STATUSES else new.value
+
+
+# ----- reads -------------------------------------------------------------------------------------
+async def replicates_of_task(conn: StoreConnection, task_id: str, wallet: str | None = None) -> list[ReplicateState]:
+    """The replicates of one task (or its one replicate held by `wallet`) with their histories."""
+    if wallet is None:
+        result = await conn.execute(_HISTORY_OF_TASK, {"b_task": task_id})
+    else:
+        result = await conn.execute(_HISTORY_OF_ONE, {"b_task": task_id, "b_wallet": wallet})
+    return replicate_states(result.mappings().all()).get(task_id, [])
+
+
+async def replicates_of_tasks(conn: StoreConnection, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
+    """The replicates of several tasks, by task id, in one query."""
+    rows = (await conn.execute(HISTORY.where(replicates.c.task_id.in_(task_ids)))).mappings().all()
+    return replicate_states(rows)
+
+
+async def replicates_in(
+    conn: StoreConnection, task_statuses: Iterable[TS], last_relevant: Iterable[RS], limit: int,
+) -> list[tuple[str, str]]:
+    """(task id, wallet) of replicates whose last relevant status is one of `last_relevant`, in tasks
+    in one of `task_statuses` (indexed: replicates by last relevant status, tasks by id)."""
+    query = (
+        select(replicates.c.task_id, replicates.c.wallet)
+        .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
+        .where(replicates.c.last_relevant_status.in_([s.value for s in last_relevant]),
+               tasks.c.status.in_([s.value for s in task_statuses]))
+        .order_by(replicates.c.id).limit(limit)
+    )
+    return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
+
+
+async def lost_replicates(conn: StoreConnection, alive_after: float, now: float, limit: int) -> list[tuple[str, str]]:
+    """(task id, wallet) of replicates held by workers that did not ping since `alive_after`, in
+    tasks whose final deadline is not passed, not yet WORKER_LOST nor final (indexed: workers by
+    last ping, worker_tasks by wallet, replicates by wallet and task)."""
+    ended = [RS.WORKER_LOST.value, RS.COMPLETED.value, RS.FAILED.value]
+    query = (
+        select(replicates.c.task_id, replicates.c.wallet)
+        .select_from(workers)
+        .join(worker_tasks, worker_tasks.c.wallet == workers.c.wallet)
+        .join(replicates, (replicates.c.wallet == worker_tasks.c.wallet)
+              & (replicates.c.task_id == worker_tasks.c.task_id))
+        .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
+        .where(workers.c.last_alive < to_datetime(alive_after), replicates.c.status.not_in(ended),
+               tasks.c.final_deadline > to_datetime(now))
+        .order_by(replicates.c.id).limit(limit)
+    )
+    return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
+
+
+# ----- writes ------------------------------------------------------------------------------------
+async def add_replicate(conn: StoreConnection, task_id: str, wallet: str, weight: int, max_nb_tasks: int,
+                        now: float) -> None:
+    """Gives the worker a replicate CREATED and a computing slot. Raises `Stale` if the worker has no
+    free slot, IntegrityError if it already holds a replicate of the task."""
+    when = to_datetime(now)
+    computing = await conn.scalar(select(func.count()).select_from(worker_tasks).where(
+        worker_tasks.c.wallet == wallet, worker_tasks.c.computing.is_(True)))
+    if computing >= max_nb_tasks:
+        raise Stale
+    done = await conn.execute(insert(replicates).values(
+        task_id=task_id, wallet=wallet, status=RS.CREATED.value, last_relevant_status=RS.CREATED.value,
+        worker_weight=weight, created_at=when, updated_at=when,
+    ))
+    await conn.execute(insert(replicate_status_updates).values(
+        replicate_id=done.inserted_primary_key[0], status=RS.CREATED.value,
+        modifier=Modifier.POOL_MANAGER.value, date=when,
+    ))
+    await conn.execute(insert(worker_tasks).values(wallet=wallet, task_id=task_id, computing=True,
+                                                   created_at=when))
+
+
+async def write_status(
+    conn: StoreConnection, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
+    contribution: tuple[str, int] | None = None, result_link: str | None = None,
+    callback_data: str | None = None, known: tuple[int, str] | None = None,
+) -> tuple[int, str] | None:
+    """Appends one status if the replicate is still `expected`; its (row id, last relevant status)
+    afterwards, which a caller writing several in one transaction passes back as `known`."""
+    if known is None:
+        row = (await conn.execute(
+            select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
+            .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
+        )).first()
+        if row is None or row.status != expected.value:
+            return None
+        known = (row.id, row.last_relevant_status)
+    replicate_id, last_relevant = known
+    relevant = _relevant(new.status, last_relevant)
+    if contribution is None and result_link is None and callback_data is None:
+        done = await conn.execute(_SET_STATUS, {
+            "b_id": replicate_id, "b_expected": expected.value, "b_status": new.status.value,
+            "b_relevant": relevant, "b_updated": to_datetime(new.date)})
+    else:
+        values: dict[str, Any] = {
+            "status": new.status.value, "last_relevant_status": relevant, "updated_at": to_datetime(new.date),
+        }
+        if contribution is not None:
+            values["contribution_hash"], values["worker_weight"] = contribution
+        if result_link is not None:
+            values["result_link"] = result_link
+        if callback_data is not None:
+            values["callback_data"] = callback_data
+        done = await conn.execute(
+            update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
+            .values(**values)
+        )
+    if done.rowcount != 1:
+        return None
+    await conn.execute(_APPEND_UPDATE, {
+        "replicate_id": replicate_id, "status": new.status.value, "modifier": new.modifier.value,
+        "date": to_datetime(new.date), "cause": new.cause.value if new.cause else None,
+        "error_message": new.error_message, "exit_code": new.exit_code, "block_number": new.block_number,
+        "tx_hash": new.tx_hash, "result_link": new.result_link, "tee_session_error": new.tee_session_error,
+    })
+    return replicate_id, relevant
+
+
+async def record(
+    conn: StoreConnection, task_id: str, wallet: str, expected: RS, new: NewReplicateUpdate, *,
+    contribution: tuple[str, int] | None = None, result_link: str | None = None,
+    callback_data: str | None = None, logs: tuple[str, str] | None = None,
+    free_computing_slot: bool = False, leave_task: bool = False, known: tuple[int, str] | None = None,
+) -> tuple[int, str] | None:
+    """`write_status` with its effects: the first compute logs of this worker for the task, and the
+    worker's task lists (the computing slot freed, or the task left). None if nothing was written."""
+    known = await write_status(conn, task_id, wallet, expected, new, contribution=contribution,
+                               result_link=result_link, callback_data=callback_data, known=known)
+    if known is None:
+        return None
+    if logs is not None:
+        present = await conn.scalar(select(task_logs.c.id).where(
+            task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
+        if present is None:
+            await conn.execute(insert(task_logs).values(
+                task_id=task_id, wallet=wallet, stdout=logs[0], stderr=logs[1], created_at=to_datetime(new.date)))
+    membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
+    if leave_task:
+        await conn.execute(delete(worker_tasks).where(membership))
+    elif free_computing_slot:
+        await conn.execute(update(worker_tasks).where(membership).values(computing=False))
+    return known
+
+
+async def append_statuses(
+    conn: StoreConnection, task_id: str, wallet: str, appends: Sequence[ReplicateAppend],
+    admit: Callable[[ReplicateState, int], bool],
+) -> tuple[RS, list[bool], Exception | None] | None:
+    """The body of `Store.append_replicate_statuses`, inside its write transaction: see there."""
+    refusal: Exception | None = None
+    written: list[bool] = []
+    found = await replicates_of_task(conn, task_id, wallet)
+    if not found:
+        return None
+    replicate = found[0]
+    before = replicate.status
+    known: tuple[int, str] | None = None
+    for index, item in enumerate(appends):
+        new = item.new
+        try:
+            if not admit(replicate, index):
+                written.append(False)
+                continue
+        except Exception as error:  # noqa: BLE001 - raised once what came before is committed
+            refusal = error
+            break
+        known = await record(conn, task_id, wallet, replicate.status, new, result_link=item.result_link,
+                             callback_data=item.callback_data, logs=item.logs,
+                             free_computing_slot=item.free_computing_slot, leave_task=item.leave_task,
+                             known=known)
+        if known is None:  # cannot happen inside the write transaction that read it
+            raise RuntimeError(f"replicate {task_id}/{wallet} changed inside its own transaction")
+        replicate = replace(replicate, history=(*replicate.history, ReplicateEntry(
+            new.status, new.date, new.modifier, new.cause)))
+        written.append(True)
+    return before, written, refusal
