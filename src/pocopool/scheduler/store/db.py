@@ -43,6 +43,11 @@ class StoreConfigError(ValueError):
     """The database URL is not one the scheduler can use."""
 
 
+class Stale(Exception):
+    """Raised inside a write transaction when a record changed since it was read: the transaction
+    rolls back, and the store answers False."""
+
+
 class StoreConnection(Protocol):
     """What the store calls on the connection of one transaction."""
 
