@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -30,6 +29,7 @@ from ..protocol.statuses import (
     TaskStatus as TS,
 )
 from ..protocol.tags import TeeFramework
+from ..protocol.time import iso as _iso
 from .state import ReplicateState, TaskState
 
 
@@ -141,10 +141,6 @@ _ENDED = FINAL_REPLICATE_STATUSES | {RS.ABORTED}
 def holders(replicates: Sequence[ReplicateState]) -> tuple[str, ...]:
     """Wallets of the workers still holding a replicate of the task (not ended)."""
     return tuple(r.wallet for r in replicates if r.status not in _ENDED)
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(
