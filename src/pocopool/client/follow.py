@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -26,6 +26,9 @@ from ..protocol.timeline import timeline
 from ..protocol.views import OnChainTask, StakeMove, WorkerView
 from ..protocol.waiting import refund_command, waiting_for
 from .errors import ClientError
+
+if TYPE_CHECKING:
+    from .sdk import Requester
 
 T = TypeVar("T")
 HEARTBEAT = 2.0  # asked of the scheduler: the follower wakes at least this often to check its timeout
@@ -136,7 +139,7 @@ def _read_stream(client: httpx.Client, url: str, params: dict[str, str], last_id
     raise httpx.RemoteProtocolError("the event stream ended")
 
 
-def _workers(requester: Any) -> list[WorkerView]:
+def _workers(requester: Requester) -> list[WorkerView]:
     """The scheduler's `GET /workers`; empty when it does not answer (the view says less, no more)."""
     try:
         answer = requester.http.get(f"{requester.scheduler_url}/workers")
@@ -154,7 +157,7 @@ def _on_chain(onchain: dict[str, Any] | None) -> OnChainTask | None:
     return OnChainTask(status=ChainTaskStatus(onchain["status"]), consensus_value=onchain.get("consensusValue"))
 
 
-def task_insight(requester: Any, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
+def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
     """The view with "waitingFor", "timeline" and (if asked) "consensus" added."""
     task_id = view["taskId"]
     model = requester.scheduler_task(task_id)

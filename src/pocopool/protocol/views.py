@@ -40,11 +40,15 @@ def wire_date(value: datetime) -> str:
 
 
 class TaskStatusChangeView(TaskStatusChange):
+    """One task status change, with the cause and message the scheduler recorded."""
+
     cause: str | None = None
     message: str | None = None
 
 
 class ReplicateStatusUpdateView(ReplicateStatusUpdateModel):
+    """One replicate status update, with what the worker or the scheduler reported along."""
+
     modifier: ReplicateStatusModifier | None = None
     errorMessage: str | None = None
     exitCode: int | None = None
@@ -53,11 +57,15 @@ class ReplicateStatusUpdateView(ReplicateStatusUpdateModel):
 
 
 class ReplicateView(ReplicateModel):
+    """`GET /tasks/{id}/replicates/{wallet}`, and each replicate of a TaskView."""
+
     statusUpdateList: list[ReplicateStatusUpdateView]  # type: ignore[assignment]
     workerWeight: int | None = None
 
 
 class TaskView(TaskModel):
+    """`GET /tasks/{id}`: the task, its status history and its replicates."""
+
     replicates: list[ReplicateView] = Field(default_factory=list)  # type: ignore[assignment]
     dateStatusList: list[TaskStatusChangeView]  # type: ignore[assignment]
     dealBlockNumber: int | None = None
@@ -67,12 +75,16 @@ class TaskView(TaskModel):
 
 
 class DealTask(Wire):
+    """One task of a DealView."""
+
     chainTaskId: str
     taskIndex: int
     currentStatus: TaskStatus
 
 
 class DealView(Wire):
+    """`GET /deals/{id}`: the tasks of a deal the scheduler knows."""
+
     dealId: str
     tasks: list[DealTask]
 
