@@ -21,7 +21,7 @@ from pocopool.chain.base import Chain
 from pocopool.devnet import manager
 from pocopool.protocol.statuses import ChainContributionStatus as CCS
 from pocopool.protocol.statuses import ChainTaskStatus as CTS
-from pocopool.protocol.waiting import parse_time
+from pocopool.protocol.time import parse_time
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "examples" / "apps" / "hello"

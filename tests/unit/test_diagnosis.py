@@ -7,8 +7,10 @@ from typing import Any
 from pocopool.protocol.diagnosis import diagnose
 from pocopool.protocol.explanations import all_cause_explanations, lookup
 from pocopool.protocol.statuses import ReplicateStatusCause
+from pocopool.protocol.views import TaskView
 
 W1, W2 = "0x" + "11" * 20, "0x" + "22" * 20
+TASK = "0x" + "33" * 32
 
 
 def replicate(wallet: str, *updates: tuple[Any, ...]) -> dict[str, Any]:
@@ -23,14 +25,17 @@ def replicate(wallet: str, *updates: tuple[Any, ...]) -> dict[str, Any]:
         if len(rest) > 2:
             entry["exitCode"] = rest[2]
         history.append(entry)
-    return {"walletAddress": wallet, "currentStatus": updates[-1][0], "statusUpdateList": history}
+    return {"chainTaskId": TASK, "walletAddress": wallet, "currentStatus": updates[-1][0], "statusUpdateList": history}
 
 
-def task(status: str, *changes: str, replicates: list[dict[str, Any]] = (), message: str | None = None) -> dict[str, Any]:
+def task(status: str, *changes: str, replicates: list[dict[str, Any]] = (), message: str | None = None) -> TaskView:
     history = [{"status": s, "date": "2026-01-01T00:00:00Z"} for s in changes]
     if message:
         history[-2]["message"] = message
-    return {"currentStatus": status, "dateStatusList": history, "replicates": list(replicates)}
+    return TaskView.model_validate({
+        "chainTaskId": TASK, "maxExecutionTime": 300_000, "tag": "0x" + "00" * 32, "dappName": "http://files/app.tar.gz",
+        "trust": 1, "contributionDeadline": "2026-01-01T00:35:00Z", "finalDeadline": "2026-01-01T00:50:00Z",
+        "currentStatus": status, "dateStatusList": history, "replicates": list(replicates)})
 
 
 START = [("CREATED",), ("STARTING",), ("STARTED",)]

@@ -1,10 +1,14 @@
-"""What a task waits for, its timeline and consensus per replicate: pure functions over plain data."""
+"""What a task waits for, its timeline and consensus per replicate: pure functions over the typed
+task view (built here from plain data, as the SDK parses the scheduler's answer)."""
 
 from __future__ import annotations
 
 from pocopool.protocol.contributions import contributions
+from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.timeline import timeline
-from pocopool.protocol.waiting import contributions_needed, iso, waiting_for
+from pocopool.protocol.time import iso
+from pocopool.protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
+from pocopool.protocol.waiting import contributions_needed, waiting_for
 
 T0 = 1_700_000_000
 TASK = "0x" + "11" * 32
@@ -12,13 +16,14 @@ W1, W2, W3 = ("0x" + c * 40 for c in "abc")
 H_GOOD, H_BAD = "0x" + "aa" * 32, "0x" + "bb" * 32
 
 
-def model(status: str, replicates=(), **extra) -> dict:
-    return {
+def model(status: str, replicates=(), **extra) -> TaskView:
+    return TaskView.model_validate({
         "chainTaskId": TASK, "currentStatus": status, "trust": 1, "tag": "0x" + "00" * 32,
+        "maxExecutionTime": 300_000, "dappName": "http://files/app.tar.gz",
         "contributionDeadline": iso(T0 + 420), "finalDeadline": iso(T0 + 600),
         "dateStatusList": [{"status": "RECEIVED", "date": iso(T0)}, {"status": status, "date": iso(T0 + 5)}],
-        "replicates": list(replicates), **extra,
-    }
+        "replicates": [{"chainTaskId": TASK, **r} for r in replicates], **extra,
+    })
 
 
 def replicate(wallet: str, status: str, contribution: str | None = None, history=()) -> dict:
@@ -28,9 +33,10 @@ def replicate(wallet: str, status: str, contribution: str | None = None, history
             "statusUpdateList": updates, "workerWeight": 2}
 
 
-def worker(wallet: str, alive=True, slots=2, computing=(), tee=False) -> dict:
-    return {"walletAddress": wallet, "alive": alive, "maxNbTasks": slots, "computingChainTaskIds": list(computing),
-            "teeEnabled": tee, "participatingChainTaskIds": list(computing)}
+def worker(wallet: str, alive=True, slots=2, computing=(), tee=False) -> WorkerView:
+    return WorkerView.model_validate({"walletAddress": wallet, "alive": alive, "maxNbTasks": slots,
+                                      "computingChainTaskIds": list(computing), "teeEnabled": tee,
+                                      "participatingChainTaskIds": list(computing)})
 
 
 def test_a_final_task_waits_for_nothing():
@@ -66,7 +72,7 @@ def test_a_running_task_counts_the_contributions_the_trust_needs():
 def test_reveals_pending_and_the_refund_once_the_final_deadline_passed():
     task = model("CONSENSUS_REACHED", [replicate(W1, "REVEALING", H_GOOD), replicate(W2, "CONTRIBUTED", H_BAD)],
                  consensus=H_GOOD, revealDeadline=iso(T0 + 500))
-    found = waiting_for(task, [], {"status": "REVEALING"}, T0 + 700)
+    found = waiting_for(task, [], OnChainTask(status=ChainTaskStatus.REVEALING), T0 + 700)
     assert found["reason"] == "REVEALS" and "0 of 1 winner(s) revealed" in found["summary"]
     assert iso(T0 + 500) in found["summary"]
     assert found["claim"] == f"pocopool task claim {TASK}"
@@ -92,9 +98,9 @@ def test_the_timeline_puts_the_task_and_its_replicates_on_one_axis_with_failures
 def test_consensus_per_replicate_with_rewards_and_seized_stakes():
     task = model("COMPLETED", [replicate(W1, "COMPLETED", H_GOOD, [("REVEALED", None)]),
                                replicate(W2, "FAILED", H_BAD), replicate(W3, "ABORTED")], consensus=H_GOOD)
-    events = [{"name": "Reward", "owner": W1, "amount": 7, "ref": TASK},
-              {"name": "Seize", "owner": W2, "amount": 3, "ref": TASK},
-              {"name": "Reward", "owner": W1, "amount": 100, "ref": "0x" + "99" * 32}]
+    events = [StakeMove("Reward", owner=W1, amount=7, ref=TASK),
+              StakeMove("Seize", owner=W2, amount=3, ref=TASK),
+              StakeMove("Reward", owner=W1, amount=100, ref="0x" + "99" * 32)]
     rows = {r["worker"]: r for r in contributions(task, None, events)}
     assert rows[W1] == {"worker": W1, "contributionHash": H_GOOD, "agrees": True, "revealed": True, "reward": 7, "seized": 0}
     assert rows[W2]["agrees"] is False and rows[W2]["seized"] == 3

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..protocol.waiting import parse_time
+from ..protocol.time import parse_time
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
 console = Console(highlight=False, soft_wrap=True)
@@ -101,10 +101,19 @@ def task_debug(view: dict[str, Any]) -> None:
         exit_code = f", exit code {replicate['exitCode']}" if replicate.get("exitCode") is not None else ""
         console.print(f"\n[bold]Replicate of {replicate['worker']}[/bold] ({replicate['status']}{exit_code})")
         _history_lines(replicate["statusHistory"], origin, ReplicateStatus)
-        if replicate.get("logs") is not None:  # task debug --logs (cli/timeline.py)
-            from .timeline import logs
+        logs(replicate)
 
-            logs(replicate)
+
+def logs(replicate: dict[str, Any]) -> None:
+    """A replicate's app logs (`task debug --logs`); nothing when they were not asked for."""
+    found = replicate.get("logs")
+    if found is None:
+        return
+    for stream in ("stdout", "stderr"):
+        text = found.get(stream) or ""
+        console.print(f"  [bold]{stream}[/bold]{' (empty)' if not text else ''}")
+        for line in text.rstrip("\n").splitlines()[-200:]:
+            console.out(f"    | {line}", highlight=False)  # app output: never read as markup
 
 
 def deal_summary(view: dict[str, Any]) -> None:
@@ -122,4 +131,4 @@ def deal_summary(view: dict[str, Any]) -> None:
     console.print(table)
 
 
-__all__ = ["console", "task_summary", "task_debug", "deal_summary", "ReplicateStatus"]
+__all__ = ["console", "task_summary", "task_debug", "deal_summary", "logs", "ReplicateStatus"]

@@ -1,5 +1,5 @@
 """Terminal views of what protocol/ computes about a task: what it waits for, its timeline as a
-text bar chart, and consensus per replicate."""
+text bar chart, and consensus per replicate. Builds on cli/render.py (never the other way)."""
 
 from __future__ import annotations
 
@@ -92,13 +92,3 @@ def consensus(view: dict[str, Any]) -> None:
         console.print(f"  {row['worker']}  {row['contributionHash'] or 'no contribution':66}  {agrees:8}  "
                       f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}")
 
-
-def logs(replicate: dict[str, Any]) -> None:
-    found = replicate.get("logs")
-    if found is None:
-        return
-    for stream in ("stdout", "stderr"):
-        text = found.get(stream) or ""
-        console.print(f"  [bold]{stream}[/bold]{' (empty)' if not text else ''}")
-        for line in text.rstrip("\n").splitlines()[-200:]:
-            console.out(f"    | {line}", highlight=False)  # app output: never read as markup

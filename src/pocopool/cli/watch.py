@@ -18,7 +18,7 @@ from rich.text import Text
 from ..client.errors import NotFound
 from ..client.follow import follow, task_insight
 from ..client.sdk import Requester
-from ..protocol.waiting import parse_time
+from ..protocol.time import parse_time
 from .render import _style, console
 
 FINAL = ("COMPLETED", "FAILED")

@@ -15,14 +15,20 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ..protocol.contributions import contributions
+from ..protocol.statuses import ChainTaskStatus
+from ..protocol.time import parse_time
 from ..protocol.timeline import timeline
-from ..protocol.waiting import parse_time, refund_command, waiting_for
+from ..protocol.views import OnChainTask, StakeMove, WorkerView
+from ..protocol.waiting import refund_command, waiting_for
 from .errors import ClientError
+
+if TYPE_CHECKING:
+    from .sdk import Requester
 
 T = TypeVar("T")
 HEARTBEAT = 2.0  # asked of the scheduler: the follower wakes at least this often to check its timeout
@@ -133,27 +139,40 @@ def _read_stream(client: httpx.Client, url: str, params: dict[str, str], last_id
     raise httpx.RemoteProtocolError("the event stream ended")
 
 
-def task_insight(requester: Any, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
+def _workers(requester: Requester) -> list[WorkerView]:
+    """The scheduler's `GET /workers`; empty when it does not answer (the view says less, no more)."""
+    try:
+        answer = requester.http.get(f"{requester.scheduler_url}/workers")
+        if answer.status_code == 200:
+            return [WorkerView.model_validate(entry) for entry in answer.json()]
+    except (httpx.HTTPError, ValueError):
+        pass
+    return []
+
+
+def _on_chain(onchain: dict[str, Any] | None) -> OnChainTask | None:
+    """The task view's "onchain" part, typed for the pure functions of protocol/."""
+    if not onchain or not onchain.get("status"):
+        return None
+    return OnChainTask(status=ChainTaskStatus(onchain["status"]), consensus_value=onchain.get("consensusValue"))
+
+
+def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
     """The view with "waitingFor", "timeline" and (if asked) "consensus" added."""
     task_id = view["taskId"]
     model = requester.scheduler_task(task_id)
     now = time.time()
-    workers: list[dict[str, Any]] = []
-    if model is not None and not view.get("final"):
-        try:
-            answer = requester.http.get(f"{requester.scheduler_url}/workers")
-            if answer.status_code == 200:
-                workers = answer.json()
-        except httpx.HTTPError:
-            workers = []
-    view["waitingFor"] = waiting_for(model, workers, view.get("onchain"), now)
-    onchain = view.get("onchain") or {}
-    view["claim"] = refund_command(task_id, onchain.get("status"), parse_time(onchain.get("finalDeadline")), now)
+    workers = _workers(requester) if model is not None and not view.get("final") else []
+    onchain = _on_chain(view.get("onchain"))
+    view["waitingFor"] = waiting_for(model, workers, onchain, now)
+    view["claim"] = refund_command(task_id, onchain.status if onchain else None,
+                                   parse_time((view.get("onchain") or {}).get("finalDeadline")), now)
     view["timeline"] = timeline(model, now)
     if consensus:
-        events: list[dict[str, Any]] = []
+        moves: list[StakeMove] = []
         if model is not None:
-            block = int(model.get("dealBlockNumber") or 0)
-            events = [{"name": e.name, **e.args} for e in requester.chain.events(block, None, ("Reward", "Seize"))]
-        view["consensus"] = contributions(model, view.get("onchain"), events)
+            block = model.dealBlockNumber or 0
+            moves = [StakeMove.from_event(e.name, e.args)
+                     for e in requester.chain.events(block, None, ("Reward", "Seize"))]
+        view["consensus"] = contributions(model, onchain, moves)
     return view

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from ..protocol import crypto
+from ..protocol.views import TaskLogsView
 from .errors import ClientError, ServiceUnavailable
 
 
@@ -46,8 +47,12 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
                           f"deal's requester only: pass its key with --key")
     if answer.status_code != 200:
         raise ServiceUnavailable(f"the scheduler answered {answer.status_code} for the logs: {answer.text[:200]}")
-    return {entry["walletAddress"]: {"stdout": entry.get("stdout", ""), "stderr": entry.get("stderr", "")}
-            for entry in answer.json().get("computeLogsList", [])}
+    try:
+        logs = TaskLogsView.model_validate(answer.json())
+    except ValueError as error:
+        raise ServiceUnavailable(f"the scheduler sent unreadable logs: {error}") from error
+    return {entry.walletAddress: {"stdout": entry.stdout, "stderr": entry.stderr}
+            for entry in logs.computeLogsList if entry.walletAddress}
 
 
 def _error(answer: httpx.Response) -> str:

@@ -22,9 +22,10 @@ from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
 from ..protocol import crypto
 from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
 from ..protocol.diagnosis import diagnose
-from ..protocol.waiting import iso, parse_time
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
+from ..protocol.time import iso, parse_time
+from ..protocol.views import ReplicateView, TaskView, wire_date
 from . import bundle as bundles
 from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
 
@@ -73,11 +74,30 @@ def _revert_message(error: ChainRevert) -> str:
     return f"the chain refused the transaction ({error.rule}): {error.message}"
 
 
-
-
-def _iso(timestamp: int | float | None) -> str | None:
+def _chain_date(timestamp: int | float | None) -> str | None:
     """A chain time as ISO 8601; 0 (a deadline the chain has not set) reads as None."""
     return iso(timestamp) if timestamp else None
+
+
+# Fields of the scheduler's TaskView that the CLI's task view carries under the same name.
+_TASK_FIELDS = ("trust", "tag", "dappName", "commandLine", "consensus", "resultLink", "uploadingWorkerWalletAddress",
+                "contributionDeadline", "revealDeadline", "finalDeadline", "maxExecutionTime")
+
+
+def _replicate_json(replicate: ReplicateView) -> dict[str, Any]:
+    """A replicate in the CLI's task view (keys of docs/contracts.md, stable)."""
+    return {
+        "worker": replicate.walletAddress,
+        "status": replicate.currentStatus.value,
+        "exitCode": replicate.appExitCode,
+        "contributionHash": replicate.contributionHash,
+        "statusHistory": [
+            {"status": u.status.value, "date": wire_date(u.date), "cause": u.cause.value if u.cause else None,
+             **({"message": u.errorMessage} if u.errorMessage else {}),
+             **({"exitCode": u.exitCode} if u.exitCode is not None else {})}
+            for u in replicate.statusUpdateList
+        ],
+    }
 
 
 class Requester:
@@ -183,8 +203,8 @@ class Requester:
             raise ServiceUnavailable(f"the chain did not answer: {error}") from error
 
     # ----- follow ------------------------------------------------------------------------------
-    def scheduler_task(self, task_id: str) -> dict[str, Any] | None:
-        """The scheduler's TaskModel, or None if the scheduler does not know the task (yet)."""
+    def scheduler_task(self, task_id: str) -> TaskView | None:
+        """The scheduler's answer for the task, or None if the scheduler does not know it (yet)."""
         try:
             response = self.http.get(f"{self.scheduler_url}/tasks/{task_id}")
         except httpx.HTTPError as error:
@@ -193,7 +213,10 @@ class Requester:
             return None
         if response.status_code != 200:
             raise ServiceUnavailable(f"the scheduler answered {response.status_code} for task {task_id}: {response.text[:200]}")
-        return response.json()
+        try:
+            return TaskView.model_validate(response.json())
+        except ValueError as error:  # a JSON or pydantic error: not the scheduler's task view
+            raise ServiceUnavailable(f"the scheduler sent an unreadable view of task {task_id}: {error}") from error
 
     def task_view(self, task_id: str) -> dict[str, Any]:
         """Everything known of a task, on and off chain, with the CLI's stable JSON keys."""
@@ -207,9 +230,9 @@ class Requester:
             raise NotFound(f"task {task_id} is unknown to the scheduler and not initialized on chain")
         onchain = {
             "status": chain_task.status.value,
-            "contributionDeadline": _iso(chain_task.contribution_deadline),
-            "revealDeadline": _iso(chain_task.reveal_deadline),
-            "finalDeadline": _iso(chain_task.final_deadline),
+            "contributionDeadline": _chain_date(chain_task.contribution_deadline),
+            "revealDeadline": _chain_date(chain_task.reveal_deadline),
+            "finalDeadline": _chain_date(chain_task.final_deadline),
             "consensusValue": chain_task.consensus_value,
             "revealCounter": chain_task.reveal_counter,
             "winnerCounter": chain_task.winner_counter,
@@ -217,39 +240,27 @@ class Requester:
             "resultDigest": chain_task.result_digest,
             "results": chain_task.results.decode("utf-8", "replace"),
         }
+        on_chain = chain_task.status is not ChainTaskStatus.UNSET
         view: dict[str, Any] = {
             "taskId": task_id,
-            "dealId": (model or {}).get("chainDealId") or (chain_task.deal_id if chain_task.status is not ChainTaskStatus.UNSET else None),
-            "taskIndex": (model or {}).get("taskIndex", chain_task.idx),
-            "status": (model or {}).get("currentStatus", "UNKNOWN"),
+            "dealId": (model.chainDealId if model else None) or (chain_task.deal_id if on_chain else None),
+            "taskIndex": model.taskIndex if model and model.taskIndex is not None else chain_task.idx,
+            "status": model.currentStatus.value if model else "UNKNOWN",
             "onchainStatus": chain_task.status.value,
             "onchain": onchain,
             "statusHistory": [
-                {"status": s["status"], "date": s["date"],
-                 **{k: s[k] for k in ("cause", "message") if s.get(k)}}
-                for s in (model or {}).get("dateStatusList", [])
+                {"status": c.status.value, "date": wire_date(c.date),
+                 **{k: v for k, v in (("cause", c.cause), ("message", c.message)) if v}}
+                for c in (model.dateStatusList if model else [])
             ],
             "replicates": [],
         }
         if model is not None:
-            for key in ("trust", "tag", "dappName", "commandLine", "consensus", "resultLink",
-                        "uploadingWorkerWalletAddress", "contributionDeadline", "revealDeadline", "finalDeadline",
-                        "maxExecutionTime"):
-                if model.get(key) is not None:
-                    view[key] = model[key]
-            for replicate in model.get("replicates", []):
-                view["replicates"].append({
-                    "worker": replicate["walletAddress"],
-                    "status": replicate["currentStatus"],
-                    "exitCode": replicate.get("appExitCode"),
-                    "contributionHash": replicate.get("contributionHash"),
-                    "statusHistory": [
-                        {"status": u["status"], "date": u["date"], "cause": u.get("cause"),
-                         **({"message": u["errorMessage"]} if u.get("errorMessage") else {}),
-                         **({"exitCode": u["exitCode"]} if u.get("exitCode") is not None else {})}
-                        for u in replicate.get("statusUpdateList", [])
-                    ],
-                })
+            wire = model.wire()
+            for key in _TASK_FIELDS:
+                if wire.get(key) is not None:
+                    view[key] = wire[key]
+            view["replicates"] = [_replicate_json(r) for r in model.replicates]
         view["diagnosis"] = diagnose(model) if model is not None else None
         status = view["status"]
         view["final"] = status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value)
@@ -267,7 +278,7 @@ class Requester:
         counts: dict[str, int] = {}
         for index, task_id in zip(deal.task_index_range(), deal.task_ids()):
             model = self.scheduler_task(task_id)
-            status = model["currentStatus"] if model else "UNKNOWN"
+            status = model.currentStatus.value if model else "UNKNOWN"
             counts[status] = counts.get(status, 0) + 1
             tasks.append({
                 "taskId": task_id, "taskIndex": index, "status": status,
@@ -284,7 +295,7 @@ class Requester:
             "category": deal.category,
             "tag": deal.tag,
             "params": deal.params,
-            "startTime": _iso(deal.start_time),
+            "startTime": _chain_date(deal.start_time),
             "botFirst": deal.bot_first,
             "botSize": deal.bot_size,
             "workerStake": deal.worker_stake,
@@ -330,12 +341,14 @@ class Requester:
             known = self.scheduler_task(task_id)
             if known is None:
                 raise NotFound(f"task {task_id} is neither on chain nor known by the scheduler")
-            deal_id, index = known["chainDealId"], int(known["taskIndex"])
-            final_deadline = parse_time(known.get("finalDeadline")) or 0
+            if known.chainDealId is None or known.taskIndex is None:
+                raise ServiceUnavailable(f"the scheduler's view of task {task_id} names no deal")
+            deal_id, index = known.chainDealId, known.taskIndex
+            final_deadline = parse_time(known.finalDeadline) or 0
         if now < final_deadline:
             raise ClientError(
                 f"task {task_id} is not claimable yet: claims open at its final deadline "
-                f"{_iso(final_deadline)} (in {int(final_deadline - now) + 1} s)"
+                f"{_chain_date(final_deadline)} (in {int(final_deadline - now) + 1} s)"
             )
         deal = self._transact(self.chain.view_deal, deal_id)
         sponsor = deal.sponsor if deal is not None else self.account.address

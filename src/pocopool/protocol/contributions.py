@@ -1,35 +1,38 @@
-"""Consensus per replicate: `contributions(model, onchain, events)`, pure.
+"""Consensus per replicate: `contributions(task, onchain, moves)`, pure.
 
 For each replicate: its contribution hash, whether it agrees with the consensus, whether it
 revealed, and what the chain paid or took (the Reward and Seize events whose `ref` is the task id,
-as given by `Chain.events`, converted to plain dicts {name, owner, amount, ref}).
+as given by `Chain.events`, each as a `StakeMove`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from .crypto import same_address
 from .statuses import ReplicateStatus as RS
+from .views import OnChainTask, StakeMove, TaskView
 
 
-def contributions(model: Mapping[str, Any] | None, onchain: Mapping[str, Any] | None,
-                  events: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
-    if not model:
+def contributions(task: TaskView | None, onchain: OnChainTask | None,
+                  moves: Iterable[StakeMove] = ()) -> list[dict[str, Any]]:
+    """One row per replicate: `worker`, `contributionHash`, `agrees` (None when either hash is
+    unknown), `revealed`, `reward` and `seized` (sums of this task's moves for that wallet)."""
+    if task is None:
         return []
-    task_id = model.get("chainTaskId")
-    consensus = model.get("consensus") or (onchain or {}).get("consensusValue")
+    task_id = task.chainTaskId
+    consensus = task.consensus or (onchain.consensus_value if onchain else None)
     if consensus and int(consensus, 16) == 0:
         consensus = None
-    moves = [e for e in events if e.get("ref") == task_id and e.get("name") in ("Reward", "Seize")]
+    mine = [m for m in moves if m.ref == task_id and m.name in ("Reward", "Seize")]
     rows = []
-    for replicate in model.get("replicates", []):
-        wallet = replicate.get("walletAddress")
-        contribution = replicate.get("contributionHash")
-        revealed = any(u.get("status") == RS.REVEALED.value for u in replicate.get("statusUpdateList", []))
-        rewarded = sum(int(e["amount"]) for e in moves if e["name"] == "Reward" and same_address(e["owner"], wallet))
-        seized = sum(int(e["amount"]) for e in moves if e["name"] == "Seize" and same_address(e["owner"], wallet))
+    for replicate in task.replicates:
+        wallet = replicate.walletAddress
+        contribution = replicate.contributionHash
+        revealed = any(u.status is RS.REVEALED for u in replicate.statusUpdateList)
+        rewarded = sum(m.amount for m in mine if m.name == "Reward" and same_address(m.owner, wallet))
+        seized = sum(m.amount for m in mine if m.name == "Seize" and same_address(m.owner, wallet))
         rows.append({
             "worker": wallet,
             "contributionHash": contribution,

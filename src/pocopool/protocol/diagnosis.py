@@ -1,7 +1,7 @@
 """The decisive failure of a task, explained: which replicate, which stage, which cause, whose.
 
-`diagnose` is pure: it reads the scheduler's task model (the JSON of `GET /tasks/{id}`, reference
-field names) and returns a plain dict. The CLI, the API and the web UI all call it, so a task
+`diagnose` is pure: it reads the scheduler's task view (`GET /tasks/{id}` as a `TaskView`) and
+returns a plain dict. The CLI, the API and the web UI all call it, so a task
 explains itself the same way everywhere.
 
 How the decisive failure is chosen: among every failure the replicates reported, the app's own
@@ -12,7 +12,7 @@ which are consequences rather than causes. Within a rank, the earliest failure w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from .explanations import TASK_FAILURES, Explanation, Origin, explain_cause
@@ -23,6 +23,7 @@ from .statuses import (
     TaskStatus as TS,
 )
 from .transitions import CONTRIBUTABLE_FAILURES
+from .views import ReplicateStatusUpdateView, TaskView
 
 _STAGE_OF: dict[RS, str] = {
     RS.CREATED: "assignment",
@@ -45,69 +46,62 @@ _WORKER_LOST = Explanation(Component.WORKER, Origin.PLATFORM,
                            "Nothing for the requester if another worker finished the task; the worker's operator should check why it stopped.")
 
 
-def _status(value: Any, enum: type) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        return None
-
-
-def _stage_at(history: list[Mapping[str, Any]], index: int, cause: Cause | None) -> str:
+def _stage_at(history: list[ReplicateStatusUpdateView], index: int, cause: Cause | None) -> str:
     """The stage a failure belongs to: a stage's own outcome names it; an interruption (ABORTED,
     FAILED, WORKER_LOST) names the stage it interrupted; a reveal timeout belongs to the reveal."""
     if cause is Cause.REVEAL_TIMEOUT:
         return "reveal"
-    status = _status(history[index].get("status"), RS)
+    status = history[index].status
     if status in _STAGE_OF:
         return _STAGE_OF[status]
     for update in reversed(history[:index]):
-        earlier = _status(update.get("status"), RS)
-        if earlier in _STAGE_OF:
-            return _STAGE_OF[earlier]
+        if update.status in _STAGE_OF:
+            return _STAGE_OF[update.status]
     return "assignment"
 
 
-def _candidates(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _candidates(task: TaskView) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for replicate in model.get("replicates") or []:
-        history = list(replicate.get("statusUpdateList") or [])
+    for replicate in task.replicates:
+        history = list(replicate.statusUpdateList)
         for index, update in enumerate(history):
-            status = _status(update.get("status"), RS)
-            cause = _status(update.get("cause"), Cause) if update.get("cause") else None
+            status, cause = update.status, update.cause
             if cause is not None:
                 explanation = explain_cause(cause)
             elif status is RS.WORKER_LOST:
                 explanation = _WORKER_LOST
-            elif status is RS.COMPUTED and update.get("exitCode") not in (None, 0):
+            elif status is RS.COMPUTED and update.exitCode not in (None, 0):
                 cause = Cause.APP_COMPUTE_FAILED
                 explanation = explain_cause(cause)
             else:
                 continue
             found.append({
-                "replicate": replicate.get("walletAddress"),
-                "status": update.get("status"),
+                "replicate": replicate.walletAddress,
+                "status": status.value,
                 "stage": _stage_at(history, index, cause),
-                "cause": cause.value if cause else update.get("status"),
-                "message": update.get("errorMessage") or _exit_message(update.get("exitCode")),
-                "exitCode": update.get("exitCode"),
-                "date": update.get("date") or "",
+                "cause": cause.value if cause else status.value,
+                "message": update.errorMessage or _exit_message(update.exitCode),
+                "exitCode": update.exitCode,
+                "date": update.date,
                 "explanation": explanation,
                 "contributable": bool(status in CONTRIBUTABLE_FAILURES and cause in CONTRIBUTABLE_FAILURES[status]),
             })
     return found
 
 
-def _exit_message(exit_code: Any) -> str | None:
+def _exit_message(exit_code: int | None) -> str | None:
     return f"the app exited with code {exit_code}" if exit_code not in (None, 0) else None
 
 
-def _task_failure(model: Mapping[str, Any]) -> tuple[TS | None, str | None]:
-    history = list(model.get("dateStatusList") or [])
-    for change in reversed(history):
-        status = _status(change.get("status"), TS)
-        if status is not None and status.is_failure:
-            return status, change.get("message")
+def _task_failure(task: TaskView) -> tuple[TS | None, str | None]:
+    for change in reversed(task.dateStatusList):
+        if change.status.is_failure:
+            return change.status, change.message
     return None, None
+
+
+def _order(candidate: dict[str, Any]) -> tuple[int, datetime]:
+    return _RANK[candidate["explanation"].origin], candidate["date"]
 
 
 def _result(candidate: dict[str, Any], task_status: str, summary: str) -> dict[str, Any]:
@@ -127,15 +121,15 @@ def _result(candidate: dict[str, Any], task_status: str, summary: str) -> dict[s
     }
 
 
-def diagnose(model: Mapping[str, Any]) -> dict[str, Any] | None:
+def diagnose(task: TaskView) -> dict[str, Any] | None:
     """The decisive failure of a task, or None when there is nothing to explain (yet).
 
     A COMPLETED task is explained only if its result is an error result (a download failed and
     the error was contributed) or the app exited non-zero: the requester must know that the
     result it downloads is an error report.
     """
-    status = _status(model.get("currentStatus"), TS)
-    candidates = sorted(_candidates(model), key=lambda c: (_RANK[c["explanation"].origin], c["date"]))
+    status = task.currentStatus
+    candidates = sorted(_candidates(task), key=_order)
     if status is TS.COMPLETED:
         errors = [c for c in candidates if c["contributable"] or c["cause"] == Cause.APP_COMPUTE_FAILED.value]
         if not errors:
@@ -143,28 +137,28 @@ def diagnose(model: Mapping[str, Any]) -> dict[str, Any] | None:
         decisive = errors[0]
         what = "an error report" if decisive["contributable"] else "the output of an app that failed"
         return _result(decisive, status.value, f"The task completed, but its result is {what}: {decisive['cause']} at {decisive['stage']}.")
-    failure, task_message = _task_failure(model)
+    failure, task_message = _task_failure(task)
     if status is not TS.FAILED and failure is None:
         if candidates and _RANK[candidates[0]["explanation"].origin] < _RANK[Origin.PROTOCOL]:
             decisive = candidates[0]
-            return _result(decisive, model.get("currentStatus", ""), f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.")
+            return _result(decisive, status.value, f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.")
         return None
     informative = [c for c in candidates if c["explanation"].origin is not Origin.PROTOCOL]
     if informative:
         decisive = informative[0]
         ended = f" and the task ended {failure.value}" if failure else ""
-        return _result(decisive, (status or TS.FAILED).value,
+        return _result(decisive, status.value,
                        f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}.")
     explanation = TASK_FAILURES.get(failure) if failure else None
     if explanation is None:
         explanation = Explanation(Component.SCHEDULER, Origin.PLATFORM, "The task failed without a recorded cause.",
                                   "Read the task's status history and the scheduler's log.")
-    no_replicate = not (model.get("replicates") or [])
+    no_replicate = not task.replicates
     explained = explanation.explanation
     if no_replicate and failure in (TS.CONTRIBUTION_TIMEOUT, TS.FINAL_DEADLINE_REACHED):
         explained += " No worker ever took the task: none was alive, free, or able to run it."
     return {
-        "taskStatus": (status or TS.FAILED).value,
+        "taskStatus": status.value,
         "summary": f"The task ended {failure.value if failure else 'FAILED'}" + (" with no replicate." if no_replicate else "."),
         "cause": failure.value if failure else "FAILED",
         "component": explanation.component.value,

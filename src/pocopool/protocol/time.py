@@ -9,7 +9,8 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 CONTRIBUTION_DEADLINE_RATIO = 7
 REVEAL_DEADLINE_RATIO = 2
@@ -47,6 +48,30 @@ def task_deadlines(deal_start_time: int, time_ref: int) -> Deadlines:
 
 def reveal_deadline(consensus_time: int, time_ref: int) -> int:
     return consensus_time + REVEAL_DEADLINE_RATIO * time_ref
+
+
+def parse_time(value: Any) -> float | None:
+    """An ISO date (with Z or an offset), a datetime or epoch seconds, as epoch seconds; None for
+    nothing or an unreadable date. A date without an offset is read as UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def iso(seconds: float) -> str:
+    """Epoch seconds as an ISO 8601 UTC date to the second: `2026-01-01T00:00:00Z`."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock(Protocol):

@@ -1,4 +1,4 @@
-"""A task on one time axis: `timeline(model, now)`, pure, over the scheduler's task model JSON.
+"""A task on one time axis: `timeline(task, now)`, pure, over the scheduler's task view.
 
 Each task status and each replicate stage becomes a segment [start, end) in seconds since the
 first record of the task; a segment of a failure status (or with a failure cause) is marked. The CLI
@@ -7,25 +7,26 @@ draws it as a text bar chart, the web UI as an SVG chart, and `--json` gives it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from .statuses import ReplicateStatus as RS
 from .statuses import TaskStatus as TS
-from .waiting import iso, parse_time
+from .time import iso, parse_time
+from .views import TaskView
 
-_REPLICATE_FAILURES = {s for s in RS if s.value.endswith("_FAILED")} | {RS.FAILED, RS.WORKER_LOST}
+_REPLICATE_FAILURES = {s.value for s in RS if s.value.endswith("_FAILED")} | {RS.FAILED.value, RS.WORKER_LOST.value}
+_REPLICATE_ENDED = {RS.COMPLETED, RS.FAILED, RS.ABORTED, RS.WORKER_LOST}
+
+Entry = tuple[str, float, str | None]  # status, epoch seconds, cause
 
 
 def _task_failed(status: str) -> bool:
-    try:
-        return TS(status).is_failure
-    except ValueError:
-        return False
+    return TS(status).is_failure
 
 
-def _segments(entries: list[tuple[str, float, str | None]], origin: float, end: float, final: bool,
-              failed: Any) -> list[dict[str, Any]]:
+def _segments(entries: list[Entry], origin: float, end: float, final: bool,
+              failed: Callable[[str], bool]) -> list[dict[str, Any]]:
     segments = []
     for index, (status, start, cause) in enumerate(entries):
         stop = entries[index + 1][1] if index + 1 < len(entries) else (start if final else max(end, start))
@@ -39,22 +40,28 @@ def _segments(entries: list[tuple[str, float, str | None]], origin: float, end: 
     return segments
 
 
-def timeline(model: Mapping[str, Any] | None, now: float) -> dict[str, Any] | None:
-    if not model:
+def timeline(task: TaskView | None, now: float) -> dict[str, Any] | None:
+    """The task's segments and each replicate's, on one axis; None without any dated record."""
+    if task is None:
         return None
-    task_entries = [(c["status"], parse_time(c.get("date")), c.get("cause"))
-                    for c in model.get("dateStatusList", [])]
-    task_entries = [(s, t, c) for s, t, c in task_entries if t is not None]
+    task_entries: list[Entry] = []
+    for change in task.dateStatusList:
+        at = parse_time(change.date)
+        if at is not None:
+            task_entries.append((change.status.value, at, change.cause))
     replicate_entries = []
-    for replicate in model.get("replicates", []):
-        entries = [(u["status"], parse_time(u.get("date")), u.get("cause"))
-                   for u in replicate.get("statusUpdateList", [])]
-        replicate_entries.append((replicate, [(s, t, c) for s, t, c in entries if t is not None]))
+    for replicate in task.replicates:
+        entries: list[Entry] = []
+        for update in replicate.statusUpdateList:
+            at = parse_time(update.date)
+            if at is not None:
+                entries.append((update.status.value, at, update.cause.value if update.cause else None))
+        replicate_entries.append((replicate, entries))
     times = [t for _, t, _ in task_entries] + [t for _, es in replicate_entries for _, t, _ in es]
     if not times:
         return None
     origin = min(times)
-    task_final = model.get("currentStatus") in (TS.COMPLETED.value, TS.FAILED.value)
+    task_final = task.currentStatus in (TS.COMPLETED, TS.FAILED)
     end = max(times) if task_final else max(max(times), now)
     return {
         "origin": iso(origin),
@@ -62,12 +69,10 @@ def timeline(model: Mapping[str, Any] | None, now: float) -> dict[str, Any] | No
         "task": _segments(task_entries, origin, end, task_final, _task_failed),
         "replicates": [
             {
-                "worker": replicate.get("walletAddress"),
-                "status": replicate.get("currentStatus"),
-                "stages": _segments(entries, origin, end,
-                                    task_final or replicate.get("currentStatus") in ("COMPLETED", "FAILED", "ABORTED",
-                                                                                   "WORKER_LOST"),
-                                    lambda s: s in {f.value for f in _REPLICATE_FAILURES}),
+                "worker": replicate.walletAddress,
+                "status": replicate.currentStatus.value,
+                "stages": _segments(entries, origin, end, task_final or replicate.currentStatus in _REPLICATE_ENDED,
+                                    lambda s: s in _REPLICATE_FAILURES),
             }
             for replicate, entries in replicate_entries
         ],

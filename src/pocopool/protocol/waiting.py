@@ -1,9 +1,10 @@
-"""Why a task is not done yet: `waiting_for(model, workers, onchain, now)`.
+"""Why a task is not done yet: `waiting_for(task, workers, onchain, now)`.
 
-Pure: it reads the scheduler's task model (the JSON of `GET /tasks/{id}`), the worker list (the JSON
-of `GET /workers`) and, optionally, the on-chain task (the CLI's `onchain` dict), and returns a plain
-dict. The CLI (`task show`, `task debug`, `--json` key "waitingFor") and the web UI both call it, so
-the answer is computed in one place and is the same everywhere (docs/decisions.md).
+Pure: it reads the scheduler's task view (`GET /tasks/{id}` as a `TaskView`), the worker list
+(`GET /workers` as `WorkerView`s) and, optionally, the chain's record of the task (`OnChainTask`),
+and returns a plain dict. The CLI (`task show`, `task debug`, `--json` key "waitingFor") and the
+web UI both call it, so the answer is computed in one place and is the same everywhere
+(docs/decisions.md).
 
 The answer: `reason` (a stable code), `summary` (one sentence), `details` (more sentences), and
 `deadlines`: each with its absolute time, the seconds left and what happens when it passes;
@@ -12,14 +13,18 @@ The answer: `reason` (a stable code), `summary` (one sentence), `details` (more 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
 from .consensus import needs_more_contributions
+from .statuses import ChainTaskStatus
 from .statuses import ReplicateStatus as RS
 from .statuses import TaskStatus as TS
 from .tags import is_tee, requires_gpu
+from .time import iso, parse_time
+from .views import OnChainTask, ReplicateView, TaskView, WorkerView
+
+__all__ = ["contributions_needed", "refund_command", "waiting_for"]
 
 # Replicate statuses after which a replicate can no longer contribute.
 _ENDED = {RS.FAILED, RS.ABORTED, RS.WORKER_LOST, RS.COMPLETED, RS.START_FAILED, RS.APP_DOWNLOAD_FAILED,
@@ -31,28 +36,6 @@ _TRANSACTIONS = {
     TS.RESULT_UPLOADED: ("finalize", "the scheduler to send the finalize transaction"),
     TS.FINALIZING: ("finalize", "the finalize transaction to be mined"),
 }
-
-
-def parse_time(value: Any) -> float | None:
-    """An ISO date (with Z or an offset), a datetime or epoch seconds, as epoch seconds."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _deadline(name: str, at: float | None, now: float, when_passed: str) -> dict[str, Any] | None:
@@ -70,56 +53,53 @@ def contributions_needed(trust: int, weight: int = 2) -> int:
     return 64
 
 
-def _status(value: Any, enum: type) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        return None
-
-
-def _worker_supply(model: Mapping[str, Any], workers: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+def _worker_supply(task: TaskView, workers: Sequence[WorkerView]) -> tuple[str, str]:
     """Why no (new) worker takes the task: (reason code, sentence)."""
-    task_id = model.get("chainTaskId")
-    holders = {r.get("walletAddress", "").lower() for r in model.get("replicates", [])}
-    alive = [w for w in workers if w.get("alive")]
+    task_id = task.chainTaskId
+    holders = {r.walletAddress.lower() for r in task.replicates}
+    alive = [w for w in workers if w.alive]
     if not alive:
         return "NO_WORKER_ALIVE", "no worker is alive (none pinged the scheduler within a minute)"
-    tag = model.get("tag") or "0x" + "00" * 32
+    tag = task.tag or "0x" + "00" * 32
     fit = alive
     if is_tee(tag):
-        fit = [w for w in fit if w.get("teeEnabled") or w.get("tdxEnabled")]
+        fit = [w for w in fit if w.teeEnabled or w.tdxEnabled]
         if not fit:
             return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a TEE and no alive worker has one"
     if requires_gpu(tag):
-        fit = [w for w in fit if w.get("gpuEnabled")]
+        fit = [w for w in fit if w.gpuEnabled]
         if not fit:
             return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a GPU and no alive worker has one"
-    free = [w for w in fit if w.get("walletAddress", "").lower() not in holders]
+    free = [w for w in fit if w.walletAddress.lower() not in holders]
     if not free:
         return "ALL_WORKERS_HOLD_IT", (f"every alive worker ({len(fit)}) already holds a replicate of task {task_id}"
                                        " and none can take a second one")
-    open_slots = [w for w in free if len(w.get("computingChainTaskIds", [])) < int(w.get("maxNbTasks") or 0)]
+    open_slots = [w for w in free if len(w.computingChainTaskIds) < w.maxNbTasks]
     if not open_slots:
         return "ALL_SLOTS_BUSY", (f"all slots of the {len(free)} alive worker(s) that could take it are busy "
                                   "with other tasks")
     return "WORKER_TO_ASK", f"{len(open_slots)} worker(s) have a free slot: the next one that asks for work gets it"
 
 
-def waiting_for(model: Mapping[str, Any] | None, workers: Sequence[Mapping[str, Any]] = (),
-                onchain: Mapping[str, Any] | None = None, now: float = 0.0) -> dict[str, Any] | None:
+def _weight(replicate: ReplicateView) -> int:
+    return int(replicate.workerWeight or 2)
+
+
+def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
+                onchain: OnChainTask | None = None, now: float = 0.0) -> dict[str, Any] | None:
     """What a non-final task waits for; None for a final (or unknown) task."""
-    if not model:
+    if task is None:
         return None
-    status = _status(model.get("currentStatus"), TS)
-    if status is None or status.is_final:
+    status = task.currentStatus
+    if status.is_final:
         return None
-    task_id = model.get("chainTaskId", "")
-    trust = max(int(model.get("trust") or 1), 1)
-    replicates = list(model.get("replicates", []))
-    consensus = model.get("consensus") or (onchain or {}).get("consensusValue")
-    contribution_at = parse_time(model.get("contributionDeadline"))
-    reveal_at = parse_time(model.get("revealDeadline"))
-    final_at = parse_time(model.get("finalDeadline"))
+    task_id = task.chainTaskId
+    trust = max(task.trust or 1, 1)
+    replicates = list(task.replicates)
+    consensus = task.consensus or (onchain.consensus_value if onchain else None)
+    contribution_at = parse_time(task.contributionDeadline)
+    reveal_at = parse_time(task.revealDeadline)
+    final_at = parse_time(task.finalDeadline)
     claim = f"pocopool task claim {task_id}"
     details: list[str] = []
     deadlines: list[dict[str, Any] | None] = []
@@ -131,50 +111,47 @@ def waiting_for(model: Mapping[str, Any] | None, workers: Sequence[Mapping[str, 
         reason, summary = "TRANSACTION_PENDING", f"waiting for {sentence}"
         details.append(f"transaction: {action}")
     elif status in (TS.INITIALIZED, TS.RUNNING, TS.REOPENED):
-        contributed = [r for r in replicates if r.get("contributionHash")]
+        contributed = [r for r in replicates if r.contributionHash]
         groups: dict[str, list[int]] = {}
         for r in contributed:
-            groups.setdefault(r["contributionHash"], []).append(int(r.get("workerWeight") or 2))
-        running = [r for r in replicates if not r.get("contributionHash")
-                   and _status(r.get("currentStatus"), RS) not in _ENDED]
-        weights = [int(r.get("workerWeight") or 2) for r in replicates] or [2]
+            groups.setdefault(r.contributionHash or "", []).append(_weight(r))
+        running = [r for r in replicates if not r.contributionHash and r.currentStatus not in _ENDED]
+        weights = [_weight(r) for r in replicates] or [2]
         needed = contributions_needed(trust, min(weights))
         best = max((len(v) for v in groups.values()), default=0)
         reason = "CONTRIBUTIONS"
         summary = (f"waiting for contributions: {best} of the {needed} agreeing contribution(s) needed for trust "
                    f"{trust} ({len(contributed)} contributed, {len(running)} replicate(s) still computing)")
-        pending = [int(r.get("workerWeight") or 2) for r in running]
+        pending = [_weight(r) for r in running]
         if needs_more_contributions(groups, pending, trust):
-            code, why = _worker_supply(model, workers)
+            code, why = _worker_supply(task, workers)
             if code != "WORKER_TO_ASK":
                 reason = "NO_WORKER_CAN_TAKE_IT"
                 summary = f"no worker can take the task: {why}"
             else:
                 details.append(f"more replicates are needed; {why}")
         for r in running:
-            details.append(f"worker {r.get('walletAddress')} is at {r.get('currentStatus')}")
+            details.append(f"worker {r.walletAddress} is at {r.currentStatus.value}")
         deadlines.append(_deadline(
             "contributionDeadline", contribution_at, now,
             "the task fails (CONTRIBUTION_TIMEOUT) unless consensus is reached before"))
     elif status is TS.CONSENSUS_REACHED or status is TS.AT_LEAST_ONE_REVEALED:
-        winners = [r for r in replicates if consensus and r.get("contributionHash") == consensus]
-        revealed = [r for r in winners if any(u.get("status") == RS.REVEALED.value
-                                              for u in r.get("statusUpdateList", []))]
-        pending = [r for r in winners if r not in revealed]
+        winners = [r for r in replicates if consensus and r.contributionHash == consensus]
+        revealed = [r for r in winners if any(u.status is RS.REVEALED for u in r.statusUpdateList)]
+        pending_winners = [r for r in winners if r not in revealed]
         reason = "REVEALS"
         until = f" until {iso(reveal_at)}" if reveal_at else ""
         summary = f"waiting for reveals: {len(revealed)} of {len(winners)} winner(s) revealed, reveals pending{until}"
         if status is TS.AT_LEAST_ONE_REVEALED:
             summary += "; the scheduler will ask one revealer to upload the result"
-        for r in pending:
-            details.append(f"winner {r.get('walletAddress')} has not revealed yet ({r.get('currentStatus')})")
+        for r in pending_winners:
+            details.append(f"winner {r.walletAddress} has not revealed yet ({r.currentStatus.value})")
         deadlines.append(_deadline(
             "revealDeadline", reveal_at, now,
             "winners that did not reveal lose their stake; with no reveal at all the task is reopened"))
     elif status is TS.RESULT_UPLOADING:
-        uploader = model.get("uploadingWorkerWalletAddress")
-        since = next((c.get("date") for c in reversed(model.get("dateStatusList", []))
-                      if c.get("status") == TS.RESULT_UPLOADING.value), None)
+        uploader = task.uploadingWorkerWalletAddress
+        since = next((c.date for c in reversed(task.dateStatusList) if c.status is TS.RESULT_UPLOADING), None)
         reason = "UPLOAD"
         summary = f"waiting for the result upload requested from worker {uploader}"
         if since:
@@ -191,15 +168,18 @@ def waiting_for(model: Mapping[str, Any] | None, workers: Sequence[Mapping[str, 
         "details": details,
         "deadlines": [d for d in deadlines if d is not None],
     }
-    command = refund_command(task_id, (onchain or {}).get("status"), final_at, now)
+    command = refund_command(task_id, onchain.status if onchain else None, final_at, now)
     if command:
         answer["claim"] = command
     return answer
 
 
-def refund_command(task_id: str, onchain_status: str | None, final_deadline: float | None, now: float) -> str | None:
+def refund_command(task_id: str, onchain_status: ChainTaskStatus | None, final_deadline: float | None,
+                   now: float) -> str | None:
     """`pocopool task claim ID` once the chain lets the requester claim: the task is ACTIVE or
     REVEALING on chain (not completed, not claimed yet) and its final deadline has passed."""
-    if final_deadline is None or now < final_deadline or onchain_status not in ("ACTIVE", "REVEALING"):
+    if final_deadline is None or now < final_deadline:
+        return None
+    if onchain_status not in (ChainTaskStatus.ACTIVE, ChainTaskStatus.REVEALING):
         return None
     return f"pocopool task claim {task_id}"

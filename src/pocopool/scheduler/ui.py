@@ -5,8 +5,9 @@
     /ui/tasks/{id}       a task: diagnosis, what it waits for, on-chain and off-chain statuses, the
                          timeline as an SVG chart, consensus per replicate, each replicate's history
 
-Every page is a view of the same data as the API and the CLI: the task model of `GET /tasks/{id}`
-handed to the pure functions of protocol/ (diagnose, waiting_for, timeline, contributions).
+Every page is a view of the same data as the API and the CLI: the `TaskView` of `GET /tasks/{id}`
+(built by scheduler/views.py) handed to the pure functions of protocol/ (diagnose, waiting_for,
+timeline, contributions); the page shows its fields as the API spells them.
 """
 
 from __future__ import annotations
@@ -20,20 +21,17 @@ from fastapi.responses import HTMLResponse
 from ..chain.aio import chain_read
 from ..protocol.contributions import contributions
 from ..protocol.crypto import InvalidHex, normalize_bytes32
+from ..protocol.diagnosis import diagnose
 from ..protocol.explanations import explain_cause
 from ..protocol.statuses import ReplicateStatusCause, TaskStatus
 from ..protocol.timeline import timeline
+from ..protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
 from .api import ALIVE_WINDOW, _worker_json
 from .views import task_view
 
 if TYPE_CHECKING:
     from .service import Scheduler
-
-try:  # the lead's diagnosis (protocol/diagnosis.py); the decisive cause alone otherwise
-    from ..protocol.diagnosis import diagnose
-except ImportError:  # pragma: no cover - only while diagnosis.py does not exist
-    diagnose = None  # type: ignore[assignment]
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2430;background:#fafbfc}
@@ -114,8 +112,8 @@ def timeline_svg(data: dict[str, Any] | None) -> str:
     return "".join(parts)
 
 
-def _diagnosis_html(model: dict[str, Any]) -> str:
-    found = diagnose(model) if diagnose is not None else None
+def _diagnosis_html(task: TaskView) -> str:
+    found = diagnose(task)
     if found:
         rows = [f"<p><strong>{_e(found.get('summary'))}</strong></p>"]
         for key, label in (("cause", "cause"), ("stage", "stage"), ("replicate", "replicate"),
@@ -124,14 +122,14 @@ def _diagnosis_html(model: dict[str, Any]) -> str:
                 rows.append(f"<div><b>{label}</b>: <span class=\"{'fail' if key == 'cause' else ''}\">"
                             f"{_e(found[key])}</span></div>")
         return f'<div class="box diag" id="diagnosis">{"".join(rows)}</div>'
-    # without diagnose: the first failure cause of a replicate, explained
-    for replicate in model.get("replicates", []):
-        for update in replicate.get("statusUpdateList", []):
-            cause = update.get("cause")
-            if cause and cause in ReplicateStatusCause.__members__:
-                explanation = explain_cause(ReplicateStatusCause[cause])
-                return (f'<div class="box diag" id="diagnosis"><div><b>cause</b>: <span class="fail">{_e(cause)}'
-                        f'</span> (worker {_e(replicate.get("walletAddress"))}, {_e(update.get("status"))})</div>'
+    # nothing decisive (e.g. a lost race on a completed task): the first failure cause, explained
+    for replicate in task.replicates:
+        for update in replicate.statusUpdateList:
+            if update.cause is not None:
+                explanation = explain_cause(update.cause)
+                return (f'<div class="box diag" id="diagnosis"><div><b>cause</b>: <span class="fail">'
+                        f'{_e(update.cause.value)}</span> (worker {_e(replicate.walletAddress)}, '
+                        f'{_e(update.status.value)})</div>'
                         f"<div><b>meaning</b>: {_e(explanation.explanation)}</div>"
                         f"<div><b>what to do</b>: {_e(explanation.fix)}</div></div>")
     return ""
@@ -140,20 +138,21 @@ def _diagnosis_html(model: dict[str, Any]) -> str:
 def install(app: FastAPI, scheduler: Scheduler) -> None:
     s = scheduler
 
-    async def workers_json() -> list[dict[str, Any]]:
+    async def workers_json() -> list[WorkerView]:
         now = s.clock.now()
         window = getattr(s.config, "worker_lost_after", ALIVE_WINDOW)
-        return [_worker_json(row, memberships, now, window) for row, memberships in await s.store.all_workers()]
+        return [WorkerView.model_validate(_worker_json(row, memberships, now, window))
+                for row, memberships in await s.store.all_workers()]
 
     @app.get("/ui", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
     async def home() -> HTMLResponse:
         workers = await workers_json()
         worker_rows = [[
-            f"<code>{_e(w['walletAddress'])}</code>", _e(w["name"]),
-            '<span class="ok">alive</span>' if w["alive"] else '<span class="fail">not alive</span>',
-            f"{len(w['computingChainTaskIds'])} / {w['maxNbTasks']}",
+            f"<code>{_e(w.walletAddress)}</code>", _e(w.name),
+            '<span class="ok">alive</span>' if w.alive else '<span class="fail">not alive</span>',
+            f"{len(w.computingChainTaskIds)} / {w.maxNbTasks}",
             "<br>".join(f'<a href="/ui/tasks/{_e(t)}"><code>{_e(t[:18])}…</code></a>'
-                        for t in w["participatingChainTaskIds"]) or "—",
+                        for t in w.participatingChainTaskIds) or "—",
         ] for w in workers]
         deals = await s.store.deals_overview()
         deal_rows = [[
@@ -192,15 +191,16 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
         details = await s.store.task_details(task_id)
         if details is None:
             return _page("Unknown task", f"<p>The scheduler does not know task <code>{_e(task_id)}</code>.</p>")
-        model = task_view(details, "/").model_dump(mode="json", by_alias=True, exclude_none=True)
+        task = task_view(details, "/")
+        model = task.wire()  # the fields as the API spells them, for display
         chain_task = await chain_read(s.chain, s.chain.view_task, task_id)
         raw_events = await chain_read(s.chain, s.chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
-        events = [{"name": e.name, **e.args} for e in raw_events]
-        onchain = {"status": chain_task.status.value, "consensusValue": chain_task.consensus_value}
+        moves = [StakeMove.from_event(e.name, e.args) for e in raw_events]
+        onchain = OnChainTask(status=chain_task.status, consensus_value=chain_task.consensus_value)
         now = s.clock.now()
         status = model["currentStatus"]
-        body = [_diagnosis_html(model)]
-        waiting = waiting_for(model, await workers_json(), onchain, now)
+        body = [_diagnosis_html(task)]
+        waiting = waiting_for(task, await workers_json(), onchain, now)
         if waiting:
             deadline_rows = [[_e(d["name"]), _e(d["at"]), _e(f"{d['secondsLeft']:.0f} s"), _e(d["whenPassed"])]
                              for d in waiting["deadlines"]]
@@ -221,7 +221,7 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
             ["final deadline", _e(model.get("finalDeadline"))],
             ["consensus", f"<code>{_e(model.get('consensus'))}</code>"],
         ], "statuses"))
-        body.append("<h2>Timeline</h2>" + timeline_svg(timeline(model, now)))
+        body.append("<h2>Timeline</h2>" + timeline_svg(timeline(task, now)))
         body.append("<h2>Task history</h2>" + _table(["date", "status", "cause", "message"], [
             [_e(c.get("date")), _st(c["status"]), _e(c.get("cause")), _e(c.get("message"))]
             for c in model.get("dateStatusList", [])], "task-history"))
@@ -230,7 +230,7 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
             [[f"<code>{_e(c['worker'])}</code>", f"<code>{_e(c['contributionHash'])}</code>",
               {True: '<span class="ok">yes</span>', False: '<span class="fail">no</span>', None: "—"}[c["agrees"]],
               "yes" if c["revealed"] else "no", _e(c["reward"]), _e(c["seized"])]
-             for c in contributions(model, onchain, events)], "consensus"))
+             for c in contributions(task, onchain, moves)], "consensus"))
         for replicate in model.get("replicates", []):
             rows = []
             for u in replicate.get("statusUpdateList", []):

@@ -1,9 +1,8 @@
-"""Read views of the history: `GET /tasks/{id}`, `/tasks/{id}/replicates/{wallet}`, `/deals/{id}`.
+"""Builders of the read views of the history from the store: `task_view`, `replicate_view`.
 
-The models extend the reference ones of protocol/models.py with what pocopool records besides
-(the cause and message of each task status change; the modifier, error message, exit code and
-receipt of each replicate status update): a client reading them as the reference models simply
-ignores the extra fields.
+The models they build are the wire models of protocol/views.py (re-exported here, so that
+`from .views import TaskView` keeps working); the scheduler's API and the dashboard both build
+through these functions, so both show the same task.
 """
 
 from __future__ import annotations
@@ -11,56 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
-
-from ..protocol.models import (
-    ChainReceipt,
-    ReplicateModel,
-    ReplicateStatusUpdateModel,
-    TaskModel,
-    TaskStatusChange,
-    Wire,
+from ..protocol.models import ChainReceipt
+from ..protocol.views import (
+    DealTask,
+    DealView,
+    ReplicateStatusUpdateView,
+    ReplicateView,
+    TaskStatusChangeView,
+    TaskView,
 )
-from ..protocol.statuses import ReplicateStatusModifier, TaskStatus
 from .store import TaskDetails
 
-
-class TaskStatusChangeView(TaskStatusChange):
-    cause: str | None = None
-    message: str | None = None
-
-
-class ReplicateStatusUpdateView(ReplicateStatusUpdateModel):
-    modifier: ReplicateStatusModifier | None = None
-    errorMessage: str | None = None
-    exitCode: int | None = None
-    chainReceipt: ChainReceipt | None = None
-    resultLink: str | None = None
-
-
-class ReplicateView(ReplicateModel):
-    statusUpdateList: list[ReplicateStatusUpdateView]  # type: ignore[assignment]
-    workerWeight: int | None = None
-
-
-class TaskView(TaskModel):
-    replicates: list[ReplicateView] = Field(default_factory=list)  # type: ignore[assignment]
-    dateStatusList: list[TaskStatusChangeView]  # type: ignore[assignment]
-    dealBlockNumber: int | None = None
-    consensusReachedBlockNumber: int | None = None
-    requester: str | None = None
-    beneficiary: str | None = None
-
-
-class DealTask(Wire):
-    chainTaskId: str
-    taskIndex: int
-    currentStatus: TaskStatus
-
-
-class DealView(Wire):
-    dealId: str
-    tasks: list[DealTask]
+__all__ = [
+    "DealTask", "DealView", "ReplicateStatusUpdateView", "ReplicateView", "TaskStatusChangeView", "TaskView",
+    "replicate_view", "task_view",
+]
 
 
 def _receipt(row: Mapping[str, Any]) -> ChainReceipt | None:

@@ -15,7 +15,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
-from ...protocol.waiting import iso
+from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .orders import consensus_order
 from .transition import (

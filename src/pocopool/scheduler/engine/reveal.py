@@ -15,7 +15,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
-from ...protocol.waiting import iso
+from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .transition import (
     NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition, accepted_changes,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ...protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
 from ...protocol.tags import TeeFramework
-from ...protocol.waiting import iso
+from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
 from .reveal import (
