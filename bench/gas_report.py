@@ -17,7 +17,7 @@ from eth_account import Account
 
 from pocopool.chain.base import DealRequest
 from pocopool.chain.evm import EvmChain, Rpc
-from pocopool.chain.evm_nodes import start_builtin_node, start_hardhat_node
+from pocopool.devnet.evm_nodes import start_builtin_node, start_hardhat_node
 from pocopool.protocol import crypto
 
 OWNER, SCHEDULER, REQUESTER, APP_OWNER = ("0x" + b * 32 for b in ("01", "a1", "c3", "0a"))

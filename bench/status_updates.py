@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -33,17 +32,12 @@ from eth_account import Account  # noqa: E402
 
 from pocopool.chain.base import DealRequest  # noqa: E402
 from pocopool.chain.local import LocalChain  # noqa: E402
+from pocopool.devnet.processes import free_port  # noqa: E402
 from pocopool.protocol import crypto  # noqa: E402
 
 SEQUENCE = ["STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING", "DATA_DOWNLOADED",
             "COMPUTING", "COMPUTED", "CONTRIBUTING"]
 POSTGRES_SERVER = os.environ.get("POCOPOOL_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def create_postgres_database() -> tuple[str, str]:

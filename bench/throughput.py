@@ -33,16 +33,16 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
         from eth_account import Account
 
         chain = manager.open_chain(state)
-        requester = Requester(chain, Account.from_key(manager.read_key(Path(state["keys"]["requester"]))),
-                              state["scheduler"], DirectoryPublisher(home / "files", state["files"]))
+        requester = Requester(chain, Account.from_key(manager.read_key(Path(state.keys.requester))),
+                              str(state.scheduler), DirectoryPublisher(home / "files", str(state.files)))
         app = requester.deploy_app(NOOP).address
         first_block = chain.latest_block().number
         started = time.perf_counter()
-        run = requester.run(app, state["workerpool"], trust=trust, tasks=tasks)
+        run = requester.run(app, state.workerpool, trust=trust, tasks=tasks)
         client = httpx.Client(timeout=30)
         deadline = time.monotonic() + 600
         while True:
-            deal = client.get(f"{state['scheduler']}/deals/{run.deal_id}")
+            deal = client.get(f"{state.scheduler}/deals/{run.deal_id}")
             statuses = [t["currentStatus"] for t in deal.json()["tasks"]] if deal.status_code == 200 else []
             if len(statuses) == tasks and all(s in ("COMPLETED", "FAILED") for s in statuses):
                 break
@@ -52,7 +52,7 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
         elapsed = time.perf_counter() - started
         latencies = []
         for task_id in run.task_ids:
-            model = client.get(f"{state['scheduler']}/tasks/{task_id}").json()
+            model = client.get(f"{state.scheduler}/tasks/{task_id}").json()
             dates = {c["status"]: datetime.fromisoformat(c["date"].replace("Z", "+00:00")) for c in model["dateStatusList"]}
             if "COMPLETED" in dates:
                 latencies.append((dates["COMPLETED"] - dates["RECEIVED"]).total_seconds())

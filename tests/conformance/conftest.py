@@ -5,7 +5,7 @@ by KEYS["owner"] whose time starts at START_TIME, a way to move its time forward
 worker score (the contract has no such function: each backend does it its own way).
 
 - "local": LocalChain over a new SQLite file, on a virtual clock.
-- "evm": EvmChain on the built-in node (py-evm, `python -m pocopool.chain.evmnode`), marked `evm`.
+- "evm": EvmChain on the built-in node (py-evm, `python -m pocopool.devnet.evmnode`), marked `evm`.
 - "hardhat": EvmChain on Hardhat Network installed from the npm registry into tools/hardhat, marked
   `evm` and `hardhat`; skipped with the reason when node/npm cannot install or run it.
 
@@ -39,7 +39,7 @@ class _EvmLedger:
 
     def __init__(self, kind: str, tmp_dir) -> None:
         from pocopool.chain.evm import deploy
-        from pocopool.chain.evm_nodes import NodeUnavailable, start_builtin_node, start_hardhat_node
+        from pocopool.devnet.evm_nodes import NodeUnavailable, start_builtin_node, start_hardhat_node
 
         start = start_builtin_node if kind == "evm" else start_hardhat_node
         if kind in _unavailable:

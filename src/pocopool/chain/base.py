@@ -69,9 +69,6 @@ class Receipt:
     events: tuple[Event, ...] = ()
     return_value: Any = None
 
-    def events_named(self, name: str) -> list[Event]:
-        return [event for event in self.events if event.name == name]
-
 
 @dataclass(frozen=True)
 class AccountBalance:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 from eth_account import Account
 
 from ..chain.base import Chain
@@ -17,7 +15,7 @@ from ..devnet import manager
 @dataclass
 class Context:
     home: Path
-    state: dict[str, Any]
+    state: manager.DevnetState
     chain: Chain
     requester: Requester
 
@@ -36,12 +34,15 @@ def open_context(home: Path | None, key_file: Path | None = None) -> Context:
     home = resolve_home(home).resolve()
     state = manager.load_state(home)
     chain = manager.open_chain(state)
-    key_path = key_file or Path(state["keys"]["requester"])
+    key_path = key_file or Path(state.keys.requester)
     try:
         account = Account.from_key(manager.read_key(key_path))
     except (OSError, ValueError) as error:
         chain.close()
         raise BadInput(f"cannot read the key in {key_path}: {error}") from error
-    publisher = DirectoryPublisher(home / "files", state["files"]) if state.get("files") else None
-    requester = Requester(chain, account, state["scheduler"], publisher)
+    if state.scheduler is None:
+        chain.close()
+        raise BadInput(f"the devnet in {home} has no scheduler: start it with `pocopool devnet start --home {home}`")
+    publisher = DirectoryPublisher(home / "files", state.files) if state.files else None
+    requester = Requester(chain, account, state.scheduler, publisher)
     return Context(home, state, chain, requester)

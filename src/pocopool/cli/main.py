@@ -102,7 +102,7 @@ def devnet_start(
     state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
                                                 database_url=database, faults=tuple(fault),
                                                 chain=chain, rpc_url=rpc_url))
-    view = manager.status(Path(state["home"]))
+    view = manager.status(Path(state.home))
     emit(view, as_json, lambda v: render.console.print(
         f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n"
         f"  files     {v['files']}\n  workers   {len(v['workers'])}\n"
@@ -188,7 +188,7 @@ def category_create(
     try:
         from eth_account import Account
 
-        owner = Account.from_key(manager.read_key(Path(ctx.state["keys"]["owner"])))
+        owner = Account.from_key(manager.read_key(Path(ctx.state.keys.owner)))
         receipt = ctx.requester._transact(ctx.chain.create_category, owner, name, description, max_time)
     finally:
         ctx.close()
@@ -215,7 +215,7 @@ def run(
     try:
         from ..protocol.crypto import ZERO_ADDRESS
 
-        result = ctx.requester.run(app_address, ctx.state["workerpool"], dataset=dataset or ZERO_ADDRESS, trust=trust,
+        result = ctx.requester.run(app_address, ctx.state.workerpool, dataset=dataset or ZERO_ADDRESS, trust=trust,
                                    tasks=tasks, category=category, args=args, input_files=tuple(input_file))
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:

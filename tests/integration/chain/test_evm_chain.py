@@ -14,8 +14,8 @@ from eth_account import Account
 
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain, Rpc, chain_url, parse_url
-from pocopool.chain.evm_nodes import free_port
-from pocopool.chain.evmnode import Node, make_server
+from pocopool.devnet.evmnode import Node, make_server
+from pocopool.devnet.processes import free_port
 
 pytestmark = pytest.mark.evm
 
@@ -114,14 +114,14 @@ def test_a_transaction_that_reverts_in_its_block_still_names_the_rule(ledger: Ev
     mined (one block, no state change) and EvmChain names the rule by running it again."""
     from pocopool.chain import ChainRevert
     from pocopool.chain import errors as rule
-    from pocopool.chain.evm import _wait_receipt
+    from pocopool.chain.evm.rpc import wait_receipt
 
     poor = SENDERS[0]
     data = "0x" + ledger._abi.encode("transfer", [OWNER.address, 5]).hex()  # poor holds nothing
     signed = Account.sign_transaction({"nonce": 0, "gasPrice": 0, "gas": 200_000, "to": ledger.ledger_address,
                                        "value": 0, "data": data, "chainId": ledger.chain_id()}, poor.key)
     rpc = Rpc(parse_url(ledger.url)[0])
-    raw = _wait_receipt(rpc, rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex()))
+    raw = wait_receipt(rpc, rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex()))
     assert int(raw["status"], 16) == 0
     error = ledger._mined_revert("transfer", {"from": poor.address, "to": ledger.ledger_address, "data": data}, raw)
     assert isinstance(error, ChainRevert) and error.rule == rule.INSUFFICIENT_BALANCE

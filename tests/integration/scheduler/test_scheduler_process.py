@@ -4,7 +4,6 @@ stops cleanly on SIGTERM."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,11 +12,7 @@ from pathlib import Path
 import httpx
 from scheduler_harness import SCHEDULER_KEY, WORKER_KEYS
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from pocopool.devnet.processes import free_port
 
 
 def command(tmp_path: Path, ledger, key: str, port: int) -> list[str]:

@@ -4,7 +4,7 @@
 """
 @title PocoLedger
 @notice The PoCo ledger of spec/poco.md, rule for rule the same as pocopool's LocalChain
-        (src/pocopool/chain/local_assets.py and local_tasks.py): accounts and escrow, registries,
+        (src/pocopool/chain/local/assets.py and tasks.py): accounts and escrow, registries,
         categories, direct deals, initialize, contribute, reveal, reopen, finalize, contributeAndFinalize,
         claim, scores and the kitty. A revert reason is the rule name of chain/errors.py, optionally
         followed by ": " and a message for people.

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..protocol.crypto import keccak
+from ...protocol.crypto import keccak
 
-SOURCE_PATH = Path(__file__).with_name("contracts") / "PocoLedger.vy"
+SOURCE_PATH = Path(__file__).parent.parent / "contracts" / "PocoLedger.vy"
 TEST_HOOKS_OFF = "TEST_HOOKS: constant(bool) = False"
 TEST_HOOKS_ON = "TEST_HOOKS: constant(bool) = True"
 # Vyper cannot name an event field `from`; the ABI is patched so that Transfer reads as in spec §17.

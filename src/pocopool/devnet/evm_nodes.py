@@ -1,6 +1,6 @@
-"""Starting and stopping EVM nodes on 127.0.0.1: the built-in one (`python -m pocopool.chain.evmnode`)
+"""Starting and stopping EVM nodes on 127.0.0.1: the built-in one (`python -m pocopool.devnet.evmnode`)
 and Hardhat Network installed from the npm registry into tools/hardhat (scripts/install-hardhat.sh).
-Used by the devnet (`--chain evm`) and by the conformance suite.
+Used by the devnet (`--chain evm`), the conformance suite and bench/gas_report.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from .processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HARDHAT_DIR = Path(os.environ.get("POCOPOOL_HARDHAT_DIR") or REPO_ROOT / "tools" / "hardhat")
@@ -44,12 +45,6 @@ class NodeProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rpc_ready(url: str) -> bool:
@@ -83,7 +78,7 @@ def start_builtin_node(port: int | None = None, *, chain_id: int = 1337, genesis
     """The built-in node on `port` (a free one by default). With `journal`, its chain is kept in that file
     and replayed from it if it exists (evmnode.py); `timeout` covers the replay."""
     port = port or free_port()
-    command = [sys.executable, "-m", "pocopool.chain.evmnode", "--port", str(port), "--chain-id", str(chain_id)]
+    command = [sys.executable, "-m", "pocopool.devnet.evmnode", "--port", str(port), "--chain-id", str(chain_id)]
     if genesis_time is not None:
         command += ["--genesis-time", str(genesis_time)]
     if journal is not None:

@@ -12,11 +12,13 @@ from typing import Any
 from ..protocol.crypto import InvalidHex, normalize_address, normalize_bytes32
 from . import errors as rule
 from .base import ChainRevert
-from .local_state import UINT256_MAX
+from .reverts import revert
+
+UINT256_MAX = 2**256 - 1  # the largest uint256, the bound of every amount and index
 
 
 def _invalid(what: str, expected: str, value: Any) -> ChainRevert:
-    return ChainRevert(rule.INVALID_ARGUMENT, f"{what} must be {expected}, got {value!r}")
+    return revert(rule.INVALID_ARGUMENT, f"{what} must be {expected}, got {value!r}")
 
 
 def address(value: Any, what: str) -> str:

@@ -2,8 +2,8 @@
 
 Same dataclasses, same rules, same `ChainRevert(rule, message)` as LocalChain: the contract reverts
 with the rule name as its reason string (optionally "rule: detail"), and this module turns it back
-into the typed error with a sentence for people. Arguments are checked here first, with LocalChain's
-own checks (local_args), since the ABI cannot carry a negative amount or a malformed address.
+into the typed error with the shared sentence of chain/reverts.py (evm/reasons.py). Arguments are checked here first, with LocalChain's
+own checks (chain/arguments.py), since the ABI cannot carry a negative amount or a malformed address.
 
 Blocks: the ledger's block 0 is the block that deployed the contract; every block number this class
 returns or accepts is relative to it (`genesisBlock()` on chain), so a ledger reads the same on a
@@ -25,17 +25,16 @@ import threading
 import time
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
-from ..protocol.crypto import ZERO_ADDRESS, InvalidHex, hex_to_bytes, normalize_address, normalize_bytes32
-from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
-from ..protocol.time import Category, Clock
-from . import errors as rule
-from . import local_args as arg
-from .base import (
+from ...protocol.crypto import ZERO_ADDRESS, InvalidHex, normalize_address, normalize_bytes32
+from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
+from ...protocol.time import Category, Clock
+from .. import arguments as arg
+from .. import errors as rule
+from ..arguments import UINT256_MAX
+from ..base import (
     AccountBalance,
     AppInfo,
     Block,
@@ -53,196 +52,31 @@ from .base import (
     Signer,
     WorkerpoolInfo,
 )
-from .evm_contract import compiled
+from ..reverts import revert
+from .abi import Abi, signature_bytes
+from .contract import compiled
+from .deploy import deploy
+from .reasons import is_revert, revert_of
+from .rpc import Rpc, gas_price, wait_receipt
 
 EVM_SCHEME = "evm:"
-UINT256_MAX = 2**256 - 1
 # String and bytes bounds of the contract's ABI (PocoLedger.vy MAX_*): longer values are refused here.
 MAX_NAME, MAX_TYPE, MAX_TEXT, MAX_PARAMS, MAX_RESULTS = 256, 64, 2048, 4096, 4096
 TASK_STATUSES = list(ChainTaskStatus)
 CONTRIBUTION_STATUSES = list(ChainContributionStatus)
-RPC_ATTEMPTS = 5
-
-# A sentence per rule, for reverts whose reason carries no detail (the contract keeps its code small).
-MESSAGES = {
-    rule.ARITHMETIC_OVERFLOW: "the amounts overflow the contract's uint256 arithmetic",
-    rule.ZERO_ADDRESS_NOT_ALLOWED: "tokens cannot move to or from the zero address",
-    rule.ONLY_OWNER: "only the ledger owner may do this",
-    rule.ONLY_WORKERPOOL_OWNER: "only the workerpool owner may change its policy",
-    rule.ONLY_SCHEDULER: "only the deal's scheduler (its workerpool owner) may do this",
-    rule.UNKNOWN_CATEGORY: "this category does not exist",
-    rule.UNKNOWN_APP: "no app is registered at this address",
-    rule.UNKNOWN_DATASET: "no dataset is registered at this address",
-    rule.UNKNOWN_WORKERPOOL: "no workerpool is registered at this address",
-    rule.INVALID_REWARD_RATIO: "the scheduler reward ratio must be at most 100 %",
-    rule.INVALID_VOLUME: "volume must be from 1 to 2^63 - 1 tasks",
-    rule.TEE_APP_REQUIRED: "the tag asks for TEE but the app has no mrenclave",
-    rule.UNKNOWN_DEAL: "this deal does not exist",
-    rule.TASK_INDEX_OUT_OF_RANGE: "the task index is outside the deal's bag of tasks",
-    rule.TASK_ALREADY_INITIALIZED: "this task is already initialized",
-    rule.TASK_NOT_ACTIVE: "the task must be ACTIVE",
-    rule.TASK_NOT_REVEALING: "the task must be REVEALING",
-    rule.TASK_NOT_CLAIMABLE: "the task must be ACTIVE or REVEALING",
-    rule.CONTRIBUTION_DEADLINE_PASSED: "the contribution deadline must be after the block time",
-    rule.REVEAL_DEADLINE_PASSED: "the reveal deadline must be after the block time",
-    rule.REVEAL_DEADLINE_NOT_REACHED: "the reveal deadline must be reached",
-    rule.FINAL_DEADLINE_PASSED: "the final deadline must be after the block time",
-    rule.FINAL_DEADLINE_NOT_REACHED: "the final deadline must be reached",
-    rule.ALREADY_CONTRIBUTED: "this worker already contributed to the task",
-    rule.ENCLAVE_CHALLENGE_REQUIRED: "this TEE deal needs an enclave challenge",
-    rule.INVALID_AUTHORIZATION: "the authorization is not signed by the deal's scheduler for this worker and task",
-    rule.INVALID_ENCLAVE_SIGNATURE: "the result is not signed by the enclave challenge",
-    rule.NOT_IN_CONSENSUS: "this worker did not vote for the consensus",
-    rule.WRONG_RESULT_HASH: "the digest does not give the contributed result hash",
-    rule.WRONG_RESULT_SEAL: "the digest does not give the contributed result seal",
-    rule.TASK_HAS_REVEALS: "a winner revealed: finalize instead",
-    rule.REVEALS_PENDING: "finalize needs every winner revealed, or at least one and the reveal deadline reached",
-    rule.WRONG_RESULTS_CALLBACK: "keccak of the results callback must be the result digest",
-    rule.TASK_ALREADY_CONTRIBUTED: "the task already has contributors",
-    rule.TRUST_NOT_1: "contributeAndFinalize needs a deal of trust 1",
-    rule.INVALID_ARGUMENT: "an argument is out of the contract's bounds",
-}
-
-
-def _message(rule_name: str, detail: str) -> str:
-    """The sentence for a revert reason "rule[: detail]"."""
-    if rule_name == rule.INSUFFICIENT_BALANCE and detail:
-        needed, _, has = detail.partition(" ")
-        return f"the account needs {needed} nRLC of free balance, it has {has}"
-    if rule_name == rule.MAX_PRICE_EXCEEDED and detail:
-        return f"the {detail} costs more than the requester accepts"
-    if rule_name == rule.ALREADY_CONTRIBUTED and detail:
-        return f"this worker already contributed to the task ({detail})"
-    if rule_name == rule.REVEALS_PENDING and detail:
-        winners, _, revealed = detail.partition(" ")
-        return (f"finalize needs all {winners} winners revealed, or at least one and the reveal deadline "
-                f"reached; {revealed} revealed")
-    if rule_name == rule.NOT_CONTRIBUTED and detail:
-        return f"only a CONTRIBUTED contribution can be revealed, this one is {detail}"
-    return MESSAGES.get(rule_name, f"the ledger contract refused the transaction ({rule_name})")
-
-
-def _revert_from_reason(reason: str | None) -> ChainRevert:
-    if not reason:  # Vyper's checked arithmetic reverts without a reason
-        return ChainRevert(rule.ARITHMETIC_OVERFLOW, MESSAGES[rule.ARITHMETIC_OVERFLOW])
-    name, _, detail = reason.partition(": ")
-    if name not in rule.ALL_RULES:
-        return ChainRevert(rule.INVALID_ARGUMENT, f"the contract reverted: {reason}")
-    return ChainRevert(name, _message(name, detail.strip()))
-
-
-def _find_revert_data(value: Any) -> str | None:
-    """The Error(string) payload somewhere in a node's error object (geth, hardhat and ours differ)."""
-    if isinstance(value, str) and value.startswith("0x08c379a0"):
-        return value
-    if isinstance(value, dict):
-        for item in value.values():
-            found = _find_revert_data(item)
-            if found:
-                return found
-    return None
-
-
-def _revert_reason(error: dict[str, Any]) -> str | None:
-    data = _find_revert_data(error)
-    if data:
-        try:
-            return abi_decode(["string"], bytes.fromhex(data[10:]))[0]
-        except Exception:  # noqa: BLE001 - undecodable: fall back to the message text
-            pass
-    message = str(error.get("message", ""))
-    for marker in ("reverted with reason string '", "execution reverted: "):
-        if marker in message:
-            return message.split(marker, 1)[1].rstrip("'")
-    return None
-
-
-def _is_revert(error: dict[str, Any]) -> bool:
-    text = str(error).lower()
-    return "revert" in text or error.get("code") == 3
-
-
-def _abi_type(param: dict[str, Any]) -> str:
-    kind = param["type"]
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[len("tuple"):]
-    return kind
-
-
-def _python_value(kind: str, value: Any) -> Any:
-    """ABI values as LocalChain writes them: checksummed addresses, 0x-hex bytes32, raw bytes, ints."""
-    if kind == "address":
-        return to_checksum_address(value)
-    if kind == "bytes32":
-        return "0x" + bytes(value).hex()
-    if kind == "bytes":
-        return bytes(value)
-    return value
-
-
-class _Abi:
-    """Function selectors and types, event topics, from the compiled ABI."""
-
-    def __init__(self, abi: list[dict[str, Any]]) -> None:
-        self.functions: dict[str, tuple[bytes, list[str], list[str]]] = {}
-        self.events: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
-        for entry in abi:
-            if entry["type"] == "function":
-                inputs = [_abi_type(p) for p in entry["inputs"]]
-                outputs = [_abi_type(p) for p in entry["outputs"]]
-                selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(inputs)})")
-                self.functions[entry["name"]] = (selector, inputs, outputs)
-            elif entry["type"] == "event":
-                signature = f"{entry['name']}({','.join(_abi_type(p) for p in entry['inputs'])})"
-                self.events[keccak(text=signature)] = (entry["name"], entry["inputs"])
-
-    def encode(self, name: str, args: list[Any]) -> bytes:
-        selector, inputs, _ = self.functions[name]
-        return selector + abi_encode(inputs, args)
-
-    def decode_output(self, name: str, data: bytes) -> tuple[Any, ...]:
-        return tuple(abi_decode(self.functions[name][2], data))
-
-    def decode_log(self, log: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-        if not topics or topics[0] not in self.events:
-            return None
-        name, inputs = self.events[topics[0]]
-        plain = [p for p in inputs if not p["indexed"]]
-        values = list(abi_decode([_abi_type(p) for p in plain], bytes.fromhex(log["data"][2:])))
-        args: dict[str, Any] = {}
-        indexed = iter(topics[1:])
-        for param in inputs:
-            if param["indexed"]:
-                raw = next(indexed)
-                value = abi_decode([param["type"]], raw)[0] if param["type"] != "bytes32" else raw
-            else:
-                value = values.pop(0)
-            args[param["name"]] = _python_value(param["type"], value)
-        return name, args
-
-
-def _signature_bytes(signature: Any) -> bytes:
-    """A 65-byte signature, or b"" for anything else (which the contract treats as recovering nobody)."""
-    if not isinstance(signature, str) or not signature:
-        return b""
-    try:
-        return hex_to_bytes(signature, 65, "signature")
-    except InvalidHex:
-        return b""
 
 
 def _text(value: Any, what: str, limit: int) -> str:
     value = arg.text(value, what)
     if len(value.encode()) > limit:
-        raise ChainRevert(rule.INVALID_ARGUMENT, f"{what} must be at most {limit} bytes on the EVM ledger")
+        raise revert(rule.INVALID_ARGUMENT, f"{what} must be at most {limit} bytes on the EVM ledger")
     return value
 
 
 def _data(value: Any, what: str, limit: int) -> bytes:
     value = arg.data(value, what)
     if len(value) > limit:
-        raise ChainRevert(rule.INVALID_ARGUMENT, f"{what} must be at most {limit} bytes on the EVM ledger")
+        raise revert(rule.INVALID_ARGUMENT, f"{what} must be at most {limit} bytes on the EVM ledger")
     return value
 
 
@@ -264,81 +98,6 @@ def chain_url(rpc_url: str, ledger: str) -> str:
     return f"{EVM_SCHEME}{rpc_url}#{ledger}"
 
 
-class Rpc:
-    """JSON-RPC over HTTP through web3.py's provider, retried on connection errors."""
-
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
-        from web3 import HTTPProvider
-
-        self.url = url
-        self._provider = HTTPProvider(url, request_kwargs={"timeout": timeout})
-
-    def request(self, method: str, params: list[Any]) -> dict[str, Any]:
-        """The raw answer ({"result": ...} or {"error": ...}); ChainError if the node cannot be reached."""
-        delay = 0.1
-        for attempt in range(RPC_ATTEMPTS):
-            try:
-                return dict(self._provider.make_request(method, params))  # type: ignore[arg-type]
-            except Exception as error:
-                if attempt == RPC_ATTEMPTS - 1:
-                    raise ChainError(f"EVM node {self.url} did not answer {method}: {error}") from error
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        raise AssertionError("unreachable")
-
-    def call(self, method: str, *params: Any) -> Any:
-        answer = self.request(method, list(params))
-        if "error" in answer:
-            raise ChainError(f"EVM node {self.url}: {method} failed: {answer['error']}")
-        return answer.get("result")
-
-
-def deploy(rpc_url: str, owner_key: str, *, test_build: bool = False, timestamp: int | None = None) -> str:
-    """Deploys a new PocoLedger owned by `owner_key`'s address: its address.
-
-    `timestamp` stamps the deployment block (nodes with evm_setNextBlockTimestamp only).
-    """
-    rpc = Rpc(rpc_url)
-    contract = compiled(test_build)
-    owner = Account.from_key(owner_key)
-    if timestamp is not None:
-        rpc.call("evm_setNextBlockTimestamp", timestamp)
-    call = {"from": owner.address, "data": "0x" + contract.bytecode.hex()}
-    gas = int(rpc.call("eth_estimateGas", call), 16)
-    transaction = {
-        "nonce": int(rpc.call("eth_getTransactionCount", owner.address, "pending"), 16),
-        "gasPrice": _gas_price(rpc, owner.address, gas + gas // 4), "gas": gas + gas // 4, "data": contract.bytecode,
-        "value": 0, "chainId": int(rpc.call("eth_chainId"), 16),
-    }
-    signed = Account.sign_transaction(transaction, owner.key)
-    tx_hash = rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())
-    receipt = _wait_receipt(rpc, tx_hash)
-    if int(receipt["status"], 16) != 1 or not receipt.get("contractAddress"):
-        raise ChainError(f"the PocoLedger deployment failed: {receipt}")
-    return to_checksum_address(receipt["contractAddress"])
-
-
-def _gas_price(rpc: Rpc, sender: str, gas: int) -> int:
-    """The node's suggested price if the sender can pay it, else the latest base fee: 0 on dev nodes
-    with free gas (ours, the Hardhat config of tools/hardhat), where test keys hold no ether."""
-    price = int(rpc.call("eth_gasPrice"), 16)
-    if price and int(rpc.call("eth_getBalance", sender, "latest"), 16) < gas * price:
-        return int(rpc.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas") or "0x0", 16)
-    return price
-
-
-def _wait_receipt(rpc: Rpc, tx_hash: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline, delay = time.monotonic() + timeout, 0.01
-    while True:
-        receipt = rpc.call("eth_getTransactionReceipt", tx_hash)
-        if receipt:
-            return receipt
-        if time.monotonic() > deadline:
-            raise ChainError(f"transaction {tx_hash} was not mined within {timeout} s")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
 class EvmChain(Chain):
     """The ledger contract at `ledger` on the node at `rpc_url`.
 
@@ -351,7 +110,7 @@ class EvmChain(Chain):
                  test_build: bool = False) -> None:
         self._rpc = Rpc(rpc_url)
         self._ledger = normalize_address(ledger)
-        self._abi = _Abi(compiled(test_build).abi)
+        self._abi = Abi(compiled(test_build).abi)
         self._clock = clock
         self._control_time = control_time
         self._lock = threading.RLock()
@@ -392,8 +151,8 @@ class EvmChain(Chain):
         answer = self._rpc.request("eth_call", [
             {"to": self._ledger, "data": "0x" + self._abi.encode(name, list(args)).hex()}, "latest"])
         if "error" in answer:
-            if _is_revert(answer["error"]):
-                raise _revert_from_reason(_revert_reason(answer["error"]))
+            if is_revert(answer["error"]):
+                raise revert_of(answer["error"])
             raise ChainError(f"EVM node: {name} failed: {answer['error']}")
         return self._abi.decode_output(name, bytes.fromhex(answer["result"][2:]))
 
@@ -418,8 +177,8 @@ class EvmChain(Chain):
                 call = {"from": address, "to": self._ledger, "data": data}
                 estimate = self._rpc.request("eth_estimateGas", [call])
                 if "error" in estimate:
-                    if _is_revert(estimate["error"]):
-                        raise _revert_from_reason(_revert_reason(estimate["error"]))
+                    if is_revert(estimate["error"]):
+                        raise revert_of(estimate["error"])
                     raise ChainError(f"EVM node: estimating {name} failed: {estimate['error']}")
                 gas = int(estimate["result"], 16)
                 nonce = self._nonces.get(address)
@@ -427,7 +186,7 @@ class EvmChain(Chain):
                     nonce = int(self._rpc.call("eth_getTransactionCount", address, "pending"), 16)
                 gas = gas + gas // 4 + 10_000
                 transaction = {
-                    "nonce": nonce, "gasPrice": _gas_price(self._rpc, address, gas), "gas": gas, "to": self._ledger, "value": 0, "data": data,
+                    "nonce": nonce, "gasPrice": gas_price(self._rpc, address, gas), "gas": gas, "to": self._ledger, "value": 0, "data": data,
                     "chainId": self._chain_id,
                 }
                 signed = Account.sign_transaction(transaction, sender.key)
@@ -438,7 +197,7 @@ class EvmChain(Chain):
                         continue
                     raise ChainError(f"EVM node refused the {name} transaction: {sent['error']}")
                 self._nonces[address] = nonce + 1
-                raw = _wait_receipt(self._rpc, sent["result"])
+                raw = wait_receipt(self._rpc, sent["result"])
                 if int(raw["status"], 16) != 1:
                     raise self._mined_revert(name, call, raw)
                 return self._receipt(name, raw)
@@ -449,8 +208,8 @@ class EvmChain(Chain):
         LocalChain cannot have): the transaction reverted on chain, in a block. A reverted transaction
         changes nothing but the nonce, so running it again now names the rule it broke."""
         answer = self._rpc.request("eth_call", [call, "latest"])
-        if "error" in answer and _is_revert(answer["error"]):
-            return _revert_from_reason(_revert_reason(answer["error"]))
+        if "error" in answer and is_revert(answer["error"]):
+            return revert_of(answer["error"])
         return ChainError(f"the {name} transaction {raw['transactionHash']} reverted in block "
                           f"{int(raw['blockNumber'], 16) - self._genesis}")
 
@@ -505,11 +264,11 @@ class EvmChain(Chain):
 
     def view_category(self, category_id: int) -> Category:
         if isinstance(category_id, bool) or not isinstance(category_id, int) or not 0 <= category_id <= UINT256_MAX:
-            raise ChainRevert(rule.UNKNOWN_CATEGORY, f"category {category_id} does not exist")
+            raise revert(rule.UNKNOWN_CATEGORY, f"category {category_id}")
         try:
             name, description, time_ref = self._view("viewCategory", category_id)[0]
-        except ChainRevert as revert:
-            raise ChainRevert(revert.rule, f"category {category_id} does not exist") from None
+        except ChainRevert as refused:
+            raise revert(refused.rule, f"category {category_id}") from None
         return Category(category_id, name, description, time_ref)
 
     def view_app(self, address: str) -> AppInfo | None:
@@ -642,8 +401,8 @@ class EvmChain(Chain):
     ) -> Receipt:
         return self._transact(sender, "contribute", [
             _b32(task_id, "task id"), _b32(result_hash, "result hash"), _b32(result_seal, "result seal"),
-            arg.address(enclave_challenge, "enclave challenge"), _signature_bytes(enclave_sign),
-            _signature_bytes(authorization_sign)])
+            arg.address(enclave_challenge, "enclave challenge"), signature_bytes(enclave_sign),
+            signature_bytes(authorization_sign)])
 
     def reveal(self, sender: Signer, task_id: str, result_digest: str) -> Receipt:
         return self._transact(sender, "reveal", [_b32(task_id, "task id"), _b32(result_digest, "result digest")])
@@ -663,8 +422,8 @@ class EvmChain(Chain):
         return self._transact(sender, "contributeAndFinalize", [
             _b32(task_id, "task id"), _b32(result_digest, "result digest"), _data(results, "results", MAX_RESULTS),
             _data(results_callback, "results callback", MAX_RESULTS),
-            arg.address(enclave_challenge, "enclave challenge"), _signature_bytes(enclave_sign),
-            _signature_bytes(authorization_sign)])
+            arg.address(enclave_challenge, "enclave challenge"), signature_bytes(enclave_sign),
+            signature_bytes(authorization_sign)])
 
     def claim(self, sender: Signer, task_id: str) -> Receipt:
         return self._transact(sender, "claim", [_b32(task_id, "task id")])

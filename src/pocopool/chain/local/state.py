@@ -1,8 +1,8 @@
 """The ledger tables seen through one SQLite connection: reads, and the writes of one transaction.
 
 `LedgerView` holds every read, each one indexed query; LocalChain's views and the rules share it.
-`TxState` adds the writes of one `BEGIN IMMEDIATE` transaction. The PoCo rules (local_assets.py,
-local_tasks.py) go through it and never touch SQL. Money only moves through the escrow primitives of
+`TxState` adds the writes of one `BEGIN IMMEDIATE` transaction. The PoCo rules (assets.py,
+tasks.py) go through it and never touch SQL. Money only moves through the escrow primitives of
 spec/poco.md §10.1, which check uint256 bounds and emit the token events, so balances and events
 cannot disagree.
 """
@@ -13,24 +13,23 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol.crypto import ZERO_ADDRESS
-from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
-from ..protocol.time import Category
-from . import errors as rule
-from . import local_rows as rows
-from .base import (
+from ...protocol.crypto import ZERO_ADDRESS
+from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
+from ...protocol.time import Category
+from .. import errors as rule
+from ..arguments import UINT256_MAX
+from ..base import (
     WORKERPOOL_STAKE_RATIO,
     AccountBalance,
     AppInfo,
-    ChainRevert,
     ChainTask,
     Contribution,
     DatasetInfo,
     Deal,
     WorkerpoolInfo,
 )
-
-UINT256_MAX = 2**256 - 1
+from ..reverts import revert
+from . import rows
 SQLITE_INT_MAX = 2**63 - 1
 
 
@@ -154,16 +153,11 @@ class TxState(LedgerView):
         current = self.account(address)
         new_balance, new_frozen = current.balance + balance, current.frozen + frozen
         if new_balance < 0:
-            raise ChainRevert(
-                rule.INSUFFICIENT_BALANCE,
-                f"{address} needs {-balance} nRLC of free balance, has {current.balance}",
-            )
+            raise revert(rule.INSUFFICIENT_BALANCE, address, needed=-balance, has=current.balance)
         if new_frozen < 0:
-            raise ChainRevert(
-                rule.ARITHMETIC_OVERFLOW, f"{address} would unfreeze {-frozen} nRLC, has {current.frozen} frozen"
-            )
+            raise revert(rule.ARITHMETIC_OVERFLOW, f"{address} would unfreeze {-frozen} nRLC, has {current.frozen} frozen")
         if new_balance > UINT256_MAX or new_frozen > UINT256_MAX:
-            raise ChainRevert(rule.ARITHMETIC_OVERFLOW, f"the balance of {address} would exceed 2^256 - 1")
+            raise revert(rule.ARITHMETIC_OVERFLOW, f"the balance of {address} would exceed 2^256 - 1")
         self._write_account(address, AccountBalance(new_balance, new_frozen))
 
     def set_score(self, worker: str, score: int) -> None:
@@ -172,19 +166,17 @@ class TxState(LedgerView):
     # ----- token and escrow primitives (poco.md §10.1) ---------------------------------------------
     def mint(self, to: str, amount: int) -> None:
         if to == ZERO_ADDRESS:
-            raise ChainRevert(rule.ZERO_ADDRESS_NOT_ALLOWED, "cannot mint to the zero address")
+            raise revert(rule.ZERO_ADDRESS_NOT_ALLOWED, "a mint to the zero address")
         supply = self.total_supply() + amount
         if supply > UINT256_MAX:
-            raise ChainRevert(rule.ARITHMETIC_OVERFLOW, "the total supply would exceed 2^256 - 1")
+            raise revert(rule.ARITHMETIC_OVERFLOW, "the total supply would exceed 2^256 - 1")
         self.connection.execute("UPDATE meta SET value = ? WHERE key = 'total_supply'", (str(supply),))
         self._move(to, balance=amount)
         self.emit("Transfer", **{"from": ZERO_ADDRESS, "to": to, "value": amount})
 
     def transfer(self, source: str, target: str, amount: int) -> None:
         if ZERO_ADDRESS in (source, target):
-            raise ChainRevert(
-                rule.ZERO_ADDRESS_NOT_ALLOWED, f"cannot transfer from {source} to {target}: zero address"
-            )
+            raise revert(rule.ZERO_ADDRESS_NOT_ALLOWED, f"a transfer from {source} to {target}")
         self._move(source, balance=-amount)
         self._move(target, balance=amount)
         self.emit("Transfer", **{"from": source, "to": target, "value": amount})

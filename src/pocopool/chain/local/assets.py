@@ -6,24 +6,24 @@ ChainRevert on the first that fails, then applies its effects through the TxStat
 
 from __future__ import annotations
 
-from ..protocol.crypto import ZERO_ADDRESS, keccak, keccak_hex, normalize_address
-from ..protocol.tags import TEE_BIT, tag_to_int
-from ..protocol.time import Category
-from . import errors as rule
-from . import local_args as arg
-from .base import (
+from ...protocol.crypto import ZERO_ADDRESS, keccak, keccak_hex, normalize_address
+from ...protocol.tags import TEE_BIT, tag_to_int
+from ...protocol.time import Category
+from .. import arguments as arg
+from .. import errors as rule
+from ..base import (
     DEFAULT_SCHEDULER_REWARD_RATIO,
     DEFAULT_WORKER_STAKE_RATIO,
     NO_RESOURCE,
     AppInfo,
-    ChainRevert,
     DatasetInfo,
     Deal,
     DealRequest,
     Resource,
     WorkerpoolInfo,
 )
-from .local_state import SQLITE_INT_MAX, TxState, scheduler_stake, task_price
+from ..reverts import revert
+from .state import SQLITE_INT_MAX, TxState, scheduler_stake, task_price
 
 # Deadlines are start time + 10 × time ref and must stay SQLite integers: ~8.9 million years is plenty.
 MAX_WORK_CLOCK_TIME_REF = 2**48
@@ -31,7 +31,7 @@ MAX_WORK_CLOCK_TIME_REF = 2**48
 
 def _require_owner(state: TxState, sender: str, action: str) -> None:
     if sender != state.owner:
-        raise ChainRevert(rule.ONLY_OWNER, f"only the ledger owner {state.owner} may {action}, not {sender}")
+        raise revert(rule.ONLY_OWNER, f"{action} needs the owner {state.owner}, not {sender}")
 
 
 # ----- money ----------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ def add_category(state: TxState, name: str, description: str, work_clock_time_re
     """Appends a category (no owner check: also used for the standard ones at genesis)."""
     time_ref = arg.uint(work_clock_time_ref, "work clock time ref")
     if time_ref > MAX_WORK_CLOCK_TIME_REF:
-        raise ChainRevert(
+        raise revert(
             rule.INVALID_ARGUMENT, f"work clock time ref must be at most {MAX_WORK_CLOCK_TIME_REF} s, got {time_ref}"
         )
     category = Category(state.category_count(), arg.text(name, "name"), arg.text(description, "description"), time_ref)
@@ -116,7 +116,7 @@ def create_workerpool(state: TxState, owner: str, description: str, price: int) 
 def _registered_workerpool(state: TxState, address: str) -> WorkerpoolInfo:
     pool = state.workerpool(arg.address(address, "workerpool"))
     if pool is None:
-        raise ChainRevert(rule.UNKNOWN_WORKERPOOL, f"no workerpool is registered at {address}")
+        raise revert(rule.UNKNOWN_WORKERPOOL, str(address))
     return pool
 
 
@@ -125,15 +125,11 @@ def change_workerpool_policy(
 ) -> None:
     pool = _registered_workerpool(state, workerpool)
     if sender != pool.owner:
-        raise ChainRevert(
-            rule.ONLY_WORKERPOOL_OWNER, f"only the workerpool owner {pool.owner} may change its policy, not {sender}"
-        )
+        raise revert(rule.ONLY_WORKERPOOL_OWNER, f"the owner is {pool.owner}, not {sender}")
     stake_ratio = arg.uint(worker_stake_ratio, "worker stake ratio")
     reward_ratio = arg.uint(scheduler_reward_ratio, "scheduler reward ratio")
     if reward_ratio > 100:
-        raise ChainRevert(
-            rule.INVALID_REWARD_RATIO, f"scheduler reward ratio must be at most 100 %, got {reward_ratio}"
-        )
+        raise revert(rule.INVALID_REWARD_RATIO, f"got {reward_ratio}")
     state.save_workerpool(WorkerpoolInfo(
         pool.address, pool.owner, pool.description, stake_ratio, reward_ratio, pool.price,
     ))
@@ -152,22 +148,20 @@ def deal_id(requester: str, nonce: int) -> str:
 
 def _check_max_price(what: str, price: int, max_price: int | None) -> None:
     if max_price is not None and arg.uint(max_price, f"{what} max price") < price:
-        raise ChainRevert(
-            rule.MAX_PRICE_EXCEEDED, f"the {what} costs {price} nRLC but the requester accepts at most {max_price}"
-        )
+        raise revert(rule.MAX_PRICE_EXCEEDED, f"{price} nRLC, at most {max_price} accepted", resource=what)
 
 
 def _deal_resources(state: TxState, request: DealRequest) -> tuple[AppInfo, Resource, WorkerpoolInfo]:
     """The registered app, dataset (or none) and workerpool a request names, in the spec's check order."""
     app = state.app(arg.address(request.app, "app"))
     if app is None:
-        raise ChainRevert(rule.UNKNOWN_APP, f"no app is registered at {request.app}")
+        raise revert(rule.UNKNOWN_APP, str(request.app))
     dataset = NO_RESOURCE
     dataset_address = arg.address(request.dataset, "dataset")
     if dataset_address != ZERO_ADDRESS:
         info = state.dataset(dataset_address)
         if info is None:
-            raise ChainRevert(rule.UNKNOWN_DATASET, f"no dataset is registered at {request.dataset}")
+            raise revert(rule.UNKNOWN_DATASET, str(request.dataset))
         dataset = Resource(info.address, info.owner, info.price)
     pool = _registered_workerpool(state, request.workerpool)
     return app, dataset, pool
@@ -177,19 +171,17 @@ def create_deal(state: TxState, requester: str, request: DealRequest) -> str:
     """Direct deal creation: the checks of matchOrders that apply without orders (§4.1), then §4.2."""
     volume = arg.uint(request.volume, "volume")
     if volume < 1 or volume > SQLITE_INT_MAX:
-        raise ChainRevert(rule.INVALID_VOLUME, f"volume must be from 1 to 2^63 - 1 tasks, got {volume}")
+        raise revert(rule.INVALID_VOLUME, f"got {volume}")
     category = arg.uint(request.category, "category")
     if state.category(category) is None:
-        raise ChainRevert(
-            rule.UNKNOWN_CATEGORY, f"category {category} does not exist (there are {state.category_count()})"
-        )
+        raise revert(rule.UNKNOWN_CATEGORY, f"category {category}, there are {state.category_count()}")
     app, dataset, pool = _deal_resources(state, request)
     _check_max_price("app", app.price, request.app_max_price)
     _check_max_price("dataset", dataset.price, request.dataset_max_price)
     _check_max_price("workerpool", pool.price, request.workerpool_max_price)
     tag = arg.bytes32(request.tag, "tag")
     if tag_to_int(tag) & TEE_BIT and not app.mrenclave:
-        raise ChainRevert(rule.TEE_APP_REQUIRED, f"tag {tag} asks for TEE but app {app.address} has no mrenclave")
+        raise revert(rule.TEE_APP_REQUIRED, f"tag {tag}, app {app.address}")
     deal = Deal(
         deal_id=deal_id(requester, state.next_nonce(requester, "deal")),
         app=Resource(app.address, app.owner, app.price),

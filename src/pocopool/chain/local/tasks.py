@@ -9,35 +9,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..protocol import crypto
-from ..protocol.consensus import is_winning_group, reward_weight, worker_weight
-from ..protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32, keccak, keccak_hex, same_address
-from ..protocol.statuses import ChainContributionStatus as CS
-from ..protocol.statuses import ChainTaskStatus as TS
-from ..protocol.tags import TEE_BIT, tag_to_int
-from ..protocol.time import reveal_deadline, task_deadlines
-from . import errors as rule
-from . import local_args as arg
-from .base import KITTY_ADDRESS, KITTY_MIN, KITTY_RATIO, ChainRevert, ChainTask, Contribution, Deal
-from .local_state import TxState, scheduler_stake, task_price
+from ...protocol import crypto
+from ...protocol.consensus import is_winning_group, reward_weight, worker_weight
+from ...protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32, keccak, keccak_hex, same_address
+from ...protocol.statuses import ChainContributionStatus as CS
+from ...protocol.statuses import ChainTaskStatus as TS
+from ...protocol.tags import TEE_BIT, tag_to_int
+from ...protocol.time import reveal_deadline, task_deadlines
+from .. import arguments as arg
+from .. import errors as rule
+from ..base import KITTY_ADDRESS, KITTY_MIN, KITTY_RATIO, ChainTask, Contribution, Deal
+from ..reverts import revert
+from .state import TxState, scheduler_stake, task_price
 
 
 # ----- shared preconditions ---------------------------------------------------------------------------
 def _require_status(task: ChainTask, allowed: tuple[TS, ...], rule_name: str) -> None:
     if task.status not in allowed:
         expected = " or ".join(status.value for status in allowed)
-        raise ChainRevert(rule_name, f"task {task.task_id} must be {expected}, it is {task.status.value}")
+        raise revert(rule_name, f"task {task.task_id} is {task.status.value}, not {expected}")
 
 
 def _require_before(deadline: int, now: int, rule_name: str, what: str) -> None:
     """Deadlines that gate an action are strict: the action needs deadline > now (§11.2)."""
     if not deadline > now:
-        raise ChainRevert(rule_name, f"the {what} ({deadline}) must be after the block time, it is {now}")
+        raise revert(rule_name, f"the {what} is {deadline}, the block time {now}")
 
 
 def _require_reached(deadline: int, now: int, rule_name: str, what: str) -> None:
     if not deadline <= now:
-        raise ChainRevert(rule_name, f"the {what} ({deadline}) must be reached, the block time is {now}")
+        raise revert(rule_name, f"the {what} is {deadline}, the block time {now}")
 
 
 def _deal_of(state: TxState, task: ChainTask) -> Deal:
@@ -49,20 +50,16 @@ def _deal_of(state: TxState, task: ChainTask) -> Deal:
 def _scheduler_deal(state: TxState, task: ChainTask, sender: str) -> Deal:
     """The task's deal, if `sender` is its scheduler (onlyScheduler = deal.workerpool.owner, §7.4)."""
     if task.status is TS.UNSET:  # the contract reads the zero deal, whose scheduler is address 0
-        raise ChainRevert(rule.ONLY_SCHEDULER, f"task {task.task_id} is not initialized: it has no scheduler")
+        raise revert(rule.ONLY_SCHEDULER, f"task {task.task_id} is not initialized: it has no scheduler")
     deal = _deal_of(state, task)
     if sender != deal.workerpool.owner:
-        raise ChainRevert(
-            rule.ONLY_SCHEDULER, f"only the deal's scheduler {deal.workerpool.owner} may do this, not {sender}"
-        )
+        raise revert(rule.ONLY_SCHEDULER, f"the scheduler is {deal.workerpool.owner}, not {sender}")
     return deal
 
 
 def _check_tee(deal: Deal, enclave_challenge: str) -> None:
     if enclave_challenge == ZERO_ADDRESS and tag_to_int(deal.tag) & TEE_BIT:
-        raise ChainRevert(
-            rule.ENCLAVE_CHALLENGE_REQUIRED, f"deal {deal.deal_id} is a TEE deal: the enclave challenge must not be 0"
-        )
+        raise revert(rule.ENCLAVE_CHALLENGE_REQUIRED, f"deal {deal.deal_id} got the zero address")
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ def _check_authorization(deal: Deal, task_id: str, worker: str, enclave_challeng
     """WorkerpoolAuthorization (§9.1). This ledger has no teebroker, so the scheduler always signs."""
     signer, recovered = deal.workerpool.owner, signers.authorization
     if not same_address(recovered, signer):
-        raise ChainRevert(
+        raise revert(
             rule.INVALID_AUTHORIZATION,
             f"expected an authorization of ({worker}, {task_id}, {enclave_challenge}) signed by the scheduler "
             f"{signer}, found {'one signed by ' + recovered if recovered else 'an unreadable signature'}",
@@ -119,7 +116,7 @@ def _check_enclave_signature(enclave_challenge: str, signers: Signers) -> None:
     """The enclave signs ethSigned(keccak(resultHash ‖ resultSeal)) with the challenge key (§9.3)."""
     recovered = signers.enclave
     if enclave_challenge != ZERO_ADDRESS and not same_address(recovered, enclave_challenge):
-        raise ChainRevert(
+        raise revert(
             rule.INVALID_ENCLAVE_SIGNATURE,
             f"expected the result signed by the enclave challenge {enclave_challenge}, "
             f"found {'a signature by ' + recovered if recovered else 'an unreadable signature'}",
@@ -132,10 +129,7 @@ def _check_results_callback(deal: Deal, result_digest: str, results_callback: by
         return
     found = keccak_hex(results_callback)
     if found != result_digest:
-        raise ChainRevert(
-            rule.WRONG_RESULTS_CALLBACK,
-            f"keccak of the results callback must be the result digest {result_digest}, it is {found}",
-        )
+        raise revert(rule.WRONG_RESULTS_CALLBACK, f"the result digest is {result_digest}, the keccak {found}")
 
 
 # ----- initialize (§7.1) -----------------------------------------------------------------------------
@@ -143,16 +137,15 @@ def initialize(state: TxState, deal_id: str, idx: int) -> str:
     deal_id, idx = arg.bytes32(deal_id, "deal id"), arg.uint(idx, "task index")
     deal = state.deal(deal_id)
     if deal is None:
-        raise ChainRevert(rule.UNKNOWN_DEAL, f"deal {deal_id} does not exist")
+        raise revert(rule.UNKNOWN_DEAL, f"deal {deal_id}")
     if idx not in deal.task_index_range():
-        raise ChainRevert(
-            rule.TASK_INDEX_OUT_OF_RANGE,
-            f"task index must be from {deal.bot_first} to {deal.bot_first + deal.bot_size - 1}, got {idx}",
+        raise revert(
+            rule.TASK_INDEX_OUT_OF_RANGE, f"the bag is {deal.bot_first} to {deal.bot_first + deal.bot_size - 1}, got {idx}"
         )
     task_id = crypto.task_id(deal_id, idx)
     task = state.task(task_id)
     if task.status is not TS.UNSET:
-        raise ChainRevert(rule.TASK_ALREADY_INITIALIZED, f"task {task_id} is already {task.status.value}")
+        raise revert(rule.TASK_ALREADY_INITIALIZED, f"task {task_id} is {task.status.value}")
     timeref = state.category(deal.category).work_clock_time_ref  # type: ignore[union-attr]
     deadlines = task_deadlines(deal.start_time, timeref)
     state.save_task(replace(
@@ -177,9 +170,7 @@ def contribute(
     _require_before(task.contribution_deadline, state.now, rule.CONTRIBUTION_DEADLINE_PASSED, "contribution deadline")
     existing = state.contribution(task_id, worker)
     if existing.status is not CS.UNSET:
-        raise ChainRevert(
-            rule.ALREADY_CONTRIBUTED, f"{worker} already contributed to task {task_id} ({existing.status.value})"
-        )
+        raise revert(rule.ALREADY_CONTRIBUTED, f"{worker}, task {task_id}", status=existing.status.value)
     deal = _deal_of(state, task)
     _check_tee(deal, enclave_challenge)
     _check_authorization(deal, task_id, worker, enclave_challenge, signers)
@@ -218,24 +209,21 @@ def reveal(state: TxState, worker: str, task_id: str, result_digest: str) -> Non
     _require_before(task.reveal_deadline, state.now, rule.REVEAL_DEADLINE_PASSED, "reveal deadline")
     contribution = state.contribution(task_id, worker)
     if contribution.status is not CS.CONTRIBUTED:
-        raise ChainRevert(
-            rule.NOT_CONTRIBUTED,
-            f"{worker} can reveal only a CONTRIBUTED contribution, its contribution is {contribution.status.value}",
-        )
+        raise revert(rule.NOT_CONTRIBUTED, f"{worker}, task {task_id}", status=contribution.status.value)
     if contribution.result_hash != task.consensus_value:
-        raise ChainRevert(
+        raise revert(
             rule.NOT_IN_CONSENSUS,
             f"{worker} voted {contribution.result_hash}, the consensus is {task.consensus_value}",
         )
     expected_hash = crypto.result_hash(task_id, result_digest)
     if contribution.result_hash != expected_hash:
-        raise ChainRevert(
+        raise revert(
             rule.WRONG_RESULT_HASH,
             f"the digest gives result hash {expected_hash}, {worker} contributed {contribution.result_hash}",
         )
     expected_seal = crypto.result_seal(worker, task_id, result_digest)
     if contribution.result_seal != expected_seal:
-        raise ChainRevert(
+        raise revert(
             rule.WRONG_RESULT_SEAL,
             f"the digest gives result seal {expected_seal}, {worker} contributed {contribution.result_seal}",
         )
@@ -252,7 +240,7 @@ def reopen(state: TxState, sender: str, task_id: str) -> None:
     _require_before(task.final_deadline, state.now, rule.FINAL_DEADLINE_PASSED, "final deadline")
     _require_reached(task.reveal_deadline, state.now, rule.REVEAL_DEADLINE_NOT_REACHED, "reveal deadline")
     if task.reveal_counter != 0:
-        raise ChainRevert(rule.TASK_HAS_REVEALS, f"{task.reveal_counter} winner(s) revealed: finalize instead")
+        raise revert(rule.TASK_HAS_REVEALS, f"{task.reveal_counter} winner(s) revealed")
     for worker in task.contributors:
         contribution = state.contribution(task.task_id, worker)
         if contribution.result_hash == task.consensus_value:
@@ -273,10 +261,9 @@ def finalize(state: TxState, sender: str, task_id: str, results: bytes, results_
     _require_before(task.final_deadline, state.now, rule.FINAL_DEADLINE_PASSED, "final deadline")
     all_revealed = task.reveal_counter == task.winner_counter
     if not (all_revealed or (task.reveal_counter > 0 and task.reveal_deadline <= state.now)):
-        raise ChainRevert(
-            rule.REVEALS_PENDING,
-            f"finalize needs all {task.winner_counter} winners revealed, or at least one and the reveal deadline "
-            f"({task.reveal_deadline}) reached; {task.reveal_counter} revealed at block time {state.now}",
+        raise revert(
+            rule.REVEALS_PENDING, f"the reveal deadline is {task.reveal_deadline}, the block time {state.now}",
+            winners=task.winner_counter, revealed=task.reveal_counter,
         )
     _check_results_callback(deal, task.result_digest, results_callback)
     task = replace(task, status=TS.COMPLETED, results=results, results_callback=results_callback)
@@ -341,12 +328,10 @@ def contribute_and_finalize(
     _require_status(task, (TS.ACTIVE,), rule.TASK_NOT_ACTIVE)
     _require_before(task.contribution_deadline, state.now, rule.CONTRIBUTION_DEADLINE_PASSED, "contribution deadline")
     if task.contributors:
-        raise ChainRevert(
-            rule.TASK_ALREADY_CONTRIBUTED, f"task {task_id} already has {len(task.contributors)} contributor(s)"
-        )
+        raise revert(rule.TASK_ALREADY_CONTRIBUTED, f"task {task_id} has {len(task.contributors)} contributor(s)")
     deal = _deal_of(state, task)
     if deal.trust != 1:
-        raise ChainRevert(rule.TRUST_NOT_1, f"contributeAndFinalize needs a deal of trust 1, not {deal.trust}")
+        raise revert(rule.TRUST_NOT_1, f"this deal's trust is {deal.trust}")
     result_hash = crypto.result_hash(task_id, result_digest)
     result_seal = crypto.result_seal(worker, task_id, result_digest)
     _check_results_callback(deal, result_digest, results_callback)

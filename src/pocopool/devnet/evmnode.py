@@ -1,7 +1,7 @@
 """The built-in EVM node: py-evm (through eth-tester's chain setup) behind the Ethereum JSON-RPC methods
 web3.py uses, served over HTTP on 127.0.0.1.
 
-    python -m pocopool.chain.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
+    python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
 
 One transaction per block, mined as soon as it arrives (automine). Gas is free: the base fee is 0 and
 `eth_gasPrice` answers 0, so any key can transact without being funded first. Time is the wall clock
@@ -446,7 +446,7 @@ def _dispatch(node: Node, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pocopool.chain.evmnode", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m pocopool.devnet.evmnode", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--chain-id", type=int, default=1337)

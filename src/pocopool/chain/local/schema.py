@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .errors import NotALedgerError
+from ..errors import NotALedgerError
 
 LEDGER_MAGIC = "pocopool-ledger"
 SCHEMA_VERSION = "1"
@@ -31,7 +31,7 @@ CREATE TABLE events (
     block_number INTEGER NOT NULL,
     log_index INTEGER NOT NULL,
     name TEXT NOT NULL,
-    args TEXT NOT NULL,  -- JSON, see local_rows.encode_args
+    args TEXT NOT NULL,  -- JSON, see rows.encode_args
     PRIMARY KEY (block_number, log_index)
 ) WITHOUT ROWID;
 CREATE INDEX events_by_name ON events (name, block_number);

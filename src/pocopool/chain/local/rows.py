@@ -10,9 +10,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
-from ..protocol.time import Category
-from .base import AppInfo, ChainTask, Contribution, DatasetInfo, Deal, Resource, WorkerpoolInfo
+from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
+from ...protocol.time import Category
+from ..base import AppInfo, ChainTask, Contribution, DatasetInfo, Deal, Resource, WorkerpoolInfo
 
 Row = Sequence[Any]
 

@@ -3,7 +3,7 @@
 Any number of threads and processes may open the same file. Every transaction is one SQLite
 `BEGIN IMMEDIATE` transaction that appends one block: writers queue on the file lock (busy
 timeout 30 s), a revert rolls everything back, and readers never wait (WAL). The rules themselves
-live in local_assets.py and local_tasks.py; this module owns the file, the connections, the blocks
+live in assets.py and tasks.py beside this module; this module owns the file, the connections, the blocks
 and the reads.
 """
 
@@ -18,19 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..protocol.crypto import ZERO_ADDRESS, keccak, keccak_hex, normalize_address, normalize_bytes32
-from ..protocol.time import STANDARD_CATEGORIES, Category, Clock, SystemClock
-from . import errors as rule
-from . import local_assets as assets
-from . import local_rows as rows
-from . import local_tasks as tasks
-from .base import (
+from ...protocol.crypto import ZERO_ADDRESS, keccak, keccak_hex, normalize_address, normalize_bytes32
+from ...protocol.time import STANDARD_CATEGORIES, Category, Clock, SystemClock
+from .. import errors as rule
+from ..base import (
     AccountBalance,
     AppInfo,
     Block,
     Chain,
     ChainError,
-    ChainRevert,
     ChainTask,
     Contribution,
     DatasetInfo,
@@ -41,9 +37,11 @@ from .base import (
     Signer,
     WorkerpoolInfo,
 )
-from .errors import NotALedgerError
-from .local_schema import create_schema, open_connection, read_meta
-from .local_state import SQLITE_INT_MAX, LedgerView, TxState, write_score
+from ..errors import NotALedgerError
+from ..reverts import revert
+from . import assets, rows, tasks
+from .schema import create_schema, open_connection, read_meta
+from .state import SQLITE_INT_MAX, LedgerView, TxState, write_score
 
 DEFAULT_CHAIN_ID = 1337
 # The ledger's own account (the PoCo proxy of the contract): it holds every frozen amount.
@@ -304,7 +302,7 @@ class LocalChain(Chain):
         with self._reading() as ledger:
             category = ledger.category(category_id)
         if category is None:
-            raise ChainRevert(rule.UNKNOWN_CATEGORY, f"category {category_id} does not exist")
+            raise revert(rule.UNKNOWN_CATEGORY, f"category {category_id}")
         return category
 
     def view_app(self, address: str) -> AppInfo | None:
