@@ -33,7 +33,7 @@ from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate, Wor
 from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
 from ..protocol.time import VirtualClock
 from ..scheduler import Scheduler, SchedulerConfig
-from ..scheduler.errors import ApiError
+from ..scheduler.errors import SchedulerError
 
 OWNER = Account.from_key("0x" + "01" * 32)
 SCHEDULER = Account.from_key("0x" + "a1" * 32)
@@ -199,7 +199,7 @@ class Cluster:
         update = ReplicateStatusUpdate(status=status, details=ReplicateStatusDetails(**details) if details else None)
         try:
             answer = await self.scheduler.replicates.update_status(task_id, worker.wallet, update)
-        except ApiError:
+        except SchedulerError:
             return None
         worker.history.append((task_id, status.value))
         return answer.next_action

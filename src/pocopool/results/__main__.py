@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
+from ..logs import configure, get_logger
 from ..protocol.time import SystemClock
 from .app import create_app
 from .serving import make_server, serve_until_signalled
 from .store import ResultStore
+
+log = get_logger("pocopool.results")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,23 +40,17 @@ async def _run(args: argparse.Namespace) -> None:
         public_url = args.public_url or f"http://{args.host}:{args.port}"
         app = create_app(chain, store, public_url, clock=clock)
         server = make_server(app, args.host, args.port)
-        logging.getLogger("pocopool.results").info(
-            "event=result-store-started url=http://%s:%d public_url=%s data_dir=%s",
-            args.host, args.port, public_url, args.data_dir,
-        )
+        log.info("result-store-started", url=f"http://{args.host}:{args.port}", public_url=public_url,
+                 data_dir=args.data_dir)
         await serve_until_signalled(server)
-        logging.getLogger("pocopool.results").info("event=result-store-stopped")
+        log.info("result-store-stopped")
     finally:
         chain.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure(args.log_level)
     asyncio.run(_run(args))
     return 0
 

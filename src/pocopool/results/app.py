@@ -21,7 +21,6 @@ Chain reads are synchronous and run in worker threads; so do hashing the zip and
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..chain.base import Chain, ChainError, ChainTask, Deal
+from ..logs import get_logger
 from ..protocol.crypto import result_link, same_address, sha256_hex
 from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ..protocol.time import Clock, SystemClock
@@ -47,7 +47,7 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
-log = logging.getLogger("pocopool.results")
+log = get_logger("pocopool.results")
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,8 @@ def create_app(
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:
-        log.info(
-            "event=request-refused method=%s path=%s worker=%s status=%d error=%r",
-            request.method, request.url.path, request.headers.get(auth.WORKER_HEADER, "-"),
-            error.status, error.message,
-        )
+        log.info("request-refused", method=request.method, path=request.url.path,
+                 worker=request.headers.get(auth.WORKER_HEADER), status=error.status, error=error.message)
         return JSONResponse({"error": error.message, **error.extra}, status_code=error.status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -134,7 +131,7 @@ def create_app(
 
     @app.exception_handler(ChainError)
     async def chain_error(request: Request, error: ChainError) -> JSONResponse:
-        log.warning("event=chain-error method=%s path=%s error=%r", request.method, request.url.path, str(error))
+        log.warning("chain-error", method=request.method, path=request.url.path, error=str(error))
         return JSONResponse({"error": f"the chain could not be read: {error}"}, status_code=503)
 
     async def task_view(task_id: str) -> _TaskView:
@@ -235,10 +232,8 @@ def create_app(
             await asyncio.to_thread(store.save, task_id, body)
         except AlreadyStored:
             raise await already_stored(task_id) from None
-        log.info(
-            "event=result-stored task=%s worker=%s sha256=%s bytes=%d digest=%s",
-            task_id, worker, body_sha256, len(body), found.digest,
-        )
+        log.info("result-stored", task=task_id, worker=worker, sha256=body_sha256, bytes=len(body),
+                 digest=found.digest)
         return JSONResponse({"resultLink": link_of(task_id), "sha256": body_sha256}, status_code=201)
 
     @app.get("/results/{task_id}")
@@ -263,7 +258,7 @@ def create_app(
         path = store.path_of(task_id)
         if not await asyncio.to_thread(path.is_file):
             raise Refused(404, f"no result is stored for task {task_id}")
-        log.info("event=result-downloaded task=%s beneficiary=%s", task_id, signer)
+        log.info("result-downloaded", task=task_id, beneficiary=signer)
         return FileResponse(path, media_type="application/zip", filename=f"{task_id}.zip")
 
     return app

@@ -2,7 +2,7 @@
 
     GET /tasks/logs/challenge?address=A          -> EIP-712 typed data to sign (chainId of the chain)
     GET /tasks/{id}/logs                         -> every worker's stdout/stderr of the task
-    GET /tasks/{id}/replicates/{wallet}/logs     -> one worker's
+    GET /tasks/{id}/replicates/{wallet}/logs     -> one worker's   (routes: http/logs.py)
 
 with `Authorization: <challenge hash>_<signature>_<address>`. Unlike the reference (one challenge
 per address, reusable for an hour), a challenge here is consumed by its first successful use and
@@ -19,10 +19,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
-
-from fastapi import FastAPI, Header, Path
-from fastapi.responses import JSONResponse
+from typing import Any
 
 from ..protocol.crypto import (
     InvalidHex,
@@ -33,19 +30,23 @@ from ..protocol.crypto import (
     same_address,
     typed_data_digest,
 )
-
-if TYPE_CHECKING:
-    from .service import Scheduler
+from .errors import SchedulerError
 
 CHALLENGE_TTL = 60.0  # seconds a logs challenge may be used (once)
 MAX_OPEN_CHALLENGES = 16  # per address: older ones are dropped
 
 
-class LogsAccessDenied(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class LogsAccessDenied(SchedulerError):
+    """The caller may not read these logs (nothing about them was read or said)."""
+
+
+class NotProven(LogsAccessDenied):
+    """The Authorization header does not prove the address: malformed, unknown or used challenge,
+    or a signature of someone else."""
+
+
+class NotRequester(LogsAccessDenied):
+    """The proven address is not the task's requester (or the task is unknown: they answer alike)."""
 
 
 @dataclass
@@ -84,7 +85,7 @@ class LogsChallenges:
 
     def consume(self, address: str, challenge_hash: str, signature: str) -> None:
         """Accepts the signature once: the challenge whose EIP-712 digest is `challenge_hash` must be
-        open for `address`, and the signature must recover to `address`. Raises LogsAccessDenied(401)."""
+        open for `address`, and the signature must recover to `address`. Raises NotProven."""
         for entry in self._prune(address):
             typed = self.typed_data(entry.challenge)
             if typed_data_digest(typed).hex() != challenge_hash.lower().removeprefix("0x"):
@@ -94,81 +95,18 @@ class LogsChallenges:
             except (ValueError, InvalidHex):
                 signer = None
             if not same_address(signer, address):
-                raise LogsAccessDenied(401, "the signature does not match the challenge and the address")
+                raise NotProven("the signature does not match the challenge and the address")
             self._open[address].remove(entry)
             return
-        raise LogsAccessDenied(401, "unknown, used or expired challenge: get a new one at /tasks/logs/challenge")
+        raise NotProven("unknown, used or expired challenge: get a new one at /tasks/logs/challenge")
 
 
 def parse_authorization(header: str | None) -> tuple[str, str, str]:
     """`<challenge hash>_<signature>_<address>` -> its three parts (address checksummed)."""
     parts = (header or "").split("_")
     if len(parts) != 3 or not all(parts):
-        raise LogsAccessDenied(401, "Authorization must be <challengeHash>_<signature>_<address>")
+        raise NotProven("Authorization must be <challengeHash>_<signature>_<address>")
     try:
         return parts[0], parts[1], normalize_address(parts[2])
     except InvalidHex:
-        raise LogsAccessDenied(401, "the address of the Authorization header is not an address") from None
-
-
-def _denied(error: LogsAccessDenied) -> JSONResponse:
-    return JSONResponse({"error": error.message}, status_code=error.status)
-
-
-def install(app: FastAPI, scheduler: Scheduler) -> None:
-    s = scheduler
-
-    async def authorize(task_id: str, authorization: str | None) -> str:
-        """The task id once the caller is proven to be its requester; LogsAccessDenied otherwise."""
-        challenge_hash, signature, address = parse_authorization(authorization)
-        try:
-            task_id = normalize_bytes32(task_id)
-        except InvalidHex:
-            raise LogsAccessDenied(403, "only the requester of the task may read its logs") from None
-        details = await s.store.task_details(task_id)
-        requester = details.task["requester"] if details is not None else None
-        # Unknown task and another address answer the same: nothing is learned about the task.
-        if requester is None or not same_address(requester, address):
-            raise LogsAccessDenied(403, "only the requester of the task may read its logs")
-        s.logs_challenges.consume(address, challenge_hash, signature)
-        return task_id
-
-    @app.get("/tasks/logs/challenge", tags=["logs"])
-    async def logs_challenge(address: str) -> Any:
-        try:
-            return s.logs_challenges.issue(normalize_address(address))
-        except InvalidHex:
-            return JSONResponse({"error": f"address must be 0x + 40 hex digits, got {address!r}"}, status_code=422)
-
-    @app.get("/tasks/{chainTaskId}/logs", tags=["logs"],
-             responses={401: {"description": "bad header or signature"}, 403: {"description": "not the requester"},
-                        404: {"description": "no logs (answered to the requester only)"}})
-    async def task_logs(chainTaskId: Annotated[str, Path()],
-                        authorization: Annotated[str | None, Header()] = None) -> Any:
-        try:
-            task_id = await authorize(chainTaskId, authorization)
-        except LogsAccessDenied as error:
-            return _denied(error)
-        rows = await s.store.task_logs(task_id)
-        if not rows:
-            return JSONResponse({"error": f"no logs for task {task_id}"}, status_code=404)
-        return {"chainTaskId": task_id, "computeLogsList": [
-            {"walletAddress": r["wallet"], "stdout": r["stdout"], "stderr": r["stderr"]} for r in rows]}
-
-    @app.get("/tasks/{chainTaskId}/replicates/{walletAddress}/logs", tags=["logs"],
-             responses={401: {"description": "bad header or signature"}, 403: {"description": "not the requester"},
-                        404: {"description": "no logs of this worker (answered to the requester only)"}})
-    async def replicate_logs(chainTaskId: Annotated[str, Path()], walletAddress: Annotated[str, Path()],
-                             authorization: Annotated[str | None, Header()] = None) -> Any:
-        try:
-            task_id = await authorize(chainTaskId, authorization)
-        except LogsAccessDenied as error:
-            return _denied(error)
-        try:
-            wallet = normalize_address(walletAddress)
-        except InvalidHex:
-            return JSONResponse({"error": "walletAddress must be 0x + 40 hex digits"}, status_code=422)
-        row = next((r for r in await s.store.task_logs(task_id) if same_address(r["wallet"], wallet)), None)
-        if row is None:
-            return JSONResponse({"error": f"no logs of worker {wallet} for task {task_id}"}, status_code=404)
-        return {"walletAddress": row["wallet"], "stdout": row["stdout"], "stderr": row["stderr"]}
+        raise NotProven("the address of the Authorization header is not an address") from None

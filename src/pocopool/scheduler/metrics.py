@@ -1,4 +1,4 @@
-"""`GET /metrics`: the scheduler's numbers in the Prometheus text format (version 0.0.4).
+"""`GET /metrics` (http/metrics.py): the scheduler's numbers in the Prometheus text format (version 0.0.4).
 
 Gauges (tasks and replicates by status, workers alive) and the task latency histogram are read from
 the database at each scrape, so they survive restarts and agree with `GET /tasks`; the status write
@@ -10,15 +10,11 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from typing import Any
 
 from ..protocol.statuses import ReplicateStatus, TaskStatus
-
-if TYPE_CHECKING:
-    from .service import Scheduler
+from .registry import WorkerRegistry
+from .store import Store
 
 LATENCY_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 CHAIN_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -92,11 +88,20 @@ def _gauge(name: str, help_text: str, values: list[tuple[str, float]]) -> list[s
     return lines
 
 
-async def render(s: Scheduler) -> str:
-    task_counts, replicate_counts = await s.store.status_counts()
-    now = s.clock.now()
-    alive = sum(1 for row, _ in await s.store.all_workers()
-                if row["last_alive"] is not None and row["last_alive"].timestamp() > now - s.config.worker_lost_after)
+class StatusWrites:
+    """Counts the task status changes and replicate status updates written since start."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, count: int) -> None:
+        self.count += count
+
+
+async def render(store: Store, registry: WorkerRegistry, writes: StatusWrites, timings: ChainTimings) -> str:
+    """The Prometheus text of one scrape (served at `GET /metrics` by http/metrics.py)."""
+    task_counts, replicate_counts = await store.status_counts()
+    alive = await registry.alive_count()
     lines: list[str] = []
     lines += _gauge("pocopool_tasks", "Tasks by current status.",
                     [(f'{{status="{status.value}"}}', task_counts.get(status.value, 0)) for status in TaskStatus])
@@ -106,20 +111,14 @@ async def render(s: Scheduler) -> str:
     lines += _gauge("pocopool_workers_alive", "Workers that pinged within the alive window.", [("", alive)])
     lines += ["# HELP pocopool_status_updates_total Task and replicate status changes written (rate() gives per second).",
               "# TYPE pocopool_status_updates_total counter",
-              f"pocopool_status_updates_total {s.feed.status_writes}"]
+              f"pocopool_status_updates_total {writes.count}"]
     latency = Histogram(LATENCY_BUCKETS)
-    for seconds in await s.store.completed_latencies():
+    for seconds in await store.completed_latencies():
         latency.observe(seconds)
     lines += ["# HELP pocopool_task_latency_seconds Time from the deal seen (RECEIVED) to COMPLETED.",
               "# TYPE pocopool_task_latency_seconds histogram", *latency.lines("pocopool_task_latency_seconds")]
     lines += ["# HELP pocopool_chain_call_seconds Duration of the scheduler's chain calls, by method.",
               "# TYPE pocopool_chain_call_seconds histogram"]
-    for method, histogram in sorted(s.chain_timings.by_method.items()):
+    for method, histogram in sorted(timings.by_method.items()):
         lines += histogram.lines("pocopool_chain_call_seconds", f'method="{method}"')
     return "\n".join(lines) + "\n"
-
-
-def install(app: FastAPI, scheduler: Scheduler) -> None:
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["service"])
-    async def metrics() -> PlainTextResponse:
-        return PlainTextResponse(await render(scheduler), media_type=CONTENT_TYPE)

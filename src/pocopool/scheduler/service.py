@@ -26,23 +26,24 @@ from eth_account import Account
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.crypto import InvalidHex, normalize_address, same_address
+from ..protocol.models import PublicConfiguration
 from ..protocol.statuses import TaskStatus as TS
 from ..protocol.time import Clock, SystemClock
-from .api import create_app
 from .auth import Authenticator
 from .config import SchedulerConfig
 from .deals import DealWatcher
 from .detectors import DETECTORS, DetectorContext, run_detectors
-from .events import StatusFeed
+from .http import create_app
 from .logs_access import LogsChallenges
-from .metrics import ChainTimings, TimedChain
+from .metrics import ChainTimings, StatusWrites, TimedChain
 from .logs import log_event
-from .pushes import NotificationHub
 from .recovery import RecoveryService
+from .registry import WorkerRegistry
 from .replicates import ReplicateUpdateService
 from .store import Store
 from .supply import SupplyService
 from .updater import TaskUpdater
+from .wakeups import Wakeups
 
 SHUTDOWN_TIMEOUT = 10.0
 
@@ -73,11 +74,14 @@ class Scheduler:
         self.address: str = self.signer.address
         self.chain_id = 0
         self.store = Store(config.db_url)
-        self.feed = StatusFeed()
-        self.store.on_status_written = self.feed.written
+        self.status_writes = StatusWrites()
+        self.feed = Wakeups()  # status writes: wakes the event streams
+        self.store.on_status_written = self._status_written
         self.logs_challenges = LogsChallenges(chain_id=lambda: self.chain_id, now=self.clock.now)
-        self.hub = NotificationHub()
+        self.hub = Wakeups()  # pushes, by wallet: wakes the workers' long-polls
         self.auth = Authenticator(config.jwt_secret)
+        self.registry = WorkerRegistry(self.store, self.clock, self.hub, configuration=self.public_configuration,
+                                       lost_after=config.worker_lost_after)
         self.updater = TaskUpdater(self.store, chain, self.clock, self.signer, self.hub,
                                    tee_frameworks=config.tee_frameworks,
                                    upload_timeout_periods=config.upload_timeout_periods)
@@ -85,11 +89,29 @@ class Scheduler:
         self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
         self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)
         self.deals = DealWatcher(self.store, chain, self.clock, self.workerpool)
-        self.app = create_app(self)
+        self.app = create_app(
+            store=self.store, chain=chain, clock=self.clock, auth=self.auth, registry=self.registry,
+            supply=self.supply, recovery=self.recovery, replicate_updates=self.replicates, feed=self.feed,
+            logs_challenges=self.logs_challenges, status_writes=self.status_writes, chain_timings=self.chain_timings,
+        )
         self._socket: socket.socket | None = None
         self._stop = asyncio.Event()
         self._running = asyncio.Event()
         self._detector_tick = 0
+
+    def public_configuration(self) -> PublicConfiguration:
+        """What every worker is told at `GET /workers/config` (its hash answers each ping)."""
+        return PublicConfiguration(
+            workerPoolAddress=self.workerpool,
+            schedulerPublicAddress=self.address,
+            resultRepositoryURL=self.config.results_url,
+            askForReplicatePeriod=self.config.ask_period_ms,
+            chainId=self.chain_id,
+        )
+
+    def _status_written(self, count: int) -> None:
+        self.status_writes.add(count)
+        self.feed.notify()
 
     # ----- lifecycle ------------------------------------------------------------------------------
     @property

@@ -13,12 +13,13 @@ timeline, contributions); the page shows its fields as the API spells them.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from ..chain.aio import chain_read
+from ..chain.base import Chain
 from ..protocol.contributions import contributions
 from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.diagnosis import diagnose
@@ -27,11 +28,11 @@ from ..protocol.statuses import ReplicateStatusCause, TaskStatus
 from ..protocol.timeline import timeline
 from ..protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
-from .api import ALIVE_WINDOW, _worker_json
+from ..protocol.time import Clock
+from .registry import WorkerRegistry
+from .store import Store
 from .views import task_view
 
-if TYPE_CHECKING:
-    from .service import Scheduler
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2430;background:#fafbfc}
@@ -135,16 +136,14 @@ def _diagnosis_html(task: TaskView) -> str:
     return ""
 
 
-def install(app: FastAPI, scheduler: Scheduler) -> None:
-    s = scheduler
+def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -> APIRouter:
+    """The dashboard's pages, read from the store, the chain and the worker registry."""
+    ui = APIRouter(tags=["ui"], include_in_schema=False)
 
     async def workers_json() -> list[WorkerView]:
-        now = s.clock.now()
-        window = getattr(s.config, "worker_lost_after", ALIVE_WINDOW)
-        return [WorkerView.model_validate(_worker_json(row, memberships, now, window))
-                for row, memberships in await s.store.all_workers()]
+        return [WorkerView.model_validate(w) for w in await registry.all()]
 
-    @app.get("/ui", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
+    @ui.get("/ui", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
     async def home() -> HTMLResponse:
         workers = await workers_json()
         worker_rows = [[
@@ -154,7 +153,7 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
             "<br>".join(f'<a href="/ui/tasks/{_e(t)}"><code>{_e(t[:18])}…</code></a>'
                         for t in w.participatingChainTaskIds) or "—",
         ] for w in workers]
-        deals = await s.store.deals_overview()
+        deals = await store.deals_overview()
         deal_rows = [[
             f'<a href="/ui/deals/{_e(d["dealId"])}"><code>{_e(d["dealId"])}</code></a>', _e(d["block"]),
             _e(d["tasks"]),
@@ -165,13 +164,13 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
                 + "<h2>Deals</h2>" + _table(["deal", "block", "tasks", "tasks by status"], deal_rows, "deals"))
         return _page("Workerpool", body, refresh=10)
 
-    @app.get("/ui/deals/{dealId}", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
+    @ui.get("/ui/deals/{dealId}", response_class=HTMLResponse)
     async def deal_page(dealId: str) -> HTMLResponse:
         try:
             deal_id = normalize_bytes32(dealId)
         except InvalidHex:
             return _page("Not a deal id", f"<p>{_e(dealId)} is not 0x + 64 hex digits.</p>")
-        rows = await s.store.deal_tasks(deal_id)
+        rows = await store.deal_tasks(deal_id)
         counts: dict[str, int] = {}
         for r in rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -182,22 +181,22 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
                     for r in rows], "tasks"))
         return _page(f"Deal {deal_id}", body if rows else "<p>The scheduler does not know this deal.</p>")
 
-    @app.get("/ui/tasks/{chainTaskId}", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
+    @ui.get("/ui/tasks/{chainTaskId}", response_class=HTMLResponse)
     async def task_page(chainTaskId: str) -> HTMLResponse:
         try:
             task_id = normalize_bytes32(chainTaskId)
         except InvalidHex:
             return _page("Not a task id", f"<p>{_e(chainTaskId)} is not 0x + 64 hex digits.</p>")
-        details = await s.store.task_details(task_id)
+        details = await store.task_details(task_id)
         if details is None:
             return _page("Unknown task", f"<p>The scheduler does not know task <code>{_e(task_id)}</code>.</p>")
         task = task_view(details, "/")
         model = task.wire()  # the fields as the API spells them, for display
-        chain_task = await chain_read(s.chain, s.chain.view_task, task_id)
-        raw_events = await chain_read(s.chain, s.chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
+        chain_task = await chain_read(chain, chain.view_task, task_id)
+        raw_events = await chain_read(chain, chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
         moves = [StakeMove.from_event(e.name, e.args) for e in raw_events]
         onchain = OnChainTask(status=chain_task.status, consensus_value=chain_task.consensus_value)
-        now = s.clock.now()
+        now = clock.now()
         status = model["currentStatus"]
         body = [_diagnosis_html(task)]
         waiting = waiting_for(task, await workers_json(), onchain, now)
@@ -246,3 +245,5 @@ def install(app: FastAPI, scheduler: Scheduler) -> None:
                         + _table(["date", "status", "cause", "meaning / error"], rows))
         final = status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value)
         return _page(f"Task {task_id}", "".join(body), refresh=None if final else 5)
+
+    return ui

@@ -27,9 +27,10 @@ from ..protocol.time import Clock
 from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, TxOutcome, decide
 from .locks import KeyedLocks
 from .logs import log_event
-from .pushes import NotificationHub, render_pushes, wallets_of
+from .pushes import render_pushes, wallets_of
 from .state import TaskState
 from .store import Store
+from .wakeups import Wakeups
 
 MAX_STEPS = 16
 
@@ -38,7 +39,7 @@ class TaskUpdater:
     """Owned by the Scheduler, which runs `worker()` coroutines in its TaskGroup."""
 
     def __init__(
-        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: NotificationHub, *,
+        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: Wakeups, *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
     ) -> None:

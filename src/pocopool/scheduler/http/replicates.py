@@ -1,0 +1,54 @@
+"""`/replicates/...`: work for a worker, recovery after a restart, and its status updates."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse, Response
+
+from ...protocol.models import MAX_STATUS_BATCH, ReplicateStatusUpdate, ReplicateTaskSummary, TaskNotification
+from ..auth import Authenticator
+from ..recovery import RecoveryService
+from ..replicates import ReplicateUpdateService
+from ..supply import SupplyService
+from .params import TaskId, bytes32, wallet_type
+
+
+def router(auth: Authenticator, supply: SupplyService, recovery: RecoveryService,
+           replicates: ReplicateUpdateService) -> APIRouter:
+    api = APIRouter(tags=["replicates"])
+    Wallet = wallet_type(auth)
+
+    @api.get("/replicates/available", response_model=ReplicateTaskSummary, response_model_exclude_none=True,
+             responses={204: {"description": "no work for this worker now"}})
+    async def available(wallet: Wallet, blockNumber: int = 0) -> Any:
+        summary = await supply.next_replicate(wallet, blockNumber)
+        if summary is None:
+            return Response(status_code=204)
+        return summary
+
+    @api.get("/replicates/interrupted", response_model=list[TaskNotification], response_model_exclude_none=True)
+    async def interrupted(wallet: Wallet, blockNumber: int = 0) -> list[TaskNotification]:
+        return await recovery.interrupted(wallet)
+
+    @api.post("/replicates/{chainTaskId}/updateStatus",
+              responses={200: {"description": "accepted: the next action"},
+                         208: {"description": "already reported: PLEASE_WAIT"}})
+    async def update_status(chainTaskId: TaskId, wallet: Wallet, update: ReplicateStatusUpdate) -> JSONResponse:
+        task_id = bytes32(chainTaskId, "chainTaskId")
+        answer = await replicates.update_status(task_id, wallet, update)
+        return JSONResponse(answer.next_action.value, status_code=answer.http_status)
+
+    @api.post("/replicates/{chainTaskId}/updateStatuses",
+              responses={200: {"description": "all accepted: the next action after the last one"},
+                         208: {"description": "the last one was already reported: PLEASE_WAIT"}})
+    async def update_statuses(
+        chainTaskId: TaskId, wallet: Wallet,
+        updates: Annotated[list[ReplicateStatusUpdate], Body(min_length=1, max_length=MAX_STATUS_BATCH)],
+    ) -> JSONResponse:
+        """Several updates of one replicate, applied in order as if sent one by one; the first
+        refusal stops the batch (those before it stay accepted) and is the answer."""
+        task_id = bytes32(chainTaskId, "chainTaskId")
+        answer = await replicates.update_statuses(task_id, wallet, updates)
+        return JSONResponse(answer.next_action.value, status_code=answer.http_status)
+
+    return api
