@@ -131,11 +131,11 @@ class Cluster:
             await cluster.add_worker(behaviour, start_delay=delays.get(index, 0.0), slots=slots)
         try:
             async with asyncio.TaskGroup() as group:
-                updaters = [group.create_task(scheduler.updater.worker()) for _ in range(2)]
+                group.create_task(scheduler.updater.run(2))
                 try:
                     yield cluster
                 finally:
-                    scheduler.updater.stop_workers(len(updaters))
+                    scheduler.updater.stop()
         finally:
             await scheduler.store.close()
             chain.close()

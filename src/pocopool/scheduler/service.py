@@ -183,7 +183,9 @@ class Scheduler:
                     group.create_task(server.serve(sockets=[self._socket]), name="http"),
                     group.create_task(self._watch_deals(), name="deal-watcher"),
                     group.create_task(self._detect(), name="detectors"),
-                ] + [group.create_task(self.updater.worker(), name=f"task-updates-{i}") for i in range(workers)]
+                    group.create_task(self.updater.run(workers, shutdown_timeout=SHUTDOWN_TIMEOUT - 1),
+                                      name="task-updates"),
+                ]
                 await self._wait_http(server)
                 await self._resume_unfinished()
                 self._running.set()
@@ -192,7 +194,7 @@ class Scheduler:
                 server.should_exit = True
                 self.hub.close()
                 self.feed.close()
-                self.updater.stop_workers(workers)
+                self.updater.stop()
                 _, pending = await asyncio.wait(owned, timeout=SHUTDOWN_TIMEOUT)
                 for task in pending:
                     log_event("scheduler.cancel", level=logging.WARNING, loop=task.get_name())

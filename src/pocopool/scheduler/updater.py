@@ -33,10 +33,11 @@ from .store import Store
 from .wakeups import Wakeups
 
 MAX_STEPS = 16
+SHUTDOWN_TIMEOUT = 10.0  # seconds the update coroutines have to finish after stop()
 
 
 class TaskUpdater:
-    """Owned by the Scheduler, which runs `worker()` coroutines in its TaskGroup."""
+    """Owned by the Scheduler, which runs `run()`; the update coroutines are the updater's own."""
 
     def __init__(
         self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: Wakeups, *,
@@ -57,6 +58,7 @@ class TaskUpdater:
         self._locks = KeyedLocks()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = asyncio.Event()
 
     # ----- requests -------------------------------------------------------------------------------
     def request(self, task_id: str) -> None:
@@ -78,18 +80,34 @@ class TaskUpdater:
         """Returns once no update is queued or running (tests, shutdown)."""
         await self._idle.wait()
 
-    def stop_workers(self, count: int) -> None:
-        """Drops the waiting requests (a restart updates every unfinished task anyway) and tells
-        `count` workers to return once their current update is done."""
+    async def run(self, workers: int, *, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Applies update requests with `workers` coroutines, in a TaskGroup of its own, until
+        `stop()`; then lets each finish its current update and returns. Updates still running
+        `shutdown_timeout` seconds after `stop()` are cancelled (a restart updates them again)."""
+        async with asyncio.TaskGroup() as group:
+            owned = [group.create_task(self.worker(), name=f"task-updates-{i}") for i in range(workers)]
+            await self._stopping.wait()
+            self._drop_requests()
+            for _ in owned:
+                self._queue.put_nowait(None)
+            _, pending = await asyncio.wait(owned, timeout=shutdown_timeout)
+            for task in pending:
+                log_event("scheduler.cancel", level=logging.WARNING, loop=task.get_name())
+                task.cancel()
+
+    def stop(self) -> None:
+        """Asks `run()` to return once the current updates are done (waiting requests are dropped:
+        a restart updates every unfinished task anyway)."""
+        self._stopping.set()
+
+    def _drop_requests(self) -> None:
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queued.clear()
         self._rerun.clear()
-        for _ in range(count):
-            self._queue.put_nowait(None)
 
     async def worker(self) -> None:
-        """Consumes update requests until `stop_workers` sends it a stop marker."""
+        """Consumes update requests until `run()` sends it a stop marker."""
         while True:
             task_id = await self._queue.get()
             if task_id is None:

@@ -70,6 +70,7 @@ class ReplicateRunner:
         self._held: list[tuple[RS, ReplicateStatusDetails | None]] = []
         self._sending = asyncio.Lock()  # held statuses go out in order, once
         self._hold_timer: asyncio.Task[None] | None = None
+        self._group: asyncio.TaskGroup | None = None  # while run() runs: owns the hold timer
 
     @property
     def chain_task_id(self) -> str:
@@ -99,17 +100,24 @@ class ReplicateRunner:
 
     # ----- the loop ----------------------------------------------------------------------------
     async def run(self) -> None:
+        """Runs the replicate to its end. The runner's TaskGroup owns the status-hold timer, which
+        ends with it."""
         try:
-            await self._loop()
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                try:
+                    await self._loop()
+                except Exception:  # noqa: BLE001 - one replicate's bug must not stop the worker
+                    self.ctx.log.exception("replicate-runner-failed")
+                finally:
+                    self.finished = True
+                    if self._hold_timer is not None:
+                        self._hold_timer.cancel()
         except asyncio.CancelledError:
             self.ctx.log.info("replicate-suspended", reason="worker stopping; state kept for recovery")
             raise
-        except Exception:  # noqa: BLE001 - one replicate's bug must not stop the worker
-            self.ctx.log.exception("replicate-runner-failed")
         finally:
-            self.finished = True
-            if self._hold_timer is not None:
-                self._hold_timer.cancel()
+            self._group = None
 
     async def _loop(self) -> None:
         while True:
@@ -217,8 +225,8 @@ class ReplicateRunner:
         if hold > 0 and status in HOLDABLE and (details is None or details.cause is None):
             self._held.append((status, details))
             self.ctx.state.record(status)
-            if self._hold_timer is None or self._hold_timer.done():
-                self._hold_timer = asyncio.create_task(self._send_held_after(hold))
+            if self._group is not None and (self._hold_timer is None or self._hold_timer.done()):
+                self._hold_timer = self._group.create_task(self._send_held_after(hold))
             return next_action(status, None)
         return await self._send([(status, details)])
 
