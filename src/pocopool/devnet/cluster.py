@@ -32,6 +32,7 @@ from ..protocol import crypto
 from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
 from ..protocol.time import VirtualClock
+from ..scheduler.registry import max_nb_tasks
 from ..scheduler import Scheduler, SchedulerConfig
 from ..scheduler.errors import SchedulerError
 
@@ -147,8 +148,8 @@ class Cluster:
         account = worker_account(index)
         self.chain.mint(OWNER, account.address, 1000 * 10**9)
         worker = SimWorker(index, account, behaviour, self.clock.now() + start_delay, slots)
-        await self.scheduler.store.register_worker(worker.wallet, WorkerModel(name=f"sim-{index}", cpuNb=slots),
-                                                   self.clock.now())
+        model = WorkerModel(name=f"sim-{index}", cpuNb=slots)
+        await self.scheduler.store.register_worker(worker.wallet, model, max_nb_tasks(model), self.clock.now())
         self.workers.append(worker)
         return worker
 

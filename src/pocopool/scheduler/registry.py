@@ -41,6 +41,11 @@ def is_alive(last_alive: datetime | None, now: float, lost_after: float) -> bool
     return last_alive is not None and last_alive.timestamp() > now - lost_after
 
 
+def max_nb_tasks(model: WorkerModel) -> int:
+    """How many replicates a worker computes at once: one on a GPU worker, else one per CPU (spec §6.1)."""
+    return 1 if model.gpuEnabled else model.cpuNb
+
+
 def worker_json(row: Mapping[str, Any], memberships: list[tuple[str, bool]], now: float,
                 lost_after: float) -> dict[str, Any]:
     """The wire form of a worker (`GET /workers`): its model, liveness and tasks."""
@@ -79,7 +84,7 @@ class WorkerRegistry:
     async def register(self, wallet: str, model: WorkerModel) -> dict[str, Any]:
         """Creates or updates the worker, marks it alive, and answers its wire form."""
         now = self.clock.now()
-        await self.store.register_worker(wallet, model, now)
+        await self.store.register_worker(wallet, model, max_nb_tasks(model), now)
         return await self.describe(wallet, now)
 
     async def describe(self, wallet: str, now: float) -> dict[str, Any]:

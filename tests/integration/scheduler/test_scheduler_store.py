@@ -95,7 +95,7 @@ async def test_an_invalid_status_path_is_never_written(store):
 
 
 async def register(store: Store, wallet: str, cpus: int = 1) -> None:
-    await store.register_worker(wallet, WorkerModel(name="w", cpuNb=cpus), T0)
+    await store.register_worker(wallet, WorkerModel(name="w", cpuNb=cpus), cpus, T0)
 
 
 async def test_a_worker_holds_at_most_one_replicate_per_task_and_its_slots(store):

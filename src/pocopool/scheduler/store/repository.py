@@ -171,10 +171,10 @@ class Store:
             return await replicates.lost_replicates(conn, alive_after, now, limit)
 
     # ----- workers --------------------------------------------------------------------------------
-    async def register_worker(self, wallet: str, model: WorkerModel, now: float) -> None:
-        """Creates or updates the worker (keeping its task lists) and marks it alive."""
+    async def register_worker(self, wallet: str, model: WorkerModel, max_nb_tasks: int, now: float) -> None:
+        """Creates or updates the worker (keeping its task lists) with its slot count, and marks it alive."""
         async with self.db.write() as conn:
-            await workers.register_worker(conn, wallet, model, now)
+            await workers.register_worker(conn, wallet, model, max_nb_tasks, now)
 
     async def touch_alive(self, wallet: str, now: float) -> bool:
         """Records a ping. False if the worker never registered."""

@@ -15,12 +15,12 @@ from .records import to_datetime
 from .tables import worker_tasks, workers
 
 
-async def register_worker(conn: StoreConnection, wallet: str, model: WorkerModel, now: float) -> None:
-    """Creates or updates the worker (keeping its task lists) and marks it alive."""
+async def register_worker(conn: StoreConnection, wallet: str, model: WorkerModel, max_nb_tasks: int, now: float) -> None:
+    """Creates or updates the worker (keeping its task lists) with its slot count, and marks it alive."""
     when = to_datetime(now)
     values = {
         "name": model.name, "os": model.os, "cpu": model.cpu, "cpu_nb": model.cpuNb,
-        "memory_size": model.memorySize, "max_nb_tasks": 1 if model.gpuEnabled else model.cpuNb,
+        "memory_size": model.memorySize, "max_nb_tasks": max_nb_tasks,
         "gpu_enabled": model.gpuEnabled, "tee_enabled": model.teeEnabled, "tdx_enabled": model.tdxEnabled,
         "last_alive": when, "updated_at": when,
     }
