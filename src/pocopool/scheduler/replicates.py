@@ -48,7 +48,7 @@ FIXED_TASKS_KEPT = 10_000  # tasks whose fixed fields are kept in memory
 
 @dataclass(frozen=True)
 class UpdateAnswer:
-    http_status: int
+    already_reported: bool  # the last update was in the history already: nothing was written for it
     next_action: Next
 
 
@@ -82,9 +82,9 @@ class ReplicateUpdateService:
         decisions = await self._record(task, task_id, wallet, proposed)
         last = decisions[-1]
         if isinstance(last, Accepted):
-            return UpdateAnswer(200, last.next_action)
+            return UpdateAnswer(False, last.next_action)
         if last.refusal is Refusal.ALREADY_REPORTED:
-            return UpdateAnswer(208, last.next_action)
+            return UpdateAnswer(True, last.next_action)
         raise _error(last)
 
     async def record_pool_status(self, task: TaskState, replicate: ReplicateState, status: RS,

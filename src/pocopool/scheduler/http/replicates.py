@@ -36,7 +36,7 @@ def router(auth: Authenticator, supply: SupplyService, recovery: RecoveryService
     async def update_status(chainTaskId: TaskId, wallet: Wallet, update: ReplicateStatusUpdate) -> JSONResponse:
         task_id = bytes32(chainTaskId, "chainTaskId")
         answer = await replicates.update_status(task_id, wallet, update)
-        return JSONResponse(answer.next_action.value, status_code=answer.http_status)
+        return JSONResponse(answer.next_action.value, status_code=208 if answer.already_reported else 200)
 
     @api.post("/replicates/{chainTaskId}/updateStatuses",
               responses={200: {"description": "all accepted: the next action after the last one"},
@@ -49,6 +49,6 @@ def router(auth: Authenticator, supply: SupplyService, recovery: RecoveryService
         refusal stops the batch (those before it stay accepted) and is the answer."""
         task_id = bytes32(chainTaskId, "chainTaskId")
         answer = await replicates.update_statuses(task_id, wallet, updates)
-        return JSONResponse(answer.next_action.value, status_code=answer.http_status)
+        return JSONResponse(answer.next_action.value, status_code=208 if answer.already_reported else 200)
 
     return api
