@@ -1,0 +1,1 @@
+"""tee-sim enclave (being written; see docs/tee.md)."""

@@ -1,0 +1,1 @@
+"""tee-sim loader (being written; see docs/tee.md)."""

@@ -1,0 +1,1 @@
+"""tee-sim postcompute (being written; see docs/tee.md)."""

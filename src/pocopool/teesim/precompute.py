@@ -1,0 +1,1 @@
+"""tee-sim precompute (being written; see docs/tee.md)."""
