@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 import threading
 from contextlib import aclosing
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
-from scheduler_harness import APP_OWNER, REQUESTER, SCHEDULER, WORKER_KEYS, Ledger, SimWorker, running_scheduler, wait_for
+from scheduler_harness import (
+    APP_OWNER, REQUESTER, SCHEDULER, SCHEDULER_KEY, WORKER_KEYS, Ledger, SimWorker, running_scheduler, wait_for,
+)
 
 from pocopool.chain import DealRequest
+from pocopool.devnet.processes import free_port
 from pocopool.protocol import crypto
 from pocopool.protocol.crypto import keccak_hex, recover_personal
 from pocopool.protocol.statuses import ChainTaskStatus
@@ -108,15 +117,13 @@ async def join(worker: SimWorker, *, tee: bool) -> SimWorker:
     return worker
 
 
-async def task_json(worker: SimWorker, task_id: str) -> dict:
-    answer = await worker.http.get(f"/tasks/{task_id}")
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 async def until_status(worker: SimWorker, task_id: str, status: str) -> dict:
     async def reached():
-        body = await task_json(worker, task_id)
+        answer = await worker.http.get(f"/tasks/{task_id}")
+        if answer.status_code == 404:
+            return None  # the deal watcher has not seen the deal yet
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
         return body if body["currentStatus"] == status else None
     return await wait_for(reached)
 
@@ -245,3 +252,61 @@ async def test_a_tee_task_without_an_sms_still_fails_to_initialize(ledger, sqlit
         details = await scheduler.store.task_details(task_id)
     assert [(c["status"], c["cause"]) for c in details.changes][1:] == [
         ("INITIALIZE_FAILED", "TEE_NOT_SUPPORTED"), ("FAILED", None)]
+
+
+# ----- `python -m pocopool.scheduler --sms URL` as a real process -------------------------------------
+
+def scheduler_command(tmp_path: Path, ledger: Ledger, port: int, sms_url: str) -> list[str]:
+    key_file = tmp_path / "scheduler.key"
+    key_file.write_text(SCHEDULER_KEY + "\n")
+    return [
+        sys.executable, "-m", "pocopool.scheduler", "--chain", f"local:{tmp_path / 'chain.db'}",
+        "--key-file", str(key_file), "--workerpool", ledger.workerpool,
+        "--db", f"sqlite:///{tmp_path / 'scheduler.db'}", "--port", str(port), "--ask-period-ms", "0",
+        "--results-url", "http://results.test", "--poll-interval", "0.1", "--detector-period", "0.5",
+        "--sms", sms_url,
+    ]
+
+
+def test_a_bad_sms_url_is_refused_in_one_line(tmp_path, ledger):
+    done = subprocess.run(scheduler_command(tmp_path, ledger, free_port(), "sms.test:80"), capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--sms must be an http(s) URL" in lines[0], done.stderr
+
+
+async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(tmp_path, ledger, sms):
+    port = free_port()
+    process = subprocess.Popen(scheduler_command(tmp_path, ledger, port, sms.url), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    served = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    try:
+        async with aclosing(SimWorker(served, ledger, WORKER_KEYS[1], "tee")) as worker:  # type: ignore[arg-type]
+            async def healthy():
+                try:
+                    return (await worker.http.get("/health")).status_code == 200
+                except httpx.TransportError:
+                    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                    return False
+            await wait_for(healthy, 30, 0.1)
+            task_id = tee_deal(ledger)
+            await until_status(worker, task_id, "INITIALIZED")
+            await join(worker, tee=True)
+            summary = await wait_for(worker.ask, 10, 0.1)
+            assert summary.smsUrl == sms.url and summary.workerpoolAuthorization.enclaveChallenge == ENCLAVE.address
+            await compute_tee(worker, task_id)
+            digest = keccak_hex(b"tee result")
+            chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
+            await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_DONE", "PLEASE_WAIT", resultLink=LINK,
+                                chainReceipt=chain_receipt)
+            body = await until_status(worker, task_id, "COMPLETED")
+        assert body["resultLink"] == LINK
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        stderr = process.stderr.read() if process.stderr else ""
+        assert f"sms.call task={task_id} action=enclave_challenge sms={sms.url} answer={ENCLAVE.address}" in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
