@@ -149,8 +149,8 @@ async def contribute_and_finalize(worker: SimWorker, task_id: str, digest: str, 
     return {"blockNumber": receipt.block_number, "txHash": receipt.tx_hash}
 
 
-async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledger, sqlite_url, sms):
-    async with running_scheduler(ledger, sqlite_url, sms_url=sms.url) as scheduler:
+async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledger, db_url, sms):
+    async with running_scheduler(ledger, db_url, sms_url=sms.url) as scheduler:
         task_id = tee_deal(ledger)
         await scheduler.tick()
         stored = await scheduler.store.task(task_id)
