@@ -310,3 +310,20 @@ async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_a_contribute_and_finalize_never_reported_is_found_on_chain_by_a_detector(ledger, sqlite_url, sms):
+    async with running_scheduler(ledger, sqlite_url, sms_url=sms.url) as scheduler:
+        task_id = tee_deal(ledger)
+        await scheduler.tick()
+        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker:
+            await join(worker, tee=True)
+            assert await worker.ask() is not None
+            await compute_tee(worker, task_id)
+            await contribute_and_finalize(worker, task_id, keccak_hex(b"tee result"), LINK.encode())
+            # the worker dies before reporting CONTRIBUTE_AND_FINALIZE_DONE
+            body = await until_status(worker, task_id, "COMPLETED")
+    [replicate] = body["replicates"]
+    done = next(u for u in replicate["statusUpdateList"] if u["status"] == "CONTRIBUTE_AND_FINALIZE_DONE")
+    assert done["modifier"] == "POOL_MANAGER"
+    assert body["resultLink"] == LINK
