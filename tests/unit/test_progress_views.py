@@ -105,3 +105,15 @@ def test_consensus_per_replicate_with_rewards_and_seized_stakes():
     assert rows[W1] == {"worker": W1, "contributionHash": H_GOOD, "agrees": True, "revealed": True, "reward": 7, "seized": 0}
     assert rows[W2]["agrees"] is False and rows[W2]["seized"] == 3
     assert rows[W3]["agrees"] is None and rows[W3]["reward"] == 0
+
+
+def test_a_tee_task_waits_for_a_tee_capable_worker_until_one_is_alive():
+    tee_tag = "0x" + "00" * 31 + "05"
+    none = waiting_for(model("INITIALIZED", tag=tee_tag), [worker(W1), worker(W2, alive=False, tee=True)], None, T0)
+    assert none["reason"] == "NO_WORKER_CAN_TAKE_IT"
+    assert none["summary"].startswith("waiting for a TEE-capable worker")
+    assert "GRAMINE" in none["summary"] and "teeEnabled" in none["summary"]
+    found = waiting_for(model("INITIALIZED", tag=tee_tag), [worker(W1), worker(W2, tee=True)], None, T0)
+    assert found["reason"] == "CONTRIBUTIONS" and "TEE-capable" not in found["summary"]
+    initializing = waiting_for(model("INITIALIZING", tag=tee_tag), [], None, T0)
+    assert any("enclave challenge" in d for d in initializing["details"])

@@ -20,7 +20,7 @@ from .consensus import needs_more_contributions
 from .statuses import ChainTaskStatus
 from .statuses import ReplicateStatus as RS
 from .statuses import TaskStatus as TS
-from .tags import is_tee, requires_gpu
+from .tags import TeeFramework, requires_gpu, tee_framework
 from .time import iso, parse_time
 from .views import OnChainTask, ReplicateView, TaskView, WorkerView
 
@@ -62,10 +62,14 @@ def _worker_supply(task: TaskView, workers: Sequence[WorkerView]) -> tuple[str, 
         return "NO_WORKER_ALIVE", "no worker is alive (none pinged the scheduler within a minute)"
     tag = task.tag or "0x" + "00" * 32
     fit = alive
-    if is_tee(tag):
-        fit = [w for w in fit if w.teeEnabled or w.tdxEnabled]
+    framework = tee_framework(tag)
+    if framework is not None:
+        # The same rule as the supply (scheduler/supply.py worker_fits): SGX frameworks need teeEnabled.
+        fit = [w for w in fit if (w.tdxEnabled if framework is TeeFramework.TDX else w.teeEnabled)]
         if not fit:
-            return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a TEE and no alive worker has one"
+            flag = "tdxEnabled" if framework is TeeFramework.TDX else "teeEnabled"
+            return "NO_TEE_WORKER", (f"waiting for a TEE-capable worker: the task asks for {framework.value} "
+                                     f"(tag {tag}) and no alive worker registered {flag}")
     if requires_gpu(tag):
         fit = [w for w in fit if w.gpuEnabled]
         if not fit:
@@ -110,6 +114,8 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
         action, sentence = _TRANSACTIONS[status]
         reason, summary = "TRANSACTION_PENDING", f"waiting for {sentence}"
         details.append(f"transaction: {action}")
+        if status is TS.INITIALIZING and tee_framework(task.tag or "0x0") is not None:
+            details.append("then the enclave challenge from the SMS (a TEE task is INITIALIZED once it has one)")
     elif status in (TS.INITIALIZED, TS.RUNNING, TS.REOPENED):
         contributed = [r for r in replicates if r.contributionHash]
         groups: dict[str, list[int]] = {}
@@ -125,7 +131,9 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
         pending = [_weight(r) for r in running]
         if needs_more_contributions(groups, pending, trust):
             code, why = _worker_supply(task, workers)
-            if code != "WORKER_TO_ASK":
+            if code == "NO_TEE_WORKER":
+                reason, summary = "NO_WORKER_CAN_TAKE_IT", why  # same stable code, its own sentence
+            elif code != "WORKER_TO_ASK":
                 reason = "NO_WORKER_CAN_TAKE_IT"
                 summary = f"no worker can take the task: {why}"
             else:

@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="category periods a chosen uploader has before the next revealer is asked")
     parser.add_argument("--full-scan-every", type=int, default=10,
                         help="the unnotified-contribution/reveal detectors check every replicate once in this many runs")
+    parser.add_argument("--sms", default="", metavar="URL",
+                        help="the SMS of TEE tasks (tee-sim, framework GRAMINE); without it TEE tasks fail to initialize")
     parser.add_argument("--jwt-secret-file", type=Path, help="file holding the JWT secret (default: random per run)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -48,6 +50,12 @@ def _read(path: Path, what: str) -> str:
         return path.read_text().strip()
     except OSError as error:
         raise SchedulerStartupError(f"cannot read the {what} {path}: {error.strerror}") from None
+
+
+def _sms_url(url: str) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        raise SchedulerStartupError(f"--sms must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -67,6 +75,7 @@ async def main(argv: list[str] | None = None) -> int:
             host=args.host, port=args.port, ask_period_ms=args.ask_period_ms, poll_interval=args.poll_interval,
             detector_period=args.detector_period, jwt_secret=secret, worker_lost_after=args.worker_lost_after,
             upload_timeout_periods=args.upload_timeout_periods, full_scan_every=args.full_scan_every,
+            sms_url=_sms_url(args.sms),
         )
         scheduler = Scheduler(config, chain, clock)
         loop = asyncio.get_running_loop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..protocol.tags import TeeFramework
+from ..protocol.tee import SIM_FRAMEWORK
 
 
 @dataclass(frozen=True)
@@ -23,4 +24,10 @@ class SchedulerConfig:
     full_scan_every: int = 10  # unnotified detectors look at every replicate once in this many runs
     jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it)
     update_workers: int = 16  # coroutines applying task updates
-    tee_frameworks: frozenset[TeeFramework] = field(default_factory=frozenset)  # frameworks with an SMS
+    sms_url: str = ""  # the SMS of TEE tasks ("": TEE tasks fail at INITIALIZE_FAILED TEE_NOT_SUPPORTED)
+
+    @property
+    def tee_frameworks(self) -> frozenset[TeeFramework]:
+        """The frameworks this pool serves: the one SMS plays tee-sim's framework (docs/tee.md); the
+        SMS must confirm it at `GET /tee/framework` before a task is initialized."""
+        return frozenset({TeeFramework(SIM_FRAMEWORK)}) if self.sms_url else frozenset()

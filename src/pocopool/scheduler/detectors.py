@@ -149,6 +149,14 @@ async def unnotified_reveal(ctx: DetectorContext) -> list[str]:
     return await _unnotified(ctx, REVEAL_PHASE, RS.REVEALING, RS.REVEALED, (CCS.PROVED,), (RS.CONTRIBUTED,))
 
 
+async def unnotified_contribute_and_finalize(ctx: DetectorContext) -> list[str]:
+    """Replicates CONTRIBUTE_AND_FINALIZE_ONGOING (on a full scan, COMPUTED too) whose contributeAndFinalize
+    is on chain: CONTRIBUTE_AND_FINALIZE_DONE is recorded for them (proven as a worker's report is), so
+    a lost report does not leave a trust-1 TEE task RUNNING until its final deadline."""
+    return await _unnotified(ctx, CONTRIBUTION_PHASE, RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
+                             RS.CONTRIBUTE_AND_FINALIZE_DONE, (CCS.PROVED,), (RS.COMPUTED,))
+
+
 async def worker_lost(ctx: DetectorContext) -> list[str]:
     """Replicates of workers that stopped pinging become WORKER_LOST (spec §4.3, liveness in the
     database). A worker that comes back goes on from WORKER_LOST; one that restarts recovers."""
@@ -174,6 +182,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("reopened-task", reopened_task),
     Detector("unnotified-contribution", unnotified_contribution),
     Detector("unnotified-reveal", unnotified_reveal),
+    Detector("unnotified-contribute-and-finalize", unnotified_contribute_and_finalize),
     Detector("worker-lost", worker_lost),
 )
 

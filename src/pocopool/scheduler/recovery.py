@@ -49,6 +49,7 @@ class RecoveryService:
                 continue
             extra = TaskNotificationExtra(
                 workerpoolAuthorization=self.supply.authorization(task, wallet),
+                smsUrl=self.supply.sms_url_for(task),
                 blockNumber=(task.consensus_block or 0) if action.type is Next.PLEASE_REVEAL else 0,
                 taskAbortCause=action.abort_cause,
                 resultUploadAuthorization=(upload_authorization(self.supply.private_key, wallet, task_id)

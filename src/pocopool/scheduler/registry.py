@@ -116,6 +116,12 @@ class WorkerRegistry:
         now = self.clock.now()
         return sum(1 for row, _ in await self.store.all_workers() if is_alive(row["last_alive"], now, self.lost_after))
 
+    async def alive_wallets(self) -> frozenset[str]:
+        """The wallets of the alive workers (the RUNNING_FAILED rule of TEE tasks)."""
+        now = self.clock.now()
+        return frozenset(row["wallet"] for row, _ in await self.store.all_workers()
+                         if is_alive(row["last_alive"], now, self.lost_after))
+
     async def notifications(self, wallet: str, after: int, timeout: float) -> NotificationBatch:
         """The worker's pushes after id `after`; waits up to `timeout` seconds for one (less at shutdown)."""
         loop = asyncio.get_running_loop()

@@ -40,6 +40,7 @@ from .logs import log_event
 from .recovery import RecoveryService
 from .registry import WorkerRegistry
 from .replicates import ReplicateUpdateService
+from .sms import SmsClient
 from .store import Store
 from .supply import SupplyService
 from .updater import TaskUpdater
@@ -82,10 +83,13 @@ class Scheduler:
         self.auth = Authenticator(config.jwt_secret)
         self.registry = WorkerRegistry(self.store, self.clock, self.hub, configuration=self.public_configuration,
                                        lost_after=config.worker_lost_after)
+        self.sms = SmsClient(config.sms_url, self.signer) if config.sms_url else None
         self.updater = TaskUpdater(self.store, chain, self.clock, self.signer, self.hub,
                                    tee_frameworks=config.tee_frameworks,
-                                   upload_timeout_periods=config.upload_timeout_periods)
-        self.supply = SupplyService(self.store, chain, self.clock, self.signer, config.ask_period_ms)
+                                   upload_timeout_periods=config.upload_timeout_periods,
+                                   sms=self.sms, alive_workers=self.registry.alive_wallets)
+        self.supply = SupplyService(self.store, chain, self.clock, self.signer, config.ask_period_ms,
+                                    sms_url=config.sms_url)
         self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
         self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)
         self.deals = DealWatcher(self.store, chain, self.clock, self.workerpool)

@@ -113,7 +113,9 @@ def chain_refusal(chain_task: ChainTask | None) -> str | None:
 
 
 class SupplyService:
-    def __init__(self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int) -> None:
+    def __init__(self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int, *,
+                 sms_url: str = "") -> None:
+        self.sms_url = sms_url.rstrip("/")
         self.store = store
         self.chain = chain
         self.clock = clock
@@ -180,4 +182,11 @@ class SupplyService:
                 return None
         log_event("replicate.status", task=task.chain_task_id, wallet=worker.wallet, status=RS.CREATED.value,
                   modifier="POOL_MANAGER", weight=weight)
-        return ReplicateTaskSummary(workerpoolAuthorization=self.authorization(task, worker.wallet))
+        return self.summary(task, worker.wallet)
+
+    def summary(self, task: TaskState, wallet: str) -> ReplicateTaskSummary:
+        """What the worker gets: the authorization, and the SMS URL for a TEE task (spec §5.1 step 8)."""
+        return ReplicateTaskSummary(workerpoolAuthorization=self.authorization(task, wallet), smsUrl=self.sms_url_for(task))
+
+    def sms_url_for(self, task: TaskState) -> str | None:
+        return self.sms_url if task.tee_framework is not None and self.sms_url else None

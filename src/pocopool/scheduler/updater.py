@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from eth_account.signers.local import LocalAccount
 
@@ -28,6 +28,7 @@ from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, 
 from .locks import KeyedLocks
 from .logs import log_event
 from .pushes import render_pushes, wallets_of
+from .sms import SmsClient
 from .state import TaskState
 from .store import Store
 from .wakeups import Wakeups
@@ -43,6 +44,8 @@ class TaskUpdater:
         self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: Wakeups, *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
+        sms: SmsClient | None = None,
+        alive_workers: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
@@ -51,6 +54,8 @@ class TaskUpdater:
         self.hub = hub
         self.tee_frameworks = tee_frameworks
         self.upload_timeout_periods = upload_timeout_periods
+        self.sms = sms
+        self.alive_workers = alive_workers
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._queued: set[str] = set()
         self._running: set[str] = set()
@@ -143,9 +148,10 @@ class TaskUpdater:
             if task.status.is_final:
                 return
             view = await self.chain_view(task, tx)
+            alive = await self._alive_workers(task)
             now = self.clock.now()
             transition = decide(task, replicates, view, now, tee_frameworks=self.tee_frameworks,
-                                upload_timeout_periods=self.upload_timeout_periods)
+                                upload_timeout_periods=self.upload_timeout_periods, alive_workers=alive)
             tx = None
             if transition.is_empty:
                 return
@@ -184,8 +190,29 @@ class TaskUpdater:
         ]
         return blocks[-1] if blocks else None
 
+    async def _alive_workers(self, task: TaskState) -> frozenset[str] | None:
+        """Who is alive, for the RUNNING_FAILED rule of TEE tasks only (one read of the workers)."""
+        if task.status is not TS.RUNNING or task.tee_framework is None or self.alive_workers is None:
+            return None
+        return await self.alive_workers()
+
+    async def _ask_sms(self, task: TaskState, action: ChainAction) -> TxOutcome:
+        if self.sms is None:
+            return TxOutcome(action, error="no SMS is configured (--sms)")
+        if action is ChainAction.SMS_FRAMEWORK:
+            outcome = await self.sms.framework()
+        else:
+            outcome = await self.sms.enclave_challenge(task.chain_task_id)
+        log_event("sms.call", level=logging.INFO if outcome.answered else logging.WARNING, task=task.chain_task_id,
+                  action=action.value, sms=self.sms.url, answer=outcome.value, rule=outcome.revert_rule,
+                  message=outcome.revert_message, error=outcome.error)
+        return outcome
+
     async def _send(self, task: TaskState, action: ChainAction) -> TxOutcome:
-        """Sends the transaction; reverts and unreachable ledgers become outcomes, not exceptions."""
+        """Sends the transaction (or makes the SMS call); reverts, refusals and unreachable ledgers
+        become outcomes, not exceptions."""
+        if action in (ChainAction.SMS_FRAMEWORK, ChainAction.ENCLAVE_CHALLENGE):
+            return await self._ask_sms(task, action)
         try:
             if action is ChainAction.INITIALIZE:
                 receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)

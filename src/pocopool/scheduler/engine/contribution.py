@@ -18,6 +18,7 @@ from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .orders import consensus_order
+from .tee import contribute_and_finalize, enclave_challenge, framework_check
 from .transition import (
     ENDED, NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, consensus_winners, fail_task,
 )
@@ -48,13 +49,19 @@ def _received(task: TaskState, replicates: Sequence[ReplicateState], chain: Chai
             replicates, TS.INITIALIZE_FAILED, "CONTRIBUTION_DEADLINE_PASSED",
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the task was initialized",
         )
+    if framework is not None:
+        unchecked = framework_check(task, replicates, chain)
+        if unchecked is not None:
+            return unchecked
     if chain.task is not None and chain.task.status is not CTS.UNSET:
+        if framework is not None:  # INITIALIZED once the SMS gave the enclave challenge (_initializing)
+            return Transition(statuses=(StatusChange(TS.INITIALIZING, message="the task was already initialized on chain"),))
         return Transition(
             statuses=(
                 StatusChange(TS.INITIALIZING, message="the task was already initialized on chain"),
                 StatusChange(TS.INITIALIZED, message=f"the task is {chain.task.status.value} on chain"),
             ),
-            fields={"enclave_challenge": _enclave_challenge(task)},
+            fields={"enclave_challenge": ZERO_ADDRESS},
         )
     return Transition(
         statuses=(StatusChange(TS.INITIALIZING, message="initialize transaction requested"),),
@@ -62,17 +69,14 @@ def _received(task: TaskState, replicates: Sequence[ReplicateState], chain: Chai
     )
 
 
-def _enclave_challenge(task: TaskState) -> str:
-    # Standard tasks use the zero address; TEE tasks get theirs from an SMS (not supported yet).
-    return ZERO_ADDRESS
-
-
 def _initializing(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
                   tee_frameworks: frozenset[TeeFramework]) -> Transition:
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.INITIALIZE else None
     if chain.task is not None and chain.task.status is not CTS.UNSET:
+        if task.tee_framework is not None:
+            return enclave_challenge(task, replicates, chain, now, tx)
         mined = tx is not None and tx.mined
-        fields: dict[str, Any] = {"enclave_challenge": _enclave_challenge(task)}
+        fields: dict[str, Any] = {"enclave_challenge": ZERO_ADDRESS}
         if mined:
             fields["initialization_block"] = tx.block_number  # type: ignore[union-attr]
         return Transition(
@@ -134,6 +138,8 @@ def _running(task: TaskState, replicates: Sequence[ReplicateState], chain: Chain
     timeout = _contribution_timeout(task, replicates, chain, now)
     if timeout is not None:
         return timeout
+    if task.contribute_and_finalize:
+        return contribute_and_finalize(task, replicates, chain)
     if ct.status is not CTS.REVEALING:
         return NOTHING
     winners = consensus_winners(task, replicates, ct.consensus_value)

@@ -41,6 +41,10 @@ def standing_order(task: TaskState, replicate: ReplicateState) -> Order | None:
     """What a restarted worker should do for this replicate now (None: nothing to recover)."""
     last = replicate.last_relevant
     if task.status in CONTRIBUTION_PHASE:
+        if task.contribute_and_finalize and last in (RS.COMPUTED, RS.CONTRIBUTE_AND_FINALIZE_ONGOING):
+            return Order(Next.PLEASE_CONTRIBUTE_AND_FINALIZE)
+        if last is RS.CONTRIBUTE_AND_FINALIZE_DONE:
+            return Order(Next.PLEASE_WAIT)
         if last.ordinal <= RS.CONTRIBUTING.ordinal and last not in (RS.START_FAILED, RS.COMPUTE_FAILED):
             return Order(Next.PLEASE_CONTRIBUTE)
         if last is RS.CONTRIBUTED:
@@ -61,6 +65,6 @@ def standing_order(task: TaskState, replicate: ReplicateState) -> Order | None:
         if task.status is TS.CONSENSUS_REACHED and not replicate.has(RS.CONTRIBUTED):
             return consensus_order(replicate, task.consensus)
         return None
-    if task.status in COMPLETION_PHASE and replicate.has(RS.REVEALED):
+    if task.status in COMPLETION_PHASE and (replicate.has(RS.REVEALED) or replicate.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)):
         return Order(Next.PLEASE_COMPLETE if task.status is TS.COMPLETED else Next.PLEASE_WAIT)
     return None

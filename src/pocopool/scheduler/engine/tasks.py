@@ -13,7 +13,7 @@ A reader finds every task status change of pocopool in `decide` and the two phas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ...protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
 from ...protocol.tags import TeeFramework
@@ -24,6 +24,7 @@ from .reveal import (
     HANDLERS as REVEAL_HANDLERS, REVEAL_TIMEOUT_STATUSES, UPLOAD_TIMEOUT_PERIODS, finalized, result_uploading,
     with_reveal_timeouts,
 )
+from .tee import running_failed
 from .transition import NOTHING, ChainView, StatusChange, Transition, complete_task, fail_task
 
 _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
@@ -37,12 +38,14 @@ def decide(
     *,
     tee_frameworks: frozenset[TeeFramework] = frozenset(),
     upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
+    alive_workers: Collection[str] | None = None,
 ) -> Transition:
     """The next step of one task. Empty when nothing is to be done now.
 
     `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
     `upload_timeout_periods`: how many category periods a chosen uploader has before the next
-    revealer is asked.
+    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the applier for a
+    TEE task in RUNNING only (None: unknown, and RUNNING_FAILED is not decided).
     """
     status = task.status
     if status.is_final:
@@ -65,6 +68,10 @@ def decide(
     else:
         handler = _HANDLERS.get(status)
         transition = handler(task, replicates, chain, now, tee_frameworks) if handler else NOTHING
+    if status is TS.RUNNING and transition.new_status is None:
+        failed = running_failed(task, replicates, alive_workers)
+        if not failed.is_empty:
+            return failed
     if status in REVEAL_TIMEOUT_STATUSES and transition.new_status not in (TS.REOPENING, TS.FAILED):
         transition = with_reveal_timeouts(transition, task, replicates, now)
     return transition

@@ -26,11 +26,15 @@ from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
 
 
 class ChainAction(str, Enum):
-    """A transaction the scheduler sends after writing the status that announces it."""
+    """An outside call the scheduler makes after writing the decision that announces it: a chain
+    transaction, or one of the two SMS calls of a TEE task (docs/tee.md). Its outcome comes back to
+    the next decision as `ChainView.tx`."""
 
     INITIALIZE = "initialize"
     REOPEN = "reopen"
     FINALIZE = "finalize"
+    SMS_FRAMEWORK = "sms_framework"  # GET {sms}/tee/framework
+    ENCLAVE_CHALLENGE = "enclave_challenge"  # POST {sms}/tee/challenges/{taskId}
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,17 @@ class TxOutcome:
     tx_hash: str | None = None
     revert_rule: str | None = None  # the ledger refused it: the rule it broke
     revert_message: str | None = None
-    error: str | None = None  # the ledger could not be reached: nothing is known
+    error: str | None = None  # the ledger (or the SMS) could not be reached: nothing is known
+    value: str | None = None  # an SMS call's answer: the framework name, or the enclave challenge address
+    source: str | None = None  # who answered an SMS call (its URL), named in the messages
 
     @property
     def reverted(self) -> bool:
         return self.revert_rule is not None
+
+    @property
+    def answered(self) -> bool:
+        return self.value is not None and not self.reverted
 
     @property
     def mined(self) -> bool:
