@@ -23,6 +23,7 @@ from ..protocol.models import (
     WorkerModel,
 )
 from ..protocol.statuses import TaskNotificationType
+from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
 from .errors import NotFound
 from .store import Store
@@ -116,11 +117,13 @@ class WorkerRegistry:
         now = self.clock.now()
         return sum(1 for row, _ in await self.store.all_workers() if is_alive(row["last_alive"], now, self.lost_after))
 
-    async def alive_wallets(self) -> frozenset[str]:
-        """The wallets of the alive workers (the RUNNING_FAILED rule of TEE tasks)."""
+    async def alive_wallets(self, framework: TeeFramework | None = None) -> frozenset[str]:
+        """The wallets of the alive workers that can run a task of `framework` (the RUNNING_FAILED
+        rule of TEE tasks: a worker that may never be given the task cannot keep it alive)."""
         now = self.clock.now()
+        flag = {None: None, TeeFramework.TDX: "tdx_enabled"}.get(framework, "tee_enabled")
         return frozenset(row["wallet"] for row, _ in await self.store.all_workers()
-                         if is_alive(row["last_alive"], now, self.lost_after))
+                         if is_alive(row["last_alive"], now, self.lost_after) and (flag is None or row[flag]))
 
     async def notifications(self, wallet: str, after: int, timeout: float) -> NotificationBatch:
         """The worker's pushes after id `after`; waits up to `timeout` seconds for one (less at shutdown)."""

@@ -45,7 +45,7 @@ class TaskUpdater:
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
         sms: SmsClient | None = None,
-        alive_workers: Callable[[], Awaitable[frozenset[str]]] | None = None,
+        alive_workers: Callable[[TeeFramework | None], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
@@ -194,7 +194,7 @@ class TaskUpdater:
         """Who is alive, for the RUNNING_FAILED rule of TEE tasks only (one read of the workers)."""
         if task.status is not TS.RUNNING or task.tee_framework is None or self.alive_workers is None:
             return None
-        return await self.alive_workers()
+        return await self.alive_workers(task.tee_framework)
 
     async def _ask_sms(self, task: TaskState, action: ChainAction) -> TxOutcome:
         if self.sms is None:

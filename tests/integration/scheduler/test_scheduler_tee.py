@@ -206,7 +206,11 @@ async def test_a_tee_task_fails_running_when_every_alive_worker_failed_before_co
     async with running_scheduler(ledger, sqlite_url, sms_url=sms.url) as scheduler:
         task_id = tee_deal(ledger)
         await scheduler.tick()
-        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker:
+        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker, \
+                aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[2], "standard")) as standard:
+            # an alive standard worker is never given the task, so it does not keep it running
+            await join(standard, tee=False)
+            assert await standard.ask() is None
             await join(worker, tee=True)
             assert await worker.ask() is not None
             await worker.report(task_id, "STARTING", "PLEASE_CONTINUE")
