@@ -26,6 +26,8 @@ class ReplicateState:
     contribution: dict[str, Any] | None = None  # {"blockNumber", "txHash"} of the mined contribute
     reveal: dict[str, Any] | None = None  # {"blockNumber", "txHash"} of the mined reveal
     result_link: str | None = None
+    enclave_signature: str | None = None  # TEE: the enclave's signature of the result (post-compute)
+    tee_session_id: str | None = None  # TEE: the SMS session of this run (never a secret value)
 
     @property
     def workerpool_authorization(self) -> WorkerpoolAuthorization:

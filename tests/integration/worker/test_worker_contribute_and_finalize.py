@@ -3,7 +3,7 @@ task finalized in one transaction signed by a real enclave key, with and without
 checks that refuse before any gas is spent.
 
 The enclave signature is put in the replicate state the way the TEE compute stage leaves it
-(`ReplicateState.enclave_signature`, added by that stage's author); this test sets the attribute.
+(`ReplicateState.enclave_signature`); this test sets it as post-compute would.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def tee_context(world: World, deal_id: str, task_id: str, digest: str, *, signer
     paths.root.mkdir(parents=True, exist_ok=True)
     state = ReplicateState(task_id, authorization.wire(), result_digest=digest, result_link=link,
                            callback_data=callback_data)
-    state.enclave_signature = sign_enclave_result(key_hex(signer), wallet, task_id, digest)  # type: ignore[attr-defined]
+    state.enclave_signature = sign_enclave_result(key_hex(signer), wallet, task_id, digest)
     return ReplicateContext(world.services, task_id, paths, state, get_logger("test", task=task_id))
 
 

@@ -46,8 +46,7 @@ def revert_cause(rule: str) -> Cause:
 
 
 def _enclave_signature(ctx: ReplicateContext) -> str | None:
-    # ReplicateState.enclave_signature is added with the TEE compute stage (worker helper).
-    value = getattr(ctx.state, "enclave_signature", None)
+    value = ctx.state.enclave_signature
     return value if isinstance(value, str) and value else None
 
 
