@@ -137,6 +137,13 @@ async def compute_tee(worker: SimWorker, task_id: str) -> None:
     await worker.report(task_id, "COMPUTED", "PLEASE_CONTRIBUTE_AND_FINALIZE", exitCode=0)
 
 
+async def report_done(worker: SimWorker, task_id: str, **details: Any) -> None:
+    """CONTRIBUTE_AND_FINALIZE_DONE, after the transaction: the unnotified-contribute-and-finalize
+    detector may have recorded it from the chain first (208, already reported); both answer PLEASE_WAIT."""
+    answer = await worker.update(task_id, "CONTRIBUTE_AND_FINALIZE_DONE", **details)
+    assert answer.status_code in (200, 208) and answer.json() == "PLEASE_WAIT", f"{answer.status_code} {answer.text}"
+
+
 async def contribute_and_finalize(worker: SimWorker, task_id: str, digest: str, results: bytes,
                                   callback: bytes = b"") -> dict[str, Any]:
     await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_ONGOING", "PLEASE_CONTINUE")
@@ -168,7 +175,7 @@ async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledg
             await compute_tee(worker, task_id)
             digest = keccak_hex(b"tee result")
             chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
-            await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_DONE", "PLEASE_WAIT", resultLink=LINK,
+            await report_done(worker, task_id, resultLink=LINK,
                                 chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
             push = await worker.next_push()
@@ -194,7 +201,7 @@ async def test_a_tee_callback_task_completes_with_its_callback_data_and_no_resul
             assert await worker.ask() is not None
             await compute_tee(worker, task_id)
             chain_receipt = await contribute_and_finalize(worker, task_id, keccak_hex(callback), b"", callback)
-            await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_DONE", "PLEASE_WAIT",
+            await report_done(worker, task_id,
                                 chainCallbackData="0x" + callback.hex(), chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
     assert body["chainCallbackData"] == "0x" + callback.hex()
@@ -302,7 +309,7 @@ async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(
             await compute_tee(worker, task_id)
             digest = keccak_hex(b"tee result")
             chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
-            await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_DONE", "PLEASE_WAIT", resultLink=LINK,
+            await report_done(worker, task_id, resultLink=LINK,
                                 chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
         assert body["resultLink"] == LINK
