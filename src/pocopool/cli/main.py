@@ -175,6 +175,23 @@ def dataset_deploy(
     emit(data, as_json, lambda d: render.console.print(f"dataset {d['name']} deployed at {d['dataset']}\n  url {d['url']}"))
 
 
+@dataset_app.command("encrypt")
+@handled
+def dataset_encrypt(
+    path: Path = typer.Argument(..., help="The plain dataset file."),
+    out: Optional[Path] = typer.Option(None, "--out", file_okay=False,
+                                       help="Folder for FILE.enc and FILE.key (default: beside FILE)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Encrypt a dataset for confidential (TEE) tasks: FILE.enc (AES-256-CBC, IV first) and FILE.key
+    (its base64 key, readable by you only). Deploy FILE.enc; only the enclave's pre-compute gets the key."""
+    from ..client.confidential import encrypt_dataset_file
+    data = encrypt_dataset_file(path, out).to_json()
+    emit(data, as_json, lambda d: render.console.print(
+        f"encrypted {path} → {d['encryptedFile']}\n  key {d['keyFile']} (keep it: it is the only copy)\n"
+        f"  sha256 {d['checksum']}"))
+
+
 @category_app.command("create")
 @handled
 def category_create(
@@ -322,11 +339,18 @@ def task_claim(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[
 @handled
 def task_download(task_id: str = typer.Argument(..., metavar="ID"),
                   directory: Path = typer.Argument(..., metavar="DIR", help="Where to unpack the result."),
+                  decrypt: bool = typer.Option(False, "--decrypt", help="Decrypt an encrypted (TEE) result."),
+                  key_file: Optional[Path] = typer.Option(None, "--key-file", dir_okay=False,
+                                                          help="With --decrypt: the beneficiary's private key (PEM)."),
                   home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption) -> None:
     """Download a completed task's result (as the deal's beneficiary) and unpack it into DIR."""
+    from ..client.confidential import read_private_key
+    if decrypt != (key_file is not None):
+        raise BadInput("--decrypt and --key-file go together: the private key opens the encrypted result")
+    private_key = read_private_key(key_file) if key_file is not None else None
     ctx = open_context(home, key)
     try:
-        result = ctx.requester.download(task_id, directory)
+        result = ctx.requester.download(task_id, directory, private_key=private_key)
     finally:
         ctx.close()
     emit(result, as_json, lambda r: render.console.print(f"result of {r['taskId']} in {r['directory']}: {', '.join(r['files'])}"))

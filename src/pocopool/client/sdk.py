@@ -26,7 +26,7 @@ from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
 from ..protocol.time import iso, parse_time
 from ..protocol.views import ReplicateView, TaskView, wire_date
-from . import bundle as bundles
+from . import bundle as bundles, confidential
 from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
 
 MAX_DATASET_BYTES = 1024 * 1024 * 1024
@@ -364,8 +364,10 @@ class Requester:
         }
 
     # ----- results -----------------------------------------------------------------------------
-    def download(self, task_id: str, directory: Path) -> dict[str, Any]:
-        """Fetch a completed task's result archive as the beneficiary and unpack it into `directory`."""
+    def download(self, task_id: str, directory: Path, *, private_key: str | None = None) -> dict[str, Any]:
+        """Fetch a completed task's result archive as the beneficiary and unpack it into `directory`.
+        With `private_key` (the beneficiary's PEM) an encrypted result is decrypted first; the
+        archive kept beside the files is the one downloaded."""
         view = self.task_view(task_id)
         results = view["onchain"]["results"]
         if view["onchainStatus"] != ChainTaskStatus.COMPLETED.value or not results:
@@ -386,8 +388,9 @@ class Requester:
         if response.status_code != 200:
             raise ClientError(f"the result store refused the download ({response.status_code} {url}): {_error_text(response)}")
         archive = response.content
+        plain = confidential.open_result(archive, private_key) if private_key is not None else archive
         directory.mkdir(parents=True, exist_ok=True)
-        files = _safe_unzip(archive, directory)
+        files = _safe_unzip(plain, directory)
         (directory / f"{task_id}.zip").write_bytes(archive)
         return {"taskId": task_id, "directory": str(directory), "files": files, "sha256": sha256_hex(archive)}
 
