@@ -403,6 +403,8 @@ def explain(name: str = typer.Argument(..., help="A task status, a replicate sta
         raise BadInput(f"{name!r} is not a status or a cause{hint}") from None
 
     def human(data: dict[str, Any]) -> None:
+        if "docSpelling" in data:
+            render.console.print(f"{data['docSpelling']} is the docs' spelling of {data['name']}")
         for entry in data["entries"]:
             render.console.print(f"[bold]{entry['name']}[/bold] ({entry['kind']}): {entry['description']}")
             if "explanation" in entry:

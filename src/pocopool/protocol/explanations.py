@@ -135,9 +135,10 @@ def lookup(name: str) -> dict[str, object]:
 
     Raises KeyError if the name is neither a task status, a replicate status nor a cause.
     """
-    from .statuses import ChainTaskStatus, ReplicateStatus
+    from .statuses import DOC_SPELLINGS, ChainTaskStatus, ReplicateStatus
 
-    key = name.strip().upper().replace("-", "_")
+    typed = name.strip().upper().replace("-", "_")
+    key = DOC_SPELLINGS.get(typed, typed)
     entries: list[dict[str, object]] = []
     if key in TS.__members__:
         status = TS[key]
@@ -154,7 +155,10 @@ def lookup(name: str) -> dict[str, object]:
         entries.append({"kind": "on-chain task status", "name": key, "description": ChainTaskStatus[key].description})
     if not entries:
         raise KeyError(name)
-    return {"name": key, "entries": entries}
+    found: dict[str, object] = {"name": key, "entries": entries}
+    if key != typed:
+        found["docSpelling"] = typed  # the public docs' spelling of this name (spec/debugging.md §1.8)
+    return found
 
 
 def _explanation_dict(explanation: Explanation) -> dict[str, object]:

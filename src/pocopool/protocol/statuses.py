@@ -314,3 +314,18 @@ class ChainContributionStatus(str, Enum):
     CONTRIBUTED = "CONTRIBUTED"
     PROVED = "PROVED"
     REJECTED = "REJECTED"
+
+
+# The public docs spell a few names differently from the code (spec/debugging.md §1.8). These doc
+# spellings are accepted wherever a user types a name (`pocopool explain`); the code spelling is the
+# one on the wire.
+_SIGNATURE_TOKENS = "TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_"
+DOC_SPELLINGS: dict[str, str] = {
+    "POST_COMPUTE_FAILED_UNKOWN_ISSUE": ReplicateStatusCause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE.value,
+    "TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_PROVIDER":
+        ReplicateStatusCause.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK.value,
+    **{f"TEE_SESSION_GENERATION_POST_COMPUTE_GET_SIGNATURE_TOKENS_FAILED_EMPTY_{what}":
+       ReplicateStatusCause[_SIGNATURE_TOKENS + what].value
+       for what in ("WORKER_ADDRESS", "PUBLIC_ENCLAVE_CHALLENGE", "TEE_CHALLENGE", "TEE_CREDENTIALS")},
+    "UPLOADING": TaskStatus.RESULT_UPLOADING.value,
+}
