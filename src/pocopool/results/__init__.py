@@ -3,7 +3,8 @@
 The HTTP contract is docs/contracts.md "Result store HTTP API". `auth` holds the signature scheme
 (both sides of it, so clients mirror it exactly), `archive` the zip checks and the digest
 recomputation, `store` the files on disk, `app` the FastAPI application, `serving` the uvicorn
-runner. Importing `pocopool.results.auth` alone does not load the web framework.
+runner, `inputs` the request readers; `tee` and `tokens` the TEE path (bearer tokens for enclave uploads,
+docs/tee.md). Importing `pocopool.results.auth` alone does not load the web framework.
 """
 
 from __future__ import annotations

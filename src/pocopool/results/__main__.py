@@ -12,6 +12,7 @@ from ..protocol.time import SystemClock
 from .app import create_app
 from .serving import make_server, serve_until_signalled
 from .store import ResultStore
+from .tokens import SECRET_FILE, load_or_create_secret
 
 log = get_logger("pocopool.results")
 
@@ -37,8 +38,12 @@ async def _run(args: argparse.Namespace) -> None:
         raise SystemExit(f"pocopool.results: cannot open the chain {args.chain}: {error}") from None
     try:
         store = ResultStore(args.data_dir)
+        try:
+            token_secret = load_or_create_secret(args.data_dir / SECRET_FILE)
+        except (ValueError, OSError) as error:
+            raise SystemExit(f"pocopool.results: cannot read the TEE token secret: {error}") from None
         public_url = args.public_url or f"http://{args.host}:{args.port}"
-        app = create_app(chain, store, public_url, clock=clock)
+        app = create_app(chain, store, public_url, clock=clock, token_secret=token_secret)
         server = make_server(app, args.host, args.port)
         log.info("result-store-started", url=f"http://{args.host}:{args.port}", public_url=public_url,
                  data_dir=args.data_dir)

@@ -14,6 +14,8 @@ HEAD /results/{taskId}  200 stored, 404 not.
 GET  /results/{taskId}  task id (400) → headers (401/400) → timestamp fresh (401) → signature
                         readable (401) → task on chain (404) → signer is the beneficiary (403) →
                         stored (404) → the zip.
+PUT  /results/{taskId} with `Authorization: Bearer <token>` and
+POST /results/{taskId}/token: the TEE path, checked as tee.py says.
 
 Chain reads are synchronous and run in worker threads; so do hashing the zip and writing it.
 """
@@ -21,7 +23,7 @@ Chain reads are synchronous and run in worker threads; so do hashing the zip and
 from __future__ import annotations
 
 import asyncio
-import re
+import os
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -36,16 +38,22 @@ from ..protocol.time import Clock, SystemClock
 from . import auth
 from .archive import ArchiveLimits, InvalidArchive, archive_digest
 from .errors import Refused
+from .inputs import (
+    ADDRESS,
+    TIMESTAMP,
+    check_declared_length,
+    drain,
+    header,
+    parse_task_id,
+    read_body,
+    signature_header,
+)
 from .store import AlreadyStored, ResultStore
+from .tee import TeeResults, bearer_token
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100 MiB
 RESULT_STORAGE = "pocopool"
 DEFAULT_LIMITS = ArchiveLimits()
-
-_TASK_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
-_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 log = get_logger("pocopool.results")
 
@@ -56,51 +64,6 @@ class _TaskView:
     deal: Deal
 
 
-def _task_id(raw: str) -> str:
-    if not _TASK_ID.match(raw):
-        raise Refused(400, f"{raw!r} is not a task id (0x followed by 64 hex digits)")
-    return raw.lower()
-
-
-def _header(request: Request, name: str, pattern: re.Pattern[str], shape: str) -> str:
-    value = request.headers.get(name)
-    if value is None or value == "":
-        raise Refused(401, f"the {name} header is missing")
-    value = value.strip()
-    if not pattern.match(value):
-        raise Refused(400, f"the {name} header is not {shape}")
-    return value
-
-
-def _signature_header(request: Request, name: str) -> str:
-    return _header(request, name, _SIGNATURE, "a 65-byte 0x-hex signature")
-
-
-def _check_declared_length(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, f"the result zip is {declared} bytes, more than the {limit} bytes accepted")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refused(413, f"the result zip is more than the {limit} bytes accepted")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _drain(request: Request, limit: int) -> None:
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return
-
-
 def create_app(
     chain: Chain,
     store: ResultStore,
@@ -109,11 +72,14 @@ def create_app(
     clock: Clock | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     archive_limits: ArchiveLimits = DEFAULT_LIMITS,
+    token_secret: bytes | None = None,
 ) -> FastAPI:
     """The result store application over `chain` and `store`.
 
     `public_url` is the base URL clients reach this service at; result links point under it.
-    `clock` dates download signatures (the system clock by default).
+    `clock` dates download signatures and TEE tokens (the system clock by default).
+    `token_secret` signs the TEE upload tokens (random for this app's life by default; the process
+    keeps it in a file, tokens.load_or_create_secret).
     """
     clock = clock or SystemClock()
     base_url = public_url.rstrip("/")
@@ -159,13 +125,18 @@ def create_app(
             sha256=stored_sha256, resultLink=link_of(task_id),
         )
 
+    tee = TeeResults(
+        secret=token_secret or os.urandom(32), store=store, clock=clock, max_upload_bytes=max_upload_bytes,
+        task_view=task_view, link_of=link_of, already_stored=already_stored,
+    )
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.head("/results/{task_id}")
     async def result_exists(task_id: str) -> Response:
-        task_id = _task_id(task_id)
+        task_id = parse_task_id(task_id)
         size = await asyncio.to_thread(store.size, task_id)
         if size is None:
             return Response(status_code=404)
@@ -173,12 +144,20 @@ def create_app(
 
     @app.put("/results/{task_id}", status_code=201)
     async def upload(task_id: str, request: Request) -> JSONResponse:
-        _check_declared_length(request, max_upload_bytes)
+        check_declared_length(request, max_upload_bytes)
+        token = bearer_token(request)
+        if token is not None:
+            try:
+                task_id = parse_task_id(task_id)
+            except Refused:
+                await drain(request, max_upload_bytes)
+                raise
+            return await tee.upload(task_id, token, request)
         try:
-            task_id = _task_id(task_id)
-            worker = _header(request, auth.WORKER_HEADER, _ADDRESS, "a 20-byte 0x-hex address")
-            worker_signature = _signature_header(request, auth.WORKER_SIGNATURE_HEADER)
-            authorization = _signature_header(request, auth.UPLOAD_AUTHORIZATION_HEADER)
+            task_id = parse_task_id(task_id)
+            worker = header(request, auth.WORKER_HEADER, ADDRESS, "a 20-byte 0x-hex address")
+            worker_signature = signature_header(request, auth.WORKER_SIGNATURE_HEADER)
+            authorization = signature_header(request, auth.UPLOAD_AUTHORIZATION_HEADER)
             view = await task_view(task_id)
             scheduler = auth.upload_authorization_signer(worker, task_id, authorization)
             if scheduler is None:
@@ -190,10 +169,10 @@ def create_app(
         except (Refused, ChainError):
             # Read the unread body first, so that the client sees the answer rather than a reset
             # connection while it is still sending.
-            await _drain(request, max_upload_bytes)
+            await drain(request, max_upload_bytes)
             raise
 
-        body = await _read_body(request, max_upload_bytes)
+        body = await read_body(request, max_upload_bytes)
         body_sha256 = sha256_hex(body)
         if not same_address(auth.upload_body_signer(task_id, body_sha256, worker_signature), worker):
             raise Refused(
@@ -236,11 +215,15 @@ def create_app(
                  digest=found.digest)
         return JSONResponse({"resultLink": link_of(task_id), "sha256": body_sha256}, status_code=201)
 
+    @app.post("/results/{task_id}/token")
+    async def tee_token(task_id: str, request: Request) -> JSONResponse:
+        return await tee.token(parse_task_id(task_id), request)
+
     @app.get("/results/{task_id}")
     async def download(task_id: str, request: Request) -> Response:
-        task_id = _task_id(task_id)
-        raw_timestamp = _header(request, auth.DOWNLOAD_TIMESTAMP_HEADER, _TIMESTAMP, "a unix time in seconds")
-        signature = _signature_header(request, auth.DOWNLOAD_SIGNATURE_HEADER)
+        task_id = parse_task_id(task_id)
+        raw_timestamp = header(request, auth.DOWNLOAD_TIMESTAMP_HEADER, TIMESTAMP, "a unix time in seconds")
+        signature = signature_header(request, auth.DOWNLOAD_SIGNATURE_HEADER)
         timestamp = int(raw_timestamp)
         now = clock.now()
         if not auth.timestamp_is_fresh(timestamp, now):
