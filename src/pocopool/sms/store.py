@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..protocol.crypto import address_of, new_private_key
-from ..protocol.tee import Stage
+from ..protocol.tee import SecretKind, Stage
 from . import tables
 from .db import Database
 from .vault import Vault
@@ -50,10 +50,10 @@ class SmsStore:
 
     # ----- secrets -------------------------------------------------------------------------------
     @staticmethod
-    def _key(kind: str, address: str, name: str) -> tuple[str, str, str]:
-        return kind, address.lower(), name
+    def _key(kind: SecretKind | str, address: str, name: str) -> tuple[str, str, str]:
+        return SecretKind(kind).value, address.lower(), name
 
-    async def put_secret(self, kind: str, address: str, name: str, value: str) -> bool:
+    async def put_secret(self, kind: SecretKind | str, address: str, name: str, value: str) -> bool:
         """Store or replace; True when it was created."""
         kind, address, name = self._key(kind, address, name)
         ciphertext = self.vault.encrypt(f"secret/{kind}/{address}/{name}", value.encode())
@@ -74,7 +74,7 @@ class SmsStore:
         except IntegrityError:  # pushed at the same time by another request: now it is a replace
             return await self.db.run(write)
 
-    async def get_secret(self, kind: str, address: str, name: str) -> str | None:
+    async def get_secret(self, kind: SecretKind | str, address: str, name: str) -> str | None:
         kind, address, name = self._key(kind, address, name)
         table = tables.secrets
 
@@ -87,7 +87,7 @@ class SmsStore:
             return None
         return self.vault.decrypt(f"secret/{kind}/{address}/{name}", ciphertext).decode()
 
-    async def has_secret(self, kind: str, address: str, name: str) -> bool:
+    async def has_secret(self, kind: SecretKind | str, address: str, name: str) -> bool:
         kind, address, name = self._key(kind, address, name)
         table = tables.secrets
 
