@@ -1,0 +1,46 @@
+"""Who may push which secret (docs/tee.md "SMS HTTP API"): names per kind and owners on chain."""
+
+from __future__ import annotations
+
+import re
+
+from ..chain.aio import chain_read
+from ..chain.base import Chain
+from ..protocol.crypto import normalize_address
+from ..protocol.tee import APP_SECRET_NAME, DATASET_KEY_NAME, SECRET_NAME, WEB2_NAMES, SecretKind
+from .errors import BAD_REQUEST, NOT_FOUND, Refused
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
+    """The kind and checksummed address of `/secrets/{kind}/{address}/{name}`; 400 for any other."""
+    try:
+        secret_kind = SecretKind(kind)
+    except ValueError:
+        raise Refused(400, BAD_REQUEST, f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)"
+                      ) from None
+    if not _ADDRESS.match(address):
+        raise Refused(400, BAD_REQUEST, f"{address!r} is not an address (0x followed by 40 hex digits)")
+    allowed = {SecretKind.DATASET: (DATASET_KEY_NAME,), SecretKind.APP: (APP_SECRET_NAME,),
+               SecretKind.WEB2: WEB2_NAMES}.get(secret_kind)
+    if allowed is not None and name not in allowed:
+        raise Refused(400, BAD_REQUEST, f"a {kind} secret is named {' or '.join(allowed)}, not {name!r}")
+    if not SECRET_NAME.match(name):
+        raise Refused(400, BAD_REQUEST, f"{name!r} is not a valid secret name (letters, digits, _ . -, at most 64)")
+    return secret_kind, normalize_address(address)
+
+
+async def secret_owner(chain: Chain, kind: SecretKind, address: str) -> str:
+    """The one account that may push this secret: the asset's owner on chain, or the address itself."""
+    if kind == SecretKind.DATASET:
+        dataset = await chain_read(chain, chain.view_dataset, address)
+        if dataset is None:
+            raise Refused(404, NOT_FOUND, f"dataset {address} is not on chain")
+        return dataset.owner
+    if kind == SecretKind.APP:
+        app = await chain_read(chain, chain.view_app, address)
+        if app is None:
+            raise Refused(404, NOT_FOUND, f"app {address} is not on chain")
+        return app.owner
+    return address
