@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..results.serving import make_server, serve_until_signalled
+from ..serving import make_server, serve_until_signalled
 
 log = logging.getLogger("pocopool.devnet.fileserver")
 

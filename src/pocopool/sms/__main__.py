@@ -13,7 +13,7 @@ from ..logs import configure, get_logger
 from ..protocol.crypto import normalize_address
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
-from ..results.serving import make_server, serve_until_signalled
+from ..serving import make_server, serve_until_signalled
 from .app import create_app
 from .db import Database, DatabaseConfigError
 from .store import SmsStore

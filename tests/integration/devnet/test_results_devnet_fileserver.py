@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from pocopool.devnet.fileserver import create_app
-from pocopool.results.serving import make_server
+from pocopool.serving import make_server
 
 
 @contextlib.asynccontextmanager

@@ -41,7 +41,7 @@ from pocopool.protocol.crypto import (  # noqa: E402
 from pocopool.protocol.digest import file_digest, folder_digest  # noqa: E402
 from pocopool.protocol.time import SystemClock  # noqa: E402
 from pocopool.results import ResultStore, auth, create_app  # noqa: E402
-from pocopool.results.serving import make_server  # noqa: E402
+from pocopool.serving import make_server  # noqa: E402
 
 GREETING = b"Hello, World!\n"
 STANDARD_ENCLAVE_SIGN = "0x" + "00" * 32

@@ -2,7 +2,8 @@
 
 uvicorn's own signal capture re-raises the signal after shutdown, so the process would die by it;
 here the signal only asks the server to stop, in-flight requests get `graceful_timeout` seconds,
-and the program ends with exit status 0. Also used by the devnet file server.
+and the program ends with exit status 0. A leaf module: the result store, the SMS and the devnet
+file server all serve through it.
 """
 
 from __future__ import annotations
