@@ -1,10 +1,10 @@
 """A trust-1 TEE task from deal to COMPLETED through contributeAndFinalize, and the TEE failure paths,
 over real HTTP, a real database, real signatures and a real LocalChain (docs/tee.md).
 
-The SMS here is a small stand-in served over real HTTP (the SMS package is built elsewhere): it
-answers its framework, and the enclave challenge of a task only to a request signed by the pool owner,
+Most tests use a small stand-in SMS served over real HTTP, to steer its answers: it answers its framework, and the enclave challenge of a task only to a request signed by the pool owner,
 with a real enclave key generated for the test. The worker signs a real contributeAndFinalize with
-that enclave key, as the post-compute enclave would.
+that enclave key, as the post-compute enclave would. The last test runs the real `python -m pocopool.sms`:
+the key the simulated post-compute enclave receives from it is the challenge the scheduler was given.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import aclosing
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -338,3 +339,89 @@ async def test_a_contribute_and_finalize_never_reported_is_found_on_chain_by_a_d
     done = next(u for u in replicate["statusUpdateList"] if u["status"] == "CONTRIBUTE_AND_FINALIZE_DONE")
     assert done["modifier"] == "POOL_MANAGER"
     assert body["resultLink"] == LINK
+
+
+# ----- with the real SMS process ---------------------------------------------------------------------
+
+PLATFORM = Account.from_key("0x" + "5a" * 32)  # the tee-sim platform key the SMS trusts
+
+
+@pytest.fixture
+def real_sms(ledger: Ledger, tmp_path: Path) -> Iterator[SimpleNamespace]:
+    """`python -m pocopool.sms` over the test's LocalChain file."""
+    port = free_port()
+    log = (tmp_path / "sms.log").open("wb")
+    chain_path = tmp_path / "chain.db"  # the ledger fixture's file (same test, same tmp_path)
+    assert chain_path.exists()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{chain_path}", "--home", str(tmp_path / "sms"),
+         "--port", str(port), "--result-proxy", "http://127.0.0.1:9", "--trust-platform", PLATFORM.address],
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):
+            assert process.poll() is None, (tmp_path / "sms.log").read_text()
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("the SMS did not answer /health")
+        yield SimpleNamespace(url=url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0, (tmp_path / "sms.log").read_text()
+        log.close()
+
+
+async def test_with_the_real_sms_the_enclave_key_that_signs_is_the_challenge_the_scheduler_got(ledger, sqlite_url, real_sms):
+    """The scheduler asks the real SMS for the challenge; the worker opens a session; the post-compute
+    enclave (simulated: a quote signed by the platform key) receives the challenge's private key, signs
+    the result, and the chain accepts the contributeAndFinalize: the task completes."""
+    from pocopool.protocol.tee import EnclaveConfig, Stage, new_enclave_key, sign_quote, unseal
+    from pocopool.teesim.measurements import program_measurement
+
+    config = EnclaveConfig("GRAMINE", "tee-sim-1", "python3", 2**20, "ab" * 32)
+    app = ledger.chain.create_app(APP_OWNER, "probe-tee", "http://files.test/probe.tgz", "0x" + "ab" * 32,
+                                  mrenclave=config.to_json()).return_value
+    callback = b"\x00" * 31 + b"\x07"
+    request = DealRequest(app=app, workerpool=ledger.workerpool, category=ledger.category, trust=1, tag=TEE_TAG,
+                          params="{}", callback=REQUESTER.address)
+    [task_id] = ledger.task_ids(ledger.chain.create_deal(REQUESTER, request).return_value)
+    async with running_scheduler(ledger, sqlite_url, sms_url=real_sms.url) as scheduler:
+        await scheduler.tick()
+        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker, \
+                httpx.AsyncClient(base_url=real_sms.url, timeout=15) as sms:
+            await join(worker, tee=True)
+            summary = await wait_for(worker.ask, 20, 0.2)
+            authorization = worker.authorizations[task_id]
+            assert summary.smsUrl == real_sms.url and authorization["enclaveChallenge"] != crypto.ZERO_ADDRESS
+            await compute_tee(worker, task_id)
+            session = await sms.post("/tee/sessions", json=authorization, headers={
+                "Authorization": crypto.sign_personal(crypto.key_hex(worker.account), crypto.authorization_hash(
+                    worker.wallet, task_id, authorization["enclaveChallenge"]))})
+            assert session.status_code == 200, session.text
+            session_id = session.json()["data"]["sessionId"]
+            private, public = new_enclave_key()
+            measurement = program_measurement(Stage.POST)
+            sealed = await sms.post(f"/tee/sessions/{session_id}/{Stage.POST.value}/secrets", json={
+                "measurement": measurement, "enclavePublicKey": public,
+                "quote": sign_quote(crypto.key_hex(PLATFORM), session_id, Stage.POST, measurement, public)})
+            assert sealed.status_code == 200, sealed.text
+            env = json.loads(unseal(private, sealed.json()["sealed"]))["env"]
+            enclave_key = env["SIGN_TEE_CHALLENGE_PRIVATE_KEY"]
+            assert crypto.address_of(enclave_key) == authorization["enclaveChallenge"]
+            assert env["RESULT_STORAGE_CALLBACK"] == "true"
+            digest = keccak_hex(callback)
+            await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_ONGOING", "PLEASE_CONTINUE")
+            receipt = await asyncio.to_thread(
+                ledger.chain.contribute_and_finalize, worker.account, task_id, digest, b"", callback,
+                authorization["enclaveChallenge"], sign_enclave_result(enclave_key, worker.wallet, task_id, digest),
+                authorization["signature"]["value"])
+            await report_done(worker, task_id, chainCallbackData="0x" + callback.hex(),
+                              chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
+            body = await until_status(worker, task_id, "COMPLETED")
+    assert body["chainCallbackData"] == "0x" + callback.hex()
+    assert ledger.chain.view_task(task_id).status is ChainTaskStatus.COMPLETED
