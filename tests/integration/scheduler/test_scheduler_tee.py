@@ -1,8 +1,9 @@
 """A trust-1 TEE task from deal to COMPLETED through contributeAndFinalize, and the TEE failure paths,
 over real HTTP, a real database, real signatures and a real LocalChain (docs/tee.md).
 
-Most tests use a small stand-in SMS served over real HTTP, to steer its answers: it answers its framework, and the enclave challenge of a task only to a request signed by the pool owner,
-with a real enclave key generated for the test. The worker signs a real contributeAndFinalize with
+Most tests use a small stand-in SMS served over real HTTP, to steer its answers: it answers its
+framework, and the enclave challenge of a task only to a request signed by the pool owner, with a
+real enclave key generated for the test. The worker signs a real contributeAndFinalize with
 that enclave key, as the post-compute enclave would. The last test runs the real `python -m pocopool.sms`:
 the key the simulated post-compute enclave receives from it is the challenge the scheduler was given.
 """
