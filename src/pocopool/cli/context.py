@@ -30,6 +30,14 @@ def resolve_home(home: Path | None) -> Path:
     return home
 
 
+def sms_url(ctx: Context, given: str | None) -> str:
+    """The SMS a confidential command talks to: --sms, else the devnet's."""
+    url = given or getattr(ctx.state, "sms", None)
+    if not url:
+        raise BadInput(f"no SMS known for the devnet in {ctx.home}: pass --sms URL (confidential tasks need one)")
+    return url
+
+
 def open_context(home: Path | None, key_file: Path | None = None) -> Context:
     home = resolve_home(home).resolve()
     state = manager.load_state(home)

@@ -160,18 +160,32 @@ def app_deploy(
 @dataset_app.command("deploy")
 @handled
 def dataset_deploy(
-    path: Path = typer.Argument(..., help="The dataset file."),
+    path: Path = typer.Argument(..., help="The dataset file (FILE.enc for a confidential dataset)."),
     name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
     price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", dir_okay=False,
+                                            help="FILE.key of `dataset encrypt`: pushed to the SMS for the enclave."),
+    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
     home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
 ) -> None:
-    """Publish a dataset file on the devnet's file server and register its URL and sha256 on chain."""
+    """Publish a dataset file on the devnet's file server and register its URL and sha256 on chain.
+    With --key-file the dataset is confidential: its key goes to the SMS, signed by you, its owner."""
+    from ..client.confidential import read_dataset_key
+    from ..client.sms import SmsClient
+    from ..protocol import crypto
+    from .context import sms_url
+
+    dataset_key = read_dataset_key(key_file) if key_file is not None else None
     ctx = open_context(home, key)
     try:
+        client = SmsClient(sms_url(ctx, sms), crypto.key_hex(ctx.requester.account)) if dataset_key else None
         deployed = ctx.requester.deploy_dataset(path, name=name, price=price)
+        if client is not None and dataset_key is not None:
+            client.push_dataset_key(deployed.address, dataset_key)
     finally:
         ctx.close()
-    data = {"dataset": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum}
+    data = {"dataset": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum,
+            "keyPushed": dataset_key is not None}
     emit(data, as_json, lambda d: render.console.print(f"dataset {d['name']} deployed at {d['dataset']}\n  url {d['url']}"))
 
 
@@ -413,6 +427,11 @@ def explain(name: str = typer.Argument(..., help="A task status, a replicate sta
                 render.console.print(f"  what to do     {entry['fix']}")
 
     emit(found, as_json, human)
+
+
+from . import tee  # noqa: E402 - registered after the shared helpers it is given
+
+tee.register(app, handled, emit, render, HomeOption, JsonOption, KeyOption)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ class EncryptedDataset:
         return {"encryptedFile": str(self.encrypted_file), "keyFile": str(self.key_file), "checksum": self.checksum}
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
+def write_new(path: Path, data: bytes, mode: int) -> None:
     """Create `path` with `mode`; never overwrite (an existing key may be the only copy)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -51,9 +51,22 @@ def encrypt_dataset_file(path: Path, out_dir: Path | None = None) -> EncryptedDa
         if target.exists():
             raise BadInput(f"{target} already exists: remove it or choose another --out folder")
     encrypted, key = encryption.encrypt_dataset(path.read_bytes())
-    _write_new(key_file, (key + "\n").encode(), 0o600)
-    _write_new(encrypted_file, encrypted, 0o644)
+    write_new(key_file, (key + "\n").encode(), 0o600)
+    write_new(encrypted_file, encrypted, 0o644)
     return EncryptedDataset(encrypted_file, key_file, encryption.dataset_checksum(encrypted))
+
+
+def read_dataset_key(path: Path) -> str:
+    """The base64 key of a FILE.key, checked before anything is deployed."""
+    try:
+        key = path.read_text().strip()
+    except OSError as error:
+        raise BadInput(f"cannot read the key file {path}: {error.strerror}") from None
+    try:
+        encryption.decode_dataset_key(key)
+    except encryption.EncryptionError as error:
+        raise BadInput(f"{path}: {error}") from None
+    return key
 
 
 def read_private_key(path: Path) -> str:
