@@ -1,61 +1,6 @@
-"""Alembic environment of the scheduler store.
+"""Alembic environment of the scheduler store (pocopool/migrations.py; store/db.py passes the connection)."""
 
-The scheduler passes an open connection in `config.attributes["connection"]` (see store/db.py).
-From the command line, give the database URL with `-x url=...` (async URLs are fine).
-"""
-
-from __future__ import annotations
-
-import asyncio
-
-from alembic import context
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
+from pocopool.migrations import run_environment
 from pocopool.scheduler.store.tables import metadata
 
-config = context.config
-
-
-def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def _run_from_url(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):  # the store's SQLite driver is the sync one (store/db.py)
-        engine = create_engine(parsed.set(drivername="sqlite+pysqlite"))
-        with engine.begin() as connection:
-            _run(connection)
-        engine.dispose()
-        return
-
-    async def main() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.run_sync(_run)
-        await engine.dispose()
-
-    asyncio.run(main())
-
-
-if context.is_offline_mode():
-    context.configure(url=context.get_x_argument(as_dictionary=True).get("url"), target_metadata=metadata,
-                      literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-elif config.attributes.get("connection") is not None:
-    _run(config.attributes["connection"])
-else:
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise SystemExit("give the database URL: alembic ... -x url=sqlite:////abs/path.db upgrade head")
-    _run_from_url(url)
+run_environment(metadata)
