@@ -7,6 +7,7 @@ Files only, no network: pushing a key to the SMS is the SDK's job.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,29 +57,27 @@ def encrypt_dataset_file(path: Path, out_dir: Path | None = None) -> EncryptedDa
     return EncryptedDataset(encrypted_file, key_file, encryption.dataset_checksum(encrypted))
 
 
-def read_dataset_key(path: Path) -> str:
-    """The base64 key of a FILE.key, checked before anything is deployed."""
-    try:
-        key = path.read_text().strip()
-    except OSError as error:
-        raise BadInput(f"cannot read the key file {path}: {error.strerror}") from None
-    try:
-        encryption.decode_dataset_key(key)
-    except encryption.EncryptionError as error:
-        raise BadInput(f"{path}: {error}") from None
-    return key
-
-
-def read_private_key(path: Path) -> str:
+def _read_key(path: Path, check: Callable[[str], object]) -> str:
+    """A key file's text, checked by `check` (an EncryptionError becomes a one-line BadInput)."""
     try:
         text = path.read_text()
     except OSError as error:
         raise BadInput(f"cannot read the key file {path}: {error.strerror}") from None
     try:
-        encryption.parse_private_pem(text)
+        check(text)
     except encryption.EncryptionError as error:
         raise BadInput(f"{path}: {error}") from None
     return text
+
+
+def read_dataset_key(path: Path) -> str:
+    """The base64 key of a FILE.key, checked before anything is deployed."""
+    return _read_key(path, encryption.decode_dataset_key).strip()
+
+
+def read_private_key(path: Path) -> str:
+    """The beneficiary's private key (PEM), checked before anything is downloaded."""
+    return _read_key(path, encryption.parse_private_pem)
 
 
 def open_result(archive: bytes, private_pem: str) -> bytes:
