@@ -69,3 +69,12 @@ def test_an_encrypted_result_opens_with_the_beneficiary_key_only(tmp_path: Path)
     other, _ = encryption.generate_rsa_keypair()
     with pytest.raises(ClientError, match="cannot decrypt the result"):
         confidential.open_result(encrypted, other)
+
+
+def test_dataset_deploy_checks_its_key_file_before_deploying(tmp_path: Path) -> None:
+    dataset = tmp_path / "d.txt.enc"
+    dataset.write_bytes(b"x" * 32)
+    bad_key = tmp_path / "d.txt.key"
+    bad_key.write_text("bm90IDMyIGJ5dGVz\n")
+    done = cli("dataset", "deploy", str(dataset), "--key-file", str(bad_key), "--home", str(tmp_path / "no-devnet"))
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {bad_key}: the dataset key must decode to 32 bytes, got 12"
