@@ -143,15 +143,31 @@ def devnet_stop(home: Optional[Path] = HomeOption, as_json: bool = JsonOption) -
 def app_deploy(
     path: Path = typer.Argument(..., help="App bundle: a directory with app.json, or a .tar.gz of one."),
     price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
+    tee: bool = typer.Option(False, "--tee", help="A confidential app: its enclave configuration goes on chain."),
+    heap_mb: int = typer.Option(256, "--heap-mb", min=1, help="With --tee: the enclave heap the app needs."),
+    developer_secret: Optional[str] = typer.Option(None, "--developer-secret",
+                                                   help="With --tee: a secret only the app's enclave sees "
+                                                        "(IEXEC_APP_DEVELOPER_SECRET)."),
+    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
     home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
 ) -> None:
     """Publish an app bundle on the devnet's file server and register it on chain."""
+    from ..client.sms import SmsClient
+    from ..protocol import crypto
+    from .context import sms_url
+
+    if developer_secret is not None and not tee:
+        raise BadInput("--developer-secret is for confidential apps: add --tee")
     ctx = open_context(home, key)
     try:
-        deployed = ctx.requester.deploy_app(path, price=price)
+        client = SmsClient(sms_url(ctx, sms), crypto.key_hex(ctx.requester.account)) if developer_secret else None
+        deployed = ctx.requester.deploy_app(path, price=price, tee_heap_bytes=heap_mb * 2**20 if tee else None)
+        if client is not None and developer_secret is not None:
+            client.push_app_secret(deployed.address, developer_secret)
     finally:
         ctx.close()
-    data = {"app": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum}
+    data = {"app": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum,
+            "tee": tee, "developerSecretPushed": developer_secret is not None}
     emit(data, as_json, lambda d: render.console.print(
         f"app {d['name']} deployed at {d['app']}\n  bundle {d['url']}\n  sha256 {d['checksum']}\n"
         f"next: pocopool run {d['app']}"))
@@ -228,6 +244,27 @@ def category_create(
 
 
 # ----- run ---------------------------------------------------------------------------------------
+def _push_run_secrets(ctx: Any, sms: str | None, values: dict[str, str], encrypt_result: bool) -> dict[str, str]:
+    """Before buying: push each --secret under a fresh name, and check the beneficiary's key exists."""
+    import secrets as random
+
+    from ..client.sms import SmsClient
+    from ..protocol import crypto
+    from .context import sms_url
+
+    if not values and not encrypt_result:
+        return {}
+    client = SmsClient(sms_url(ctx, sms), crypto.key_hex(ctx.requester.account))
+    if encrypt_result and not client.has_result_key(client.address):
+        raise BadInput(f"--encrypt-result: {client.address} has no result key in the SMS: "
+                       "create one with `pocopool keys result-key --out DIR`")
+    run_id = random.token_hex(4)
+    names = {index: f"run-{run_id}-{index}" for index in values}
+    for index, value in values.items():
+        client.push_requester_secret(names[index], value)
+    return names
+
+
 @app.command("run")
 @handled
 def run(
@@ -239,15 +276,32 @@ def run(
     args: str = typer.Option("", "--args", help="Arguments given to the app."),
     input_file: list[str] = typer.Option([], "--input-file", help="URL of an input file (repeatable)."),
     watch: bool = typer.Option(False, "--watch", help="Wait until every task is final."),
+    tee: bool = typer.Option(False, "--tee", help="A confidential task, run in an enclave (tee-sim: simulated)."),
+    secret: list[str] = typer.Option([], "--secret", metavar="N=VALUE",
+                                     help="With --tee: VALUE goes to the SMS; the app sees IEXEC_REQUESTER_SECRET_N."),
+    encrypt_result: bool = typer.Option(False, "--encrypt-result",
+                                        help="With --tee: the result is encrypted for the beneficiary's key "
+                                             "(`pocopool keys result-key` first)."),
+    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
     home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
 ) -> None:
     """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
+    from ..client.sms import parse_secret_options
+    from ..protocol.tags import int_to_tag
+    from ..protocol.tee import SIM_FRAMEWORK_TAG
+
+    values = parse_secret_options(secret)
+    if (values or encrypt_result) and not tee:
+        raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
     ctx = open_context(home, key)
     try:
         from ..protocol.crypto import ZERO_ADDRESS
 
+        names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
         result = ctx.requester.run(app_address, ctx.state.workerpool, dataset=dataset or ZERO_ADDRESS, trust=trust,
-                                   tasks=tasks, category=category, args=args, input_files=tuple(input_file))
+                                   tasks=tasks, category=category, args=args, input_files=tuple(input_file),
+                                   tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0), secrets=names,
+                                   encrypt_result=encrypt_result)
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:
             render.console.print(f"deal {result.deal_id}")

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.crypto import sha256_hex
+from ..protocol.tee import SIM_FRAMEWORK, EnclaveConfig, bundle_fingerprint
 from .errors import BadInput
 
 MAX_BUNDLE_BYTES = 200 * 1024 * 1024
+SIM_VERSION = "tee-sim-1"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,22 @@ class Bundle:
     @property
     def checksum(self) -> str:
         return sha256_hex(self.archive)
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """The bundle's regular files (path relative to its root, bytes), as a worker extracts them."""
+        found = []
+        with tarfile.open(fileobj=io.BytesIO(self.archive), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    extracted = tar.extractfile(member)
+                    assert extracted is not None
+                    found.append((member.name.removeprefix("./"), extracted.read()))
+        return found
+
+    def enclave_config(self, heap_bytes: int) -> EnclaveConfig:
+        """The app's tee-sim enclave configuration: its on-chain mrenclave (docs/tee.md)."""
+        return EnclaveConfig(SIM_FRAMEWORK, SIM_VERSION, " ".join(self.entrypoint), heap_bytes,
+                             bundle_fingerprint(self.files()))
 
 
 def validate_manifest(raw: bytes, where: str) -> tuple[str, list[str]]:

@@ -24,6 +24,7 @@ from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
 from ..protocol.diagnosis import diagnose
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
+from ..protocol.tags import is_tee
 from ..protocol.time import iso, parse_time
 from ..protocol.views import ReplicateView, TaskView, wire_date
 from . import bundle as bundles, confidential
@@ -121,11 +122,15 @@ class Requester:
         self.http.close()
 
     # ----- deploy ------------------------------------------------------------------------------
-    def deploy_app(self, path: Path, *, price: int = 0) -> DeployedAsset:
+    def deploy_app(self, path: Path, *, price: int = 0, tee_heap_bytes: int | None = None) -> DeployedAsset:
+        """With `tee_heap_bytes` the app is confidential: its enclave configuration (framework,
+        entrypoint, heap, fingerprint of its files) goes into its on-chain mrenclave."""
         app = bundles.load(path)
+        mrenclave = app.enclave_config(tee_heap_bytes).to_json() if tee_heap_bytes is not None else ""
         url = self._publish(f"bundles/{app.checksum[2:]}.tar.gz", app.archive)
         receipt = self._transact(
-            self.chain.create_app, self.account, app.name, url, app.checksum, app_type="BUNDLE", price=price
+            self.chain.create_app, self.account, app.name, url, app.checksum, app_type="BUNDLE", price=price,
+            mrenclave=mrenclave,
         )
         return DeployedAsset(receipt.return_value, app.name, url, app.checksum, receipt.block_number)
 
@@ -162,7 +167,11 @@ class Requester:
         input_files: tuple[str, ...] = (),
         tag: str = "0x" + "00" * 32,
         beneficiary: str | None = None,
+        secrets: dict[str, str] | None = None,
+        encrypt_result: bool = False,
     ) -> DealRun:
+        """`secrets` ({index: secret name already pushed to the SMS}) become the deal's iexec_secrets,
+        seen by the app as IEXEC_REQUESTER_SECRET_<index>; both they and `encrypt_result` need a TEE tag."""
         app = self._address(app, "app")
         dataset = self._address(dataset, "dataset")
         if tasks < 1 or tasks > 10_000:
@@ -178,7 +187,12 @@ class Requester:
             raise NotFound(f"no dataset at {dataset} on chain: deploy it first with `pocopool dataset deploy`")
         if category < 0 or category >= self.chain.category_count():
             raise NotFound(f"no category {category} on chain (there are {self.chain.category_count()})")
-        params = DealParams(iexec_args=args, iexec_input_files=tuple(input_files))
+        if (secrets or encrypt_result) and not is_tee(tag):
+            raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
+        if is_tee(tag) and not self.chain.view_app(app).mrenclave:  # type: ignore[union-attr]
+            raise BadInput(f"app {app} is not a TEE app: deploy it with `pocopool app deploy DIR --tee`")
+        params = DealParams(iexec_args=args, iexec_input_files=tuple(input_files), iexec_secrets=dict(secrets or {}),
+                            iexec_result_encryption=encrypt_result)
         request = DealRequest(
             app=app, workerpool=workerpool, category=category, dataset=dataset, trust=trust, tag=tag,
             params=params.to_json(), volume=tasks, beneficiary=beneficiary,

@@ -14,7 +14,7 @@ from ..protocol import crypto
 from ..protocol.tee import (
     APP_SECRET_NAME, DATASET_KEY_NAME, RESULT_ENCRYPTION_KEY, SecretKind, sign_secret_push,
 )
-from .errors import ClientError, ServiceUnavailable
+from .errors import BadInput, ClientError, ServiceUnavailable
 
 
 @dataclass
@@ -68,6 +68,22 @@ class SmsClient:
 
     def has_result_key(self, beneficiary: str) -> bool:
         return self.exists(SecretKind.WEB2, beneficiary, RESULT_ENCRYPTION_KEY)
+
+
+def parse_secret_options(options: list[str]) -> dict[str, str]:
+    """`--secret N=VALUE` options → {N: VALUE}; N a positive integer, each once. The error never
+    repeats the value."""
+    values: dict[str, str] = {}
+    for option in options:
+        index, sep, value = option.partition("=")
+        if not sep or not index.isdigit() or int(index) < 1 or index != str(int(index)):
+            raise BadInput(f"--secret wants N=VALUE with N a positive integer (1, 2, …), got {index!r}{'=…' if sep else ''}")
+        if not value:
+            raise BadInput(f"--secret {index}= has an empty value")
+        if index in values:
+            raise BadInput(f"--secret {index} is given twice")
+        values[index] = value
+    return values
 
 
 def _message(answer: httpx.Response) -> str:
