@@ -104,7 +104,7 @@ def devnet_start(
                                                 chain=chain, rpc_url=rpc_url))
     view = manager.status(Path(state.home))
     emit(view, as_json, lambda v: render.console.print(
-        f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n"
+        f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"
         f"  files     {v['files']}\n  workers   {len(v['workers'])}\n"
         f"next: pocopool app deploy examples/apps/hello --home {v['home']}"))
 
@@ -119,7 +119,7 @@ def devnet_status(home: Optional[Path] = HomeOption, as_json: bool = JsonOption)
 
     def human(v: dict[str, Any]) -> None:
         render.console.print(f"devnet {v['home']}: {'running' if v['running'] else 'stopped'}")
-        for name in ("scheduler", "results", "files"):
+        for name in ("scheduler", "results", "files", "sms"):
             render.console.print(f"  {name:9} {v[name]}")
         for w in v["workers"]:
             render.console.print(f"  {w['name']:9} {w['wallet']} pid {w['pid']} {'alive' if w['alive'] else 'not alive'}")

@@ -20,6 +20,7 @@ import httpx
 from ..chain import connect
 from ..chain.base import Chain
 from .homes import CHAIN_ID, EVM_JOURNAL, database_url, prepare_chain, read_key, start_evm_chain
+from . import tee
 from .processes import READY_TIMEOUT, free_port, is_alive, kill, spawn, tail, terminate, wait_http
 from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, WorkerEntry, load_state, save_state
 
@@ -89,11 +90,12 @@ def start(home: Path, options: Options) -> DevnetState:
         started.append(evm_node.process)
     try:
         py = sys.executable
-        files_port, results_port, scheduler_port = free_port(), free_port(), free_port()
+        files_port, results_port, scheduler_port, sms_port = free_port(), free_port(), free_port(), free_port()
         files_url = f"http://127.0.0.1:{files_port}"
         results_url = f"http://127.0.0.1:{results_port}"
         scheduler_url = f"http://127.0.0.1:{scheduler_port}"
-        state.files, state.results, state.scheduler = files_url, results_url, scheduler_url
+        sms_url = f"http://127.0.0.1:{sms_port}"
+        state.files, state.results, state.scheduler, state.sms = files_url, results_url, scheduler_url, sms_url
 
         def launch(name: str, argv: list[str], health: str) -> None:
             log = logs / f"{name}.log"
@@ -106,11 +108,13 @@ def start(home: Path, options: Options) -> DevnetState:
                f"{files_url}/health")
         launch("results", [py, "-m", "pocopool.results", "--chain", state.chain, "--data-dir", str(home / "results"),
                            "--port", str(results_port), "--public-url", results_url], f"{results_url}/health")
+        _, platform = tee.platform_key(home)
+        launch("sms", tee.sms_argv(py, state.chain, home, sms_port, results_url, platform), f"{sms_url}/health")
         launch("scheduler", [py, "-m", "pocopool.scheduler", "--chain", state.chain, "--key-file", state.keys.scheduler,
                              "--workerpool", state.workerpool, "--db", state.database, "--port", str(scheduler_port),
                              "--results-url", results_url, "--ask-period-ms", str(options.ask_period_ms),
                              "--poll-interval", str(options.poll_interval), "--detector-period", str(options.detector_period),
-                             "--worker-lost-after", str(options.worker_lost_after)],
+                             "--worker-lost-after", str(options.worker_lost_after), "--sms", sms_url],
                f"{scheduler_url}/health")
         delays = _parse_indexed(options.start_delays, options.workers, "--start-delay", "INDEX:SECONDS (e.g. 1:10)")
         for index, worker in enumerate(state.workers):
@@ -265,7 +269,7 @@ def stop(home: Path) -> dict[str, Any]:
             stopped.append(worker.name)
         terminate(worker.pid)
         worker.pid = None
-    for name in ("scheduler", "results", "files", "evmnode"):  # evmnode: issue 7, stopped last
+    for name in ("scheduler", "sms", "results", "files", "evmnode"):  # evmnode: issue 7, stopped last
         process = state.processes.get(name)
         if process:
             if is_alive(process.pid):
@@ -296,7 +300,7 @@ def status(home: Path) -> dict[str, Any]:
         })
     processes = {name: {"pid": p.pid, "running": is_alive(p.pid), "log": p.log} for name, p in state.processes.items()}
     return {
-        "home": str(home), "scheduler": state.scheduler, "results": state.results,
+        "home": str(home), "scheduler": state.scheduler, "results": state.results, "sms": state.sms,
         "files": state.files, "chain": state.chain, "chainId": state.chain_id,
         "workerpool": state.workerpool, "requester": state.requester,
         "database": state.database, "categories": state.categories,

@@ -105,6 +105,7 @@ class DevnetState:
     files: str | None = None
     results: str | None = None
     scheduler: str | None = None
+    sms: str | None = None  # the SMS of confidential tasks (docs/tee.md)
     started_at: str | None = None
 
     @classmethod
@@ -119,7 +120,7 @@ class DevnetState:
             evm_journal=data.get("evmJournal"), database=data.get("database"), runtime=data.get("runtime"),
             processes={name: ProcessEntry.from_json(p) for name, p in data.get("processes", {}).items()},
             faults=data.get("faults"), files=data.get("files"), results=data.get("results"),
-            scheduler=data.get("scheduler"), started_at=data.get("startedAt"),
+            scheduler=data.get("scheduler"), sms=data.get("sms"), started_at=data.get("startedAt"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -130,7 +131,8 @@ class DevnetState:
             "workers": [w.to_json() for w in self.workers], "evmJournal": self.evm_journal,
             "database": self.database, "runtime": self.runtime,
             "processes": {name: p.to_json() for name, p in self.processes.items()}, "faults": self.faults,
-            "files": self.files, "results": self.results, "scheduler": self.scheduler, "startedAt": self.started_at,
+            "files": self.files, "results": self.results, "scheduler": self.scheduler, "sms": self.sms,
+            "startedAt": self.started_at,
         })
 
 

@@ -1,0 +1,35 @@
+"""The devnet's TEE parts (docs/tee.md): the simulated platform key and the SMS command line.
+
+The tee-sim platform key signs enclave quotes; it is created once per devnet home
+(`<home>/teesim/platform.key`, 0600) and kept across restarts, so the SMS trusts the same address.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..protocol.crypto import address_of, new_private_key
+
+PLATFORM_KEY = Path("teesim") / "platform.key"
+
+
+def platform_key(home: Path) -> tuple[Path, str]:
+    """The tee-sim platform key file of `home` (created once, 0600) and the address it signs as."""
+    path = home / PLATFORM_KEY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+    else:
+        key = new_private_key()
+        with os.fdopen(fd, "w") as file:
+            file.write(key + "\n")
+    return path, address_of(key)
+
+
+def sms_argv(python: str, chain: str, home: Path, port: int, results_url: str, platform: str) -> list[str]:
+    """`python -m pocopool.sms`, on the devnet's chain, trusting the devnet's tee-sim platform."""
+    return [python, "-m", "pocopool.sms", "--chain", chain, "--home", str(home / "sms"), "--port", str(port),
+            "--result-proxy", results_url, "--trust-platform", platform]
