@@ -1,1 +1,2 @@
-"""tee-sim precompute (being written; see docs/tee.md)."""
+"""tee-sim precompute program: not built yet (issue 12, docs/tee.md). Its source is already measured
+(measurements.py), so the SMS and the enclave will agree on what runs once it is written."""

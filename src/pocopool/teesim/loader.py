@@ -1,1 +1,0 @@
-"""tee-sim loader (being written; see docs/tee.md)."""
