@@ -258,9 +258,9 @@ def test_devnet_start_on_a_dead_home_restarts_on_the_same_chain_and_database(tmp
         state = json.loads((net.home / "devnet.json").read_text())
         manager.kill_worker(net.home, 0)
         manager.kill_scheduler(net.home)
-        for name in ("results", "files", "evmnode"):  # evmnode: the built-in EVM node, on --chain evm only
-            if name in state["processes"]:
-                os.killpg(state["processes"][name]["pid"], signal.SIGKILL)
+        for name, process in state["processes"].items():  # every server of the home (sms, results, files, evmnode…)
+            if name != "scheduler":
+                os.killpg(process["pid"], signal.SIGKILL)
         time.sleep(0.5)
         assert manager.running_pids(manager.load_state(net.home)) == []  # a dead home: nothing left running
         restarted = run_cli("devnet", "start", "--chain", chain_kind, "--workers", "1", "--json", home=net.home,
