@@ -92,20 +92,23 @@ def devnet_start(
     fault: list[str] = typer.Option([], "--fault", help="INDEX:KIND fault for worker INDEX (repeatable)."),
     chain: str = typer.Option("local", "--chain", help="local (LocalChain file, default) or evm (PocoLedger contract on an EVM node)."),
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."),
+    tee_workers: int = typer.Option(0, "--tee-workers", help="How many of the workers (the last ones) also run TEE "
+                                    "tasks, on tee-sim: a SIMULATED enclave, no SGX/TDX hardware."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Start chain, scheduler, result store, file server and N workers; return when all answer."""
+    """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer."""
     if chain not in ("local", "evm"):
         raise BadInput(f"--chain must be local or evm, got {chain!r}")
     if rpc_url and chain != "evm":
         raise BadInput("--rpc-url needs --chain evm")
     state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
                                                 database_url=database, faults=tuple(fault),
-                                                chain=chain, rpc_url=rpc_url))
+                                                chain=chain, rpc_url=rpc_url, tee_workers=tee_workers))
     view = manager.status(Path(state.home))
     emit(view, as_json, lambda v: render.console.print(
         f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"
-        f"  files     {v['files']}\n  workers   {len(v['workers'])}\n"
+        f"  files     {v['files']}\n  workers   {len(v['workers'])} "
+        f"({sum(1 for w in v['workers'] if w.get('tee'))} on tee-sim, a simulated enclave)\n"
         f"next: pocopool app deploy examples/apps/hello --home {v['home']}"))
 
 

@@ -48,6 +48,7 @@ class Options:
     chain: str = "local"  # "local" (LocalChain file) or "evm" (the PocoLedger contract on an EVM node)
     rpc_url: str | None = None  # with chain "evm": this node instead of the built-in one
     # --- end EVM chain ---
+    tee_workers: int = 0  # the last N workers also run TEE tasks (tee-sim, a simulated enclave)
 
 
 def running_pids(state: DevnetState) -> list[int]:
@@ -62,6 +63,8 @@ def start(home: Path, options: Options) -> DevnetState:
         raise DevnetError(f"--workers must be between 0 and 64, got {options.workers}")
     if options.runtime not in ("sandbox", "process"):
         raise DevnetError(f"--runtime must be sandbox or process, got {options.runtime!r}")
+    if not 0 <= options.tee_workers <= options.workers:
+        raise DevnetError(f"--tee-workers must be between 0 and --workers ({options.workers}), got {options.tee_workers}")
     if (home / STATE_FILE).exists():
         alive = running_pids(load_state(home))
         if alive:
@@ -108,7 +111,7 @@ def start(home: Path, options: Options) -> DevnetState:
                f"{files_url}/health")
         launch("results", [py, "-m", "pocopool.results", "--chain", state.chain, "--data-dir", str(home / "results"),
                            "--port", str(results_port), "--public-url", results_url], f"{results_url}/health")
-        _, platform = tee.platform_key(home)
+        platform_key_file, platform = tee.platform_key(home)
         launch("sms", tee.sms_argv(py, state.chain, home, sms_port, results_url, platform), f"{sms_url}/health")
         launch("scheduler", [py, "-m", "pocopool.scheduler", "--chain", state.chain, "--key-file", state.keys.scheduler,
                              "--workerpool", state.workerpool, "--db", state.database, "--port", str(scheduler_port),
@@ -124,6 +127,8 @@ def start(home: Path, options: Options) -> DevnetState:
                     "--key-file", worker.key_file, "--workdir", worker.workdir, "--name", worker.name,
                     "--slots", str(options.slots), "--runtime", options.runtime,
                     "--ping-period", str(options.ping_period)]
+            if index >= options.workers - options.tee_workers:
+                argv += ["--tee", "--tee-platform-key-file", str(platform_key_file)]
             if index in delays:
                 argv += ["--start-delay", str(float(delays[index][-1]))]
             base_argv = list(argv)
@@ -296,7 +301,7 @@ def status(home: Path) -> dict[str, Any]:
         workers.append({
             "name": worker.name, "wallet": worker.wallet, "pid": worker.pid,
             "running": is_alive(worker.pid), "alive": worker.wallet.lower() in alive_wallets,
-            "faults": worker.faults or [],
+            "faults": worker.faults or [], "tee": "--tee" in (worker.argv or []),
         })
     processes = {name: {"pid": p.pid, "running": is_alive(p.pid), "log": p.log} for name, p in state.processes.items()}
     return {

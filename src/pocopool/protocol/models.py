@@ -108,6 +108,15 @@ class ComputeLogs(Wire):
         )
 
 
+class TeeStageLog(Wire):
+    """One enclave stage of a TEE run (pre-compute, app, post-compute): its exit code and logs,
+    shown to the requester only, like the app's computeLogs."""
+
+    stage: str = Field(pattern=r"^(pre-compute|app|post-compute)$")
+    exitCode: int | None = None
+    logs: ComputeLogs = ComputeLogs()
+
+
 class ReplicateStatusDetails(Wire):
     chainReceipt: ChainReceipt | None = None
     resultLink: str | None = Field(default=None, max_length=4096)
@@ -117,6 +126,7 @@ class ReplicateStatusDetails(Wire):
     computeLogs: ComputeLogs | None = None
     exitCode: int | None = None
     teeSessionGenerationError: str | None = None
+    teeStages: list[TeeStageLog] | None = Field(default=None, max_length=3)
 
 
 MAX_STATUS_BATCH = 32  # updates in one POST /replicates/{id}/updateStatuses

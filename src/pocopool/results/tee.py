@@ -45,7 +45,7 @@ from ..protocol.crypto import (
 from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.tags import is_tee
-from ..protocol.tee import recover_enclave_result
+from ..protocol.tee import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, recover_enclave_result
 from ..protocol.time import Clock
 from . import tokens
 from .errors import Refused
@@ -53,8 +53,6 @@ from .inputs import drain, header, read_body, signature_header
 from .store import AlreadyStored, ResultStore
 
 WORKER_SIGNATURE_HEADER = "X-Worker-Signature"
-RESULT_DIGEST_HEADER = "X-Result-Digest"
-ENCLAVE_SIGNATURE_HEADER = "X-Enclave-Signature"
 MAX_AUTHORIZATION_BYTES = 4096
 UPLOAD_STATUSES = (ChainTaskStatus.ACTIVE, ChainTaskStatus.REVEALING)
 

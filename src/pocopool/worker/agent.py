@@ -162,12 +162,16 @@ class Worker:
 
     async def _register(self) -> None:
         assert self._client is not None
-        model = WorkerModel(
-            name=self.config.name, walletAddress=self.wallet, os=platform.system(), cpu=platform.machine(),
-            cpuNb=self.config.slots, memorySize=host_memory_gib(),
-        )
+        model = self._model()
         await retry_until(lambda: self._client.register(model), self.clock, self.log, "register")  # type: ignore[union-attr]
-        self.log.info("registered", worker_name=model.name, cpuNb=model.cpuNb, memoryGiB=model.memorySize)
+        self.log.info("registered", worker_name=model.name, cpuNb=model.cpuNb, memoryGiB=model.memorySize,
+                      teeEnabled=model.teeEnabled)
+
+    def _model(self) -> WorkerModel:
+        return WorkerModel(
+            name=self.config.name, walletAddress=self.wallet, os=platform.system(), cpu=platform.machine(),
+            cpuNb=self.config.slots, memorySize=host_memory_gib(), teeEnabled=self.config.tee,
+        )
 
     async def _recover(self) -> None:
         """Resume what the scheduler says was interrupted, if the result is still here (§2.5)."""
@@ -228,10 +232,7 @@ class Worker:
         try:
             self.public = await self._client.get_config()
             self._services.result_repository_url = self.public.resultRepositoryURL
-            await self._client.register(WorkerModel(
-                name=self.config.name, walletAddress=self.wallet, os=platform.system(), cpu=platform.machine(),
-                cpuNb=self.config.slots, memorySize=host_memory_gib(),
-            ))
+            await self._client.register(self._model())
         except SchedulerError as error:
             self.log.warning("reload-config-failed", error=str(error))
 

@@ -43,6 +43,9 @@ class WorkerConfig:
     faults: tuple[str, ...] = ()  # see FAULTS; never set on a real worker
     start_delay: float = 0.0  # s before the first ask for work (devnet: make another worker contribute first)
     status_hold: float = 0.2  # s a quick stage's statuses may wait to go with the next ones (0: send each at once)
+    tee: bool = False  # runs TEE tasks on tee-sim (a simulated enclave); registers teeEnabled
+    tee_platform_key_file: Path | None = None  # the simulated platform key handed to the enclaves
+    tee_max_heap_mb: int = 1024  # the largest enclave heap an app may ask for
 
     def __post_init__(self) -> None:
         if self.start_delay < 0:
@@ -51,6 +54,10 @@ class WorkerConfig:
             raise ValueError("slots must be at least 1")
         if self.runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, got {self.runtime!r}")
+        if self.tee and self.tee_platform_key_file is None:
+            raise ValueError("--tee needs --tee-platform-key-file (the simulated platform key tee-sim attests with)")
+        if self.tee_max_heap_mb < 1:
+            raise ValueError("--tee-max-heap-mb must be at least 1")
         unknown = [fault for fault in self.faults if fault not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(FAULTS)}")
@@ -82,6 +89,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--status-hold-ms", type=int, default=200,
                    help="how long the statuses of quick stages may wait to be sent together with the next "
                         "ones (0: send each status at once)")
+    p.add_argument("--tee", action="store_true",
+                   help="run TEE tasks on tee-sim, a SIMULATED enclave (no SGX/TDX hardware): registers teeEnabled")
+    p.add_argument("--tee-platform-key-file", type=Path, default=None,
+                   help="the simulated platform key (devnet: <home>/teesim/platform.key); the worker hands it to "
+                        "its enclaves and never reads it")
+    p.add_argument("--tee-max-heap-mb", type=int, default=1024, help="the largest enclave heap an app may ask for")
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -100,6 +113,9 @@ def from_args(args: argparse.Namespace) -> WorkerConfig:
         faults=tuple(args.fault),
         start_delay=args.start_delay,
         status_hold=max(args.status_hold_ms, 0) / 1000,
+        tee=args.tee,
+        tee_platform_key_file=args.tee_platform_key_file.resolve() if args.tee_platform_key_file else None,
+        tee_max_heap_mb=args.tee_max_heap_mb,
     )
 
 

@@ -28,6 +28,7 @@ class ReplicateState:
     result_link: str | None = None
     enclave_signature: str | None = None  # TEE: the enclave's signature of the result (post-compute)
     tee_session_id: str | None = None  # TEE: the SMS session of this run (never a secret value)
+    sms_url: str | None = None  # TEE: the SMS the scheduler named for this task
 
     @property
     def workerpool_authorization(self) -> WorkerpoolAuthorization:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..logs import EventLogger
-from .base import AppRun, Limits, RunResult, Runtime
+from .base import AppRun, Bind, Limits, RunResult, Runtime
 from .process import ProcessRuntime
 from .sandbox import SandboxRuntime
 
-__all__ = ["AppRun", "Limits", "ProcessRuntime", "RunResult", "Runtime", "SandboxRuntime", "select_runtime"]
+__all__ = ["AppRun", "Bind", "Limits", "ProcessRuntime", "RunResult", "Runtime", "SandboxRuntime", "select_runtime"]
 
 
 async def select_runtime(wanted: str, log: EventLogger, uid: int = 65534, gid: int = 65534) -> Runtime:

@@ -33,16 +33,29 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Bind:
+    """A further host folder the program sees at `target` (the sandbox binds it; the process runtime
+    has the host's file system, so the program sees `host` itself: see Runtime.visible)."""
+
+    host: Path
+    target: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
 class AppRun:
     """One app run. `argv` and `env` are as the app sees them (see Runtime.app_paths)."""
 
     argv: tuple[str, ...]
     env: dict[str, str]
     bundle_dir: Path  # working directory, read-only
-    input_dir: Path  # read-only
+    input_dir: Path  # read-only unless writable_input (the TEE pre-compute enclave fills it)
     output_dir: Path  # iexec_out, writable
     limits: Limits
     network: bool = False
+    binds: tuple[Bind, ...] = ()
+    pass_fds: tuple[int, ...] = ()  # descriptors the program inherits (the TEE enclaves' SMS socket, key)
+    writable_input: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def app_paths(self, input_dir: Path, output_dir: Path) -> tuple[str, str]:
         """IEXEC_IN and IEXEC_OUT as the app sees them."""
+
+    @abc.abstractmethod
+    def visible(self, bind: Bind) -> str:
+        """Where the program finds a bound folder."""
 
     @abc.abstractmethod
     async def run(self, app: AppRun) -> RunResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import AppRun, RunResult, Runtime, execute, exit_status, limit_prefix
+from .base import AppRun, Bind, RunResult, Runtime, execute, exit_status, limit_prefix
 
 
 class ProcessRuntime(Runtime):
@@ -18,11 +18,14 @@ class ProcessRuntime(Runtime):
     def app_paths(self, input_dir: Path, output_dir: Path) -> tuple[str, str]:
         return str(input_dir), str(output_dir)
 
+    def visible(self, bind: Bind) -> str:
+        return str(bind.host)
+
     async def run(self, app: AppRun) -> RunResult:
         prefix, preexec = limit_prefix(app.limits)
         execution = await execute(
             prefix + list(app.argv), env=app.env, cwd=app.bundle_dir, time_limit=app.limits.time_limit,
-            preexec=preexec,
+            preexec=preexec, pass_fds=app.pass_fds,
         )
         if execution.spawn_error:
             if prefix:  # prlimit itself could not start: the platform's problem

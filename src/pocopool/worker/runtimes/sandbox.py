@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .base import AppRun, Limits, RunResult, Runtime, StatusPipe, exit_status, execute, limit_prefix
+from .base import AppRun, Bind, Limits, RunResult, Runtime, StatusPipe, exit_status, execute, limit_prefix
 
 SANDBOX_IN = "/iexec_in"
 SANDBOX_OUT = "/iexec_out"
@@ -60,6 +60,9 @@ class SandboxRuntime(Runtime):
     def app_paths(self, input_dir: Path, output_dir: Path) -> tuple[str, str]:
         return SANDBOX_IN, SANDBOX_OUT
 
+    def visible(self, bind: Bind) -> str:
+        return bind.target
+
     def command(self, app: AppRun, status_fd: int) -> list[str]:
         args = [self.bwrap]
         if self.drop_to is not None:
@@ -89,8 +92,17 @@ class SandboxRuntime(Runtime):
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(min(TMP_SIZE, app.limits.memory_bytes)), "--tmpfs", "/tmp"]
         args += ["--ro-bind", str(app.bundle_dir), SANDBOX_APP]
-        args += ["--ro-bind", str(app.input_dir), SANDBOX_IN]
+        args += ["--bind" if app.writable_input else "--ro-bind", str(app.input_dir), SANDBOX_IN]
         args += ["--bind", str(app.output_dir), SANDBOX_OUT]
+        made: set[Path] = {Path("/"), Path("/usr"), Path("/tmp"), Path("/proc"), Path("/dev")}
+        for bind in app.binds:
+            # bubblewrap makes missing parents 0700: a program run as nobody could not reach the bind.
+            for parent in reversed(Path(bind.target).parents):
+                if parent not in made:
+                    made.add(parent)
+                    args += ["--perms", "0755", "--dir", str(parent)]
+            args += ["--bind" if bind.writable else "--ro-bind", str(bind.host), bind.target]
+            made.add(Path(bind.target))
         args += ["--chdir", SANDBOX_APP, "--json-status-fd", str(status_fd)]
         if self.drop_to is not None:
             uid, gid = self.drop_to
@@ -104,13 +116,15 @@ class SandboxRuntime(Runtime):
         if app.argv and app.argv[0].startswith("-"):
             return RunResult(exit_code=127, stderr=f"invalid entrypoint {app.argv[0]!r}")
         if self.drop_to is not None:
-            os.chown(app.output_dir, *self.drop_to)
+            for folder in (app.output_dir, *(b.host for b in app.binds if b.writable),
+                           *((app.input_dir,) if app.writable_input else ())):
+                os.chown(folder, *self.drop_to)
         prefix, preexec = limit_prefix(app.limits)
         with StatusPipe() as status:
             command = prefix + self.command(app, status.write_fd)
             execution = await execute(
                 command, env={"PATH": "/usr/bin:/bin"}, cwd="/", time_limit=app.limits.time_limit,
-                pass_fds=(status.write_fd,), preexec=preexec, on_spawn=status.close_writer,
+                pass_fds=(status.write_fd, *app.pass_fds), preexec=preexec, on_spawn=status.close_writer,
             )
             documents = status.collect()
         if execution.spawn_error:

@@ -16,9 +16,6 @@ exitCode and computeLogs always describe the app itself; errorMessage says what 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
 
 from ...chain.aio import chain_read
 from ...protocol.crypto import keccak_hex
@@ -28,46 +25,10 @@ from ..context import ReplicateContext
 from ..env import compute_env
 from ..postcompute import PostComputeError, post_compute
 from ..preflight import preflight, summarize
-from ..runtimes.base import AppRun, Limits, RunResult
-from ..workspace import TaskPaths
+from ..runtimes.base import AppRun, Limits
+from . import compute_tee
+from .app_output import TIMEOUT_EXIT_CODE, describe_exit, prepare_output, write_app_logs
 from .outcome import Outcome, failed, succeeded
-
-TIMEOUT_EXIT_CODE = -1  # as the reference reports a killed container
-
-
-def describe_exit(code: int) -> str:
-    if code > 128:
-        try:
-            return f"app killed by signal {signal.Signals(code - 128).name} (exit {code})"
-        except ValueError:
-            pass
-    return f"app exited with code {code}"
-
-
-def prepare_output(paths: TaskPaths) -> None:
-    """An empty iexec_out (a previous attempt's files must not leak into this result)."""
-    shutil.rmtree(paths.output, ignore_errors=True)
-    paths.iexec_out.mkdir(parents=True)
-    paths.iexec_out.chmod(0o755)
-    paths.input.mkdir(parents=True, exist_ok=True)
-    paths.input.chmod(0o755)
-
-
-def write_app_logs(paths: TaskPaths, result: RunResult) -> None:
-    """After a successful run, non-empty stdout/stderr become part of the result (as the reference)."""
-    for name, text in (("stdout.txt", result.stdout), ("stderr.txt", result.stderr)):
-        if text:
-            target = paths.iexec_out / name
-            # The app owns iexec_out: whatever it left under that name (a link to a host file, a
-            # folder, a FIFO) is removed, and the file is created without following links.
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
-                target.unlink()
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = await preflight(ctx)
@@ -82,6 +43,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     except ValueError as error:
         return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] iexec_args cannot be split shell-style: {error}")
 
+    if description.is_tee:
+        return await compute_tee.run(ctx, description, bundle, args)
     await asyncio.to_thread(prepare_output, ctx.paths)
     runtime = ctx.services.runtime
     iexec_in, iexec_out = runtime.app_paths(ctx.paths.input, ctx.paths.iexec_out)

@@ -26,6 +26,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     if failures:
         return failed(RS.DATA_DOWNLOAD_FAILED, failures[0].cause, summarize(failures))
     description = await ctx.description()
+    if description.is_tee:  # the pre-compute enclave downloads and decrypts inside its sandbox
+        ctx.log.info("data-download-in-enclave", dataset=description.dataset_address or None)
+        return succeeded(RS.DATA_DOWNLOADED)
     downloads = ctx.services.downloads
     limit = ctx.services.config.max_download_bytes
     ctx.paths.input.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,14 @@
-"""START (PLEASE_START): preflight, then what a standard worker can refuse (spec/worker.md §6.1)."""
+"""START (PLEASE_START): preflight, then what a standard worker can refuse, or the TEE session
+(spec/worker.md §6.1; worker/tee/session.py)."""
 
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.tee import SIMULATION_LABEL
 from ..context import ReplicateContext
 from ..preflight import preflight, summarize
+from ..tee import session as tee_session
 from .outcome import Outcome, failed, succeeded
 
 
@@ -15,7 +18,15 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(RS.START_FAILED, failures[0].cause, summarize(failures))
     description = await ctx.description()
     if description.is_tee:
-        return failed(RS.START_FAILED, Cause.TEE_NOT_SUPPORTED, f"deal tag {description.deal.tag} asks for a TEE; this worker runs standard tasks only")
+        extra = notification.taskNotificationExtra
+        ctx.state.sms_url = (extra.smsUrl if extra and extra.smsUrl else None) or ctx.state.sms_url
+        try:
+            ctx.state.tee_session_id = await tee_session.start(ctx, description, ctx.state.sms_url)
+        except tee_session.TeeRefused as refused:
+            return failed(RS.START_FAILED, refused.cause, refused.message)
+        ctx.save()
+        ctx.log.info("tee-session-created", session=ctx.state.tee_session_id, platform=SIMULATION_LABEL)
+        return succeeded(RS.STARTED)
     if description.params.iexec_result_encryption:
         return failed(
             RS.START_FAILED, Cause.TASK_DESCRIPTION_INVALID,

@@ -1,0 +1,221 @@
+"""TEE COMPUTE on tee-sim (docs/tee.md "Flows"): pre-compute, the app and post-compute, each in its
+own sandbox, each started with only a session id, a fresh connection to the SMS and a descriptor of
+the simulated platform key. The worker reads back signed reports and exit codes, never a secret.
+
+Causes: the bundle is not the one pinned on chain → PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION; a
+stage past the time limit → PRE/POST_COMPUTE_TIMEOUT (app: APP_COMPUTE_TIMEOUT); exit 1 → the causes
+of its signed report; 2 → *_EXIT_REPORTING_FAILED; 3 → *_TASK_ID_MISSING; any other →
+*_FAILED_UNKNOWN_ISSUE (spec/worker.md §8.5). A report that is not signed by the task's enclave key
+counts as no report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pocopool
+
+from ...protocol.crypto import recover_personal, same_address
+from ...protocol.models import ComputeLogs, TeeStageLog
+from ...protocol.statuses import ReplicateStatusCause as Cause
+from ...protocol.tee import SIMULATION_LABEL, Stage, enclave_report_hash
+from ...teesim import enclave as protocol
+from ...teesim.loader import LOADER_REPORT
+from ...teesim.measurements import folder_fingerprint
+from ..context import ReplicateContext
+from ..description import TaskDescription
+from ..env import compute_env
+from ..runtimes.base import AppRun, Bind, Limits, RunResult
+from .session import enclave_config
+
+MODULES = {Stage.PRE: "pocopool.teesim.precompute", Stage.APP: "pocopool.teesim.loader",
+           Stage.POST: "pocopool.teesim.postcompute"}
+REPORT_TARGET = "/tee-report"
+PREFIX = {Stage.PRE: "PRE_COMPUTE", Stage.POST: "POST_COMPUTE"}
+
+
+class EnclaveFailed(Exception):
+    def __init__(self, cause: Cause, message: str, *, app: RunResult | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.message = message
+        self.app = app  # the app's run, when it got that far
+
+
+@dataclass
+class StageRun:
+    stage: Stage
+    result: RunResult
+    report: dict | None
+
+    def log(self) -> TeeStageLog:
+        logs = ComputeLogs(stdout=self.result.stdout, stderr=self.result.stderr).tailed()
+        return TeeStageLog(stage=self.stage.value, exitCode=self.result.exit_code, logs=logs)
+
+
+def python_binds() -> tuple[Bind, ...]:
+    """What an enclave program needs to run Python in a sandbox: the interpreter, the environment's
+    packages and pocopool's own source, read-only, at the same paths."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+             Path(pocopool.__file__).resolve().parent.parent}
+    return tuple(Bind(root, str(root)) for root in sorted(roots))
+
+
+def _sms_socket(sms_url: str) -> socket.socket:
+    url = urlparse(sms_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        connection = socket.create_connection((url.hostname or "127.0.0.1", port), timeout=10)
+    except OSError as error:
+        raise EnclaveFailed(Cause.UNKNOWN_SMS, f"the SMS at {sms_url} cannot be reached: {error}") from error
+    connection.setblocking(True)  # the enclave reads it as a plain blocking socket
+    return connection
+
+
+def _read_report(folder: Path, task_id: str, worker: str, challenge: str) -> dict | None:
+    """The stage's report if it is signed by the task's enclave key; None otherwise."""
+    try:
+        report = json.loads((folder / protocol.REPORT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict):
+        return None
+    signer = recover_personal(enclave_report_hash(task_id, worker), str(report.get("signature") or ""))
+    return report if same_address(signer, challenge) else None
+
+
+class Enclaves:
+    """The three sandboxes of one replicate."""
+
+    def __init__(self, ctx: ReplicateContext, description: TaskDescription, sms_url: str) -> None:
+        self.ctx = ctx
+        self.description = description
+        self.sms_url = sms_url
+        self.runtime = ctx.services.runtime
+        config = ctx.services.config
+        self.limits = Limits(time_limit=float(description.max_execution_time),
+                             memory_bytes=config.memory_limit_mb * 2**20, processes=config.process_limit)
+        self.folder = ctx.paths.root / "tee"
+        self.stages: list[StageRun] = []
+
+    def _report_dir(self, stage: Stage) -> Path:
+        folder = self.folder / stage.value
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        folder.chmod(0o755)
+        return folder
+
+    async def _launch(self, stage: Stage, argv: tuple[str, ...], env: dict[str, str], cwd: Path,
+                      network: bool) -> tuple[RunResult, Path]:
+        ctx, paths = self.ctx, self.ctx.paths
+        report = Bind(self._report_dir(stage), REPORT_TARGET, writable=True)
+        key_file = ctx.services.config.tee_platform_key_file
+        if key_file is None:
+            raise EnclaveFailed(Cause.TEE_PREPARATION_FAILED, "no --tee-platform-key-file: tee-sim cannot attest")
+        connection = await asyncio.to_thread(_sms_socket, self.sms_url)
+        try:
+            key_fd = os.open(key_file, os.O_RDONLY)  # handed over, never read by the worker
+        except OSError as error:
+            connection.close()
+            raise EnclaveFailed(Cause.TEE_PREPARATION_FAILED, f"cannot open the platform key file: {error}") from error
+        iexec_in, iexec_out = self.runtime.app_paths(paths.input, paths.iexec_out)
+        env = {**env, protocol.ENV_SESSION: ctx.state.tee_session_id or "", protocol.ENV_SMS_FD: str(connection.fileno()),
+               protocol.ENV_PLATFORM_FD: str(key_fd), protocol.ENV_REPORT_DIR: self.runtime.visible(report),
+               protocol.ENV_IEXEC_IN: iexec_in, protocol.ENV_IEXEC_OUT: iexec_out}
+        run = AppRun(argv=(sys.executable, "-I", "-m", MODULES[stage], *argv), env=env, bundle_dir=cwd,
+                     input_dir=paths.input, output_dir=paths.iexec_out, limits=self.limits, network=network,
+                     binds=(report, *python_binds()), pass_fds=(connection.fileno(), key_fd),
+                     writable_input=stage == Stage.PRE)
+        ctx.log.info("enclave-starting", stage=stage.value, platform=SIMULATION_LABEL, runtime=self.runtime.name)
+        try:
+            result = await self.runtime.run(run)
+        finally:
+            connection.close()
+            os.close(key_fd)
+        ctx.log.info("enclave-ended", stage=stage.value, exit_code=result.exit_code, timed_out=result.timed_out,
+                     platform_error=result.platform_error, seconds=round(result.duration, 3))
+        return result, report.host
+
+    def _checked(self, stage: Stage, result: RunResult, folder: Path) -> dict:
+        """The stage's signed report after a success; raises EnclaveFailed with the stage's cause."""
+        prefix, auth = PREFIX[stage], self.ctx.state.workerpool_authorization
+        report = _read_report(folder, self.ctx.chain_task_id, self.ctx.wallet, auth.enclaveChallenge)
+        self.stages.append(StageRun(stage, result, report))
+        last_line = (result.stderr.strip().splitlines() or ["no message"])[-1][:500]
+        if result.platform_error is not None:
+            raise EnclaveFailed(Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"[worker] {stage.value} sandbox: {result.platform_error}")
+        if result.timed_out:
+            raise EnclaveFailed(Cause[f"{prefix}_TIMEOUT"],
+                                f"{stage.value} killed after {self.limits.time_limit:g} s, the category's time limit")
+        code = result.exit_code
+        if code == protocol.EXIT_OK and report is not None and "exitCauses" not in report:
+            return report
+        if code == protocol.EXIT_REPORTED and report is not None:
+            causes = [c for c in report.get("exitCauses") or []
+                      if isinstance(c, str) and c in Cause.__members__ and c.startswith(prefix)]
+            if causes:
+                message = str(report.get("message") or last_line)
+                raise EnclaveFailed(Cause[causes[0]], f"{', '.join(causes)}: {message}" if len(causes) > 1 else message)
+        if code == protocol.EXIT_REPORTING_FAILED:
+            raise EnclaveFailed(Cause[f"{prefix}_EXIT_REPORTING_FAILED"],
+                                f"{stage.value} failed and could not report why: {last_line}")
+        if code == protocol.EXIT_TASK_ID_MISSING:
+            raise EnclaveFailed(Cause[f"{prefix}_TASK_ID_MISSING"], f"{stage.value} had no IEXEC_TASK_ID: {last_line}")
+        unsigned = code in (protocol.EXIT_OK, protocol.EXIT_REPORTED)
+        detail = "no report signed by the task's enclave key" if unsigned else f"exit {code}"
+        raise EnclaveFailed(Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"{stage.value} failed ({detail}): {last_line}")
+
+    async def pre_compute(self) -> None:
+        result, folder = await self._launch(Stage.PRE, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True)
+        self._checked(Stage.PRE, result, folder)
+
+    async def app(self, entrypoint: tuple[str, ...]) -> RunResult:
+        iexec_in, iexec_out = self.runtime.app_paths(self.ctx.paths.input, self.ctx.paths.iexec_out)
+        bundle = self.ctx.services.bundles.cached(self.ctx.state.bundle_checksum or self.description.app.checksum)
+        assert bundle is not None  # checked by the caller
+        result, folder = await self._launch(Stage.APP, ("--", *entrypoint), compute_env(self.description, iexec_in, iexec_out),
+                                            bundle.root, network=self.description.network)
+        self.stages.append(StageRun(Stage.APP, result, None))
+        try:
+            refused = json.loads((folder / LOADER_REPORT).read_text()).get("error")
+        except (OSError, ValueError, AttributeError):
+            refused = None
+        if refused:
+            raise EnclaveFailed(Cause.APP_COMPUTE_FAILED, f"the app enclave did not start: {refused}")
+        if result.platform_error is not None:
+            raise EnclaveFailed(Cause.APP_COMPUTE_FAILED, f"[worker] app sandbox: {result.platform_error}")
+        return result
+
+    async def post_compute(self) -> dict:
+        result, folder = await self._launch(Stage.POST, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True)
+        report = self._checked(Stage.POST, result, folder)
+        computed = report.get("computed")
+        if not isinstance(computed, dict):
+            raise EnclaveFailed(Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE, "the post-compute report has no computed file")
+        return computed
+
+    def check_bundle(self, root: Path) -> None:
+        """The bundle the worker downloaded is the one whose fingerprint is on chain."""
+        config = enclave_config(self.description, self.ctx.services.config.tee_max_heap_mb)
+        found = folder_fingerprint(root)
+        if found != config.fingerprint:
+            raise EnclaveFailed(Cause.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION,
+                                f"the app bundle measures {found}; its on-chain enclave fingerprint is {config.fingerprint}")
+
+
+def folder_of_programs() -> Path:
+    """The working directory of pre- and post-compute: the tee-sim programs' own folder."""
+    return Path(protocol.__file__).resolve().parent
+
+
+def tee_stage_logs(enclaves: Enclaves) -> list[TeeStageLog]:
+    return [stage.log() for stage in enclaves.stages]
+
