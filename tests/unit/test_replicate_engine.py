@@ -3,6 +3,7 @@ every refusal `decide_replicate` can give."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -83,7 +84,7 @@ def test_computed_frees_the_computing_slot_and_keeps_the_tailed_logs_and_exit_co
     decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING[:-2]))
     assert isinstance(decision, Accepted)
     assert decision.free_computing_slot and decision.entry.exit_code == 3
-    assert decision.logs == ("x" * 100_000, "e")
+    assert decision.logs == ("x" * 100_000, "e", None)
     assert decision.next_action is Next.PLEASE_CONTRIBUTE
 
 
@@ -260,3 +261,14 @@ def test_every_refusal_is_covered_here():
         "UNKNOWN_TASK", "UNKNOWN_REPLICATE", "ALREADY_REPORTED", "BAD_WORKFLOW_TRANSITION", "NOT_ON_CHAIN",
         "MISSING_DETAILS",
     }
+
+
+def test_a_tee_run_keeps_each_enclave_stage_log_even_when_the_app_never_ran():
+    from pocopool.protocol.models import TeeStageLog
+
+    stages = [TeeStageLog(stage="pre-compute", exitCode=1, stdout="", stderr="d" * 100_010)]
+    update = worker(RS.COMPUTE_FAILED, cause=Cause.PRE_COMPUTE_DATASET_DECRYPTION_FAILED, teeStages=stages)
+    decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING[:-2]))
+    assert isinstance(decision, Accepted)
+    assert decision.logs is not None and decision.logs[:2] == ("", "")
+    assert json.loads(decision.logs[2]) == [{"stage": "pre-compute", "exitCode": 1, "stdout": "", "stderr": "d" * 100_000}]

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import parse_time
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
@@ -114,6 +115,13 @@ def logs(replicate: dict[str, Any]) -> None:
         console.print(f"  [bold]{stream}[/bold]{' (empty)' if not text else ''}")
         for line in text.rstrip("\n").splitlines()[-200:]:
             console.out(f"    | {line}", highlight=False)  # app output: never read as markup
+    for stage in found.get("teeStages") or []:
+        code = stage.get("exitCode")
+        console.print(f"  [bold]TEE {stage.get('stage')}[/bold] ({SIMULATION_LABEL}), "
+                      f"exit code {'-' if code is None else code}")
+        for stream in ("stdout", "stderr"):
+            for line in (stage.get(stream) or "").rstrip("\n").splitlines()[-100:]:
+                console.out(f"    {stream[3:]}| {line}", highlight=False)
 
 
 def deal_summary(view: dict[str, Any]) -> None:

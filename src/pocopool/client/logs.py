@@ -51,7 +51,8 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
         logs = TaskLogsView.model_validate(answer.json())
     except ValueError as error:
         raise ServiceUnavailable(f"the scheduler sent unreadable logs: {error}") from error
-    return {entry.walletAddress: {"stdout": entry.stdout, "stderr": entry.stderr}
+    return {entry.walletAddress: {"stdout": entry.stdout, "stderr": entry.stderr,
+                                  **({"teeStages": entry.teeStages} if entry.teeStages else {})}
             for entry in logs.computeLogsList if entry.walletAddress}
 
 

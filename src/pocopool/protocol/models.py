@@ -99,6 +99,7 @@ class ComputeLogs(Wire):
     walletAddress: str | None = None
     stdout: str = ""
     stderr: str = ""
+    teeStages: list[dict] | None = None  # the logs view only: a TEE run's TeeStageLog entries
 
     def tailed(self) -> "ComputeLogs":
         return ComputeLogs(
@@ -114,7 +115,11 @@ class TeeStageLog(Wire):
 
     stage: str = Field(pattern=r"^(pre-compute|app|post-compute)$")
     exitCode: int | None = None
-    logs: ComputeLogs = ComputeLogs()
+    stdout: str = ""
+    stderr: str = ""
+
+    def tailed(self) -> "TeeStageLog":
+        return self.model_copy(update={"stdout": self.stdout[-MAX_LOG_LENGTH:], "stderr": self.stderr[-MAX_LOG_LENGTH:]})
 
 
 class ReplicateStatusDetails(Wire):

@@ -133,7 +133,7 @@ async def test_a_replicate_update_is_guarded_by_the_status_read_and_frees_slots(
     with pytest.raises(StaleReplicate):
         await _append(store, task_id, starting, seen=RS.CREATED)
     computed = _accepted(RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0, free_computing_slot=True,
-                         logs=("out", "err"))
+                         logs=("out", "err", None))
     await _append(store, task_id, computed, seen=RS.STARTING)
     assert (await store.worker(W1)).computing == 0
     await _append(store, task_id, _accepted(RS.WORKER_LOST, Modifier.POOL_MANAGER, T0 + 3), seen=RS.COMPUTED)

@@ -18,13 +18,14 @@ already in its history, the transition is allowed, the status-specific proof hol
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from enum import Enum
 
 from ...chain.base import ChainTask, Contribution
 from ...protocol.consensus import worker_weight
 from ...protocol.crypto import ZERO_BYTES32
-from ...protocol.models import ReplicateStatusDetails
+from ...protocol.models import ComputeLogs, ReplicateStatusDetails
 from ...protocol.statuses import (
     FAILED_BEFORE_COMPUTED,
     ChainContributionStatus as CCS,
@@ -94,7 +95,7 @@ class Accepted:
     contribution: tuple[str, int] | None = None  # (result hash, worker weight) verified on chain
     result_link: str | None = None
     callback_data: str | None = None
-    logs: tuple[str, str] | None = None  # (stdout, stderr), tailed
+    logs: tuple[str, str, str | None] | None = None  # (stdout, stderr, TEE stages as JSON), tailed
     free_computing_slot: bool = False
     leave_task: bool = False
     task_update: bool = False  # the task engine must look at the task again
@@ -206,11 +207,12 @@ def _entry(update: ProposedUpdate, cause: Cause | None, now: float) -> NewReplic
     )
 
 
-def _logs(details: ReplicateStatusDetails | None) -> tuple[str, str] | None:
-    if details is None or details.computeLogs is None:
+def _logs(details: ReplicateStatusDetails | None) -> tuple[str, str, str | None] | None:
+    if details is None or (details.computeLogs is None and not details.teeStages):
         return None
-    tailed = details.computeLogs.tailed()
-    return tailed.stdout, tailed.stderr
+    tailed = (details.computeLogs or ComputeLogs()).tailed()
+    stages = json.dumps([stage.tailed().wire() for stage in details.teeStages]) if details.teeStages else None
+    return tailed.stdout, tailed.stderr, stages
 
 
 def with_history(replicate: ReplicateState, accepted: Accepted) -> ReplicateState:

@@ -1,5 +1,6 @@
 """Task logs for the deal's requester only (see logs_access.py for the challenges and the rules)."""
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path
@@ -44,8 +45,7 @@ def router(store: Store, challenges: LogsChallenges) -> APIRouter:
         rows = await store.task_logs(task_id)
         if not rows:
             raise NotFound(f"no logs for task {task_id}")
-        return {"chainTaskId": task_id, "computeLogsList": [
-            {"walletAddress": r["wallet"], "stdout": r["stdout"], "stderr": r["stderr"]} for r in rows]}
+        return {"chainTaskId": task_id, "computeLogsList": [_entry(r) for r in rows]}
 
     @api.get("/tasks/{chainTaskId}/replicates/{walletAddress}/logs",
              responses={401: {"description": "bad header or signature"}, 403: {"description": "not the requester"},
@@ -60,6 +60,13 @@ def router(store: Store, challenges: LogsChallenges) -> APIRouter:
         row = next((r for r in await store.task_logs(task_id) if same_address(r["wallet"], wallet)), None)
         if row is None:
             raise NotFound(f"no logs of worker {wallet} for task {task_id}")
-        return {"walletAddress": row["wallet"], "stdout": row["stdout"], "stderr": row["stderr"]}
+        return _entry(row)
 
     return api
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    entry = {"walletAddress": row["wallet"], "stdout": row["stdout"], "stderr": row["stderr"]}
+    if row.get("tee_stages"):
+        entry["teeStages"] = json.loads(row["tee_stages"])  # pre-compute, app, post-compute of a TEE run
+    return entry

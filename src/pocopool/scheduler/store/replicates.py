@@ -202,6 +202,7 @@ async def append_status(
         if present is None:
             await conn.execute(insert(task_logs).values(
                 task_id=task_id, wallet=wallet, stdout=accepted.logs[0], stderr=accepted.logs[1],
+                tee_stages=accepted.logs[2],
                 created_at=to_datetime(new.date)))
     membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
     if accepted.leave_task:

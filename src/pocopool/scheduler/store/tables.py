@@ -155,6 +155,7 @@ task_logs = Table(
     Column("wallet", String(ADDRESS), nullable=False),
     Column("stdout", Text, nullable=False),
     Column("stderr", Text, nullable=False),
+    Column("tee_stages", Text, nullable=True),  # JSON list of TeeStageLog (TEE runs only)
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("task_id", "wallet"),
 )

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import pocopool
 
 from ...protocol.crypto import recover_personal, same_address
-from ...protocol.models import ComputeLogs, TeeStageLog
+from ...protocol.models import TeeStageLog
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import SIMULATION_LABEL, Stage, enclave_report_hash
 from ...teesim import enclave as protocol
@@ -57,8 +57,8 @@ class StageRun:
     report: dict | None
 
     def log(self) -> TeeStageLog:
-        logs = ComputeLogs(stdout=self.result.stdout, stderr=self.result.stderr).tailed()
-        return TeeStageLog(stage=self.stage.value, exitCode=self.result.exit_code, logs=logs)
+        return TeeStageLog(stage=self.stage.value, exitCode=self.result.exit_code, stdout=self.result.stdout,
+                           stderr=self.result.stderr).tailed()
 
 
 def python_binds() -> tuple[Bind, ...]:
