@@ -237,3 +237,12 @@ def test_a_restarted_worker_is_told_to_contribute_and_finalize_then_to_complete(
     assert standing_order(task(TS.RUNNING), computed).type is Next.PLEASE_CONTRIBUTE_AND_FINALIZE
     assert standing_order(task(TS.RUNNING), replicate(W1, *DONE)).type is Next.PLEASE_WAIT
     assert standing_order(task(TS.COMPLETED), replicate(W1, *DONE)).type is Next.PLEASE_COMPLETE
+
+
+def test_a_tee_task_every_capable_worker_refused_at_start_goes_running_then_running_failed():
+    reps = [replicate(W1, *FAILED_START)]
+    t = decide(task(TS.INITIALIZED), reps, chain(), T0 + 10, alive_workers={W1})
+    assert statuses(t) == [TS.RUNNING, TS.RUNNING_FAILED, TS.FAILED]
+    assert W1 in t.statuses[0].message and t.statuses[1].cause == "ALL_ALIVE_WORKERS_FAILED"
+    waiting = decide(task(TS.INITIALIZED), [replicate(W1, *FAILED_START)], chain(), T0 + 10, alive_workers={W1, W2})
+    assert TS.RUNNING_FAILED not in statuses(waiting)  # W2 can still take it

@@ -286,6 +286,9 @@ def run(
                                         help="With --tee: the result is encrypted for the beneficiary's key "
                                              "(`pocopool keys result-key` first)."),
     sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
+    callback: Optional[str] = typer.Option(None, "--callback", metavar="ADDRESS",
+                                           help="A callback deal: the result is the app's callback-data, written on "
+                                                "chain for this contract; nothing is uploaded."),
     home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
 ) -> None:
     """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
@@ -304,7 +307,7 @@ def run(
         result = ctx.requester.run(app_address, ctx.state.workerpool, dataset=dataset or ZERO_ADDRESS, trust=trust,
                                    tasks=tasks, category=category, args=args, input_files=tuple(input_file),
                                    tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0), secrets=names,
-                                   encrypt_result=encrypt_result)
+                                   encrypt_result=encrypt_result, callback=callback or ZERO_ADDRESS)
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:
             render.console.print(f"deal {result.deal_id}")

@@ -169,11 +169,13 @@ class Requester:
         beneficiary: str | None = None,
         secrets: dict[str, str] | None = None,
         encrypt_result: bool = False,
+        callback: str = ZERO_ADDRESS,
     ) -> DealRun:
         """`secrets` ({index: secret name already pushed to the SMS}) become the deal's iexec_secrets,
         seen by the app as IEXEC_REQUESTER_SECRET_<index>; both they and `encrypt_result` need a TEE tag."""
         app = self._address(app, "app")
         dataset = self._address(dataset, "dataset")
+        callback = self._address(callback, "callback")
         if tasks < 1 or tasks > 10_000:
             raise BadInput(f"--tasks must be between 1 and 10000, got {tasks}")
         if trust < 0:
@@ -195,7 +197,7 @@ class Requester:
                             iexec_result_encryption=encrypt_result)
         request = DealRequest(
             app=app, workerpool=workerpool, category=category, dataset=dataset, trust=trust, tag=tag,
-            params=params.to_json(), volume=tasks, beneficiary=beneficiary,
+            params=params.to_json(), volume=tasks, beneficiary=beneficiary, callback=callback,
         )
         receipt = self._transact(self.chain.create_deal, self.account, request)
         deal = self.chain.view_deal(receipt.return_value)

@@ -192,7 +192,7 @@ class TaskUpdater:
 
     async def _alive_workers(self, task: TaskState) -> frozenset[str] | None:
         """Who is alive, for the RUNNING_FAILED rule of TEE tasks only (one read of the workers)."""
-        if task.status is not TS.RUNNING or task.tee_framework is None or self.alive_workers is None:
+        if task.status not in (TS.INITIALIZED, TS.RUNNING) or task.tee_framework is None or self.alive_workers is None:
             return None
         return await self.alive_workers(task.tee_framework)
 

@@ -14,6 +14,7 @@ A reader finds every task status change of pocopool in `decide` and the two phas
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 from ...protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
 from ...protocol.tags import TeeFramework
@@ -68,8 +69,13 @@ def decide(
     else:
         handler = _HANDLERS.get(status)
         transition = handler(task, replicates, chain, now, tee_frameworks) if handler else NOTHING
-    if status is TS.RUNNING and transition.new_status is None:
+    if status in (TS.INITIALIZED, TS.RUNNING) and transition.new_status is None:
         failed = running_failed(task, replicates, alive_workers)
+        if not failed.is_empty and status is TS.INITIALIZED:
+            # Every capable worker refused it at START (a heap too large, a session refused): the task
+            # never reached RUNNING by a STARTED, but workers did work on it (docs/decisions.md).
+            tried = ", ".join(sorted(r.wallet for r in replicates))
+            return replace(failed, statuses=(StatusChange(TS.RUNNING, message=f"tried by {tried}"), *failed.statuses))
         if not failed.is_empty:
             return failed
     if status in REVEAL_TIMEOUT_STATUSES and transition.new_status not in (TS.REOPENING, TS.FAILED):

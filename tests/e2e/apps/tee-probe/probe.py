@@ -25,7 +25,7 @@ proof = {
     "datasetKeySeen": "IEXEC_DATASET_KEY" in os.environ,  # pre-compute's secret: never the app's
 }
 dataset = os.environ.get("IEXEC_DATASET_FILENAME")
-if dataset:
+if dataset and int(dataset, 16):  # the zero address: no dataset
     with open(os.path.join(os.environ["IEXEC_IN"], dataset), "rb") as handle:
         proof["dataset"] = handle.read().decode()
 print("tee-probe: proof written")

@@ -1,0 +1,209 @@
+"""Confidential tasks end to end on a real devnet: the SMS, a tee-sim worker (a SIMULATED enclave,
+real cryptography) and a standard worker, all real processes.
+
+- an encrypted dataset decrypted only inside pre-compute, a requester and a developer secret read by
+  the app, a result encrypted for the beneficiary, the optimized flow RUNNING → FINALIZED → COMPLETED;
+- the same with a callback (the result is the callback data on chain, nothing uploaded);
+- RUNNING_FAILED when the one TEE-capable worker fails before COMPUTED;
+- TEE failure causes provoked for real, each with its cause and message;
+- the worker process never holds a secret: its memory (/proc), logs and work folder, and the
+  scheduler's database, are searched for the secrets and the dataset key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from devnet_harness import Devnet, run_cli
+from test_consensus_faults_e2e import replicate_of, task_statuses, watch
+
+from pocopool.chain import connect
+from pocopool.protocol.encryption import EncryptionError, aes_decrypt, decode_dataset_key, new_dataset_key
+
+pytestmark = pytest.mark.e2e
+
+HERE = Path(__file__).resolve().parent
+PROBE = HERE / "apps" / "tee-probe"
+HELLO = HERE.parents[1] / "examples" / "apps" / "hello"
+REQUESTER_SECRET = "requester-secret-5f2a-only-for-the-app-enclave"
+DEVELOPER_SECRET = "developer-secret-c81e-only-for-the-app-enclave"
+CORPUS = "confidential words, decrypted in pre-compute only\n"
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    home = tmp_path_factory.mktemp("tee-devnet")
+    status = run_cli("devnet", "start", "--workers", "2", "--tee-workers", "1", "--json", home=home, timeout=150).json()
+    devnet = Devnet(home, status)
+    try:
+        yield devnet
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
+
+
+@pytest.fixture(scope="module")
+def probe(net: Devnet) -> str:
+    return net.cli("app", "deploy", str(PROBE), "--tee", "--developer-secret", DEVELOPER_SECRET, "--json").json()["app"]
+
+
+def tee_worker(net: Devnet) -> dict:
+    [worker] = [w for w in net.cli("devnet", "status", "--json").json()["workers"] if w["tee"]]
+    return worker
+
+
+def encrypted_dataset(net: Devnet, folder: Path, *, wrong_key: bool = False) -> tuple[str, str, Path]:
+    """(dataset address, the key pushed, the encrypted file) of CORPUS; with `wrong_key` the key pushed
+    to the SMS is not the one the file was encrypted with."""
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = folder / "corpus.txt"
+    corpus.write_text(CORPUS)
+    made = run_cli("dataset", "encrypt", str(corpus), "--json").json()
+    encrypted, key_file = folder / made["encryptedFile"], folder / made["keyFile"]
+    if wrong_key:
+        key_file = folder / "wrong.key"
+        key_file.write_text(wrong_key_for(encrypted.read_bytes()) + "\n")
+    deployed = net.cli("dataset", "deploy", str(encrypted), "--key-file", str(key_file), "--json").json()
+    assert deployed["keyPushed"]
+    return deployed["dataset"], key_file.read_text().strip(), encrypted
+
+
+def cause_of(debug: dict, wallet: str) -> tuple[str | None, str]:
+    failed = [s for s in replicate_of(debug, wallet)["statusHistory"] if s.get("cause")]
+    return (failed[0]["cause"], failed[0].get("message") or "") if failed else (None, "")
+
+
+def secrets_in_memory(pid: int, needles: list[bytes]) -> list[bytes]:
+    """The needles found in the readable memory of process `pid` (read as root from /proc)."""
+    found: set[bytes] = set()
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as memory:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if "r" not in perms:
+                continue
+            start, end = (int(x, 16) for x in span.split("-"))
+            try:
+                memory.seek(start)
+                chunk = memory.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+            found.update(n for n in needles if n in chunk)
+    return sorted(found)
+
+
+def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one(
+        net: Devnet, probe: str, tmp_path: Path) -> None:
+    keys = net.cli("keys", "result-key", "--out", str(tmp_path / "keys"), "--json").json()
+    dataset, dataset_key, _ = encrypted_dataset(net, tmp_path / "data")
+    tee_task = net.cli("run", probe, "--tee", "--dataset", dataset, "--secret", f"1={REQUESTER_SECRET}",
+                       "--encrypt-result", "--json").json()["taskIds"][0]
+    standard_task = net.cli("run", net.deploy_app(HELLO), "--args", "side by side", "--json").json()["taskIds"][0]
+
+    debug = watch(net, tee_task)
+    wallet = tee_worker(net)["wallet"]
+    assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+    assert "FINALIZED" in task_statuses(debug) and "CONSENSUS_REACHED" not in task_statuses(debug)
+    replicate = [s["status"] for s in replicate_of(debug, wallet)["statusHistory"]]
+    assert replicate[replicate.index("COMPUTED"):] == [
+        "COMPUTED", "CONTRIBUTE_AND_FINALIZE_ONGOING", "CONTRIBUTE_AND_FINALIZE_DONE", "COMPLETING", "COMPLETED"]
+    assert watch(net, standard_task)["status"] == "COMPLETED"
+
+    # The uploaded result opens with the beneficiary's private key only.
+    raw = net.cli("task", "download", tee_task, str(tmp_path / "raw"), "--json").json()
+    archive = next((tmp_path / "raw").glob("*.zip"))
+    assert sorted(zipfile.ZipFile(archive).namelist()) == ["aes-key.rsa", "iexec_out.zip.aes"], raw
+    net.cli("task", "download", tee_task, str(tmp_path / "plain"), "--decrypt", "--key-file", keys["privateKeyFile"])
+    proof = json.loads((tmp_path / "plain" / "proof.json").read_text())
+    assert proof == {"dataset": CORPUS, "datasetKeySeen": False,
+                     "developerSecret": hashlib.sha256(DEVELOPER_SECRET.encode()).hexdigest(),
+                     "requesterSecret1": hashlib.sha256(REQUESTER_SECRET.encode()).hexdigest()}
+
+    # task debug --logs: each enclave stage with its exit code and its logs, for the requester.
+    logged = net.cli("task", "debug", tee_task, "--logs", "--json").json()
+    stages = replicate_of(logged, wallet)["logs"]["teeStages"]
+    assert [(s["stage"], s["exitCode"]) for s in stages] == [("pre-compute", 0), ("app", 0), ("post-compute", 0)]
+    assert all("tee-sim (simulated enclave" in s["stderr"] for s in stages), stages
+    assert "result uploaded" in stages[2]["stderr"] and "dataset decrypted" in stages[0]["stderr"]
+    text = net.cli("task", "debug", tee_task, "--logs").stdout
+    assert "TEE pre-compute (tee-sim (simulated enclave" in text and "TEE post-compute" in text, text
+
+    # The worker process never held a secret value: memory, logs, work folder; nor did the scheduler.
+    needles = [REQUESTER_SECRET.encode(), DEVELOPER_SECRET.encode(), dataset_key.encode(),
+               decode_dataset_key(dataset_key)]
+    worker = tee_worker(net)
+    assert worker["running"] and secrets_in_memory(worker["pid"], needles) == []
+    state = json.loads((net.home / "devnet.json").read_text())
+    [entry] = [w for w in state["workers"] if w["wallet"] == worker["wallet"]]
+    places = [Path(entry["workdir"]), *(net.home / "logs").glob("*.log"), *net.home.glob("scheduler.db*")]
+    files = [p for place in places for p in ([place] if place.is_file() else place.rglob("*")) if p.is_file()]
+    assert len(files) > 3
+    leaks = [(str(path), needle) for path in files for needle in needles if needle in path.read_bytes()]
+    assert leaks == []
+
+
+def test_the_optimized_flow_delivers_a_callback_result_on_chain(net: Devnet, probe: str) -> None:
+    callback = "0x" + "c0" * 20
+    task = net.cli("run", probe, "--tee", "--callback", callback, "--args", "callback", "--json").json()["taskIds"][0]
+    debug = watch(net, task)
+    assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+    chain = connect(json.loads((net.home / "devnet.json").read_text())["chain"])
+    try:
+        on_chain = chain.view_task(task)
+    finally:
+        chain.close()
+    assert len(on_chain.results_callback) == 32 and on_chain.results == b""
+
+
+def test_running_failed_when_the_only_tee_worker_fails_before_computed(net: Devnet, probe: str) -> None:
+    task = net.cli("run", probe, "--tee", "--args", "fail", "--json").json()["taskIds"][0]
+    debug = watch(net, task)
+    assert debug["status"] == "FAILED" and "RUNNING_FAILED" in task_statuses(debug), json.dumps(debug, indent=1)
+    cause, message = cause_of(debug, tee_worker(net)["wallet"])
+    assert (cause, message) == ("APP_COMPUTE_FAILED", "app exited with code 3")
+
+
+def wrong_key_for(encrypted: bytes) -> str:
+    """A key that is not the dataset's and whose decryption fails on the padding (a wrong key still
+    gives valid padding once in ~256: the test picks one that does not, so the outcome is fixed)."""
+    while True:
+        key = new_dataset_key()
+        try:
+            aes_decrypt(encrypted, decode_dataset_key(key))
+        except EncryptionError:
+            return key
+
+
+def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_path: Path) -> None:
+    wallet = tee_worker(net)["wallet"]
+    cases: dict[str, tuple[str, str]] = {}
+
+    def outcome(name: str, *run: str) -> None:
+        task = net.cli("run", *run, "--json").json()["taskIds"][0]
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
+        cases[name] = cause_of(debug, wallet)
+
+    # A dataset key that does not open the dataset.
+    dataset, _, _ = encrypted_dataset(net, tmp_path / "wrong-key", wrong_key=True)
+    outcome("wrong key", probe, "--tee", "--dataset", dataset)
+    # An encrypted dataset changed after it was deployed.
+    dataset, _, encrypted = encrypted_dataset(net, tmp_path / "tampered")
+    digest = hashlib.sha256(encrypted.read_bytes()).hexdigest()
+    [served] = [p for p in (net.home / "files").rglob("*") if p.is_file() and digest in str(p)]
+    served.write_bytes(b"\0" * 16 + served.read_bytes()[16:])
+    outcome("tampered", probe, "--tee", "--dataset", dataset)
+    # An app asking for more enclave heap than the worker allows (1024 MiB by default).
+    big = net.cli("app", "deploy", str(PROBE), "--tee", "--heap-mb", "4096", "--json").json()["app"]
+    outcome("heap", big, "--tee")
+
+    assert cases["wrong key"][0] == "PRE_COMPUTE_DATASET_DECRYPTION_FAILED", cases
+    assert "cannot be decrypted" in cases["wrong key"][1]
+    assert cases["tampered"][0] == "PRE_COMPUTE_INVALID_DATASET_CHECKSUM", cases
+    assert re.search(rf"has checksum 0x[0-9a-f]{{64}}, the chain says 0x{digest}", cases["tampered"][1]), cases
+    assert cases["heap"] == ("PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION", (
+        "the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)")), cases
