@@ -17,14 +17,18 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from devnet_harness import Devnet, run_cli
 from test_consensus_faults_e2e import replicate_of, task_statuses, watch
 
+from eth_account import Account
+
 from pocopool.chain import connect
 from pocopool.protocol.encryption import EncryptionError, aes_decrypt, decode_dataset_key, new_dataset_key
+from pocopool.protocol.tee import EnclaveConfig
 
 pytestmark = pytest.mark.e2e
 
@@ -197,6 +201,20 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
     [served] = [p for p in (net.home / "files").rglob("*") if p.is_file() and digest in str(p)]
     served.write_bytes(b"\0" * 16 + served.read_bytes()[16:])
     outcome("tampered", probe, "--tee", "--dataset", dataset)
+    # An app whose on-chain fingerprint is not its bundle's.
+    state = json.loads((net.home / "devnet.json").read_text())
+    chain = connect(state["chain"])
+    try:
+        real = chain.view_app(probe)
+        forged = replace(EnclaveConfig.parse(real.mrenclave), fingerprint="ab" * 32).to_json()
+        requester = Account.from_key(Path(state["keys"]["requester"]).read_text().strip())
+        impostor = chain.create_app(requester, "tee-probe-forged", real.multiaddr, real.checksum,
+                                    mrenclave=forged).return_value
+    finally:
+        chain.close()
+    outcome("fingerprint", impostor, "--tee")
+    # An app that leaves no computed.json: post-compute has nothing to sign.
+    outcome("no computed", probe, "--tee", "--args", "no-computed")
     # An app asking for more enclave heap than the worker allows (1024 MiB by default).
     big = net.cli("app", "deploy", str(PROBE), "--tee", "--heap-mb", "4096", "--json").json()["app"]
     outcome("heap", big, "--tee")
@@ -205,5 +223,8 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
     assert "cannot be decrypted" in cases["wrong key"][1]
     assert cases["tampered"][0] == "PRE_COMPUTE_INVALID_DATASET_CHECKSUM", cases
     assert re.search(rf"has checksum 0x[0-9a-f]{{64}}, the chain says 0x{digest}", cases["tampered"][1]), cases
+    assert cases["fingerprint"][0] == "PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION", cases
+    assert cases["fingerprint"][1].endswith(f"its on-chain enclave fingerprint is {'ab' * 32}"), cases
+    assert cases["no computed"] == ("POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "the app wrote no /iexec_out/computed.json")
     assert cases["heap"] == ("PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION", (
         "the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)")), cases

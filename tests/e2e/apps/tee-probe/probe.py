@@ -2,7 +2,8 @@
 writing a secret in clear: the sha256 of the requester and developer secrets, and a copy of the
 decrypted dataset (the result is encrypted for the beneficiary when the deal asks for it).
 
-Arguments: `callback` to answer with callback data instead of files; `fail` to exit 3.
+Arguments: `callback` to answer with callback data instead of files; `fail` to exit 3; `no-computed`
+to leave no computed.json.
 """
 
 import hashlib
@@ -39,5 +40,6 @@ else:
     with open(os.path.join(out, "proof.json"), "w") as handle:
         json.dump(proof, handle, sort_keys=True)
     computed = {"deterministic-output-path": os.path.join(out, "proof.json")}
-with open(os.path.join(out, "computed.json"), "w") as handle:
-    json.dump(computed, handle)
+if "no-computed" not in args:
+    with open(os.path.join(out, "computed.json"), "w") as handle:
+        json.dump(computed, handle)
