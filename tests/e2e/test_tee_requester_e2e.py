@@ -1,7 +1,7 @@
-"""The requester's side of a confidential task on a real devnet (its SMS included), up to where the
-built parts reach today: the secrets go to the SMS only, encrypted at rest; the scheduler gets the
-enclave challenge from the SMS and initializes the task; with no TEE-capable worker alive the task
-says it waits for one (docs/tee.md says what is not built yet)."""
+"""The requester's side of a confidential task on a real devnet (its SMS included) with no TEE-capable
+worker: the secrets go to the SMS only, encrypted at rest; the scheduler gets the enclave challenge
+from the SMS and initializes the task; the task says it waits for a TEE-capable worker. The run
+itself is test_tee_e2e.py."""
 
 from __future__ import annotations
 

@@ -219,3 +219,35 @@ async def test_without_bubblewrap_the_worker_warns_once_and_uses_the_process_run
 
 async def test_with_bubblewrap_the_sandbox_is_selected(sandbox: SandboxRuntime) -> None:
     assert isinstance(await select_runtime("sandbox", get_logger("test")), SandboxRuntime)
+
+
+async def test_a_further_bind_under_a_private_folder_is_reachable_and_passed_descriptors_are_inherited(
+        sandbox: SandboxRuntime, tmp_path: Path) -> None:
+    from pocopool.worker.runtimes import Bind
+
+    private = tmp_path / "private"
+    (private / "shared").mkdir(parents=True)
+    private.chmod(0o700)  # as /root is: bubblewrap alone would make the parents 0700 inside too
+    (private / "shared" / "note.txt").write_text("bound")
+    (private / "shared").chmod(0o755)
+    (private / "shared" / "note.txt").chmod(0o644)
+    for name in ("app", "in", "out"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name).chmod(0o755)
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"through the descriptor")
+    os.close(write_end)
+    target = str(private / "shared")
+    script = (f"import os; print(open({target + '/note.txt'!r}).read()); "
+              f"print(os.read({read_end}, 100).decode())")
+    try:
+        result = await sandbox.run(AppRun(
+            argv=("/usr/bin/python3", "-c", script), env={"PATH": "/usr/bin:/bin"}, bundle_dir=tmp_path / "app",
+            input_dir=tmp_path / "in", output_dir=tmp_path / "out",
+            limits=Limits(time_limit=20, memory_bytes=512 * 2**20, processes=64),
+            binds=(Bind(private / "shared", target),), pass_fds=(read_end,)))
+    finally:
+        os.close(read_end)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["bound", "through the descriptor"]
+    assert sandbox.visible(Bind(private / "shared", "/elsewhere")) == "/elsewhere"
