@@ -27,8 +27,11 @@ from test_consensus_faults_e2e import replicate_of, task_statuses, watch
 from eth_account import Account
 
 from pocopool.chain import connect
+from pocopool.chain.base import DealRequest
+from pocopool.client.sms import SmsClient
 from pocopool.protocol.encryption import EncryptionError, aes_decrypt, decode_dataset_key, new_dataset_key
-from pocopool.protocol.tee import EnclaveConfig
+from pocopool.protocol.tags import int_to_tag
+from pocopool.protocol.tee import IPFS_TOKEN, SIM_FRAMEWORK_TAG, EnclaveConfig, SecretKind
 
 pytestmark = pytest.mark.e2e
 
@@ -228,3 +231,42 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
     assert cases["no computed"] == ("POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "the app wrote no /iexec_out/computed.json")
     assert cases["heap"] == ("PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION", (
         "the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)")), cases
+
+
+def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devnet, probe: str) -> None:
+    """Deals the CLI would refuse to buy (it checks the beneficiary key first), created on chain
+    directly: the SMS refuses the worker's session and the worker reports the SMS's cause."""
+    state = json.loads((net.home / "devnet.json").read_text())
+    requester_key = Path(state["keys"]["requester"]).read_text().strip()
+    requester = Account.from_key(requester_key)
+    chain = connect(state["chain"])
+    wallet = tee_worker(net)["wallet"]
+
+    def refused(beneficiary: str | None = None, **params: object) -> tuple[str | None, str]:
+        request = DealRequest(app=probe, workerpool=state["workerpool"], category=0, tag=int_to_tag(SIM_FRAMEWORK_TAG),
+                              params=json.dumps(params), beneficiary=beneficiary)
+        deal = chain.view_deal(chain.create_deal(requester, request).return_value)
+        assert deal is not None
+        [task] = deal.task_ids()
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED" and "RUNNING_FAILED" in task_statuses(debug), json.dumps(debug, indent=1)
+        return cause_of(debug, wallet)
+
+    try:
+        nobody = Account.create().address  # a beneficiary that never pushed a result key
+        no_key = refused(iexec_result_encryption=True, beneficiary=nobody)
+        no_secret = refused(iexec_secrets={"1": "never-pushed"})
+        no_token = refused(iexec_result_storage_provider="dropbox")  # the requester pushed no dropbox token
+        # A storage token the session can give (the requester's), and a proxy where nothing listens.
+        SmsClient(net.status["sms"], requester_key).push(SecretKind.WEB2, requester.address, IPFS_TOKEN, "t0ken")
+        no_upload = refused(iexec_result_storage_proxy="http://127.0.0.1:9")
+    finally:
+        chain.close()
+    assert no_key[0] == "TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY"
+    assert nobody in no_key[1] and no_key[1].startswith("the SMS refused the session (404"), no_key
+    assert no_secret[0] == "TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED"
+    assert "no secret named 'never-pushed'" in no_secret[1], no_secret
+    assert no_token[0] == "TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED", no_token
+    assert "iexec-result-dropbox-token" in no_token[1], no_token
+    assert no_upload[0] == "POST_COMPUTE_IPFS_UPLOAD_FAILED", no_upload
+    assert no_upload[1].startswith("PUT http://127.0.0.1:9/results/0x") and "ConnectError" in no_upload[1], no_upload
