@@ -41,7 +41,7 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
         await asyncio.to_thread(enclaves.check_bundle, bundle.root)
         await asyncio.to_thread(prepare_output, ctx.paths)
         await enclaves.pre_compute()
-        app_result = await enclaves.app(tuple(bundle.entrypoint) + tuple(args))
+        app_result = await enclaves.app(bundle.root, tuple(bundle.entrypoint) + tuple(args))
         logs = ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed()
         if app_result.timed_out:
             return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_TIMEOUT,

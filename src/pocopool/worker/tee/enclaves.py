@@ -177,12 +177,10 @@ class Enclaves:
         result, folder = await self._launch(Stage.PRE, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True)
         self._checked(Stage.PRE, result, folder)
 
-    async def app(self, entrypoint: tuple[str, ...]) -> RunResult:
+    async def app(self, bundle_root: Path, argv: tuple[str, ...]) -> RunResult:
         iexec_in, iexec_out = self.runtime.app_paths(self.ctx.paths.input, self.ctx.paths.iexec_out)
-        bundle = self.ctx.services.bundles.cached(self.ctx.state.bundle_checksum or self.description.app.checksum)
-        assert bundle is not None  # checked by the caller
-        result, folder = await self._launch(Stage.APP, ("--", *entrypoint), compute_env(self.description, iexec_in, iexec_out),
-                                            bundle.root, network=self.description.network)
+        result, folder = await self._launch(Stage.APP, ("--", *argv), compute_env(self.description, iexec_in, iexec_out),
+                                            bundle_root, network=self.description.network)
         self.stages.append(StageRun(Stage.APP, result, None))
         try:
             refused = json.loads((folder / LOADER_REPORT).read_text()).get("error")
