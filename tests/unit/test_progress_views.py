@@ -117,3 +117,22 @@ def test_a_tee_task_waits_for_a_tee_capable_worker_until_one_is_alive():
     assert found["reason"] == "CONTRIBUTIONS" and "TEE-capable" not in found["summary"]
     initializing = waiting_for(model("INITIALIZING", tag=tee_tag), [], None, T0)
     assert any("enclave challenge" in d for d in initializing["details"])
+
+
+def test_the_waiting_text_says_what_the_supply_does_with_a_lost_or_an_overdue_replicate():
+    lost = model("RUNNING", [replicate(W1, "WORKER_LOST", history=[("STARTING", None), ("COMPUTING", None),
+                                                                    ("WORKER_LOST", None)])])
+    found = waiting_for(lost, [worker(W1, alive=False), worker(W2)], None, T0 + 20)
+    assert found["reason"] == "CONTRIBUTIONS", found
+    assert f"worker {W1} is lost (it stopped pinging the scheduler): its place is given to the next worker that asks" \
+        in found["details"], found
+    assert "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it" \
+        in found["details"], found
+    # Still computing, but created more than one period (300 s) ago: the supply no longer waits for it.
+    overdue = model("RUNNING", [replicate(W1, "COMPUTING", history=[("STARTING", None), ("COMPUTING", None)])])
+    early = waiting_for(overdue, [worker(W1), worker(W2)], None, T0 + 20)
+    assert not any("more replicates are needed" in d for d in early["details"]), early
+    late = waiting_for(overdue, [worker(W1), worker(W2)], None, T0 + 6 + 300)
+    assert "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it" \
+        in late["details"], late
+    assert f"worker {W1} is at COMPUTING" in late["details"], late

@@ -63,6 +63,22 @@ def test_a_replicate_that_will_never_contribute_does_not_block_the_task():
     assert refusal(task(), [rep(W1, RS.ABORTED)], WORKER, ACTIVE, T0 + 5) is None
 
 
+def test_a_lost_worker_frees_its_place_at_once_and_a_worker_that_came_back_takes_it_again():
+    computing = rep(W1, RS.STARTING, RS.STARTED, RS.COMPUTING)
+    assert refusal(task(), [computing], WORKER, ACTIVE, T0 + 10) is not None
+    lost = replace(computing, history=computing.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 8, Modifier.POOL_MANAGER),))
+    assert refusal(task(), [lost], WORKER, ACTIVE, T0 + 10) is None
+    back = replace(lost, history=lost.history + (ReplicateEntry(RS.COMPUTED, T0 + 9, Modifier.WORKER),))
+    assert refusal(task(), [back], WORKER, ACTIVE, T0 + 10) is not None
+
+
+def test_a_lost_worker_s_contribution_on_chain_still_counts():
+    contributed = rep(W1, RS.CONTRIBUTED, hash_=GOOD)
+    lost = replace(contributed, history=contributed.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 5, Modifier.POOL_MANAGER),))
+    assert prediction_inputs([lost], T0 + 6, 100) == ({GOOD: [2]}, [])
+    assert refusal(task(status=TS.RUNNING), [lost], WORKER, ACTIVE, T0 + 6) is not None  # trust 1: it is enough
+
+
 def test_a_download_failure_that_is_still_contributed_counts_as_pending():
     graceful = rep(W1, RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOAD_FAILED,
                    cause=Cause.APP_IMAGE_DOWNLOAD_FAILED)

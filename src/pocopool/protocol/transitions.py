@@ -138,6 +138,30 @@ CONTRIBUTABLE_FAILURES: Mapping[RS, frozenset[Cause]] = {
     }),
 }
 
+# Replicates in these statuses will never contribute: they weigh nothing in the prediction.
+_WILL_NOT_CONTRIBUTE = frozenset({
+    RS.START_FAILED, RS.COMPUTE_FAILED, RS.CONTRIBUTE_FAILED, RS.FAILED, RS.ABORTED, RS.COMPLETED,
+    RS.CONTRIBUTE_AND_FINALIZE_FAILED, RS.COMPLETE_FAILED,
+})
+
+
+def may_still_contribute(current: RS, last_relevant: RS, cause: Cause | None, age: float, period: float) -> bool:
+    """Whether a replicate that has not contributed yet still counts as a vote to come, in the
+    consensus prediction (spec/scheduler.md §5.4) and in what `task show` says the supply will do.
+
+    `last_relevant` is its last status other than WORKER_LOST and RECOVERING, `cause` that status's
+    cause, `age` the seconds since it was created, `period` the category's time reference. It counts
+    for one period after its creation, unless it failed for good or its worker is lost now: unlike
+    the reference, a lost worker's place goes at once to the next worker that asks
+    (docs/decisions.md)."""
+    if current is RS.WORKER_LOST or age >= period or last_relevant in _WILL_NOT_CONTRIBUTE:
+        return False
+    if last_relevant in CONTRIBUTABLE_FAILURES:
+        # A download failure is contributed as an error result only for the causes that allow it.
+        return cause is None or cause in CONTRIBUTABLE_FAILURES[last_relevant]
+    return True
+
+
 _NEXT_ACTION: Mapping[RS, Next] = {
     RS.STARTING: Next.PLEASE_CONTINUE,
     RS.STARTED: Next.PLEASE_DOWNLOAD_APP,

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from .consensus import needs_more_contributions
-from .statuses import ChainTaskStatus
+from .statuses import IRRELEVANT_STATUSES, ChainTaskStatus
 from .statuses import ReplicateStatus as RS
 from .statuses import TaskStatus as TS
 from .tags import TeeFramework, requires_gpu, tee_framework
 from .time import iso, parse_time
+from .transitions import may_still_contribute
 from .views import OnChainTask, ReplicateView, TaskView, WorkerView
 
 __all__ = ["contributions_needed", "refund_command", "waiting_for"]
@@ -89,6 +90,16 @@ def _weight(replicate: ReplicateView) -> int:
     return int(replicate.workerWeight or 2)
 
 
+def _expected(replicate: ReplicateView, now: float, period: float) -> bool:
+    """Whether the supply still counts this replicate as a vote to come (`may_still_contribute`)."""
+    history = replicate.statusUpdateList
+    if not history:
+        return replicate.currentStatus not in _ENDED
+    relevant = [u for u in history if u.status not in IRRELEVANT_STATUSES] or history[:1]
+    created = parse_time(history[0].date) or now
+    return may_still_contribute(replicate.currentStatus, relevant[-1].status, relevant[-1].cause, now - created, period)
+
+
 def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
                 onchain: OnChainTask | None = None, now: float = 0.0) -> dict[str, Any] | None:
     """What a non-final task waits for; None for a final (or unknown) task."""
@@ -128,7 +139,13 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
         reason = "CONTRIBUTIONS"
         summary = (f"waiting for contributions: {best} of the {needed} agreeing contribution(s) needed for trust "
                    f"{trust} ({len(contributed)} contributed, {len(running)} replicate(s) still computing)")
-        pending = [_weight(r) for r in running]
+        # The supply's own rule (scheduler/supply.py): what is said here is what the next ask gets.
+        period = task.maxExecutionTime / 1000
+        pending = [_weight(r) for r in replicates if not r.contributionHash and _expected(r, now, period)]
+        for r in replicates:
+            if r.currentStatus is RS.WORKER_LOST and not r.contributionHash:
+                details.append(f"worker {r.walletAddress} is lost (it stopped pinging the scheduler): "
+                               "its place is given to the next worker that asks")
         if needs_more_contributions(groups, pending, trust):
             code, why = _worker_supply(task, workers)
             if code == "NO_TEE_WORKER":

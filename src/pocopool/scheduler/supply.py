@@ -24,42 +24,28 @@ from ..protocol.statuses import (
 )
 from ..protocol.tags import TeeFramework, requires_gpu
 from ..protocol.time import Clock
-from ..protocol.transitions import CONTRIBUTABLE_FAILURES
+from ..protocol.transitions import may_still_contribute
 from .locks import KeyedLocks
 from .logs import log_event
 from .state import ReplicateState, TaskState, WorkerState
 from .store import Store
 
 SCAN_BATCH = 20
-# Replicates in these statuses will never contribute: they weigh nothing in the prediction.
-_WILL_NOT_CONTRIBUTE = frozenset({
-    RS.START_FAILED, RS.COMPUTE_FAILED, RS.CONTRIBUTE_FAILED, RS.FAILED, RS.ABORTED, RS.COMPLETED,
-    RS.CONTRIBUTE_AND_FINALIZE_FAILED, RS.COMPLETE_FAILED,
-})
-
-
-def _will_not_contribute(replicate: ReplicateState) -> bool:
-    status = replicate.last_relevant
-    if status in _WILL_NOT_CONTRIBUTE:
-        return True
-    if status in CONTRIBUTABLE_FAILURES:
-        # A download failure is contributed as an error result only for the causes that allow it.
-        cause = replicate.cause_of(status)
-        return cause is not None and cause not in CONTRIBUTABLE_FAILURES[status]
-    return False
 
 
 def prediction_inputs(
     replicates: Sequence[ReplicateState], now: float, period: float,
 ) -> tuple[dict[str, list[int]], list[int]]:
     """Contributed weights by hash, and the weights of replicates still expected to contribute
-    (created less than one category period ago), as spec §5.4 reads them."""
+    (`may_still_contribute`), as spec §5.4 reads them. A contribution already on chain counts even
+    when its worker is lost since."""
     contributed: dict[str, list[int]] = {}
     pending: list[int] = []
     for replicate in replicates:
-        if replicate.last_relevant is RS.CONTRIBUTED and replicate.contribution_hash:
+        last = replicate.last_relevant
+        if last is RS.CONTRIBUTED and replicate.contribution_hash:
             contributed.setdefault(replicate.contribution_hash.lower(), []).append(replicate.worker_weight)
-        elif not _will_not_contribute(replicate) and now - replicate.created_at < period:
+        elif may_still_contribute(replicate.status, last, replicate.cause_of(last), now - replicate.created_at, period):
             pending.append(replicate.worker_weight)
     return contributed, pending
 

@@ -21,7 +21,7 @@ from eth_account import Account
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
-from ..protocol.statuses import ReplicateStatus as RS, TaskNotificationType as Next
+from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
 from ..protocol.time import Clock, SystemClock
 from .authorization import authorization_problem
 from .backoff import Backoff
@@ -204,7 +204,8 @@ class Worker:
         resumable = await resumable_state(notification, paths, self.chain)
         state = resumable.state
         if state is None:
-            log.info("replicate-not-recoverable", request=action.value, reason=resumable.reason)
+            log.warning("replicate-not-recoverable", request=action.value, reason=resumable.reason)
+            self._spawn(self._give_up(notification, resumable.reason))
             return
         paths.root.mkdir(parents=True, exist_ok=True)
         state.save(paths)
@@ -370,6 +371,20 @@ class Worker:
         log = self.log.bind(task=task_id)
         await asyncio.to_thread(self._workspace.task(task_id).purge)
         outcome = failed(RS.ABORTED, abort.abort_cause(notification))
+        await self._reporter.report(task_id, outcome.status, outcome.details,
+                                    deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log)
+        self._finished[task_id] = None
+
+    async def _give_up(self, notification: TaskNotification, reason: str) -> None:
+        """A replicate this worker cannot resume after a restart: say so with its cause, so that the
+        scheduler frees its place and its slot at once instead of waiting for a deadline."""
+        assert self._reporter is not None
+        task_id = notification.chainTaskId
+        log = self.log.bind(task=task_id)
+        await asyncio.to_thread(self._workspace.task(task_id).purge)
+        message = (f"the worker restarted and cannot resume its replicate ({reason}); the scheduler asked for "
+                   f"{notification.taskNotificationType.value}")
+        outcome = failed(RS.FAILED, Cause.ABORTED_BY_WORKER, message)
         await self._reporter.report(task_id, outcome.status, outcome.details,
                                     deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log)
         self._finished[task_id] = None
