@@ -26,7 +26,9 @@ from sqlalchemy.exc import ArgumentError
 from .integrity import DamagedFile, check_sqlite_file
 
 _BUSY_TIMEOUT_S = 30.0
-_PAGES_PER_STEP = 1024  # pages copied per step; between steps the running service may write
+# One step: the copy is one read transaction. In WAL mode the running service keeps writing meanwhile;
+# a copy in several steps would start over each time another connection writes, maybe for ever.
+_ALL_PAGES = -1
 
 
 class BackupError(Exception):
@@ -125,7 +127,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     try:
         writer = sqlite3.connect(temporary)
         try:
-            reader.backup(writer, pages=_PAGES_PER_STEP)
+            reader.backup(writer, pages=_ALL_PAGES)
             # A file that stays alone (no -wal beside it) whatever the source's journal mode was.
             writer.execute("PRAGMA journal_mode=DELETE")
             if writer.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
