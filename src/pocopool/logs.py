@@ -89,3 +89,14 @@ def configure(level: str | int = "INFO") -> None:
     root.setLevel(level.upper() if isinstance(level, str) else level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicPreamble) for f in migration.filters):
+        migration.addFilter(_AlembicPreamble())
+
+
+class _AlembicPreamble(logging.Filter):
+    """Drops the two lines Alembic logs at every start ("Context impl …", "Will assume …"): they say
+    nothing, and a start refused for a damaged database is then one line. "Running upgrade" stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))

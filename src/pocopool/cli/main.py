@@ -489,9 +489,10 @@ def explain(name: str = typer.Argument(..., help="A task status, a replicate sta
     emit(found, as_json, human)
 
 
-from . import tee  # noqa: E402 - registered after the shared helpers it is given
+from . import backup, tee  # noqa: E402 - registered after the shared helpers they are given
 
 tee.register(app, handled, emit, render, HomeOption, JsonOption, KeyOption)
+backup.register(app, handled, emit, render, HomeOption, JsonOption)
 
 
 def main() -> None:

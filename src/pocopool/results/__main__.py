@@ -30,11 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def _run(args: argparse.Namespace) -> None:
     from ..chain import connect
+    from ..chain.base import ChainError
 
     clock = SystemClock()
     try:
         chain = connect(args.chain, clock)
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, ChainError) as error:
         raise SystemExit(f"pocopool.results: cannot open the chain {args.chain}: {error}") from None
     try:
         store = ResultStore(args.data_dir)

@@ -1,7 +1,8 @@
 """`python -m pocopool.scheduler`: the scheduler as a process (docs/contracts.md).
 
 Stops cleanly on SIGTERM/SIGINT. A startup problem (bad key, key not the workerpool owner, unknown
-chain or database URL, port taken) is reported in one line on stderr with exit status 2.
+chain or database URL, a damaged ledger or database file, port taken) is reported in one line on
+stderr with exit status 2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import signal
 import sys
 from pathlib import Path
 
+from eth_account import Account
+
 from ..chain import connect
+from ..chain.base import ChainError
+from ..integrity import DamagedFile
 from ..protocol.time import SystemClock
 from .config import SchedulerConfig
 from .logs import configure_logging
@@ -50,6 +55,19 @@ def _read(path: Path, what: str) -> str:
         return path.read_text().strip()
     except OSError as error:
         raise SchedulerStartupError(f"cannot read the {what} {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SchedulerStartupError(str(DamagedFile(path, "it is not text", f"restore the {what} from a backup"))) from None
+
+
+def _read_key(path: Path) -> str:
+    key = _read(path, "key file")
+    try:
+        Account.from_key(key)
+    except ValueError as error:  # never echo the file's content: it may be most of a key
+        problem = "it is empty" if not key else f"it does not hold a 0x-hex private key ({error})"
+        raise SchedulerStartupError(str(DamagedFile(path, problem, "restore the workerpool owner's key file "
+                                                                   "from a backup"))) from None
+    return key
 
 
 def _sms_url(url: str) -> str:
@@ -63,10 +81,10 @@ async def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level.upper())
     clock = SystemClock()
     try:
-        key = _read(args.key_file, "key file")
+        key = _read_key(args.key_file)
         secret = _read(args.jwt_secret_file, "JWT secret file").encode() if args.jwt_secret_file else None
         chain = connect(args.chain, clock)
-    except (SchedulerStartupError, ValueError, FileNotFoundError) as error:
+    except (SchedulerStartupError, ValueError, FileNotFoundError, ChainError) as error:
         print(f"pocopool scheduler: {error}", file=sys.stderr)
         return 2
     try:

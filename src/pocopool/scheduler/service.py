@@ -25,6 +25,7 @@ from eth_account import Account
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
+from ..integrity import one_line
 from ..protocol.crypto import InvalidHex, normalize_address, same_address
 from ..protocol.models import PublicConfiguration
 from ..protocol.statuses import TaskStatus as TS
@@ -149,7 +150,7 @@ class Scheduler:
         except Exception as error:  # noqa: BLE001 - whatever the driver raises, say it in one line
             await self.store.close()
             url = self.store.db.url.render_as_string(hide_password=True)
-            raise SchedulerStartupError(f"cannot open the database {url}: {error}") from None
+            raise SchedulerStartupError(f"cannot open the database {url}: {one_line(str(error))}") from None
         try:
             family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
             # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say they are TCP.

@@ -9,6 +9,8 @@ import re
 import sys
 from pathlib import Path
 
+from ..chain.base import ChainError
+from ..integrity import DamagedFile, one_line
 from ..logs import configure, get_logger
 from ..protocol.crypto import normalize_address
 from ..protocol.tee import SIMULATION_LABEL
@@ -66,7 +68,7 @@ async def _run(args: argparse.Namespace) -> None:
 
     try:
         chain = connect(args.chain, SystemClock())
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, ChainError) as error:
         raise SystemExit(f"pocopool.sms: cannot open the chain {args.chain}: {error}") from None
     try:
         try:
@@ -76,8 +78,11 @@ async def _run(args: argparse.Namespace) -> None:
             raise SystemExit(f"pocopool.sms: {error}") from None
         try:
             await db.migrate()
+        except DamagedFile as error:
+            raise SystemExit(f"pocopool.sms: cannot open the database: {error}") from None
         except Exception as error:  # noqa: BLE001 - one line, not a traceback, for an unreachable database
-            raise SystemExit(f"pocopool.sms: cannot open the database: {type(error).__name__}: {error}") from None
+            raise SystemExit(f"pocopool.sms: cannot open the database: {type(error).__name__}: "
+                             f"{one_line(str(error))}") from None
         public_url = args.public_url or f"http://{args.host}:{args.port}"
         app = create_app(chain, SmsStore(db, vault), public_url=public_url, result_proxy=args.result_proxy,
                          trusted_platforms=tuple(args.trust_platform))

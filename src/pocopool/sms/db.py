@@ -19,6 +19,9 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ..integrity import check_schema_after_upgrade, check_schema_before_upgrade, check_sqlite_file
+from .tables import metadata
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = PACKAGE_DIR / "alembic.ini"
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -30,11 +33,14 @@ class DatabaseConfigError(ValueError):
     """The database URL is not one the SMS can use."""
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, location: str) -> None:
+    """Upgrades to the latest revision, refusing a database that lost its schema version or a table."""
+    check_schema_before_upgrade(connection, location, metadata)
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+    check_schema_after_upgrade(connection, location, metadata)
 
 
 class Database:
@@ -74,8 +80,12 @@ class Database:
         return await asyncio.to_thread(in_thread)
 
     async def migrate(self) -> None:
-        """Create or upgrade the schema to the latest revision (idempotent)."""
-        await self.run(_upgrade)
+        """Create or upgrade the schema to the latest revision (idempotent). An existing SQLite file is
+        checked first, without writing to it: DamagedFile if it is not a sound SMS database."""
+        path = Path(self.url.database) if self.dialect == "sqlite" and self.url.database else None
+        if path is not None and path.exists():
+            await asyncio.to_thread(check_sqlite_file, path)
+        await self.run(_upgrade, str(path) if path is not None else self.url.render_as_string(hide_password=True))
 
     async def dispose(self) -> None:
         if self._async is not None:

@@ -26,11 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(level)
     log = logs.get_logger("main")
     from ..chain import connect  # imported here so that `--help` works without a ledger backend
+    from ..chain.base import ChainError
 
     clock = SystemClock()
     try:
         chain = connect(chain_url, clock)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, ChainError) as error:
         log.error("chain-unavailable", chain=chain_url, error=str(error))
         return 1
     worker = Worker(config, chain, clock)

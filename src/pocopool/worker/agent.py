@@ -20,6 +20,7 @@ from eth_account import Account
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
+from ..integrity import DamagedFile
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
 from ..protocol.time import Clock, SystemClock
@@ -81,6 +82,7 @@ class Worker:
         self._runtime = runtime
         self._stop = asyncio.Event()
         self._runners: dict[str, ReplicateRunner] = {}
+        self._damaged: set[str] = set()  # task ids whose state.json was found damaged at start
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._group: asyncio.TaskGroup | None = None
         self._services: WorkerServices | None = None
@@ -101,6 +103,7 @@ class Worker:
     async def run(self) -> None:
         workspace = Workspace(self.config.workdir)
         workspace.open()
+        self._damaged = self._damaged_states(workspace)
         client = SchedulerClient(self.config.scheduler_url, self.config.private_key, self.log.child("scheduler"),
                                  timeout=self.config.http_timeout)
         downloads = Downloader(timeout=self.config.download_timeout)
@@ -160,6 +163,18 @@ class Worker:
         if purged:
             self.log.info("stale-task-folders-deleted", count=len(purged))
 
+    def _damaged_states(self, workspace: Workspace) -> set[str]:
+        """Reports, one line each, the task folders whose state.json does not read back (decision 89):
+        those replicates are not resumed, and the startup cleanup deletes their folders."""
+        damaged: set[str] = set()
+        for task_id in workspace.task_ids_on_disk():
+            try:
+                ReplicateState.read(workspace.task(task_id))
+            except DamagedFile as damage:
+                self.log.error("replicate-state-damaged", task=task_id, error=str(damage))
+                damaged.add(task_id.lower())
+        return damaged
+
     async def _register(self) -> None:
         assert self._client is not None
         model = self._model()
@@ -199,6 +214,9 @@ class Worker:
             return
         if action is Next.PLEASE_ABORT:
             self._spawn(self._abort_without_runner(notification))
+            return
+        if task_id.lower() in self._damaged:
+            log.info("replicate-not-recoverable", request=action.value, reason="its state.json is damaged")
             return
         paths = self._workspace.task(task_id)
         resumable = await resumable_state(notification, paths, self.chain)

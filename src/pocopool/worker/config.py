@@ -9,6 +9,8 @@ from pathlib import Path
 
 from eth_account import Account
 
+from ..integrity import DamagedFile
+
 RUNTIMES = ("sandbox", "process")
 # Misbehaviours a devnet worker can be told to show (`--fault KIND`), for demos and failure tests.
 FAULTS = {
@@ -65,8 +67,13 @@ class WorkerConfig:
 
 def read_key_file(path: Path) -> str:
     """One 0x-hex private key per file (devnet keys, docs/contracts.md)."""
-    key = path.read_text().strip()
-    Account.from_key(key)  # fail early on a malformed key, without echoing it
+    data = path.read_bytes()  # a missing file is an OSError, said as such
+    try:
+        key = data.decode().strip()
+        Account.from_key(key)  # fail early on a malformed key, without echoing it
+    except ValueError as error:  # also binascii.Error and UnicodeDecodeError
+        problem = "it is empty (0 bytes)" if not data else f"it does not hold a 0x-hex private key ({error})"
+        raise DamagedFile(path, problem, "restore the wallet's key file from a backup") from None
     return key
 
 

@@ -1,18 +1,25 @@
 """What this worker did for one task, kept in `<task>/state.json` so that a restart can resume.
 
 Written atomically after every step that matters (authorization received, status reported, result
-digest computed, transaction mined): a crash leaves the previous complete version.
+digest computed, transaction mined): a crash leaves the previous complete version. A state.json
+that does not read back (cut, overwritten) was damaged outside the worker: the replicate it
+described cannot be resumed (decision 89).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ..integrity import DamagedFile
 from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ReplicateStatus
 from .workspace import TaskPaths, atomic_write
+
+
+DAMAGED_STATE_REMEDY = ("this replicate is not resumed (the scheduler's timeouts end it) and the startup "
+                        "cleanup deletes its folder once the scheduler answers")
 
 
 @dataclass
@@ -47,6 +54,25 @@ class ReplicateState:
 
     def save(self, paths: TaskPaths) -> None:
         atomic_write(paths.state, json.dumps(asdict(self), indent=1, sort_keys=True).encode(), mode=0o600)
+
+    @classmethod
+    def read(cls, paths: TaskPaths) -> ReplicateState | None:
+        """The state of this task folder; None if it has none; DamagedFile (naming the file) if its
+        state.json is not a complete state this worker wrote."""
+        try:
+            text = paths.state.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not text:
+            raise DamagedFile(paths.state, "it is empty (0 bytes)", DAMAGED_STATE_REMEDY)
+        try:
+            data = json.loads(text)
+        except ValueError as error:  # also UnicodeDecodeError: random bytes
+            raise DamagedFile(paths.state, f"it is not JSON ({error})", DAMAGED_STATE_REMEDY) from None
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or not {"chain_task_id", "authorization"} <= data.keys() <= names:
+            raise DamagedFile(paths.state, "it is not a replicate state", DAMAGED_STATE_REMEDY)
+        return cls(**data)
 
     @classmethod
     def load(cls, paths: TaskPaths) -> ReplicateState | None:

@@ -40,7 +40,7 @@ from ..base import (
 from ..errors import NotALedgerError
 from ..reverts import revert
 from . import assets, rows, tasks
-from .schema import create_schema, open_connection, read_meta
+from .schema import check_file, create_schema, open_connection, read_meta
 from .state import SQLITE_INT_MAX, LedgerView, TxState, write_score
 
 DEFAULT_CHAIN_ID = 1337
@@ -58,6 +58,7 @@ class LocalChain(Chain):
         self._path = Path(path)
         if not self._path.is_file():
             raise FileNotFoundError(f"no pocopool ledger at {self._path} (create one with LocalChain.create)")
+        check_file(self._path)
         self._clock: Clock = clock or SystemClock()
         self._local = threading.local()
         self._opened: list[tuple[int, sqlite3.Connection]] = []  # (pid, connection), to close them all

@@ -7,9 +7,11 @@ INTEGER. Addresses are stored checksummed, hashes lowercase 0x-hex, exactly as t
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
+from ...integrity import RESTORE, DamagedFile, check_sqlite_file, require_tables
 from ..errors import NotALedgerError
 
 LEDGER_MAGIC = "pocopool-ledger"
@@ -99,6 +101,21 @@ CREATE TABLE consensus_groups (
     PRIMARY KEY (task_id, result_hash)
 ) WITHOUT ROWID;
 """
+
+
+LEDGER_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", SCHEMA))
+
+
+def check_file(path: Path) -> None:
+    """NotALedgerError, naming the file and what to do, for a file that is not SQLite, is damaged or
+    lacks a ledger table; read only, so the file is left as it is. A ledger made by an older
+    version of this file's SCHEMA is told apart by `read_meta`."""
+    try:
+        tables = check_sqlite_file(path)
+        if LEDGER_TABLES & set(tables):
+            require_tables(path, tables, LEDGER_TABLES)
+    except DamagedFile as damage:
+        raise NotALedgerError(f"{path} is not a pocopool ledger or is damaged: {damage.problem}; {RESTORE}") from None
 
 
 def open_connection(path: Path) -> sqlite3.Connection:

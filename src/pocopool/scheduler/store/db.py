@@ -29,6 +29,9 @@ from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ...integrity import check_schema_after_upgrade, check_schema_before_upgrade, check_sqlite_file
+from .tables import metadata
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 ALEMBIC_INI = PACKAGE_DIR / "alembic.ini"
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -93,8 +96,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, location: str) -> None:
+    """Upgrades to the latest revision, refusing a database that lost its schema version or a table."""
+    check_schema_before_upgrade(connection, location, metadata)
     command.upgrade(alembic_config(connection), "head")
+    check_schema_after_upgrade(connection, location, metadata)
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of an SQLite URL (None for an in-memory database)."""
+    database = url.database or ""
+    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
 
 # ----- SQLite ------------------------------------------------------------------------------------
@@ -152,9 +164,13 @@ class SqliteDatabase:
             yield _InLoopConnection(connection)
 
     async def migrate(self) -> None:
-        """Create or upgrade the schema to the latest revision (idempotent)."""
+        """Create or upgrade the schema to the latest revision (idempotent). An existing file is
+        checked first, without writing to it: DamagedFile if it is not a sound scheduler database."""
+        path = sqlite_path(self.url)
+        if path is not None and path.exists():
+            check_sqlite_file(path)
         async with self.write() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, str(path or self.url))
 
     async def dispose(self) -> None:
         self.engine.dispose()
@@ -201,7 +217,7 @@ class PostgresDatabase:
 
     async def migrate(self) -> None:
         async with self.write() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, self.url.render_as_string(hide_password=True))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
