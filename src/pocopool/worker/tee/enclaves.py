@@ -101,8 +101,7 @@ class Enclaves:
         self.sms_url = sms_url
         self.runtime = ctx.services.runtime
         config = ctx.services.config
-        self.limits = Limits(time_limit=float(description.max_execution_time),
-                             memory_bytes=config.memory_limit_mb * 2**20, processes=config.process_limit)
+        self.limits = config.app_limits(float(description.max_execution_time))
         self.folder = ctx.paths.root / "tee"
         self.stages: list[StageRun] = []
 
