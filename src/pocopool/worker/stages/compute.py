@@ -81,6 +81,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     logs = ComputeLogs(stdout=result.stdout, stderr=result.stderr).tailed()
 
     if exceeded is not None:
+        # Never contributed: the output goes at once rather than with the task (a filler's gigabytes).
+        await asyncio.to_thread(prepare_output, ctx.paths)
         return failed(RS.COMPUTE_FAILED, LIMIT_CAUSES[exceeded.kind], describe_limit(exceeded, config),
                       exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs)
     if result.platform_error is not None:
