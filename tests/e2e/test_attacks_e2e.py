@@ -35,7 +35,7 @@ MiB = 2**20
 # What the devnet's worker allows each app run (devnet --app-limit) ...
 LIMITS = {"memory-mb": 256, "max-processes": 64, "output-mb": 100, "tmp-mb": 64, "cpu-seconds": 2}
 # ... and where each hostile app stops by itself, far below the machine.
-ATTACK_BOUNDS = {"fork-bomb": 300, "memory-bomb-mb": 600, "disk-filler-mb": 300, "loop-seconds": 30}
+ATTACK_BOUNDS = {"fork-bomb": 2000, "memory-bomb-mb": 4096, "disk-filler-mb": 2048, "loop-seconds": 120}
 MAX_TIME = 20  # s, the category's time limit: above the CPU limit, so the loop meets the CPU limit first
 CANARY = f"pocopool-canary-{uuid.uuid4().hex}"  # in the worker's environment, never in an app's
 OTHER_TASK_SECRET = f"another task's private input {uuid.uuid4().hex}"
