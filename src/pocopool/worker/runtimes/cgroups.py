@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 JOIN_FAILED = "pocopool: cannot join the run's cgroup"
-_JOIN = 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ >"$f" || { echo "%s: $f" >&2; exit 125; }; shift; done; shift; exec "$@"'
+_JOIN = ('for f in "$@"; do [ "$f" = -- ] && break; echo $$ >"$f" || { echo "%s: $f" >&2; exit 125; }; shift; done; '
+         'shift; exec "$@"')
 _REMOVE_TIMEOUT = 10.0  # s to wait for the killed processes of a run to leave its cgroup
 
 

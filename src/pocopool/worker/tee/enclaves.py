@@ -33,7 +33,7 @@ from ...teesim.measurements import folder_fingerprint
 from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..env import compute_env
-from ..runtimes.base import AppRun, Bind, Limits, RunResult
+from ..runtimes.base import AppRun, Bind, RunResult
 from .session import enclave_config
 
 MODULES = {Stage.PRE: "pocopool.teesim.precompute", Stage.APP: "pocopool.teesim.loader",
