@@ -32,7 +32,14 @@ needs_vectors = pytest.mark.skipif(VECTORS is None, reason="tests/data/vectors.j
 
 
 def test_enums_have_the_reference_sizes_and_every_member_a_description() -> None:
-    assert len(TS) == 21 and len(RS) == 33 and len(Cause) == 101
+    assert len(TS) == 21 and len(RS) == 33
+    causes = list(Cause)
+    reference = causes[: causes.index(Cause.POST_COMPUTE_IPFS_UPLOAD_FAILED) + 1]
+    assert len(reference) == 101  # the reference's causes come first, in its order
+    assert causes[101:] == [  # then pocopool's extensions, each in its marked block
+        Cause.APP_MEMORY_LIMIT_EXCEEDED, Cause.APP_PROCESS_LIMIT_EXCEEDED, Cause.APP_OUTPUT_LIMIT_EXCEEDED,
+        Cause.APP_TMP_LIMIT_EXCEEDED, Cause.APP_CPU_TIME_LIMIT_EXCEEDED,
+    ]
     for enum in (TS, RS, Cause):
         for member in enum:
             assert member.description.strip(), member

@@ -94,6 +94,9 @@ def devnet_start(
     rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."),
     tee_workers: int = typer.Option(0, "--tee-workers", help="How many of the workers (the last ones) also run TEE "
                                     "tasks, on tee-sim: a SIMULATED enclave, no SGX/TDX hardware."),
+    app_limit: list[str] = typer.Option([], "--app-limit", help="NAME=N limit of each app run on every worker "
+                                        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds; repeatable): "
+                                        "passed as the worker option --app-NAME."),
     as_json: bool = JsonOption,
 ) -> None:
     """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer."""
@@ -103,7 +106,8 @@ def devnet_start(
         raise BadInput("--rpc-url needs --chain evm")
     state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
                                                 database_url=database, faults=tuple(fault),
-                                                chain=chain, rpc_url=rpc_url, tee_workers=tee_workers))
+                                                chain=chain, rpc_url=rpc_url, tee_workers=tee_workers,
+                                                app_limits=tuple(app_limit)))
     view = manager.status(Path(state.home))
     emit(view, as_json, lambda v: render.console.print(
         f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"

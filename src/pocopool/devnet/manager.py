@@ -49,6 +49,21 @@ class Options:
     rpc_url: str | None = None  # with chain "evm": this node instead of the built-in one
     # --- end EVM chain ---
     tee_workers: int = 0  # the last N workers also run TEE tasks (tee-sim, a simulated enclave)
+    app_limits: tuple[str, ...] = ()  # NAME=VALUE: every worker gets --app-NAME VALUE (e.g. memory-mb=256)
+
+
+# The limits of an app run a devnet can set on its workers (worker options --app-NAME).
+APP_LIMITS = ("memory-mb", "max-processes", "output-mb", "tmp-mb", "cpu-seconds")
+
+
+def _app_limit_args(limits: tuple[str, ...]) -> list[str]:
+    argv: list[str] = []
+    for limit in limits:
+        name, _, value = limit.partition("=")
+        if name not in APP_LIMITS or not value.isdigit() or int(value) < 1:
+            raise DevnetError(f"--app-limit {limit}: expected NAME=N with N ≥ 1 and NAME one of {', '.join(APP_LIMITS)}")
+        argv += [f"--app-{name}", value]
+    return argv
 
 
 def running_pids(state: DevnetState) -> list[int]:
@@ -82,6 +97,7 @@ def start(home: Path, options: Options) -> DevnetState:
         state.evm_journal = str(home / EVM_JOURNAL)  # says the next start may replay it (homes.start_evm_chain)
     # --- end EVM chain ---
     faults = _parse_faults(options.faults, options.workers)
+    limit_args = _app_limit_args(options.app_limits)
     logs = home / "logs"
     (home / "files").mkdir(exist_ok=True)
     state.database = database_url(home, options.database_url)
@@ -126,7 +142,7 @@ def start(home: Path, options: Options) -> DevnetState:
             argv = [py, "-m", "pocopool.worker", "--scheduler", scheduler_url, "--chain", state.chain,
                     "--key-file", worker.key_file, "--workdir", worker.workdir, "--name", worker.name,
                     "--slots", str(options.slots), "--runtime", options.runtime,
-                    "--ping-period", str(options.ping_period)]
+                    "--ping-period", str(options.ping_period), *limit_args]
             if index >= options.workers - options.tee_workers:
                 argv += ["--tee", "--tee-platform-key-file", str(platform_key_file)]
             if index in delays:

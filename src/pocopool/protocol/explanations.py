@@ -91,6 +91,17 @@ CAUSES: dict[C, Explanation] = {
     C.TEE_PREPARATION_FAILED: _e(W, P, "The worker could not prepare its TEE runtime.", "Check the worker's TEE setup."),
     C.TRUST_NOT_1: _e(Component.REQUESTER, IN, "The one-shot TEE finalization needs a deal with trust 1.", "Buy the TEE task with trust 1."),
     C.TASK_ALREADY_CONTRIBUTED: _e(CH, PR, "Someone already contributed, so the one-shot finalization is not possible.", "Nothing: the task follows the usual path."),
+    # --- pocopool extensions: the limits of an app run ---
+    C.APP_MEMORY_LIMIT_EXCEEDED: _e(A, AP, "The memory of all the app's processes together reached the limit the worker sets on each app run; the kernel killed a process and the worker stopped the run.",
+                                    "Make the app use less memory (the message gives the limit), or ask the workerpool's operator for more: the worker option --app-memory-mb."),
+    C.APP_PROCESS_LIMIT_EXCEEDED: _e(A, AP, "The app's processes and threads together reached the limit the worker sets on each app run; a fork was refused and the worker stopped the run.",
+                                     "Start fewer processes or threads (the message gives the limit), or ask the workerpool's operator for more: the worker option --app-max-processes."),
+    C.APP_OUTPUT_LIMIT_EXCEEDED: _e(A, AP, "The app wrote more into $IEXEC_OUT (bytes, or files and folders) than the worker allows an app run; the worker stopped the run.",
+                                    "Write a smaller result (the message gives the limit), or ask the workerpool's operator for more: the worker option --app-output-mb."),
+    C.APP_TMP_LIMIT_EXCEEDED: _e(A, AP, "The app wrote more into /tmp (bytes, or files and folders) than the worker allows an app run; the worker stopped the run.",
+                                 "Keep less in /tmp (the message gives the limit), or ask the workerpool's operator for more: the worker option --app-tmp-mb."),
+    C.APP_CPU_TIME_LIMIT_EXCEEDED: _e(A, AP, "A process of the app used all the CPU time the worker allows each process of an app run, and the kernel killed it (SIGXCPU).",
+                                      "Make the app compute less (the message gives the limit), or ask the workerpool's operator for more: the worker option --app-cpu-seconds."),
 }
 
 

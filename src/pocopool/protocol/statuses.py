@@ -154,7 +154,8 @@ class Component(str, Enum):
 
 
 class ReplicateStatusCause(_Described):
-    """Why a replicate failed or was aborted (spec/scheduler.md §3). All 101 reference values."""
+    """Why a replicate failed or was aborted (spec/scheduler.md §3). All 101 reference values, in
+    the reference's order, then pocopool's own extensions in marked blocks at the end."""
 
     # §3.1 common
     CHAIN_UNREACHABLE = "CHAIN_UNREACHABLE", "The worker could not read the task on chain."
@@ -261,6 +262,14 @@ class ReplicateStatusCause(_Described):
     POST_COMPUTE_RESULT_FILE_NOT_FOUND = "POST_COMPUTE_RESULT_FILE_NOT_FOUND", "The result file to upload was not found."
     POST_COMPUTE_DROPBOX_UPLOAD_FAILED = "POST_COMPUTE_DROPBOX_UPLOAD_FAILED", "The Dropbox upload failed."
     POST_COMPUTE_IPFS_UPLOAD_FAILED = "POST_COMPUTE_IPFS_UPLOAD_FAILED", "The IPFS upload failed."
+    # --- pocopool extensions: the limits of an app run (not in the reference; docs/decisions.md 88) ---
+    # Each limit the worker sets on an app run ends the run with its own cause (worker/runtimes/guard.py).
+    APP_MEMORY_LIMIT_EXCEEDED = "APP_MEMORY_LIMIT_EXCEEDED", "The app used more memory than the worker allows an app run, and was killed."
+    APP_PROCESS_LIMIT_EXCEEDED = "APP_PROCESS_LIMIT_EXCEEDED", "The app started more processes than the worker allows an app run, and was stopped."
+    APP_OUTPUT_LIMIT_EXCEEDED = "APP_OUTPUT_LIMIT_EXCEEDED", "The app wrote more into IEXEC_OUT than the worker allows, and was stopped."
+    APP_TMP_LIMIT_EXCEEDED = "APP_TMP_LIMIT_EXCEEDED", "The app wrote more into /tmp than the worker allows, and was stopped."
+    APP_CPU_TIME_LIMIT_EXCEEDED = "APP_CPU_TIME_LIMIT_EXCEEDED", "A process of the app used more CPU time than the worker allows, and was killed."
+    # --- end of the app run limits ---
 
 
 Cause = ReplicateStatusCause

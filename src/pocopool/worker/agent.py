@@ -35,7 +35,7 @@ from .logs import get_logger
 from .notifications import NotificationCursor, addressed_to
 from .recovery import authorization_of, resumable_state
 from .replicate import ReplicateRunner
-from .runtimes import Runtime, select_runtime
+from .runtimes import Runtime, select_cgroups, select_runtime
 from .stages import abort
 from .stages.outcome import failed
 from .state import ReplicateState
@@ -149,9 +149,12 @@ class Worker:
             raise RuntimeError(f"the scheduler requires worker version {required}; this worker is {worker_version()}")
         await retry_until(client.login, self.clock, self.log, "login")
         await self._register()
-        runtime = self._runtime or await select_runtime(
-            self.config.runtime, self.log.child("runtime"), self.config.sandbox_uid, self.config.sandbox_gid
-        )
+        if self._runtime is None:
+            cgroups = select_cgroups(self.log.child("runtime"), self.config.name)
+            self._runtime = await select_runtime(
+                self.config.runtime, self.log.child("runtime"), self.config.sandbox_uid, self.config.sandbox_gid, cgroups
+            )
+        runtime = self._runtime
         self._services = WorkerServices(
             config=self.config, account=self.account, chain=self.chain, clock=self.clock, workspace=workspace,
             bundles=BundleCache(workspace.bundles, downloads, self.config.max_bundle_bytes,

@@ -10,6 +10,7 @@ from pathlib import Path
 from eth_account import Account
 
 from ..integrity import DamagedFile
+from .runtimes.base import LimitKind, Limits
 
 RUNTIMES = ("sandbox", "process")
 # Misbehaviours a devnet worker can be told to show (`--fault KIND`), for demos and failure tests.
@@ -30,8 +31,13 @@ class WorkerConfig:
     name: str = "worker"
     slots: int = 1
     runtime: str = "sandbox"  # "sandbox" (bubblewrap, falls back to "process") or "process"
-    memory_limit_mb: int = 2048  # address-space limit of each app run (RLIMIT_AS)
-    process_limit: int = 256  # processes per app run (RLIMIT_NPROC)
+    # Limits of each app run (runtimes/guard.py). Memory and processes bound the whole run through its
+    # cgroup; where the worker has no cgroups they fall back to RLIMIT_AS / RLIMIT_NPROC per process.
+    app_memory_mb: int = 1024
+    app_max_processes: int = 128
+    app_output_mb: int = 1024  # what an app may write into IEXEC_OUT
+    app_tmp_mb: int = 256  # what an app may write into /tmp
+    app_cpu_seconds: int = 3600  # CPU time of each process of an app (RLIMIT_CPU)
     ping_period: float = 10.0  # s
     ask_period: float | None = None  # s; None: the scheduler's askForReplicatePeriod
     notification_wait: float = 25.0  # s, long-poll of /workers/notifications (≤ 30)
@@ -58,11 +64,30 @@ class WorkerConfig:
             raise ValueError(f"runtime must be one of {RUNTIMES}, got {self.runtime!r}")
         if self.tee and self.tee_platform_key_file is None:
             raise ValueError("--tee needs --tee-platform-key-file (the simulated platform key tee-sim attests with)")
+        for option, value in (("--app-memory-mb", self.app_memory_mb), ("--app-max-processes", self.app_max_processes),
+                              ("--app-output-mb", self.app_output_mb), ("--app-tmp-mb", self.app_tmp_mb),
+                              ("--app-cpu-seconds", self.app_cpu_seconds)):
+            if value < 1:
+                raise ValueError(f"{option} must be at least 1, got {value}")
         if self.tee_max_heap_mb < 1:
             raise ValueError("--tee-max-heap-mb must be at least 1")
         unknown = [fault for fault in self.faults if fault not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(FAULTS)}")
+
+    def app_limits(self, time_limit: float) -> Limits:
+        """The limits of one app run of this worker, with the category's time limit."""
+        return Limits(
+            time_limit=time_limit, memory_bytes=self.app_memory_mb * 2**20, processes=self.app_max_processes,
+            cpu_seconds=self.app_cpu_seconds, output_bytes=self.app_output_mb * 2**20, tmp_bytes=self.app_tmp_mb * 2**20,
+        )
+
+
+# Each limit, the worker option that sets it (named in the cause's diagnosis).
+LIMIT_OPTIONS = {
+    LimitKind.MEMORY: "--app-memory-mb", LimitKind.PROCESSES: "--app-max-processes",
+    LimitKind.OUTPUT: "--app-output-mb", LimitKind.TMP: "--app-tmp-mb", LimitKind.CPU_TIME: "--app-cpu-seconds",
+}
 
 
 def read_key_file(path: Path) -> str:
@@ -86,8 +111,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="worker")
     p.add_argument("--slots", type=int, default=1, help="replicates computed in parallel (cpuNb)")
     p.add_argument("--runtime", choices=RUNTIMES, default="sandbox")
-    p.add_argument("--host-memory-limit-mb", type=int, default=2048, help="memory limit of each app run")
-    p.add_argument("--process-limit", type=int, default=256, help="process limit of each app run")
+    p.add_argument("--app-memory-mb", "--host-memory-limit-mb", dest="app_memory_mb", type=int, default=1024,
+                   help="memory of each app run, all its processes together (per process where cgroups are missing)")
+    p.add_argument("--app-max-processes", "--process-limit", dest="app_max_processes", type=int, default=128,
+                   help="processes of each app run, all together (RLIMIT_NPROC per uid where cgroups are missing)")
+    p.add_argument("--app-output-mb", type=int, default=1024, help="what each app run may write into IEXEC_OUT")
+    p.add_argument("--app-tmp-mb", type=int, default=256, help="what each app run may write into /tmp")
+    p.add_argument("--app-cpu-seconds", type=int, default=3600, help="CPU time of each process of an app run")
     p.add_argument("--ping-period", type=float, default=10.0, help="seconds between pings")
     p.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
                    help="devnet only: misbehave on purpose (repeatable)")
@@ -114,8 +144,11 @@ def from_args(args: argparse.Namespace) -> WorkerConfig:
         name=args.name,
         slots=args.slots,
         runtime=args.runtime,
-        memory_limit_mb=args.host_memory_limit_mb,
-        process_limit=args.process_limit,
+        app_memory_mb=args.app_memory_mb,
+        app_max_processes=args.app_max_processes,
+        app_output_mb=args.app_output_mb,
+        app_tmp_mb=args.app_tmp_mb,
+        app_cpu_seconds=args.app_cpu_seconds,
         ping_period=args.ping_period,
         faults=tuple(args.fault),
         start_delay=args.start_delay,

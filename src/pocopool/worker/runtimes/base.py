@@ -2,7 +2,8 @@
 
 Two implementations: `sandbox` (bubblewrap namespaces) and `process` (a plain subprocess, the
 fallback where namespaces are not available). Both start the app in its own process group and kill
-the whole group at the time limit or when the replicate is aborted or the worker stops.
+the whole group at the time limit or when the replicate is aborted or the worker stops; both put
+the run in its own cgroup where the host allows (cgroups.py) and watch its limits (guard.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import resource
 import shutil
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from ...protocol.models import MAX_LOG_LENGTH
@@ -27,9 +29,31 @@ PIPE_DRAIN_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Limits:
+    """What one app run may use. With a cgroup, memory and processes bound the WHOLE run; without
+    one they fall back to per-process rlimits (RLIMIT_AS; RLIMIT_NPROC, per uid and not for root)."""
+
     time_limit: float  # seconds of wall-clock time
-    memory_bytes: int  # address space (RLIMIT_AS)
-    processes: int  # RLIMIT_NPROC (counted per uid by the kernel; not enforced for root)
+    memory_bytes: int  # the run's memory (cgroup), or each process's address space (RLIMIT_AS)
+    processes: int  # the run's processes (cgroup pids.max), or RLIMIT_NPROC
+    cpu_seconds: int | None = None  # CPU time of each process (RLIMIT_CPU)
+    output_bytes: int | None = None  # what the run may write into IEXEC_OUT (and each file's size)
+    tmp_bytes: int = 256 * 2**20  # the run's /tmp
+
+
+class LimitKind(str, Enum):
+    """Which limit ended a run (each has its own cause: compute.py)."""
+
+    MEMORY = "memory"
+    PROCESSES = "processes"
+    OUTPUT = "output"
+    TMP = "tmp"
+    CPU_TIME = "cpu-time"
+
+
+@dataclass(frozen=True)
+class LimitExceeded:
+    kind: LimitKind
+    detail: str  # what was seen, e.g. "IEXEC_OUT holds 100.0 MiB"
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class AppRun:
     limits: Limits
     network: bool = False
     binds: tuple[Bind, ...] = ()
+    tmp_dir: Path | None = None  # the run's /tmp on the host, watched; None: a tmpfs of limits.tmp_bytes
     pass_fds: tuple[int, ...] = ()  # descriptors the program inherits (the TEE enclaves' SMS socket, key)
     writable_input: bool = False
 
@@ -66,10 +91,12 @@ class RunResult:
     stderr: str = ""
     platform_error: str | None = None  # the runtime itself failed: the app never ran
     duration: float = 0.0
+    limit_exceeded: LimitExceeded | None = None  # the run reached one of its limits (and was stopped)
 
     @property
     def succeeded(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and self.platform_error is None
+        return (self.exit_code == 0 and not self.timed_out and self.platform_error is None
+                and self.limit_exceeded is None)
 
 
 class Runtime(abc.ABC):
@@ -113,25 +140,55 @@ class Execution:
     stderr: str
     duration: float
     spawn_error: str | None = None
+    stopped: bool = False  # the monitor stopped the run (a limit was reached)
 
 
-def limit_prefix(limits: Limits) -> tuple[list[str], Callable[[], None] | None]:
+def rlimits(limits: Limits, in_cgroup: bool) -> dict[int, tuple[int, int]]:
+    """The rlimits of each process of a run. In a cgroup, memory and processes are the cgroup's job:
+    RLIMIT_AS would count address space rather than memory, and RLIMIT_NPROC counts every process
+    of the sandbox uid on the host, so that one run's fork bomb would starve the others."""
+    found = {resource.RLIMIT_CORE: (0, 0)}
+    if not in_cgroup:
+        found[resource.RLIMIT_AS] = (limits.memory_bytes, limits.memory_bytes)
+        found[resource.RLIMIT_NPROC] = (limits.processes, limits.processes)
+    if limits.cpu_seconds:
+        # SIGXCPU at the soft limit (an exit the worker recognizes), SIGKILL a second later.
+        found[resource.RLIMIT_CPU] = (limits.cpu_seconds, limits.cpu_seconds + 1)
+    if limits.output_bytes:
+        largest = max(limits.output_bytes, limits.tmp_bytes)
+        found[resource.RLIMIT_FSIZE] = (largest, largest)  # no single file beyond a folder's limit
+    return found
+
+
+_PRLIMIT_NAMES = {resource.RLIMIT_CORE: "core", resource.RLIMIT_AS: "as", resource.RLIMIT_NPROC: "nproc",
+                  resource.RLIMIT_CPU: "cpu", resource.RLIMIT_FSIZE: "fsize"}
+
+
+def limit_prefix(limits: Limits, in_cgroup: bool = False) -> tuple[list[str], Callable[[], None] | None]:
     """prlimit(1) in front of the command, or a preexec hook where prlimit is missing."""
+    wanted = rlimits(limits, in_cgroup)
     prlimit = shutil.which("prlimit")
     if prlimit:
-        return [prlimit, f"--as={limits.memory_bytes}", f"--nproc={limits.processes}", "--core=0", "--"], None
+        return [prlimit, *(f"--{_PRLIMIT_NAMES[k]}={soft}:{hard}" for k, (soft, hard) in wanted.items()), "--"], None
 
     def apply() -> None:  # pragma: no cover - only where util-linux is absent
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for key, value in wanted.items():
+            resource.setrlimit(key, value)
 
     return [], apply
 
 
-def _kill_group(pid: int) -> None:
+def _kill_group(pid: int, on_kill: Callable[[], None] | None = None) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+    if on_kill is not None:
+        on_kill()
+
+
+async def _exit(process: asyncio.subprocess.Process) -> None:
+    """The program's own exit: process.wait() would also wait for whoever still holds its pipes."""
+    while process.returncode is None:
+        await asyncio.sleep(0.02)
 
 
 async def _pump(stream: asyncio.StreamReader | None, sink: TailBuffer) -> None:
@@ -144,11 +201,15 @@ async def _pump(stream: asyncio.StreamReader | None, sink: TailBuffer) -> None:
 async def execute(
     argv: Sequence[str], *, env: dict[str, str], cwd: Path | str, time_limit: float,
     pass_fds: Sequence[int] = (), preexec: Callable[[], None] | None = None,
-    on_spawn: Callable[[], None] | None = None,
+    on_spawn: Callable[[], None] | None = None, monitor: Callable[[], Awaitable[object]] | None = None,
+    on_kill: Callable[[], None] | None = None,
 ) -> Execution:
     """Run `argv` in a new session; kill its process group at `time_limit` or on cancellation.
 
     `on_spawn` runs once the child exists (e.g. to close the parent's copy of a passed fd).
+    `monitor`, if given, runs beside the program: when it returns, the program is killed
+    (`stopped`): it returns when a limit of the run is reached. `on_kill` kills what the process
+    group does not hold (the run's cgroup): it runs with every kill, and once the program ended.
     """
     started = time.monotonic()
     out, err = TailBuffer(), TailBuffer()
@@ -163,28 +224,38 @@ async def execute(
     finally:
         if on_spawn is not None:
             on_spawn()
-    timed_out = False
+    timed_out = stopped = False
     try:
         async with asyncio.TaskGroup() as group:
             pumps = [group.create_task(_pump(process.stdout, out)), group.create_task(_pump(process.stderr, err))]
+            watch = group.create_task(monitor()) if monitor is not None else None
             try:
                 async with asyncio.timeout(time_limit):
-                    await process.wait()
+                    ended = group.create_task(_exit(process))
+                    await asyncio.wait((ended, watch) if watch else (ended,), return_when=asyncio.FIRST_COMPLETED)
+                    if not ended.done():
+                        stopped = True
+                        _kill_group(process.pid, on_kill)
+                        await ended
             except TimeoutError:
                 timed_out = True
-                _kill_group(process.pid)
-                await process.wait()
-            _kill_group(process.pid)  # stragglers left in the group
+                _kill_group(process.pid, on_kill)
+                await _exit(process)
+            finally:
+                if watch is not None:
+                    watch.cancel()
+            _kill_group(process.pid, on_kill)  # stragglers left in the group (or, with on_kill, anywhere)
             # A descendant that left the group may still hold the pipes: do not wait for it forever.
             _, pending = await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
             for pump in pending:
                 pump.cancel()
     finally:
         if process.returncode is None:  # cancelled (abort or worker stop): the app must not outlive us
-            _kill_group(process.pid)
+            _kill_group(process.pid, on_kill)
             with contextlib.suppress(BaseException):
-                await asyncio.shield(process.wait())
-    return Execution(process.returncode, timed_out, out.text(), err.text(), time.monotonic() - started)
+                await asyncio.shield(_exit(process))
+    return Execution(process.returncode, timed_out, out.text(), err.text(), time.monotonic() - started,
+                     stopped=stopped)
 
 
 def exit_status(returncode: int) -> int:

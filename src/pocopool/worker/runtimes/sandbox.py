@@ -4,14 +4,17 @@ What the app sees:
 - `/usr` read-only, and `/bin`, `/lib`, `/lib64`, `/sbin` as on the host (symlinks into /usr on
   Debian); from `/etc` only the few files programs need (alternatives, ssl, ld.so cache, …);
 - `/app` = the bundle, read-only, the working directory; `/iexec_in` read-only; `/iexec_out` writable;
-- a fresh tmpfs `/tmp`, its own `/proc` and a minimal `/dev`;
+- its own `/tmp` (the run's tmp folder on the host, watched like `/iexec_out`, or a fresh tmpfs),
+  its own `/proc` and a minimal `/dev`;
 - no network (its own empty network namespace) unless the deal asks for it with
   `"pocopool_network": true`;
 - no other host path: not /root, /home, /work, the worker's work directory or key file.
 It gets a clean environment (PATH and the IEXEC_* variables), dies with the worker, runs in a new
-session, under RLIMIT_AS / RLIMIT_NPROC, and is killed with its whole pid namespace at the time limit.
+session and in its own cgroup (guard.py: the run's memory and processes), and is killed with its
+whole pid namespace at the time limit or at the first limit it reaches.
 
-When the worker runs as root, RLIMIT_NPROC would not apply (the kernel exempts root), so the app runs
+Where the worker has no cgroups, RLIMIT_AS and RLIMIT_NPROC of each process are all that bounds
+memory and processes. When the worker runs as root, RLIMIT_NPROC would not apply (the kernel exempts root), so the app runs
 as an unprivileged uid (nobody by default): bubblewrap sets up the mounts as root without a user
 namespace, keeps only CAP_SETUID/SETGID/SETPCAP, and setpriv(1) drops to that uid with no
 capabilities and no_new_privs before the app starts. As a normal user, bubblewrap runs unprivileged
@@ -23,9 +26,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from .base import AppRun, Bind, Limits, RunResult, Runtime, StatusPipe, exit_status, execute, limit_prefix
+from .base import (
+    AppRun, Bind, Execution, Limits, RunResult, Runtime, StatusPipe, exit_status, execute, limit_prefix,
+)
+from .cgroups import CgroupHost
+from .guard import Guard
 
 SANDBOX_IN = "/iexec_in"
 SANDBOX_OUT = "/iexec_out"
@@ -36,26 +44,27 @@ _ETC = (
     "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types",
 )
 _ETC_NETWORK = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.conf", "/etc/services", "/etc/protocols")
-TMP_SIZE = 256 * 2**20
 
 
 class SandboxRuntime(Runtime):
     name = "sandbox"
 
-    def __init__(self, bwrap: str, *, drop_to: tuple[int, int] | None = None, setpriv: str | None = None) -> None:
+    def __init__(self, bwrap: str, *, drop_to: tuple[int, int] | None = None, setpriv: str | None = None,
+                 cgroups: CgroupHost | None = None) -> None:
         self.bwrap = bwrap
         self.drop_to = drop_to if setpriv else None
         self.setpriv = setpriv
+        self.cgroups = cgroups  # None: no cgroup per run (per-process rlimits only)
 
     @classmethod
-    def for_host(cls, uid: int = 65534, gid: int = 65534) -> SandboxRuntime | None:
+    def for_host(cls, uid: int = 65534, gid: int = 65534, cgroups: CgroupHost | None = None) -> SandboxRuntime | None:
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             return None
         if os.geteuid() == 0:
             setpriv = shutil.which("setpriv")
-            return cls(bwrap, drop_to=(uid, gid) if setpriv else None, setpriv=setpriv)
-        return cls(bwrap)
+            return cls(bwrap, drop_to=(uid, gid) if setpriv else None, setpriv=setpriv, cgroups=cgroups)
+        return cls(bwrap, cgroups=cgroups)
 
     def app_paths(self, input_dir: Path, output_dir: Path) -> tuple[str, str]:
         return SANDBOX_IN, SANDBOX_OUT
@@ -90,7 +99,10 @@ class SandboxRuntime(Runtime):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--size", str(min(TMP_SIZE, app.limits.memory_bytes)), "--tmpfs", "/tmp"]
+        if app.tmp_dir is not None:
+            args += ["--bind", str(app.tmp_dir), "/tmp"]
+        else:
+            args += ["--perms", "1777", "--size", str(min(app.limits.tmp_bytes, app.limits.memory_bytes)), "--tmpfs", "/tmp"]
         args += ["--ro-bind", str(app.bundle_dir), SANDBOX_APP]
         args += ["--bind" if app.writable_input else "--ro-bind", str(app.input_dir), SANDBOX_IN]
         args += ["--bind", str(app.output_dir), SANDBOX_OUT]
@@ -117,20 +129,33 @@ class SandboxRuntime(Runtime):
             return RunResult(exit_code=127, stderr=f"invalid entrypoint {app.argv[0]!r}")
         if self.drop_to is not None:
             for folder in (app.output_dir, *(b.host for b in app.binds if b.writable),
-                           *((app.input_dir,) if app.writable_input else ())):
+                           *((app.input_dir,) if app.writable_input else ()), *filter(None, (app.tmp_dir,))):
                 os.chown(folder, *self.drop_to)
-        prefix, preexec = limit_prefix(app.limits)
-        with StatusPipe() as status:
-            command = prefix + self.command(app, status.write_fd)
-            execution = await execute(
-                command, env={"PATH": "/usr/bin:/bin"}, cwd="/", time_limit=app.limits.time_limit,
-                pass_fds=(status.write_fd, *app.pass_fds), preexec=preexec, on_spawn=status.close_writer,
-            )
-            documents = status.collect()
+        try:
+            async with Guard(app, self.cgroups) as guard:
+                prefix, preexec = limit_prefix(app.limits, in_cgroup=guard.cgroup is not None)
+                with StatusPipe() as status:
+                    command = guard.prefix + prefix + self.command(app, status.write_fd)
+                    execution = await execute(
+                        command, env={"PATH": "/usr/bin:/bin"}, cwd="/", time_limit=app.limits.time_limit,
+                        pass_fds=(status.write_fd, *app.pass_fds), preexec=preexec, on_spawn=status.close_writer,
+                        monitor=guard.watch, on_kill=guard.kill,
+                    )
+                    documents = status.collect()
+                result = self._result(execution, documents)
+                if not execution.spawn_error:  # a limit reached explains a broken sandbox too
+                    exceeded = await guard.verdict(execution, result.exit_code)
+                    if exceeded is not None:
+                        result = replace(result, limit_exceeded=exceeded, timed_out=False, platform_error=None)
+        except OSError as error:  # the run's cgroup could not be made
+            return RunResult(None, platform_error=f"cannot set the run's limits: {type(error).__name__}: {error}")
+        return result
+
+    def _result(self, execution: Execution, documents: list[dict]) -> RunResult:
         if execution.spawn_error:
             return RunResult(None, platform_error=f"cannot start bubblewrap: {execution.spawn_error}")
-        if execution.timed_out:
-            return RunResult(None, True, execution.stdout, execution.stderr, duration=execution.duration)
+        if execution.timed_out or execution.stopped:
+            return RunResult(None, execution.timed_out, execution.stdout, execution.stderr, duration=execution.duration)
         exit_codes = [doc["exit-code"] for doc in documents if isinstance(doc.get("exit-code"), int)]
         started = any("child-pid" in doc for doc in documents)
         if exit_codes:

@@ -6,6 +6,9 @@ pocopool separates the app's failures from the platform's (spec/worker.md §6.4 
   on it;
 - the app was killed at the category's time limit → COMPUTE_FAILED APP_COMPUTE_TIMEOUT (a partial
   output depends on speed, so it is never contributed), exitCode -1;
+- the app reached a limit the worker sets on each run (memory, processes, IEXEC_OUT, /tmp, CPU
+  time) → COMPUTE_FAILED with that limit's own cause (APP_*_LIMIT_EXCEEDED, a pocopool extension),
+  an errorMessage naming the limit and the worker option that sets it; exitCode -1 as a timeout;
 - the app exited non-zero and left no usable result → COMPUTE_FAILED APP_COMPUTE_FAILED;
 - the app exited 0 but its output is unusable → COMPUTE_FAILED with the POST_COMPUTE_* cause;
 - the runtime itself could not start the app → COMPUTE_FAILED APP_COMPUTE_FAILED with no exitCode
@@ -25,9 +28,12 @@ from ..context import ReplicateContext
 from ..env import compute_env
 from ..postcompute import PostComputeError, post_compute
 from ..preflight import preflight, summarize
-from ..runtimes.base import AppRun, Limits
+from ..runtimes.base import AppRun
 from . import compute_tee
-from .app_output import TIMEOUT_EXIT_CODE, describe_exit, prepare_output, write_app_logs
+from .app_output import (
+    LIMIT_CAUSES, TIMEOUT_EXIT_CODE, describe_exit, describe_limit, prepare_output, prepare_tmp, remove_tmp,
+    write_app_logs,
+)
 from .outcome import Outcome, failed, succeeded
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
@@ -55,23 +61,30 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         bundle_dir=bundle.root,
         input_dir=ctx.paths.input,
         output_dir=ctx.paths.iexec_out,
-        limits=Limits(
-            time_limit=float(description.max_execution_time),
-            memory_bytes=config.memory_limit_mb * 2**20,
-            processes=config.process_limit,
-        ),
+        limits=config.app_limits(float(description.max_execution_time)),
         network=description.network,
+        tmp_dir=await asyncio.to_thread(prepare_tmp, ctx.paths),
     )
     if "slow" in config.faults:
         await _compute_past_the_deadline(ctx)
     ctx.log.info("app-starting", runtime=runtime.name, argv=" ".join(app.argv), time_limit=app.limits.time_limit)
-    result = await runtime.run(app)
+    try:
+        result = await runtime.run(app)
+    finally:
+        await asyncio.to_thread(remove_tmp, ctx.paths)
+    exceeded = result.limit_exceeded
     ctx.log.info(
         "app-ended", exit_code=result.exit_code, timed_out=result.timed_out,
         platform_error=result.platform_error, seconds=round(result.duration, 3),
+        limit_exceeded=exceeded.kind.value if exceeded else None,
     )
     logs = ComputeLogs(stdout=result.stdout, stderr=result.stderr).tailed()
 
+    if exceeded is not None:
+        # Never contributed: the output goes at once rather than with the task (a filler's gigabytes).
+        await asyncio.to_thread(prepare_output, ctx.paths)
+        return failed(RS.COMPUTE_FAILED, LIMIT_CAUSES[exceeded.kind], describe_limit(exceeded, config),
+                      exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs)
     if result.platform_error is not None:
         return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] {runtime.name} runtime: {result.platform_error}")
     if result.timed_out:

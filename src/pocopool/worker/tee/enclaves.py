@@ -33,7 +33,7 @@ from ...teesim.measurements import folder_fingerprint
 from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..env import compute_env
-from ..runtimes.base import AppRun, Bind, Limits, RunResult
+from ..runtimes.base import AppRun, Bind, RunResult
 from .session import enclave_config
 
 MODULES = {Stage.PRE: "pocopool.teesim.precompute", Stage.APP: "pocopool.teesim.loader",
@@ -101,8 +101,7 @@ class Enclaves:
         self.sms_url = sms_url
         self.runtime = ctx.services.runtime
         config = ctx.services.config
-        self.limits = Limits(time_limit=float(description.max_execution_time),
-                             memory_bytes=config.memory_limit_mb * 2**20, processes=config.process_limit)
+        self.limits = config.app_limits(float(description.max_execution_time))
         self.folder = ctx.paths.root / "tee"
         self.stages: list[StageRun] = []
 
