@@ -14,7 +14,6 @@ CANNOT_OCCUR: dict[C, str] = {
     C.OUT_OF_GAS: "LocalChain charges no gas; it can occur only on an EVM chain, where the worker checks its balance first.",
     C.BLOCK_NOT_REACHED: "Every process reads the same ledger, so a worker's view of the chain is never behind the consensus block.",
     C.TASK_DESCRIPTION_NOT_FOUND: "Legacy: the reference worker no longer uses it, and neither does pocopool.",
-    C.ABORTED_BY_WORKER: "Legacy: workers abort only when the scheduler tells them to, with the scheduler's cause.",
     C.CONSENSUS_BLOCK_MISSING: "The scheduler always sends the consensus block with PLEASE_REVEAL.",
     C.APP_NOT_FOUND_LOCALLY: "The worker keeps the verified bundle until the task ends; only a disk wiped mid-task could cause it.",
     C.DETERMINISM_HASH_NOT_FOUND: "A replicate with no result digest reports COMPUTE_FAILED with the precise post-compute cause instead, before contributing.",

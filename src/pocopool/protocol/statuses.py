@@ -176,7 +176,7 @@ class ReplicateStatusCause(_Described):
     CONTRIBUTION_TIMEOUT = "CONTRIBUTION_TIMEOUT", "The contribution deadline is reached."
     REVEAL_TIMEOUT = "REVEAL_TIMEOUT", "The worker did not reveal before the reveal deadline."
     CANNOT_REVEAL = "CANNOT_REVEAL", "The on-chain conditions for a reveal are not met."
-    ABORTED_BY_WORKER = "ABORTED_BY_WORKER", "The worker aborted the replicate on its own."
+    ABORTED_BY_WORKER = "ABORTED_BY_WORKER", "The worker gave the replicate up on its own: it restarted and could not resume it."
     UNKNOWN = "UNKNOWN", "No specific cause is known."
     # §3.2 standard task
     APP_IMAGE_DOWNLOAD_FAILED = "APP_IMAGE_DOWNLOAD_FAILED", "The app could not be downloaded or failed its checksum; an error result is contributed."

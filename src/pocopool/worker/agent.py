@@ -33,7 +33,7 @@ from .context import ReplicateContext, WorkerServices
 from .downloads import Downloader
 from .logs import get_logger
 from .notifications import NotificationCursor, addressed_to
-from .recovery import authorization_of, resumable_state
+from .recovery import Resumable, authorization_of, resumable_state
 from .replicate import ReplicateRunner
 from .runtimes import Runtime, select_cgroups, select_runtime
 from .stages import abort
@@ -218,11 +218,11 @@ class Worker:
         if action is Next.PLEASE_ABORT:
             self._spawn(self._abort_without_runner(notification))
             return
-        if task_id.lower() in self._damaged:
-            log.info("replicate-not-recoverable", request=action.value, reason="its state.json is damaged")
-            return
         paths = self._workspace.task(task_id)
-        resumable = await resumable_state(notification, paths, self.chain)
+        if task_id.lower() in self._damaged:
+            resumable = Resumable(None, f"its state file {paths.state} is damaged")
+        else:
+            resumable = await resumable_state(notification, paths, self.chain)
         state = resumable.state
         if state is None:
             log.warning("replicate-not-recoverable", request=action.value, reason=resumable.reason)
