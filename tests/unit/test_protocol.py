@@ -27,8 +27,7 @@ from pocopool.protocol.transitions import (
 )
 
 SPEC = Path(__file__).resolve().parents[1] / "data"  # a copy of shared/spec/vectors.json
-VECTORS = json.loads((SPEC / "vectors.json").read_text()) if (SPEC / "vectors.json").exists() else None
-needs_vectors = pytest.mark.skipif(VECTORS is None, reason="tests/data/vectors.json missing")
+VECTORS = json.loads((SPEC / "vectors.json").read_text())
 
 
 def test_enums_have_the_reference_sizes_and_every_member_a_description() -> None:
@@ -50,20 +49,17 @@ def test_ordinals_follow_the_reference_order() -> None:
     assert RS.COMPUTED.ordinal == 12 and RS.WORKER_LOST.ordinal == 32
 
 
-@needs_vectors
 def test_task_ids_match_the_vectors() -> None:
     for case in VECTORS["taskid"]:
         assert crypto.task_id(case["dealid"], case["index"]) == case["taskid"]
 
 
-@needs_vectors
 def test_result_hash_and_seal_match_the_vectors() -> None:
     c = VECTORS["commitment"]
     assert crypto.result_hash(c["taskid"], c["resultDigest"]) == c["resultHash"]
     assert crypto.result_seal(c["worker"], c["taskid"], c["resultDigest"]) == c["resultSeal"]
 
 
-@needs_vectors
 def test_workerpool_authorization_is_signed_and_recovered_as_in_the_vectors() -> None:
     a = VECTORS["workerpoolAuthorization"]
     key = VECTORS["keys"]["scheduler"]["key"]
@@ -73,7 +69,6 @@ def test_workerpool_authorization_is_signed_and_recovered_as_in_the_vectors() ->
     assert crypto.recover_authorization_signer(a["worker"], a["taskid"], a["enclaveChallenge"], signature) == a["signer"]
 
 
-@needs_vectors
 def test_a_tampered_authorization_recovers_someone_else() -> None:
     a = VECTORS["workerpoolAuthorization"]
     other_task = VECTORS["taskid"][1]["taskid"]
@@ -96,7 +91,6 @@ def test_malformed_or_malleable_signatures_recover_nobody() -> None:
     assert crypto.recover_hash(digest_, "not hex") is None
 
 
-@needs_vectors
 def test_logs_challenge_digest_and_signature_match_the_vectors() -> None:
     vec = VECTORS["logsChallenge"]
     typed = crypto.logs_challenge_typed_data(vec["typedData"]["message"]["challenge"], vec["typedData"]["domain"]["chainId"])
@@ -115,7 +109,6 @@ def test_java_hex_decoding_is_lossy_but_deterministic() -> None:
     assert crypto.recover_login(challenge, crypto.sign_login(key, challenge)) == crypto.address_of(key)
 
 
-@needs_vectors
 def test_result_digests_match_the_vectors() -> None:
     f = VECTORS["resultDigest"]["file"]
     assert digest.file_digest(f["content_utf8"].encode()) == f["digest"]
@@ -135,14 +128,12 @@ def test_error_result_text_is_byte_identical_to_the_reference() -> None:
     )
 
 
-@needs_vectors
 def test_weights_match_the_vectors() -> None:
     for case in VECTORS["weights"]:
         assert worker_weight(case["score"]) == case["weight"]
         assert reward_weight(case["score"]) == case["rewardWeight"]
 
 
-@needs_vectors
 def test_the_winning_group_test_replays_the_vector_vote_sequences() -> None:
     for case in VECTORS["consensus"]:
         groups: dict[str, int] = {}
@@ -165,7 +156,6 @@ def test_the_winning_group_test_replays_the_vector_vote_sequences() -> None:
             assert groups[expected["consensus"]] == expected["group"], case
 
 
-@needs_vectors
 def test_deadlines_match_the_vectors() -> None:
     d = VECTORS["deadlines"]
     deadlines = task_deadlines(d["dealStartTime"], d["workClockTimeRef"])

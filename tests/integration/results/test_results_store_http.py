@@ -25,7 +25,6 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-pytest.importorskip("pocopool.chain.local", reason="LocalChain is not written yet")
 
 from pocopool.chain.base import DealRequest  # noqa: E402
 from pocopool.chain.local import LocalChain  # noqa: E402

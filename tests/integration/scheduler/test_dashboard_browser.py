@@ -9,6 +9,7 @@ import struct
 from pathlib import Path
 
 import httpx
+import playwright.async_api as playwright_api
 import pytest
 from scheduler_harness import running_scheduler
 from test_scheduler_observability import fail_a_task, make_failed_task
@@ -18,7 +19,6 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 OUTPUT = Path(__file__).resolve().parents[3] / "test-output"
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright (the test extra)")
 
 
 COUNT_RED = """async (url) => {
