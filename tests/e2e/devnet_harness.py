@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+FINAL = ("COMPLETED", "FAILED")
+
+
+def is_final(view: dict[str, Any]) -> bool:
+    """A scheduler task view (`Devnet.task_view`) of a task that has ended."""
+    return view["currentStatus"] in FINAL
 
 
 @dataclass
@@ -46,8 +55,39 @@ class Devnet:
     def deploy_app(self, path: Path) -> str:
         return self.cli("app", "deploy", str(path), "--json").json()["app"]
 
+    def task_view(self, task: str) -> dict[str, Any] | None:
+        """The scheduler's view of the task (`GET /tasks/{id}`), None until it has seen its deal.
+        Cheap enough to poll, where a `pocopool` process costs a second of CPU each time."""
+        answer = httpx.get(f"{self.status['scheduler'].rstrip('/')}/tasks/{task}", timeout=10)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def debug_when(self, task: str, ready: Callable[[dict[str, Any]], bool], what: str, timeout: float = 150.0,
+                   *, logs: bool = False) -> dict[str, Any]:
+        """`pocopool task debug --json` (with `--logs`), once the scheduler's view of the task
+        satisfies `ready`; the test fails with the devnet's logs if it does not within `timeout`."""
+        def seen() -> bool:
+            view = self.task_view(task)
+            return view is not None and ready(view)
+        until(seen, timeout, f"task {task}: {what}", self)
+        return dict(self.cli("task", "debug", task, "--json", *(("--logs",) if logs else ())).json())
+
     def logs(self) -> str:
         parts = []
         for log in sorted((self.home / "logs").glob("*.log")):
             parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]))
         return "\n".join(parts)
+
+
+def until(predicate: Callable[[], Any], timeout: float, what: str, net: Devnet) -> Any:
+    """The first true value of `predicate`, asked again until `timeout`; the test fails (with the
+    devnet's logs) if none comes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    pytest.fail(f"{what} not seen within {timeout:.0f} s\n{net.logs()}")

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from devnet_harness import Devnet, run_cli
+from devnet_harness import Devnet, is_final, run_cli, until
 
 from pocopool.worker.runtimes import AppRun, CgroupHost, LimitKind, Limits, SandboxRuntime
 
@@ -143,15 +142,9 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attacks]:
         run_cli("devnet", "stop", home=home, check=False)
 
 
-def _wait(net: Devnet, task: str, done: Any, what: str, timeout: float = 90.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = net.cli("task", "debug", task, "--logs", "--json").json()
-        if done(view):
-            return view
-        if time.monotonic() > deadline:
-            pytest.fail(f"task {task}: {what} not seen after {timeout} s:\n{json.dumps(view, indent=1)[-4000:]}\n{net.logs()}")
-        time.sleep(0.5)
+def _compute_failed(view: dict[str, Any]) -> bool:
+    """A scheduler task view where a replicate reported COMPUTE_FAILED."""
+    return any(u["status"] == "COMPUTE_FAILED" for r in view["replicates"] for u in r["statusUpdateList"])
 
 
 def _compute_failure(view: dict[str, Any]) -> tuple[str, str] | None:
@@ -179,7 +172,7 @@ def test_a_bomb_is_stopped_at_its_limit_with_its_own_cause(
         attacks: Attacks, attack: str, cause: str, limit: str, option: str) -> None:
     net = _contained(attacks)
     task = attacks.tasks[attack]
-    view = _wait(net, task, _compute_failure, "COMPUTE_FAILED")
+    view = net.debug_when(task, _compute_failed, "COMPUTE_FAILED", 90, logs=True)
     assert _compute_failure(view) is not None
     found_cause, message = _compute_failure(view)  # type: ignore[misc]
     assert found_cause == cause, view
@@ -194,7 +187,7 @@ def test_a_bomb_is_stopped_at_its_limit_with_its_own_cause(
 
 
 def _result_and_logs(net: Devnet, task: str, target: Path) -> tuple[dict[str, Any], str]:
-    view = _wait(net, task, lambda v: v["status"] == "COMPLETED" or v["final"], "the end of the task")
+    view = net.debug_when(task, is_final, "the end of the task", 90, logs=True)
     assert view["status"] == "COMPLETED", view
     net.cli("task", "download", task, str(target))
     everything = "".join(p.read_text(errors="replace") for p in target.rglob("*") if p.is_file())
@@ -231,10 +224,11 @@ def test_a_symlink_in_the_result_does_not_carry_the_host_file(attacks: Attacks, 
 def test_after_every_attack_the_worker_completes_a_normal_task(attacks: Attacks) -> None:
     net = _contained(attacks)
     for task in attacks.tasks.values():  # every attack has ended on the worker
-        _wait(net, task, lambda v: _compute_failure(v) is not None or v["status"] == "COMPLETED", "the end of the run")
+        until(lambda: (view := net.task_view(task)) is not None and (_compute_failed(view) or is_final(view)),
+              90, f"the end of the run of {task}", net)
     app = net.deploy_app(MISBEHAVE)
     task = net.cli("run", app, "--args", "ok", "--json").json()["taskIds"][0]
-    view = _wait(net, task, lambda v: v["final"], "the end of the task")
+    view = net.debug_when(task, is_final, "the end of the task", 90, logs=True)
     assert view["status"] == "COMPLETED", view
     workdir = Path(json.loads((net.home / "devnet.json").read_text())["workers"][0]["workdir"])
     assert not list(workdir.rglob("filler.bin")), "the fillers' files do not outlive their runs"

@@ -11,14 +11,13 @@ import json
 import os
 import shutil
 import signal
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from devnet_harness import Devnet, run_cli
+from devnet_harness import Devnet, is_final, run_cli
 from eth_account import Account
 
 from pocopool.chain import connect
@@ -113,14 +112,7 @@ def _encrypted_deal(net: Devnet, app: str, category: int) -> str:
 
 
 def _final_debug(net: Devnet, task: str, timeout: float = 150.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = net.cli("task", "debug", task, "--json").json()
-        if view["final"]:
-            return view
-        if time.monotonic() > deadline:
-            pytest.fail(f"task {task} still {view['status']} after {timeout} s:\n{json.dumps(view, indent=1)}\n{net.logs()}")
-        time.sleep(1)
+    return net.debug_when(task, is_final, "a final status", timeout)
 
 
 def _failures(view: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:

@@ -7,14 +7,13 @@ taken."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from devnet_harness import Devnet, run_cli
+from devnet_harness import Devnet, run_cli, until
 
 from pocopool.devnet import manager
 
@@ -40,21 +39,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
 
 def task_view(net: Devnet, task: str) -> dict[str, Any]:
     """The scheduler's view of the task; an empty one until the scheduler has seen its deal."""
-    answer = httpx.get(f"{net.status['scheduler'].rstrip('/')}/tasks/{task}", timeout=10)
-    if answer.status_code == 404:
-        return {"currentStatus": "UNKNOWN", "replicates": []}
-    answer.raise_for_status()
-    return dict(answer.json())
-
-
-def until(predicate, timeout: float, what: str, net: Devnet) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"{what} not seen within {timeout:.0f} s\n{net.logs()}")
+    return net.task_view(task) or {"currentStatus": "UNKNOWN", "replicates": []}
 
 
 def computing_worker(net: Devnet, task: str) -> tuple[int, str]:
@@ -75,14 +60,15 @@ def start_task(net: Devnet) -> str:
 
 
 def completed_on_the_other_worker(net: Devnet, task: str, killed: str) -> dict[str, Any]:
+    """The task's view once it is COMPLETED and so is the other worker's replicate (told a moment
+    after the task, by PLEASE_COMPLETE)."""
     def completed() -> dict[str, Any] | None:
         view = task_view(net, task)
         assert view["currentStatus"] != "FAILED", json.dumps(view, indent=1)
-        return view if view["currentStatus"] == "COMPLETED" else None
-    view = until(completed, NEW_REPLICATE_WITHIN, f"{task} COMPLETED after its worker was killed", net)
-    [other] = [r for r in view["replicates"] if r["walletAddress"].lower() != killed.lower()]
-    assert other["currentStatus"] == "COMPLETED", json.dumps(view, indent=1)
-    return view
+        others = [r for r in view["replicates"] if r["walletAddress"].lower() != killed.lower()]
+        done = view["currentStatus"] == "COMPLETED" and [r["currentStatus"] for r in others] == ["COMPLETED"]
+        return view if done else None
+    return dict(until(completed, NEW_REPLICATE_WITHIN, f"{task} COMPLETED on the other worker after its worker was killed", net))
 
 
 def history(view: dict[str, Any], wallet: str) -> list[dict[str, Any]]:
@@ -94,14 +80,15 @@ def test_a_task_whose_worker_is_killed_mid_compute_completes_on_the_other_worker
     task = start_task(net)
     index, wallet = computing_worker(net, task)
     manager.kill_worker(net.home, index)
-
-    def lost() -> bool:
-        return any(u["status"] == "WORKER_LOST" for u in history(task_view(net, task), wallet))
-    until(lost, 60, f"the replicate of {wallet} WORKER_LOST", net)
-    view = completed_on_the_other_worker(net, task, wallet)
-    statuses = [u["status"] for u in history(view, wallet)]
-    assert statuses[-1] == "WORKER_LOST" and "COMPUTING" in statuses, statuses
-    manager.restart_worker(net.home, index)  # healthy again for the next test; nothing left to recover
+    try:
+        def lost() -> bool:
+            return any(u["status"] == "WORKER_LOST" for u in history(task_view(net, task), wallet))
+        until(lost, 60, f"the replicate of {wallet} WORKER_LOST", net)
+        view = completed_on_the_other_worker(net, task, wallet)
+        statuses = [u["status"] for u in history(view, wallet)]
+        assert statuses[-1] == "WORKER_LOST" and "COMPUTING" in statuses, statuses
+    finally:
+        manager.restart_worker(net.home, index)  # alive again for the next test, whatever happened here
 
 
 def test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_and_frees_its_slot(net: Devnet) -> None:

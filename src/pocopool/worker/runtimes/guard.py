@@ -17,9 +17,10 @@ import asyncio
 import contextlib
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
-from .base import AppRun, Execution, LimitExceeded, LimitKind, Limits
+from .base import AppRun, Execution, LimitExceeded, LimitKind, Limits, RunResult
 from .cgroups import CgroupHost, RunCgroup
 
 WATCH_PERIOD = 0.1  # s between two looks at a running app
@@ -116,3 +117,13 @@ class Guard:
         if self.limits.cpu_seconds and exit_code == SIGXCPU_EXIT:
             return LimitExceeded(LimitKind.CPU_TIME, f"a process used its {self.limits.cpu_seconds} s of CPU time")
         return None
+
+    async def judged(self, execution: Execution, result: RunResult) -> RunResult:
+        """The run's result, told as the limit that ended it when one did (a limit reached explains
+        a broken sandbox or a killed app too); unchanged when the run never started."""
+        if execution.spawn_error:
+            return result
+        exceeded = await self.verdict(execution, result.exit_code)
+        if exceeded is None:
+            return result
+        return replace(result, limit_exceeded=exceeded, timed_out=False, platform_error=None)

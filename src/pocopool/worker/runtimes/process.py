@@ -9,7 +9,6 @@ without user namespaces).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from .base import AppRun, Bind, Execution, RunResult, Runtime, execute, exit_status, limit_prefix
@@ -39,11 +38,8 @@ class ProcessRuntime(Runtime):
                     time_limit=app.limits.time_limit, preexec=preexec, pass_fds=app.pass_fds,
                     monitor=guard.watch, on_kill=guard.kill,
                 )
-                result = self._result(execution, app.argv[0], wrapped=bool(guard.prefix or prefix))
-                if not execution.spawn_error:
-                    exceeded = await guard.verdict(execution, result.exit_code)
-                    if exceeded is not None:
-                        result = replace(result, limit_exceeded=exceeded, timed_out=False, platform_error=None)
+                result = await guard.judged(execution, self._result(execution, app.argv[0],
+                                                                    wrapped=bool(guard.prefix or prefix)))
         except OSError as error:  # the run's cgroup could not be made
             return RunResult(None, platform_error=f"cannot set the run's limits: {type(error).__name__}: {error}")
         return result

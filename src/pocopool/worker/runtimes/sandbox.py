@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from .base import (
@@ -142,11 +141,7 @@ class SandboxRuntime(Runtime):
                         monitor=guard.watch, on_kill=guard.kill,
                     )
                     documents = status.collect()
-                result = self._result(execution, documents)
-                if not execution.spawn_error:  # a limit reached explains a broken sandbox too
-                    exceeded = await guard.verdict(execution, result.exit_code)
-                    if exceeded is not None:
-                        result = replace(result, limit_exceeded=exceeded, timed_out=False, platform_error=None)
+                result = await guard.judged(execution, self._result(execution, documents))
         except OSError as error:  # the run's cgroup could not be made
             return RunResult(None, platform_error=f"cannot set the run's limits: {type(error).__name__}: {error}")
         return result
