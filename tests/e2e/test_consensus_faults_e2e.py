@@ -107,9 +107,9 @@ HELD_BACK = ("1:600", "2:600", "3:600")
 
 def release_after_contribution(net: Devnet, task: str, first: str, *, workers: tuple[int, ...]) -> None:
     def contributed() -> bool:
-        view = net.cli("task", "debug", task, "--json").json()
-        return any(r["worker"].lower() == first.lower() and r["status"] in ("CONTRIBUTED", "REVEALING", "REVEALED")
-                   for r in view["replicates"])
+        view = net.task_view(task) or {"replicates": []}
+        return any(r["walletAddress"].lower() == first.lower()
+                   and r["currentStatus"] in ("CONTRIBUTED", "REVEALING", "REVEALED") for r in view["replicates"])
     until(contributed, 90, f"the contribution of {first}", net)
     for index in workers:
         manager.restart_worker(net.home, index, start_delay=0)
@@ -213,8 +213,8 @@ def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_comp
         [task] = run_task(net, trust=1, category=short_category(net, 15))
 
         def lost() -> bool:
-            view = net.cli("task", "debug", task, "--json").json()
-            return any(r["status"] == "WORKER_LOST" for r in view["replicates"])
+            view = net.task_view(task) or {"replicates": []}
+            return any(r["currentStatus"] == "WORKER_LOST" for r in view["replicates"])
         until(lost, 60, "WORKER_LOST", net)
         manager.restart_worker(net.home, 0)  # without the fault
         debug = watch(net, task)
