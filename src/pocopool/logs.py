@@ -35,10 +35,8 @@ def _field_name(key: str) -> str:
 class KeyValueFormatter(logging.Formatter):
     """`<utc time> <LEVEL> <logger> <event> k=v …`; the fields come from the record's extras."""
 
-    converter = time.gmtime
-
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         fields = {k: v for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_")}
         parts = [f"{stamp}.{int(record.msecs):03d}Z", record.levelname, record.name, record.getMessage()]
         parts += [f"{_field_name(key)}={_render(value)}" for key, value in fields.items() if value is not None]
@@ -58,7 +56,7 @@ class EventLogger(logging.LoggerAdapter):
         super().__init__(logger, dict(fields or {}))
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        extra = dict(self.extra)
+        extra = dict(self.extra or {})
         known = {"exc_info", "stack_info", "stacklevel", "extra"}
         for key in list(kwargs):
             if key not in known:
@@ -69,7 +67,7 @@ class EventLogger(logging.LoggerAdapter):
         return msg, kwargs
 
     def bind(self, **fields: Any) -> EventLogger:
-        return EventLogger(self.logger, {**self.extra, **fields})
+        return EventLogger(self.logger, {**(self.extra or {}), **fields})
 
     def child(self, area: str) -> EventLogger:
         return EventLogger(logging.getLogger(f"{self.logger.name}.{area}"), self.extra)

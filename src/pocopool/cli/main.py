@@ -360,7 +360,10 @@ def task_show(
             view = task_insight(ctx.requester, ctx.requester.task_view(task_id), consensus=False)
     finally:
         ctx.close()
-    emit(view, as_json, lambda v: (render.task_summary(v), timeline.waiting(v)))
+    def human(shown: dict[str, Any]) -> None:
+        render.task_summary(shown)
+        timeline.waiting(shown)
+    emit(view, as_json, human)
     if watch and view["status"] != "COMPLETED":
         raise typer.Exit(1)
 
@@ -503,4 +506,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

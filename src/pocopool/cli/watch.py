@@ -82,7 +82,8 @@ class _Live:
     """Rendered again at each refresh, so that the elapsed times tick between events."""
 
     def __init__(self, panel: Any, started: float) -> None:
-        self.panel, self.started, self.view = panel, started, None
+        self.panel, self.started = panel, started
+        self.view: dict[str, Any] | None = None
 
     def __rich__(self) -> Any:
         return self.panel(self.view, self.started) if self.view is not None else Text("connecting…")

@@ -29,7 +29,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.spoof import SpoofTransaction
@@ -96,7 +96,7 @@ class Node:
         self.blocks.append(self._record(genesis, []))
         self.journal_header = {"chainId": chain_id, "genesisTime": genesis_time}
         self.journal_entries: list[dict[str, Any]] = []  # one per block after genesis
-        self._journal = None
+        self._journal: TextIO | None = None
         for entry in entries:  # replay: the same timestamps, mix hashes and transactions give the same blocks
             self.next_timestamp = entry["timestamp"]
             raw = _bytes(entry["tx"]) if entry["tx"] else None
@@ -141,9 +141,7 @@ class Node:
     def _mine(self, transaction: Any | None, raw: bytes | None = None, *, mix_hash: bytes | None = None) -> bytes | None:
         self.chain.header = self._pending_header()
         self.next_timestamp = None
-        receipt = computation = None
-        if transaction is not None:
-            _, receipt, computation = self.chain.apply_transaction(transaction)
+        applied = self.chain.apply_transaction(transaction) if transaction is not None else None
         mix_hash = mix_hash if mix_hash is not None else os.urandom(32)
         block = self.chain.mine_block(mix_hash=mix_hash)
         entry = {"timestamp": block.header.timestamp, "mix": _hex(mix_hash), "tx": _hex(raw) if raw is not None else None}
@@ -152,7 +150,8 @@ class Node:
             self._journal.write(json.dumps(entry) + "\n")
             self._journal.flush()
         receipts: list[dict[str, Any]] = []
-        if transaction is not None:
+        if transaction is not None and applied is not None:
+            _, receipt, computation = applied
             created = None
             if transaction.to == b"":
                 from eth._utils.address import generate_contract_address
@@ -306,7 +305,8 @@ class Node:
         if transaction.nonce != expected:
             raise RpcError(-32000, f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
                                    f"expected {expected}, got {transaction.nonce}")
-        return _hex(self._mine(transaction, _bytes(raw)))
+        self._mine(transaction, _bytes(raw))
+        return _hex(transaction.hash)
 
     def rpc_eth_getTransactionReceipt(self, tx_hash: str) -> dict[str, Any] | None:
         return self.receipts.get(_bytes(tx_hash))

@@ -105,7 +105,7 @@ def start(home: Path, options: Options) -> DevnetState:
     started: list[subprocess.Popen[bytes]] = []
     if evm_node is not None:  # --- EVM chain (issue 7): stopped with the devnet, killed on a failed start ---
         state.processes["evmnode"] = ProcessEntry(pid=evm_node.process.pid, log=str(logs / "evmnode.log"),
-                                                  url=evm_node.url, argv=[str(a) for a in evm_node.process.args])
+                                                  url=evm_node.url, argv=_argv_of(evm_node.process))
         started.append(evm_node.process)
     try:
         py = sys.executable
@@ -333,3 +333,9 @@ def status(home: Path) -> dict[str, Any]:
 def open_chain(state: DevnetState) -> Chain:
     """The devnet's ledger (the caller closes it)."""
     return connect(state.chain)
+
+
+def _argv_of(process: subprocess.Popen[bytes]) -> list[str]:
+    """The command line a process was started with (always a list here: no shell)."""
+    args = process.args
+    return [str(a) for a in args] if isinstance(args, (list, tuple)) else [str(args)]

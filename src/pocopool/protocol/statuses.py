@@ -13,10 +13,14 @@ from enum import Enum
 class _Described(str, Enum):
     """A string enum whose members carry a one-line description."""
 
-    def __new__(cls, value: str, description: str) -> "_Described":
+    description: str
+
+    def __new__(cls, value: str, description: str = "") -> "_Described":
+        # The default only lets a lookup by value (`TaskStatus("FAILED")`) type-check: every member
+        # is defined with its description.
         member = str.__new__(cls, value)
         member._value_ = value
-        member.description = description  # type: ignore[attr-defined]
+        member.description = description
         return member
 
     @property

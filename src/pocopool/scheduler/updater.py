@@ -243,9 +243,9 @@ class TaskUpdater:
             log_event("task.status", task=task.chain_task_id, status=change.status, previous=previous,
                       cause=change.cause, message=change.message)
             previous = change.status
-        for change in transition.replicates:
-            log_event("replicate.status", task=task.chain_task_id, wallet=change.wallet, status=change.status,
-                      modifier="POOL_MANAGER", cause=change.cause)
+        for replicate in transition.replicates:
+            log_event("replicate.status", task=task.chain_task_id, wallet=replicate.wallet, status=replicate.status,
+                      modifier="POOL_MANAGER", cause=replicate.cause)
         for push in transition.pushes:
             for wallet in push.wallets:
                 log_event("push", task=task.chain_task_id, wallet=wallet, type=push.type.value,

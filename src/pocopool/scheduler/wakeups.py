@@ -30,9 +30,9 @@ class Wakeups:
         """Take it *before* reading the database: news of `key` announced afterwards sets it
         (already set once closed)."""
         if self._closed:
-            event = asyncio.Event()
-            event.set()
-            return event
+            done = asyncio.Event()
+            done.set()
+            return done
         key = key.lower()
         event = self._events.get(key)
         if event is None:

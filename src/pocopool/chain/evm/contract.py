@@ -75,6 +75,8 @@ def compiled(test_build: bool = False) -> CompiledContract:
 def _rename(abi: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for entry in abi:
         renames = ABI_RENAMES.get(entry.get("name", "")) if entry.get("type") == "event" else None
-        for field in entry.get("inputs", []) if renames else []:
+        if not renames:
+            continue
+        for field in entry.get("inputs", []):
             field["name"] = renames.get(field["name"], field["name"])
     return abi

@@ -46,7 +46,8 @@ INSERT_APP = replace_sql("apps", APP_COLUMNS)
 
 
 def app_from_row(row: Row) -> AppInfo:
-    return AppInfo(*row[:7], price=int(row[7]))
+    address, owner, name, app_type, multiaddr, checksum, mrenclave, price = row
+    return AppInfo(address, owner, name, app_type, multiaddr, checksum, mrenclave, int(price))
 
 
 def app_to_row(app: AppInfo) -> tuple[Any, ...]:
@@ -59,7 +60,8 @@ INSERT_DATASET = replace_sql("datasets", DATASET_COLUMNS)
 
 
 def dataset_from_row(row: Row) -> DatasetInfo:
-    return DatasetInfo(*row[:5], price=int(row[5]))
+    address, owner, name, multiaddr, checksum, price = row
+    return DatasetInfo(address, owner, name, multiaddr, checksum, int(price))
 
 
 def dataset_to_row(dataset: DatasetInfo) -> tuple[Any, ...]:

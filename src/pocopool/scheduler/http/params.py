@@ -40,6 +40,7 @@ def bearer_wallet(auth: Authenticator) -> Callable[..., Coroutine[Any, Any, str]
     return authenticated_wallet
 
 
-def wallet_type(auth: Authenticator) -> Any:
-    """`Annotated[str, Depends(...)]`: a route parameter holding the authenticated worker's wallet."""
-    return Annotated[str, Depends(bearer_wallet(auth))]
+def authenticated(auth: Authenticator) -> Any:
+    """The dependency of a route parameter holding the authenticated worker's wallet:
+    `wallet: Annotated[str, authenticated(auth)]`."""
+    return Depends(bearer_wallet(auth))

@@ -8,14 +8,14 @@ from fastapi.responses import PlainTextResponse
 from ...protocol.models import NotificationBatch, PublicConfiguration, Signature, WorkerModel
 from ..auth import Authenticator
 from ..registry import WorkerRegistry
-from .params import address, wallet_type
+from .params import address, authenticated
 
 MAX_POLL_TIMEOUT = 30.0
 
 
 def router(auth: Authenticator, registry: WorkerRegistry) -> APIRouter:
     api = APIRouter(tags=["workers"])
-    Wallet = wallet_type(auth)
+    worker = authenticated(auth)
 
     @api.get("/workers/config", response_model=PublicConfiguration, response_model_exclude_none=True)
     async def worker_config() -> PublicConfiguration:
@@ -30,15 +30,15 @@ def router(auth: Authenticator, registry: WorkerRegistry) -> APIRouter:
         return auth.login(address(walletAddress, "walletAddress"), signature.value)
 
     @api.post("/workers/register")
-    async def register(wallet: Wallet, model: WorkerModel) -> dict[str, Any]:
+    async def register(wallet: Annotated[str, worker], model: WorkerModel) -> dict[str, Any]:
         return await registry.register(wallet, model)
 
     @api.post("/workers/ping", response_class=PlainTextResponse)
-    async def ping(wallet: Wallet) -> str:
+    async def ping(wallet: Annotated[str, worker]) -> str:
         return await registry.ping(wallet)
 
     @api.get("/workers/computing")
-    async def computing(wallet: Wallet) -> list[str]:
+    async def computing(wallet: Annotated[str, worker]) -> list[str]:
         return await registry.computing(wallet)
 
     @api.get("/workers")
@@ -47,7 +47,7 @@ def router(auth: Authenticator, registry: WorkerRegistry) -> APIRouter:
 
     @api.get("/workers/notifications", response_model=NotificationBatch, response_model_exclude_none=True)
     async def notifications(
-        wallet: Wallet,
+        wallet: Annotated[str, worker],
         after: Annotated[int, Query(ge=0, description="the last notification id already received")] = 0,
         timeout: Annotated[float, Query(ge=0, le=MAX_POLL_TIMEOUT, description="seconds to wait for one")] = 0,
     ) -> NotificationBatch:

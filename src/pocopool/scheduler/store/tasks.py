@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, insert, select, update
 
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.transitions import is_valid_task_path
@@ -83,7 +83,7 @@ async def task_ids(
     reveal_deadline_until: float | None, limit: int,
 ) -> list[str]:
     """Ids of tasks in some statuses, optionally bounded by deadlines (indexed: status, deadline)."""
-    conditions = [tasks.c.status.in_([s.value for s in statuses])]
+    conditions: list[ColumnElement[bool]] = [tasks.c.status.in_([s.value for s in statuses])]
     if contribution_deadline_after is not None:
         conditions.append(tasks.c.contribution_deadline > to_datetime(contribution_deadline_after))
     if contribution_deadline_until is not None:
@@ -151,9 +151,9 @@ async def write_transition(conn: StoreConnection, task: TaskState, transition: T
             task_id=task.chain_task_id, status=change.status.value, date=when, cause=change.cause,
             message=change.message, block_number=change.block_number, tx_hash=change.tx_hash,
         ))
-    for change in transition.replicates:
-        if not await replicate_queries.append_status(conn, task.chain_task_id, change.wallet, change.expected,
-                                                     change.accepted):
+    for replicate in transition.replicates:
+        if not await replicate_queries.append_status(conn, task.chain_task_id, replicate.wallet, replicate.expected,
+                                                     replicate.accepted):
             raise Stale
     await insert_notifications(conn, pushes, when)
     if transition.statuses and transition.statuses[-1].status.is_final:
