@@ -36,7 +36,7 @@ from .deals import DealWatcher
 from .detectors import DETECTORS, DetectorContext, run_detectors
 from .http import create_app
 from .logs_access import LogsChallenges
-from .metrics import ChainTimings, StatusWrites, TimedChain
+from .metrics import SchedulerMetrics, TimedChain
 from .logs import log_event
 from .recovery import RecoveryService
 from .registry import WorkerRegistry
@@ -65,8 +65,8 @@ class _Server(uvicorn.Server):
 class Scheduler:
     def __init__(self, config: SchedulerConfig, chain: Chain, clock: Clock | None = None) -> None:
         self.config = config
-        self.chain_timings = ChainTimings()
-        self.chain = chain = TimedChain(chain, self.chain_timings)  # type: ignore[assignment]
+        self.metrics = SchedulerMetrics()
+        self.chain = chain = TimedChain(chain, self.metrics.chain_calls)  # type: ignore[assignment]
         self.clock: Clock = clock or SystemClock()
         try:
             self.signer = Account.from_key(config.private_key)
@@ -76,7 +76,6 @@ class Scheduler:
         self.address: str = self.signer.address
         self.chain_id = 0
         self.store = Store(config.db_url)
-        self.status_writes = StatusWrites()
         self.feed = Wakeups()  # status writes: wakes the event streams
         self.store.on_status_written = self._status_written
         self.logs_challenges = LogsChallenges(chain_id=lambda: self.chain_id, now=self.clock.now)
@@ -97,7 +96,7 @@ class Scheduler:
         self.app = create_app(
             store=self.store, chain=chain, clock=self.clock, auth=self.auth, registry=self.registry,
             supply=self.supply, recovery=self.recovery, replicate_updates=self.replicates, feed=self.feed,
-            logs_challenges=self.logs_challenges, status_writes=self.status_writes, chain_timings=self.chain_timings,
+            logs_challenges=self.logs_challenges, scheduler_metrics=self.metrics,
         )
         self._socket: socket.socket | None = None
         self._stop = asyncio.Event()
@@ -115,7 +114,7 @@ class Scheduler:
         )
 
     def _status_written(self, count: int) -> None:
-        self.status_writes.add(count)
+        self.metrics.status_updates.inc(count)
         self.feed.notify()
 
     # ----- lifecycle ------------------------------------------------------------------------------

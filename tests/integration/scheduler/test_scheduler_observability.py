@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from scheduler_harness import (
     REQUESTER,
     WORKER_KEYS,
@@ -153,17 +154,21 @@ async def test_metrics_count_tasks_replicates_workers_updates_and_chain_calls(le
     async with running_scheduler(ledger, db_url) as scheduler:
         _, worker = await computed_task(scheduler, ledger)
         try:
-            text = (await worker.http.get("/metrics")).text
+            response = await worker.http.get("/metrics")
         finally:
             await worker.aclose()
-        lines = text.splitlines()
-        assert 'pocopool_tasks{status="RUNNING"} 1' in lines
-        assert 'pocopool_replicates{status="COMPUTED"} 1' in lines
-        assert "pocopool_workers_alive 1" in lines
-        updates = next(int(line.split()[-1]) for line in lines if line.startswith("pocopool_status_updates_total"))
-        assert updates >= 4 + 9  # RECEIVED..RUNNING and CREATED..COMPUTED
-        assert "# TYPE pocopool_task_latency_seconds histogram" in lines
-        assert any(line.startswith('pocopool_chain_call_seconds_count{method="initialize"}') for line in lines)
+        assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+        families = {family.name: family for family in text_string_to_metric_families(response.text)}
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in families.values() for s in family.samples}
+        assert samples["pocopool_tasks", (("status", "RUNNING"),)] == 1
+        assert samples["pocopool_replicates", (("status", "COMPUTED"),)] == 1
+        assert samples["pocopool_workers_alive", ()] == 1
+        assert samples["pocopool_status_updates_total", ()] >= 4 + 9  # RECEIVED..RUNNING and CREATED..COMPUTED
+        assert families["pocopool_status_updates"].type == "counter"
+        assert families["pocopool_task_latency_seconds"].type == "histogram"
+        assert samples["pocopool_chain_call_seconds_count", (("method", "initialize"),)] >= 1
+        assert not any(name.endswith("_created") for name, _ in samples)  # the 0.0.4 text has never had them
 
 
 async def make_failed_task(tmp_path: Path):

@@ -17,7 +17,7 @@ from ...protocol.time import Clock
 from .. import ui
 from ..auth import Authenticator
 from ..logs_access import LogsChallenges
-from ..metrics import ChainTimings, StatusWrites
+from ..metrics import SchedulerMetrics
 from ..recovery import RecoveryService
 from ..registry import WorkerRegistry
 from ..replicates import ReplicateUpdateService
@@ -46,7 +46,7 @@ def service_router(chain: Chain) -> APIRouter:
 def create_app(
     *, store: Store, chain: Chain, clock: Clock, auth: Authenticator, registry: WorkerRegistry,
     supply: SupplyService, recovery: RecoveryService, replicate_updates: ReplicateUpdateService,
-    feed: Wakeups, logs_challenges: LogsChallenges, status_writes: StatusWrites, chain_timings: ChainTimings,
+    feed: Wakeups, logs_challenges: LogsChallenges, scheduler_metrics: SchedulerMetrics,
 ) -> FastAPI:
     """The whole API. `feed` wakes the event streams after status writes (closed at shutdown)."""
     app = FastAPI(
@@ -62,7 +62,7 @@ def create_app(
         tasks.router(store),
         logs.router(store, logs_challenges),
         events.router(store, feed),
-        metrics.router(store, registry, status_writes, chain_timings),
+        metrics.router(store, registry, scheduler_metrics),
         ui.router(store, chain, clock, registry),
     ):
         app.include_router(router)
