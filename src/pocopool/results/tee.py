@@ -45,14 +45,14 @@ from ..protocol.crypto import (
 from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.tags import is_tee
-from ..protocol.tee import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, recover_enclave_result
+from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, WORKER_SIGNATURE_HEADER
+from ..protocol.tee import recover_enclave_result
 from ..protocol.time import Clock
 from . import tokens
 from .errors import Refused
 from .inputs import drain, header, read_body, signature_header
 from .store import AlreadyStored, ResultStore
 
-WORKER_SIGNATURE_HEADER = "X-Worker-Signature"
 MAX_AUTHORIZATION_BYTES = 4096
 UPLOAD_STATUSES = (ChainTaskStatus.ACTIVE, ChainTaskStatus.REVEALING)
 
