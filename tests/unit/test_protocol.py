@@ -272,3 +272,18 @@ async def test_virtual_clock_wakes_sleepers_only_when_advanced() -> None:
     clock.advance(1)
     await asyncio.wait_for(task, 1)
     assert woke == [700.0]
+
+
+@pytest.mark.parametrize("value", [
+    "0x" + "ab" * 32 + "\n", "0x" + "ab " * 32, "0x" + "g" * 64, "0x" + "a" * 63, "ab" * 32, "0x" + "ab" * 31,
+])
+def test_a_bytes32_id_is_exactly_0x_and_64_hex_digits(value: str) -> None:
+    with pytest.raises(crypto.InvalidHex):
+        crypto.normalize_bytes32(value)
+
+
+def test_ids_are_normalised_to_one_spelling() -> None:
+    assert crypto.normalize_bytes32("0x" + "AB" * 32) == "0x" + "ab" * 32
+    assert crypto.normalize_address("0x" + "ab" * 20) == crypto.normalize_address("0x" + "AB" * 20)
+    with pytest.raises(crypto.InvalidHex):
+        crypto.normalize_address("0x" + "ab" * 19 + " a")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pocopool.protocol.crypto import keccak_hex
-from pocopool.protocol.digest import callback_digest, file_digest, folder_digest
-from pocopool.results.archive import ArchiveLimits, InvalidArchive, archive_digest, output_relative_path
+from pocopool.protocol.digest import DigestError, callback_digest, file_digest, folder_digest, output_relative_path
+from pocopool.results.archive import ArchiveLimits, InvalidArchive, archive_digest
 
 SPEC = Path(__file__).resolve().parents[1] / "data"  # a copy of shared/spec/vectors.json
 VECTORS = json.loads((SPEC / "vectors.json").read_text())
@@ -107,10 +107,10 @@ def test_output_paths_under_iexec_out(path: str, relative: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["", None, 3, "iexec_out/a", "/iexec_outside/a", "/iexec_out/../etc/passwd", "/etc/passwd"]
+    "path", ["", None, "iexec_out/a", "/iexec_outside/a", "/iexec_out/../etc/passwd", "/etc/passwd"]
 )
-def test_output_paths_outside_iexec_out_are_refused(path: object) -> None:
-    with pytest.raises(InvalidArchive):
+def test_output_paths_outside_iexec_out_are_refused(path: str | None) -> None:
+    with pytest.raises(DigestError):
         output_relative_path(path)
 
 

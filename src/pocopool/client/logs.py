@@ -7,11 +7,11 @@ challenge once, so nothing is cached here.
 
 from __future__ import annotations
 
-from typing import Any
 
 import httpx
 
 from ..protocol import crypto
+from ..protocol.http import error_message
 from ..protocol.views import TaskLogsView
 from .errors import ClientError, ServiceUnavailable
 
@@ -42,7 +42,7 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
     if answer.status_code == 404:
         return {}
     if answer.status_code in (401, 403):
-        message = _error(answer)
+        message = error_message(answer)
         raise ClientError(f"the scheduler refused the logs ({answer.status_code}): {message}; logs are for the "
                           f"deal's requester only: pass its key with --key")
     if answer.status_code != 200:
@@ -56,9 +56,3 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
             for entry in logs.computeLogsList if entry.walletAddress}
 
 
-def _error(answer: httpx.Response) -> str:
-    try:
-        body: Any = answer.json()
-        return str(body.get("error", body)) if isinstance(body, dict) else str(body)
-    except ValueError:
-        return answer.text[:200]

@@ -22,6 +22,7 @@ from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
 from ..protocol import crypto
 from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
 from ..protocol.diagnosis import diagnose
+from ..protocol.http import DOWNLOAD_SIGNATURE_HEADER, DOWNLOAD_TIMESTAMP_HEADER, error_message
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
 from ..protocol.tags import is_tee
@@ -397,12 +398,12 @@ class Requester:
         signature = crypto.sign_personal(crypto.key_hex(self.account), crypto.download_hash(task_id, timestamp))
         try:
             response = self.http.get(url, headers={
-                "X-Download-Timestamp": str(timestamp), "X-Download-Signature": signature,
+                DOWNLOAD_TIMESTAMP_HEADER: str(timestamp), DOWNLOAD_SIGNATURE_HEADER: signature,
             })
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"the result store at {url} did not answer: {error}") from error
         if response.status_code != 200:
-            raise ClientError(f"the result store refused the download ({response.status_code} {url}): {_error_text(response)}")
+            raise ClientError(f"the result store refused the download ({response.status_code} {url}): {error_message(response)}")
         archive = response.content
         plain = confidential.open_result(archive, private_key) if private_key is not None else archive
         directory.mkdir(parents=True, exist_ok=True)
@@ -411,14 +412,6 @@ class Requester:
         return {"taskId": task_id, "directory": str(directory), "files": files, "sha256": sha256_hex(archive)}
 
 
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-        if isinstance(body, dict) and "error" in body:
-            return str(body["error"])
-    except ValueError:
-        pass
-    return response.text[:300]
 
 
 def _safe_unzip(archive: bytes, directory: Path) -> list[str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from ..protocol import crypto
+from ..protocol.http import error_message
 from ..protocol.tee import (
     APP_SECRET_NAME, DATASET_KEY_NAME, RESULT_ENCRYPTION_KEY, SecretKind, sign_secret_push,
 )
@@ -41,7 +42,7 @@ class SmsClient:
             raise ServiceUnavailable(f"the SMS at {self.url} did not answer: {type(error).__name__}") from None
         if answer.status_code not in (200, 201):
             raise ClientError(f"the SMS refused the {kind.value} secret {name!r} of {address} "
-                              f"({answer.status_code}): {_message(answer)}")
+                              f"({answer.status_code}): {error_message(answer)}")
         return answer.status_code == 201
 
     def exists(self, kind: SecretKind, address: str, name: str) -> bool:
@@ -86,11 +87,3 @@ def parse_secret_options(options: list[str]) -> dict[str, str]:
     return values
 
 
-def _message(answer: httpx.Response) -> str:
-    try:
-        body = answer.json()
-    except ValueError:
-        return answer.text[:200].replace("\n", " ")
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)[:300]
-    return str(body)[:300]

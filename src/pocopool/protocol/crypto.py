@@ -7,6 +7,7 @@ secp256k1 keys through eth-account. Hex strings are 0x-prefixed; hashes are lowe
 from __future__ import annotations
 
 import hashlib
+import string
 from typing import Any
 
 from eth_account import Account
@@ -19,6 +20,9 @@ ZERO_BYTES32 = "0x" + "00" * 32
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
 class InvalidHex(ValueError):
     """A value that should be hex of a given size is not."""
 
@@ -26,10 +30,10 @@ class InvalidHex(ValueError):
 def hex_to_bytes(value: str, size: int | None = None, what: str = "value") -> bytes:
     if not isinstance(value, str) or not value.startswith(("0x", "0X")):
         raise InvalidHex(f"{what} must be a 0x-prefixed hex string, got {value!r}")
-    try:
-        raw = bytes.fromhex(value[2:])
-    except ValueError as error:
-        raise InvalidHex(f"{what} is not valid hex: {value!r}") from error
+    digits = value[2:]
+    if len(digits) % 2 or not set(digits) <= _HEX_DIGITS:  # bytes.fromhex would skip whitespace
+        raise InvalidHex(f"{what} is not valid hex: {value!r}")
+    raw = bytes.fromhex(digits)
     if size is not None and len(raw) != size:
         raise InvalidHex(f"{what} must be {size} bytes, got {len(raw)}")
     return raw

@@ -29,8 +29,6 @@ SIM_FRAMEWORK = "GRAMINE"  # the framework tee-sim plays; `run --tee` sets tag 0
 SIM_FRAMEWORK_TAG = 0x5
 SMS_DOMAIN = "IEXEC_SMS_DOMAIN"
 SESSION_ERROR_PREFIX = "TEE_SESSION_GENERATION_"
-RESULT_DIGEST_HEADER = "X-Result-Digest"  # the post-compute enclave's TEE upload (docs/tee.md "Result store")
-ENCLAVE_SIGNATURE_HEADER = "X-Enclave-Signature"
 
 
 # ----- the app's enclave configuration (on-chain `mrenclave`) ---------------------------------------

@@ -32,14 +32,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..chain.base import Chain, ChainError, ChainTask, Deal
 from ..logs import get_logger
-from ..protocol.crypto import result_link, same_address, sha256_hex
+from ..protocol.crypto import normalize_address, result_link, same_address, sha256_hex
 from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ..protocol.time import Clock, SystemClock
 from . import auth
 from .archive import ArchiveLimits, InvalidArchive, archive_digest
 from .errors import Refused
 from .inputs import (
-    ADDRESS,
     TIMESTAMP,
     check_declared_length,
     drain,
@@ -155,7 +154,7 @@ def create_app(
             return await tee.upload(task_id, token, request)
         try:
             task_id = parse_task_id(task_id)
-            worker = header(request, auth.WORKER_HEADER, ADDRESS, "a 20-byte 0x-hex address")
+            worker = header(request, auth.WORKER_HEADER, normalize_address, "a 20-byte 0x-hex address")
             worker_signature = signature_header(request, auth.WORKER_SIGNATURE_HEADER)
             authorization = signature_header(request, auth.UPLOAD_AUTHORIZATION_HEADER)
             view = await task_view(task_id)

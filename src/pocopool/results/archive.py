@@ -3,31 +3,22 @@
 The zip holds the task's iexec_out folder: entries are paths relative to it, with no top folder.
 The store never extracts it; it reads every entry once (so a corrupt or truncated zip is refused),
 within limits on the entry count and the uncompressed size (so a zip bomb costs nothing), and
-recomputes the digest the workers voted on with the same rules as the worker:
-- callback deal: keccak of the hex-decoded `callback-data` of computed.json;
-- `deterministic-output-path` is a file: sha256 of its bytes;
-- it is a folder: keccak of the sha256 of each direct child file, sorted by path (sub-folders add
-  nothing).
+recomputes the digest the workers voted on with the workers' own rule, `protocol.digest.result_digest`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
-import posixpath
 import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from ..protocol.crypto import InvalidHex, keccak_hex
-from ..protocol.digest import callback_digest
-
-OUTPUT_ROOT = "/iexec_out"
-COMPUTED_FILE = "computed.json"
+from ..protocol.digest import COMPUTED_FILE, ComputedFile, DigestError, EntryKind, output_relative_path, result_digest
 
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GiB
@@ -143,45 +134,26 @@ def _read_entries(data: bytes, limits: ArchiveLimits) -> _Entries:
         return _Entries(files=files, folders=folders, computed=computed)
 
 
-def _computed_json(entries: _Entries) -> dict[str, object]:
-    if entries.computed is None:
-        raise InvalidArchive(f"the zip has no {COMPUTED_FILE} at its root")
-    try:
-        computed = json.loads(entries.computed.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidArchive(f"{COMPUTED_FILE} is not valid JSON ({error})") from error
-    if not isinstance(computed, dict):
-        raise InvalidArchive(f"{COMPUTED_FILE} is not a JSON object")
-    return computed
+class _ZipFiles:
+    """A `protocol.digest.ResultFiles` over the entries of a zip.
 
-
-def output_relative_path(deterministic_path: object) -> str:
-    """The path inside iexec_out that `deterministic-output-path` names ("" for iexec_out itself).
-
-    Refuses anything that is not an absolute path under /iexec_out once normalized.
+    The worker's zip has no folder entries (§6.6), so an empty folder leaves no trace: any path
+    that is not a file may be one, and reads as a folder (decision 100).
     """
-    if not isinstance(deterministic_path, str) or not deterministic_path:
-        raise InvalidArchive(f"{COMPUTED_FILE} has no deterministic-output-path")
-    if not deterministic_path.startswith("/") or "\x00" in deterministic_path:
-        raise InvalidArchive(f"deterministic-output-path {deterministic_path!r} is not an absolute path")
-    normalized = posixpath.normpath(deterministic_path)
-    if normalized.startswith("//"):
-        normalized = normalized[1:]
-    if normalized == OUTPUT_ROOT:
-        return ""
-    if not normalized.startswith(OUTPUT_ROOT + "/"):
-        raise InvalidArchive(f"deterministic-output-path {deterministic_path!r} is not under {OUTPUT_ROOT}")
-    return normalized[len(OUTPUT_ROOT) + 1:]
 
+    def __init__(self, entries: _Entries) -> None:
+        self.entries = entries
 
-def _folder_digest(entries: _Entries, folder: str) -> str:
-    """Same rule as protocol.digest.folder_digest, over sha256 values computed while streaming."""
-    prefix = f"{folder}/" if folder else ""
-    children = sorted(
-        path for path in entries.files
-        if path.startswith(prefix) and "/" not in path[len(prefix):]
-    )
-    return keccak_hex(b"".join(entries.files[path] for path in children))
+    def kind(self, path: str) -> EntryKind | None:
+        return "file" if path in self.entries.files else "folder"
+
+    def children(self, folder: str) -> Iterator[str]:
+        prefix = f"{folder}/" if folder else ""
+        named = self.entries.files.keys() | self.entries.folders
+        return (path for path in named if path.startswith(prefix) and "/" not in path[len(prefix):])
+
+    def file_sha256(self, path: str) -> bytes:
+        return self.entries.files[path]
 
 
 def archive_digest(data: bytes, *, callback: bool, limits: ArchiveLimits | None = None) -> ArchiveDigest:
@@ -190,20 +162,19 @@ def archive_digest(data: bytes, *, callback: bool, limits: ArchiveLimits | None 
     `callback` says whether the task's deal has a callback. Raises InvalidArchive.
     """
     entries = _read_entries(data, limits or ArchiveLimits())
-    computed = _computed_json(entries)
+    if entries.computed is None:
+        raise InvalidArchive(f"the zip has no {COMPUTED_FILE} at its root")
+    try:
+        computed = ComputedFile.parse(entries.computed)
+        digest = result_digest(computed, _ZipFiles(entries), callback=callback)
+    except DigestError as error:
+        raise InvalidArchive(str(error)) from error
     if callback:
-        callback_data = computed.get("callback-data")
-        if not isinstance(callback_data, str) or callback_data in ("", "0x"):
-            raise InvalidArchive(f"the deal has a callback but {COMPUTED_FILE} has no callback-data")
-        try:
-            return ArchiveDigest(callback_digest(callback_data), "callback", None)
-        except InvalidHex as error:
-            raise InvalidArchive(f"callback-data is not hex ({error})") from error
-    deterministic_path = computed.get("deterministic-output-path")
-    relative = output_relative_path(deterministic_path)
-    assert isinstance(deterministic_path, str)
-    if relative in entries.files:
-        return ArchiveDigest("0x" + entries.files[relative].hex(), "file", deterministic_path)
-    if relative == "" or relative in entries.folders:
-        return ArchiveDigest(_folder_digest(entries, relative), "folder", deterministic_path)
-    return ArchiveDigest(keccak_hex(b""), "absent", deterministic_path)
+        return ArchiveDigest(digest, "callback", None)
+    relative = output_relative_path(computed.deterministic_output_path)
+    source: DigestSource = (
+        "file" if relative in entries.files
+        else "folder" if relative == "" or relative in entries.folders
+        else "absent"
+    )
+    return ArchiveDigest(digest, source, computed.deterministic_output_path)

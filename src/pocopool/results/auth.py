@@ -20,12 +20,14 @@ from ..protocol.crypto import (
     upload_authorization_hash,
     upload_body_hash,
 )
+from ..protocol.http import (
+    DOWNLOAD_SIGNATURE_HEADER,
+    DOWNLOAD_TIMESTAMP_HEADER,
+    UPLOAD_AUTHORIZATION_HEADER,
+    WORKER_HEADER,
+    WORKER_SIGNATURE_HEADER,
+)
 
-WORKER_HEADER = "X-Worker"
-WORKER_SIGNATURE_HEADER = "X-Worker-Signature"
-UPLOAD_AUTHORIZATION_HEADER = "X-Upload-Authorization"
-DOWNLOAD_TIMESTAMP_HEADER = "X-Download-Timestamp"
-DOWNLOAD_SIGNATURE_HEADER = "X-Download-Signature"
 
 # A download signature is accepted this many seconds before or after its timestamp.
 DOWNLOAD_MAX_AGE = 300

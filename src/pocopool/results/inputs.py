@@ -6,30 +6,41 @@ Each reader raises Refused with the status and one-line message the API document
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import Request
 
+from ..protocol.crypto import InvalidHex, normalize_bytes32
 from .errors import Refused
 
-TASK_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
-ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 
 
 def parse_task_id(raw: str) -> str:
-    if not TASK_ID.match(raw):
-        raise Refused(400, f"{raw!r} is not a task id (0x followed by 64 hex digits)")
-    return raw.lower()
+    try:
+        return normalize_bytes32(raw, "task id")
+    except InvalidHex:
+        raise Refused(400, f"{raw!r} is not a task id (0x followed by 64 hex digits)") from None
 
 
-def header(request: Request, name: str, pattern: re.Pattern[str], shape: str) -> str:
+def header(request: Request, name: str, shape: re.Pattern[str] | Callable[[str], str], what: str) -> str:
+    """The stripped value of header `name`: 401 if it is missing, 400 if it does not have the
+    `shape` (a pattern, or an id normaliser such as `normalize_address` that raises InvalidHex)."""
     value = request.headers.get(name)
     if value is None or value == "":
         raise Refused(401, f"the {name} header is missing")
     value = value.strip()
-    if not pattern.match(value):
-        raise Refused(400, f"the {name} header is not {shape}")
+    if isinstance(shape, re.Pattern):
+        valid = shape.fullmatch(value) is not None
+    else:
+        try:
+            shape(value)
+            valid = True
+        except InvalidHex:
+            valid = False
+    if not valid:
+        raise Refused(400, f"the {name} header is not {what}")
     return value
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 import threading
 from pathlib import Path
 
-_TASK_ID = re.compile(r"^0x[0-9a-f]{64}$")
+from ..protocol.crypto import InvalidHex, normalize_bytes32
 
 
 class AlreadyStored(Exception):
@@ -34,9 +33,10 @@ class ResultStore:
             stray.unlink(missing_ok=True)
 
     def path_of(self, task_id: str) -> Path:
-        task_id = task_id.lower()
-        if not _TASK_ID.match(task_id):
-            raise ValueError(f"not a task id: {task_id!r}")
+        try:
+            task_id = normalize_bytes32(task_id, "task id")
+        except InvalidHex:
+            raise ValueError(f"not a task id: {task_id.lower()!r}") from None
         return self.root / f"{task_id}.zip"
 
     def exists(self, task_id: str) -> bool:

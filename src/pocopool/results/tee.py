@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,26 +36,26 @@ from ..logs import get_logger
 from ..protocol.crypto import (
     ZERO_ADDRESS,
     authorization_hash,
+    normalize_bytes32,
     recover_authorization_signer,
     recover_personal,
     same_address,
     sha256_hex,
 )
+from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, WORKER_SIGNATURE_HEADER
 from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.tags import is_tee
-from ..protocol.tee import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, recover_enclave_result
+from ..protocol.tee import recover_enclave_result
 from ..protocol.time import Clock
 from . import tokens
 from .errors import Refused
 from .inputs import drain, header, read_body, signature_header
 from .store import AlreadyStored, ResultStore
 
-WORKER_SIGNATURE_HEADER = "X-Worker-Signature"
 MAX_AUTHORIZATION_BYTES = 4096
 UPLOAD_STATUSES = (ChainTaskStatus.ACTIVE, ChainTaskStatus.REVEALING)
 
-_DIGEST = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 log = get_logger("pocopool.results")
 
@@ -121,7 +120,7 @@ class TeeResults:
     async def upload(self, task_id: str, token: str, request: Request) -> JSONResponse:
         try:
             claims = self._claims(token, task_id)
-            digest = header(request, RESULT_DIGEST_HEADER, _DIGEST, "a 32-byte 0x-hex digest").lower()
+            digest = header(request, RESULT_DIGEST_HEADER, normalize_bytes32, "a 32-byte 0x-hex digest").lower()
             signature = signature_header(request, ENCLAVE_SIGNATURE_HEADER)
             enclave = recover_enclave_result(claims.worker, task_id, digest, signature)
             if not same_address(enclave, claims.enclave_challenge):

@@ -14,6 +14,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ..protocol.crypto import InvalidHex, key_hex, normalize_address, sign_personal
+from ..protocol.http import error_body
 from ..protocol.tee import challenge_request_hash
 from .engine import ChainAction, TxOutcome
 
@@ -22,13 +23,8 @@ TIMEOUT = 10.0
 
 def _refusal(response: httpx.Response) -> tuple[str, str]:
     """The SMS's error name and one-line message (docs/tee.md: JSON {"error", "message"})."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return body["error"], str(body.get("message") or body["error"]).splitlines()[0][:300]
-    return f"HTTP_{response.status_code}", (response.text.strip().splitlines() or [""])[0][:300]
+    found = error_body(response)
+    return found.error or f"HTTP_{response.status_code}", found.sentence()
 
 
 def _transient(response: httpx.Response) -> bool:

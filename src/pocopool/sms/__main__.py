@@ -12,7 +12,7 @@ from pathlib import Path
 from ..chain.base import ChainError
 from ..integrity import DamagedFile, one_line
 from ..logs import configure, get_logger
-from ..protocol.crypto import normalize_address
+from ..protocol.crypto import InvalidHex, normalize_address
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
 from ..serving import make_server, serve_until_signalled
@@ -22,13 +22,13 @@ from .store import SmsStore
 from .vault import Vault, VaultError, load_or_create_master_key
 
 log = get_logger("pocopool.sms")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def _address(value: str) -> str:
-    if not _ADDRESS.match(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not an address (0x followed by 40 hex digits)")
-    return normalize_address(value)
+    try:
+        return normalize_address(value)
+    except InvalidHex:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an address (0x followed by 40 hex digits)") from None
 
 
 def _url(value: str) -> str:

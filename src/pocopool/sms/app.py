@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..logs import get_logger
-from ..protocol.crypto import recover_personal, same_address
+from ..protocol.crypto import InvalidHex, normalize_bytes32, recover_personal, same_address
 from ..protocol.statuses import ChainTaskStatus, ReplicateStatusCause
 from ..protocol.tee import MAX_SECRET_BYTES, SIM_FRAMEWORK, SIMULATION_LABEL, Stage, challenge_request_hash, \
     recover_secret_push
@@ -24,7 +23,6 @@ from .errors import BAD_REQUEST, CHAIN_UNAVAILABLE, FORBIDDEN, NOT_FOUND, TOO_LA
 from .provisioning import ProvisioningRequest, provision
 from .store import SmsStore
 
-_TASK_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 log = get_logger("pocopool.sms")
 
 
@@ -112,9 +110,10 @@ def create_app(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: 
 
     @app.post("/tee/challenges/{task_id}")
     async def challenge(task_id: str, request: Request) -> dict[str, str]:
-        if not _TASK_ID.match(task_id):
-            raise Refused(400, BAD_REQUEST, f"{task_id!r} is not a task id (0x followed by 64 hex digits)")
-        task_id = task_id.lower()
+        try:
+            task_id = normalize_bytes32(task_id)
+        except InvalidHex:
+            raise Refused(400, BAD_REQUEST, f"{task_id!r} is not a task id (0x followed by 64 hex digits)") from None
         signature = request.headers.get("authorization", "").strip()
         if not signature:
             raise Refused(401, UNAUTHORIZED, "the Authorization header (the pool owner's signature) is missing")

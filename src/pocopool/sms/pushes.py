@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain
-from ..protocol.crypto import normalize_address
+from ..protocol.crypto import InvalidHex, normalize_address
 from ..protocol.tee import APP_SECRET_NAME, DATASET_KEY_NAME, SECRET_NAME, WEB2_NAMES, SecretKind
 from .errors import BAD_REQUEST, NOT_FOUND, Refused
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
@@ -20,8 +17,10 @@ def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
     except ValueError:
         raise Refused(400, BAD_REQUEST, f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)"
                       ) from None
-    if not _ADDRESS.match(address):
-        raise Refused(400, BAD_REQUEST, f"{address!r} is not an address (0x followed by 40 hex digits)")
+    try:
+        normalize_address(address)
+    except InvalidHex:
+        raise Refused(400, BAD_REQUEST, f"{address!r} is not an address (0x followed by 40 hex digits)") from None
     allowed = {SecretKind.DATASET: (DATASET_KEY_NAME,), SecretKind.APP: (APP_SECRET_NAME,),
                SecretKind.WEB2: WEB2_NAMES}.get(secret_kind)
     if allowed is not None and name not in allowed:

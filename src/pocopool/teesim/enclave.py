@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..protocol.crypto import sign_personal
+from ..protocol.http import error_body
 from ..protocol.tee import SIMULATION_LABEL, SealError, Stage, enclave_report_hash, new_enclave_key, sign_quote, unseal
 
 ENV_SESSION = "TEESIM_SESSION"
@@ -93,9 +94,9 @@ def _ask_sms(session: str, stage: Stage, body: bytes) -> dict:
     except ValueError:
         data = {}
     if answer.status != 200 or not isinstance(data, dict) or not isinstance(data.get("sealed"), str):
-        error = data.get("error", answer.status) if isinstance(data, dict) else answer.status
-        message = data.get("message", raw[:200].decode(errors="replace")) if isinstance(data, dict) else ""
-        raise NotProvisioned(f"the SMS refused the {stage.value} enclave: {error}: {message}")
+        refusal = error_body(raw)
+        raise NotProvisioned(f"the SMS refused the {stage.value} enclave: {refusal.error or answer.status}: "
+                             f"{refusal.message or refusal.sentence(200)}")
     return data
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import httpx
 
-from ..protocol.digest import MAX_RESULT_FILE_NAME
+from ..protocol.digest import MAX_RESULT_FILE_NAME, ComputedFile, DigestError
 from ..protocol.encryption import EncryptionError, MalformedPublicKey, encrypt_result, parse_public_key_b64
-from ..protocol.tee import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, Stage, sign_enclave_result
+from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER
+from ..protocol.tee import Stage, sign_enclave_result
 from ..worker.postcompute import COMPUTED_JSON, too_long_names, zip_folder
-from ..worker.result_digest import ComputedFile, DigestError, compute_digest
+from ..worker.result_digest import compute_digest
 from .enclave import ENV_IEXEC_OUT, StageFailure, main, say, worker_path
 from .measurements import program_measurement
 

@@ -18,6 +18,7 @@ import httpx
 from eth_account import Account
 
 from ..protocol.crypto import sign_login
+from ..protocol.http import error_message
 from ..protocol.models import (
     NotificationBatch,
     PublicConfiguration,
@@ -60,14 +61,7 @@ def _text(response: httpx.Response) -> str:
 
 def describe(response: httpx.Response) -> str:
     """`<status> <METHOD> <url>: <error body>` — the root cause kept for error messages."""
-    body = response.text.strip()
-    try:
-        data = response.json()
-        if isinstance(data, dict) and "error" in data:
-            body = str(data["error"])
-    except ValueError:
-        pass
-    return f"{response.status_code} {response.request.method} {response.request.url}: {body[:500]}"
+    return f"{response.status_code} {response.request.method} {response.request.url}: {error_message(response, 500)}"
 
 
 class SchedulerClient:

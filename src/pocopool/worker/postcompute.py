@@ -12,9 +12,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..protocol.digest import MAX_RESULT_FILE_NAME
+from ..protocol.digest import MAX_RESULT_FILE_NAME, ComputedFile, DigestError
 from ..protocol.statuses import ReplicateStatusCause as Cause
-from .result_digest import ComputedFile, DigestError, compute_digest
+from .result_digest import compute_digest
 from .workspace import TaskPaths
 
 COMPUTED_JSON = "computed.json"

@@ -14,11 +14,11 @@ import asyncio
 from dataclasses import dataclass
 
 from ..chain.base import Chain
+from ..protocol.digest import DigestError
 from ..protocol.models import TaskNotification, WorkerpoolAuthorization
 from ..protocol.statuses import TaskNotificationType as Next
 from .description import DescriptionUnavailable, load_description
 from .postcompute import read_result
-from .result_digest import DigestError
 from .state import ReplicateState
 from .workspace import TaskPaths
 

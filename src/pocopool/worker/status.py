@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..protocol.http import error_message
 from ..protocol.models import MAX_STATUS_BATCH, ReplicateStatusDetails, ReplicateStatusUpdate
 from ..protocol.statuses import ReplicateStatus, TaskNotificationType as Next
 from ..protocol.time import Clock
@@ -52,14 +53,6 @@ def _action(body: str) -> Next | None:
         return None
 
 
-def _error(body: str) -> str:
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError:
-        return body.strip()[:1000]
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    return body.strip()[:1000]
 
 
 def interpret_reply(status_code: int, body: str) -> Reply:
@@ -71,9 +64,9 @@ def interpret_reply(status_code: int, body: str) -> Reply:
     if status_code == 202:
         return Reply(_action(body) or Next.PLEASE_ABORT, error="refused (202)")
     if status_code == 401 or status_code == 429 or status_code >= 500:
-        return Reply(None, retry=True, error=f"HTTP {status_code}: {_error(body)}")
+        return Reply(None, retry=True, error=f"HTTP {status_code}: {error_message(body, 1000)}")
     # Any other 4xx is a refusal that will not change by retrying: the replicate cannot go on.
-    return Reply(_action(body) or Next.PLEASE_ABORT, error=f"HTTP {status_code}: {_error(body)}")
+    return Reply(_action(body) or Next.PLEASE_ABORT, error=f"HTTP {status_code}: {error_message(body, 1000)}")
 
 
 Report = tuple[ReplicateStatus, ReplicateStatusDetails | None]

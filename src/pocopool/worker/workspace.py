@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-_TASK_DIR = re.compile(r"^0x[0-9a-fA-F]{64}$")
+from ..protocol.crypto import InvalidHex, normalize_bytes32
+
+
+def _is_task_id(name: str) -> bool:
+    try:
+        normalize_bytes32(name)
+    except InvalidHex:
+        return False
+    return True
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -111,12 +118,13 @@ class Workspace:
         return self.root / "notifications.cursor"
 
     def task(self, chain_task_id: str) -> TaskPaths:
-        if not _TASK_DIR.match(chain_task_id):
-            raise ValueError(f"not a task id: {chain_task_id!r}")
-        return TaskPaths(self.root / chain_task_id.lower())
+        try:
+            return TaskPaths(self.root / normalize_bytes32(chain_task_id, "task id"))
+        except InvalidHex:
+            raise ValueError(f"not a task id: {chain_task_id!r}") from None
 
     def task_ids_on_disk(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _TASK_DIR.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _is_task_id(p.name))
 
     def purge_all_but(self, keep: set[str]) -> list[str]:
         """Delete every task folder not in `keep` (startup cleanup, spec/worker.md §2.1 step 9)."""

@@ -16,6 +16,7 @@ import asyncio
 import httpx
 
 from ...protocol.crypto import result_link, sha256_hex, sign_personal, upload_body_hash
+from ...protocol.http import UPLOAD_AUTHORIZATION_HEADER, WORKER_HEADER, WORKER_SIGNATURE_HEADER
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
 from ..client import describe
@@ -77,7 +78,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     task = ctx.chain_task_id
     signature = sign_personal(ctx.services.config.private_key, upload_body_hash(task, sha256_hex(body)))
     url = f"{base}/results/{task}"
-    headers = {"X-Worker": ctx.wallet, "X-Worker-Signature": signature, "X-Upload-Authorization": authorization}
+    headers = {WORKER_HEADER: ctx.wallet, WORKER_SIGNATURE_HEADER: signature, UPLOAD_AUTHORIZATION_HEADER: authorization}
     try:
         link = await put_result(ctx.services.downloads.http, url, body, headers)
     except UploadFailed as error:

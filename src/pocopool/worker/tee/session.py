@@ -12,6 +12,7 @@ import json
 import httpx
 
 from ...protocol.crypto import authorization_hash, sign_personal
+from ...protocol.http import WORKER_SIGNATURE_HEADER, error_body
 from ...protocol.models import WorkerpoolAuthorization
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import (
@@ -54,13 +55,8 @@ def _worker_signature(ctx: ReplicateContext, authorization: WorkerpoolAuthorizat
 
 
 def _refusal_text(answer: httpx.Response) -> tuple[str, str]:
-    try:
-        data = answer.json()
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    return str(data.get("error") or ""), str(data.get("message") or answer.text[:200])
+    found = error_body(answer)
+    return found.error or "", found.message or answer.text[:200]
 
 
 async def push_storage_token(ctx: ReplicateContext, http: httpx.AsyncClient, sms: str, proxy: str) -> None:
@@ -70,7 +66,7 @@ async def push_storage_token(ctx: ReplicateContext, http: httpx.AsyncClient, sms
     task = authorization.chainTaskId
     try:
         answer = await http.post(f"{proxy}/results/{task}/token", content=json.dumps(authorization.wire()),
-                                 headers={"X-Worker-Signature": _worker_signature(ctx, authorization),
+                                 headers={WORKER_SIGNATURE_HEADER: _worker_signature(ctx, authorization),
                                           "Content-Type": "application/json"})
         if answer.status_code != 200:
             ctx.log.warning("tee-token-refused", status=answer.status_code, message=_refusal_text(answer)[1])
