@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast install system-deps bench clean
+.PHONY: demo test test-fast lint install system-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ system-deps:
 demo: install
 	@bash scripts/demo.sh
 
+# ruff (lint and format) and mypy, configured in pyproject.toml; `make test` runs them first.
+lint: install
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy
+
 # Four pytest processes: most e2e time is waiting for real deadlines (docs/decisions.md 60).
-test: install
+test: lint
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist worksteal
 
 test-fast: install

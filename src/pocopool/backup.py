@@ -55,8 +55,18 @@ def backup(database: str, out: Path) -> Copied:
     else:
         url = _postgres_url(database)
         try:
-            _run(["pg_dump", "--no-owner", "--no-privileges", "--format=plain", "--file", str(_temporary(out)),
-                  _libpq(url)], url)
+            _run(
+                [
+                    "pg_dump",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--format=plain",
+                    "--file",
+                    str(_temporary(out)),
+                    _libpq(url),
+                ],
+                url,
+            )
         except BaseException:
             _temporary(out).unlink(missing_ok=True)
             raise
@@ -81,21 +91,34 @@ def restore(backup_file: Path, database: str) -> Copied:
     url = _postgres_url(database)
     if _is_sqlite(backup_file):
         raise BackupError(f"{backup_file} is an SQLite backup: restore it into a sqlite:/// URL")
-    tables = _run(["psql", "-X", "-q", "-t", "-A", "-c",
-                   "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
-                   _libpq(url)], url)
+    tables = _run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-c",
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            _libpq(url),
+        ],
+        url,
+    )
     if tables.strip() != "0":
-        raise BackupError(f"the database {_shown(database)} already holds {tables.strip()} tables: restore into a new, "
-                          "empty database (a restore never overwrites)")
-    _run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", str(backup_file),
-          _libpq(url)], url)
+        raise BackupError(
+            f"the database {_shown(database)} already holds {tables.strip()} tables: restore into a new, "
+            "empty database (a restore never overwrites)"
+        )
+    _run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", str(backup_file), _libpq(url)], url
+    )
     return Copied(str(backup_file), _shown(database), backup_file.stat().st_size)
 
 
 # ----- SQLite ------------------------------------------------------------------------------------
 def _sqlite_path(database: str) -> Path | None:
     if database.startswith("local:"):
-        return Path(database[len("local:"):])
+        return Path(database[len("local:") :])
     try:
         url = make_url(database)
     except ArgumentError:

@@ -68,13 +68,18 @@ def check_sqlite_file(path: Path, remedy: str = RESTORE) -> list[str]:
     return tables
 
 
-def require_tables(location: str | Path, present: Iterable[str], expected: Iterable[str],
-                   remedy: str = RESTORE) -> None:
+def require_tables(
+    location: str | Path, present: Iterable[str], expected: Iterable[str], remedy: str = RESTORE
+) -> None:
     """DamagedFile naming the tables of `expected` that `present` lacks."""
     missing = sorted(set(expected) - set(present))
     if missing:
-        raise DamagedFile(location, f"its table{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                                    f"{'are' if len(missing) > 1 else 'is'} missing", remedy)
+        raise DamagedFile(
+            location,
+            f"its table{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} missing",
+            remedy,
+        )
 
 
 def check_schema_before_upgrade(connection: Connection, location: str, metadata: MetaData) -> None:

@@ -19,8 +19,12 @@ def run_environment(metadata: MetaData) -> None:
     config = context.config
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
 
@@ -42,8 +46,9 @@ def run_environment(metadata: MetaData) -> None:
         asyncio.run(main())
 
     if context.is_offline_mode():
-        context.configure(url=context.get_x_argument(as_dictionary=True).get("url"), target_metadata=metadata,
-                          literal_binds=True)
+        context.configure(
+            url=context.get_x_argument(as_dictionary=True).get("url"), target_metadata=metadata, literal_binds=True
+        )
         with context.begin_transaction():
             context.run_migrations()
     elif config.attributes.get("connection") is not None:

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from eth_account import Account
-from poco_world import KEYS, START_TIME, World
 
+from poco_world import KEYS, START_TIME, World
 from pocopool.chain import Chain, LocalChain
 from pocopool.protocol.time import VirtualClock
 
@@ -136,11 +136,19 @@ def set_score(backend: str, chain: Chain) -> Callable[[str, int], None]:
 
 
 @pytest.fixture
-def world(backend: str, chain: Chain, advance: Callable[[int], None], set_score: Callable[[str, int], None],
-          request: pytest.FixtureRequest) -> Iterator[World]:
+def world(
+    backend: str,
+    chain: Chain,
+    advance: Callable[[int], None],
+    set_score: Callable[[str, int], None],
+    request: pytest.FixtureRequest,
+) -> Iterator[World]:
     """Funded actors and registered assets; the money invariants are checked after every test."""
     world = World(chain, advance, set_score)
-    world = world.setup() if backend == "local" else request.getfixturevalue("evm_nodes")[backend].world(
-        world, request.node.world_restored)
+    world = (
+        world.setup()
+        if backend == "local"
+        else request.getfixturevalue("evm_nodes")[backend].world(world, request.node.world_restored)
+    )
     yield world
     world.check_invariants()

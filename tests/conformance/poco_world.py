@@ -68,15 +68,23 @@ class World:
     dataset: str = ZERO_ADDRESS
     workerpool: str = ZERO_ADDRESS
 
-    def setup(self) -> "World":
+    def setup(self) -> World:
         for account in (self.scheduler, self.requester, *self.workers):
             self.chain.mint(self.owner, account.address, FUNDS)
-        self.app = self.chain.create_app(self.app_owner, "echo", "http://files/echo.tar.gz", CHECKSUM,
-                                         price=APP_PRICE).return_value
-        self.tee_app = self.chain.create_app(self.app_owner, "echo-tee", "http://files/echo.tar.gz", CHECKSUM,
-                                             mrenclave='{"framework":"SCONE"}', price=APP_PRICE).return_value
-        self.dataset = self.chain.create_dataset(self.dataset_owner, "data", "http://files/data", CHECKSUM,
-                                                 price=DATASET_PRICE).return_value
+        self.app = self.chain.create_app(
+            self.app_owner, "echo", "http://files/echo.tar.gz", CHECKSUM, price=APP_PRICE
+        ).return_value
+        self.tee_app = self.chain.create_app(
+            self.app_owner,
+            "echo-tee",
+            "http://files/echo.tar.gz",
+            CHECKSUM,
+            mrenclave='{"framework":"SCONE"}',
+            price=APP_PRICE,
+        ).return_value
+        self.dataset = self.chain.create_dataset(
+            self.dataset_owner, "data", "http://files/data", CHECKSUM, price=DATASET_PRICE
+        ).return_value
         self.workerpool = self.chain.create_workerpool(self.scheduler, "pool", price=WORKERPOOL_PRICE).return_value
         return self
 
@@ -97,14 +105,16 @@ class World:
         deal = self.deal(**overrides)
         return self.chain.initialize(self.scheduler, deal.deal_id, 0).return_value
 
-    def authorization(self, worker: LocalAccount, task_id: str, challenge: str = ZERO_ADDRESS,
-                      signer: LocalAccount | None = None) -> str:
+    def authorization(
+        self, worker: LocalAccount, task_id: str, challenge: str = ZERO_ADDRESS, signer: LocalAccount | None = None
+    ) -> str:
         return crypto.sign_authorization(key_of(signer or self.scheduler), worker.address, task_id, challenge)
 
     def contribute(self, worker: LocalAccount, task_id: str, result: str = "good", **kwargs: str) -> Receipt:
         digest = digest_of(result)
         return self.chain.contribute(
-            worker, task_id,
+            worker,
+            task_id,
             kwargs.get("result_hash", crypto.result_hash(task_id, digest)),
             kwargs.get("result_seal", crypto.result_seal(worker.address, task_id, digest)),
             kwargs.get("enclave_challenge", ZERO_ADDRESS),
@@ -115,10 +125,13 @@ class World:
     def reveal(self, worker: LocalAccount, task_id: str, result: str = "good") -> Receipt:
         return self.chain.reveal(worker, task_id, digest_of(result))
 
-    def contribute_and_finalize(self, worker: LocalAccount, task_id: str, result: str = "good",
-                                **kwargs: object) -> Receipt:
+    def contribute_and_finalize(
+        self, worker: LocalAccount, task_id: str, result: str = "good", **kwargs: object
+    ) -> Receipt:
         return self.chain.contribute_and_finalize(
-            worker, task_id, digest_of(result),
+            worker,
+            task_id,
+            digest_of(result),
             kwargs.get("results", b"results"),  # type: ignore[arg-type]
             kwargs.get("results_callback", b""),  # type: ignore[arg-type]
             kwargs.get("enclave_challenge", ZERO_ADDRESS),  # type: ignore[arg-type]
@@ -135,8 +148,15 @@ class World:
 
     # ----- observations -------------------------------------------------------------------------------
     def actors(self) -> list[str]:
-        people = (self.owner, self.scheduler, self.requester, self.app_owner, self.dataset_owner, self.stranger,
-                  *self.workers)
+        people = (
+            self.owner,
+            self.scheduler,
+            self.requester,
+            self.app_owner,
+            self.dataset_owner,
+            self.stranger,
+            *self.workers,
+        )
         return [p.address for p in people] + [KITTY_ADDRESS]
 
     def balance(self, account: LocalAccount | str) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from poco_world import FUNDS, VECTORS, WORKER_STAKE, WORKERPOOL_PRICE, digest_of, event_names
 
+from poco_world import FUNDS, VECTORS, WORKER_STAKE, WORKERPOOL_PRICE, digest_of, event_names
 from pocopool.protocol import crypto
 from pocopool.protocol.statuses import ChainContributionStatus as CS
 from pocopool.protocol.statuses import ChainTaskStatus as TS
@@ -72,11 +72,16 @@ def test_winners_share_the_price_and_the_loser_stake_as_the_reward_vector_says(w
     assert world.balance(world.scheduler) == FUNDS + vector["scheduler"]  # its task stake came back too
     assert world.frozen(world.scheduler) == 0
     assert [e.args for e in receipt.events if e.name == "AccurateContribution"] == [
-        {"worker": w.address, "taskid": task_id} for w in winners]
+        {"worker": w.address, "taskid": task_id} for w in winners
+    ]
     assert [e.args for e in receipt.events if e.name == "FaultyContribution"] == [
-        {"worker": loser.address, "taskid": task_id}]
+        {"worker": loser.address, "taskid": task_id}
+    ]
     assert [e for e in receipt.events if e.name == "Reward"][-1].args == {
-        "owner": world.scheduler.address, "amount": vector["scheduler"], "ref": task_id}
+        "owner": world.scheduler.address,
+        "amount": vector["scheduler"],
+        "ref": task_id,
+    }
 
 
 def test_winners_are_paid_pro_rata_to_their_reward_weight(world):

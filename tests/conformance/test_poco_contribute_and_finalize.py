@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eth_account import Account
+
 from poco_world import (
     APP_PRICE,
     FUNDS,
@@ -14,7 +15,6 @@ from poco_world import (
     event_names,
     key_of,
 )
-
 from pocopool.chain import errors as rule
 from pocopool.protocol import crypto
 from pocopool.protocol.crypto import keccak, keccak_hex
@@ -27,8 +27,10 @@ ENCLAVE = Account.from_key("0x" + "ee" * 32)
 
 def enclave_sign(task_id: str, worker: str, result: str = "good") -> str:
     digest = digest_of(result)
-    message = keccak(bytes.fromhex(crypto.result_hash(task_id, digest)[2:])
-                     + bytes.fromhex(crypto.result_seal(worker, task_id, digest)[2:]))
+    message = keccak(
+        bytes.fromhex(crypto.result_hash(task_id, digest)[2:])
+        + bytes.fromhex(crypto.result_seal(worker, task_id, digest)[2:])
+    )
     return crypto.sign_personal(key_of(ENCLAVE), message)
 
 
@@ -65,9 +67,13 @@ def test_contribute_and_finalize_completes_the_task_in_one_transaction(world):
 def test_a_tee_task_is_contributed_and_finalized_with_the_enclave_signature(world):
     worker = world.workers[0]
     task_id = world.task(app=world.tee_app, tag=int_to_tag(0x5))
-    world.contribute_and_finalize(worker, task_id, enclave_challenge=ENCLAVE.address,
-                                  authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
-                                  enclave_sign=enclave_sign(task_id, worker.address))
+    world.contribute_and_finalize(
+        worker,
+        task_id,
+        enclave_challenge=ENCLAVE.address,
+        authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
+        enclave_sign=enclave_sign(task_id, worker.address),
+    )
     assert world.chain.view_task(task_id).status is TS.COMPLETED
 
 
@@ -75,17 +81,29 @@ def test_a_tee_task_needs_its_enclave_challenge_and_signature(world):
     worker = world.workers[0]
     task_id = world.task(app=world.tee_app, tag=int_to_tag(0x5))
     assert_reverts(rule.ENCLAVE_CHALLENGE_REQUIRED, world.chain, lambda: world.contribute_and_finalize(worker, task_id))
-    assert_reverts(rule.INVALID_ENCLAVE_SIGNATURE, world.chain, lambda: world.contribute_and_finalize(
-        worker, task_id, enclave_challenge=ENCLAVE.address,
-        authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
-        enclave_sign=enclave_sign(task_id, worker.address, "bad")))
+    assert_reverts(
+        rule.INVALID_ENCLAVE_SIGNATURE,
+        world.chain,
+        lambda: world.contribute_and_finalize(
+            worker,
+            task_id,
+            enclave_challenge=ENCLAVE.address,
+            authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
+            enclave_sign=enclave_sign(task_id, worker.address, "bad"),
+        ),
+    )
 
 
 def test_contribute_and_finalize_needs_the_scheduler_authorization(world):
     worker = world.workers[0]
     task_id = world.task()
-    assert_reverts(rule.INVALID_AUTHORIZATION, world.chain, lambda: world.contribute_and_finalize(
-        worker, task_id, authorization_sign=world.authorization(worker, task_id, signer=world.stranger)))
+    assert_reverts(
+        rule.INVALID_AUTHORIZATION,
+        world.chain,
+        lambda: world.contribute_and_finalize(
+            worker, task_id, authorization_sign=world.authorization(worker, task_id, signer=world.stranger)
+        ),
+    )
 
 
 def test_contribute_and_finalize_needs_an_active_task(world):
@@ -96,8 +114,9 @@ def test_contribute_and_finalize_needs_an_active_task(world):
 def test_contribute_and_finalize_needs_the_contribution_deadline_ahead(world):
     task_id = world.task()
     world.advance_to(VECTORS["deadlines"]["contributionDeadline"])
-    assert_reverts(rule.CONTRIBUTION_DEADLINE_PASSED, world.chain,
-                   lambda: world.contribute_and_finalize(world.workers[0], task_id))
+    assert_reverts(
+        rule.CONTRIBUTION_DEADLINE_PASSED, world.chain, lambda: world.contribute_and_finalize(world.workers[0], task_id)
+    )
 
 
 def test_contribute_and_finalize_needs_a_task_nobody_contributed_to(world):
@@ -106,8 +125,9 @@ def test_contribute_and_finalize_needs_a_task_nobody_contributed_to(world):
     world.contribute(world.workers[1], task_id)
     world.advance_to(world.chain.view_task(task_id).reveal_deadline)
     world.chain.reopen(world.scheduler, task_id)
-    assert_reverts(rule.TASK_ALREADY_CONTRIBUTED, world.chain,
-                   lambda: world.contribute_and_finalize(world.workers[0], task_id))
+    assert_reverts(
+        rule.TASK_ALREADY_CONTRIBUTED, world.chain, lambda: world.contribute_and_finalize(world.workers[0], task_id)
+    )
 
 
 def test_contribute_and_finalize_needs_trust_1(world):
@@ -119,9 +139,13 @@ def test_contribute_and_finalize_checks_the_callback_data_against_the_digest(wor
     callback_data = b"\xca\x11"
     task_id = world.task(callback=world.stranger.address)
     worker = world.workers[0]
-    assert_reverts(rule.WRONG_RESULTS_CALLBACK, world.chain,
-                   lambda: world.contribute_and_finalize(worker, task_id, results_callback=b"other"))
+    assert_reverts(
+        rule.WRONG_RESULTS_CALLBACK,
+        world.chain,
+        lambda: world.contribute_and_finalize(worker, task_id, results_callback=b"other"),
+    )
     digest = keccak_hex(callback_data)
-    world.chain.contribute_and_finalize(worker, task_id, digest, b"r", callback_data, crypto.ZERO_ADDRESS, "",
-                                        world.authorization(worker, task_id))
+    world.chain.contribute_and_finalize(
+        worker, task_id, digest, b"r", callback_data, crypto.ZERO_ADDRESS, "", world.authorization(worker, task_id)
+    )
     assert world.chain.view_task(task_id).results_callback == callback_data

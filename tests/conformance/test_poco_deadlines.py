@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from poco_world import (
     APP_PRICE,
     FUNDS,
@@ -12,7 +13,6 @@ from poco_world import (
     assert_reverts,
     event_names,
 )
-
 from pocopool.chain import KITTY_ADDRESS, KITTY_MIN
 from pocopool.chain import errors as rule
 from pocopool.protocol import crypto
@@ -61,7 +61,15 @@ def test_a_claim_refunds_the_requester_and_seizes_the_scheduler_stake_into_the_k
     assert world.chain.view_account(KITTY_ADDRESS).frozen == SCHEDULER_STAKE
     assert world.chain.view_account(world.chain.escrow_address()).balance == SCHEDULER_STAKE
     assert event_names(receipt) == [
-        "Transfer", "Unlock", "Seize", "Reward", "Lock", "Transfer", "Unlock", "TaskClaimed"]
+        "Transfer",
+        "Unlock",
+        "Seize",
+        "Reward",
+        "Lock",
+        "Transfer",
+        "Unlock",
+        "TaskClaimed",
+    ]
     assert receipt.events[3].args == {"owner": KITTY_ADDRESS, "amount": SCHEDULER_STAKE, "ref": task_id}
     assert receipt.events[-1].args == {"taskid": task_id}
 
@@ -83,14 +91,18 @@ def test_a_task_is_claimed_only_once_and_only_if_it_was_running(world):
     world.advance_to(FINAL_DEADLINE)
     world.chain.claim(world.requester, failed)
     for task_id in (failed, done, crypto.task_id(world.deal().deal_id, 0)):
-        assert_reverts(rule.TASK_NOT_CLAIMABLE, world.chain,
-                       lambda task_id=task_id: world.chain.claim(world.requester, task_id))
+        assert_reverts(
+            rule.TASK_NOT_CLAIMABLE, world.chain, lambda task_id=task_id: world.chain.claim(world.requester, task_id)
+        )
 
 
 def test_a_task_never_initialized_is_claimed_with_initialize_and_claim(world):
     deal = world.deal(volume=2)
-    assert_reverts(rule.FINAL_DEADLINE_NOT_REACHED, world.chain,
-                   lambda: world.chain.initialize_and_claim(world.requester, deal.deal_id, 1))
+    assert_reverts(
+        rule.FINAL_DEADLINE_NOT_REACHED,
+        world.chain,
+        lambda: world.chain.initialize_and_claim(world.requester, deal.deal_id, 1),
+    )
     assert world.chain.view_task(crypto.task_id(deal.deal_id, 1)).status is TS.UNSET  # initialize rolled back
     world.advance_to(FINAL_DEADLINE)
     receipt = world.chain.initialize_and_claim(world.requester, deal.deal_id, 1)
@@ -119,10 +131,13 @@ def test_a_small_kitty_is_paid_whole_to_the_next_successful_scheduler(world):
     assert world.balance(world.scheduler) == FUNDS - SCHEDULER_STAKE + SCHEDULER_STAKE + WORKERPOOL_PRICE - share
 
 
-@pytest.mark.parametrize(("failed_price", "payout"), [
-    (10 * WORKERPOOL_PRICE, KITTY_MIN),  # kitty 3e9: 10 % is below the 1e9 minimum
-    (50 * WORKERPOOL_PRICE, 1_500_000_000),  # kitty 15e9: 10 %
-])
+@pytest.mark.parametrize(
+    ("failed_price", "payout"),
+    [
+        (10 * WORKERPOOL_PRICE, KITTY_MIN),  # kitty 3e9: 10 % is below the 1e9 minimum
+        (50 * WORKERPOOL_PRICE, 1_500_000_000),  # kitty 15e9: 10 %
+    ],
+)
 def test_a_large_kitty_pays_out_ten_percent_and_at_least_the_minimum(world, failed_price, payout):
     big_pool = world.chain.create_workerpool(world.scheduler, "big", price=failed_price).return_value
     failed = world.task(workerpool=big_pool)

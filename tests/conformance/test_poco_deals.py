@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from poco_world import (
     APP_PRICE,
     DATASET_PRICE,
@@ -15,7 +16,6 @@ from poco_world import (
     assert_reverts,
     event_names,
 )
-
 from pocopool.chain import NO_RESOURCE
 from pocopool.chain import errors as rule
 from pocopool.protocol.crypto import ZERO_ADDRESS, keccak_hex
@@ -31,9 +31,15 @@ def test_a_deal_snapshots_owners_prices_and_policy(world):
     assert deal.deal_id == expected_deal_id(world.requester.address, 0)
     assert (deal.app.pointer, deal.app.owner, deal.app.price) == (world.app, world.app_owner.address, APP_PRICE)
     assert (deal.dataset.pointer, deal.dataset.owner, deal.dataset.price) == (
-        world.dataset, world.dataset_owner.address, DATASET_PRICE)
+        world.dataset,
+        world.dataset_owner.address,
+        DATASET_PRICE,
+    )
     assert (deal.workerpool.pointer, deal.workerpool.owner, deal.workerpool.price) == (
-        world.workerpool, world.scheduler.address, WORKERPOOL_PRICE)
+        world.workerpool,
+        world.scheduler.address,
+        WORKERPOOL_PRICE,
+    )
     assert (deal.trust, deal.category, deal.tag) == (3, XS, int_to_tag(0))
     assert (deal.requester, deal.sponsor, deal.beneficiary) == (world.requester.address,) * 3
     assert (deal.callback, deal.params) == (ZERO_ADDRESS, '{"iexec_args":"hi"}')
@@ -120,8 +126,12 @@ def test_a_price_above_the_requester_maximum_reverts(world, resource):
 
 
 def test_prices_at_the_requester_maximum_are_accepted(world):
-    deal = world.deal(app_max_price=APP_PRICE, dataset=world.dataset, dataset_max_price=DATASET_PRICE,
-                      workerpool_max_price=WORKERPOOL_PRICE)
+    deal = world.deal(
+        app_max_price=APP_PRICE,
+        dataset=world.dataset,
+        dataset_max_price=DATASET_PRICE,
+        workerpool_max_price=WORKERPOOL_PRICE,
+    )
     assert deal.app.price == APP_PRICE
 
 
@@ -131,8 +141,9 @@ def test_a_tee_tag_needs_an_app_with_an_enclave_configuration(world):
 
 
 def test_a_requester_without_the_price_cannot_make_a_deal(world):
-    assert_reverts(rule.INSUFFICIENT_BALANCE, world.chain,
-                   lambda: world.chain.create_deal(world.stranger, world.request()))
+    assert_reverts(
+        rule.INSUFFICIENT_BALANCE, world.chain, lambda: world.chain.create_deal(world.stranger, world.request())
+    )
 
 
 def test_a_scheduler_without_the_stake_cannot_be_dealt_with_and_the_requester_keeps_its_funds(world):

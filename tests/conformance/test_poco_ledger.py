@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-from poco_world import FUNDS, KEYS, START_TIME, assert_reverts, event_names
 
+from poco_world import FUNDS, KEYS, START_TIME, assert_reverts, event_names
 from pocopool.chain import ChainRevert
 from pocopool.chain import errors as rule
 from pocopool.protocol.crypto import ZERO_ADDRESS
@@ -127,8 +127,11 @@ def test_every_transaction_appends_one_block_at_the_clock_time(chain, advance):
 
 
 def test_events_come_back_in_chain_order_filtered_by_block_range_and_name(chain):
-    receipts = [chain.mint(OWNER, ALICE.address, 10), chain.transfer(ALICE, BOB.address, 3),
-                chain.create_category(OWNER, "T", "", 5)]
+    receipts = [
+        chain.mint(OWNER, ALICE.address, 10),
+        chain.transfer(ALICE, BOB.address, 3),
+        chain.create_category(OWNER, "T", "", 5),
+    ]
     all_events = chain.events(1)
     assert all_events == [e for r in receipts for e in r.events]
     positions = [(e.block_number, e.log_index) for e in all_events]

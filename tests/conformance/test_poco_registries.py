@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from eth_account import Account
-from poco_world import CHECKSUM, KEYS, assert_reverts
 
+from poco_world import CHECKSUM, KEYS, assert_reverts
 from pocopool.chain import DEFAULT_SCHEDULER_REWARD_RATIO, DEFAULT_WORKER_STAKE_RATIO
 from pocopool.chain import errors as rule
 from pocopool.protocol.crypto import keccak, normalize_address
@@ -26,7 +26,15 @@ def test_an_app_is_registered_at_an_address_derived_from_its_owner_and_nonce(cha
     app = chain.view_app(receipt.return_value)
     assert app is not None
     assert (app.address, app.owner, app.name, app.app_type, app.multiaddr, app.checksum, app.mrenclave, app.price) == (
-        receipt.return_value, ALICE.address, "echo", "BUNDLE", "http://files/echo.tar.gz", CHECKSUM, "", 7)
+        receipt.return_value,
+        ALICE.address,
+        "echo",
+        "BUNDLE",
+        "http://files/echo.tar.gz",
+        CHECKSUM,
+        "",
+        7,
+    )
     assert receipt.events[-1].name == "CreateApp"
     assert receipt.events[-1].args == {"owner": ALICE.address, "app": receipt.return_value}
 
@@ -43,7 +51,12 @@ def test_a_dataset_is_registered_like_an_app(chain):
     dataset = chain.view_dataset(receipt.return_value)
     assert dataset is not None
     assert (dataset.owner, dataset.name, dataset.multiaddr, dataset.checksum, dataset.price) == (
-        ALICE.address, "data", "http://files/data", CHECKSUM, 3)
+        ALICE.address,
+        "data",
+        "http://files/data",
+        CHECKSUM,
+        3,
+    )
     assert receipt.events[-1].name == "CreateDataset"
 
 
@@ -76,8 +89,11 @@ def test_the_workerpool_owner_changes_its_policy(chain):
     assert info is not None and (info.worker_stake_ratio, info.scheduler_reward_ratio) == (50, 100)
     assert receipt.events[-1].name == "PolicyUpdate"
     assert receipt.events[-1].args == {
-        "workerpool": pool, "oldWorkerStakeRatioPolicy": 30, "newWorkerStakeRatioPolicy": 50,
-        "oldSchedulerRewardRatioPolicy": 1, "newSchedulerRewardRatioPolicy": 100,
+        "workerpool": pool,
+        "oldWorkerStakeRatioPolicy": 30,
+        "newWorkerStakeRatioPolicy": 50,
+        "oldSchedulerRewardRatioPolicy": 1,
+        "newSchedulerRewardRatioPolicy": 100,
     }
 
 

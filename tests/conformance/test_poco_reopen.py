@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from poco_world import FUNDS, VECTORS, WORKER_STAKE, WORKERPOOL_PRICE, assert_reverts, event_names
-
 from pocopool.chain import errors as rule
 from pocopool.protocol.crypto import ZERO_BYTES32
 from pocopool.protocol.statuses import ChainContributionStatus as CS
@@ -27,7 +26,11 @@ def test_reopen_rejects_the_silent_winners_and_reopens_the_task(world):
     assert receipt.events[0].args == {"taskid": task_id}
     task = world.chain.view_task(task_id)
     assert (task.status, task.consensus_value, task.reveal_deadline, task.winner_counter) == (
-        TS.ACTIVE, ZERO_BYTES32, 0, 0)
+        TS.ACTIVE,
+        ZERO_BYTES32,
+        0,
+        0,
+    )
     assert task.contributors == (world.workers[0].address, world.workers[1].address)
     for worker in world.workers[:2]:
         assert world.chain.view_contribution(task_id, worker.address).status is CS.REJECTED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
+
 from poco_world import (
     APP_PRICE,
     DATASET_PRICE,
@@ -17,7 +18,6 @@ from poco_world import (
     event_names,
     key_of,
 )
-
 from pocopool.chain import errors as rule
 from pocopool.protocol import crypto
 from pocopool.protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32, keccak, keccak_hex
@@ -32,8 +32,10 @@ NOT_THE_ENCLAVE = "0x" + "e2" * 32
 
 def enclave_sign(task_id: str, worker: str, result: str = "good", key: str = key_of(ENCLAVE)) -> str:
     digest = digest_of(result)
-    message = keccak(bytes.fromhex(crypto.result_hash(task_id, digest)[2:])
-                     + bytes.fromhex(crypto.result_seal(worker, task_id, digest)[2:]))
+    message = keccak(
+        bytes.fromhex(crypto.result_hash(task_id, digest)[2:])
+        + bytes.fromhex(crypto.result_seal(worker, task_id, digest)[2:])
+    )
     return crypto.sign_personal(key, message)
 
 
@@ -65,15 +67,17 @@ def test_initializing_an_unknown_deal_reverts(world):
 
 def test_initializing_outside_the_bag_of_tasks_reverts(world):
     deal = world.deal(volume=2)
-    assert_reverts(rule.TASK_INDEX_OUT_OF_RANGE, world.chain,
-                   lambda: world.chain.initialize(world.scheduler, deal.deal_id, 2))
+    assert_reverts(
+        rule.TASK_INDEX_OUT_OF_RANGE, world.chain, lambda: world.chain.initialize(world.scheduler, deal.deal_id, 2)
+    )
 
 
 def test_initializing_twice_reverts(world):
     deal = world.deal()
     world.chain.initialize(world.scheduler, deal.deal_id, 0)
-    assert_reverts(rule.TASK_ALREADY_INITIALIZED, world.chain,
-                   lambda: world.chain.initialize(world.scheduler, deal.deal_id, 0))
+    assert_reverts(
+        rule.TASK_ALREADY_INITIALIZED, world.chain, lambda: world.chain.initialize(world.scheduler, deal.deal_id, 0)
+    )
 
 
 # ----- a whole trust-1 life -------------------------------------------------------------------------
@@ -108,9 +112,20 @@ def test_a_trust_1_task_lives_from_deal_to_finalize(world):
 
     finalized = world.chain.finalize(scheduler, task_id, b'{"storage":"pocopool"}')
     assert event_names(finalized) == [
-        "Seize", "Transfer", "Reward", "Transfer", "Reward", "Transfer", "Unlock",  # payer, app, dataset, stake
-        "Transfer", "Unlock", "Transfer", "Reward",  # the worker: stake back, then its share
-        "Transfer", "Reward", "TaskFinalize",  # the scheduler's share
+        "Seize",
+        "Transfer",
+        "Reward",
+        "Transfer",
+        "Reward",
+        "Transfer",
+        "Unlock",  # payer, app, dataset, stake
+        "Transfer",
+        "Unlock",
+        "Transfer",
+        "Reward",  # the worker: stake back, then its share
+        "Transfer",
+        "Reward",
+        "TaskFinalize",  # the scheduler's share
     ]
     assert finalized.events[-1].args == {"taskid": task_id, "results": b'{"storage":"pocopool"}'}
     task = world.chain.view_task(task_id)
@@ -152,21 +167,36 @@ def test_a_tee_deal_needs_an_enclave_challenge(world):
 def test_a_tee_contribution_is_signed_by_the_enclave(world):
     worker = world.workers[0]
     task_id = world.task(app=world.tee_app, tag=int_to_tag(0x3))
-    world.contribute(worker, task_id, enclave_challenge=ENCLAVE.address,
-                     authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
-                     enclave_sign=enclave_sign(task_id, worker.address))
+    world.contribute(
+        worker,
+        task_id,
+        enclave_challenge=ENCLAVE.address,
+        authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
+        enclave_sign=enclave_sign(task_id, worker.address),
+    )
     assert world.chain.view_contribution(task_id, worker.address).enclave_challenge == ENCLAVE.address
 
 
 def test_a_wrong_enclave_signature_reverts(world):
     worker = world.workers[0]
     task_id = world.task(trust=3)  # a standard deal may carry an enclave challenge too
-    wrong_signatures = (enclave_sign(task_id, worker.address, "bad"),
-                        enclave_sign(task_id, worker.address, key=NOT_THE_ENCLAVE), "0x1234")
+    wrong_signatures = (
+        enclave_sign(task_id, worker.address, "bad"),
+        enclave_sign(task_id, worker.address, key=NOT_THE_ENCLAVE),
+        "0x1234",
+    )
     for signature in wrong_signatures:
-        assert_reverts(rule.INVALID_ENCLAVE_SIGNATURE, world.chain, lambda signature=signature: world.contribute(
-            worker, task_id, enclave_challenge=ENCLAVE.address, enclave_sign=signature,
-            authorization_sign=world.authorization(worker, task_id, ENCLAVE.address)))
+        assert_reverts(
+            rule.INVALID_ENCLAVE_SIGNATURE,
+            world.chain,
+            lambda signature=signature: world.contribute(
+                worker,
+                task_id,
+                enclave_challenge=ENCLAVE.address,
+                enclave_sign=signature,
+                authorization_sign=world.authorization(worker, task_id, ENCLAVE.address),
+            ),
+        )
 
 
 @pytest.mark.parametrize("case", ["stranger-signed", "other-worker", "other-challenge", "garbage", "empty"])
@@ -180,8 +210,9 @@ def test_a_contribution_needs_the_scheduler_authorization_for_this_worker_and_ta
         "garbage": lambda: "0x" + "11" * 65,
         "empty": lambda: "",
     }[case]()
-    assert_reverts(rule.INVALID_AUTHORIZATION, world.chain,
-                   lambda: world.contribute(worker, task_id, authorization_sign=signature))
+    assert_reverts(
+        rule.INVALID_AUTHORIZATION, world.chain, lambda: world.contribute(worker, task_id, authorization_sign=signature)
+    )
 
 
 def test_a_worker_without_the_stake_cannot_contribute(world):
@@ -193,8 +224,9 @@ def test_a_worker_without_the_stake_cannot_contribute(world):
 
 def test_a_malformed_result_hash_reverts(world):
     task_id = world.task()
-    assert_reverts(rule.INVALID_ARGUMENT, world.chain,
-                   lambda: world.contribute(world.workers[0], task_id, result_hash="0x1234"))
+    assert_reverts(
+        rule.INVALID_ARGUMENT, world.chain, lambda: world.contribute(world.workers[0], task_id, result_hash="0x1234")
+    )
 
 
 # ----- reveal ---------------------------------------------------------------------------------------
@@ -243,8 +275,9 @@ def test_only_the_scheduler_finalizes(world):
     world.contribute(world.workers[0], task_id)
     world.reveal(world.workers[0], task_id)
     assert_reverts(rule.ONLY_SCHEDULER, world.chain, lambda: world.chain.finalize(world.stranger, task_id, b""))
-    assert_reverts(rule.ONLY_SCHEDULER, world.chain,
-                   lambda: world.chain.finalize(world.scheduler, "0x" + "12" * 32, b""))
+    assert_reverts(
+        rule.ONLY_SCHEDULER, world.chain, lambda: world.chain.finalize(world.scheduler, "0x" + "12" * 32, b"")
+    )
 
 
 def test_finalizing_an_active_task_reverts(world):
@@ -279,8 +312,7 @@ def test_finalizing_after_the_final_deadline_reverts(world):
     world.contribute(world.workers[0], task_id)
     world.reveal(world.workers[0], task_id)
     world.advance_to(world.chain.view_task(task_id).final_deadline)
-    assert_reverts(rule.FINAL_DEADLINE_PASSED, world.chain,
-                   lambda: world.chain.finalize(world.scheduler, task_id, b""))
+    assert_reverts(rule.FINAL_DEADLINE_PASSED, world.chain, lambda: world.chain.finalize(world.scheduler, task_id, b""))
 
 
 def test_a_callback_deal_is_finalized_with_the_data_the_workers_voted_on(world):
@@ -288,13 +320,22 @@ def test_a_callback_deal_is_finalized_with_the_data_the_workers_voted_on(world):
     task_id = world.task(callback=world.stranger.address)
     worker = world.workers[0]
     digest = keccak_hex(callback_data)
-    world.chain.contribute(worker, task_id, crypto.result_hash(task_id, digest),
-                           crypto.result_seal(worker.address, task_id, digest), ZERO_ADDRESS, "",
-                           world.authorization(worker, task_id))
+    world.chain.contribute(
+        worker,
+        task_id,
+        crypto.result_hash(task_id, digest),
+        crypto.result_seal(worker.address, task_id, digest),
+        ZERO_ADDRESS,
+        "",
+        world.authorization(worker, task_id),
+    )
     world.chain.reveal(worker, task_id, digest)
     for wrong in (b"", b"other"):
-        assert_reverts(rule.WRONG_RESULTS_CALLBACK, world.chain,
-                       lambda wrong=wrong: world.chain.finalize(world.scheduler, task_id, b"r", wrong))
+        assert_reverts(
+            rule.WRONG_RESULTS_CALLBACK,
+            world.chain,
+            lambda wrong=wrong: world.chain.finalize(world.scheduler, task_id, b"r", wrong),
+        )
     world.chain.finalize(world.scheduler, task_id, b"r", callback_data)
     assert world.chain.view_task(task_id).results_callback == callback_data
 
@@ -303,5 +344,8 @@ def test_a_standard_deal_refuses_callback_data_that_is_not_its_result(world):
     task_id = world.task()
     world.contribute(world.workers[0], task_id)
     world.reveal(world.workers[0], task_id)
-    assert_reverts(rule.WRONG_RESULTS_CALLBACK, world.chain,
-                   lambda: world.chain.finalize(world.scheduler, task_id, b"r", b"unexpected"))
+    assert_reverts(
+        rule.WRONG_RESULTS_CALLBACK,
+        world.chain,
+        lambda: world.chain.finalize(world.scheduler, task_id, b"r", b"unexpected"),
+    )

@@ -64,13 +64,22 @@ class Devnet:
         answer.raise_for_status()
         return dict(answer.json())
 
-    def debug_when(self, task: str, ready: Callable[[dict[str, Any]], bool], what: str, timeout: float = 150.0,
-                   *, logs: bool = False) -> dict[str, Any]:
+    def debug_when(
+        self,
+        task: str,
+        ready: Callable[[dict[str, Any]], bool],
+        what: str,
+        timeout: float = 150.0,
+        *,
+        logs: bool = False,
+    ) -> dict[str, Any]:
         """`pocopool task debug --json` (with `--logs`), once the scheduler's view of the task
         satisfies `ready`; the test fails with the devnet's logs if it does not within `timeout`."""
+
         def seen() -> bool:
             view = self.task_view(task)
             return view is not None and ready(view)
+
         until(seen, timeout, f"task {task}: {what}", self)
         return dict(self.cli("task", "debug", task, "--json", *(("--logs",) if logs else ())).json())
 

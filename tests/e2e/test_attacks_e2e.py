@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from devnet_harness import Devnet, is_final, run_cli, until
 
+from devnet_harness import Devnet, is_final, run_cli, until
 from pocopool.worker.runtimes import AppRun, CgroupHost, LimitKind, Limits, SandboxRuntime
 
 pytestmark = pytest.mark.e2e
@@ -62,8 +62,10 @@ def probe_containment() -> list[str]:
     tiny = Limits(time_limit=20, memory_bytes=32 * MiB, processes=8, cpu_seconds=1, output_bytes=4 * MiB)
     probes = {
         LimitKind.MEMORY: "held = [b'x' * (16 * 2**20) for _ in range(3)]",  # 48 MiB, just above 32
-        LimitKind.PROCESSES: ("import os, time\nfor _ in range(12):\n    if os.fork() == 0:\n"
-                              "        time.sleep(5); os._exit(0)\ntime.sleep(5)"),
+        LimitKind.PROCESSES: (
+            "import os, time\nfor _ in range(12):\n    if os.fork() == 0:\n"
+            "        time.sleep(5); os._exit(0)\ntime.sleep(5)"
+        ),
         LimitKind.OUTPUT: "open('/iexec_out/f', 'wb').write(b'x' * 6 * 2**20)",  # 6 MiB, just above 4
     }
     with tempfile.TemporaryDirectory(prefix="pocopool-attack-probe-") as scratch:
@@ -72,13 +74,26 @@ def probe_containment() -> list[str]:
             for name in ("app", "in", "out"):
                 (root / name).mkdir(parents=True)
                 (root / name).chmod(0o755)
-            result = asyncio.run(sandbox.run(AppRun(
-                argv=("python3", "-c", source), env={"PATH": "/usr/bin:/bin", "IEXEC_OUT": "/iexec_out"},
-                bundle_dir=root / "app", input_dir=root / "in", output_dir=root / "out", limits=tiny)))
+            result = asyncio.run(
+                sandbox.run(
+                    AppRun(
+                        argv=("python3", "-c", source),
+                        env={"PATH": "/usr/bin:/bin", "IEXEC_OUT": "/iexec_out"},
+                        bundle_dir=root / "app",
+                        input_dir=root / "in",
+                        output_dir=root / "out",
+                        limits=tiny,
+                    )
+                )
+            )
             if result.limit_exceeded is None or result.limit_exceeded.kind is not kind:
                 problems.append(f"the {kind.value} probe was not stopped at its limit: {result}")
-    leftovers = [p for parent in {found.memory_parent, found.pids_parent} for p in parent.iterdir()
-                 if p.name.startswith(f"pocopool-{found.label}-")]
+    leftovers = [
+        p
+        for parent in {found.memory_parent, found.pids_parent}
+        for p in parent.iterdir()
+        if p.name.startswith(f"pocopool-{found.label}-")
+    ]
     if leftovers:
         problems.append(f"run cgroups left behind: {leftovers}")
     return problems
@@ -106,7 +121,9 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attacks]:
     limits = [arg for name, value in LIMITS.items() for arg in ("--app-limit", f"{name}={value}")]
     os.environ["POCOPOOL_ATTACK_CANARY"] = CANARY  # inherited by the worker processes
     try:
-        status = run_cli("devnet", "start", "--workers", "1", "--slots", "3", *limits, "--json", home=home, timeout=120).json()
+        status = run_cli(
+            "devnet", "start", "--workers", "1", "--slots", "3", *limits, "--json", home=home, timeout=120
+        ).json()
     finally:
         del os.environ["POCOPOOL_ATTACK_CANARY"]
     net = Devnet(home, status)
@@ -121,7 +138,9 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attacks]:
         other = workdir / ("0x" + "ee" * 32) / "input"  # another task's folder on the same worker
         other.mkdir(parents=True)
         (other / "private.txt").write_text(OTHER_TASK_SECRET)
-        category = str(net.cli("category", "create", "ATTACK", "--max-time", str(MAX_TIME), "--json").json()["category"])
+        category = str(
+            net.cli("category", "create", "ATTACK", "--max-time", str(MAX_TIME), "--json").json()["category"]
+        )
         app = net.deploy_app(ATTACK)
         port = urlparse(status["scheduler"]).port
         scenarios = {
@@ -134,9 +153,16 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attacks]:
             "tmp-filler": f"disk-filler /tmp {ATTACK_BOUNDS['disk-filler-mb']}",
             "loop": f"loop {ATTACK_BOUNDS['loop-seconds']}",
         }
-        attacks = Attacks(net, [], {name: _run(net, app, category, args) for name, args in scenarios.items()},
-                          {"worker key": Path(key_file).read_text().strip(), "other task": OTHER_TASK_SECRET,
-                           "worker environment": CANARY})
+        attacks = Attacks(
+            net,
+            [],
+            {name: _run(net, app, category, args) for name, args in scenarios.items()},
+            {
+                "worker key": Path(key_file).read_text().strip(),
+                "other task": OTHER_TASK_SECRET,
+                "worker environment": CANARY,
+            },
+        )
         yield attacks
     finally:
         run_cli("devnet", "stop", home=home, check=False)
@@ -161,15 +187,19 @@ def _contained(attacks: Attacks) -> Devnet:
     return attacks.net
 
 
-@pytest.mark.parametrize(("attack", "cause", "limit", "option"), [
-    ("fork-bomb", "APP_PROCESS_LIMIT_EXCEEDED", "64 processes", "--app-max-processes"),
-    ("memory-bomb", "APP_MEMORY_LIMIT_EXCEEDED", "256 MiB", "--app-memory-mb"),
-    ("disk-filler", "APP_OUTPUT_LIMIT_EXCEEDED", "100 MiB", "--app-output-mb"),
-    ("tmp-filler", "APP_TMP_LIMIT_EXCEEDED", "64 MiB", "--app-tmp-mb"),
-    ("loop", "APP_CPU_TIME_LIMIT_EXCEEDED", "2 s", "--app-cpu-seconds"),
-])
+@pytest.mark.parametrize(
+    ("attack", "cause", "limit", "option"),
+    [
+        ("fork-bomb", "APP_PROCESS_LIMIT_EXCEEDED", "64 processes", "--app-max-processes"),
+        ("memory-bomb", "APP_MEMORY_LIMIT_EXCEEDED", "256 MiB", "--app-memory-mb"),
+        ("disk-filler", "APP_OUTPUT_LIMIT_EXCEEDED", "100 MiB", "--app-output-mb"),
+        ("tmp-filler", "APP_TMP_LIMIT_EXCEEDED", "64 MiB", "--app-tmp-mb"),
+        ("loop", "APP_CPU_TIME_LIMIT_EXCEEDED", "2 s", "--app-cpu-seconds"),
+    ],
+)
 def test_a_bomb_is_stopped_at_its_limit_with_its_own_cause(
-        attacks: Attacks, attack: str, cause: str, limit: str, option: str) -> None:
+    attacks: Attacks, attack: str, cause: str, limit: str, option: str
+) -> None:
     net = _contained(attacks)
     task = attacks.tasks[attack]
     view = net.debug_when(task, _compute_failed, "COMPUTE_FAILED", 90, logs=True)
@@ -224,8 +254,12 @@ def test_a_symlink_in_the_result_does_not_carry_the_host_file(attacks: Attacks, 
 def test_after_every_attack_the_worker_completes_a_normal_task(attacks: Attacks) -> None:
     net = _contained(attacks)
     for task in attacks.tasks.values():  # every attack has ended on the worker
-        until(lambda: (view := net.task_view(task)) is not None and (_compute_failed(view) or is_final(view)),
-              90, f"the end of the run of {task}", net)
+        until(
+            lambda task=task: (view := net.task_view(task)) is not None and (_compute_failed(view) or is_final(view)),
+            90,
+            f"the end of the run of {task}",
+            net,
+        )
     app = net.deploy_app(MISBEHAVE)
     task = net.cli("run", app, "--args", "ok", "--json").json()["taskIds"][0]
     view = net.debug_when(task, is_final, "the end of the task", 90, logs=True)

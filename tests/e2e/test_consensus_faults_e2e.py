@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from devnet_harness import Devnet, run_cli, until
 
+from devnet_harness import Devnet, run_cli, until
 from pocopool.chain import connect
 from pocopool.chain.base import Chain
 from pocopool.devnet import manager
@@ -40,20 +40,34 @@ def chain_kind(request: pytest.FixtureRequest) -> str:
 
 
 @contextmanager
-def devnet(tmp_path: Path, chain: str, *args: str, start_delays: tuple[str, ...] = (),
-           workers: int = 1) -> Iterator[Devnet]:
+def devnet(
+    tmp_path: Path, chain: str, *args: str, start_delays: tuple[str, ...] = (), workers: int = 1
+) -> Iterator[Devnet]:
     """A devnet of its own on `chain`: through the CLI, or through the manager when workers need a start
     delay (an option of the devnet manager the CLI does not expose)."""
     home = tmp_path / "devnet"
     try:
         if start_delays:
             faults = tuple(args[i + 1] for i, a in enumerate(args) if a == "--fault")
-            manager.start(home, manager.Options(workers=workers, slots=2, faults=faults, start_delays=start_delays,
-                                                chain=chain))
+            manager.start(
+                home, manager.Options(workers=workers, slots=2, faults=faults, start_delays=start_delays, chain=chain)
+            )
             status = run_cli("devnet", "status", "--json", home=home).json()
         else:
-            status = run_cli("devnet", "start", "--chain", chain, "--workers", str(workers), "--slots", "2", *args,
-                             "--json", home=home, timeout=120).json()
+            status = run_cli(
+                "devnet",
+                "start",
+                "--chain",
+                chain,
+                "--workers",
+                str(workers),
+                "--slots",
+                "2",
+                *args,
+                "--json",
+                home=home,
+                timeout=120,
+            ).json()
         assert status["chain"].startswith(f"{chain}:"), status["chain"]
         yield Devnet(home, status)
     finally:
@@ -65,13 +79,16 @@ def ledger(net: Devnet) -> Chain:
 
 
 def short_category(net: Devnet, seconds: int = CATEGORY_SECONDS) -> str:
-    return str(net.cli("category", "create", f"E2E-{seconds}S", "--max-time", str(seconds), "--json").json()["category"])
+    return str(
+        net.cli("category", "create", f"E2E-{seconds}S", "--max-time", str(seconds), "--json").json()["category"]
+    )
 
 
 def run_task(net: Devnet, *, trust: int, category: str, tasks: int = 1) -> list[str]:
     app = net.deploy_app(HELLO)
-    run = net.cli("run", app, "--trust", str(trust), "--category", category, "--tasks", str(tasks),
-                  "--args", "faults", "--json").json()
+    run = net.cli(
+        "run", app, "--trust", str(trust), "--category", category, "--tasks", str(tasks), "--args", "faults", "--json"
+    ).json()
     return run["taskIds"]
 
 
@@ -108,8 +125,12 @@ HELD_BACK = ("1:600", "2:600", "3:600")
 def release_after_contribution(net: Devnet, task: str, first: str, *, workers: tuple[int, ...]) -> None:
     def contributed() -> bool:
         view = net.task_view(task) or {"replicates": []}
-        return any(r["walletAddress"].lower() == first.lower()
-                   and r["currentStatus"] in ("CONTRIBUTED", "REVEALING", "REVEALED") for r in view["replicates"])
+        return any(
+            r["walletAddress"].lower() == first.lower()
+            and r["currentStatus"] in ("CONTRIBUTED", "REVEALING", "REVEALED")
+            for r in view["replicates"]
+        )
+
     until(contributed, 90, f"the contribution of {first}", net)
     for index in workers:
         manager.restart_worker(net.home, index, start_delay=0)
@@ -133,7 +154,9 @@ def test_trust_3_on_3_honest_workers_completes_and_rewards_every_contributor(tmp
         chain.close()
 
 
-def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(tmp_path: Path, chain_kind: str) -> None:
+def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
+    tmp_path: Path, chain_kind: str
+) -> None:
     with devnet(tmp_path, chain_kind, workers=4, start_delays=HELD_BACK[1:3]) as net:
         chain = ledger(net)
         liar, *honest = wallets(net)
@@ -159,7 +182,11 @@ def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
         stake = chain.view_deal(debug["dealId"]).worker_stake
         assert stake > 0 and account.balance + account.frozen == before[0].balance + before[0].frozen - stake
         assert chain.view_score(liar) == before[1] * 2 // 3 == 0  # the penalty: ⌊1 × 2 / 3⌋
-        faulty = [e for e in chain.events(0, None, ("FaultyContribution",)) if str(e.args.get("taskid")).lower() == task.lower()]
+        faulty = [
+            e
+            for e in chain.events(0, None, ("FaultyContribution",))
+            if str(e.args.get("taskid")).lower() == task.lower()
+        ]
         assert [e.args["worker"].lower() for e in faulty] == [liar.lower()]
         chain.close()
 
@@ -172,14 +199,20 @@ def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_p
         debug = watch(net, task)
         assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
         history = task_statuses(debug)
-        assert history[history.index("CONSENSUS_REACHED"):history.index("CONSENSUS_REACHED") + 4] == [
-            "CONSENSUS_REACHED", "REOPENING", "REOPENED", "INITIALIZED"]
+        assert history[history.index("CONSENSUS_REACHED") : history.index("CONSENSUS_REACHED") + 4] == [
+            "CONSENSUS_REACHED",
+            "REOPENING",
+            "REOPENED",
+            "INITIALIZED",
+        ]
         assert history[-1] == "COMPLETED"
         assert ("FAILED", "REVEAL_TIMEOUT") in causes(replicate_of(debug, silent))
         assert replicate_of(debug, honest)["status"] == "COMPLETED"
 
 
-def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester(tmp_path: Path, chain_kind: str) -> None:
+def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester(
+    tmp_path: Path, chain_kind: str
+) -> None:
     with devnet(tmp_path, chain_kind, workers=0) as net:
         # 3 s per task: contribution deadline 21 s, final 30 s (nothing runs: the deadlines are all we wait for)
         [task] = run_task(net, trust=1, category=short_category(net, 3))
@@ -207,7 +240,9 @@ def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester
         chain.close()
 
 
-def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_completes(tmp_path: Path, chain_kind: str) -> None:
+def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_completes(
+    tmp_path: Path, chain_kind: str
+) -> None:
     with devnet(tmp_path, chain_kind, "--fault", "0:crash-after-contribute", workers=1) as net:
         [worker] = wallets(net)
         [task] = run_task(net, trust=1, category=short_category(net, 15))
@@ -215,6 +250,7 @@ def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_comp
         def lost() -> bool:
             view = net.task_view(task) or {"replicates": []}
             return any(r["currentStatus"] == "WORKER_LOST" for r in view["replicates"])
+
         until(lost, 60, "WORKER_LOST", net)
         manager.restart_worker(net.home, 0)  # without the fault
         debug = watch(net, task)
@@ -228,14 +264,26 @@ def test_a_worker_that_crashes_after_contributing_is_lost_then_recovers_and_comp
 def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path: Path, chain_kind: str) -> None:
     with devnet(tmp_path, chain_kind, workers=2) as net:
         app = net.deploy_app(MISBEHAVE)  # `sleep 12`: the tasks are still computing when the scheduler dies
-        tasks = net.cli("run", app, "--trust", "1", "--category", short_category(net, 15), "--tasks", "4",
-                        "--args", "sleep 12", "--json").json()["taskIds"]
+        tasks = net.cli(
+            "run",
+            app,
+            "--trust",
+            "1",
+            "--category",
+            short_category(net, 15),
+            "--tasks",
+            "4",
+            "--args",
+            "sleep 12",
+            "--json",
+        ).json()["taskIds"]
         scheduler = net.status["scheduler"]
 
         def running() -> str | None:
             # Read straight from the scheduler (a CLI process can take seconds to start on a busy host).
             status = httpx.get(f"{scheduler}/tasks/{tasks[0]}", timeout=10).json().get("currentStatus")
             return None if status in (None, "RECEIVED", "INITIALIZING", "INITIALIZED") else status
+
         assert until(running, 60, "a running task", net) == "RUNNING"
         manager.kill_scheduler(net.home)
         killed_at = time.time()
@@ -260,10 +308,15 @@ def test_devnet_start_on_a_dead_home_restarts_on_the_same_chain_and_database(tmp
         for name, process in state["processes"].items():  # every server of the home (sms, results, files, evmnode…)
             if name != "scheduler":
                 os.killpg(process["pid"], signal.SIGKILL)
-        until(lambda: manager.running_pids(manager.load_state(net.home)) == [], 10,
-              "a dead home: nothing left running", net)
-        restarted = run_cli("devnet", "start", "--chain", chain_kind, "--workers", "1", "--json", home=net.home,
-                            timeout=120).json()
+        until(
+            lambda: manager.running_pids(manager.load_state(net.home)) == [],
+            10,
+            "a dead home: nothing left running",
+            net,
+        )
+        restarted = run_cli(
+            "devnet", "start", "--chain", chain_kind, "--workers", "1", "--json", home=net.home, timeout=120
+        ).json()
         assert restarted["workerpool"] == net.status["workerpool"] and restarted["chain"] == net.status["chain"]
         chain = ledger(net)
         assert chain.view_task(first).status is CTS.COMPLETED  # same chain: the ledger kept the first task

@@ -7,16 +7,45 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
 from devnet_harness import Devnet
 
 pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
 
 REPO = Path(__file__).resolve().parents[2]
-HAPPY_PATH = ["RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",
-              "RESULT_UPLOADING", "RESULT_UPLOADED", "FINALIZING", "FINALIZED", "COMPLETED"]
-WORKER_PATH = ["CREATED", "STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-               "DATA_DOWNLOADED", "COMPUTING", "COMPUTED", "CONTRIBUTING", "CONTRIBUTED", "REVEALING", "REVEALED",
-               "RESULT_UPLOAD_REQUESTED", "RESULT_UPLOADING", "RESULT_UPLOADED", "COMPLETING", "COMPLETED"]
+HAPPY_PATH = [
+    "RECEIVED",
+    "INITIALIZING",
+    "INITIALIZED",
+    "RUNNING",
+    "CONSENSUS_REACHED",
+    "AT_LEAST_ONE_REVEALED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "FINALIZING",
+    "FINALIZED",
+    "COMPLETED",
+]
+WORKER_PATH = [
+    "CREATED",
+    "STARTING",
+    "STARTED",
+    "APP_DOWNLOADING",
+    "APP_DOWNLOADED",
+    "DATA_DOWNLOADING",
+    "DATA_DOWNLOADED",
+    "COMPUTING",
+    "COMPUTED",
+    "CONTRIBUTING",
+    "CONTRIBUTED",
+    "REVEALING",
+    "REVEALED",
+    "RESULT_UPLOAD_REQUESTED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "COMPLETING",
+    "COMPLETED",
+]
 
 
 def test_hello_with_trust_1_completes_and_its_history_explains_it(devnet: Devnet, tmp_path: Path) -> None:
@@ -46,7 +75,7 @@ def test_hello_with_trust_1_completes_and_its_history_explains_it(devnet: Devnet
 def test_wordcount_counts_the_words_of_its_dataset(devnet: Devnet, tmp_path: Path) -> None:
     words = ["alpha", "beta", "gamma", "delta"] * 25 + ["omega"]
     dataset_file = tmp_path / "corpus.txt"
-    dataset_file.write_text("\n".join(" ".join(words[i:i + 7]) for i in range(0, len(words), 7)) + "\n")
+    dataset_file.write_text("\n".join(" ".join(words[i : i + 7]) for i in range(0, len(words), 7)) + "\n")
     dataset = devnet.cli("dataset", "deploy", str(dataset_file), "--json").json()["dataset"]
     app = devnet.deploy_app(REPO / "examples" / "apps" / "wordcount")
     task = devnet.cli("run", app, "--dataset", dataset, "--json").json()["taskIds"][0]

@@ -9,26 +9,55 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from devnet_harness import Devnet, run_cli
 
+from devnet_harness import Devnet, run_cli
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 
 REPO = Path(__file__).resolve().parents[2]
-HAPPY_PATH = ["RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",
-              "RESULT_UPLOADING", "RESULT_UPLOADED", "FINALIZING", "FINALIZED", "COMPLETED"]
-WORKER_PATH = ["CREATED", "STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-               "DATA_DOWNLOADED", "COMPUTING", "COMPUTED", "CONTRIBUTING", "CONTRIBUTED", "REVEALING", "REVEALED",
-               "RESULT_UPLOAD_REQUESTED", "RESULT_UPLOADING", "RESULT_UPLOADED", "COMPLETING", "COMPLETED"]
+HAPPY_PATH = [
+    "RECEIVED",
+    "INITIALIZING",
+    "INITIALIZED",
+    "RUNNING",
+    "CONSENSUS_REACHED",
+    "AT_LEAST_ONE_REVEALED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "FINALIZING",
+    "FINALIZED",
+    "COMPLETED",
+]
+WORKER_PATH = [
+    "CREATED",
+    "STARTING",
+    "STARTED",
+    "APP_DOWNLOADING",
+    "APP_DOWNLOADED",
+    "DATA_DOWNLOADING",
+    "DATA_DOWNLOADED",
+    "COMPUTING",
+    "COMPUTED",
+    "CONTRIBUTING",
+    "CONTRIBUTED",
+    "REVEALING",
+    "REVEALED",
+    "RESULT_UPLOAD_REQUESTED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "COMPLETING",
+    "COMPLETED",
+]
 
 
 @pytest.fixture(scope="module")
 def evm_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     home = tmp_path_factory.mktemp("evm-devnet")
-    status = run_cli("devnet", "start", "--chain", "evm", "--workers", "1", "--slots", "2", "--json",
-                     home=home, timeout=180).json()
+    status = run_cli(
+        "devnet", "start", "--chain", "evm", "--workers", "1", "--slots", "2", "--json", home=home, timeout=180
+    ).json()
     net = Devnet(home, status)
     try:
         yield net

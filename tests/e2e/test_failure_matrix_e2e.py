@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devnet_harness import Devnet, is_final, run_cli
 from eth_account import Account
 
+from devnet_harness import Devnet, is_final, run_cli
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.protocol.params import DealParams
@@ -71,7 +71,9 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, d
         tampered = net.cli("app", "deploy", str(_bundle_copy(tmp, "tampered")), "--json").json()
         served = _served_path(net, tampered["url"])
         served.write_bytes(served.read_bytes() + b"tampered")
-        scenarios["bundle-bad-checksum"] = Scenario(_run(net, tampered["app"], "--args", "ok"), {"checksum": tampered["checksum"]})
+        scenarios["bundle-bad-checksum"] = Scenario(
+            _run(net, tampered["app"], "--args", "ok"), {"checksum": tampered["checksum"]}
+        )
 
         for name, damage in (("dataset-404", "delete"), ("dataset-bad-checksum", "edit")):
             corpus = tmp / f"{name}.txt"
@@ -79,10 +81,14 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, d
             dataset = net.cli("dataset", "deploy", str(corpus), "--json").json()
             path = _served_path(net, dataset["url"])
             path.unlink() if damage == "delete" else path.write_text("other words entirely\n")
-            scenarios[name] = Scenario(_run(net, app, "--dataset", dataset["dataset"], "--args", "ok"), {"url": dataset["url"]})
+            scenarios[name] = Scenario(
+                _run(net, app, "--dataset", dataset["dataset"], "--args", "ok"), {"url": dataset["url"]}
+            )
 
         missing_input = f"{status['files']}/nothing-here.txt"
-        scenarios["input-file-404"] = Scenario(_run(net, app, "--input-file", missing_input, "--args", "ok"), {"url": missing_input})
+        scenarios["input-file-404"] = Scenario(
+            _run(net, app, "--input-file", missing_input, "--args", "ok"), {"url": missing_input}
+        )
         scenarios["app-exit"] = Scenario(_run(net, app, "--category", fast, "--args", "exit 3"))
         scenarios["app-exit-with-result"] = Scenario(_run(net, app, "--args", "exit-with-result 2"))
         scenarios["app-timeout"] = Scenario(_run(net, app, "--category", fast, "--args", "sleep 60"))
@@ -101,9 +107,15 @@ def _encrypted_deal(net: Devnet, app: str, category: int) -> str:
     requester = Account.from_key(Path(state["keys"]["requester"]).read_text().strip())
     chain = connect(state["chain"])
     try:
-        receipt = chain.create_deal(requester, DealRequest(
-            app=app, workerpool=state["workerpool"], category=category,
-            params=DealParams(iexec_args="ok", iexec_result_encryption=True).to_json()))
+        receipt = chain.create_deal(
+            requester,
+            DealRequest(
+                app=app,
+                workerpool=state["workerpool"],
+                category=category,
+                params=DealParams(iexec_args="ok", iexec_result_encryption=True).to_json(),
+            ),
+        )
         deal = chain.view_deal(receipt.return_value)
         assert deal is not None
         return deal.task_ids()[0]
@@ -116,8 +128,12 @@ def _final_debug(net: Devnet, task: str, timeout: float = 150.0) -> dict[str, An
 
 
 def _failures(view: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
-    return [(u["status"], u.get("cause"), u.get("message"))
-            for r in view["replicates"] for u in r["statusHistory"] if u.get("cause")]
+    return [
+        (u["status"], u.get("cause"), u.get("message"))
+        for r in view["replicates"]
+        for u in r["statusHistory"]
+        if u.get("cause")
+    ]
 
 
 def _assert_explained(net: Devnet, task: str, view: dict[str, Any], cause: str, origin: str, message_part: str) -> None:
@@ -132,15 +148,23 @@ def _assert_explained(net: Devnet, task: str, view: dict[str, Any], cause: str, 
     assert cause in text and diagnosis["fix"] in text and message_part in text
 
 
-@pytest.mark.parametrize(("scenario", "status", "cause", "message_part"), [
-    ("bundle-404", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "404"),
-    ("bundle-bad-checksum", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "expected"),
-    ("dataset-404", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_DOWNLOAD_FAILED", "404"),
-    ("dataset-bad-checksum", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "expected"),
-    ("input-file-404", "DATA_DOWNLOAD_FAILED", "INPUT_FILES_DOWNLOAD_FAILED", "404"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "status", "cause", "message_part"),
+    [
+        ("bundle-404", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "404"),
+        ("bundle-bad-checksum", "APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "expected"),
+        ("dataset-404", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_DOWNLOAD_FAILED", "404"),
+        ("dataset-bad-checksum", "DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "expected"),
+        ("input-file-404", "DATA_DOWNLOAD_FAILED", "INPUT_FILES_DOWNLOAD_FAILED", "404"),
+    ],
+)
 def test_download_failures_are_contributed_as_error_results(
-    matrix: tuple[Devnet, dict[str, Scenario]], scenario: str, status: str, cause: str, message_part: str, tmp_path: Path,
+    matrix: tuple[Devnet, dict[str, Scenario]],
+    scenario: str,
+    status: str,
+    cause: str,
+    message_part: str,
+    tmp_path: Path,
 ) -> None:
     net, scenarios = matrix
     task = scenarios[scenario].task
@@ -151,18 +175,31 @@ def test_download_failures_are_contributed_as_error_results(
     assert view["diagnosis"]["summary"].startswith("The task completed, but its result is an error report")
     net.cli("task", "download", task, str(tmp_path))
     error = (tmp_path / "error.txt").read_text()
-    assert error == f"[IEXEC] Errors occurred while computing the task [error:{status}, causes:[WorkflowError[cause={cause}, message=]]]"
+    assert (
+        error
+        == f"[IEXEC] Errors occurred while computing the task [error:{status}, causes:[WorkflowError[cause={cause}, message=]]]"
+    )
 
 
-@pytest.mark.parametrize(("scenario", "cause", "message_part"), [
-    ("app-exit", "APP_COMPUTE_FAILED", "3"),
-    ("app-timeout", "APP_COMPUTE_TIMEOUT", "3"),
-    ("long-file-name", "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME", "a-result-file-name-longer-than-31-characters.txt"),
-    ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json"),
-    ("bad-output-path", "POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED", "missing.txt"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "cause", "message_part"),
+    [
+        ("app-exit", "APP_COMPUTE_FAILED", "3"),
+        ("app-timeout", "APP_COMPUTE_TIMEOUT", "3"),
+        (
+            "long-file-name",
+            "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME",
+            "a-result-file-name-longer-than-31-characters.txt",
+        ),
+        ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json"),
+        ("bad-output-path", "POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED", "missing.txt"),
+    ],
+)
 def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
-    matrix: tuple[Devnet, dict[str, Scenario]], scenario: str, cause: str, message_part: str,
+    matrix: tuple[Devnet, dict[str, Scenario]],
+    scenario: str,
+    cause: str,
+    message_part: str,
 ) -> None:
     net, scenarios = matrix
     task = scenarios[scenario].task
@@ -175,7 +212,9 @@ def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
     assert view["diagnosis"]["component"] == "app"
 
 
-def test_an_app_that_fails_after_writing_a_result_completes_and_says_so(matrix: tuple[Devnet, dict[str, Scenario]]) -> None:
+def test_an_app_that_fails_after_writing_a_result_completes_and_says_so(
+    matrix: tuple[Devnet, dict[str, Scenario]],
+) -> None:
     net, scenarios = matrix
     task = scenarios["app-exit-with-result"].task
     view = _final_debug(net, task)
@@ -211,7 +250,9 @@ def test_a_worker_without_stake_refuses_the_task_and_says_why(tmp_path: Path) ->
         run_cli("devnet", "stop", home=home, check=False)
 
 
-def test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start(matrix: tuple[Devnet, dict[str, Scenario]]) -> None:
+def test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start(
+    matrix: tuple[Devnet, dict[str, Scenario]],
+) -> None:
     net, scenarios = matrix
     task = scenarios["result-encryption-on-a-standard-task"].task
     view = _final_debug(net, task)
@@ -233,7 +274,9 @@ def test_a_result_store_that_is_down_keeps_the_root_cause(tmp_path: Path) -> Non
         task = _run(net, app, "--category", fast, "--args", "ok")
         view = _final_debug(net, task)
         assert view["status"] == "FAILED"
-        assert ("RESULT_UPLOAD_FAILED", "RESULT_LINK_MISSING") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+        assert ("RESULT_UPLOAD_FAILED", "RESULT_LINK_MISSING") in [(s, c) for s, c, _ in _failures(view)], _failures(
+            view
+        )
         _assert_explained(net, task, view, "RESULT_LINK_MISSING", "platform", status["results"])
         assert view["diagnosis"]["component"] == "storage" and view["diagnosis"]["stage"] == "upload"
     finally:

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from devnet_harness import REPO, Devnet
 
+from devnet_harness import REPO, Devnet
 from pocopool.protocol.crypto import new_private_key
 
 pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
@@ -26,8 +26,12 @@ def slow_hello(tmp_path: Path, seconds: int) -> Path:
     shutil.copytree(REPO / "examples" / "apps" / "hello", bundle)
     (bundle / "app.json").write_text(json.dumps({"name": "slow-hello", "entrypoint": ["python3", "app.py"]}))
     source = (bundle / "app.py").read_text()
-    (bundle / "app.py").write_text(source.replace("def main(argv: list[str]) -> int:\n",
-                                                  f"def main(argv: list[str]) -> int:\n    __import__('time').sleep({seconds})\n"))
+    (bundle / "app.py").write_text(
+        source.replace(
+            "def main(argv: list[str]) -> int:\n",
+            f"def main(argv: list[str]) -> int:\n    __import__('time').sleep({seconds})\n",
+        )
+    )
     return bundle
 
 
@@ -52,9 +56,25 @@ def test_task_show_watch_follows_a_running_task_and_exits_0_when_it_completes(de
         run = devnet.cli("run", app, "--args", "watched", "--json").json()
         [task] = run["taskIds"]
         watcher = subprocess.Popen(
-            [sys.executable, "-m", "pocopool.cli", "task", "show", task, "--watch", "--timeout", "120",
-             "--home", str(devnet.home)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "pocopool.cli",
+                "task",
+                "show",
+                task,
+                "--watch",
+                "--timeout",
+                "120",
+                "--home",
+                str(devnet.home),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         assert watcher.stdout is not None
         first = watcher.stdout.readline()  # the watcher has seen the task (no worker can have finished it)
     rest, errors = watcher.communicate(timeout=180)
@@ -70,7 +90,8 @@ def test_task_show_watch_follows_a_running_task_and_exits_0_when_it_completes(de
 
 
 def test_task_debug_logs_shows_the_requester_each_workers_logs_and_refuses_another_key(
-        devnet: Devnet, tmp_path: Path) -> None:
+    devnet: Devnet, tmp_path: Path
+) -> None:
     app = devnet.deploy_app(REPO / "examples" / "apps" / "hello")
     [task] = devnet.cli("run", app, "--args", "logged", "--json").json()["taskIds"]
     assert devnet.cli("task", "show", task, "--watch", "--timeout", "120", "--json", check=False).code == 0
@@ -78,7 +99,9 @@ def test_task_debug_logs_shows_the_requester_each_workers_logs_and_refuses_anoth
     debug = devnet.cli("task", "debug", task, "--logs", "--json").json()
     [replicate] = debug["replicates"]
     assert set(replicate["logs"]) == {"stdout", "stderr"}
-    assert f"hello: wrote greeting.txt for task {task}: Hello, logged!" in replicate["logs"]["stdout"], replicate["logs"]
+    assert f"hello: wrote greeting.txt for task {task}: Hello, logged!" in replicate["logs"]["stdout"], replicate[
+        "logs"
+    ]
     assert debug["timeline"]["task"][-1]["status"] == "COMPLETED"
     assert debug["waitingFor"] is None
     assert debug["consensus"][0]["agrees"] is True and debug["consensus"][0]["revealed"] is True

@@ -21,17 +21,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from devnet_harness import Devnet, run_cli
-from test_consensus_faults_e2e import replicate_of, task_statuses, watch
-
 from eth_account import Account
 
+from devnet_harness import Devnet, run_cli
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.client.sms import SmsClient
 from pocopool.protocol.encryption import EncryptionError, aes_decrypt, decode_dataset_key, new_dataset_key
 from pocopool.protocol.tags import int_to_tag
 from pocopool.protocol.tee import IPFS_TOKEN, SIM_FRAMEWORK_TAG, EnclaveConfig, SecretKind
+from test_consensus_faults_e2e import replicate_of, task_statuses, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -104,11 +103,13 @@ def secrets_in_memory(pid: int, needles: list[bytes]) -> list[bytes]:
 
 
 def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one(
-        net: Devnet, probe: str, tmp_path: Path) -> None:
+    net: Devnet, probe: str, tmp_path: Path
+) -> None:
     keys = net.cli("keys", "result-key", "--out", str(tmp_path / "keys"), "--json").json()
     dataset, dataset_key, _ = encrypted_dataset(net, tmp_path / "data")
-    tee_task = net.cli("run", probe, "--tee", "--dataset", dataset, "--secret", f"1={REQUESTER_SECRET}",
-                       "--encrypt-result", "--json").json()["taskIds"][0]
+    tee_task = net.cli(
+        "run", probe, "--tee", "--dataset", dataset, "--secret", f"1={REQUESTER_SECRET}", "--encrypt-result", "--json"
+    ).json()["taskIds"][0]
     standard_task = net.cli("run", net.deploy_app(HELLO), "--args", "side by side", "--json").json()["taskIds"][0]
 
     debug = watch(net, tee_task)
@@ -116,8 +117,13 @@ def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one
     assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
     assert "FINALIZED" in task_statuses(debug) and "CONSENSUS_REACHED" not in task_statuses(debug)
     replicate = [s["status"] for s in replicate_of(debug, wallet)["statusHistory"]]
-    assert replicate[replicate.index("COMPUTED"):] == [
-        "COMPUTED", "CONTRIBUTE_AND_FINALIZE_ONGOING", "CONTRIBUTE_AND_FINALIZE_DONE", "COMPLETING", "COMPLETED"]
+    assert replicate[replicate.index("COMPUTED") :] == [
+        "COMPUTED",
+        "CONTRIBUTE_AND_FINALIZE_ONGOING",
+        "CONTRIBUTE_AND_FINALIZE_DONE",
+        "COMPLETING",
+        "COMPLETED",
+    ]
     assert watch(net, standard_task)["status"] == "COMPLETED"
 
     # The uploaded result opens with the beneficiary's private key only.
@@ -126,9 +132,12 @@ def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one
     assert sorted(zipfile.ZipFile(archive).namelist()) == ["aes-key.rsa", "iexec_out.zip.aes"], raw
     net.cli("task", "download", tee_task, str(tmp_path / "plain"), "--decrypt", "--key-file", keys["privateKeyFile"])
     proof = json.loads((tmp_path / "plain" / "proof.json").read_text())
-    assert proof == {"dataset": CORPUS, "datasetKeySeen": False,
-                     "developerSecret": hashlib.sha256(DEVELOPER_SECRET.encode()).hexdigest(),
-                     "requesterSecret1": hashlib.sha256(REQUESTER_SECRET.encode()).hexdigest()}
+    assert proof == {
+        "dataset": CORPUS,
+        "datasetKeySeen": False,
+        "developerSecret": hashlib.sha256(DEVELOPER_SECRET.encode()).hexdigest(),
+        "requesterSecret1": hashlib.sha256(REQUESTER_SECRET.encode()).hexdigest(),
+    }
 
     # task debug --logs: each enclave stage with its exit code and its logs, for the requester.
     logged = net.cli("task", "debug", tee_task, "--logs", "--json").json()
@@ -140,8 +149,12 @@ def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one
     assert "TEE pre-compute (tee-sim (simulated enclave" in text and "TEE post-compute" in text, text
 
     # The worker process never held a secret value: memory, logs, work folder; nor did the scheduler.
-    needles = [REQUESTER_SECRET.encode(), DEVELOPER_SECRET.encode(), dataset_key.encode(),
-               decode_dataset_key(dataset_key)]
+    needles = [
+        REQUESTER_SECRET.encode(),
+        DEVELOPER_SECRET.encode(),
+        dataset_key.encode(),
+        decode_dataset_key(dataset_key),
+    ]
     worker = tee_worker(net)
     assert worker["running"] and secrets_in_memory(worker["pid"], needles) == []
     state = json.loads((net.home / "devnet.json").read_text())
@@ -211,8 +224,9 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
         real = chain.view_app(probe)
         forged = replace(EnclaveConfig.parse(real.mrenclave), fingerprint="ab" * 32).to_json()
         requester = Account.from_key(Path(state["keys"]["requester"]).read_text().strip())
-        impostor = chain.create_app(requester, "tee-probe-forged", real.multiaddr, real.checksum,
-                                    mrenclave=forged).return_value
+        impostor = chain.create_app(
+            requester, "tee-probe-forged", real.multiaddr, real.checksum, mrenclave=forged
+        ).return_value
     finally:
         chain.close()
     outcome("fingerprint", impostor, "--tee")
@@ -229,8 +243,10 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
     assert cases["fingerprint"][0] == "PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION", cases
     assert cases["fingerprint"][1].endswith(f"its on-chain enclave fingerprint is {'ab' * 32}"), cases
     assert cases["no computed"] == ("POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "the app wrote no /iexec_out/computed.json")
-    assert cases["heap"] == ("PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION", (
-        "the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)")), cases
+    assert cases["heap"] == (
+        "PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION",
+        ("the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)"),
+    ), cases
 
 
 def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devnet, probe: str) -> None:
@@ -243,8 +259,14 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
     wallet = tee_worker(net)["wallet"]
 
     def refused(beneficiary: str | None = None, **params: object) -> tuple[str | None, str]:
-        request = DealRequest(app=probe, workerpool=state["workerpool"], category=0, tag=int_to_tag(SIM_FRAMEWORK_TAG),
-                              params=json.dumps(params), beneficiary=beneficiary)
+        request = DealRequest(
+            app=probe,
+            workerpool=state["workerpool"],
+            category=0,
+            tag=int_to_tag(SIM_FRAMEWORK_TAG),
+            params=json.dumps(params),
+            beneficiary=beneficiary,
+        )
         deal = chain.view_deal(chain.create_deal(requester, request).return_value)
         assert deal is not None
         [task] = deal.task_ids()

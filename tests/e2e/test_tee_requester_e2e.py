@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from devnet_harness import Devnet, run_cli
 
+from devnet_harness import Devnet, run_cli
 from pocopool.chain import connect
 from pocopool.protocol.tee import EnclaveConfig
 
@@ -36,13 +36,30 @@ def test_a_confidential_task_is_bought_with_its_secrets_in_the_sms_only(tmp_path
         corpus.write_text("confidential words\n")
         encrypted = run_cli("dataset", "encrypt", str(corpus), "--json").json()  # offline: no devnet needed
         dataset_key = Path(encrypted["keyFile"]).read_text().strip()
-        dataset = net.cli("dataset", "deploy", encrypted["encryptedFile"], "--key-file", encrypted["keyFile"],
-                          "--json").json()
+        dataset = net.cli(
+            "dataset", "deploy", encrypted["encryptedFile"], "--key-file", encrypted["keyFile"], "--json"
+        ).json()
         assert dataset["keyPushed"] and dataset["checksum"] == encrypted["checksum"]
-        app = net.cli("app", "deploy", str(REPO / "examples" / "apps" / "hello"), "--tee",
-                      "--developer-secret", DEVELOPER_SECRET, "--json").json()
-        run = net.cli("run", app["app"], "--tee", "--dataset", dataset["dataset"], "--secret", f"1={REQUESTER_SECRET}",
-                      "--encrypt-result", "--json").json()
+        app = net.cli(
+            "app",
+            "deploy",
+            str(REPO / "examples" / "apps" / "hello"),
+            "--tee",
+            "--developer-secret",
+            DEVELOPER_SECRET,
+            "--json",
+        ).json()
+        run = net.cli(
+            "run",
+            app["app"],
+            "--tee",
+            "--dataset",
+            dataset["dataset"],
+            "--secret",
+            f"1={REQUESTER_SECRET}",
+            "--encrypt-result",
+            "--json",
+        ).json()
         task = run["taskIds"][0]
 
         state = json.loads((home / "devnet.json").read_text())
@@ -73,7 +90,9 @@ def test_a_confidential_task_is_bought_with_its_secrets_in_the_sms_only(tmp_path
                 data = path.read_bytes()
                 assert [n for n in needles if n in data] == [], path
         assert (home / "sms" / "sms.db").exists()
-        assert net.cli("run", app["app"], "--secret", "1=x", check=False).stderr.strip() == \
-            "error: --secret and --encrypt-result are for confidential tasks: add --tee"
+        assert (
+            net.cli("run", app["app"], "--secret", "1=x", check=False).stderr.strip()
+            == "error: --secret and --encrypt-result are for confidential tasks: add --tee"
+        )
     finally:
         run_cli("devnet", "stop", home=home, check=False)

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from devnet_harness import Devnet, run_cli, until
 
+from devnet_harness import Devnet, run_cli, until
 from pocopool.devnet import manager
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,6 +50,7 @@ def computing_worker(net: Devnet, task: str) -> tuple[int, str]:
         view = task_view(net, task)
         assert view["currentStatus"] not in ("COMPLETED", "FAILED"), json.dumps(view, indent=1)
         return next((r["walletAddress"] for r in view["replicates"] if r["currentStatus"] == "COMPUTING"), None)
+
     wallet = until(computing, 90, f"a replicate of {task} COMPUTING", net)
     return wallets.index(wallet.lower()), wallet
 
@@ -62,13 +63,17 @@ def start_task(net: Devnet) -> str:
 def completed_on_the_other_worker(net: Devnet, task: str, killed: str) -> dict[str, Any]:
     """The task's view once it is COMPLETED and so is the other worker's replicate (told a moment
     after the task, by PLEASE_COMPLETE)."""
+
     def completed() -> dict[str, Any] | None:
         view = task_view(net, task)
         assert view["currentStatus"] != "FAILED", json.dumps(view, indent=1)
         others = [r for r in view["replicates"] if r["walletAddress"].lower() != killed.lower()]
         done = view["currentStatus"] == "COMPLETED" and [r["currentStatus"] for r in others] == ["COMPLETED"]
         return view if done else None
-    return dict(until(completed, NEW_REPLICATE_WITHIN, f"{task} COMPLETED on the other worker after its worker was killed", net))
+
+    return dict(
+        until(completed, NEW_REPLICATE_WITHIN, f"{task} COMPLETED on the other worker after its worker was killed", net)
+    )
 
 
 def history(view: dict[str, Any], wallet: str) -> list[dict[str, Any]]:
@@ -81,8 +86,10 @@ def test_a_task_whose_worker_is_killed_mid_compute_completes_on_the_other_worker
     index, wallet = computing_worker(net, task)
     manager.kill_worker(net.home, index)
     try:
+
         def lost() -> bool:
             return any(u["status"] == "WORKER_LOST" for u in history(task_view(net, task), wallet))
+
         until(lost, 60, f"the replicate of {wallet} WORKER_LOST", net)
         view = completed_on_the_other_worker(net, task, wallet)
         statuses = [u["status"] for u in history(view, wallet)]
@@ -100,16 +107,21 @@ def test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_a
     def given_up() -> dict[str, Any] | None:
         updates = history(task_view(net, task), wallet)
         return updates[-1] if updates[-1]["status"] == "FAILED" else None
+
     failed = until(given_up, 60, f"the replicate of {wallet} FAILED after the restart", net)
     assert failed["cause"] == "ABORTED_BY_WORKER", failed
-    assert failed["errorMessage"].startswith("the worker restarted and cannot resume its replicate (no result archive "
-                                             "on disk); the scheduler asked for PLEASE_CONTRIBUTE"), failed
+    assert failed["errorMessage"].startswith(
+        "the worker restarted and cannot resume its replicate (no result archive "
+        "on disk); the scheduler asked for PLEASE_CONTRIBUTE"
+    ), failed
     statuses = [u["status"] for u in history(task_view(net, task), wallet)]
     assert statuses.index("COMPUTING") < statuses.index("RECOVERING") < statuses.index("FAILED"), statuses
 
     workers = httpx.get(f"{net.status['scheduler'].rstrip('/')}/workers", timeout=10).json()
     [restarted] = [w for w in workers if w["walletAddress"].lower() == wallet.lower()]
-    assert task not in restarted["computingChainTaskIds"] and task not in restarted["participatingChainTaskIds"], restarted
+    assert task not in restarted["computingChainTaskIds"] and task not in restarted["participatingChainTaskIds"], (
+        restarted
+    )
 
     completed_on_the_other_worker(net, task, wallet)
     explained = net.cli("task", "debug", task, "--json").json()

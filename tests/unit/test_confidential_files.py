@@ -77,4 +77,7 @@ def test_dataset_deploy_checks_its_key_file_before_deploying(tmp_path: Path) -> 
     bad_key = tmp_path / "d.txt.key"
     bad_key.write_text("bm90IDMyIGJ5dGVz\n")
     done = cli("dataset", "deploy", str(dataset), "--key-file", str(bad_key), "--home", str(tmp_path / "no-devnet"))
-    assert done.returncode == 2 and done.stderr.strip() == f"error: {bad_key}: the dataset key must decode to 32 bytes, got 12"
+    assert (
+        done.returncode == 2
+        and done.stderr.strip() == f"error: {bad_key}: the dataset key must decode to 32 bytes, got 12"
+    )

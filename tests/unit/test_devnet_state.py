@@ -7,25 +7,53 @@ import copy
 from pocopool.devnet.state import DevnetState
 
 STARTED_ON_EVM = {
-    "home": "/tmp/net", "chain": "evm:http://127.0.0.1:4242#0x5FbDB2315678afecb367f032d93F642f64180aa3",
-    "chainId": 65535, "workerpool": "0x00000000000000000000000000000000000000aa",
-    "owner": "0x00000000000000000000000000000000000000o1", "schedulerWallet": "0x0000000000000000000000000000000000000s01",
+    "home": "/tmp/net",
+    "chain": "evm:http://127.0.0.1:4242#0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    "chainId": 65535,
+    "workerpool": "0x00000000000000000000000000000000000000aa",
+    "owner": "0x00000000000000000000000000000000000000o1",
+    "schedulerWallet": "0x0000000000000000000000000000000000000s01",
     "requester": "0x00000000000000000000000000000000000000r1",
-    "keys": {"owner": "/tmp/net/keys/owner.key", "scheduler": "/tmp/net/keys/scheduler.key",
-             "requester": "/tmp/net/keys/requester.key"},
-    "categories": {"DEVNET-5S": 5, "DEVNET-30S": 6},
-    "workers": [{"name": "worker-0", "wallet": "0x00000000000000000000000000000000000000w0",
-                 "keyFile": "/tmp/net/keys/worker-0.key", "workdir": "/tmp/net/workers/0", "pid": 123,
-                 "log": "/tmp/net/logs/worker-0.log", "faults": ["wrong-result"], "argv": ["python", "-m", "pocopool.worker"]}],
-    "evmJournal": "/tmp/net/evmnode/chain.jsonl", "database": "sqlite:////tmp/net/scheduler.db", "runtime": "process",
-    "processes": {
-        "evmnode": {"pid": 100, "log": "/tmp/net/logs/evmnode.log", "url": "http://127.0.0.1:4242",
-                    "argv": ["python", "-m", "pocopool.devnet.evmnode"]},
-        "scheduler": {"pid": 101, "log": "/tmp/net/logs/scheduler.log", "argv": ["python", "-m", "pocopool.scheduler"],
-                      "health": "http://127.0.0.1:4243/health"},
+    "keys": {
+        "owner": "/tmp/net/keys/owner.key",
+        "scheduler": "/tmp/net/keys/scheduler.key",
+        "requester": "/tmp/net/keys/requester.key",
     },
-    "faults": ["0:wrong-result"], "files": "http://127.0.0.1:4244", "results": "http://127.0.0.1:4245",
-    "scheduler": "http://127.0.0.1:4243", "startedAt": "2026-01-01T00:00:00Z",
+    "categories": {"DEVNET-5S": 5, "DEVNET-30S": 6},
+    "workers": [
+        {
+            "name": "worker-0",
+            "wallet": "0x00000000000000000000000000000000000000w0",
+            "keyFile": "/tmp/net/keys/worker-0.key",
+            "workdir": "/tmp/net/workers/0",
+            "pid": 123,
+            "log": "/tmp/net/logs/worker-0.log",
+            "faults": ["wrong-result"],
+            "argv": ["python", "-m", "pocopool.worker"],
+        }
+    ],
+    "evmJournal": "/tmp/net/evmnode/chain.jsonl",
+    "database": "sqlite:////tmp/net/scheduler.db",
+    "runtime": "process",
+    "processes": {
+        "evmnode": {
+            "pid": 100,
+            "log": "/tmp/net/logs/evmnode.log",
+            "url": "http://127.0.0.1:4242",
+            "argv": ["python", "-m", "pocopool.devnet.evmnode"],
+        },
+        "scheduler": {
+            "pid": 101,
+            "log": "/tmp/net/logs/scheduler.log",
+            "argv": ["python", "-m", "pocopool.scheduler"],
+            "health": "http://127.0.0.1:4243/health",
+        },
+    },
+    "faults": ["0:wrong-result"],
+    "files": "http://127.0.0.1:4244",
+    "results": "http://127.0.0.1:4245",
+    "scheduler": "http://127.0.0.1:4243",
+    "startedAt": "2026-01-01T00:00:00Z",
 }
 
 

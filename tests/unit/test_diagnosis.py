@@ -32,10 +32,20 @@ def task(status: str, *changes: str, replicates: list[dict[str, Any]] = (), mess
     history = [{"status": s, "date": "2026-01-01T00:00:00Z"} for s in changes]
     if message:
         history[-2]["message"] = message
-    return TaskView.model_validate({
-        "chainTaskId": TASK, "maxExecutionTime": 300_000, "tag": "0x" + "00" * 32, "dappName": "http://files/app.tar.gz",
-        "trust": 1, "contributionDeadline": "2026-01-01T00:35:00Z", "finalDeadline": "2026-01-01T00:50:00Z",
-        "currentStatus": status, "dateStatusList": history, "replicates": list(replicates)})
+    return TaskView.model_validate(
+        {
+            "chainTaskId": TASK,
+            "maxExecutionTime": 300_000,
+            "tag": "0x" + "00" * 32,
+            "dappName": "http://files/app.tar.gz",
+            "trust": 1,
+            "contributionDeadline": "2026-01-01T00:35:00Z",
+            "finalDeadline": "2026-01-01T00:50:00Z",
+            "currentStatus": status,
+            "dateStatusList": history,
+            "replicates": list(replicates),
+        }
+    )
 
 
 START = [("CREATED",), ("STARTING",), ("STARTED",)]
@@ -47,20 +57,39 @@ def test_a_completed_task_with_a_normal_result_needs_no_diagnosis() -> None:
 
 
 def test_the_apps_own_error_wins_over_the_timeout_it_caused() -> None:
-    failed = replicate(W1, *START, ("APP_DOWNLOADING",), ("APP_DOWNLOADED",), ("DATA_DOWNLOADING",), ("DATA_DOWNLOADED",),
-                       ("COMPUTING",), ("COMPUTE_FAILED", "APP_COMPUTE_FAILED", "the app exited with code 3", 3),
-                       ("ABORTED", "CONTRIBUTION_TIMEOUT"))
+    failed = replicate(
+        W1,
+        *START,
+        ("APP_DOWNLOADING",),
+        ("APP_DOWNLOADED",),
+        ("DATA_DOWNLOADING",),
+        ("DATA_DOWNLOADED",),
+        ("COMPUTING",),
+        ("COMPUTE_FAILED", "APP_COMPUTE_FAILED", "the app exited with code 3", 3),
+        ("ABORTED", "CONTRIBUTION_TIMEOUT"),
+    )
     found = diagnose(task("FAILED", "RUNNING", "CONTRIBUTION_TIMEOUT", "FAILED", replicates=[failed]))
     assert found is not None
-    assert (found["cause"], found["origin"], found["component"], found["stage"]) == ("APP_COMPUTE_FAILED", "app", "app", "compute")
+    assert (found["cause"], found["origin"], found["component"], found["stage"]) == (
+        "APP_COMPUTE_FAILED",
+        "app",
+        "app",
+        "compute",
+    )
     assert found["replicate"] == W1 and found["message"] == "the app exited with code 3" and found["exitCode"] == 3
     assert "CONTRIBUTION_TIMEOUT" in found["summary"]
 
 
 def test_bad_input_wins_over_a_platform_fault_and_the_earliest_wins_within_a_rank() -> None:
     poor = replicate(W1, ("CREATED",), ("STARTING",), ("START_FAILED", "STAKE_TOO_LOW", "free stake 0 < 30000000"))
-    bad_data = replicate(W2, *START, ("APP_DOWNLOADING",), ("APP_DOWNLOADED",), ("DATA_DOWNLOADING",),
-                         ("DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "expected 0xaa, found 0xbb"))
+    bad_data = replicate(
+        W2,
+        *START,
+        ("APP_DOWNLOADING",),
+        ("APP_DOWNLOADED",),
+        ("DATA_DOWNLOADING",),
+        ("DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "expected 0xaa, found 0xbb"),
+    )
     found = diagnose(task("FAILED", "RUNNING", "CONTRIBUTION_TIMEOUT", "FAILED", replicates=[poor, bad_data]))
     assert found and found["cause"] == "DATASET_FILE_BAD_CHECKSUM" and found["origin"] == "input"
     assert found["stage"] == "data download" and found["message"] == "expected 0xaa, found 0xbb"
@@ -74,9 +103,15 @@ def test_a_lost_race_is_never_the_diagnosis_when_something_else_failed() -> None
 
 
 def test_an_error_result_on_a_completed_task_is_explained() -> None:
-    errored = replicate(W1, *START, ("APP_DOWNLOADING",),
-                        ("APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "404 GET http://x/app.tar.gz"),
-                        ("CONTRIBUTING",), ("CONTRIBUTED",), ("COMPLETED",))
+    errored = replicate(
+        W1,
+        *START,
+        ("APP_DOWNLOADING",),
+        ("APP_DOWNLOAD_FAILED", "APP_IMAGE_DOWNLOAD_FAILED", "404 GET http://x/app.tar.gz"),
+        ("CONTRIBUTING",),
+        ("CONTRIBUTED",),
+        ("COMPLETED",),
+    )
     found = diagnose(task("COMPLETED", "RECEIVED", "COMPLETED", replicates=[errored]))
     assert found and found["cause"] == "APP_IMAGE_DOWNLOAD_FAILED" and found["stage"] == "app download"
     assert found["summary"].startswith("The task completed, but its result is an error report")
@@ -98,7 +133,9 @@ def test_a_timeout_with_no_replicate_says_no_worker_took_the_task() -> None:
 def test_a_worker_lost_is_a_platform_failure_at_the_stage_it_interrupted() -> None:
     lost = replicate(W1, *START, ("APP_DOWNLOADING",), ("WORKER_LOST",))
     found = diagnose(task("FAILED", "RUNNING", "FINAL_DEADLINE_REACHED", "FAILED", replicates=[lost]))
-    assert found and found["cause"] == "WORKER_LOST" and found["stage"] == "app download" and found["origin"] == "platform"
+    assert (
+        found and found["cause"] == "WORKER_LOST" and found["stage"] == "app download" and found["origin"] == "platform"
+    )
 
 
 def test_reveal_timeout_belongs_to_the_reveal_stage() -> None:

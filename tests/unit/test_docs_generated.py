@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from pocopool.protocol.docs import CANNOT_OCCUR, TEE_ONLY, render
-from pocopool.protocol.statuses import ReplicateStatusCause, ReplicateStatus, TaskStatus
+from pocopool.protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "debugging.md"
 

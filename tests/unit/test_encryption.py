@@ -38,12 +38,15 @@ def test_openssl_encrypted_datasets_decrypt_here() -> None:
     assert enc.decrypt_dataset(iv + body, key) == b"made by openssl"
 
 
-@pytest.mark.parametrize(("data", "key", "reason"), [
-    (b"short", None, "shorter than its 16-byte IV"),
-    (bytes(16), None, "not a positive multiple of 16"),
-    (None, "bm90IGEga2V5", "must decode to 32 bytes"),
-    (None, "not base64!", "not base64"),
-])
+@pytest.mark.parametrize(
+    ("data", "key", "reason"),
+    [
+        (b"short", None, "shorter than its 16-byte IV"),
+        (bytes(16), None, "not a positive multiple of 16"),
+        (None, "bm90IGEga2V5", "must decode to 32 bytes"),
+        (None, "not base64!", "not base64"),
+    ],
+)
 def test_bad_datasets_and_keys_give_one_line_reasons(data: bytes | None, key: str | None, reason: str) -> None:
     encrypted, good = enc.encrypt_dataset(b"x" * 40)
     with pytest.raises(enc.EncryptionError) as error:
@@ -81,14 +84,21 @@ def test_an_encrypted_result_has_the_two_files_and_only_the_beneficiary_opens_it
     # independently: openssl unwraps the AES key (PKCS#1 v1.5) and decrypts the payload
     key_file = tmp_path / "private.pem"
     key_file.write_text(private_pem)
-    aes_key = _openssl("pkeyutl", "-decrypt", "-inkey", str(key_file), "-pkeyopt", "rsa_padding_mode:pkcs1", data=wrapped)
-    assert _openssl("enc", "-d", "-aes-256-cbc", "-K", aes_key.hex(), "-iv", payload[:16].hex(), data=payload[16:]) == result_zip
+    aes_key = _openssl(
+        "pkeyutl", "-decrypt", "-inkey", str(key_file), "-pkeyopt", "rsa_padding_mode:pkcs1", data=wrapped
+    )
+    assert (
+        _openssl("enc", "-d", "-aes-256-cbc", "-K", aes_key.hex(), "-iv", payload[:16].hex(), data=payload[16:])
+        == result_zip
+    )
     other_private, _ = enc.generate_rsa_keypair()
     with pytest.raises(enc.EncryptionError, match="cannot be decrypted with this private key"):
         enc.decrypt_result(encrypted, other_private)
 
 
-@pytest.mark.parametrize("value", ["not base64 at all!", base64.b64encode(b"-----BEGIN PUBLIC KEY-----\nAAAA\n").decode()])
+@pytest.mark.parametrize(
+    "value", ["not base64 at all!", base64.b64encode(b"-----BEGIN PUBLIC KEY-----\nAAAA\n").decode()]
+)
 def test_a_malformed_beneficiary_key_is_its_own_error(value: str) -> None:
     with pytest.raises(enc.MalformedPublicKey):
         enc.encrypt_result(b"zip", value)

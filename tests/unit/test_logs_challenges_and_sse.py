@@ -83,7 +83,27 @@ def test_sse_lines_become_events_and_heartbeats_wake_the_reader():
 
 def test_event_ids_resume_each_history_where_it_stopped():
     assert parse_cursor("12-40") == (12, 40) and parse_cursor("garbage") == (0, 0) and parse_cursor(None) == (0, 0)
-    task_rows = [{"id": 5, "task_id": "t", "deal_id": "d", "status": "RUNNING", "date": datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC), "cause": None, "message": None}]
-    replicate_rows = [{"id": 9, "task_id": "t", "deal_id": "d", "wallet": "w", "status": "STARTED", "date": datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC), "cause": None}]
+    task_rows = [
+        {
+            "id": 5,
+            "task_id": "t",
+            "deal_id": "d",
+            "status": "RUNNING",
+            "date": datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC),
+            "cause": None,
+            "message": None,
+        }
+    ]
+    replicate_rows = [
+        {
+            "id": 9,
+            "task_id": "t",
+            "deal_id": "d",
+            "wallet": "w",
+            "status": "STARTED",
+            "date": datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
+            "cause": None,
+        }
+    ]
     events = merge_events(task_rows, replicate_rows, (4, 8))
     assert [(e[0], e[1]) for e in events] == [("4-9", "replicate"), ("5-9", "task")]

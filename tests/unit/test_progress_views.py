@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pocopool.protocol.contributions import contributions
 from pocopool.protocol.statuses import ChainTaskStatus
-from pocopool.protocol.timeline import timeline
 from pocopool.protocol.time import iso
+from pocopool.protocol.timeline import timeline
 from pocopool.protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from pocopool.protocol.waiting import contributions_needed, waiting_for
 
@@ -17,26 +17,47 @@ H_GOOD, H_BAD = "0x" + "aa" * 32, "0x" + "bb" * 32
 
 
 def model(status: str, replicates=(), **extra) -> TaskView:
-    return TaskView.model_validate({
-        "chainTaskId": TASK, "currentStatus": status, "trust": 1, "tag": "0x" + "00" * 32,
-        "maxExecutionTime": 300_000, "dappName": "http://files/app.tar.gz",
-        "contributionDeadline": iso(T0 + 420), "finalDeadline": iso(T0 + 600),
-        "dateStatusList": [{"status": "RECEIVED", "date": iso(T0)}, {"status": status, "date": iso(T0 + 5)}],
-        "replicates": [{"chainTaskId": TASK, **r} for r in replicates], **extra,
-    })
+    return TaskView.model_validate(
+        {
+            "chainTaskId": TASK,
+            "currentStatus": status,
+            "trust": 1,
+            "tag": "0x" + "00" * 32,
+            "maxExecutionTime": 300_000,
+            "dappName": "http://files/app.tar.gz",
+            "contributionDeadline": iso(T0 + 420),
+            "finalDeadline": iso(T0 + 600),
+            "dateStatusList": [{"status": "RECEIVED", "date": iso(T0)}, {"status": status, "date": iso(T0 + 5)}],
+            "replicates": [{"chainTaskId": TASK, **r} for r in replicates],
+            **extra,
+        }
+    )
 
 
 def replicate(wallet: str, status: str, contribution: str | None = None, history=()) -> dict:
-    updates = [{"status": "CREATED", "date": iso(T0 + 6)}] + [{"status": s, "date": iso(T0 + 7 + i), **({"cause": c} if c else {})}
-                                                            for i, (s, c) in enumerate(history)]
-    return {"walletAddress": wallet, "currentStatus": status, "contributionHash": contribution,
-            "statusUpdateList": updates, "workerWeight": 2}
+    updates = [{"status": "CREATED", "date": iso(T0 + 6)}] + [
+        {"status": s, "date": iso(T0 + 7 + i), **({"cause": c} if c else {})} for i, (s, c) in enumerate(history)
+    ]
+    return {
+        "walletAddress": wallet,
+        "currentStatus": status,
+        "contributionHash": contribution,
+        "statusUpdateList": updates,
+        "workerWeight": 2,
+    }
 
 
 def worker(wallet: str, alive=True, slots=2, computing=(), tee=False) -> WorkerView:
-    return WorkerView.model_validate({"walletAddress": wallet, "alive": alive, "maxNbTasks": slots,
-                                      "computingChainTaskIds": list(computing), "teeEnabled": tee,
-                                      "participatingChainTaskIds": list(computing)})
+    return WorkerView.model_validate(
+        {
+            "walletAddress": wallet,
+            "alive": alive,
+            "maxNbTasks": slots,
+            "computingChainTaskIds": list(computing),
+            "teeEnabled": tee,
+            "participatingChainTaskIds": list(computing),
+        }
+    )
 
 
 def test_a_final_task_waits_for_nothing():
@@ -70,8 +91,12 @@ def test_a_running_task_counts_the_contributions_the_trust_needs():
 
 
 def test_reveals_pending_and_the_refund_once_the_final_deadline_passed():
-    task = model("CONSENSUS_REACHED", [replicate(W1, "REVEALING", H_GOOD), replicate(W2, "CONTRIBUTED", H_BAD)],
-                 consensus=H_GOOD, revealDeadline=iso(T0 + 500))
+    task = model(
+        "CONSENSUS_REACHED",
+        [replicate(W1, "REVEALING", H_GOOD), replicate(W2, "CONTRIBUTED", H_BAD)],
+        consensus=H_GOOD,
+        revealDeadline=iso(T0 + 500),
+    )
     found = waiting_for(task, [], OnChainTask(status=ChainTaskStatus.REVEALING), T0 + 700)
     assert found["reason"] == "REVEALS" and "0 of 1 winner(s) revealed" in found["summary"]
     assert iso(T0 + 500) in found["summary"]
@@ -84,25 +109,51 @@ def test_an_upload_names_the_worker_asked():
 
 
 def test_the_timeline_puts_the_task_and_its_replicates_on_one_axis_with_failures_marked():
-    task = model("FAILED", [replicate(W1, "FAILED", history=[("COMPUTING", None), ("COMPUTE_FAILED", "APP_COMPUTE_FAILED")])])
+    task = model(
+        "FAILED", [replicate(W1, "FAILED", history=[("COMPUTING", None), ("COMPUTE_FAILED", "APP_COMPUTE_FAILED")])]
+    )
     data = timeline(task, T0 + 100)
     assert data["origin"] == iso(T0) and data["duration"] == 8
     assert [s["status"] for s in data["task"]] == ["RECEIVED", "FAILED"]
     [rep] = data["replicates"]
     failed = [s for s in rep["stages"] if s["failure"]]
-    assert failed == [{"status": "COMPUTE_FAILED", "start": 8, "end": 8, "at": iso(T0 + 8), "failure": True,
-                       "cause": "APP_COMPUTE_FAILED"}]
+    assert failed == [
+        {
+            "status": "COMPUTE_FAILED",
+            "start": 8,
+            "end": 8,
+            "at": iso(T0 + 8),
+            "failure": True,
+            "cause": "APP_COMPUTE_FAILED",
+        }
+    ]
     assert rep["stages"][0]["start"] == 6 and rep["stages"][0]["end"] == 7
 
 
 def test_consensus_per_replicate_with_rewards_and_seized_stakes():
-    task = model("COMPLETED", [replicate(W1, "COMPLETED", H_GOOD, [("REVEALED", None)]),
-                               replicate(W2, "FAILED", H_BAD), replicate(W3, "ABORTED")], consensus=H_GOOD)
-    events = [StakeMove("Reward", owner=W1, amount=7, ref=TASK),
-              StakeMove("Seize", owner=W2, amount=3, ref=TASK),
-              StakeMove("Reward", owner=W1, amount=100, ref="0x" + "99" * 32)]
+    task = model(
+        "COMPLETED",
+        [
+            replicate(W1, "COMPLETED", H_GOOD, [("REVEALED", None)]),
+            replicate(W2, "FAILED", H_BAD),
+            replicate(W3, "ABORTED"),
+        ],
+        consensus=H_GOOD,
+    )
+    events = [
+        StakeMove("Reward", owner=W1, amount=7, ref=TASK),
+        StakeMove("Seize", owner=W2, amount=3, ref=TASK),
+        StakeMove("Reward", owner=W1, amount=100, ref="0x" + "99" * 32),
+    ]
     rows = {r["worker"]: r for r in contributions(task, None, events)}
-    assert rows[W1] == {"worker": W1, "contributionHash": H_GOOD, "agrees": True, "revealed": True, "reward": 7, "seized": 0}
+    assert rows[W1] == {
+        "worker": W1,
+        "contributionHash": H_GOOD,
+        "agrees": True,
+        "revealed": True,
+        "reward": 7,
+        "seized": 0,
+    }
     assert rows[W2]["agrees"] is False and rows[W2]["seized"] == 3
     assert rows[W3]["agrees"] is None and rows[W3]["reward"] == 0
 
@@ -120,19 +171,27 @@ def test_a_tee_task_waits_for_a_tee_capable_worker_until_one_is_alive():
 
 
 def test_the_waiting_text_says_what_the_supply_does_with_a_lost_or_an_overdue_replicate():
-    lost = model("RUNNING", [replicate(W1, "WORKER_LOST", history=[("STARTING", None), ("COMPUTING", None),
-                                                                    ("WORKER_LOST", None)])])
+    lost = model(
+        "RUNNING",
+        [replicate(W1, "WORKER_LOST", history=[("STARTING", None), ("COMPUTING", None), ("WORKER_LOST", None)])],
+    )
     found = waiting_for(lost, [worker(W1, alive=False), worker(W2)], None, T0 + 20)
     assert found["reason"] == "CONTRIBUTIONS", found
-    assert f"worker {W1} is lost (it stopped pinging the scheduler): its place is given to the next worker that asks" \
-        in found["details"], found
-    assert "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it" \
-        in found["details"], found
+    assert (
+        f"worker {W1} is lost (it stopped pinging the scheduler): its place is given to the next worker that asks"
+        in found["details"]
+    ), found
+    assert (
+        "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it"
+        in found["details"]
+    ), found
     # Still computing, but created more than one period (300 s) ago: the supply no longer waits for it.
     overdue = model("RUNNING", [replicate(W1, "COMPUTING", history=[("STARTING", None), ("COMPUTING", None)])])
     early = waiting_for(overdue, [worker(W1), worker(W2)], None, T0 + 20)
     assert not any("more replicates are needed" in d for d in early["details"]), early
     late = waiting_for(overdue, [worker(W1), worker(W2)], None, T0 + 6 + 300)
-    assert "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it" \
-        in late["details"], late
+    assert (
+        "more replicates are needed; 1 worker(s) have a free slot: the next one that asks for work gets it"
+        in late["details"]
+    ), late
     assert f"worker {W1} is at COMPUTING" in late["details"], late

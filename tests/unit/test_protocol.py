@@ -12,9 +12,17 @@ from pocopool.protocol.consensus import is_winning_group, needs_more_contributio
 from pocopool.protocol.params import DealParams
 from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
+)
+from pocopool.protocol.statuses import (
     missing_statuses,
 )
 from pocopool.protocol.time import VirtualClock, reveal_deadline, task_deadlines
@@ -36,8 +44,11 @@ def test_enums_have_the_reference_sizes_and_every_member_a_description() -> None
     reference = causes[: causes.index(Cause.POST_COMPUTE_IPFS_UPLOAD_FAILED) + 1]
     assert len(reference) == 101  # the reference's causes come first, in its order
     assert causes[101:] == [  # then pocopool's extensions, each in its marked block
-        Cause.APP_MEMORY_LIMIT_EXCEEDED, Cause.APP_PROCESS_LIMIT_EXCEEDED, Cause.APP_OUTPUT_LIMIT_EXCEEDED,
-        Cause.APP_TMP_LIMIT_EXCEEDED, Cause.APP_CPU_TIME_LIMIT_EXCEEDED,
+        Cause.APP_MEMORY_LIMIT_EXCEEDED,
+        Cause.APP_PROCESS_LIMIT_EXCEEDED,
+        Cause.APP_OUTPUT_LIMIT_EXCEEDED,
+        Cause.APP_TMP_LIMIT_EXCEEDED,
+        Cause.APP_CPU_TIME_LIMIT_EXCEEDED,
     ]
     for enum in (TS, RS, Cause):
         for member in enum:
@@ -66,7 +77,9 @@ def test_workerpool_authorization_is_signed_and_recovered_as_in_the_vectors() ->
     assert crypto.to_hex(crypto.authorization_hash(a["worker"], a["taskid"], a["enclaveChallenge"])) == a["hash"]
     signature = crypto.sign_authorization(key, a["worker"], a["taskid"], a["enclaveChallenge"])
     assert signature == a["signature"]
-    assert crypto.recover_authorization_signer(a["worker"], a["taskid"], a["enclaveChallenge"], signature) == a["signer"]
+    assert (
+        crypto.recover_authorization_signer(a["worker"], a["taskid"], a["enclaveChallenge"], signature) == a["signer"]
+    )
 
 
 def test_a_tampered_authorization_recovers_someone_else() -> None:
@@ -93,7 +106,9 @@ def test_malformed_or_malleable_signatures_recover_nobody() -> None:
 
 def test_logs_challenge_digest_and_signature_match_the_vectors() -> None:
     vec = VECTORS["logsChallenge"]
-    typed = crypto.logs_challenge_typed_data(vec["typedData"]["message"]["challenge"], vec["typedData"]["domain"]["chainId"])
+    typed = crypto.logs_challenge_typed_data(
+        vec["typedData"]["message"]["challenge"], vec["typedData"]["domain"]["chainId"]
+    )
     assert typed == vec["typedData"]
     assert crypto.to_hex(crypto.typed_data_digest(typed)) == vec["digest"]
     assert crypto.recover_typed_data(typed, vec["signature"]) == vec["signer"]
@@ -170,7 +185,10 @@ def test_deadlines_match_the_vectors() -> None:
         (RS.CREATED, {RS.STARTING, RS.FAILED, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED}),
         (RS.START_FAILED, {RS.FAILED, RS.WORKER_LOST, RS.ABORTED}),
         (RS.APP_DOWNLOAD_FAILED, {RS.CONTRIBUTING, RS.FAILED, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED}),
-        (RS.COMPUTED, {RS.CONTRIBUTING, RS.CONTRIBUTE_AND_FINALIZE_ONGOING, RS.FAILED, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED}),
+        (
+            RS.COMPUTED,
+            {RS.CONTRIBUTING, RS.CONTRIBUTE_AND_FINALIZE_ONGOING, RS.FAILED, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED},
+        ),
         (RS.REVEALED, {RS.RESULT_UPLOAD_REQUESTED, RS.COMPLETING, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED}),
         (RS.RESULT_UPLOAD_FAILED, {RS.COMPLETING, RS.WORKER_LOST, RS.RECOVERING, RS.ABORTED}),
         (RS.COMPLETE_FAILED, {RS.WORKER_LOST, RS.ABORTED}),
@@ -191,14 +209,23 @@ def test_every_replicate_status_has_a_row() -> None:
 
 
 def test_task_happy_path_and_failures_are_valid_paths() -> None:
-    happy = [TS.INITIALIZING, TS.INITIALIZED, TS.RUNNING, TS.CONSENSUS_REACHED, TS.AT_LEAST_ONE_REVEALED,
-             TS.RESULT_UPLOADING, TS.RESULT_UPLOADED, TS.FINALIZING, TS.FINALIZED, TS.COMPLETED]
+    happy = [
+        TS.INITIALIZING,
+        TS.INITIALIZED,
+        TS.RUNNING,
+        TS.CONSENSUS_REACHED,
+        TS.AT_LEAST_ONE_REVEALED,
+        TS.RESULT_UPLOADING,
+        TS.RESULT_UPLOADED,
+        TS.FINALIZING,
+        TS.FINALIZED,
+        TS.COMPLETED,
+    ]
     assert is_valid_task_path(TS.RECEIVED, happy)
     assert is_valid_task_path(TS.RUNNING, [TS.CONTRIBUTION_TIMEOUT, TS.FAILED])
     assert is_valid_task_path(TS.CONSENSUS_REACHED, [TS.REOPENING, TS.REOPENED, TS.INITIALIZED])
     assert not is_valid_task_transition(TS.COMPLETED, TS.FAILED)
     assert not is_valid_task_transition(TS.RECEIVED, TS.RUNNING)
-
 
 
 def test_every_non_final_task_status_can_reach_a_final_one() -> None:
@@ -274,9 +301,17 @@ async def test_virtual_clock_wakes_sleepers_only_when_advanced() -> None:
     assert woke == [700.0]
 
 
-@pytest.mark.parametrize("value", [
-    "0x" + "ab" * 32 + "\n", "0x" + "ab " * 32, "0x" + "g" * 64, "0x" + "a" * 63, "ab" * 32, "0x" + "ab" * 31,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0x" + "ab" * 32 + "\n",
+        "0x" + "ab " * 32,
+        "0x" + "g" * 64,
+        "0x" + "a" * 63,
+        "ab" * 32,
+        "0x" + "ab" * 31,
+    ],
+)
 def test_a_bytes32_id_is_exactly_0x_and_64_hex_digits(value: str) -> None:
     with pytest.raises(crypto.InvalidHex):
         crypto.normalize_bytes32(value)

@@ -12,11 +12,23 @@ from pocopool.chain.base import ChainTask, Contribution
 from pocopool.protocol.models import ChainReceipt, ComputeLogs, ReplicateStatusDetails
 from pocopool.protocol.statuses import (
     ChainContributionStatus as CCS,
+)
+from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import int_to_tag
@@ -40,8 +52,15 @@ W1 = "0x" + "1" * 40
 
 def task(**changes) -> TaskState:
     base = TaskState(
-        chain_task_id=TASK_ID, deal_id="0x" + "22" * 32, task_index=0, status=TS.RUNNING, status_date=T0,
-        trust=1, tag="0x" + "00" * 32, max_execution_time=100, contribution_deadline=T0 + 700,
+        chain_task_id=TASK_ID,
+        deal_id="0x" + "22" * 32,
+        task_index=0,
+        status=TS.RUNNING,
+        status_date=T0,
+        trust=1,
+        tag="0x" + "00" * 32,
+        max_execution_time=100,
+        contribution_deadline=T0 + 700,
         final_deadline=T0 + 1000,
     )
     return replace(base, **changes)
@@ -56,20 +75,36 @@ def worker(status: RS, **details) -> ProposedUpdate:
     return ProposedUpdate(status, Modifier.WORKER, ReplicateStatusDetails(**details) if details else None)
 
 
-def decide(update: ProposedUpdate, current: ReplicateState | None, proof: ChainProof = NO_PROOF, t: TaskState | None = None):
+def decide(
+    update: ProposedUpdate, current: ReplicateState | None, proof: ChainProof = NO_PROOF, t: TaskState | None = None
+):
     return decide_replicate(t or task(), current, update, proof, T0 + 50, wallet=W1)
 
 
-RUNNING_TO_CONTRIBUTING = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-                           RS.DATA_DOWNLOADED, RS.COMPUTING, RS.COMPUTED, RS.CONTRIBUTING)
+RUNNING_TO_CONTRIBUTING = (
+    RS.STARTING,
+    RS.STARTED,
+    RS.APP_DOWNLOADING,
+    RS.APP_DOWNLOADED,
+    RS.DATA_DOWNLOADING,
+    RS.DATA_DOWNLOADED,
+    RS.COMPUTING,
+    RS.COMPUTED,
+    RS.CONTRIBUTING,
+)
 
 
 # ----- acceptances ------------------------------------------------------------------------------------
 
+
 def test_an_allowed_status_is_accepted_with_its_entry_and_next_action():
     decision = decide(worker(RS.STARTING), replicate())
     assert isinstance(decision, Accepted)
-    assert (decision.entry.status, decision.entry.modifier, decision.entry.date) == (RS.STARTING, Modifier.WORKER, T0 + 50)
+    assert (decision.entry.status, decision.entry.modifier, decision.entry.date) == (
+        RS.STARTING,
+        Modifier.WORKER,
+        T0 + 50,
+    )
     assert decision.next_action is Next.PLEASE_CONTINUE
     assert not (decision.task_update or decision.free_computing_slot or decision.leave_task)
 
@@ -96,8 +131,9 @@ def test_computed_of_a_trust_1_tee_task_asks_for_contribute_and_finalize():
 
 def test_a_contributable_download_failure_is_answered_please_contribute():
     update = worker(RS.DATA_DOWNLOAD_FAILED, cause=Cause.DATASET_FILE_BAD_CHECKSUM, errorMessage="sha256 differs")
-    decision = decide(update, replicate(RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED,
-                                        RS.DATA_DOWNLOADING))
+    decision = decide(
+        update, replicate(RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING)
+    )
     assert isinstance(decision, Accepted)
     assert decision.entry.cause is Cause.DATASET_FILE_BAD_CHECKSUM and decision.entry.error_message == "sha256 differs"
     assert decision.next_action is Next.PLEASE_CONTRIBUTE and decision.free_computing_slot and decision.task_update
@@ -129,8 +165,14 @@ def test_contribute_and_finalize_done_takes_the_result_link_from_the_chain_task(
 
 
 def test_result_uploaded_keeps_the_link_or_the_callback_data():
-    current = replicate(*RUNNING_TO_CONTRIBUTING, RS.CONTRIBUTED, RS.REVEALING, RS.REVEALED,
-                        RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING)
+    current = replicate(
+        *RUNNING_TO_CONTRIBUTING,
+        RS.CONTRIBUTED,
+        RS.REVEALING,
+        RS.REVEALED,
+        RS.RESULT_UPLOAD_REQUESTED,
+        RS.RESULT_UPLOADING,
+    )
     decision = decide(worker(RS.RESULT_UPLOADED, resultLink=" link "), current)
     assert isinstance(decision, Accepted) and (decision.result_link, decision.callback_data) == ("link", None)
     callback = decide(worker(RS.RESULT_UPLOADED, chainCallbackData="0x01"), current, t=task(has_callback=True))
@@ -139,9 +181,14 @@ def test_result_uploaded_keeps_the_link_or_the_callback_data():
 
 @pytest.mark.parametrize("status", [RS.COMPLETED, RS.FAILED, RS.ABORTED])
 def test_a_final_or_aborted_status_leaves_the_task(status):
-    current = {RS.COMPLETED: replicate(RS.COMPLETING), RS.FAILED: replicate(RS.STARTING),
-               RS.ABORTED: replicate(RS.STARTING)}[status]
-    decision = decide(ProposedUpdate(status, Modifier.POOL_MANAGER if status is RS.FAILED else Modifier.WORKER), current)
+    current = {
+        RS.COMPLETED: replicate(RS.COMPLETING),
+        RS.FAILED: replicate(RS.STARTING),
+        RS.ABORTED: replicate(RS.STARTING),
+    }[status]
+    decision = decide(
+        ProposedUpdate(status, Modifier.POOL_MANAGER if status is RS.FAILED else Modifier.WORKER), current
+    )
     assert isinstance(decision, Accepted) and decision.leave_task
 
 
@@ -150,7 +197,10 @@ def test_the_scheduler_cause_and_message_are_kept():
     decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING, RS.CONTRIBUTED))
     assert isinstance(decision, Accepted)
     assert (decision.entry.cause, decision.entry.error_message, decision.entry.modifier) == (
-        Cause.REVEAL_TIMEOUT, "too late", Modifier.POOL_MANAGER)
+        Cause.REVEAL_TIMEOUT,
+        "too late",
+        Modifier.POOL_MANAGER,
+    )
 
 
 def test_recovering_by_the_scheduler_may_repeat():
@@ -166,6 +216,7 @@ def test_with_history_shows_the_appended_status():
 
 
 # ----- refusals, in the order they are checked ---------------------------------------------------------
+
 
 def test_an_unknown_task_is_refused():
     decision = decide_replicate(None, replicate(), worker(RS.STARTING), NO_PROOF, T0)
@@ -215,7 +266,9 @@ def test_the_transition_is_checked_before_the_chain_proof():
 @pytest.mark.parametrize("contribution", [None, Contribution(CCS.UNSET), Contribution(CCS.CONTRIBUTED)])
 def test_a_contribution_the_chain_does_not_show_is_refused(contribution):
     # a CONTRIBUTED contribution whose result hash is zero does not count either
-    decision = decide(worker(RS.CONTRIBUTED), replicate(*RUNNING_TO_CONTRIBUTING), ChainProof(contribution=contribution))
+    decision = decide(
+        worker(RS.CONTRIBUTED), replicate(*RUNNING_TO_CONTRIBUTING), ChainProof(contribution=contribution)
+    )
     assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
     assert "no contribution of worker" in decision.message
 
@@ -242,14 +295,23 @@ def test_contribute_and_finalize_done_needs_the_reveal_on_chain():
     assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
 
 
-@pytest.mark.parametrize("has_callback, details, needed", [
-    (False, {}, "details.resultLink"),
-    (False, {"resultLink": "  "}, "details.resultLink"),
-    (True, {"resultLink": "link"}, "details.chainCallbackData"),
-])
+@pytest.mark.parametrize(
+    "has_callback, details, needed",
+    [
+        (False, {}, "details.resultLink"),
+        (False, {"resultLink": "  "}, "details.resultLink"),
+        (True, {"resultLink": "link"}, "details.chainCallbackData"),
+    ],
+)
 def test_result_uploaded_without_what_the_deal_needs_is_refused(has_callback, details, needed):
-    current = replicate(*RUNNING_TO_CONTRIBUTING, RS.CONTRIBUTED, RS.REVEALING, RS.REVEALED,
-                        RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING)
+    current = replicate(
+        *RUNNING_TO_CONTRIBUTING,
+        RS.CONTRIBUTED,
+        RS.REVEALING,
+        RS.REVEALED,
+        RS.RESULT_UPLOAD_REQUESTED,
+        RS.RESULT_UPLOADING,
+    )
     update = ProposedUpdate(RS.RESULT_UPLOADED, Modifier.WORKER, ReplicateStatusDetails(**details))
     decision = decide(update, current, t=task(has_callback=has_callback))
     assert isinstance(decision, Refused) and decision.refusal is Refusal.MISSING_DETAILS and needed in decision.message
@@ -258,7 +320,11 @@ def test_result_uploaded_without_what_the_deal_needs_is_refused(has_callback, de
 def test_every_refusal_is_covered_here():
     # The refusals above, by name: a new Refusal needs its own test.
     assert {r.value for r in Refusal} == {
-        "UNKNOWN_TASK", "UNKNOWN_REPLICATE", "ALREADY_REPORTED", "BAD_WORKFLOW_TRANSITION", "NOT_ON_CHAIN",
+        "UNKNOWN_TASK",
+        "UNKNOWN_REPLICATE",
+        "ALREADY_REPORTED",
+        "BAD_WORKFLOW_TRANSITION",
+        "NOT_ON_CHAIN",
         "MISSING_DETAILS",
     }
 
@@ -271,4 +337,6 @@ def test_a_tee_run_keeps_each_enclave_stage_log_even_when_the_app_never_ran():
     decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING[:-2]))
     assert isinstance(decision, Accepted)
     assert decision.logs is not None and decision.logs[:2] == ("", "")
-    assert json.loads(decision.logs[2]) == [{"stage": "pre-compute", "exitCode": 1, "stdout": "", "stderr": "d" * 100_000}]
+    assert json.loads(decision.logs[2]) == [
+        {"stage": "pre-compute", "exitCode": 1, "stdout": "", "stderr": "d" * 100_000}
+    ]

@@ -43,10 +43,12 @@ def test_digests_match_the_spec_vectors() -> None:
     file_zip = make_zip({"computed.json": computed("/iexec_out/out.txt"), "out.txt": content})
     assert archive_digest(file_zip, callback=False).digest == vector["file"]["digest"]
     children = {name: text.encode() for name, text in vector["folder"]["children_utf8"].items()}
-    folder_zip = make_zip({
-        "computed.json": computed("/iexec_out/folder"),
-        **{f"folder/{name}": content for name, content in reversed(list(children.items()))},
-    })
+    folder_zip = make_zip(
+        {
+            "computed.json": computed("/iexec_out/folder"),
+            **{f"folder/{name}": content for name, content in reversed(list(children.items()))},
+        }
+    )
     assert archive_digest(folder_zip, callback=False).digest == vector["folder"]["digest"]
 
 
@@ -96,12 +98,15 @@ def test_a_callback_deal_votes_on_keccak_of_the_callback_data() -> None:
         archive_digest(make_zip({"computed.json": computed("/iexec_out/x")}), callback=True)
 
 
-@pytest.mark.parametrize("path, relative", [
-    ("/iexec_out", ""),
-    ("/iexec_out/", ""),
-    ("/iexec_out/a.txt", "a.txt"),
-    ("/iexec_out/./dir//a.txt", "dir/a.txt"),
-])
+@pytest.mark.parametrize(
+    "path, relative",
+    [
+        ("/iexec_out", ""),
+        ("/iexec_out/", ""),
+        ("/iexec_out/a.txt", "a.txt"),
+        ("/iexec_out/./dir//a.txt", "dir/a.txt"),
+    ],
+)
 def test_output_paths_under_iexec_out(path: str, relative: str) -> None:
     assert output_relative_path(path) == relative
 
@@ -114,8 +119,9 @@ def test_output_paths_outside_iexec_out_are_refused(path: str | None) -> None:
         output_relative_path(path)
 
 
-@pytest.mark.parametrize("body", [b"", b"not a zip at all", make_zip({"a": b"x"})[:-30]],
-                         ids=["empty", "not-a-zip", "truncated-zip"])  # fixed ids: the zip holds a date
+@pytest.mark.parametrize(
+    "body", [b"", b"not a zip at all", make_zip({"a": b"x"})[:-30]], ids=["empty", "not-a-zip", "truncated-zip"]
+)  # fixed ids: the zip holds a date
 def test_an_unreadable_body_is_refused(body: bytes) -> None:
     with pytest.raises(InvalidArchive):
         archive_digest(body, callback=False)
@@ -181,9 +187,9 @@ def test_a_zip_lying_about_its_sizes_is_refused() -> None:
     archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
     info = archive.getinfo("big")
     # Uncompressed size: offset 22 of the local header, offset 24 of the central directory record.
-    data[info.header_offset + 22:info.header_offset + 26] = (1).to_bytes(4, "little")
+    data[info.header_offset + 22 : info.header_offset + 26] = (1).to_bytes(4, "little")
     central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # the second record is "big"
-    data[central + 24:central + 28] = (1).to_bytes(4, "little")
+    data[central + 24 : central + 28] = (1).to_bytes(4, "little")
     with pytest.raises(InvalidArchive):
         archive_digest(bytes(data), callback=False, limits=ArchiveLimits(max_uncompressed=50_000))
 
@@ -191,8 +197,11 @@ def test_a_zip_lying_about_its_sizes_is_refused() -> None:
 def test_too_many_entries_are_refused() -> None:
     entries = {f"f{i}": b"" for i in range(20)}
     with pytest.raises(InvalidArchive, match="entries"):
-        archive_digest(make_zip({"computed.json": computed("/iexec_out"), **entries}), callback=False,
-                       limits=ArchiveLimits(max_entries=10))
+        archive_digest(
+            make_zip({"computed.json": computed("/iexec_out"), **entries}),
+            callback=False,
+            limits=ArchiveLimits(max_entries=10),
+        )
 
 
 def test_a_path_both_file_and_folder_is_refused() -> None:

@@ -10,10 +10,20 @@ from pocopool.chain.base import ChainTask
 from pocopool.protocol.crypto import ZERO_ADDRESS
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from pocopool.protocol.statuses import (
     TaskAbortCause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import TeeFramework, int_to_tag
@@ -38,9 +48,18 @@ W1, W2, W3 = ("0x" + c * 40 for c in "123")
 
 def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     base = TaskState(
-        chain_task_id=TASK_ID, deal_id=DEAL_ID, task_index=0, status=status, status_date=T0, trust=1,
-        tag="0x" + "00" * 32, max_execution_time=100, contribution_deadline=T0 + 700, final_deadline=T0 + 1000,
-        deal_block=3, enclave_challenge=ZERO_ADDRESS if status is not TS.RECEIVED else None,
+        chain_task_id=TASK_ID,
+        deal_id=DEAL_ID,
+        task_index=0,
+        status=status,
+        status_date=T0,
+        trust=1,
+        tag="0x" + "00" * 32,
+        max_execution_time=100,
+        contribution_deadline=T0 + 700,
+        final_deadline=T0 + 1000,
+        deal_block=3,
+        enclave_challenge=ZERO_ADDRESS if status is not TS.RECEIVED else None,
     )
     return replace(base, **changes)
 
@@ -56,8 +75,14 @@ def replicate(wallet: str, *statuses: RS, hash_: str | None = None, start: float
 def chain(status: CTS = CTS.ACTIVE, **fields) -> ChainView:
     tx = fields.pop("tx", None)
     consensus_block = fields.pop("consensus_block", None)
-    base = ChainTask(task_id=TASK_ID, status=status, deal_id=DEAL_ID, contribution_deadline=int(T0 + 700),
-                     final_deadline=int(T0 + 1000), reveal_deadline=int(T0 + 400))
+    base = ChainTask(
+        task_id=TASK_ID,
+        status=status,
+        deal_id=DEAL_ID,
+        contribution_deadline=int(T0 + 700),
+        final_deadline=int(T0 + 1000),
+        reveal_deadline=int(T0 + 400),
+    )
     return ChainView(task=replace(base, **fields), consensus_block=consensus_block, latest_block=50, tx=tx)
 
 
@@ -74,6 +99,7 @@ def assert_valid(current: TS, transition) -> None:
 
 
 # ----- initialization --------------------------------------------------------------------------------
+
 
 def test_a_received_task_is_initializing_then_sends_initialize():
     t = decide(task(), [], UNSET, T0 + 1)
@@ -140,6 +166,7 @@ def test_a_task_received_after_its_contribution_deadline_fails_to_initialize():
 
 # ----- running and consensus -----------------------------------------------------------------------
 
+
 def test_an_initialized_task_runs_when_a_replicate_started():
     assert decide(task(TS.INITIALIZED), [replicate(W1, RS.STARTING)], chain(), T0 + 1).is_empty
     t = decide(task(TS.INITIALIZED), [replicate(W1, RS.STARTING, RS.STARTED)], chain(), T0 + 1)
@@ -188,6 +215,7 @@ def test_consensus_without_the_event_block_uses_the_latest_block():
 
 # ----- timeouts --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [TS.INITIALIZED, TS.RUNNING])
 def test_contribution_timeout_fails_the_task_and_aborts_the_holders(status):
     reps = [replicate(W1, RS.STARTING, RS.STARTED), replicate(W2, RS.ABORTED)]
@@ -211,10 +239,20 @@ def test_no_contribution_timeout_once_the_chain_reveals():
     assert statuses(decide(task(TS.RUNNING), reps, view, T0 + 750)) == [TS.CONSENSUS_REACHED]
 
 
-@pytest.mark.parametrize("status", [
-    TS.RECEIVED, TS.INITIALIZING, TS.INITIALIZED, TS.RUNNING, TS.CONSENSUS_REACHED, TS.AT_LEAST_ONE_REVEALED,
-    TS.RESULT_UPLOADING, TS.RESULT_UPLOADED, TS.FINALIZING,
-])
+@pytest.mark.parametrize(
+    "status",
+    [
+        TS.RECEIVED,
+        TS.INITIALIZING,
+        TS.INITIALIZED,
+        TS.RUNNING,
+        TS.CONSENSUS_REACHED,
+        TS.AT_LEAST_ONE_REVEALED,
+        TS.RESULT_UPLOADING,
+        TS.RESULT_UPLOADED,
+        TS.FINALIZING,
+    ],
+)
 def test_the_final_deadline_fails_any_unfinished_task(status):
     reps = [replicate(W1, RS.STARTING)]
     t = decide(task(status), reps, chain(CTS.REVEALING), T0 + 1000)
@@ -248,7 +286,9 @@ def test_a_reveal_moves_the_task_to_at_least_one_revealed():
     reps = [replicate(W1, *CONTRIBUTED, hash_=GOOD), replicate(W2, *CONTRIBUTED, RS.REVEALING, hash_=GOOD)]
     assert decide(task(TS.CONSENSUS_REACHED), reps, chain(CTS.REVEALING), T0 + 10).is_empty
     reps[1] = replicate(W2, *REVEALED, hash_=GOOD)
-    assert statuses(decide(task(TS.CONSENSUS_REACHED), reps, chain(CTS.REVEALING), T0 + 10)) == [TS.AT_LEAST_ONE_REVEALED]
+    assert statuses(decide(task(TS.CONSENSUS_REACHED), reps, chain(CTS.REVEALING), T0 + 10)) == [
+        TS.AT_LEAST_ONE_REVEALED
+    ]
 
 
 def test_one_revealer_is_asked_to_upload():
@@ -268,8 +308,10 @@ def test_the_first_revealer_uploads():
 
 
 def test_an_uploaded_result_is_copied_to_the_task():
-    uploader = replace(replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING, RS.RESULT_UPLOADED),
-                       result_link="link")
+    uploader = replace(
+        replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING, RS.RESULT_UPLOADED),
+        result_link="link",
+    )
     t = decide(task(TS.RESULT_UPLOADING, uploading_wallet=W1), [uploader], chain(CTS.REVEALING), T0 + 20)
     assert statuses(t) == [TS.RESULT_UPLOADED]
     assert t.fields == {"result_link": "link", "callback_data": None}
@@ -278,7 +320,9 @@ def test_an_uploaded_result_is_copied_to_the_task():
 def test_an_uploading_task_waits_for_its_uploader():
     uploading = replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING)
     other = replicate(W2, *REVEALED)
-    assert decide(task(TS.RESULT_UPLOADING, uploading_wallet=W1), [uploading, other], chain(CTS.REVEALING), T0 + 20).is_empty
+    assert decide(
+        task(TS.RESULT_UPLOADING, uploading_wallet=W1), [uploading, other], chain(CTS.REVEALING), T0 + 20
+    ).is_empty
 
 
 def test_a_failed_upload_asks_another_revealer():
@@ -292,14 +336,19 @@ def test_a_failed_upload_asks_another_revealer():
 
 # ----- finalization ----------------------------------------------------------------------------------
 
+
 def finalizable(**fields) -> ChainView:
     values = dict(consensus_value=GOOD, winner_counter=1, reveal_counter=1)
     values.update(fields)
     return chain(CTS.REVEALING, **values)
 
 
-UPLOADED = [replace(replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING, RS.RESULT_UPLOADED),
-                    result_link="link")]
+UPLOADED = [
+    replace(
+        replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RESULT_UPLOADING, RS.RESULT_UPLOADED),
+        result_link="link",
+    )
+]
 
 
 def test_an_uploaded_task_is_finalized_when_every_winner_revealed():
@@ -320,8 +369,9 @@ def test_finalize_waits_until_every_reveal_on_chain_is_known_off_chain():
 
 
 def test_finalize_is_not_sent_after_the_chain_final_deadline():
-    assert "final deadline" in finalize_blocker(task(TS.RESULT_UPLOADED), UPLOADED,
-                                                finalizable(final_deadline=int(T0 + 30)), T0 + 30)
+    assert "final deadline" in finalize_blocker(
+        task(TS.RESULT_UPLOADED), UPLOADED, finalizable(final_deadline=int(T0 + 30)), T0 + 30
+    )
 
 
 def test_a_finalize_receipt_completes_the_task_and_tells_every_holder():

@@ -10,9 +10,17 @@ from pocopool.chain.base import ChainTask
 from pocopool.protocol.crypto import ZERO_ADDRESS
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import TeeFramework, int_to_tag
@@ -34,9 +42,18 @@ TEE_TAG = int_to_tag(0x5)
 
 def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     base = TaskState(
-        chain_task_id=TASK_ID, deal_id=DEAL_ID, task_index=0, status=status, status_date=T0, trust=1,
-        tag=TEE_TAG, max_execution_time=100, contribution_deadline=T0 + 700, final_deadline=T0 + 1000,
-        deal_block=3, enclave_challenge=ENCLAVE if status not in (TS.RECEIVED, TS.INITIALIZING) else None,
+        chain_task_id=TASK_ID,
+        deal_id=DEAL_ID,
+        task_index=0,
+        status=status,
+        status_date=T0,
+        trust=1,
+        tag=TEE_TAG,
+        max_execution_time=100,
+        contribution_deadline=T0 + 700,
+        final_deadline=T0 + 1000,
+        deal_block=3,
+        enclave_challenge=ENCLAVE if status not in (TS.RECEIVED, TS.INITIALIZING) else None,
     )
     return replace(base, **changes)
 
@@ -49,10 +66,17 @@ def replicate(wallet: str, *statuses: RS) -> ReplicateState:
     return ReplicateState(wallet=wallet, history=history, worker_weight=2)
 
 
-def chain(status: CTS = CTS.ACTIVE, tx: TxOutcome | None = None, consensus_block: int | None = None,
-          **fields) -> ChainView:
-    base = ChainTask(task_id=TASK_ID, status=status, deal_id=DEAL_ID, contribution_deadline=int(T0 + 700),
-                     final_deadline=int(T0 + 1000), reveal_deadline=int(T0 + 400))
+def chain(
+    status: CTS = CTS.ACTIVE, tx: TxOutcome | None = None, consensus_block: int | None = None, **fields
+) -> ChainView:
+    base = ChainTask(
+        task_id=TASK_ID,
+        status=status,
+        deal_id=DEAL_ID,
+        contribution_deadline=int(T0 + 700),
+        final_deadline=int(T0 + 1000),
+        reveal_deadline=int(T0 + 400),
+    )
     return ChainView(task=replace(base, **fields), consensus_block=consensus_block, latest_block=50, tx=tx)
 
 
@@ -70,12 +94,20 @@ def challenge(value: str | None = None, **outcome) -> TxOutcome:
 
 UNSET = chain(CTS.UNSET)
 FAILED_START = (RS.STARTING, RS.START_FAILED)
-COMPUTING = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-             RS.DATA_DOWNLOADED, RS.COMPUTING)
+COMPUTING = (
+    RS.STARTING,
+    RS.STARTED,
+    RS.APP_DOWNLOADING,
+    RS.APP_DOWNLOADED,
+    RS.DATA_DOWNLOADING,
+    RS.DATA_DOWNLOADED,
+    RS.COMPUTING,
+)
 DONE = (*COMPUTING, RS.COMPUTED, RS.CONTRIBUTE_AND_FINALIZE_ONGOING, RS.CONTRIBUTE_AND_FINALIZE_DONE)
 
 
 # ----- RECEIVED: the SMS framework check ----------------------------------------------------------
+
 
 def test_a_tee_task_without_an_sms_still_fails_to_initialize():
     t = decide(task(), [], UNSET, T0 + 1)
@@ -115,6 +147,7 @@ def test_a_tee_task_initialized_by_someone_else_waits_for_its_challenge_at_initi
 
 # ----- INITIALIZING: the enclave challenge --------------------------------------------------------
 
+
 def test_a_mined_initialize_of_a_tee_task_keeps_its_block_and_asks_for_the_challenge():
     mined = TxOutcome(ChainAction.INITIALIZE, block_number=7, tx_hash="0x" + "cd" * 32)
     t = decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE, tx=mined), T0 + 1, tee_frameworks=GRAMINE)
@@ -123,8 +156,13 @@ def test_a_mined_initialize_of_a_tee_task_keeps_its_block_and_asks_for_the_chall
 
 
 def test_the_challenge_makes_the_tee_task_initialized_with_it():
-    t = decide(task(TS.INITIALIZING, initialization_block=7), [], chain(CTS.ACTIVE, tx=challenge(ENCLAVE)), T0 + 1,
-               tee_frameworks=GRAMINE)
+    t = decide(
+        task(TS.INITIALIZING, initialization_block=7),
+        [],
+        chain(CTS.ACTIVE, tx=challenge(ENCLAVE)),
+        T0 + 1,
+        tee_frameworks=GRAMINE,
+    )
     assert statuses(t) == [TS.INITIALIZED]
     assert t.fields == {"enclave_challenge": ENCLAVE}
     assert t.statuses[0].block_number == 7 and ENCLAVE in t.statuses[0].message
@@ -150,14 +188,20 @@ def test_an_sms_refusal_fails_the_task_at_once():
 
 # ----- RUNNING: contributeAndFinalize -----------------------------------------------------------------
 
+
 def test_one_contribute_and_finalize_done_completes_the_task_in_one_write():
     reps = [replicate(W1, *DONE), replicate(W2, *FAILED_START)]
     view = chain(CTS.COMPLETED, consensus_value=GOOD, results=b"pocopool://results/x", consensus_block=12)
     t = decide(task(TS.RUNNING), reps, view, T0 + 10, tee_frameworks=GRAMINE)
     assert statuses(t) == [TS.FINALIZED, TS.COMPLETED]
     assert is_valid_task_path(TS.RUNNING, statuses(t))
-    assert t.fields == {"consensus": GOOD, "consensus_block": 12, "reveal_deadline": T0 + 400,
-                        "result_link": "pocopool://results/x", "callback_data": None}
+    assert t.fields == {
+        "consensus": GOOD,
+        "consensus_block": 12,
+        "reveal_deadline": T0 + 400,
+        "result_link": "pocopool://results/x",
+        "callback_data": None,
+    }
     assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_COMPLETE, (W1, W2))]
 
 
@@ -170,8 +214,9 @@ def test_a_callback_task_completes_with_the_callback_data_from_the_chain():
 
 def test_no_contribute_and_finalize_yet_leaves_the_task_running():
     reps = [replicate(W1, *COMPUTING, RS.COMPUTED, RS.CONTRIBUTE_AND_FINALIZE_ONGOING)]
-    assert decide(task(TS.RUNNING), reps, chain(CTS.ACTIVE), T0 + 10, tee_frameworks=GRAMINE,
-                  alive_workers={W1}).is_empty
+    assert decide(
+        task(TS.RUNNING), reps, chain(CTS.ACTIVE), T0 + 10, tee_frameworks=GRAMINE, alive_workers={W1}
+    ).is_empty
 
 
 def test_two_contribute_and_finalize_done_fail_the_task():
@@ -182,6 +227,7 @@ def test_two_contribute_and_finalize_done_fail_the_task():
 
 
 # ----- RUNNING_FAILED ----------------------------------------------------------------------------------
+
 
 def test_every_alive_worker_failed_before_computing_fails_the_tee_task_and_aborts():
     reps = [replicate(W1, *FAILED_START), replicate(W2, *COMPUTING, RS.COMPUTE_FAILED)]
@@ -220,16 +266,22 @@ ACTIVE = ChainTask(task_id=TASK_ID, status=CTS.ACTIVE)
 
 
 def test_a_tee_task_is_given_only_to_a_tee_enabled_worker():
-    assert refusal(task(TS.INITIALIZED), [], WorkerState(wallet=W1, max_nb_tasks=1), ACTIVE, T0 + 1) == \
-        "the task needs an SGX worker"
-    assert refusal(task(TS.INITIALIZED), [], WorkerState(wallet=W1, max_nb_tasks=1, tee_enabled=True), ACTIVE,
-                   T0 + 1) is None
+    assert (
+        refusal(task(TS.INITIALIZED), [], WorkerState(wallet=W1, max_nb_tasks=1), ACTIVE, T0 + 1)
+        == "the task needs an SGX worker"
+    )
+    assert (
+        refusal(task(TS.INITIALIZED), [], WorkerState(wallet=W1, max_nb_tasks=1, tee_enabled=True), ACTIVE, T0 + 1)
+        is None
+    )
 
 
 def test_a_tee_task_without_its_challenge_is_given_to_nobody():
     tee_worker = WorkerState(wallet=W1, max_nb_tasks=1, tee_enabled=True)
-    assert refusal(task(TS.INITIALIZED, enclave_challenge=None), [], tee_worker, ACTIVE, T0 + 1) == \
-        "the task has no enclave challenge yet"
+    assert (
+        refusal(task(TS.INITIALIZED, enclave_challenge=None), [], tee_worker, ACTIVE, T0 + 1)
+        == "the task has no enclave challenge yet"
+    )
 
 
 def test_a_restarted_worker_is_told_to_contribute_and_finalize_then_to_complete():

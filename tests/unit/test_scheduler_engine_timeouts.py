@@ -19,9 +19,17 @@ from test_scheduler_engine import (
 
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.scheduler.engine import ChainAction, TxOutcome, decide
@@ -37,6 +45,7 @@ def revealing(**fields):
 
 
 # ----- reopen ----------------------------------------------------------------------------------------
+
 
 def test_a_task_nobody_revealed_waits_until_the_reveal_deadline():
     winner = replicate(W1, *CONTRIBUTED, hash_=GOOD)
@@ -60,15 +69,20 @@ def test_a_mined_reopen_makes_the_task_initialized_again_and_fails_the_silent_wi
     assert statuses(t) == [TS.REOPENED, TS.INITIALIZED]
     assert t.statuses[0].block_number == 30
     assert [(c.wallet, c.expected, c.status, c.cause) for c in t.replicates] == [
-        (W1, RS.CONTRIBUTED, RS.FAILED, Cause.REVEAL_TIMEOUT)]
+        (W1, RS.CONTRIBUTED, RS.FAILED, Cause.REVEAL_TIMEOUT)
+    ]
     assert t.fields["consensus"] is None and t.fields["reveal_deadline"] is None
     assert_valid(TS.REOPENING, t)
 
 
 def test_a_refused_reopen_fails_the_task():
     refused = TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals", revert_message="1 revealed")
-    t = decide(task(TS.REOPENING, **CONSENSUS), [replicate(W1, *CONTRIBUTED, hash_=GOOD)],
-               revealing(tx=refused), REVEAL_DEADLINE + 1)
+    t = decide(
+        task(TS.REOPENING, **CONSENSUS),
+        [replicate(W1, *CONTRIBUTED, hash_=GOOD)],
+        revealing(tx=refused),
+        REVEAL_DEADLINE + 1,
+    )
     assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
     assert_valid(TS.REOPENING, t)
 
@@ -89,17 +103,21 @@ def test_a_reopened_task_takes_new_contributions_and_forgets_the_failed_winner()
 
 # ----- reveal timeout of some winners ----------------------------------------------------------------
 
+
 def test_a_winner_that_did_not_reveal_fails_with_reveal_timeout_and_the_task_goes_on():
     revealed = replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, hash_=GOOD)
     silent = replicate(W2, *CONTRIBUTED, hash_=GOOD)
     uploading = task(TS.RESULT_UPLOADING, uploading_wallet=W1, max_execution_time=1000, **CONSENSUS)
-    assert decide(uploading, [revealed, silent], revealing(reveal_counter=1, winner_counter=2), REVEAL_DEADLINE - 1).is_empty
+    assert decide(
+        uploading, [revealed, silent], revealing(reveal_counter=1, winner_counter=2), REVEAL_DEADLINE - 1
+    ).is_empty
     t = decide(uploading, [revealed, silent], revealing(reveal_counter=1, winner_counter=2), REVEAL_DEADLINE)
     assert statuses(t) == []
     assert [(c.wallet, c.status, c.cause) for c in t.replicates] == [(W2, RS.FAILED, Cause.REVEAL_TIMEOUT)]
 
 
 # ----- result upload timeout -------------------------------------------------------------------------
+
 
 def test_an_uploader_too_late_is_replaced_by_the_next_revealer():
     late = replicate(W1, *REVEALED, RS.RESULT_UPLOAD_REQUESTED, hash_=GOOD)
@@ -109,8 +127,10 @@ def test_an_uploader_too_late_is_replaced_by_the_next_revealer():
     assert decide(uploading, [late, other], revealing(), asked + 199).is_empty  # 2 periods of 100 s
     t = decide(uploading, [late, other], revealing(), asked + 200)
     assert statuses(t) == []
-    assert [(c.wallet, c.status) for c in t.replicates] == [(W1, RS.RESULT_UPLOAD_FAILED),
-                                                           (W2, RS.RESULT_UPLOAD_REQUESTED)]
+    assert [(c.wallet, c.status) for c in t.replicates] == [
+        (W1, RS.RESULT_UPLOAD_FAILED),
+        (W2, RS.RESULT_UPLOAD_REQUESTED),
+    ]
     assert t.fields == {"uploading_wallet": W2}
     assert {(p.type, p.wallets) for p in t.pushes} == {(Next.PLEASE_UPLOAD, (W2,)), (Next.PLEASE_ABORT, (W1,))}
 

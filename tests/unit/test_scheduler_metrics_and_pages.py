@@ -32,8 +32,11 @@ class Chain:
 
 def scrape(metrics: SchedulerMetrics) -> dict[tuple[str, tuple], float]:
     text = asyncio.run(metrics.scrape(Store(), Workers())).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_each_scheduler_counts_its_own_status_writes_and_chain_calls():
@@ -60,21 +63,44 @@ def test_a_scrape_reads_the_gauges_and_the_task_latency_from_the_store():
 
 
 def test_the_pages_escape_what_workers_and_urls_say():
-    worker = WorkerView.model_validate({
-        "walletAddress": "0x" + "ab" * 20, "name": '<script>alert("x")</script>', "alive": True,
-        "maxNbTasks": 2, "computingChainTaskIds": [], "participatingChainTaskIds": []})
+    worker = WorkerView.model_validate(
+        {
+            "walletAddress": "0x" + "ab" * 20,
+            "name": '<script>alert("x")</script>',
+            "alive": True,
+            "maxNbTasks": 2,
+            "computingChainTaskIds": [],
+            "participatingChainTaskIds": [],
+        }
+    )
     page = PAGES.get_template("home.html").render(title="Workerpool", refresh=10, workers=[worker], deals=[])
     assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
-    message = PAGES.get_template("message.html").render(title="Not a task id", refresh=None,
-                                                        text="<b> is not 0x + 64 hex digits.", code=None, after="")
+    message = PAGES.get_template("message.html").render(
+        title="Not a task id", refresh=None, text="<b> is not 0x + 64 hex digits.", code=None, after=""
+    )
     assert "<p>&lt;b&gt; is not 0x + 64 hex digits.</p>" in message
 
 
 def test_the_timeline_chart_marks_failed_stages_and_spans_the_task():
-    data = {"duration": 10.0, "task": [{"status": "RUNNING", "at": "t0", "start": 0.0, "end": 10.0, "failure": False}],
-            "replicates": [{"worker": "0x" + "cd" * 20, "stages": [
-                {"status": "COMPUTE_FAILED", "at": "t1", "start": 5.0, "end": 5.0, "failure": True,
-                 "cause": "APP_COMPUTE_FAILED"}]}]}
+    data = {
+        "duration": 10.0,
+        "task": [{"status": "RUNNING", "at": "t0", "start": 0.0, "end": 10.0, "failure": False}],
+        "replicates": [
+            {
+                "worker": "0x" + "cd" * 20,
+                "stages": [
+                    {
+                        "status": "COMPUTE_FAILED",
+                        "at": "t1",
+                        "start": 5.0,
+                        "end": 5.0,
+                        "failure": True,
+                        "cause": "APP_COMPUTE_FAILED",
+                    }
+                ],
+            }
+        ],
+    }
     chart = timeline_chart(data)
     svg = PAGES.get_template("timeline.svg").render(chart=chart)
     assert 'id="timeline-chart"' in svg and svg.count("<rect") == 2 and svg.count('data-failure="true"') == 1

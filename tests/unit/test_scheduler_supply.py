@@ -8,11 +8,23 @@ from pocopool.chain.base import ChainTask
 from pocopool.protocol.crypto import ZERO_ADDRESS
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from pocopool.protocol.statuses import (
     TaskAbortCause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.tags import int_to_tag
@@ -29,15 +41,29 @@ ACTIVE = ChainTask(task_id=TASK_ID, status=CTS.ACTIVE)
 
 def task(trust: int = 1, status: TS = TS.INITIALIZED, **changes) -> TaskState:
     base = TaskState(
-        chain_task_id=TASK_ID, deal_id="0x" + "22" * 32, task_index=0, status=status, status_date=T0, trust=trust,
-        tag="0x" + "00" * 32, max_execution_time=100, contribution_deadline=T0 + 700, final_deadline=T0 + 1000,
+        chain_task_id=TASK_ID,
+        deal_id="0x" + "22" * 32,
+        task_index=0,
+        status=status,
+        status_date=T0,
+        trust=trust,
+        tag="0x" + "00" * 32,
+        max_execution_time=100,
+        contribution_deadline=T0 + 700,
+        final_deadline=T0 + 1000,
         enclave_challenge=ZERO_ADDRESS,
     )
     return replace(base, **changes)
 
 
-def rep(wallet: str, *statuses: RS, created: float = T0, hash_: str | None = None, cause: Cause | None = None,
-        weight: int = 2) -> ReplicateState:
+def rep(
+    wallet: str,
+    *statuses: RS,
+    created: float = T0,
+    hash_: str | None = None,
+    cause: Cause | None = None,
+    weight: int = 2,
+) -> ReplicateState:
     entries = [ReplicateEntry(RS.CREATED, created, Modifier.POOL_MANAGER)]
     entries += [ReplicateEntry(s, created + i + 1, Modifier.WORKER, cause) for i, s in enumerate(statuses)]
     return ReplicateState(wallet=wallet, history=tuple(entries), contribution_hash=hash_, worker_weight=weight)
@@ -66,7 +92,9 @@ def test_a_replicate_that_will_never_contribute_does_not_block_the_task():
 def test_a_lost_worker_frees_its_place_at_once_and_a_worker_that_came_back_takes_it_again():
     computing = rep(W1, RS.STARTING, RS.STARTED, RS.COMPUTING)
     assert refusal(task(), [computing], WORKER, ACTIVE, T0 + 10) is not None
-    lost = replace(computing, history=computing.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 8, Modifier.POOL_MANAGER),))
+    lost = replace(
+        computing, history=computing.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 8, Modifier.POOL_MANAGER),)
+    )
     assert refusal(task(), [lost], WORKER, ACTIVE, T0 + 10) is None
     back = replace(lost, history=lost.history + (ReplicateEntry(RS.COMPUTED, T0 + 9, Modifier.WORKER),))
     assert refusal(task(), [back], WORKER, ACTIVE, T0 + 10) is not None
@@ -74,17 +102,23 @@ def test_a_lost_worker_frees_its_place_at_once_and_a_worker_that_came_back_takes
 
 def test_a_lost_worker_s_contribution_on_chain_still_counts():
     contributed = rep(W1, RS.CONTRIBUTED, hash_=GOOD)
-    lost = replace(contributed, history=contributed.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 5, Modifier.POOL_MANAGER),))
+    lost = replace(
+        contributed, history=contributed.history + (ReplicateEntry(RS.WORKER_LOST, T0 + 5, Modifier.POOL_MANAGER),)
+    )
     assert prediction_inputs([lost], T0 + 6, 100) == ({GOOD: [2]}, [])
     assert refusal(task(status=TS.RUNNING), [lost], WORKER, ACTIVE, T0 + 6) is not None  # trust 1: it is enough
 
 
 def test_a_download_failure_that_is_still_contributed_counts_as_pending():
-    graceful = rep(W1, RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOAD_FAILED,
-                   cause=Cause.APP_IMAGE_DOWNLOAD_FAILED)
+    graceful = rep(
+        W1, RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOAD_FAILED, cause=Cause.APP_IMAGE_DOWNLOAD_FAILED
+    )
     assert refusal(task(), [graceful], WORKER, ACTIVE, T0 + 10) is not None
-    fatal = replace(graceful, history=graceful.history[:-1] + (
-        ReplicateEntry(RS.APP_DOWNLOAD_FAILED, T0 + 4, Modifier.WORKER, Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE),))
+    fatal = replace(
+        graceful,
+        history=graceful.history[:-1]
+        + (ReplicateEntry(RS.APP_DOWNLOAD_FAILED, T0 + 4, Modifier.WORKER, Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE),),
+    )
     assert refusal(task(), [fatal], WORKER, ACTIVE, T0 + 10) is None
 
 
@@ -127,8 +161,12 @@ def test_tee_and_gpu_tasks_need_capable_workers():
 
 # ----- recovery --------------------------------------------------------------------------------------
 
+
 def test_recovery_in_the_contribution_phase_asks_to_contribute_or_wait():
-    assert recovery_action(task(status=TS.RUNNING), rep(ME, RS.STARTING, RS.STARTED, RS.COMPUTED)).type is Next.PLEASE_CONTRIBUTE
+    assert (
+        recovery_action(task(status=TS.RUNNING), rep(ME, RS.STARTING, RS.STARTED, RS.COMPUTED)).type
+        is Next.PLEASE_CONTRIBUTE
+    )
     assert recovery_action(task(status=TS.RUNNING), rep(ME, RS.CONTRIBUTING, RS.CONTRIBUTED)).type is Next.PLEASE_WAIT
 
 
@@ -143,9 +181,14 @@ def test_recovery_in_the_reveal_phase_asks_winners_to_reveal_and_others_to_abort
 
 def test_recovery_of_the_chosen_uploader_asks_to_upload():
     uploading = task(status=TS.RESULT_UPLOADING, consensus=GOOD, uploading_wallet=ME)
-    assert recovery_action(uploading, rep(ME, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED, hash_=GOOD)).type is Next.PLEASE_UPLOAD
-    assert recovery_action(uploading, rep(ME, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RECOVERING,
-                                          hash_=GOOD)).type is Next.PLEASE_UPLOAD
+    assert (
+        recovery_action(uploading, rep(ME, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED, hash_=GOOD)).type
+        is Next.PLEASE_UPLOAD
+    )
+    assert (
+        recovery_action(uploading, rep(ME, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED, RS.RECOVERING, hash_=GOOD)).type
+        is Next.PLEASE_UPLOAD
+    )
 
 
 def test_recovery_in_the_completion_phase():

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from pocopool.chain.base import ChainTask
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.transitions import (
@@ -32,16 +36,21 @@ WALLETS = tuple("0x" + c * 40 for c in "1234")
 
 # ----- the pure engine -------------------------------------------------------------------------------
 
+
 def _histories() -> st.SearchStrategy[tuple[RS, ...]]:
     """Replicate histories that follow the replicate table from CREATED."""
+
     def extend(path: tuple[RS, ...], choices: list[int]) -> tuple[RS, ...]:
         for choice in choices:
-            targets = sorted(REPLICATE_TRANSITIONS[path[-1]] - {s for s in path if s not in (RS.RECOVERING,)},
-                             key=lambda s: s.ordinal)
+            targets = sorted(
+                REPLICATE_TRANSITIONS[path[-1]] - {s for s in path if s not in (RS.RECOVERING,)},
+                key=lambda s: s.ordinal,
+            )
             if not targets:
                 break
             path += (targets[choice % len(targets)],)
         return path
+
     return st.lists(st.integers(0, 40), max_size=14).map(lambda c: extend((RS.CREATED,), c))
 
 
@@ -52,8 +61,9 @@ def replicates(draw: st.DrawFn) -> list[ReplicateState]:
     for wallet in WALLETS[:count]:
         path = draw(_histories())
         history = tuple(ReplicateEntry(s, T0 + i) for i, s in enumerate(path))
-        result.append(ReplicateState(wallet, history, contribution_hash=draw(st.sampled_from((None,) + HASHES)),
-                                     worker_weight=2))
+        result.append(
+            ReplicateState(wallet, history, contribution_hash=draw(st.sampled_from((None,) + HASHES)), worker_weight=2)
+        )
     return result
 
 
@@ -63,15 +73,28 @@ def chain_views(draw: st.DrawFn) -> ChainView:
         return ChainView(task=None)
     status = draw(st.sampled_from(list(CTS)))
     winners = draw(st.integers(0, 3))
-    task = ChainTask(task_id=TASK_ID, status=status, contribution_deadline=int(T0 + 700),
-                     reveal_deadline=int(T0 + draw(st.integers(0, 1000))), final_deadline=int(T0 + 1000),
-                     consensus_value=draw(st.sampled_from(HASHES)), winner_counter=winners,
-                     reveal_counter=draw(st.integers(0, winners)))
-    tx = draw(st.sampled_from([None, TxOutcome(ChainAction.INITIALIZE, block_number=3),
-                               TxOutcome(ChainAction.REOPEN, block_number=4),
-                               TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals"),
-                               TxOutcome(ChainAction.FINALIZE, block_number=5),
-                               TxOutcome(ChainAction.FINALIZE, revert_rule="reveals-pending")]))
+    task = ChainTask(
+        task_id=TASK_ID,
+        status=status,
+        contribution_deadline=int(T0 + 700),
+        reveal_deadline=int(T0 + draw(st.integers(0, 1000))),
+        final_deadline=int(T0 + 1000),
+        consensus_value=draw(st.sampled_from(HASHES)),
+        winner_counter=winners,
+        reveal_counter=draw(st.integers(0, winners)),
+    )
+    tx = draw(
+        st.sampled_from(
+            [
+                None,
+                TxOutcome(ChainAction.INITIALIZE, block_number=3),
+                TxOutcome(ChainAction.REOPEN, block_number=4),
+                TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals"),
+                TxOutcome(ChainAction.FINALIZE, block_number=5),
+                TxOutcome(ChainAction.FINALIZE, revert_rule="reveals-pending"),
+            ]
+        )
+    )
     return ChainView(task=task, consensus_block=7, latest_block=9, tx=tx)
 
 
@@ -80,10 +103,19 @@ def tasks(draw: st.DrawFn) -> TaskState:
     status = draw(st.sampled_from(list(TS)))
     reveal = draw(st.one_of(st.none(), st.floats(T0, T0 + 1000)))
     return TaskState(
-        chain_task_id=TASK_ID, deal_id="0x" + "22" * 32, task_index=0, status=status, status_date=T0,
-        trust=draw(st.integers(0, 5)), tag="0x" + "00" * 32, max_execution_time=100,
-        contribution_deadline=T0 + 700, final_deadline=T0 + 1000, reveal_deadline=reveal,
-        consensus=draw(st.sampled_from((None,) + HASHES)), uploading_wallet=draw(st.sampled_from((None,) + WALLETS)),
+        chain_task_id=TASK_ID,
+        deal_id="0x" + "22" * 32,
+        task_index=0,
+        status=status,
+        status_date=T0,
+        trust=draw(st.integers(0, 5)),
+        tag="0x" + "00" * 32,
+        max_execution_time=100,
+        contribution_deadline=T0 + 700,
+        final_deadline=T0 + 1000,
+        reveal_deadline=reveal,
+        consensus=draw(st.sampled_from((None,) + HASHES)),
+        uploading_wallet=draw(st.sampled_from((None,) + WALLETS)),
         enclave_challenge="0x" + "00" * 20,
     )
 

@@ -19,8 +19,11 @@ HELLO = REPO / "examples" / "apps" / "hello"
 def test_the_enclave_configuration_pins_the_files_of_the_bundle(tmp_path: Path) -> None:
     app = bundle.load(HELLO)
     config = EnclaveConfig.parse(app.enclave_config(256 * 2**20).to_json())
-    files = sorted((p.relative_to(HELLO).as_posix(), p.read_bytes()) for p in HELLO.rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(
+        (p.relative_to(HELLO).as_posix(), p.read_bytes())
+        for p in HELLO.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     assert config.fingerprint == bundle_fingerprint(files)
     assert config.provider == "GRAMINE" and config.heap_size == 256 * 2**20
     assert config.entrypoint == " ".join(app.entrypoint)
@@ -40,10 +43,17 @@ def test_secret_options_become_indexed_values() -> None:
     assert parse_secret_options([]) == {}
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    (["0=HUSH"], "positive integer"), (["a=HUSH"], "positive integer"), (["01=HUSH"], "positive integer"),
-    (["1"], "N=VALUE"), (["1="], "empty value"), (["1=HUSH", "1=HUSH2"], "given twice"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["0=HUSH"], "positive integer"),
+        (["a=HUSH"], "positive integer"),
+        (["01=HUSH"], "positive integer"),
+        (["1"], "N=VALUE"),
+        (["1="], "empty value"),
+        (["1=HUSH", "1=HUSH2"], "given twice"),
+    ],
+)
 def test_bad_secret_options_are_one_line_and_never_echo_the_value(options: list[str], message: str) -> None:
     with pytest.raises(BadInput) as error:
         parse_secret_options(options)

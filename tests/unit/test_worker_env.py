@@ -16,28 +16,54 @@ DATASET = "0x" + "da" * 20
 
 def description(*, dataset: bool, inputs: tuple[str, ...] = ()) -> TaskDescription:
     deal = Deal(
-        deal_id=DEAL, app=Resource("0x" + "aa" * 20, "0x" + "01" * 20, 0),
+        deal_id=DEAL,
+        app=Resource("0x" + "aa" * 20, "0x" + "01" * 20, 0),
         dataset=Resource(DATASET, "0x" + "02" * 20, 0) if dataset else NO_RESOURCE,
-        workerpool=Resource("0x" + "bb" * 20, "0x" + "03" * 20, 0), trust=1, category=0, tag="0x" + "00" * 32,
-        requester="0x" + "04" * 20, beneficiary="0x" + "04" * 20, callback=ZERO_ADDRESS, params="",
-        start_time=0, bot_first=3, bot_size=5, worker_stake=0, scheduler_reward_ratio=1, sponsor="0x" + "04" * 20,
+        workerpool=Resource("0x" + "bb" * 20, "0x" + "03" * 20, 0),
+        trust=1,
+        category=0,
+        tag="0x" + "00" * 32,
+        requester="0x" + "04" * 20,
+        beneficiary="0x" + "04" * 20,
+        callback=ZERO_ADDRESS,
+        params="",
+        start_time=0,
+        bot_first=3,
+        bot_size=5,
+        worker_stake=0,
+        scheduler_reward_ratio=1,
+        sponsor="0x" + "04" * 20,
     )
     return TaskDescription(
-        chain_task_id=TASK, task_index=4, deal=deal,
+        chain_task_id=TASK,
+        task_index=4,
+        deal=deal,
         app=AppInfo("0x" + "aa" * 20, "0x" + "01" * 20, "app", "BUNDLE", "http://x/app.tgz", "0x" + "00" * 32, "", 0),
-        dataset=DatasetInfo(DATASET, "0x" + "02" * 20, "data", "http://x/data", "0x" + "00" * 32, 0) if dataset else None,
-        category=Category(0, "XS", "", 300), params=DealParams(iexec_input_files=inputs), network=False,
+        dataset=DatasetInfo(DATASET, "0x" + "02" * 20, "data", "http://x/data", "0x" + "00" * 32, 0)
+        if dataset
+        else None,
+        category=Category(0, "XS", "", 300),
+        params=DealParams(iexec_input_files=inputs),
+        network=False,
     )
 
 
 def test_a_task_without_inputs_gets_the_reference_variables_only() -> None:
     env = compute_env(description(dataset=False), "/iexec_in", "/iexec_out")
     assert env == {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-        "IEXEC_TASK_ID": TASK, "IEXEC_DEAL_ID": DEAL, "IEXEC_TASK_INDEX": "4",
-        "IEXEC_IN": "/iexec_in", "IEXEC_OUT": "/iexec_out",
-        "IEXEC_BOT_SIZE": "5", "IEXEC_BOT_FIRST_INDEX": "3", "IEXEC_BOT_TASK_INDEX": "4",
-        "IEXEC_DATASET_ADDRESS": ZERO_ADDRESS, "IEXEC_DATASET_FILENAME": ZERO_ADDRESS,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "IEXEC_TASK_ID": TASK,
+        "IEXEC_DEAL_ID": DEAL,
+        "IEXEC_TASK_INDEX": "4",
+        "IEXEC_IN": "/iexec_in",
+        "IEXEC_OUT": "/iexec_out",
+        "IEXEC_BOT_SIZE": "5",
+        "IEXEC_BOT_FIRST_INDEX": "3",
+        "IEXEC_BOT_TASK_INDEX": "4",
+        "IEXEC_DATASET_ADDRESS": ZERO_ADDRESS,
+        "IEXEC_DATASET_FILENAME": ZERO_ADDRESS,
         "IEXEC_INPUT_FILES_NUMBER": "0",
     }
 

@@ -11,8 +11,14 @@ from pocopool.protocol.crypto import ZERO_ADDRESS, recover_login
 from pocopool.protocol.models import ReplicateStatusDetails, TaskNotification, TaskNotificationExtra
 from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskAbortCause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
 )
 from pocopool.worker.client import SchedulerClient
@@ -50,7 +56,12 @@ class FastClock:
         (200, "null", Next.PLEASE_WAIT, False),
         (208, '"PLEASE_WAIT"', Next.PLEASE_WAIT, False),
         (202, '"PLEASE_ABORT"', Next.PLEASE_ABORT, False),
-        (409, '{"error": "CONTRIBUTED is not allowed after STARTED", "nextAction": "PLEASE_ABORT"}', Next.PLEASE_ABORT, False),
+        (
+            409,
+            '{"error": "CONTRIBUTED is not allowed after STARTED", "nextAction": "PLEASE_ABORT"}',
+            Next.PLEASE_ABORT,
+            False,
+        ),
         (404, '{"error": "unknown replicate", "nextAction": "PLEASE_ABORT"}', Next.PLEASE_ABORT, False),
         (403, '{"error": "not your replicate"}', Next.PLEASE_ABORT, False),
         (401, "", None, True),
@@ -64,14 +75,21 @@ def test_each_answer_to_a_status_update_has_one_meaning(code: int, body: str, ac
 
 
 def test_a_refusal_keeps_the_schedulers_explanation() -> None:
-    reply = interpret_reply(409, json.dumps({"error": "CONTRIBUTED is not allowed after STARTED", "nextAction": "PLEASE_ABORT"}))
+    reply = interpret_reply(
+        409, json.dumps({"error": "CONTRIBUTED is not allowed after STARTED", "nextAction": "PLEASE_ABORT"})
+    )
     assert reply.error == "HTTP 409: CONTRIBUTED is not allowed after STARTED"
 
 
 async def test_the_reporter_logs_in_again_on_401_and_backs_off_on_5xx() -> None:
     calls: list[tuple[str, str]] = []
-    answers = iter([httpx.Response(401), httpx.Response(503, json={"error": "chain unhealthy"}),
-                    httpx.Response(200, json="PLEASE_DOWNLOAD_APP")])
+    answers = iter(
+        [
+            httpx.Response(401),
+            httpx.Response(503, json={"error": "chain unhealthy"}),
+            httpx.Response(200, json="PLEASE_DOWNLOAD_APP"),
+        ]
+    )
     tokens = iter(["token-1", "token-2"])
 
     def scheduler(request: httpx.Request) -> httpx.Response:
@@ -94,8 +112,12 @@ async def test_the_reporter_logs_in_again_on_401_and_backs_off_on_5xx() -> None:
     assert action is Next.PLEASE_DOWNLOAD_APP
     update = f"/replicates/{TASK}/updateStatus"
     assert calls == [
-        ("/workers/challenge", ""), ("/workers/login", ""), (update, "Bearer token-1"),
-        ("/workers/challenge", ""), ("/workers/login", ""), (update, "Bearer token-2"),
+        ("/workers/challenge", ""),
+        ("/workers/login", ""),
+        (update, "Bearer token-1"),
+        ("/workers/challenge", ""),
+        ("/workers/login", ""),
+        (update, "Bearer token-2"),
         (update, "Bearer token-2"),
     ]
     assert len(clock.slept) == 1  # one pause before retrying the 503, never a tight loop
@@ -115,8 +137,11 @@ async def test_an_already_reported_status_follows_the_answer_that_was_lost() -> 
     log = get_logger("test")
     started = await reporter.report(TASK, RS.STARTED, None, deadline=clock.now() + 60, log=log)
     failed = await reporter.report(
-        TASK, RS.APP_DOWNLOAD_FAILED, ReplicateStatusDetails(cause=Cause.APP_IMAGE_DOWNLOAD_FAILED),
-        deadline=clock.now() + 60, log=log,
+        TASK,
+        RS.APP_DOWNLOAD_FAILED,
+        ReplicateStatusDetails(cause=Cause.APP_IMAGE_DOWNLOAD_FAILED),
+        deadline=clock.now() + 60,
+        log=log,
     )
     contributed = await reporter.report(TASK, RS.CONTRIBUTED, None, deadline=clock.now() + 60, log=log)
     await client.close()
@@ -154,7 +179,9 @@ async def test_the_reporter_gives_up_at_the_final_deadline() -> None:
     ],
 )
 def test_aborted_carries_the_pushed_abort_cause(extra: TaskNotificationExtra | None, cause: Cause) -> None:
-    notification = TaskNotification(chainTaskId=TASK, taskNotificationType=Next.PLEASE_ABORT, taskNotificationExtra=extra)
+    notification = TaskNotification(
+        chainTaskId=TASK, taskNotificationType=Next.PLEASE_ABORT, taskNotificationExtra=extra
+    )
     assert abort_cause(notification) is cause
 
 
@@ -174,8 +201,10 @@ def test_a_contribute_revert_maps_to_its_cause(rule: str, cause: Cause) -> None:
 
 def test_a_push_is_for_this_worker_when_it_names_it_or_nobody() -> None:
     me, other = "0x" + "11" * 20, "0x" + "22" * 20
+
     def push(addresses: list[str]) -> TaskNotification:
         return TaskNotification(chainTaskId=TASK, workersAddress=addresses, taskNotificationType=Next.PLEASE_COMPLETE)
+
     assert addressed_to(push([]), me)
     assert addressed_to(push([other, me.upper().replace("0X", "0x")]), me)
     assert not addressed_to(push([other]), me)

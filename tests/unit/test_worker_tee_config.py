@@ -13,8 +13,17 @@ from pocopool.worker.config import parse
 def argv(tmp_path: Path, *extra: str) -> list[str]:
     key = tmp_path / "worker.key"
     key.write_text(new_private_key() + "\n")
-    return ["--scheduler", "http://127.0.0.1:1", "--chain", "local:/x", "--key-file", str(key),
-            "--workdir", str(tmp_path / "w"), *extra]
+    return [
+        "--scheduler",
+        "http://127.0.0.1:1",
+        "--chain",
+        "local:/x",
+        "--key-file",
+        str(key),
+        "--workdir",
+        str(tmp_path / "w"),
+        *extra,
+    ]
 
 
 def test_tee_without_a_platform_key_is_refused_in_one_line(tmp_path: Path) -> None:

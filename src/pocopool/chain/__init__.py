@@ -27,7 +27,7 @@ def connect(url: str, clock: Clock | None = None) -> Chain:
         raise ValueError(
             f"unsupported chain URL {url!r}: expected local:/absolute/path/to/chain.db or evm:http://HOST:PORT#0xLEDGER"
         )
-    path = Path(url[len(LOCAL_SCHEME):])
+    path = Path(url[len(LOCAL_SCHEME) :])
     if not path.is_absolute():
         raise ValueError(f"chain URL {url!r} must hold an absolute path, as in local:/absolute/path/to/chain.db")
     return LocalChain(path, clock)

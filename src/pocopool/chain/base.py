@@ -13,7 +13,8 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ..protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32, task_id as compute_task_id
+from ..protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32
+from ..protocol.crypto import task_id as compute_task_id
 from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ..protocol.time import Category
 
@@ -282,8 +283,15 @@ class Chain(abc.ABC):
 
     @abc.abstractmethod
     def create_app(
-        self, sender: Signer, name: str, multiaddr: str, checksum: str, *,
-        app_type: str = "BUNDLE", mrenclave: str = "", price: int = 0,
+        self,
+        sender: Signer,
+        name: str,
+        multiaddr: str,
+        checksum: str,
+        *,
+        app_type: str = "BUNDLE",
+        mrenclave: str = "",
+        price: int = 0,
     ) -> Receipt:
         """return_value: the app address."""
 
@@ -310,8 +318,14 @@ class Chain(abc.ABC):
 
     @abc.abstractmethod
     def contribute(
-        self, sender: Signer, task_id: str, result_hash: str, result_seal: str,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_hash: str,
+        result_seal: str,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt: ...
 
     @abc.abstractmethod
@@ -325,8 +339,15 @@ class Chain(abc.ABC):
 
     @abc.abstractmethod
     def contribute_and_finalize(
-        self, sender: Signer, task_id: str, result_digest: str, results: bytes, results_callback: bytes,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_digest: str,
+        results: bytes,
+        results_callback: bytes,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt: ...
 
     @abc.abstractmethod
@@ -335,5 +356,5 @@ class Chain(abc.ABC):
     @abc.abstractmethod
     def initialize_and_claim(self, sender: Signer, deal_id: str, idx: int) -> Receipt: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: a chain with nothing to release keeps it
         """Release connections. Reads and transactions after close are not allowed."""

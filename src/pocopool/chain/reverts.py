@@ -50,8 +50,10 @@ SENTENCES: dict[str, str] = {
     rule.WRONG_RESULT_HASH: "the digest does not give the contributed result hash",
     rule.WRONG_RESULT_SEAL: "the digest does not give the contributed result seal",
     rule.TASK_HAS_REVEALS: "a winner revealed: finalize instead",
-    rule.REVEALS_PENDING: ("finalize needs all {winners} winners revealed, or at least one and the reveal deadline "
-                           "reached; {revealed} revealed"),
+    rule.REVEALS_PENDING: (
+        "finalize needs all {winners} winners revealed, or at least one and the reveal deadline "
+        "reached; {revealed} revealed"
+    ),
     rule.WRONG_RESULTS_CALLBACK: "keccak of the results callback must be the result digest",
     rule.TASK_ALREADY_CONTRIBUTED: "the task already has contributors",
     rule.TRUST_NOT_1: "contributeAndFinalize needs a deal of trust 1",

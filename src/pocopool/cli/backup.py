@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from ..backup import BackupError, Copied, backup, restore
 from ..client.errors import BadInput
 
-db_app = typer.Typer(help="Back up and restore a database (the scheduler's, the SMS's, a LocalChain ledger).",
-                     no_args_is_help=True)
-DbOption = typer.Option(None, "--db", envvar="POCOPOOL_DATABASE_URL",
-                        help="sqlite:////abs/path.db, postgresql://user@host:port/db or local:/abs/chain.db "
-                             "(default: the devnet's scheduler database).")
+db_app = typer.Typer(
+    help="Back up and restore a database (the scheduler's, the SMS's, a LocalChain ledger).", no_args_is_help=True
+)
+DbOption = typer.Option(
+    None,
+    "--db",
+    envvar="POCOPOOL_DATABASE_URL",
+    help="sqlite:////abs/path.db, postgresql://user@host:port/db or local:/abs/chain.db "
+    "(default: the devnet's scheduler database).",
+)
 
 
 def _database(url: str | None, home: Path | None) -> str:
@@ -41,28 +46,34 @@ def register(app: typer.Typer, handled, emit, render, home_option, json_option) 
     @handled
     def backup_command(
         out: Path = typer.Argument(..., dir_okay=False, help="The backup file to create (never overwritten)."),
-        db: Optional[str] = DbOption, home: Optional[Path] = home_option, as_json: bool = json_option,
+        db: str | None = DbOption,
+        home: Path | None = home_option,
+        as_json: bool = json_option,
     ) -> None:
         """Copy a database while its service runs: SQLite's online backup, or pg_dump for PostgreSQL."""
         try:
             copied = backup(_database(db, home), out.resolve())
         except BackupError as error:
             raise BadInput(str(error)) from None
-        emit(_copied(copied), as_json,
-             lambda d: render.console.print(f"backed up {d['source']} to {d['target']} ({d['bytes']} bytes)"))
+        emit(
+            _copied(copied),
+            as_json,
+            lambda d: render.console.print(f"backed up {d['source']} to {d['target']} ({d['bytes']} bytes)"),
+        )
 
     @db_app.command("restore")
     @handled
     def restore_command(
         backup_file: Path = typer.Argument(..., exists=False, dir_okay=False, help="A file made by `db backup`."),
-        db: Optional[str] = DbOption, home: Optional[Path] = home_option, as_json: bool = json_option,
+        db: str | None = DbOption,
+        home: Path | None = home_option,
+        as_json: bool = json_option,
     ) -> None:
         """Make a new database from a backup; the target must not exist (SQLite) or be empty (PostgreSQL)."""
         try:
             copied = restore(backup_file.resolve(), _database(db, home))
         except BackupError as error:
             raise BadInput(str(error)) from None
-        emit(_copied(copied), as_json,
-             lambda d: render.console.print(f"restored {d['target']} from {d['source']}"))
+        emit(_copied(copied), as_json, lambda d: render.console.print(f"restored {d['target']} from {d['source']}"))
 
     app.add_typer(db_app, name="db")

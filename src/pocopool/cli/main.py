@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, TypeVar
 
 import typer
 
@@ -22,9 +22,15 @@ from .context import open_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(help="pocopool: a workerpool for verifiable off-chain computing.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
-devnet_app = typer.Typer(help="Start, inspect and stop a local pocopool (chain, scheduler, result store, workers).", no_args_is_help=True)
+app = typer.Typer(
+    help="pocopool: a workerpool for verifiable off-chain computing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+devnet_app = typer.Typer(
+    help="Start, inspect and stop a local pocopool (chain, scheduler, result store, workers).", no_args_is_help=True
+)
 app_app = typer.Typer(help="Deploy app bundles.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Deploy datasets.", no_args_is_help=True)
 category_app = typer.Typer(help="Manage work categories (ledger owner only).", no_args_is_help=True)
@@ -37,8 +43,9 @@ app.add_typer(category_app, name="category")
 app.add_typer(task_app, name="task")
 app.add_typer(deal_app, name="deal")
 
-HomeOption = typer.Option(None, "--home", envvar="POCOPOOL_HOME", help="Devnet home folder (or POCOPOOL_HOME).",
-                          file_okay=False)
+HomeOption = typer.Option(
+    None, "--home", envvar="POCOPOOL_HOME", help="Devnet home folder (or POCOPOOL_HOME).", file_okay=False
+)
 JsonOption = typer.Option(False, "--json", help="Print JSON with stable keys.")
 KeyOption = typer.Option(None, "--key", help="Key file of the requester (default: the devnet's requester key).")
 
@@ -86,16 +93,29 @@ def devnet_start(
     workers: int = typer.Option(2, "--workers", help="How many worker processes."),
     slots: int = typer.Option(2, "--slots", help="Replicates each worker runs at once."),
     runtime: str = typer.Option("sandbox", "--runtime", help="sandbox (bubblewrap) or process."),
-    database: Optional[str] = typer.Option(None, "--db", envvar="POCOPOOL_DATABASE_URL",
-                                           help="Scheduler database URL (default: SQLite in the home)."),
+    database: str | None = typer.Option(
+        None, "--db", envvar="POCOPOOL_DATABASE_URL", help="Scheduler database URL (default: SQLite in the home)."
+    ),
     fault: list[str] = typer.Option([], "--fault", help="INDEX:KIND fault for worker INDEX (repeatable)."),
-    chain: str = typer.Option("local", "--chain", help="local (LocalChain file, default) or evm (PocoLedger contract on an EVM node)."),
-    rpc_url: Optional[str] = typer.Option(None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."),
-    tee_workers: int = typer.Option(0, "--tee-workers", help="How many of the workers (the last ones) also run TEE "
-                                    "tasks, on tee-sim: a SIMULATED enclave, no SGX/TDX hardware."),
-    app_limit: list[str] = typer.Option([], "--app-limit", help="NAME=N limit of each app run on every worker "
-                                        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds; repeatable): "
-                                        "passed as the worker option --app-NAME."),
+    chain: str = typer.Option(
+        "local", "--chain", help="local (LocalChain file, default) or evm (PocoLedger contract on an EVM node)."
+    ),
+    rpc_url: str | None = typer.Option(
+        None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."
+    ),
+    tee_workers: int = typer.Option(
+        0,
+        "--tee-workers",
+        help="How many of the workers (the last ones) also run TEE "
+        "tasks, on tee-sim: a SIMULATED enclave, no SGX/TDX hardware.",
+    ),
+    app_limit: list[str] = typer.Option(
+        [],
+        "--app-limit",
+        help="NAME=N limit of each app run on every worker "
+        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds; repeatable): "
+        "passed as the worker option --app-NAME.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer."""
@@ -103,21 +123,36 @@ def devnet_start(
         raise BadInput(f"--chain must be local or evm, got {chain!r}")
     if rpc_url and chain != "evm":
         raise BadInput("--rpc-url needs --chain evm")
-    state = manager.start(home, manager.Options(workers=workers, slots=slots, runtime=runtime,
-                                                database_url=database, faults=tuple(fault),
-                                                chain=chain, rpc_url=rpc_url, tee_workers=tee_workers,
-                                                app_limits=tuple(app_limit)))
+    state = manager.start(
+        home,
+        manager.Options(
+            workers=workers,
+            slots=slots,
+            runtime=runtime,
+            database_url=database,
+            faults=tuple(fault),
+            chain=chain,
+            rpc_url=rpc_url,
+            tee_workers=tee_workers,
+            app_limits=tuple(app_limit),
+        ),
+    )
     view = manager.status(Path(state.home))
-    emit(view, as_json, lambda v: render.console.print(
-        f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"
-        f"  files     {v['files']}\n  workers   {len(v['workers'])} "
-        f"({sum(1 for w in v['workers'] if w.get('tee'))} on tee-sim, a simulated enclave)\n"
-        f"next: pocopool app deploy examples/apps/hello --home {v['home']}"))
+    emit(
+        view,
+        as_json,
+        lambda v: render.console.print(
+            f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"
+            f"  files     {v['files']}\n  workers   {len(v['workers'])} "
+            f"({sum(1 for w in v['workers'] if w.get('tee'))} on tee-sim, a simulated enclave)\n"
+            f"next: pocopool app deploy examples/apps/hello --home {v['home']}"
+        ),
+    )
 
 
 @devnet_app.command("status")
 @handled
-def devnet_status(home: Optional[Path] = HomeOption, as_json: bool = JsonOption) -> None:
+def devnet_status(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
     """Where the devnet's services are and whether each process is running."""
     if home is None:
         raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
@@ -128,19 +163,23 @@ def devnet_status(home: Optional[Path] = HomeOption, as_json: bool = JsonOption)
         for name in ("scheduler", "results", "files", "sms"):
             render.console.print(f"  {name:9} {v[name]}")
         for w in v["workers"]:
-            render.console.print(f"  {w['name']:9} {w['wallet']} pid {w['pid']} {'alive' if w['alive'] else 'not alive'}")
+            render.console.print(
+                f"  {w['name']:9} {w['wallet']} pid {w['pid']} {'alive' if w['alive'] else 'not alive'}"
+            )
 
     emit(view, as_json, human)
 
 
 @devnet_app.command("stop")
 @handled
-def devnet_stop(home: Optional[Path] = HomeOption, as_json: bool = JsonOption) -> None:
+def devnet_stop(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
     """Stop every process of the devnet cleanly (the chain and databases stay in the home)."""
     if home is None:
         raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
     result = manager.stop(home)
-    emit(result, as_json, lambda r: render.console.print(f"stopped: {', '.join(r['stopped']) or 'nothing was running'}"))
+    emit(
+        result, as_json, lambda r: render.console.print(f"stopped: {', '.join(r['stopped']) or 'nothing was running'}")
+    )
 
 
 # ----- deploy ------------------------------------------------------------------------------------
@@ -151,11 +190,15 @@ def app_deploy(
     price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
     tee: bool = typer.Option(False, "--tee", help="A confidential app: its enclave configuration goes on chain."),
     heap_mb: int = typer.Option(256, "--heap-mb", min=1, help="With --tee: the enclave heap the app needs."),
-    developer_secret: Optional[str] = typer.Option(None, "--developer-secret",
-                                                   help="With --tee: a secret only the app's enclave sees "
-                                                        "(IEXEC_APP_DEVELOPER_SECRET)."),
-    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
-    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+    developer_secret: str | None = typer.Option(
+        None,
+        "--developer-secret",
+        help="With --tee: a secret only the app's enclave sees (IEXEC_APP_DEVELOPER_SECRET).",
+    ),
+    sms: str | None = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    key: Path | None = KeyOption,
 ) -> None:
     """Publish an app bundle on the devnet's file server and register it on chain."""
     from ..client.sms import SmsClient
@@ -172,23 +215,37 @@ def app_deploy(
             client.push_app_secret(deployed.address, developer_secret)
     finally:
         ctx.close()
-    data = {"app": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum,
-            "tee": tee, "developerSecretPushed": developer_secret is not None}
-    emit(data, as_json, lambda d: render.console.print(
-        f"app {d['name']} deployed at {d['app']}\n  bundle {d['url']}\n  sha256 {d['checksum']}\n"
-        f"next: pocopool run {d['app']}"))
+    data = {
+        "app": deployed.address,
+        "name": deployed.name,
+        "url": deployed.url,
+        "checksum": deployed.checksum,
+        "tee": tee,
+        "developerSecretPushed": developer_secret is not None,
+    }
+    emit(
+        data,
+        as_json,
+        lambda d: render.console.print(
+            f"app {d['name']} deployed at {d['app']}\n  bundle {d['url']}\n  sha256 {d['checksum']}\n"
+            f"next: pocopool run {d['app']}"
+        ),
+    )
 
 
 @dataset_app.command("deploy")
 @handled
 def dataset_deploy(
     path: Path = typer.Argument(..., help="The dataset file (FILE.enc for a confidential dataset)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
+    name: str | None = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
     price: int = typer.Option(0, "--price", min=0, help="Price per task in nRLC."),
-    key_file: Optional[Path] = typer.Option(None, "--key-file", dir_okay=False,
-                                            help="FILE.key of `dataset encrypt`: pushed to the SMS for the enclave."),
-    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
-    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+    key_file: Path | None = typer.Option(
+        None, "--key-file", dir_okay=False, help="FILE.key of `dataset encrypt`: pushed to the SMS for the enclave."
+    ),
+    sms: str | None = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    key: Path | None = KeyOption,
 ) -> None:
     """Publish a dataset file on the devnet's file server and register its URL and sha256 on chain.
     With --key-file the dataset is confidential: its key goes to the SMS, signed by you, its owner."""
@@ -206,26 +263,42 @@ def dataset_deploy(
             client.push_dataset_key(deployed.address, dataset_key)
     finally:
         ctx.close()
-    data = {"dataset": deployed.address, "name": deployed.name, "url": deployed.url, "checksum": deployed.checksum,
-            "keyPushed": dataset_key is not None}
-    emit(data, as_json, lambda d: render.console.print(f"dataset {d['name']} deployed at {d['dataset']}\n  url {d['url']}"))
+    data = {
+        "dataset": deployed.address,
+        "name": deployed.name,
+        "url": deployed.url,
+        "checksum": deployed.checksum,
+        "keyPushed": dataset_key is not None,
+    }
+    emit(
+        data,
+        as_json,
+        lambda d: render.console.print(f"dataset {d['name']} deployed at {d['dataset']}\n  url {d['url']}"),
+    )
 
 
 @dataset_app.command("encrypt")
 @handled
 def dataset_encrypt(
     path: Path = typer.Argument(..., help="The plain dataset file."),
-    out: Optional[Path] = typer.Option(None, "--out", file_okay=False,
-                                       help="Folder for FILE.enc and FILE.key (default: beside FILE)."),
+    out: Path | None = typer.Option(
+        None, "--out", file_okay=False, help="Folder for FILE.enc and FILE.key (default: beside FILE)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Encrypt a dataset for confidential (TEE) tasks: FILE.enc (AES-256-CBC, IV first) and FILE.key
     (its base64 key, readable by you only). Deploy FILE.enc; only the enclave's pre-compute gets the key."""
     from ..client.confidential import encrypt_dataset_file
+
     data = encrypt_dataset_file(path, out).to_json()
-    emit(data, as_json, lambda d: render.console.print(
-        f"encrypted {path} → {d['encryptedFile']}\n  key {d['keyFile']} (keep it: it is the only copy)\n"
-        f"  sha256 {d['checksum']}"))
+    emit(
+        data,
+        as_json,
+        lambda d: render.console.print(
+            f"encrypted {path} → {d['encryptedFile']}\n  key {d['keyFile']} (keep it: it is the only copy)\n"
+            f"  sha256 {d['checksum']}"
+        ),
+    )
 
 
 @category_app.command("create")
@@ -234,7 +307,8 @@ def category_create(
     name: str = typer.Argument(..., help="Category name."),
     max_time: int = typer.Option(..., "--max-time", min=1, help="Maximum run time of one task, in seconds."),
     description: str = typer.Option("", "--description"),
-    home: Optional[Path] = HomeOption, as_json: bool = JsonOption,
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """Create a category (the ledger owner's right); its max time sets every deadline."""
     ctx = open_context(home, None)
@@ -262,8 +336,10 @@ def _push_run_secrets(ctx: Any, sms: str | None, values: dict[str, str], encrypt
         return {}
     client = SmsClient(sms_url(ctx, sms), crypto.key_hex(ctx.requester.account))
     if encrypt_result and not client.has_result_key(client.address):
-        raise BadInput(f"--encrypt-result: {client.address} has no result key in the SMS: "
-                       "create one with `pocopool keys result-key --out DIR`")
+        raise BadInput(
+            f"--encrypt-result: {client.address} has no result key in the SMS: "
+            "create one with `pocopool keys result-key --out DIR`"
+        )
     run_id = random.token_hex(4)
     names = {index: f"run-{run_id}-{index}" for index in values}
     for index, value in values.items():
@@ -275,24 +351,38 @@ def _push_run_secrets(ctx: Any, sms: str | None, values: dict[str, str], encrypt
 @handled
 def run(
     app_address: str = typer.Argument(..., metavar="APP", help="Address of a deployed app."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Address of a deployed dataset."),
-    trust: int = typer.Option(1, "--trust", min=0, help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, …"),
+    dataset: str | None = typer.Option(None, "--dataset", help="Address of a deployed dataset."),
+    trust: int = typer.Option(
+        1, "--trust", min=0, help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, …"
+    ),
     tasks: int = typer.Option(1, "--tasks", min=1, help="Number of tasks in the deal."),
     category: int = typer.Option(0, "--category", min=0, help="Category id (0 = XS, 5 minutes)."),
     args: str = typer.Option("", "--args", help="Arguments given to the app."),
     input_file: list[str] = typer.Option([], "--input-file", help="URL of an input file (repeatable)."),
     watch: bool = typer.Option(False, "--watch", help="Wait until every task is final."),
     tee: bool = typer.Option(False, "--tee", help="A confidential task, run in an enclave (tee-sim: simulated)."),
-    secret: list[str] = typer.Option([], "--secret", metavar="N=VALUE",
-                                     help="With --tee: VALUE goes to the SMS; the app sees IEXEC_REQUESTER_SECRET_N."),
-    encrypt_result: bool = typer.Option(False, "--encrypt-result",
-                                        help="With --tee: the result is encrypted for the beneficiary's key "
-                                             "(`pocopool keys result-key` first)."),
-    sms: Optional[str] = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
-    callback: Optional[str] = typer.Option(None, "--callback", metavar="ADDRESS",
-                                           help="A callback deal: the result is the app's callback-data, written on "
-                                                "chain for this contract; nothing is uploaded."),
-    home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption,
+    secret: list[str] = typer.Option(
+        [],
+        "--secret",
+        metavar="N=VALUE",
+        help="With --tee: VALUE goes to the SMS; the app sees IEXEC_REQUESTER_SECRET_N.",
+    ),
+    encrypt_result: bool = typer.Option(
+        False,
+        "--encrypt-result",
+        help="With --tee: the result is encrypted for the beneficiary's key (`pocopool keys result-key` first).",
+    ),
+    sms: str | None = typer.Option(None, "--sms", envvar="POCOPOOL_SMS", help="SMS base URL (default: the devnet's)."),
+    callback: str | None = typer.Option(
+        None,
+        "--callback",
+        metavar="ADDRESS",
+        help="A callback deal: the result is the app's callback-data, written on "
+        "chain for this contract; nothing is uploaded.",
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    key: Path | None = KeyOption,
 ) -> None:
     """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
     from ..client.sms import parse_secret_options
@@ -307,10 +397,20 @@ def run(
         from ..protocol.crypto import ZERO_ADDRESS
 
         names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
-        result = ctx.requester.run(app_address, ctx.state.workerpool, dataset=dataset or ZERO_ADDRESS, trust=trust,
-                                   tasks=tasks, category=category, args=args, input_files=tuple(input_file),
-                                   tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0), secrets=names,
-                                   encrypt_result=encrypt_result, callback=callback or ZERO_ADDRESS)
+        result = ctx.requester.run(
+            app_address,
+            ctx.state.workerpool,
+            dataset=dataset or ZERO_ADDRESS,
+            trust=trust,
+            tasks=tasks,
+            category=category,
+            args=args,
+            input_files=tuple(input_file),
+            tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0),
+            secrets=names,
+            encrypt_result=encrypt_result,
+            callback=callback or ZERO_ADDRESS,
+        )
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:
             render.console.print(f"deal {result.deal_id}")
@@ -343,11 +443,13 @@ def task_show(
     task_id: str = typer.Argument(..., metavar="ID"),
     watch: bool = typer.Option(False, "--watch", help="Follow the task live until it is final (exit 0 if COMPLETED)."),
     timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
-    home: Optional[Path] = HomeOption, as_json: bool = JsonOption,
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """A task's off-chain and on-chain status, its replicates, and what it is waiting for."""
     from ..client.follow import Timeout, task_insight
-    from . import timeline, watch as live
+    from . import timeline
+    from . import watch as live
 
     ctx = open_context(home, None)
     try:
@@ -360,9 +462,11 @@ def task_show(
             view = task_insight(ctx.requester, ctx.requester.task_view(task_id), consensus=False)
     finally:
         ctx.close()
+
     def human(shown: dict[str, Any]) -> None:
         render.task_summary(shown)
         timeline.waiting(shown)
+
     emit(view, as_json, human)
     if watch and view["status"] != "COMPLETED":
         raise typer.Exit(1)
@@ -370,10 +474,13 @@ def task_show(
 
 @task_app.command("debug")
 @handled
-def task_debug(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
-               as_json: bool = JsonOption,
-               logs: bool = typer.Option(False, "--logs", help="Also show each worker's app logs (requester only)."),
-               key: Optional[Path] = KeyOption) -> None:
+def task_debug(
+    task_id: str = typer.Argument(..., metavar="ID"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    logs: bool = typer.Option(False, "--logs", help="Also show each worker's app logs (requester only)."),
+    key: Path | None = KeyOption,
+) -> None:
     """Everything known of a task: statuses, histories, causes, deadlines, what it waits for, timeline,
     consensus per replicate, and with --logs each worker's stdout/stderr."""
     from ..client.follow import task_insight
@@ -385,8 +492,9 @@ def task_debug(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[
     try:
         view = task_insight(ctx.requester, ctx.requester.task_view(task_id))
         if logs:
-            found = task_logs(ctx.requester.http, ctx.requester.scheduler_url, key_hex(ctx.requester.account),
-                              view["taskId"])
+            found = task_logs(
+                ctx.requester.http, ctx.requester.scheduler_url, key_hex(ctx.requester.account), view["taskId"]
+            )
             for replicate in view["replicates"]:
                 replicate["logs"] = found.get(replicate["worker"], {"stdout": "", "stderr": ""})
     finally:
@@ -403,28 +511,43 @@ def task_debug(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[
 
 @task_app.command("claim")
 @handled
-def task_claim(task_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
-               as_json: bool = JsonOption, key: Optional[Path] = KeyOption) -> None:
+def task_claim(
+    task_id: str = typer.Argument(..., metavar="ID"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    key: Path | None = KeyOption,
+) -> None:
     """Claim a failed task on chain once its final deadline is reached: the requester is refunded."""
     ctx = open_context(home, key)
     try:
         result = ctx.requester.claim(task_id)
     finally:
         ctx.close()
-    emit(result, as_json, lambda r: render.console.print(
-        f"task {r['taskId']} claimed in block {r['block']}: {r['refunded']} nRLC refunded to {r['refundedTo']}"))
+    emit(
+        result,
+        as_json,
+        lambda r: render.console.print(
+            f"task {r['taskId']} claimed in block {r['block']}: {r['refunded']} nRLC refunded to {r['refundedTo']}"
+        ),
+    )
 
 
 @task_app.command("download")
 @handled
-def task_download(task_id: str = typer.Argument(..., metavar="ID"),
-                  directory: Path = typer.Argument(..., metavar="DIR", help="Where to unpack the result."),
-                  decrypt: bool = typer.Option(False, "--decrypt", help="Decrypt an encrypted (TEE) result."),
-                  key_file: Optional[Path] = typer.Option(None, "--key-file", dir_okay=False,
-                                                          help="With --decrypt: the beneficiary's private key (PEM)."),
-                  home: Optional[Path] = HomeOption, as_json: bool = JsonOption, key: Optional[Path] = KeyOption) -> None:
+def task_download(
+    task_id: str = typer.Argument(..., metavar="ID"),
+    directory: Path = typer.Argument(..., metavar="DIR", help="Where to unpack the result."),
+    decrypt: bool = typer.Option(False, "--decrypt", help="Decrypt an encrypted (TEE) result."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", dir_okay=False, help="With --decrypt: the beneficiary's private key (PEM)."
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    key: Path | None = KeyOption,
+) -> None:
     """Download a completed task's result (as the deal's beneficiary) and unpack it into DIR."""
     from ..client.confidential import read_private_key
+
     if decrypt != (key_file is not None):
         raise BadInput("--decrypt and --key-file go together: the private key opens the encrypted result")
     private_key = read_private_key(key_file) if key_file is not None else None
@@ -433,17 +556,24 @@ def task_download(task_id: str = typer.Argument(..., metavar="ID"),
         result = ctx.requester.download(task_id, directory, private_key=private_key)
     finally:
         ctx.close()
-    emit(result, as_json, lambda r: render.console.print(f"result of {r['taskId']} in {r['directory']}: {', '.join(r['files'])}"))
+    emit(
+        result,
+        as_json,
+        lambda r: render.console.print(f"result of {r['taskId']} in {r['directory']}: {', '.join(r['files'])}"),
+    )
 
 
 @deal_app.command("show")
 @handled
-def deal_show(deal_id: str = typer.Argument(..., metavar="ID"), home: Optional[Path] = HomeOption,
-              as_json: bool = JsonOption,
-              watch: bool = typer.Option(False, "--watch", help="Follow the deal live until every task is final "
-                                                                "(exit 0 if all COMPLETED)."),
-              timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds.")
-              ) -> None:
+def deal_show(
+    deal_id: str = typer.Argument(..., metavar="ID"),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+    watch: bool = typer.Option(
+        False, "--watch", help="Follow the deal live until every task is final (exit 0 if all COMPLETED)."
+    ),
+    timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
+) -> None:
     """A deal's terms and the status of each of its tasks."""
     from ..client.follow import Timeout
     from . import watch as live
@@ -466,8 +596,10 @@ def deal_show(deal_id: str = typer.Argument(..., metavar="ID"), home: Optional[P
 
 @app.command("explain")
 @handled
-def explain(name: str = typer.Argument(..., help="A task status, a replicate status or a failure cause."),
-            as_json: bool = JsonOption) -> None:
+def explain(
+    name: str = typer.Argument(..., help="A task status, a replicate status or a failure cause."),
+    as_json: bool = JsonOption,
+) -> None:
     """What a status or a cause means, whose fault it is, and what to do about it."""
     from difflib import get_close_matches
 

@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import parse_time
-from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -20,7 +20,12 @@ _GOOD = {"COMPLETED", "FINALIZED", "CONTRIBUTED", "REVEALED", "RESULT_UPLOADED",
 def _style(status: str) -> str:
     if status in _GOOD:
         return "green"
-    if status.endswith("FAILED") or status in ("FAILED", "WORKER_LOST", "ABORTED") or "TIMEOUT" in status or "DEADLINE" in status:
+    if (
+        status.endswith("FAILED")
+        or status in ("FAILED", "WORKER_LOST", "ABORTED")
+        or "TIMEOUT" in status
+        or "DEADLINE" in status
+    ):
         return "red"
     return "yellow"
 
@@ -43,7 +48,9 @@ def task_summary(view: dict[str, Any]) -> None:
     for replicate in view["replicates"]:
         last_cause = next((u["cause"] for u in reversed(replicate["statusHistory"]) if u.get("cause")), None)
         cause = f" ({last_cause})" if last_cause else ""
-        console.print(f"  replicate  {replicate['worker']}  [{_style(replicate['status'])}]{replicate['status']}[/]{cause}")
+        console.print(
+            f"  replicate  {replicate['worker']}  [{_style(replicate['status'])}]{replicate['status']}[/]{cause}"
+        )
     if found:
         console.print(f"  why        {found['summary']}")
         console.print(f"  fix        {found['fix']}")
@@ -72,7 +79,11 @@ def diagnosis(view: dict[str, Any]) -> None:
         return
     console.print("\n[bold]Diagnosis[/bold]")
     console.print(f"  {found['summary']}")
-    where = f"replicate {found['replicate']}, stage {found['stage']}" if found.get("replicate") else f"stage {found['stage']}"
+    where = (
+        f"replicate {found['replicate']}, stage {found['stage']}"
+        if found.get("replicate")
+        else f"stage {found['stage']}"
+    )
     console.print(f"  cause        [red]{found['cause']}[/] ({where})")
     console.print(f"  whose        {found['origin']} ({found['component']})")
     if found.get("message"):
@@ -117,8 +128,9 @@ def logs(replicate: dict[str, Any]) -> None:
             console.out(f"    | {line}", highlight=False)  # app output: never read as markup
     for stage in found.get("teeStages") or []:
         code = stage.get("exitCode")
-        console.print(f"  [bold]TEE {stage.get('stage')}[/bold] ({SIMULATION_LABEL}), "
-                      f"exit code {'-' if code is None else code}")
+        console.print(
+            f"  [bold]TEE {stage.get('stage')}[/bold] ({SIMULATION_LABEL}), exit code {'-' if code is None else code}"
+        )
         for stream in ("stdout", "stderr"):
             for line in (stage.get(stream) or "").rstrip("\n").splitlines()[-100:]:
                 console.out(f"    {stream[3:]}| {line}", highlight=False)
@@ -127,7 +139,9 @@ def logs(replicate: dict[str, Any]) -> None:
 def deal_summary(view: dict[str, Any]) -> None:
     console.print(f"Deal [bold]{view['dealId']}[/bold]")
     console.print(f"  app {view['app']}  dataset {view['dataset']}  workerpool {view['workerpool']}")
-    console.print(f"  trust {view['trust']}  category {view['category']}  tasks {view['botSize']}  started {view['startTime']}")
+    console.print(
+        f"  trust {view['trust']}  category {view['category']}  tasks {view['botSize']}  started {view['startTime']}"
+    )
     console.print("  " + "  ".join(f"{status}: {count}" for status, count in sorted(view["counts"].items())))
     table = Table()
     table.add_column("index")
@@ -135,7 +149,12 @@ def deal_summary(view: dict[str, Any]) -> None:
     table.add_column("status")
     table.add_column("on chain")
     for task in view["tasks"]:
-        table.add_row(str(task["taskIndex"]), task["taskId"], f"[{_style(task['status'])}]{task['status']}[/]", task["onchainStatus"])
+        table.add_row(
+            str(task["taskIndex"]),
+            task["taskId"],
+            f"[{_style(task['status'])}]{task['status']}[/]",
+            task["onchainStatus"],
+        )
     console.print(table)
 
 

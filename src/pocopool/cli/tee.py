@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -24,10 +23,14 @@ def register(app: typer.Typer, handled, emit, render, home_option, json_option, 
     @keys_app.command("result-key")
     @handled
     def result_key(
-        out: Path = typer.Option(..., "--out", file_okay=False, help="Folder for the private key (created, 0600 file)."),
+        out: Path = typer.Option(
+            ..., "--out", file_okay=False, help="Folder for the private key (created, 0600 file)."
+        ),
         push: bool = typer.Option(True, "--push/--no-push", help="Push the public key to the SMS (default) or not."),
-        sms: Optional[str] = SmsOption,
-        home: Optional[Path] = home_option, as_json: bool = json_option, key: Optional[Path] = key_option,
+        sms: str | None = SmsOption,
+        home: Path | None = home_option,
+        as_json: bool = json_option,
+        key: Path | None = key_option,
     ) -> None:
         """Create the beneficiary's RSA key pair: the private key stays in OUT, the public key goes to the
         SMS, so that post-compute encrypts your results for you (`run --encrypt-result`)."""
@@ -37,7 +40,11 @@ def register(app: typer.Typer, handled, emit, render, home_option, json_option, 
         for target in (private_file, public_file):
             if target.exists():
                 raise BadInput(f"{target} already exists: remove it or choose another --out folder")
-        data: dict[str, object] = {"privateKeyFile": str(private_file), "publicKeyFile": str(public_file), "pushed": False}
+        data: dict[str, object] = {
+            "privateKeyFile": str(private_file),
+            "publicKeyFile": str(public_file),
+            "pushed": False,
+        }
         if push:
             ctx = open_context(home, key)
             try:
@@ -48,9 +55,13 @@ def register(app: typer.Typer, handled, emit, render, home_option, json_option, 
                 ctx.close()
         write_new(private_file, private_pem.encode(), 0o600)
         write_new(public_file, public_pem.encode(), 0o644)
-        emit(data, as_json, lambda d: render.console.print(
-            f"private key {d['privateKeyFile']} (keep it: it alone opens your results)"
-            + (f"\n  public key pushed to {d['sms']} for {d['beneficiary']}" if d["pushed"] else "")))
+        emit(
+            data,
+            as_json,
+            lambda d: render.console.print(
+                f"private key {d['privateKeyFile']} (keep it: it alone opens your results)"
+                + (f"\n  public key pushed to {d['sms']} for {d['beneficiary']}" if d["pushed"] else "")
+            ),
+        )
 
     app.add_typer(keys_app, name="keys")
-

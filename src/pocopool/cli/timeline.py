@@ -10,17 +10,40 @@ from .render import _style, console
 WIDTH = 60  # characters of the time axis
 # one character per stage, so that a bar reads as the sequence of stages
 _MARKS = {
-    "CREATED": "c", "STARTING": "s", "STARTED": "s", "APP_DOWNLOADING": "a", "APP_DOWNLOADED": "a",
-    "DATA_DOWNLOADING": "d", "DATA_DOWNLOADED": "d", "COMPUTING": "C", "COMPUTED": "=", "CONTRIBUTING": "k",
-    "CONTRIBUTED": "-", "REVEALING": "r", "REVEALED": "-", "RESULT_UPLOAD_REQUESTED": "u", "RESULT_UPLOADING": "u",
-    "RESULT_UPLOADED": "-", "COMPLETING": "-", "COMPLETED": "#",
+    "CREATED": "c",
+    "STARTING": "s",
+    "STARTED": "s",
+    "APP_DOWNLOADING": "a",
+    "APP_DOWNLOADED": "a",
+    "DATA_DOWNLOADING": "d",
+    "DATA_DOWNLOADED": "d",
+    "COMPUTING": "C",
+    "COMPUTED": "=",
+    "CONTRIBUTING": "k",
+    "CONTRIBUTED": "-",
+    "REVEALING": "r",
+    "REVEALED": "-",
+    "RESULT_UPLOAD_REQUESTED": "u",
+    "RESULT_UPLOADING": "u",
+    "RESULT_UPLOADED": "-",
+    "COMPLETING": "-",
+    "COMPLETED": "#",
     # task statuses
-    "RECEIVED": ".", "INITIALIZING": "i", "INITIALIZED": "i", "RUNNING": "=", "CONSENSUS_REACHED": "r",
-    "AT_LEAST_ONE_REVEALED": "r", "FINALIZING": "f", "FINALIZED": "f", "REOPENING": "o",
+    "RECEIVED": ".",
+    "INITIALIZING": "i",
+    "INITIALIZED": "i",
+    "RUNNING": "=",
+    "CONSENSUS_REACHED": "r",
+    "AT_LEAST_ONE_REVEALED": "r",
+    "FINALIZING": "f",
+    "FINALIZED": "f",
+    "REOPENING": "o",
     "REOPENED": "o",
 }
-LEGEND = ("c created  s starting  a app  d data  C computing  = computed/running  k contributing  "
-          "r reveal  u upload  f finalize  - waiting  # completed  X failure")
+LEGEND = (
+    "c created  s starting  a app  d data  C computing  = computed/running  k contributing  "
+    "r reveal  u upload  f finalize  - waiting  # completed  X failure"
+)
 
 
 def _fmt_left(seconds: float) -> str:
@@ -40,8 +63,10 @@ def waiting(view: dict[str, Any]) -> None:
     for line in found.get("details", []):
         console.print(f"             {line}")
     for deadline in found.get("deadlines", []):
-        console.print(f"  deadline   {deadline['name']} {deadline['at']} ({_fmt_left(deadline['secondsLeft'])}): "
-                      f"then {deadline['whenPassed']}")
+        console.print(
+            f"  deadline   {deadline['name']} {deadline['at']} ({_fmt_left(deadline['secondsLeft'])}): "
+            f"then {deadline['whenPassed']}"
+        )
     if found.get("claim"):
         console.print(f"  refund     [bold]{found['claim']}[/]")
 
@@ -89,6 +114,7 @@ def consensus(view: dict[str, Any]) -> None:
             money.append(f"[green]reward {row['reward']}[/]")
         if row["seized"]:
             money.append(f"[red]seized {row['seized']}[/]")
-        console.print(f"  {row['worker']}  {row['contributionHash'] or 'no contribution':66}  {agrees:8}  "
-                      f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}")
-
+        console.print(
+            f"  {row['worker']}  {row['contributionHash'] or 'no contribution':66}  {agrees:8}  "
+            f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}"
+        )

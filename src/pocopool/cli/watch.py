@@ -39,15 +39,20 @@ def task_panel(view: dict[str, Any], started: float) -> Group:
     first = view["statusHistory"][0]["date"] if view["statusHistory"] else None
     head = Text.from_markup(
         f"task [bold]{view['taskId']}[/]  [{_style(view['status'])}]{view['status']}[/]  on chain {view['onchainStatus']}"
-        f"  elapsed {_since(first, now)} (watching {_elapsed(now - started)})")
+        f"  elapsed {_since(first, now)} (watching {_elapsed(now - started)})"
+    )
     table = Table(box=None, pad_edge=False)
     for column in ("worker", "stage", "in stage for", "cause"):
         table.add_column(column)
     for replicate in view["replicates"]:
         last = replicate["statusHistory"][-1] if replicate["statusHistory"] else {}
         cause = next((u["cause"] for u in reversed(replicate["statusHistory"]) if u.get("cause")), "") or ""
-        table.add_row(replicate["worker"], f"[{_style(replicate['status'])}]{replicate['status']}[/]",
-                      _since(last.get("date"), now), cause)
+        table.add_row(
+            replicate["worker"],
+            f"[{_style(replicate['status'])}]{replicate['status']}[/]",
+            _since(last.get("date"), now),
+            cause,
+        )
     parts: list[Any] = [head, table]
     waiting = view.get("waitingFor")
     if waiting:
@@ -58,20 +63,27 @@ def task_panel(view: dict[str, Any], started: float) -> Group:
 def deal_panel(view: dict[str, Any], started: float) -> Group:
     now = time.time()
     counts = "  ".join(f"[{_style(s)}]{s}[/] {n}" for s, n in sorted(view["counts"].items()))
-    head = Text.from_markup(f"deal [bold]{view['dealId']}[/]  {len(view['tasks'])} task(s)  {counts}"
-                            f"  elapsed {_since(view.get('startTime'), now)} (watching {_elapsed(now - started)})")
+    head = Text.from_markup(
+        f"deal [bold]{view['dealId']}[/]  {len(view['tasks'])} task(s)  {counts}"
+        f"  elapsed {_since(view.get('startTime'), now)} (watching {_elapsed(now - started)})"
+    )
     table = Table(box=None, pad_edge=False)
     for column in ("index", "task", "status", "on chain"):
         table.add_column(column)
     for task in view["tasks"]:
-        table.add_row(str(task["taskIndex"]), task["taskId"], f"[{_style(task['status'])}]{task['status']}[/]",
-                      task["onchainStatus"])
+        table.add_row(
+            str(task["taskIndex"]),
+            task["taskId"],
+            f"[{_style(task['status'])}]{task['status']}[/]",
+            task["onchainStatus"],
+        )
     return Group(head, table)
 
 
 def _task_line(view: dict[str, Any]) -> str:
-    return (f"{time.strftime('%H:%M:%S')} {view['status']} "
-            + " ".join(f"[{r['worker'][:10]} {r['status']}]" for r in view["replicates"]))
+    return f"{time.strftime('%H:%M:%S')} {view['status']} " + " ".join(
+        f"[{r['worker'][:10]} {r['status']}]" for r in view["replicates"]
+    )
 
 
 def _deal_line(view: dict[str, Any]) -> str:
@@ -89,16 +101,26 @@ class _Live:
         return self.panel(self.view, self.started) if self.view is not None else Text("connecting…")
 
 
-def _watch(requester: Requester, params: dict[str, str], fetch: Any, is_final: Any, panel: Any, line: Any,
-           timeout: float, quiet: bool) -> dict[str, Any]:
+def _watch(
+    requester: Requester,
+    params: dict[str, str],
+    fetch: Any,
+    is_final: Any,
+    panel: Any,
+    line: Any,
+    timeout: float,
+    quiet: bool,
+) -> dict[str, Any]:
     started = time.time()
     if quiet:
         return follow(requester.scheduler_url, params, fetch, is_final, lambda view: None, timeout=timeout)
     if console.is_terminal:
         screen = _Live(panel, started)
         with Live(screen, console=console, refresh_per_second=4, transient=False):
+
             def show(view: dict[str, Any]) -> None:
                 screen.view = view
+
             return follow(requester.scheduler_url, params, fetch, is_final, show, timeout=timeout)
     printed: list[str] = []
 
@@ -107,6 +129,7 @@ def _watch(requester: Requester, params: dict[str, str], fetch: Any, is_final: A
         if not printed or text.split(" ", 1)[1] != printed[-1].split(" ", 1)[1]:
             console.print(text, markup=False)
             printed.append(text)
+
     return follow(requester.scheduler_url, params, fetch, is_final, print_changes, timeout=timeout)
 
 
@@ -115,8 +138,15 @@ def watch_task(requester: Requester, task_id: str, *, timeout: float, quiet: boo
         try:
             return task_insight(requester, requester.task_view(task_id), consensus=False)
         except NotFound:  # just bought: neither the scheduler nor the chain knows it yet
-            return {"taskId": task_id, "status": "UNKNOWN", "onchainStatus": "UNSET", "statusHistory": [],
-                    "replicates": [], "final": False}
+            return {
+                "taskId": task_id,
+                "status": "UNKNOWN",
+                "onchainStatus": "UNSET",
+                "statusHistory": [],
+                "replicates": [],
+                "final": False,
+            }
+
     return _watch(requester, {"task": task_id}, fetch, lambda v: v["final"], task_panel, _task_line, timeout, quiet)
 
 
@@ -125,5 +155,13 @@ def deal_final(view: dict[str, Any]) -> bool:
 
 
 def watch_deal(requester: Requester, deal_id: str, *, timeout: float, quiet: bool) -> dict[str, Any]:
-    return _watch(requester, {"deal": deal_id}, lambda: requester.deal_view(deal_id), deal_final, deal_panel,
-                  _deal_line, timeout, quiet)
+    return _watch(
+        requester,
+        {"deal": deal_id},
+        lambda: requester.deal_view(deal_id),
+        deal_final,
+        deal_panel,
+        _deal_line,
+        timeout,
+        quiet,
+    )

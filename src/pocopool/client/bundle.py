@@ -45,8 +45,9 @@ class Bundle:
 
     def enclave_config(self, heap_bytes: int) -> EnclaveConfig:
         """The app's tee-sim enclave configuration: its on-chain mrenclave (docs/tee.md)."""
-        return EnclaveConfig(SIM_FRAMEWORK, SIM_VERSION, " ".join(self.entrypoint), heap_bytes,
-                             bundle_fingerprint(self.files()))
+        return EnclaveConfig(
+            SIM_FRAMEWORK, SIM_VERSION, " ".join(self.entrypoint), heap_bytes, bundle_fingerprint(self.files())
+        )
 
 
 def validate_manifest(raw: bytes, where: str) -> tuple[str, list[str]]:

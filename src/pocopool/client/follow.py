@@ -97,7 +97,8 @@ def follow(
             if stream_supported:
                 try:
                     view, last_id, stream_supported = _read_stream(
-                        client, scheduler_url, params, last_id, fetch, is_final, on_view, deadline, view)
+                        client, scheduler_url, params, last_id, fetch, is_final, on_view, deadline, view
+                    )
                     continue
                 except httpx.HTTPError:
                     pass  # dropped: poll once below, then reconnect with the last event id
@@ -110,9 +111,17 @@ def follow(
     return view
 
 
-def _read_stream(client: httpx.Client, url: str, params: dict[str, str], last_id: str | None,
-                 fetch: Callable[[], T], is_final: Callable[[T], bool], on_view: Callable[[T], None],
-                 deadline: float, view: T) -> tuple[T, str | None, bool]:
+def _read_stream(
+    client: httpx.Client,
+    url: str,
+    params: dict[str, str],
+    last_id: str | None,
+    fetch: Callable[[], T],
+    is_final: Callable[[T], bool],
+    on_view: Callable[[T], None],
+    deadline: float,
+    view: T,
+) -> tuple[T, str | None, bool]:
     headers = {"Accept": "text/event-stream"}
     if last_id:
         headers["Last-Event-ID"] = last_id
@@ -165,14 +174,16 @@ def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool 
     workers = _workers(requester) if model is not None and not view.get("final") else []
     onchain = _on_chain(view.get("onchain"))
     view["waitingFor"] = waiting_for(model, workers, onchain, now)
-    view["claim"] = refund_command(task_id, onchain.status if onchain else None,
-                                   parse_time((view.get("onchain") or {}).get("finalDeadline")), now)
+    view["claim"] = refund_command(
+        task_id, onchain.status if onchain else None, parse_time((view.get("onchain") or {}).get("finalDeadline")), now
+    )
     view["timeline"] = timeline(model, now)
     if consensus:
         moves: list[StakeMove] = []
         if model is not None:
             block = model.dealBlockNumber or 0
-            moves = [StakeMove.from_event(e.name, e.args)
-                     for e in requester.chain.events(block, None, ("Reward", "Seize"))]
+            moves = [
+                StakeMove.from_event(e.name, e.args) for e in requester.chain.events(block, None, ("Reward", "Seize"))
+            ]
         view["consensus"] = contributions(model, onchain, moves)
     return view

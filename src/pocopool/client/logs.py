@@ -7,6 +7,7 @@ challenge once, so nothing is cached here.
 
 from __future__ import annotations
 
+from typing import Any
 
 import httpx
 
@@ -29,8 +30,9 @@ def authorization_header(http: httpx.Client, scheduler_url: str, private_key: st
     return f"0x{digest}_{crypto.sign_typed_data(private_key, typed)}_{address}"
 
 
-def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id: str) -> dict[str, dict[str, str]]:
-    """Each worker's {"stdout", "stderr"} by wallet; empty when no worker sent logs yet.
+def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id: str) -> dict[str, dict[str, Any]]:
+    """Each worker's {"stdout", "stderr"} (and "teeStages", a list, for a TEE run) by wallet; empty
+    when no worker sent logs yet.
 
     Raises ClientError when the key is not the requester's (the scheduler says nothing more).
     """
@@ -43,16 +45,22 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
         return {}
     if answer.status_code in (401, 403):
         message = error_message(answer)
-        raise ClientError(f"the scheduler refused the logs ({answer.status_code}): {message}; logs are for the "
-                          f"deal's requester only: pass its key with --key")
+        raise ClientError(
+            f"the scheduler refused the logs ({answer.status_code}): {message}; logs are for the "
+            f"deal's requester only: pass its key with --key"
+        )
     if answer.status_code != 200:
         raise ServiceUnavailable(f"the scheduler answered {answer.status_code} for the logs: {answer.text[:200]}")
     try:
         logs = TaskLogsView.model_validate(answer.json())
     except ValueError as error:
         raise ServiceUnavailable(f"the scheduler sent unreadable logs: {error}") from error
-    return {entry.walletAddress: {"stdout": entry.stdout, "stderr": entry.stderr,
-                                  **({"teeStages": entry.teeStages} if entry.teeStages else {})}
-            for entry in logs.computeLogsList if entry.walletAddress}
-
-
+    return {
+        entry.walletAddress: {
+            "stdout": entry.stdout,
+            "stderr": entry.stderr,
+            **({"teeStages": entry.teeStages} if entry.teeStages else {}),
+        }
+        for entry in logs.computeLogsList
+        if entry.walletAddress
+    }

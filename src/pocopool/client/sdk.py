@@ -28,7 +28,8 @@ from ..protocol.statuses import ChainTaskStatus, TaskStatus
 from ..protocol.tags import is_tee
 from ..protocol.time import iso, parse_time
 from ..protocol.views import ReplicateView, TaskView, wire_date
-from . import bundle as bundles, confidential
+from . import bundle as bundles
+from . import confidential
 from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
 
 MAX_DATASET_BYTES = 1024 * 1024 * 1024
@@ -82,8 +83,19 @@ def _chain_date(timestamp: int | float | None) -> str | None:
 
 
 # Fields of the scheduler's TaskView that the CLI's task view carries under the same name.
-_TASK_FIELDS = ("trust", "tag", "dappName", "commandLine", "consensus", "resultLink", "uploadingWorkerWalletAddress",
-                "contributionDeadline", "revealDeadline", "finalDeadline", "maxExecutionTime")
+_TASK_FIELDS = (
+    "trust",
+    "tag",
+    "dappName",
+    "commandLine",
+    "consensus",
+    "resultLink",
+    "uploadingWorkerWalletAddress",
+    "contributionDeadline",
+    "revealDeadline",
+    "finalDeadline",
+    "maxExecutionTime",
+)
 
 
 def _replicate_json(replicate: ReplicateView) -> dict[str, Any]:
@@ -94,9 +106,13 @@ def _replicate_json(replicate: ReplicateView) -> dict[str, Any]:
         "exitCode": replicate.appExitCode,
         "contributionHash": replicate.contributionHash,
         "statusHistory": [
-            {"status": u.status.value, "date": wire_date(u.date), "cause": u.cause.value if u.cause else None,
-             **({"message": u.errorMessage} if u.errorMessage else {}),
-             **({"exitCode": u.exitCode} if u.exitCode is not None else {})}
+            {
+                "status": u.status.value,
+                "date": wire_date(u.date),
+                "cause": u.cause.value if u.cause else None,
+                **({"message": u.errorMessage} if u.errorMessage else {}),
+                **({"exitCode": u.exitCode} if u.exitCode is not None else {}),
+            }
             for u in replicate.statusUpdateList
         ],
     }
@@ -130,7 +146,13 @@ class Requester:
         mrenclave = app.enclave_config(tee_heap_bytes).to_json() if tee_heap_bytes is not None else ""
         url = self._publish(f"bundles/{app.checksum[2:]}.tar.gz", app.archive)
         receipt = self._transact(
-            self.chain.create_app, self.account, app.name, url, app.checksum, app_type="BUNDLE", price=price,
+            self.chain.create_app,
+            self.account,
+            app.name,
+            url,
+            app.checksum,
+            app_type="BUNDLE",
+            price=price,
             mrenclave=mrenclave,
         )
         return DeployedAsset(receipt.return_value, app.name, url, app.checksum, receipt.block_number)
@@ -194,11 +216,23 @@ class Requester:
             raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
         if is_tee(tag) and not self.chain.view_app(app).mrenclave:  # type: ignore[union-attr]
             raise BadInput(f"app {app} is not a TEE app: deploy it with `pocopool app deploy DIR --tee`")
-        params = DealParams(iexec_args=args, iexec_input_files=tuple(input_files), iexec_secrets=dict(secrets or {}),
-                            iexec_result_encryption=encrypt_result)
+        params = DealParams(
+            iexec_args=args,
+            iexec_input_files=tuple(input_files),
+            iexec_secrets=dict(secrets or {}),
+            iexec_result_encryption=encrypt_result,
+        )
         request = DealRequest(
-            app=app, workerpool=workerpool, category=category, dataset=dataset, trust=trust, tag=tag,
-            params=params.to_json(), volume=tasks, beneficiary=beneficiary, callback=callback,
+            app=app,
+            workerpool=workerpool,
+            category=category,
+            dataset=dataset,
+            trust=trust,
+            tag=tag,
+            params=params.to_json(),
+            volume=tasks,
+            beneficiary=beneficiary,
+            callback=callback,
         )
         receipt = self._transact(self.chain.create_deal, self.account, request)
         deal = self.chain.view_deal(receipt.return_value)
@@ -229,7 +263,9 @@ class Requester:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise ServiceUnavailable(f"the scheduler answered {response.status_code} for task {task_id}: {response.text[:200]}")
+            raise ServiceUnavailable(
+                f"the scheduler answered {response.status_code} for task {task_id}: {response.text[:200]}"
+            )
         try:
             return TaskView.model_validate(response.json())
         except ValueError as error:  # a JSON or pydantic error: not the scheduler's task view
@@ -266,8 +302,11 @@ class Requester:
             "onchainStatus": chain_task.status.value,
             "onchain": onchain,
             "statusHistory": [
-                {"status": c.status.value, "date": wire_date(c.date),
-                 **{k: v for k, v in (("cause", c.cause), ("message", c.message)) if v}}
+                {
+                    "status": c.status.value,
+                    "date": wire_date(c.date),
+                    **{k: v for k, v in (("cause", c.cause), ("message", c.message)) if v},
+                }
                 for c in (model.dateStatusList if model else [])
             ],
             "replicates": [],
@@ -293,14 +332,18 @@ class Requester:
             raise NotFound(f"no deal {deal_id} on chain")
         tasks = []
         counts: dict[str, int] = {}
-        for index, task_id in zip(deal.task_index_range(), deal.task_ids()):
+        for index, task_id in zip(deal.task_index_range(), deal.task_ids(), strict=True):
             model = self.scheduler_task(task_id)
             status = model.currentStatus.value if model else "UNKNOWN"
             counts[status] = counts.get(status, 0) + 1
-            tasks.append({
-                "taskId": task_id, "taskIndex": index, "status": status,
-                "onchainStatus": self.chain.view_task(task_id).status.value,
-            })
+            tasks.append(
+                {
+                    "taskId": task_id,
+                    "taskIndex": index,
+                    "status": status,
+                    "onchainStatus": self.chain.view_task(task_id).status.value,
+                }
+            )
         return {
             "dealId": deal.deal_id,
             "app": deal.app.pointer,
@@ -376,8 +419,12 @@ class Requester:
             receipt = self._transact(self.chain.claim, self.account, task_id)
         after = self._transact(self.chain.view_account, sponsor)
         return {
-            "taskId": task_id, "claimed": True, "block": receipt.block_number, "txHash": receipt.tx_hash,
-            "refundedTo": sponsor, "refunded": after.balance - before.balance,
+            "taskId": task_id,
+            "claimed": True,
+            "block": receipt.block_number,
+            "txHash": receipt.tx_hash,
+            "refundedTo": sponsor,
+            "refunded": after.balance - before.balance,
         }
 
     # ----- results -----------------------------------------------------------------------------
@@ -388,7 +435,9 @@ class Requester:
         view = self.task_view(task_id)
         results = view["onchain"]["results"]
         if view["onchainStatus"] != ChainTaskStatus.COMPLETED.value or not results:
-            raise ClientError(f"task {task_id} has no result yet (on chain: {view['onchainStatus']}, off chain: {view['status']})")
+            raise ClientError(
+                f"task {task_id} has no result yet (on chain: {view['onchainStatus']}, off chain: {view['status']})"
+            )
         try:
             link = json.loads(results)
             url = link["location"]
@@ -397,21 +446,25 @@ class Requester:
         timestamp = int(time.time())
         signature = crypto.sign_personal(crypto.key_hex(self.account), crypto.download_hash(task_id, timestamp))
         try:
-            response = self.http.get(url, headers={
-                DOWNLOAD_TIMESTAMP_HEADER: str(timestamp), DOWNLOAD_SIGNATURE_HEADER: signature,
-            })
+            response = self.http.get(
+                url,
+                headers={
+                    DOWNLOAD_TIMESTAMP_HEADER: str(timestamp),
+                    DOWNLOAD_SIGNATURE_HEADER: signature,
+                },
+            )
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"the result store at {url} did not answer: {error}") from error
         if response.status_code != 200:
-            raise ClientError(f"the result store refused the download ({response.status_code} {url}): {error_message(response)}")
+            raise ClientError(
+                f"the result store refused the download ({response.status_code} {url}): {error_message(response)}"
+            )
         archive = response.content
         plain = confidential.open_result(archive, private_key) if private_key is not None else archive
         directory.mkdir(parents=True, exist_ok=True)
         files = _safe_unzip(plain, directory)
         (directory / f"{task_id}.zip").write_bytes(archive)
         return {"taskId": task_id, "directory": str(directory), "files": files, "sha256": sha256_hex(archive)}
-
-
 
 
 def _safe_unzip(archive: bytes, directory: Path) -> list[str]:

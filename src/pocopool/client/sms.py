@@ -13,7 +13,11 @@ import httpx
 from ..protocol import crypto
 from ..protocol.http import error_message
 from ..protocol.tee import (
-    APP_SECRET_NAME, DATASET_KEY_NAME, RESULT_ENCRYPTION_KEY, SecretKind, sign_secret_push,
+    APP_SECRET_NAME,
+    DATASET_KEY_NAME,
+    RESULT_ENCRYPTION_KEY,
+    SecretKind,
+    sign_secret_push,
 )
 from .errors import BadInput, ClientError, ServiceUnavailable
 
@@ -36,13 +40,19 @@ class SmsClient:
         address = crypto.normalize_address(address)
         signature = sign_secret_push(self.private_key, kind, address, name, value)
         try:
-            answer = httpx.put(self._path(kind, address, name), content=value.encode(),
-                               headers={"Authorization": signature}, timeout=self.timeout)
+            answer = httpx.put(
+                self._path(kind, address, name),
+                content=value.encode(),
+                headers={"Authorization": signature},
+                timeout=self.timeout,
+            )
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"the SMS at {self.url} did not answer: {type(error).__name__}") from None
         if answer.status_code not in (200, 201):
-            raise ClientError(f"the SMS refused the {kind.value} secret {name!r} of {address} "
-                              f"({answer.status_code}): {error_message(answer)}")
+            raise ClientError(
+                f"the SMS refused the {kind.value} secret {name!r} of {address} "
+                f"({answer.status_code}): {error_message(answer)}"
+            )
         return answer.status_code == 201
 
     def exists(self, kind: SecretKind, address: str, name: str) -> bool:
@@ -51,7 +61,9 @@ class SmsClient:
         except httpx.HTTPError as error:
             raise ServiceUnavailable(f"the SMS at {self.url} did not answer: {type(error).__name__}") from None
         if answer.status_code not in (200, 404):
-            raise ClientError(f"the SMS could not say whether {kind.value}/{address}/{name} exists ({answer.status_code})")
+            raise ClientError(
+                f"the SMS could not say whether {kind.value}/{address}/{name} exists ({answer.status_code})"
+            )
         return answer.status_code == 200
 
     # ----- the pushes a requester, an owner or a beneficiary makes ----------------------------
@@ -78,12 +90,12 @@ def parse_secret_options(options: list[str]) -> dict[str, str]:
     for option in options:
         index, sep, value = option.partition("=")
         if not sep or not index.isdigit() or int(index) < 1 or index != str(int(index)):
-            raise BadInput(f"--secret wants N=VALUE with N a positive integer (1, 2, …), got {index!r}{'=…' if sep else ''}")
+            raise BadInput(
+                f"--secret wants N=VALUE with N a positive integer (1, 2, …), got {index!r}{'=…' if sep else ''}"
+            )
         if not value:
             raise BadInput(f"--secret {index}= has an empty value")
         if index in values:
             raise BadInput(f"--secret {index} is given twice")
         values[index] = value
     return values
-
-

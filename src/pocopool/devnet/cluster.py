@@ -30,11 +30,13 @@ from ..chain.base import ChainError, DealRequest
 from ..chain.local import LocalChain
 from ..protocol import crypto
 from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate, WorkerModel
-from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
+from ..protocol.statuses import ReplicateStatus as RS
+from ..protocol.statuses import ReplicateStatusCause as Cause
+from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import VirtualClock
-from ..scheduler.registry import max_nb_tasks
 from ..scheduler import Scheduler, SchedulerConfig
 from ..scheduler.errors import SchedulerError
+from ..scheduler.registry import max_nb_tasks
 
 OWNER = Account.from_key("0x" + "01" * 32)
 SCHEDULER = Account.from_key("0x" + "a1" * 32)
@@ -45,10 +47,28 @@ APP_OWNER = Account.from_key("0x" + "d4" * 32)
 def worker_account(index: int) -> LocalAccount:
     """The wallet of the cluster's `index`-th worker (fixed, so that runs are reproducible)."""
     return Account.from_key(f"0x{0xC1C1 + index:064x}")
-BEHAVIOURS = ("honest", "offline", "wrong-result", "no-reveal", "no-upload", "crash-after-contribute", "slow",
-              "unnotified-contribute")
-COMPUTE_STEPS = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-                 RS.DATA_DOWNLOADED, RS.COMPUTING, RS.COMPUTED)
+
+
+BEHAVIOURS = (
+    "honest",
+    "offline",
+    "wrong-result",
+    "no-reveal",
+    "no-upload",
+    "crash-after-contribute",
+    "slow",
+    "unnotified-contribute",
+)
+COMPUTE_STEPS = (
+    RS.STARTING,
+    RS.STARTED,
+    RS.APP_DOWNLOADING,
+    RS.APP_DOWNLOADED,
+    RS.DATA_DOWNLOADING,
+    RS.DATA_DOWNLOADED,
+    RS.COMPUTING,
+    RS.COMPUTED,
+)
 FUNDS = 1_000_000 * 10**9
 
 
@@ -88,8 +108,16 @@ class SimWorker:
 
 
 class Cluster:
-    def __init__(self, chain: LocalChain, clock: VirtualClock, scheduler: Scheduler, app: str, category: int,
-                 workerpool: str, time_ref: int) -> None:
+    def __init__(
+        self,
+        chain: LocalChain,
+        clock: VirtualClock,
+        scheduler: Scheduler,
+        app: str,
+        category: int,
+        workerpool: str,
+        time_ref: int,
+    ) -> None:
         self.chain = chain
         self.clock = clock
         self.scheduler = scheduler
@@ -103,9 +131,16 @@ class Cluster:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, directory: Path, workers: list[str] | tuple[str, ...] = ("honest",), *, time_ref: int = 60,
-        start_delays: dict[int, float] | None = None, worker_lost_after: float = 30.0, slots: int = 2,
-        db_url: str | None = None, **config: Any,
+        cls,
+        directory: Path,
+        workers: list[str] | tuple[str, ...] = ("honest",),
+        *,
+        time_ref: int = 60,
+        start_delays: dict[int, float] | None = None,
+        worker_lost_after: float = 30.0,
+        slots: int = 2,
+        db_url: str | None = None,
+        **config: Any,
     ) -> AsyncIterator[Cluster]:
         """A ledger with one category of `time_ref` seconds, a scheduler, and one simulated worker per
         behaviour in `workers`. The scheduler is stopped and the ledger closed on exit."""
@@ -118,9 +153,13 @@ class Cluster:
         chain.mint(OWNER, REQUESTER.address, FUNDS)
         chain.mint(OWNER, SCHEDULER.address, FUNDS)
         settings: dict[str, Any] = {
-            "workerpool": workerpool, "private_key": crypto.key_hex(SCHEDULER),
-            "db_url": db_url or f"sqlite:///{directory / 'scheduler.db'}", "port": 0,
-            "results_url": "http://results.test", "ask_period_ms": 0, "worker_lost_after": worker_lost_after,
+            "workerpool": workerpool,
+            "private_key": crypto.key_hex(SCHEDULER),
+            "db_url": db_url or f"sqlite:///{directory / 'scheduler.db'}",
+            "port": 0,
+            "results_url": "http://results.test",
+            "ask_period_ms": 0,
+            "worker_lost_after": worker_lost_after,
         }
         settings.update(config)
         scheduler = Scheduler(SchedulerConfig(**settings), chain, clock)
@@ -154,8 +193,14 @@ class Cluster:
         return worker
 
     def new_deal(self, *, trust: int = 1, volume: int = 1) -> list[str]:
-        request = DealRequest(app=self.app, workerpool=self.workerpool, category=self.category, trust=trust,
-                              volume=volume, params='{"iexec_args":"cluster"}')
+        request = DealRequest(
+            app=self.app,
+            workerpool=self.workerpool,
+            category=self.category,
+            trust=trust,
+            volume=volume,
+            params='{"iexec_args":"cluster"}',
+        )
         deal_id = self.chain.create_deal(REQUESTER, request).return_value
         deal = self.chain.view_deal(deal_id)
         assert deal is not None
@@ -253,19 +298,29 @@ class Cluster:
         digest = worker.digest(task_id)
         try:
             receipt = self.chain.contribute(
-                worker.account, task_id, crypto.result_hash(task_id, digest),
-                crypto.result_seal(worker.wallet, task_id, digest), replicate.authorization["enclaveChallenge"],
-                "0x", replicate.authorization["signature"]["value"],
+                worker.account,
+                task_id,
+                crypto.result_hash(task_id, digest),
+                crypto.result_seal(worker.wallet, task_id, digest),
+                replicate.authorization["enclaveChallenge"],
+                "0x",
+                replicate.authorization["signature"]["value"],
             )
         except ChainError as error:
-            await self._report(worker, task_id, RS.CONTRIBUTE_FAILED, cause=Cause.TASK_NOT_ACTIVE, errorMessage=str(error))
+            await self._report(
+                worker, task_id, RS.CONTRIBUTE_FAILED, cause=Cause.TASK_NOT_ACTIVE, errorMessage=str(error)
+            )
             replicate.over = True
             return
         replicate.contributed = True
         if worker.behaviour == "unnotified-contribute":
             return  # the scheduler must find the contribution on chain by itself
-        await self._report(worker, task_id, RS.CONTRIBUTED,
-                           chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
+        await self._report(
+            worker,
+            task_id,
+            RS.CONTRIBUTED,
+            chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash},
+        )
         if worker.behaviour == "crash-after-contribute":
             self.crash(worker)
 
@@ -278,10 +333,16 @@ class Cluster:
             try:
                 receipt = self.chain.reveal(worker.account, task_id, worker.digest(task_id))
             except ChainError as error:
-                await self._report(worker, task_id, RS.REVEAL_FAILED, cause=Cause.CANNOT_REVEAL, errorMessage=str(error))
+                await self._report(
+                    worker, task_id, RS.REVEAL_FAILED, cause=Cause.CANNOT_REVEAL, errorMessage=str(error)
+                )
                 return
-            await self._report(worker, task_id, RS.REVEALED,
-                               chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
+            await self._report(
+                worker,
+                task_id,
+                RS.REVEALED,
+                chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash},
+            )
         elif kind is Next.PLEASE_UPLOAD and worker.behaviour != "no-upload":
             await self._report(worker, task_id, RS.RESULT_UPLOADING)
             link = crypto.result_link("pocopool", f"http://results.test/results/{task_id}")

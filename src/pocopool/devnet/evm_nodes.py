@@ -73,8 +73,15 @@ def _output(log: Path | None) -> IO[bytes] | int:
     return open(log, "ab") if log is not None else subprocess.DEVNULL
 
 
-def start_builtin_node(port: int | None = None, *, chain_id: int = 1337, genesis_time: int | None = None,
-                       log: Path | None = None, journal: Path | None = None, timeout: float = 60.0) -> NodeProcess:
+def start_builtin_node(
+    port: int | None = None,
+    *,
+    chain_id: int = 1337,
+    genesis_time: int | None = None,
+    log: Path | None = None,
+    journal: Path | None = None,
+    timeout: float = 60.0,
+) -> NodeProcess:
     """The built-in node on `port` (a free one by default). With `journal`, its chain is kept in that file
     and replayed from it if it exists (evmnode.py); `timeout` covers the replay."""
     port = port or free_port()
@@ -110,14 +117,26 @@ def ensure_hardhat() -> Path:
     return executable
 
 
-def start_hardhat_node(port: int | None = None, *, chain_id: int = 31337, genesis_time: int | None = None,
-                       log: Path | None = None, timeout: float = 90.0) -> NodeProcess:
+def start_hardhat_node(
+    port: int | None = None,
+    *,
+    chain_id: int = 31337,
+    genesis_time: int | None = None,
+    log: Path | None = None,
+    timeout: float = 90.0,
+) -> NodeProcess:
     executable = ensure_hardhat()
     port = port or free_port()
     env = dict(os.environ, HARDHAT_DISABLE_TELEMETRY_PROMPT="true", POCOPOOL_CHAIN_ID=str(chain_id))
     if genesis_time is not None:
         env["POCOPOOL_GENESIS_TIME"] = str(genesis_time)
     output = _output(log)
-    process = subprocess.Popen([str(executable), "node", "--hostname", "127.0.0.1", "--port", str(port)],
-                               cwd=HARDHAT_DIR, env=env, stdout=output, stderr=output, start_new_session=True)
+    process = subprocess.Popen(
+        [str(executable), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+        cwd=HARDHAT_DIR,
+        env=env,
+        stdout=output,
+        stderr=output,
+        start_new_session=True,
+    )
     return _wait(NodeProcess(f"http://127.0.0.1:{port}", process), timeout, log)

@@ -44,7 +44,7 @@ class _SameSecondVM(CancunVM):
     """Cancun, except that a block may carry its parent's timestamp (never an earlier one)."""
 
     @classmethod
-    def validate_header(cls, header: Any, parent_header: Any) -> None:  # type: ignore[override]
+    def validate_header(cls, header: Any, parent_header: Any) -> None:
         if header.timestamp < parent_header.timestamp:
             raise ValueError("a block cannot be older than its parent")
         super().validate_header(header, parent_header.copy(timestamp=header.timestamp - 1))
@@ -123,9 +123,13 @@ class Node:
     # ----- mining ------------------------------------------------------------------------------
     def _record(self, header: Any, receipts: list[dict[str, Any]]) -> dict[str, Any]:
         return {
-            "number": header.block_number, "hash": header.hash, "timestamp": header.timestamp,
-            "parent": header.parent_hash, "gas_limit": header.gas_limit,
-            "gas_used": header.gas_used, "receipts": receipts,
+            "number": header.block_number,
+            "hash": header.hash,
+            "timestamp": header.timestamp,
+            "parent": header.parent_hash,
+            "gas_limit": header.gas_limit,
+            "gas_used": header.gas_used,
+            "receipts": receipts,
         }
 
     def _rewrite_journal(self) -> None:
@@ -138,13 +142,19 @@ class Node:
         temporary.replace(self._journal_path)
         self._journal = open(self._journal_path, "a")
 
-    def _mine(self, transaction: Any | None, raw: bytes | None = None, *, mix_hash: bytes | None = None) -> bytes | None:
+    def _mine(
+        self, transaction: Any | None, raw: bytes | None = None, *, mix_hash: bytes | None = None
+    ) -> bytes | None:
         self.chain.header = self._pending_header()
         self.next_timestamp = None
         applied = self.chain.apply_transaction(transaction) if transaction is not None else None
         mix_hash = mix_hash if mix_hash is not None else os.urandom(32)
         block = self.chain.mine_block(mix_hash=mix_hash)
-        entry = {"timestamp": block.header.timestamp, "mix": _hex(mix_hash), "tx": _hex(raw) if raw is not None else None}
+        entry = {
+            "timestamp": block.header.timestamp,
+            "mix": _hex(mix_hash),
+            "tx": _hex(raw) if raw is not None else None,
+        }
         self.journal_entries.append(entry)
         if self._journal is not None:  # written before the hash is answered: a mined block is a kept block
             self._journal.write(json.dumps(entry) + "\n")
@@ -161,20 +171,30 @@ class Node:
                 {
                     "address": to_checksum_address(log.address),
                     "topics": [_hex(topic.to_bytes(32, "big")) for topic in log.topics],
-                    "data": _hex(log.data), "logIndex": _hex(index), "transactionIndex": "0x0",
-                    "transactionHash": _hex(transaction.hash), "blockHash": _hex(block.hash),
-                    "blockNumber": _hex(block.number), "removed": False,
+                    "data": _hex(log.data),
+                    "logIndex": _hex(index),
+                    "transactionIndex": "0x0",
+                    "transactionHash": _hex(transaction.hash),
+                    "blockHash": _hex(block.hash),
+                    "blockNumber": _hex(block.number),
+                    "removed": False,
                 }
                 for index, log in enumerate(receipt.logs)
             ]
             record = {
-                "transactionHash": _hex(transaction.hash), "transactionIndex": "0x0",
-                "blockHash": _hex(block.hash), "blockNumber": _hex(block.number),
+                "transactionHash": _hex(transaction.hash),
+                "transactionIndex": "0x0",
+                "blockHash": _hex(block.hash),
+                "blockNumber": _hex(block.number),
                 "from": to_checksum_address(transaction.sender),
                 "to": to_checksum_address(transaction.to) if transaction.to else None,
-                "cumulativeGasUsed": _hex(receipt.gas_used), "gasUsed": _hex(receipt.gas_used),
-                "effectiveGasPrice": "0x0", "contractAddress": created, "logs": logs,
-                "logsBloom": _hex(b"\x00" * 256), "status": "0x1" if computation.is_success else "0x0",
+                "cumulativeGasUsed": _hex(receipt.gas_used),
+                "gasUsed": _hex(receipt.gas_used),
+                "effectiveGasPrice": "0x0",
+                "contractAddress": created,
+                "logs": logs,
+                "logsBloom": _hex(b"\x00" * 256),
+                "status": "0x1" if computation.is_success else "0x0",
                 "type": _hex(getattr(transaction, "type_id", None) or 0),
             }
             receipts.append(record)
@@ -188,8 +208,11 @@ class Node:
         vm = self.chain.get_vm(header)
         nonce = vm.state.get_nonce(sender)
         unsigned = vm.create_unsigned_transaction(
-            nonce=nonce, gas_price=0, gas=_int(call.get("gas"), header.gas_limit),
-            to=_bytes(call.get("to")), value=_int(call.get("value")),
+            nonce=nonce,
+            gas_price=0,
+            gas=_int(call.get("gas"), header.gas_limit),
+            to=_bytes(call.get("to")),
+            value=_int(call.get("value")),
             data=_bytes(call.get("data") or call.get("input")),
         )
         return SpoofTransaction(unsigned, from_=sender)
@@ -258,13 +281,26 @@ class Node:
             return None
         record = self.blocks[number]
         return {
-            "number": _hex(record["number"]), "hash": _hex(record["hash"]), "parentHash": _hex(record["parent"]),
-            "timestamp": _hex(record["timestamp"]), "gasLimit": _hex(record["gas_limit"]),
-            "gasUsed": _hex(record["gas_used"]), "baseFeePerGas": "0x0", "miner": _hex(b"\x00" * 20),
-            "difficulty": "0x0", "totalDifficulty": "0x0", "extraData": "0x", "size": "0x0",
-            "nonce": "0x0000000000000000", "sha3Uncles": _hex(b"\x00" * 32), "logsBloom": _hex(b"\x00" * 256),
-            "transactionsRoot": _hex(b"\x00" * 32), "stateRoot": _hex(b"\x00" * 32),
-            "receiptsRoot": _hex(b"\x00" * 32), "mixHash": _hex(b"\x00" * 32), "uncles": [],
+            "number": _hex(record["number"]),
+            "hash": _hex(record["hash"]),
+            "parentHash": _hex(record["parent"]),
+            "timestamp": _hex(record["timestamp"]),
+            "gasLimit": _hex(record["gas_limit"]),
+            "gasUsed": _hex(record["gas_used"]),
+            "baseFeePerGas": "0x0",
+            "miner": _hex(b"\x00" * 20),
+            "difficulty": "0x0",
+            "totalDifficulty": "0x0",
+            "extraData": "0x",
+            "size": "0x0",
+            "nonce": "0x0000000000000000",
+            "sha3Uncles": _hex(b"\x00" * 32),
+            "logsBloom": _hex(b"\x00" * 256),
+            "transactionsRoot": _hex(b"\x00" * 32),
+            "stateRoot": _hex(b"\x00" * 32),
+            "receiptsRoot": _hex(b"\x00" * 32),
+            "mixHash": _hex(b"\x00" * 32),
+            "uncles": [],
             "transactions": [r["transactionHash"] for r in record["receipts"]],
         }
 
@@ -303,8 +339,11 @@ class Node:
         except Exception as error:  # noqa: BLE001 - a malformed transaction is the client's error
             raise RpcError(-32000, f"invalid transaction: {error}") from None
         if transaction.nonce != expected:
-            raise RpcError(-32000, f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
-                                   f"expected {expected}, got {transaction.nonce}")
+            raise RpcError(
+                -32000,
+                f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
+                f"expected {expected}, got {transaction.nonce}",
+            )
         self._mine(transaction, _bytes(raw))
         return _hex(transaction.hash)
 
@@ -366,7 +405,7 @@ class Node:
             self.chain = self.chain.from_genesis_header(chaindb.db, block.header)
         self.blocks, self.receipts = list(blocks), dict(receipts)
         self.time_offset, self.next_timestamp = offset, None
-        del self.journal_entries[len(self.blocks) - 1:]
+        del self.journal_entries[len(self.blocks) - 1 :]
         if self._journal is not None:
             self._rewrite_journal()
         return True
@@ -442,7 +481,11 @@ def _dispatch(node: Node, request: dict[str, Any]) -> dict[str, Any]:
             body["data"] = error.data
         return {"jsonrpc": "2.0", "id": request_id, "error": body}
     except Exception as error:  # noqa: BLE001 - any other failure is answered, never kills the node
-        return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32603, "message": f"{type(error).__name__}: {error}"}}
+        return {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "error": {"code": -32603, "message": f"{type(error).__name__}: {error}"},
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -451,18 +494,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--chain-id", type=int, default=1337)
     parser.add_argument("--genesis-time", type=int, default=None, help="timestamp of block 0 (default: now)")
-    parser.add_argument("--journal", type=Path, default=None,
-                        help="keep the chain in this file: replayed at start if it exists, appended to at each block")
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        default=None,
+        help="keep the chain in this file: replayed at start if it exists, appended to at each block",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     node = Node(args.chain_id, args.genesis_time, args.journal)
     if args.journal is not None:
-        print(json.dumps({"event": "evmnode-journal", "journal": str(args.journal), "blocks": len(node.journal_entries),
-                          "replaySeconds": round(time.monotonic() - started, 2)}), file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "event": "evmnode-journal",
+                    "journal": str(args.journal),
+                    "blocks": len(node.journal_entries),
+                    "replaySeconds": round(time.monotonic() - started, 2),
+                }
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     server = make_server(node, args.host, args.port)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    print(json.dumps({"event": "evmnode-listening", "url": f"http://{args.host}:{server.server_address[1]}",
-                      "chainId": args.chain_id}), file=sys.stderr, flush=True)
+    print(
+        json.dumps(
+            {
+                "event": "evmnode-listening",
+                "url": f"http://{args.host}:{server.server_address[1]}",
+                "chainId": args.chain_id,
+            }
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

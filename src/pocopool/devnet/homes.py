@@ -20,8 +20,10 @@ from .state import DevnetError, DevnetState, Keys, WorkerEntry, previous_state
 EVM_JOURNAL = "evmnode/chain.jsonl"  # the built-in EVM node's chain, kept as HOME/chain.db keeps LocalChain's
 CHAIN_ID = 65535
 NRLC = 1_000_000_000
-DEVNET_CATEGORIES = (("DEVNET-5S", "devnet: 5 s per task, for deadline tests", 5),
-                     ("DEVNET-30S", "devnet: 30 s per task", 30))
+DEVNET_CATEGORIES = (
+    ("DEVNET-5S", "devnet: 5 s per task, for deadline tests", 5),
+    ("DEVNET-30S", "devnet: 30 s per task", 30),
+)
 WORKERPOOL_PRICE = NRLC // 10
 FUNDS = {"requester": 1_000_000 * NRLC, "scheduler": 1_000_000 * NRLC, "worker": 1_000 * NRLC}
 
@@ -77,7 +79,9 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
                 categories[name] = chain.create_category(owner, name, description, seconds).return_value
             for who, account in (("requester", requester), ("scheduler", scheduler)):
                 chain.mint(owner, account.address, FUNDS[who])
-            workerpool = chain.create_workerpool(scheduler, "pocopool devnet workerpool", price=WORKERPOOL_PRICE).return_value
+            workerpool = chain.create_workerpool(
+                scheduler, "pocopool devnet workerpool", price=WORKERPOOL_PRICE
+            ).return_value
         else:
             workerpool = previous.workerpool
         worker_entries = []
@@ -86,15 +90,27 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
             wallet = Account.from_key(key).address
             if chain.view_account(wallet).balance == 0 and chain.view_account(wallet).frozen == 0:
                 chain.mint(owner, wallet, FUNDS["worker"])
-            worker_entries.append(WorkerEntry(name=f"worker-{index}", wallet=wallet, key_file=str(key_path),
-                                              workdir=str(home / "workers" / str(index))))
+            worker_entries.append(
+                WorkerEntry(
+                    name=f"worker-{index}",
+                    wallet=wallet,
+                    key_file=str(key_path),
+                    workdir=str(home / "workers" / str(index)),
+                )
+            )
     finally:
         chain.close()
     return DevnetState(
-        home=str(home), chain=chain_url, chain_id=CHAIN_ID, workerpool=workerpool, owner=owner.address,
-        scheduler_wallet=scheduler.address, requester=requester.address,
+        home=str(home),
+        chain=chain_url,
+        chain_id=CHAIN_ID,
+        workerpool=workerpool,
+        owner=owner.address,
+        scheduler_wallet=scheduler.address,
+        requester=requester.address,
         keys=Keys(str(owner_path), str(scheduler_path), str(requester_path)),
-        categories=categories, workers=worker_entries,
+        categories=categories,
+        workers=worker_entries,
     )
 
 
@@ -122,9 +138,11 @@ def start_evm_chain(home: Path, rpc_url: str | None) -> tuple[NodeProcess | None
         if port is None:
             journal.unlink(missing_ok=True)  # another ledger before (or none): start afresh
         elif not port_free(port):
-            raise DevnetError(f"the EVM node of this devnet listened on 127.0.0.1:{port}, its chain URL names that port, "
-                              f"and another process holds it now: free it and start again, or remove {journal} "
-                              "to start on a new chain")
+            raise DevnetError(
+                f"the EVM node of this devnet listened on 127.0.0.1:{port}, its chain URL names that port, "
+                f"and another process holds it now: free it and start again, or remove {journal} "
+                "to start on a new chain"
+            )
         try:
             node = start_builtin_node(port, chain_id=CHAIN_ID, log=home / "logs" / "evmnode.log", journal=journal)
         except RuntimeError as error:
@@ -136,8 +154,10 @@ def start_evm_chain(home: Path, rpc_url: str | None) -> tuple[NodeProcess | None
                 return node, previous_chain
             except Exception as error:  # noqa: BLE001 - a journal without the ledger: say so, keep the file
                 node.stop()
-                raise DevnetError(f"the built-in EVM node replayed {journal} but the ledger of {previous_chain} "
-                                  f"is not in it ({error}); remove {journal} to start on a new chain") from error
+                raise DevnetError(
+                    f"the built-in EVM node replayed {journal} but the ledger of {previous_chain} "
+                    f"is not in it ({error}); remove {journal} to start on a new chain"
+                ) from error
     elif not rpc_ready(rpc_url):
         raise DevnetError(f"no EVM node answers at {rpc_url}")
     try:
@@ -160,7 +180,7 @@ def _journal_port(previous: DevnetState | None, journal: Path) -> int | None:
         return None
     if not previous.chain.startswith("evm:http://127.0.0.1:"):
         return None
-    port = previous.chain[len("evm:http://127.0.0.1:"):].partition("#")[0]
+    port = previous.chain[len("evm:http://127.0.0.1:") :].partition("#")[0]
     return int(port) if port.isdigit() else None
 
 

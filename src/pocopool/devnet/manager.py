@@ -19,15 +19,31 @@ import httpx
 
 from ..chain import connect
 from ..chain.base import Chain
-from .homes import CHAIN_ID, EVM_JOURNAL, database_url, prepare_chain, read_key, start_evm_chain
 from . import tee
+from .homes import CHAIN_ID, EVM_JOURNAL, database_url, prepare_chain, read_key, start_evm_chain
 from .processes import READY_TIMEOUT, free_port, is_alive, kill, spawn, tail, terminate, wait_http
 from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, WorkerEntry, load_state, save_state
 
 __all__ = [
-    "CHAIN_ID", "STATE_FILE", "DevnetError", "DevnetState", "Options", "free_port", "is_alive", "kill_scheduler",
-    "kill_worker", "load_state", "open_chain", "read_key", "restart_scheduler", "restart_worker", "running_pids",
-    "save_state", "start", "status", "stop",
+    "CHAIN_ID",
+    "STATE_FILE",
+    "DevnetError",
+    "DevnetState",
+    "Options",
+    "free_port",
+    "is_alive",
+    "kill_scheduler",
+    "kill_worker",
+    "load_state",
+    "open_chain",
+    "read_key",
+    "restart_scheduler",
+    "restart_worker",
+    "running_pids",
+    "save_state",
+    "start",
+    "status",
+    "stop",
 ]
 
 
@@ -61,7 +77,9 @@ def _app_limit_args(limits: tuple[str, ...]) -> list[str]:
     for limit in limits:
         name, _, value = limit.partition("=")
         if name not in APP_LIMITS or not value.isdigit() or int(value) < 1:
-            raise DevnetError(f"--app-limit {limit}: expected NAME=N with N ≥ 1 and NAME one of {', '.join(APP_LIMITS)}")
+            raise DevnetError(
+                f"--app-limit {limit}: expected NAME=N with N ≥ 1 and NAME one of {', '.join(APP_LIMITS)}"
+            )
         argv += [f"--app-{name}", value]
     return argv
 
@@ -79,11 +97,15 @@ def start(home: Path, options: Options) -> DevnetState:
     if options.runtime not in ("sandbox", "process"):
         raise DevnetError(f"--runtime must be sandbox or process, got {options.runtime!r}")
     if not 0 <= options.tee_workers <= options.workers:
-        raise DevnetError(f"--tee-workers must be between 0 and --workers ({options.workers}), got {options.tee_workers}")
+        raise DevnetError(
+            f"--tee-workers must be between 0 and --workers ({options.workers}), got {options.tee_workers}"
+        )
     if (home / STATE_FILE).exists():
         alive = running_pids(load_state(home))
         if alive:
-            raise DevnetError(f"a devnet is already running in {home} (pids {alive}); stop it with `pocopool devnet stop --home {home}`")
+            raise DevnetError(
+                f"a devnet is already running in {home} (pids {alive}); stop it with `pocopool devnet stop --home {home}`"
+            )
     home.mkdir(parents=True, exist_ok=True)
     # --- EVM chain (issue 7): start the built-in node (or use --rpc-url) and deploy the ledger ---
     evm_node, evm_chain_url = start_evm_chain(home, options.rpc_url) if options.chain == "evm" else (None, None)
@@ -104,8 +126,9 @@ def start(home: Path, options: Options) -> DevnetState:
     state.runtime, state.processes, state.faults = options.runtime, {}, list(options.faults)
     started: list[subprocess.Popen[bytes]] = []
     if evm_node is not None:  # --- EVM chain (issue 7): stopped with the devnet, killed on a failed start ---
-        state.processes["evmnode"] = ProcessEntry(pid=evm_node.process.pid, log=str(logs / "evmnode.log"),
-                                                  url=evm_node.url, argv=_argv_of(evm_node.process))
+        state.processes["evmnode"] = ProcessEntry(
+            pid=evm_node.process.pid, log=str(logs / "evmnode.log"), url=evm_node.url, argv=_argv_of(evm_node.process)
+        )
         started.append(evm_node.process)
     try:
         py = sys.executable
@@ -123,26 +146,87 @@ def start(home: Path, options: Options) -> DevnetState:
             state.processes[name] = ProcessEntry(pid=process.pid, log=str(log), argv=argv, health=health)
             wait_http(health, process, log, name)
 
-        launch("files", [py, "-m", "pocopool.devnet.fileserver", "--dir", str(home / "files"), "--port", str(files_port)],
-               f"{files_url}/health")
-        launch("results", [py, "-m", "pocopool.results", "--chain", state.chain, "--data-dir", str(home / "results"),
-                           "--port", str(results_port), "--public-url", results_url], f"{results_url}/health")
+        launch(
+            "files",
+            [py, "-m", "pocopool.devnet.fileserver", "--dir", str(home / "files"), "--port", str(files_port)],
+            f"{files_url}/health",
+        )
+        launch(
+            "results",
+            [
+                py,
+                "-m",
+                "pocopool.results",
+                "--chain",
+                state.chain,
+                "--data-dir",
+                str(home / "results"),
+                "--port",
+                str(results_port),
+                "--public-url",
+                results_url,
+            ],
+            f"{results_url}/health",
+        )
         platform_key_file, platform = tee.platform_key(home)
         launch("sms", tee.sms_argv(py, state.chain, home, sms_port, results_url, platform), f"{sms_url}/health")
-        launch("scheduler", [py, "-m", "pocopool.scheduler", "--chain", state.chain, "--key-file", state.keys.scheduler,
-                             "--workerpool", state.workerpool, "--db", state.database, "--port", str(scheduler_port),
-                             "--results-url", results_url, "--ask-period-ms", str(options.ask_period_ms),
-                             "--poll-interval", str(options.poll_interval), "--detector-period", str(options.detector_period),
-                             "--worker-lost-after", str(options.worker_lost_after), "--sms", sms_url],
-               f"{scheduler_url}/health")
+        launch(
+            "scheduler",
+            [
+                py,
+                "-m",
+                "pocopool.scheduler",
+                "--chain",
+                state.chain,
+                "--key-file",
+                state.keys.scheduler,
+                "--workerpool",
+                state.workerpool,
+                "--db",
+                state.database,
+                "--port",
+                str(scheduler_port),
+                "--results-url",
+                results_url,
+                "--ask-period-ms",
+                str(options.ask_period_ms),
+                "--poll-interval",
+                str(options.poll_interval),
+                "--detector-period",
+                str(options.detector_period),
+                "--worker-lost-after",
+                str(options.worker_lost_after),
+                "--sms",
+                sms_url,
+            ],
+            f"{scheduler_url}/health",
+        )
         delays = _parse_indexed(options.start_delays, options.workers, "--start-delay", "INDEX:SECONDS (e.g. 1:10)")
         for index, worker in enumerate(state.workers):
             Path(worker.workdir).mkdir(parents=True, exist_ok=True)
             log = logs / f"{worker.name}.log"
-            argv = [py, "-m", "pocopool.worker", "--scheduler", scheduler_url, "--chain", state.chain,
-                    "--key-file", worker.key_file, "--workdir", worker.workdir, "--name", worker.name,
-                    "--slots", str(options.slots), "--runtime", options.runtime,
-                    "--ping-period", str(options.ping_period), *limit_args]
+            argv = [
+                py,
+                "-m",
+                "pocopool.worker",
+                "--scheduler",
+                scheduler_url,
+                "--chain",
+                state.chain,
+                "--key-file",
+                worker.key_file,
+                "--workdir",
+                worker.workdir,
+                "--name",
+                worker.name,
+                "--slots",
+                str(options.slots),
+                "--runtime",
+                options.runtime,
+                "--ping-period",
+                str(options.ping_period),
+                *limit_args,
+            ]
             if index >= options.workers - options.tee_workers:
                 argv += ["--tee", "--tee-platform-key-file", str(platform_key_file)]
             if index in delays:
@@ -219,8 +303,9 @@ def _worker_entry(state: DevnetState, index: int) -> WorkerEntry:
     return state.workers[index]
 
 
-def restart_worker(home: Path, index: int, faults: tuple[str, ...] = (), *,
-                   start_delay: float | None = None) -> WorkerEntry:
+def restart_worker(
+    home: Path, index: int, faults: tuple[str, ...] = (), *, start_delay: float | None = None
+) -> WorkerEntry:
     """Stops worker INDEX if it runs, and starts it again on the same wallet and work directory, with
     `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates.
     `start_delay` replaces the delay it was started with (0: it asks for work at once)."""
@@ -229,12 +314,14 @@ def restart_worker(home: Path, index: int, faults: tuple[str, ...] = (), *,
     worker = _worker_entry(state, index)
     terminate(worker.pid)
     if worker.argv is None or worker.log is None:
-        raise DevnetError(f"{worker.name} was never started: start the devnet with `pocopool devnet start --home {home}`")
+        raise DevnetError(
+            f"{worker.name} was never started: start the devnet with `pocopool devnet start --home {home}`"
+        )
     argv = list(worker.argv)
     if start_delay is not None:
         if "--start-delay" in argv:
             at = argv.index("--start-delay")
-            del argv[at:at + 2]
+            del argv[at : at + 2]
         argv += ["--start-delay", str(float(start_delay))]
         worker.argv = list(argv)
     argv += [arg for kind in faults for arg in ("--fault", kind)]
@@ -266,7 +353,9 @@ def _wait_workers(scheduler_url: str, workers: list[WorkerEntry], processes: lis
         for entry in list(wanted.values()):
             process = next(p for p in processes if p.pid == entry.pid)
             if process.poll() is not None:
-                raise DevnetError(f"{entry.name} exited with code {process.returncode} at start; its log {entry.log} ends with:\n{tail(Path(str(entry.log)))}")
+                raise DevnetError(
+                    f"{entry.name} exited with code {process.returncode} at start; its log {entry.log} ends with:\n{tail(Path(str(entry.log)))}"
+                )
         try:
             listed = httpx.get(f"{scheduler_url}/workers", timeout=2.0).json()
             for worker in listed:
@@ -277,7 +366,9 @@ def _wait_workers(scheduler_url: str, workers: list[WorkerEntry], processes: lis
         time.sleep(0.2)
     if wanted:
         names = ", ".join(w.name for w in wanted.values())
-        raise DevnetError(f"{names} did not register with the scheduler within {READY_TIMEOUT:.0f} s; see their logs in {Path(str(next(iter(wanted.values())).log)).parent}")
+        raise DevnetError(
+            f"{names} did not register with the scheduler within {READY_TIMEOUT:.0f} s; see their logs in {Path(str(next(iter(wanted.values())).log)).parent}"
+        )
 
 
 def stop(home: Path) -> dict[str, Any]:
@@ -314,19 +405,34 @@ def status(home: Path) -> dict[str, Any]:
     except (httpx.HTTPError, KeyError, ValueError):
         scheduler_up = False
     for worker in state.workers:
-        workers.append({
-            "name": worker.name, "wallet": worker.wallet, "pid": worker.pid,
-            "running": is_alive(worker.pid), "alive": worker.wallet.lower() in alive_wallets,
-            "faults": worker.faults or [], "tee": "--tee" in (worker.argv or []),
-        })
+        workers.append(
+            {
+                "name": worker.name,
+                "wallet": worker.wallet,
+                "pid": worker.pid,
+                "running": is_alive(worker.pid),
+                "alive": worker.wallet.lower() in alive_wallets,
+                "faults": worker.faults or [],
+                "tee": "--tee" in (worker.argv or []),
+            }
+        )
     processes = {name: {"pid": p.pid, "running": is_alive(p.pid), "log": p.log} for name, p in state.processes.items()}
     return {
-        "home": str(home), "scheduler": state.scheduler, "results": state.results, "sms": state.sms,
-        "files": state.files, "chain": state.chain, "chainId": state.chain_id,
-        "workerpool": state.workerpool, "requester": state.requester,
-        "database": state.database, "categories": state.categories,
-        "running": bool(running_pids(state)), "schedulerUp": scheduler_up,
-        "processes": processes, "workers": workers,
+        "home": str(home),
+        "scheduler": state.scheduler,
+        "results": state.results,
+        "sms": state.sms,
+        "files": state.files,
+        "chain": state.chain,
+        "chainId": state.chain_id,
+        "workerpool": state.workerpool,
+        "requester": state.requester,
+        "database": state.database,
+        "categories": state.categories,
+        "running": bool(running_pids(state)),
+        "schedulerUp": scheduler_up,
+        "processes": processes,
+        "workers": workers,
     }
 
 

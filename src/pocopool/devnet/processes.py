@@ -61,7 +61,11 @@ def spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
         return subprocess.Popen(
-            argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            argv,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
@@ -79,7 +83,9 @@ def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, what: str) 
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise DevnetError(f"the {what} exited with code {process.returncode} at start; its log {log} ends with:\n{tail(log)}")
+            raise DevnetError(
+                f"the {what} exited with code {process.returncode} at start; its log {log} ends with:\n{tail(log)}"
+            )
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return

@@ -37,12 +37,18 @@ class ProcessEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProcessEntry:
-        return cls(pid=data.get("pid"), log=data.get("log", ""), argv=list(data.get("argv", [])),
-                   health=data.get("health"), url=data.get("url"))
+        return cls(
+            pid=data.get("pid"),
+            log=data.get("log", ""),
+            argv=list(data.get("argv", [])),
+            health=data.get("health"),
+            url=data.get("url"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"pid": self.pid, "log": self.log, "url": self.url, "argv": self.argv,
-                              "health": self.health})
+        return _without_none(
+            {"pid": self.pid, "log": self.log, "url": self.url, "argv": self.argv, "health": self.health}
+        )
 
 
 @dataclass
@@ -61,13 +67,30 @@ class WorkerEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WorkerEntry:
-        return cls(name=data["name"], wallet=data["wallet"], key_file=data["keyFile"], workdir=data["workdir"],
-                   pid=data.get("pid"), log=data.get("log"), faults=data.get("faults"), argv=data.get("argv"))
+        return cls(
+            name=data["name"],
+            wallet=data["wallet"],
+            key_file=data["keyFile"],
+            workdir=data["workdir"],
+            pid=data.get("pid"),
+            log=data.get("log"),
+            faults=data.get("faults"),
+            argv=data.get("argv"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({"name": self.name, "wallet": self.wallet, "keyFile": self.key_file,
-                              "workdir": self.workdir, "pid": self.pid, "log": self.log, "faults": self.faults,
-                              "argv": self.argv})
+        return _without_none(
+            {
+                "name": self.name,
+                "wallet": self.wallet,
+                "keyFile": self.key_file,
+                "workdir": self.workdir,
+                "pid": self.pid,
+                "log": self.log,
+                "faults": self.faults,
+                "argv": self.argv,
+            }
+        )
 
 
 @dataclass
@@ -112,28 +135,53 @@ class DevnetState:
     def from_json(cls, data: dict[str, Any]) -> DevnetState:
         keys = data["keys"]
         return cls(
-            home=data["home"], chain=data["chain"], chain_id=data["chainId"], workerpool=data["workerpool"],
-            owner=data["owner"], scheduler_wallet=data["schedulerWallet"], requester=data["requester"],
+            home=data["home"],
+            chain=data["chain"],
+            chain_id=data["chainId"],
+            workerpool=data["workerpool"],
+            owner=data["owner"],
+            scheduler_wallet=data["schedulerWallet"],
+            requester=data["requester"],
             keys=Keys(keys["owner"], keys["scheduler"], keys["requester"]),
             categories=dict(data.get("categories", {})),
             workers=[WorkerEntry.from_json(w) for w in data.get("workers", [])],
-            evm_journal=data.get("evmJournal"), database=data.get("database"), runtime=data.get("runtime"),
+            evm_journal=data.get("evmJournal"),
+            database=data.get("database"),
+            runtime=data.get("runtime"),
             processes={name: ProcessEntry.from_json(p) for name, p in data.get("processes", {}).items()},
-            faults=data.get("faults"), files=data.get("files"), results=data.get("results"),
-            scheduler=data.get("scheduler"), sms=data.get("sms"), started_at=data.get("startedAt"),
+            faults=data.get("faults"),
+            files=data.get("files"),
+            results=data.get("results"),
+            scheduler=data.get("scheduler"),
+            sms=data.get("sms"),
+            started_at=data.get("startedAt"),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return _without_none({
-            "home": self.home, "chain": self.chain, "chainId": self.chain_id, "workerpool": self.workerpool,
-            "owner": self.owner, "schedulerWallet": self.scheduler_wallet, "requester": self.requester,
-            "keys": self.keys.to_json(), "categories": dict(self.categories),
-            "workers": [w.to_json() for w in self.workers], "evmJournal": self.evm_journal,
-            "database": self.database, "runtime": self.runtime,
-            "processes": {name: p.to_json() for name, p in self.processes.items()}, "faults": self.faults,
-            "files": self.files, "results": self.results, "scheduler": self.scheduler, "sms": self.sms,
-            "startedAt": self.started_at,
-        })
+        return _without_none(
+            {
+                "home": self.home,
+                "chain": self.chain,
+                "chainId": self.chain_id,
+                "workerpool": self.workerpool,
+                "owner": self.owner,
+                "schedulerWallet": self.scheduler_wallet,
+                "requester": self.requester,
+                "keys": self.keys.to_json(),
+                "categories": dict(self.categories),
+                "workers": [w.to_json() for w in self.workers],
+                "evmJournal": self.evm_journal,
+                "database": self.database,
+                "runtime": self.runtime,
+                "processes": {name: p.to_json() for name, p in self.processes.items()},
+                "faults": self.faults,
+                "files": self.files,
+                "results": self.results,
+                "scheduler": self.scheduler,
+                "sms": self.sms,
+                "startedAt": self.started_at,
+            }
+        )
 
 
 def load_state(home: Path) -> DevnetState:
@@ -146,7 +194,9 @@ def load_state(home: Path) -> DevnetState:
     except json.JSONDecodeError as error:
         raise DevnetError(f"{path} is not valid JSON ({error}); remove the folder and start again") from error
     except (KeyError, TypeError, AttributeError) as error:
-        raise DevnetError(f"{path} is not a devnet state (missing {error}); remove the folder and start again") from error
+        raise DevnetError(
+            f"{path} is not a devnet state (missing {error}); remove the folder and start again"
+        ) from error
 
 
 def previous_state(home: Path) -> DevnetState | None:

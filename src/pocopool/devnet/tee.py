@@ -31,5 +31,18 @@ def platform_key(home: Path) -> tuple[Path, str]:
 
 def sms_argv(python: str, chain: str, home: Path, port: int, results_url: str, platform: str) -> list[str]:
     """`python -m pocopool.sms`, on the devnet's chain, trusting the devnet's tee-sim platform."""
-    return [python, "-m", "pocopool.sms", "--chain", chain, "--home", str(home / "sms"), "--port", str(port),
-            "--result-proxy", results_url, "--trust-platform", platform]
+    return [
+        python,
+        "-m",
+        "pocopool.sms",
+        "--chain",
+        chain,
+        "--home",
+        str(home / "sms"),
+        "--port",
+        str(port),
+        "--result-proxy",
+        results_url,
+        "--trust-platform",
+        platform,
+    ]

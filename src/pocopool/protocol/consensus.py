@@ -29,9 +29,7 @@ def _product(values: Iterable[int]) -> int:
     return result if seen else 0
 
 
-def needs_more_contributions(
-    contributed: dict[str, list[int]], pending: list[int], trust: int
-) -> bool:
+def needs_more_contributions(contributed: dict[str, list[int]], pending: list[int], trust: int) -> bool:
     """Whether the scheduler should hand out another replicate (spec/scheduler.md §5.4).
 
     `contributed` maps each contribution hash to the weights of the replicates that voted for it;

@@ -15,8 +15,9 @@ from .statuses import ReplicateStatus as RS
 from .views import OnChainTask, StakeMove, TaskView
 
 
-def contributions(task: TaskView | None, onchain: OnChainTask | None,
-                  moves: Iterable[StakeMove] = ()) -> list[dict[str, Any]]:
+def contributions(
+    task: TaskView | None, onchain: OnChainTask | None, moves: Iterable[StakeMove] = ()
+) -> list[dict[str, Any]]:
     """One row per replicate: `worker`, `contributionHash`, `agrees` (None when either hash is
     unknown), `revealed`, `reward` and `seized` (sums of this task's moves for that wallet)."""
     if task is None:
@@ -33,12 +34,14 @@ def contributions(task: TaskView | None, onchain: OnChainTask | None,
         revealed = any(u.status is RS.REVEALED for u in replicate.statusUpdateList)
         rewarded = sum(m.amount for m in mine if m.name == "Reward" and same_address(m.owner, wallet))
         seized = sum(m.amount for m in mine if m.name == "Seize" and same_address(m.owner, wallet))
-        rows.append({
-            "worker": wallet,
-            "contributionHash": contribution,
-            "agrees": (contribution == consensus) if (contribution and consensus) else None,
-            "revealed": revealed,
-            "reward": rewarded,
-            "seized": seized,
-        })
+        rows.append(
+            {
+                "worker": wallet,
+                "contributionHash": contribution,
+                "agrees": (contribution == consensus) if (contribution and consensus) else None,
+                "revealed": revealed,
+                "reward": rewarded,
+                "seized": seized,
+            }
+        )
     return rows

@@ -12,7 +12,8 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak as _keccak, to_checksum_address
+from eth_utils import keccak as _keccak
+from eth_utils import to_checksum_address
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO_BYTES32 = "0x" + "00" * 32
@@ -229,18 +230,14 @@ def new_private_key() -> str:
 def upload_authorization_hash(worker: str, task: str) -> bytes:
     """What the scheduler signs (EIP-191) to let one worker upload a task's result."""
     return keccak(
-        b"pocopool:result-upload"
-        + hex_to_bytes(worker, 20, "worker address")
-        + hex_to_bytes(task, 32, "task id")
+        b"pocopool:result-upload" + hex_to_bytes(worker, 20, "worker address") + hex_to_bytes(task, 32, "task id")
     )
 
 
 def upload_body_hash(task: str, archive_sha256: str) -> bytes:
     """What the uploading worker signs (EIP-191): the task and the sha256 of the zip it sends."""
     return keccak(
-        b"pocopool:result-zip"
-        + hex_to_bytes(task, 32, "task id")
-        + hex_to_bytes(archive_sha256, 32, "archive sha256")
+        b"pocopool:result-zip" + hex_to_bytes(task, 32, "task id") + hex_to_bytes(archive_sha256, 32, "archive sha256")
     )
 
 

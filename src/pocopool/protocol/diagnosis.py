@@ -18,8 +18,14 @@ from typing import Any
 from .explanations import TASK_FAILURES, Explanation, Origin, explain_cause
 from .statuses import (
     Component,
+)
+from .statuses import (
     ReplicateStatus as RS,
+)
+from .statuses import (
     ReplicateStatusCause as Cause,
+)
+from .statuses import (
     TaskStatus as TS,
 )
 from .transitions import CONTRIBUTABLE_FAILURES
@@ -27,23 +33,42 @@ from .views import ReplicateStatusUpdateView, TaskView
 
 _STAGE_OF: dict[RS, str] = {
     RS.CREATED: "assignment",
-    RS.STARTING: "start", RS.START_FAILED: "start", RS.STARTED: "start",
-    RS.APP_DOWNLOADING: "app download", RS.APP_DOWNLOAD_FAILED: "app download", RS.APP_DOWNLOADED: "app download",
-    RS.DATA_DOWNLOADING: "data download", RS.DATA_DOWNLOAD_FAILED: "data download", RS.DATA_DOWNLOADED: "data download",
-    RS.COMPUTING: "compute", RS.COMPUTE_FAILED: "compute", RS.COMPUTED: "compute",
-    RS.CONTRIBUTING: "contribute", RS.CONTRIBUTE_FAILED: "contribute", RS.CONTRIBUTED: "contribute",
-    RS.REVEALING: "reveal", RS.REVEAL_FAILED: "reveal", RS.REVEALED: "reveal",
-    RS.RESULT_UPLOAD_REQUESTED: "upload", RS.RESULT_UPLOADING: "upload", RS.RESULT_UPLOAD_FAILED: "upload",
+    RS.STARTING: "start",
+    RS.START_FAILED: "start",
+    RS.STARTED: "start",
+    RS.APP_DOWNLOADING: "app download",
+    RS.APP_DOWNLOAD_FAILED: "app download",
+    RS.APP_DOWNLOADED: "app download",
+    RS.DATA_DOWNLOADING: "data download",
+    RS.DATA_DOWNLOAD_FAILED: "data download",
+    RS.DATA_DOWNLOADED: "data download",
+    RS.COMPUTING: "compute",
+    RS.COMPUTE_FAILED: "compute",
+    RS.COMPUTED: "compute",
+    RS.CONTRIBUTING: "contribute",
+    RS.CONTRIBUTE_FAILED: "contribute",
+    RS.CONTRIBUTED: "contribute",
+    RS.REVEALING: "reveal",
+    RS.REVEAL_FAILED: "reveal",
+    RS.REVEALED: "reveal",
+    RS.RESULT_UPLOAD_REQUESTED: "upload",
+    RS.RESULT_UPLOADING: "upload",
+    RS.RESULT_UPLOAD_FAILED: "upload",
     RS.RESULT_UPLOADED: "upload",
     RS.CONTRIBUTE_AND_FINALIZE_ONGOING: "contribute and finalize",
     RS.CONTRIBUTE_AND_FINALIZE_FAILED: "contribute and finalize",
     RS.CONTRIBUTE_AND_FINALIZE_DONE: "contribute and finalize",
-    RS.COMPLETING: "complete", RS.COMPLETE_FAILED: "complete", RS.COMPLETED: "complete",
+    RS.COMPLETING: "complete",
+    RS.COMPLETE_FAILED: "complete",
+    RS.COMPLETED: "complete",
 }
 _RANK = {Origin.APP: 0, Origin.INPUT: 1, Origin.PLATFORM: 2, Origin.PROTOCOL: 3}
-_WORKER_LOST = Explanation(Component.WORKER, Origin.PLATFORM,
-                           "The worker stopped answering the scheduler while it held this replicate.",
-                           "Nothing for the requester if another worker finished the task; the worker's operator should check why it stopped.")
+_WORKER_LOST = Explanation(
+    Component.WORKER,
+    Origin.PLATFORM,
+    "The worker stopped answering the scheduler while it held this replicate.",
+    "Nothing for the requester if another worker finished the task; the worker's operator should check why it stopped.",
+)
 
 
 def _stage_at(history: list[ReplicateStatusUpdateView], index: int, cause: Cause | None) -> str:
@@ -75,17 +100,19 @@ def _candidates(task: TaskView) -> list[dict[str, Any]]:
                 explanation = explain_cause(cause)
             else:
                 continue
-            found.append({
-                "replicate": replicate.walletAddress,
-                "status": status.value,
-                "stage": _stage_at(history, index, cause),
-                "cause": cause.value if cause else status.value,
-                "message": update.errorMessage or _exit_message(update.exitCode),
-                "exitCode": update.exitCode,
-                "date": update.date,
-                "explanation": explanation,
-                "contributable": bool(status in CONTRIBUTABLE_FAILURES and cause in CONTRIBUTABLE_FAILURES[status]),
-            })
+            found.append(
+                {
+                    "replicate": replicate.walletAddress,
+                    "status": status.value,
+                    "stage": _stage_at(history, index, cause),
+                    "cause": cause.value if cause else status.value,
+                    "message": update.errorMessage or _exit_message(update.exitCode),
+                    "exitCode": update.exitCode,
+                    "date": update.date,
+                    "explanation": explanation,
+                    "contributable": bool(status in CONTRIBUTABLE_FAILURES and cause in CONTRIBUTABLE_FAILURES[status]),
+                }
+            )
     return found
 
 
@@ -136,30 +163,44 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
             return None
         decisive = errors[0]
         what = "an error report" if decisive["contributable"] else "the output of an app that failed"
-        return _result(decisive, status.value, f"The task completed, but its result is {what}: {decisive['cause']} at {decisive['stage']}.")
+        return _result(
+            decisive,
+            status.value,
+            f"The task completed, but its result is {what}: {decisive['cause']} at {decisive['stage']}.",
+        )
     failure, task_message = _task_failure(task)
     if status is not TS.FAILED and failure is None:
         if candidates and _RANK[candidates[0]["explanation"].origin] < _RANK[Origin.PROTOCOL]:
             decisive = candidates[0]
-            return _result(decisive, status.value, f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.")
+            return _result(
+                decisive,
+                status.value,
+                f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.",
+            )
         return None
     informative = [c for c in candidates if c["explanation"].origin is not Origin.PROTOCOL]
     if informative:
         decisive = informative[0]
         ended = f" and the task ended {failure.value}" if failure else ""
-        return _result(decisive, status.value,
-                       f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}.")
+        return _result(
+            decisive, status.value, f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}."
+        )
     explanation = TASK_FAILURES.get(failure) if failure else None
     if explanation is None:
-        explanation = Explanation(Component.SCHEDULER, Origin.PLATFORM, "The task failed without a recorded cause.",
-                                  "Read the task's status history and the scheduler's log.")
+        explanation = Explanation(
+            Component.SCHEDULER,
+            Origin.PLATFORM,
+            "The task failed without a recorded cause.",
+            "Read the task's status history and the scheduler's log.",
+        )
     no_replicate = not task.replicates
     explained = explanation.explanation
     if no_replicate and failure in (TS.CONTRIBUTION_TIMEOUT, TS.FINAL_DEADLINE_REACHED):
         explained += " No worker ever took the task: none was alive, free, or able to run it."
     return {
         "taskStatus": status.value,
-        "summary": f"The task ended {failure.value if failure else 'FAILED'}" + (" with no replicate." if no_replicate else "."),
+        "summary": f"The task ended {failure.value if failure else 'FAILED'}"
+        + (" with no replicate." if no_replicate else "."),
         "cause": failure.value if failure else "FAILED",
         "component": explanation.component.value,
         "origin": explanation.origin.value,

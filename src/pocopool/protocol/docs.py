@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from .explanations import TASK_FAILURES, explain_cause
-from .statuses import ChainTaskStatus, ReplicateStatus, ReplicateStatusCause as C, TaskStatus
+from .statuses import ChainTaskStatus, ReplicateStatus, TaskStatus
+from .statuses import ReplicateStatusCause as C
 
 # Causes a standard task cannot meet in pocopool, and why. Every other standard cause is provoked
 # for real by the e2e failure matrix (tests/e2e/test_failure_matrix_e2e.py, test_consensus_faults_e2e.py).
@@ -25,15 +26,33 @@ CANNOT_OCCUR: dict[C, str] = {
     C.TASK_NOT_ACTIVE: "With the supply rules, a worker is handed only tasks that are ACTIVE; it occurs only in a race with a consensus reached meanwhile.",
 }
 TEE_ONLY_REASON = "TEE tasks come with the TEE work (an SMS and enclaves); a standard task never meets this cause."
-TEE_ONLY = {c for c in C if c.name.startswith(("TEE_", "PRE_COMPUTE_")) or c in {
-    C.UNKNOWN_SMS, C.GET_TEE_SERVICES_CONFIGURATION_FAILED, C.TRUST_NOT_1, C.TASK_ALREADY_CONTRIBUTED,
-    C.ENCLAVE_SIGNATURE_NOT_FOUND, C.POST_COMPUTE_IMAGE_MISSING, C.POST_COMPUTE_TASK_ID_MISSING,
-    C.POST_COMPUTE_EXIT_REPORTING_FAILED, C.POST_COMPUTE_TIMEOUT, C.POST_COMPUTE_WORKER_ADDRESS_MISSING,
-    C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING, C.POST_COMPUTE_INVALID_TEE_SIGNATURE,
-    C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING, C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY,
-    C.POST_COMPUTE_ENCRYPTION_FAILED, C.POST_COMPUTE_STORAGE_TOKEN_MISSING, C.POST_COMPUTE_RESULT_FILE_NOT_FOUND,
-    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED, C.POST_COMPUTE_IPFS_UPLOAD_FAILED,
-}}
+TEE_ONLY = {
+    c
+    for c in C
+    if c.name.startswith(("TEE_", "PRE_COMPUTE_"))
+    or c
+    in {
+        C.UNKNOWN_SMS,
+        C.GET_TEE_SERVICES_CONFIGURATION_FAILED,
+        C.TRUST_NOT_1,
+        C.TASK_ALREADY_CONTRIBUTED,
+        C.ENCLAVE_SIGNATURE_NOT_FOUND,
+        C.POST_COMPUTE_IMAGE_MISSING,
+        C.POST_COMPUTE_TASK_ID_MISSING,
+        C.POST_COMPUTE_EXIT_REPORTING_FAILED,
+        C.POST_COMPUTE_TIMEOUT,
+        C.POST_COMPUTE_WORKER_ADDRESS_MISSING,
+        C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING,
+        C.POST_COMPUTE_INVALID_TEE_SIGNATURE,
+        C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING,
+        C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY,
+        C.POST_COMPUTE_ENCRYPTION_FAILED,
+        C.POST_COMPUTE_STORAGE_TOKEN_MISSING,
+        C.POST_COMPUTE_RESULT_FILE_NOT_FOUND,
+        C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED,
+        C.POST_COMPUTE_IPFS_UPLOAD_FAILED,
+    }
+}
 
 WALKTHROUGH = """\
 ## Debugging a failed task, step by step
@@ -101,25 +120,42 @@ def render() -> str:
     lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ChainTaskStatus]
     lines += ["", "## Replicate statuses", "", "| status | meaning |", "|---|---|"]
     lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ReplicateStatus]
-    lines += ["", "## Failure causes", "",
-              "`origin`: `app` (the app failed), `input` (what the requester or an asset owner supplied),",
-              "`platform` (a worker, the scheduler, the chain or the result store), `protocol` (a normal",
-              "outcome, not a fault).", "",
-              "| cause | meaning | whose | what it means | what to do |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Failure causes",
+        "",
+        "`origin`: `app` (the app failed), `input` (what the requester or an asset owner supplied),",
+        "`platform` (a worker, the scheduler, the chain or the result store), `protocol` (a normal",
+        "outcome, not a fault).",
+        "",
+        "| cause | meaning | whose | what it means | what to do |",
+        "|---|---|---|---|---|",
+    ]
     for cause in C:
         if cause in TEE_ONLY:
             continue
         e = explain_cause(cause)
-        lines.append(f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
-                     f"| {_escape(e.explanation)} | {_escape(e.fix)} |")
+        lines.append(
+            f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
+            f"| {_escape(e.explanation)} | {_escape(e.fix)} |"
+        )
     lines += ["", "## Causes a standard task cannot meet here", "", "| cause | why |", "|---|---|"]
     lines += [f"| `{c.value}` | {_escape(reason)} |" for c, reason in CANNOT_OCCUR.items()]
-    lines += ["", "## TEE causes", "", TEE_ONLY_REASON, "",
-              "| cause | meaning | whose | what to do |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## TEE causes",
+        "",
+        TEE_ONLY_REASON,
+        "",
+        "| cause | meaning | whose | what to do |",
+        "|---|---|---|---|",
+    ]
     for cause in C:
         if cause in TEE_ONLY:
             e = explain_cause(cause)
-            lines.append(f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) | {_escape(e.fix)} |")
+            lines.append(
+                f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) | {_escape(e.fix)} |"
+            )
     return "\n".join(lines) + "\n"
 
 

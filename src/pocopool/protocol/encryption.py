@@ -41,6 +41,7 @@ class MalformedPublicKey(EncryptionError):
 
 # ----- AES-256-CBC with the IV in front --------------------------------------------------------------
 
+
 def aes_encrypt(plain: bytes, key: bytes) -> bytes:
     """IV(16 random bytes) ‖ AES-256-CBC(PKCS#7 padded plaintext)."""
     if len(key) != KEY_BYTES:
@@ -71,6 +72,7 @@ def aes_decrypt(data: bytes, key: bytes) -> bytes:
 
 
 # ----- datasets (spec/worker.md §10.2) ---------------------------------------------------------------
+
 
 def new_dataset_key() -> str:
     """A random 32-byte AES key, base64 (the form the SMS stores as the dataset's secret)."""
@@ -104,13 +106,18 @@ def dataset_checksum(encrypted: bytes) -> str:
 
 # ----- RSA keys of the beneficiary -------------------------------------------------------------------
 
+
 def generate_rsa_keypair(bits: int = RSA_BITS) -> tuple[str, str]:
     """(private PEM PKCS#8, public PEM SubjectPublicKeyInfo)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()).decode()
-    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private_pem, public_pem
 
 
@@ -152,6 +159,7 @@ def parse_private_pem(pem: bytes | str) -> rsa.RSAPrivateKey:
 
 
 # ----- results (spec/worker.md §10.1) ----------------------------------------------------------------
+
 
 def encrypt_result(zip_bytes: bytes, public_key: rsa.RSAPublicKey | str) -> bytes:
     """The bytes of `encrypted-iexec_out.zip` for the bytes of `iexec_out.zip`.

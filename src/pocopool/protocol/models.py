@@ -101,7 +101,7 @@ class ComputeLogs(Wire):
     stderr: str = ""
     teeStages: list[dict] | None = None  # the logs view only: a TEE run's TeeStageLog entries
 
-    def tailed(self) -> "ComputeLogs":
+    def tailed(self) -> ComputeLogs:
         return ComputeLogs(
             walletAddress=self.walletAddress,
             stdout=self.stdout[-MAX_LOG_LENGTH:],
@@ -118,8 +118,10 @@ class TeeStageLog(Wire):
     stdout: str = ""
     stderr: str = ""
 
-    def tailed(self) -> "TeeStageLog":
-        return self.model_copy(update={"stdout": self.stdout[-MAX_LOG_LENGTH:], "stderr": self.stderr[-MAX_LOG_LENGTH:]})
+    def tailed(self) -> TeeStageLog:
+        return self.model_copy(
+            update={"stdout": self.stdout[-MAX_LOG_LENGTH:], "stderr": self.stderr[-MAX_LOG_LENGTH:]}
+        )
 
 
 class ReplicateStatusDetails(Wire):

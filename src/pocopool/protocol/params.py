@@ -17,7 +17,7 @@ class DealParams:
     iexec_secrets: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, params: str) -> "DealParams":
+    def parse(cls, params: str) -> DealParams:
         """A non-JSON string, or JSON that is not an object, is taken as plain iexec_args."""
         try:
             data = json.loads(params) if params else {}

@@ -33,6 +33,7 @@ SESSION_ERROR_PREFIX = "TEE_SESSION_GENERATION_"
 
 # ----- the app's enclave configuration (on-chain `mrenclave`) ---------------------------------------
 
+
 class EnclaveConfigError(ValueError):
     """The app's on-chain mrenclave is not a valid enclave configuration."""
 
@@ -79,8 +80,16 @@ class EnclaveConfig:
         return cls(provider, version, entrypoint, heap, fingerprint.lower())
 
     def to_json(self) -> str:
-        return json.dumps({"provider": self.provider, "version": self.version, "entrypoint": self.entrypoint,
-                           "heapSize": self.heap_size, "fingerprint": self.fingerprint}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "provider": self.provider,
+                "version": self.version,
+                "entrypoint": self.entrypoint,
+                "heapSize": self.heap_size,
+                "fingerprint": self.fingerprint,
+            },
+            separators=(",", ":"),
+        )
 
 
 def bundle_fingerprint(files: list[tuple[str, bytes]]) -> str:
@@ -92,6 +101,7 @@ def bundle_fingerprint(files: list[tuple[str, bytes]]) -> str:
 
 
 # ----- secrets held by the SMS ------------------------------------------------------------------------
+
 
 class SecretKind(str, Enum):
     """`PUT /secrets/{kind}/{address}/{name}`; who may push is checked on chain by the SMS."""
@@ -117,8 +127,11 @@ def secret_push_hash(kind: SecretKind | str, address: str, name: str, value: str
     kind added, keccak(keccak("IEXEC_SMS_DOMAIN") ‖ keccak(kind) ‖ address ‖ keccak(name) ‖ keccak(value))."""
     kind = SecretKind(kind).value
     return keccak(
-        keccak(SMS_DOMAIN.encode()) + keccak(kind.encode()) + hex_to_bytes(address, 20, "address")
-        + keccak(name.encode()) + keccak(value.encode())
+        keccak(SMS_DOMAIN.encode())
+        + keccak(kind.encode())
+        + hex_to_bytes(address, 20, "address")
+        + keccak(name.encode())
+        + keccak(value.encode())
     )
 
 
@@ -145,9 +158,12 @@ def requester_secret_env(index: str) -> str:
 
 # ----- the enclave's signatures (spec/worker.md §8.6) ----------------------------------------------
 
+
 def enclave_message_hash(worker: str, task_id: str, digest: str) -> bytes:
     """keccak(resultHash ‖ resultSeal): what the enclave key signs over a result."""
-    return keccak(hex_to_bytes(result_hash(task_id, digest), 32) + hex_to_bytes(result_seal(worker, task_id, digest), 32))
+    return keccak(
+        hex_to_bytes(result_hash(task_id, digest), 32) + hex_to_bytes(result_seal(worker, task_id, digest), 32)
+    )
 
 
 def sign_enclave_result(enclave_key: str, worker: str, task_id: str, digest: str) -> str:
@@ -168,6 +184,7 @@ def enclave_report_hash(task_id: str, worker: str) -> bytes:
 
 # ----- simulated attestation and sealing -------------------------------------------------------------
 
+
 class Stage(str, Enum):
     PRE = "pre-compute"
     APP = "app"
@@ -178,16 +195,22 @@ def quote_hash(session_id: str, stage: Stage | str, measurement: str, enclave_pu
     """What the simulated platform key signs for an enclave that starts: its session, its stage, what it
     measured (the enclave program's or the app bundle's sha256, 64 hex) and its ephemeral X25519 key."""
     return keccak(
-        keccak(session_id.encode()) + keccak(Stage(stage).value.encode()) + keccak(measurement.lower().encode())
+        keccak(session_id.encode())
+        + keccak(Stage(stage).value.encode())
+        + keccak(measurement.lower().encode())
         + base64.b64decode(enclave_public_key, validate=True)
     )
 
 
-def sign_quote(platform_key: str, session_id: str, stage: Stage | str, measurement: str, enclave_public_key: str) -> str:
+def sign_quote(
+    platform_key: str, session_id: str, stage: Stage | str, measurement: str, enclave_public_key: str
+) -> str:
     return sign_personal(platform_key, quote_hash(session_id, stage, measurement, enclave_public_key))
 
 
-def recover_quote(session_id: str, stage: Stage | str, measurement: str, enclave_public_key: str, signature: str) -> str | None:
+def recover_quote(
+    session_id: str, stage: Stage | str, measurement: str, enclave_public_key: str, signature: str
+) -> str | None:
     try:
         return recover_personal(quote_hash(session_id, stage, measurement, enclave_public_key), signature)
     except (InvalidHex, ValueError):

@@ -28,7 +28,11 @@ class Category:
 
 
 STANDARD_CATEGORIES: tuple[tuple[str, int], ...] = (
-    ("XS", 300), ("S", 1200), ("M", 3600), ("L", 10800), ("XL", 36000),
+    ("XS", 300),
+    ("S", 1200),
+    ("M", 3600),
+    ("L", 10800),
+    ("XL", 36000),
 )
 
 

@@ -25,14 +25,18 @@ def _task_failed(status: str) -> bool:
     return TS(status).is_failure
 
 
-def _segments(entries: list[Entry], origin: float, end: float, final: bool,
-              failed: Callable[[str], bool]) -> list[dict[str, Any]]:
+def _segments(
+    entries: list[Entry], origin: float, end: float, final: bool, failed: Callable[[str], bool]
+) -> list[dict[str, Any]]:
     segments = []
     for index, (status, start, cause) in enumerate(entries):
         stop = entries[index + 1][1] if index + 1 < len(entries) else (start if final else max(end, start))
         segment: dict[str, Any] = {
-            "status": status, "start": round(start - origin, 3), "end": round(stop - origin, 3),
-            "at": iso(start), "failure": bool(failed(status)),
+            "status": status,
+            "start": round(start - origin, 3),
+            "end": round(stop - origin, 3),
+            "at": iso(start),
+            "failure": bool(failed(status)),
         }
         if cause:
             segment["cause"] = cause
@@ -71,8 +75,13 @@ def timeline(task: TaskView | None, now: float) -> dict[str, Any] | None:
             {
                 "worker": replicate.walletAddress,
                 "status": replicate.currentStatus.value,
-                "stages": _segments(entries, origin, end, task_final or replicate.currentStatus in _REPLICATE_ENDED,
-                                    lambda s: s in _REPLICATE_FAILURES),
+                "stages": _segments(
+                    entries,
+                    origin,
+                    end,
+                    task_final or replicate.currentStatus in _REPLICATE_ENDED,
+                    lambda s: s in _REPLICATE_FAILURES,
+                ),
             }
             for replicate, entries in replicate_entries
         ],

@@ -28,8 +28,18 @@ from .views import OnChainTask, ReplicateView, TaskView, WorkerView
 __all__ = ["contributions_needed", "refund_command", "waiting_for"]
 
 # Replicate statuses after which a replicate can no longer contribute.
-_ENDED = {RS.FAILED, RS.ABORTED, RS.WORKER_LOST, RS.COMPLETED, RS.START_FAILED, RS.APP_DOWNLOAD_FAILED,
-          RS.DATA_DOWNLOAD_FAILED, RS.COMPUTE_FAILED, RS.CONTRIBUTE_FAILED, RS.CONTRIBUTE_AND_FINALIZE_FAILED}
+_ENDED = {
+    RS.FAILED,
+    RS.ABORTED,
+    RS.WORKER_LOST,
+    RS.COMPLETED,
+    RS.START_FAILED,
+    RS.APP_DOWNLOAD_FAILED,
+    RS.DATA_DOWNLOAD_FAILED,
+    RS.COMPUTE_FAILED,
+    RS.CONTRIBUTE_FAILED,
+    RS.CONTRIBUTE_AND_FINALIZE_FAILED,
+}
 _TRANSACTIONS = {
     TS.RECEIVED: ("initialize", "the scheduler to send the initialize transaction"),
     TS.INITIALIZING: ("initialize", "the initialize transaction to be mined"),
@@ -42,8 +52,13 @@ _TRANSACTIONS = {
 def _deadline(name: str, at: float | None, now: float, when_passed: str) -> dict[str, Any] | None:
     if at is None:
         return None
-    return {"name": name, "at": iso(at), "secondsLeft": round(at - now, 1), "passed": at <= now,
-            "whenPassed": when_passed}
+    return {
+        "name": name,
+        "at": iso(at),
+        "secondsLeft": round(at - now, 1),
+        "passed": at <= now,
+        "whenPassed": when_passed,
+    }
 
 
 def contributions_needed(trust: int, weight: int = 2) -> int:
@@ -69,20 +84,25 @@ def _worker_supply(task: TaskView, workers: Sequence[WorkerView]) -> tuple[str, 
         fit = [w for w in fit if (w.tdxEnabled if framework is TeeFramework.TDX else w.teeEnabled)]
         if not fit:
             flag = "tdxEnabled" if framework is TeeFramework.TDX else "teeEnabled"
-            return "NO_TEE_WORKER", (f"waiting for a TEE-capable worker: the task asks for {framework.value} "
-                                     f"(tag {tag}) and no alive worker registered {flag}")
+            return "NO_TEE_WORKER", (
+                f"waiting for a TEE-capable worker: the task asks for {framework.value} "
+                f"(tag {tag}) and no alive worker registered {flag}"
+            )
     if requires_gpu(tag):
         fit = [w for w in fit if w.gpuEnabled]
         if not fit:
             return "TAG_NOT_SUPPORTED", f"the task's tag {tag} asks for a GPU and no alive worker has one"
     free = [w for w in fit if w.walletAddress.lower() not in holders]
     if not free:
-        return "ALL_WORKERS_HOLD_IT", (f"every alive worker ({len(fit)}) already holds a replicate of task {task_id}"
-                                       " and none can take a second one")
+        return "ALL_WORKERS_HOLD_IT", (
+            f"every alive worker ({len(fit)}) already holds a replicate of task {task_id}"
+            " and none can take a second one"
+        )
     open_slots = [w for w in free if len(w.computingChainTaskIds) < w.maxNbTasks]
     if not open_slots:
-        return "ALL_SLOTS_BUSY", (f"all slots of the {len(free)} alive worker(s) that could take it are busy "
-                                  "with other tasks")
+        return "ALL_SLOTS_BUSY", (
+            f"all slots of the {len(free)} alive worker(s) that could take it are busy with other tasks"
+        )
     return "WORKER_TO_ASK", f"{len(open_slots)} worker(s) have a free slot: the next one that asks for work gets it"
 
 
@@ -100,8 +120,9 @@ def _expected(replicate: ReplicateView, now: float, period: float) -> bool:
     return may_still_contribute(replicate.currentStatus, relevant[-1].status, relevant[-1].cause, now - created, period)
 
 
-def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
-                onchain: OnChainTask | None = None, now: float = 0.0) -> dict[str, Any] | None:
+def waiting_for(
+    task: TaskView | None, workers: Sequence[WorkerView] = (), onchain: OnChainTask | None = None, now: float = 0.0
+) -> dict[str, Any] | None:
     """What a non-final task waits for; None for a final (or unknown) task."""
     if task is None:
         return None
@@ -118,8 +139,12 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
     claim = f"pocopool task claim {task_id}"
     details: list[str] = []
     deadlines: list[dict[str, Any] | None] = []
-    final_deadline = _deadline("finalDeadline", final_at, now,
-                               f"the task fails (FINAL_DEADLINE_REACHED) and the requester can claim a refund: {claim}")
+    final_deadline = _deadline(
+        "finalDeadline",
+        final_at,
+        now,
+        f"the task fails (FINAL_DEADLINE_REACHED) and the requester can claim a refund: {claim}",
+    )
 
     if status in _TRANSACTIONS:
         action, sentence = _TRANSACTIONS[status]
@@ -137,15 +162,19 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
         needed = contributions_needed(trust, min(weights))
         best = max((len(v) for v in groups.values()), default=0)
         reason = "CONTRIBUTIONS"
-        summary = (f"waiting for contributions: {best} of the {needed} agreeing contribution(s) needed for trust "
-                   f"{trust} ({len(contributed)} contributed, {len(running)} replicate(s) still computing)")
+        summary = (
+            f"waiting for contributions: {best} of the {needed} agreeing contribution(s) needed for trust "
+            f"{trust} ({len(contributed)} contributed, {len(running)} replicate(s) still computing)"
+        )
         # The supply's own rule (scheduler/supply.py): what is said here is what the next ask gets.
         period = task.maxExecutionTime / 1000
         pending = [_weight(r) for r in replicates if not r.contributionHash and _expected(r, now, period)]
         for r in replicates:
             if r.currentStatus is RS.WORKER_LOST and not r.contributionHash:
-                details.append(f"worker {r.walletAddress} is lost (it stopped pinging the scheduler): "
-                               "its place is given to the next worker that asks")
+                details.append(
+                    f"worker {r.walletAddress} is lost (it stopped pinging the scheduler): "
+                    "its place is given to the next worker that asks"
+                )
         if needs_more_contributions(groups, pending, trust):
             code, why = _worker_supply(task, workers)
             if code == "NO_TEE_WORKER":
@@ -157,9 +186,14 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
                 details.append(f"more replicates are needed; {why}")
         for r in running:
             details.append(f"worker {r.walletAddress} is at {r.currentStatus.value}")
-        deadlines.append(_deadline(
-            "contributionDeadline", contribution_at, now,
-            "the task fails (CONTRIBUTION_TIMEOUT) unless consensus is reached before"))
+        deadlines.append(
+            _deadline(
+                "contributionDeadline",
+                contribution_at,
+                now,
+                "the task fails (CONTRIBUTION_TIMEOUT) unless consensus is reached before",
+            )
+        )
     elif status is TS.CONSENSUS_REACHED or status is TS.AT_LEAST_ONE_REVEALED:
         winners = [r for r in replicates if consensus and r.contributionHash == consensus]
         revealed = [r for r in winners if any(u.status is RS.REVEALED for u in r.statusUpdateList)]
@@ -171,9 +205,14 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
             summary += "; the scheduler will ask one revealer to upload the result"
         for r in pending_winners:
             details.append(f"winner {r.walletAddress} has not revealed yet ({r.currentStatus.value})")
-        deadlines.append(_deadline(
-            "revealDeadline", reveal_at, now,
-            "winners that did not reveal lose their stake; with no reveal at all the task is reopened"))
+        deadlines.append(
+            _deadline(
+                "revealDeadline",
+                reveal_at,
+                now,
+                "winners that did not reveal lose their stake; with no reveal at all the task is reopened",
+            )
+        )
     elif status is TS.RESULT_UPLOADING:
         uploader = task.uploadingWorkerWalletAddress
         since = next((c.date for c in reversed(task.dateStatusList) if c.status is TS.RESULT_UPLOADING), None)
@@ -199,8 +238,9 @@ def waiting_for(task: TaskView | None, workers: Sequence[WorkerView] = (),
     return answer
 
 
-def refund_command(task_id: str, onchain_status: ChainTaskStatus | None, final_deadline: float | None,
-                   now: float) -> str | None:
+def refund_command(
+    task_id: str, onchain_status: ChainTaskStatus | None, final_deadline: float | None, now: float
+) -> str | None:
     """`pocopool task claim ID` once the chain lets the requester claim: the task is ACTIVE or
     REVEALING on chain (not completed, not claimed yet) and its final deadline has passed."""
     if final_deadline is None or now < final_deadline:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ..logs import configure, get_logger
 from ..protocol.time import SystemClock
-from .app import create_app
 from ..serving import make_server, serve_until_signalled
+from .app import create_app
 from .store import ResultStore
 from .tokens import SECRET_FILE, load_or_create_secret
 
@@ -46,8 +46,9 @@ async def _run(args: argparse.Namespace) -> None:
         public_url = args.public_url or f"http://{args.host}:{args.port}"
         app = create_app(chain, store, public_url, clock=clock, token_secret=token_secret)
         server = make_server(app, args.host, args.port)
-        log.info("result-store-started", url=f"http://{args.host}:{args.port}", public_url=public_url,
-                 data_dir=args.data_dir)
+        log.info(
+            "result-store-started", url=f"http://{args.host}:{args.port}", public_url=public_url, data_dir=args.data_dir
+        )
         await serve_until_signalled(server)
         log.info("result-store-stopped")
     finally:

@@ -86,8 +86,14 @@ def create_app(
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:
-        log.info("request-refused", method=request.method, path=request.url.path,
-                 worker=request.headers.get(auth.WORKER_HEADER), status=error.status, error=error.message)
+        log.info(
+            "request-refused",
+            method=request.method,
+            path=request.url.path,
+            worker=request.headers.get(auth.WORKER_HEADER),
+            status=error.status,
+            error=error.message,
+        )
         return JSONResponse({"error": error.message, **error.extra}, status_code=error.status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -120,13 +126,20 @@ def create_app(
         # upload (same sha256) and carry on, while any other upload stays refused.
         stored_sha256 = await asyncio.to_thread(store.sha256, task_id)
         return Refused(
-            409, f"a result is already stored for task {task_id}",
-            sha256=stored_sha256, resultLink=link_of(task_id),
+            409,
+            f"a result is already stored for task {task_id}",
+            sha256=stored_sha256,
+            resultLink=link_of(task_id),
         )
 
     tee = TeeResults(
-        secret=token_secret or os.urandom(32), store=store, clock=clock, max_upload_bytes=max_upload_bytes,
-        task_view=task_view, link_of=link_of, already_stored=already_stored,
+        secret=token_secret or os.urandom(32),
+        store=store,
+        clock=clock,
+        max_upload_bytes=max_upload_bytes,
+        task_view=task_view,
+        link_of=link_of,
+        already_stored=already_stored,
     )
 
     @app.get("/health")
@@ -210,8 +223,7 @@ def create_app(
             await asyncio.to_thread(store.save, task_id, body)
         except AlreadyStored:
             raise await already_stored(task_id) from None
-        log.info("result-stored", task=task_id, worker=worker, sha256=body_sha256, bytes=len(body),
-                 digest=found.digest)
+        log.info("result-stored", task=task_id, worker=worker, sha256=body_sha256, bytes=len(body), digest=found.digest)
         return JSONResponse({"resultLink": link_of(task_id), "sha256": body_sha256}, status_code=201)
 
     @app.post("/results/{task_id}/token")

@@ -150,7 +150,7 @@ class _ZipFiles:
     def children(self, folder: str) -> Iterator[str]:
         prefix = f"{folder}/" if folder else ""
         named = self.entries.files.keys() | self.entries.folders
-        return (path for path in named if path.startswith(prefix) and "/" not in path[len(prefix):])
+        return (path for path in named if path.startswith(prefix) and "/" not in path[len(prefix) :])
 
     def file_sha256(self, path: str) -> bytes:
         return self.entries.files[path]
@@ -173,8 +173,6 @@ def archive_digest(data: bytes, *, callback: bool, limits: ArchiveLimits | None 
         return ArchiveDigest(digest, "callback", None)
     relative = output_relative_path(computed.deterministic_output_path)
     source: DigestSource = (
-        "file" if relative in entries.files
-        else "folder" if relative == "" or relative in entries.folders
-        else "absent"
+        "file" if relative in entries.files else "folder" if relative == "" or relative in entries.folders else "absent"
     )
     return ArchiveDigest(digest, source, computed.deterministic_output_path)

@@ -28,7 +28,6 @@ from ..protocol.http import (
     WORKER_SIGNATURE_HEADER,
 )
 
-
 # A download signature is accepted this many seconds before or after its timestamp.
 DOWNLOAD_MAX_AGE = 300
 

@@ -98,8 +98,11 @@ class TeeResults:
         worker, challenge = authorization.workerWallet, authorization.enclaveChallenge
         signer = recover_personal(authorization_hash(worker, task_id, challenge), worker_signature)
         if not same_address(signer, worker):
-            raise Refused(401, f"the {WORKER_SIGNATURE_HEADER} header is not {worker}'s signature of "
-                               f"its authorization for task {task_id}")
+            raise Refused(
+                401,
+                f"the {WORKER_SIGNATURE_HEADER} header is not {worker}'s signature of "
+                f"its authorization for task {task_id}",
+            )
         view = await self.task_view(task_id)
         task: ChainTask = view.task
         deal: Deal = view.deal
@@ -107,8 +110,10 @@ class TeeResults:
             raise Refused(403, f"task {task_id} is not a TEE task (deal tag {deal.tag})")
         pool_signer = recover_authorization_signer(worker, task_id, challenge, authorization.signature.value)
         if not same_address(pool_signer, deal.workerpool.owner):
-            raise Refused(403, f"the authorization of {worker} for task {task_id} is not signed by the "
-                               "owner of the deal's workerpool")
+            raise Refused(
+                403,
+                f"the authorization of {worker} for task {task_id} is not signed by the owner of the deal's workerpool",
+            )
         if task.status != ChainTaskStatus.ACTIVE:
             raise Refused(409, f"task {task_id} is {task.status.value} on chain, not ACTIVE")
         if task.final_deadline <= self.clock.now():
@@ -124,13 +129,19 @@ class TeeResults:
             signature = signature_header(request, ENCLAVE_SIGNATURE_HEADER)
             enclave = recover_enclave_result(claims.worker, task_id, digest, signature)
             if not same_address(enclave, claims.enclave_challenge):
-                raise Refused(403, f"the {ENCLAVE_SIGNATURE_HEADER} header is not the task's enclave signature "
-                                   f"of result digest {digest}")
+                raise Refused(
+                    403,
+                    f"the {ENCLAVE_SIGNATURE_HEADER} header is not the task's enclave signature "
+                    f"of result digest {digest}",
+                )
             view = await self.task_view(task_id)
             status = view.task.status
             if status not in UPLOAD_STATUSES:
-                raise Refused(409, f"task {task_id} is {status.value} on chain: a TEE result is uploaded while "
-                                   "it is ACTIVE or REVEALING")
+                raise Refused(
+                    409,
+                    f"task {task_id} is {status.value} on chain: a TEE result is uploaded while "
+                    "it is ACTIVE or REVEALING",
+                )
             if await asyncio.to_thread(self.store.exists, task_id):
                 raise await self.already_stored(task_id)
         except Refused:
@@ -144,8 +155,9 @@ class TeeResults:
         except AlreadyStored:
             raise await self.already_stored(task_id) from None
         body_sha256 = sha256_hex(body)
-        log.info("tee-result-stored", task=task_id, worker=claims.worker, sha256=body_sha256, bytes=len(body),
-                 digest=digest)
+        log.info(
+            "tee-result-stored", task=task_id, worker=claims.worker, sha256=body_sha256, bytes=len(body), digest=digest
+        )
         return JSONResponse({"resultLink": self.link_of(task_id), "sha256": body_sha256}, status_code=201)
 
     def _claims(self, token: str, task_id: str) -> tokens.TokenClaims:

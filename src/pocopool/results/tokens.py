@@ -52,8 +52,12 @@ def load_or_create_secret(path: Path) -> bytes:
 
 
 def issue(secret: bytes, task: str, worker: str, enclave_challenge: str, exp: int) -> str:
-    claims = {"task": task.lower(), "worker": worker.lower(), "enclaveChallenge": enclave_challenge.lower(),
-              "exp": int(exp)}
+    claims = {
+        "task": task.lower(),
+        "worker": worker.lower(),
+        "enclaveChallenge": enclave_challenge.lower(),
+        "exp": int(exp),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -61,8 +65,9 @@ def read(secret: bytes, token: str, now: float) -> TokenClaims:
     """The claims of `token` if this store signed it and it has not expired at `now` (unix s)."""
     try:
         # Expiry is checked against the store's clock below, not pyjwt's.
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": list(_CLAIMS), "verify_exp": False})
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": list(_CLAIMS), "verify_exp": False}
+        )
     except jwt.InvalidSignatureError:
         raise InvalidToken("the bearer token was not issued by this result store") from None
     except jwt.MissingRequiredClaimError as error:
@@ -70,7 +75,7 @@ def read(secret: bytes, token: str, now: float) -> TokenClaims:
     except jwt.PyJWTError:
         raise InvalidToken("the bearer token is not a readable JWT") from None
     task, worker, challenge, exp = (claims.get(name) for name in _CLAIMS)
-    if not all(isinstance(value, str) for value in (task, worker, challenge)) or not isinstance(exp, int):
+    if not (isinstance(task, str) and isinstance(worker, str) and isinstance(challenge, str) and isinstance(exp, int)):
         raise InvalidToken("the bearer token's claims are malformed")
     if exp <= now:
         raise InvalidToken(f"the bearer token expired at {exp} (the task's final deadline)")

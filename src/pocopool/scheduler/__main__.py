@@ -37,14 +37,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ask-period-ms", type=int, default=300, help="how often a worker may ask for work")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between two reads of new deals")
     parser.add_argument("--detector-period", type=float, default=1.0, help="seconds between two detector runs")
-    parser.add_argument("--worker-lost-after", type=float, default=60.0,
-                        help="seconds without a ping before a worker's replicates are marked WORKER_LOST")
-    parser.add_argument("--upload-timeout-periods", type=float, default=2.0,
-                        help="category periods a chosen uploader has before the next revealer is asked")
-    parser.add_argument("--full-scan-every", type=int, default=10,
-                        help="the unnotified-contribution/reveal detectors check every replicate once in this many runs")
-    parser.add_argument("--sms", default="", metavar="URL",
-                        help="the SMS of TEE tasks (tee-sim, framework GRAMINE); without it TEE tasks fail to initialize")
+    parser.add_argument(
+        "--worker-lost-after",
+        type=float,
+        default=60.0,
+        help="seconds without a ping before a worker's replicates are marked WORKER_LOST",
+    )
+    parser.add_argument(
+        "--upload-timeout-periods",
+        type=float,
+        default=2.0,
+        help="category periods a chosen uploader has before the next revealer is asked",
+    )
+    parser.add_argument(
+        "--full-scan-every",
+        type=int,
+        default=10,
+        help="the unnotified-contribution/reveal detectors check every replicate once in this many runs",
+    )
+    parser.add_argument(
+        "--sms",
+        default="",
+        metavar="URL",
+        help="the SMS of TEE tasks (tee-sim, framework GRAMINE); without it TEE tasks fail to initialize",
+    )
     parser.add_argument("--jwt-secret-file", type=Path, help="file holding the JWT secret (default: random per run)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -56,7 +72,9 @@ def _read(path: Path, what: str) -> str:
     except OSError as error:
         raise SchedulerStartupError(f"cannot read the {what} {path}: {error.strerror}") from None
     except UnicodeDecodeError:
-        raise SchedulerStartupError(str(DamagedFile(path, "it is not text", f"restore the {what} from a backup"))) from None
+        raise SchedulerStartupError(
+            str(DamagedFile(path, "it is not text", f"restore the {what} from a backup"))
+        ) from None
 
 
 def _read_key(path: Path) -> str:
@@ -65,8 +83,9 @@ def _read_key(path: Path) -> str:
         Account.from_key(key)
     except ValueError as error:  # never echo the file's content: it may be most of a key
         problem = "it is empty" if not key else f"it does not hold a 0x-hex private key ({error})"
-        raise SchedulerStartupError(str(DamagedFile(path, problem, "restore the workerpool owner's key file "
-                                                                   "from a backup"))) from None
+        raise SchedulerStartupError(
+            str(DamagedFile(path, problem, "restore the workerpool owner's key file from a backup"))
+        ) from None
     return key
 
 
@@ -89,10 +108,19 @@ async def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         config = SchedulerConfig(
-            workerpool=args.workerpool, private_key=key, db_url=args.db, results_url=args.results_url,
-            host=args.host, port=args.port, ask_period_ms=args.ask_period_ms, poll_interval=args.poll_interval,
-            detector_period=args.detector_period, jwt_secret=secret, worker_lost_after=args.worker_lost_after,
-            upload_timeout_periods=args.upload_timeout_periods, full_scan_every=args.full_scan_every,
+            workerpool=args.workerpool,
+            private_key=key,
+            db_url=args.db,
+            results_url=args.results_url,
+            host=args.host,
+            port=args.port,
+            ask_period_ms=args.ask_period_ms,
+            poll_interval=args.poll_interval,
+            detector_period=args.detector_period,
+            jwt_secret=secret,
+            worker_lost_after=args.worker_lost_after,
+            upload_timeout_periods=args.upload_timeout_periods,
+            full_scan_every=args.full_scan_every,
             sms_url=_sms_url(args.sms),
         )
         scheduler = Scheduler(config, chain, clock)

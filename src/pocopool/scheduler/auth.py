@@ -67,8 +67,13 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
         try:
-            claims = jwt.decode(token.strip(), self._secret, algorithms=["HS256"], audience=AUDIENCE,
-                                options={"require": ["sub", "exp"]})
+            claims = jwt.decode(
+                token.strip(),
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                options={"require": ["sub", "exp"]},
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token expired: log in again") from None
         except jwt.PyJWTError:

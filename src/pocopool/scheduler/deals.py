@@ -12,7 +12,8 @@ import logging
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, Deal, Event
-from ..protocol.crypto import same_address, task_id as compute_task_id
+from ..protocol.crypto import same_address
+from ..protocol.crypto import task_id as compute_task_id
 from ..protocol.params import DealParams
 from ..protocol.time import Clock, task_deadlines
 from .logs import log_event
@@ -55,8 +56,12 @@ class DealWatcher:
         app = await chain_read(self.chain, self.chain.view_app, deal.app.pointer)
         deadlines = task_deadlines(deal.start_time, category.work_clock_time_ref)
         if deadlines.contribution <= self.clock.now():
-            log_event("deal.ignored", deal=deal_id, block=event.block_number,
-                      reason="its contribution deadline already passed")
+            log_event(
+                "deal.ignored",
+                deal=deal_id,
+                block=event.block_number,
+                reason="its contribution deadline already passed",
+            )
             return []
         log_event("deal.seen", deal=deal_id, block=event.block_number, tasks=deal.bot_size, trust=deal.trust)
         command_line = DealParams.parse(deal.params).iexec_args

@@ -20,10 +20,16 @@ from ..chain.base import Chain, ChainError
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
     REVEAL_PHASE,
-    ChainContributionStatus as CCS,
-    ReplicateStatus as RS,
-    TaskStatus as TS,
     missing_statuses,
+)
+from ..protocol.statuses import (
+    ChainContributionStatus as CCS,
+)
+from ..protocol.statuses import (
+    ReplicateStatus as RS,
+)
+from ..protocol.statuses import (
+    TaskStatus as TS,
 )
 from .logs import log_event
 from .store import Store
@@ -84,8 +90,9 @@ async def result_uploaded_not_finalized(ctx: DetectorContext) -> list[str]:
 
 async def contribution_timeout(ctx: DetectorContext) -> list[str]:
     """Contribution-phase tasks past their contribution deadline (the engine checks the chain)."""
-    return await ctx.store.task_ids((TS.INITIALIZED, TS.RUNNING), contribution_deadline_until=ctx.now,
-                                    final_deadline_after=ctx.now)
+    return await ctx.store.task_ids(
+        (TS.INITIALIZED, TS.RUNNING), contribution_deadline_until=ctx.now, final_deadline_after=ctx.now
+    )
 
 
 async def final_deadline(ctx: DetectorContext) -> list[str]:
@@ -109,8 +116,14 @@ async def reopened_task(ctx: DetectorContext) -> list[str]:
     return await ctx.store.task_ids((TS.REOPENING, TS.REOPENED))
 
 
-async def _unnotified(ctx: DetectorContext, task_statuses: frozenset[TS], ongoing: RS, done: RS,
-                      proofs: tuple[CCS, ...], before: tuple[RS, ...]) -> list[str]:
+async def _unnotified(
+    ctx: DetectorContext,
+    task_statuses: frozenset[TS],
+    ongoing: RS,
+    done: RS,
+    proofs: tuple[CCS, ...],
+    before: tuple[RS, ...],
+) -> list[str]:
     if ctx.record is None:
         return []
     wanted = (ongoing,) + (before if ctx.full_scan else ())
@@ -137,10 +150,19 @@ async def _unnotified(ctx: DetectorContext, task_statuses: frozenset[TS], ongoin
 async def unnotified_contribution(ctx: DetectorContext) -> list[str]:
     """Replicates CONTRIBUTING (every run; on a full scan, any status before) whose contribution is on
     chain: CONTRIBUTED is recorded for them (spec §4.2 ContributionUnnotifiedDetector)."""
-    before = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-              RS.DATA_DOWNLOADED, RS.COMPUTING, RS.COMPUTED)
-    return await _unnotified(ctx, CONTRIBUTION_PHASE, RS.CONTRIBUTING, RS.CONTRIBUTED,
-                             (CCS.CONTRIBUTED, CCS.PROVED), before)
+    before = (
+        RS.STARTING,
+        RS.STARTED,
+        RS.APP_DOWNLOADING,
+        RS.APP_DOWNLOADED,
+        RS.DATA_DOWNLOADING,
+        RS.DATA_DOWNLOADED,
+        RS.COMPUTING,
+        RS.COMPUTED,
+    )
+    return await _unnotified(
+        ctx, CONTRIBUTION_PHASE, RS.CONTRIBUTING, RS.CONTRIBUTED, (CCS.CONTRIBUTED, CCS.PROVED), before
+    )
 
 
 async def unnotified_reveal(ctx: DetectorContext) -> list[str]:
@@ -153,8 +175,14 @@ async def unnotified_contribute_and_finalize(ctx: DetectorContext) -> list[str]:
     """Replicates CONTRIBUTE_AND_FINALIZE_ONGOING (on a full scan, COMPUTED too) whose contributeAndFinalize
     is on chain: CONTRIBUTE_AND_FINALIZE_DONE is recorded for them (proven as a worker's report is), so
     a lost report does not leave a trust-1 TEE task RUNNING until its final deadline."""
-    return await _unnotified(ctx, CONTRIBUTION_PHASE, RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
-                             RS.CONTRIBUTE_AND_FINALIZE_DONE, (CCS.PROVED,), (RS.COMPUTED,))
+    return await _unnotified(
+        ctx,
+        CONTRIBUTION_PHASE,
+        RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
+        RS.CONTRIBUTE_AND_FINALIZE_DONE,
+        (CCS.PROVED,),
+        (RS.COMPUTED,),
+    )
 
 
 async def worker_lost(ctx: DetectorContext) -> list[str]:

@@ -30,26 +30,38 @@ def _date(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def merge_events(task_rows: list[Mapping[str, Any]], replicate_rows: list[Mapping[str, Any]],
-                 cursor: tuple[int, int]) -> list[tuple[str, str, dict[str, Any]]]:
+def merge_events(
+    task_rows: list[Mapping[str, Any]], replicate_rows: list[Mapping[str, Any]], cursor: tuple[int, int]
+) -> list[tuple[str, str, dict[str, Any]]]:
     """The rows as (event id, event name, data), in time order; each id covers everything before it."""
-    items: list[tuple[Any, int, str, Mapping[str, Any]]] = (
-        [(row["date"], 0, "task", row) for row in task_rows]
-        + [(row["date"], 1, "replicate", row) for row in replicate_rows]
-    )
+    items: list[tuple[Any, int, str, Mapping[str, Any]]] = [(row["date"], 0, "task", row) for row in task_rows] + [
+        (row["date"], 1, "replicate", row) for row in replicate_rows
+    ]
     items.sort(key=lambda item: (item[0], item[1], item[3]["id"]))
     task_cursor, replicate_cursor = cursor
     events = []
     for _, _, kind, row in items:
         if kind == "task":
             task_cursor = max(task_cursor, row["id"])
-            data = {"type": "task", "chainTaskId": row["task_id"], "dealId": row["deal_id"],
-                    "status": row["status"], "date": _date(row["date"]), "cause": row["cause"],
-                    "message": row["message"]}
+            data = {
+                "type": "task",
+                "chainTaskId": row["task_id"],
+                "dealId": row["deal_id"],
+                "status": row["status"],
+                "date": _date(row["date"]),
+                "cause": row["cause"],
+                "message": row["message"],
+            }
         else:
             replicate_cursor = max(replicate_cursor, row["id"])
-            data = {"type": "replicate", "chainTaskId": row["task_id"], "dealId": row["deal_id"],
-                    "walletAddress": row["wallet"], "status": row["status"], "date": _date(row["date"]),
-                    "cause": row["cause"]}
+            data = {
+                "type": "replicate",
+                "chainTaskId": row["task_id"],
+                "dealId": row["deal_id"],
+                "walletAddress": row["wallet"],
+                "status": row["status"],
+                "date": _date(row["date"]),
+                "cause": row["cause"],
+            }
         events.append((f"{task_cursor}-{replicate_cursor}", kind, {k: v for k, v in data.items() if v is not None}))
     return events

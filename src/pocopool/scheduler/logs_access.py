@@ -25,7 +25,6 @@ from ..protocol.crypto import (
     InvalidHex,
     logs_challenge_typed_data,
     normalize_address,
-    normalize_bytes32,
     recover_typed_data,
     same_address,
     typed_data_digest,

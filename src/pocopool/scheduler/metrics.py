@@ -64,15 +64,25 @@ class SchedulerMetrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.status_updates = Counter(
             "pocopool_status_updates",
-            "Task and replicate status changes written (rate() gives per second).", registry=None)
+            "Task and replicate status changes written (rate() gives per second).",
+            registry=None,
+        )
         self.chain_calls = Histogram(
-            "pocopool_chain_call_seconds", "Duration of the scheduler's chain calls, by method.",
-            ["method"], buckets=CHAIN_BUCKETS, registry=None)
+            "pocopool_chain_call_seconds",
+            "Duration of the scheduler's chain calls, by method.",
+            ["method"],
+            buckets=CHAIN_BUCKETS,
+            registry=None,
+        )
         self._state = _Stored()  # tasks, replicates, workers alive
         self._latency = _Stored()  # task latency
         # registration order is the order of the page
-        for collector in (self._state, _WithoutCreated(self.status_updates), self._latency,
-                          _WithoutCreated(self.chain_calls)):
+        for collector in (
+            self._state,
+            _WithoutCreated(self.status_updates),
+            self._latency,
+            _WithoutCreated(self.chain_calls),
+        ):
             self.registry.register(collector)
 
     async def scrape(self, store: Store, workers: WorkerRegistry) -> bytes:
@@ -87,12 +97,18 @@ class SchedulerMetrics:
         for replicate_status in ReplicateStatus:
             replicates.add_metric([replicate_status.value], replicate_counts.get(replicate_status.value, 0))
         self._state.families = [
-            tasks, replicates,
+            tasks,
+            replicates,
             GaugeMetricFamily("pocopool_workers_alive", "Workers that pinged within the alive window.", value=alive),
         ]
-        self._latency.families = [_histogram(
-            "pocopool_task_latency_seconds", "Time from the deal seen (RECEIVED) to COMPLETED.",
-            LATENCY_BUCKETS, latencies)]
+        self._latency.families = [
+            _histogram(
+                "pocopool_task_latency_seconds",
+                "Time from the deal seen (RECEIVED) to COMPLETED.",
+                LATENCY_BUCKETS,
+                latencies,
+            )
+        ]
         # no await since the families were set: a concurrent scrape cannot swap them under this one
         return generate_latest(self.registry)
 
@@ -101,8 +117,9 @@ def _histogram(name: str, help_text: str, buckets: Iterable[float], values: list
     """A histogram of values read at once (a `Histogram` counts as it goes, and keeps them for good)."""
     ordered = sorted(values)
     counts = [(floatToGoString(bound), bisect.bisect_right(ordered, bound)) for bound in buckets]  # le: v <= bound
-    return HistogramMetricFamily(name, help_text, buckets=[*counts, ("+Inf", len(values))],
-                                 sum_value=float(sum(values)))
+    return HistogramMetricFamily(
+        name, help_text, buckets=[*counts, ("+Inf", len(values))], sum_value=float(sum(values))
+    )
 
 
 class TimedChain:
@@ -123,4 +140,5 @@ class TimedChain:
                 return target(*args, **kwargs)
             finally:
                 self._timings.labels(method=name).observe(time.perf_counter() - started)
+
         return timed

@@ -11,7 +11,9 @@ from __future__ import annotations
 from ..chain.aio import chain_read
 from ..chain.base import Chain
 from ..protocol.models import TaskNotification, TaskNotificationExtra
-from ..protocol.statuses import ChainContributionStatus as CCS, ReplicateStatus as RS, TaskNotificationType as Next
+from ..protocol.statuses import ChainContributionStatus as CCS
+from ..protocol.statuses import ReplicateStatus as RS
+from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock
 from .engine import standing_order
 from .logs import log_event
@@ -24,8 +26,15 @@ from .updater import TaskUpdater
 
 
 class RecoveryService:
-    def __init__(self, store: Store, chain: Chain, clock: Clock, supply: SupplyService,
-                 replicates: ReplicateUpdateService, updater: TaskUpdater) -> None:
+    def __init__(
+        self,
+        store: Store,
+        chain: Chain,
+        clock: Clock,
+        supply: SupplyService,
+        replicates: ReplicateUpdateService,
+        updater: TaskUpdater,
+    ) -> None:
         self.store = store
         self.chain = chain
         self.clock = clock
@@ -52,11 +61,20 @@ class RecoveryService:
                 smsUrl=self.supply.sms_url_for(task),
                 blockNumber=(task.consensus_block or 0) if action.type is Next.PLEASE_REVEAL else 0,
                 taskAbortCause=action.abort_cause,
-                resultUploadAuthorization=(upload_authorization(self.supply.private_key, wallet, task_id)
-                                           if action.type is Next.PLEASE_UPLOAD else None),
+                resultUploadAuthorization=(
+                    upload_authorization(self.supply.private_key, wallet, task_id)
+                    if action.type is Next.PLEASE_UPLOAD
+                    else None
+                ),
             )
-            answers.append(TaskNotification(chainTaskId=task_id, workersAddress=[wallet],
-                                            taskNotificationType=action.type, taskNotificationExtra=extra))
+            answers.append(
+                TaskNotification(
+                    chainTaskId=task_id,
+                    workersAddress=[wallet],
+                    taskNotificationType=action.type,
+                    taskNotificationExtra=extra,
+                )
+            )
             await self.replicates.record_pool_status(task, replicate, RS.RECOVERING)
             log_event("replicate.recovery", task=task_id, wallet=wallet, action=action.type.value)
         return answers
@@ -68,7 +86,9 @@ class RecoveryService:
         if target is None:
             return replicate
         contribution = await chain_read(self.chain, self.chain.view_contribution, task.chain_task_id, replicate.wallet)
-        done = contribution.status is CCS.PROVED or (target is RS.CONTRIBUTED and contribution.status is CCS.CONTRIBUTED)
+        done = contribution.status is CCS.PROVED or (
+            target is RS.CONTRIBUTED and contribution.status is CCS.CONTRIBUTED
+        )
         if not done or not await self.replicates.record_pool_status(task, replicate, target):
             return replicate
         self.updater.request(task.chain_task_id)

@@ -47,8 +47,9 @@ def max_nb_tasks(model: WorkerModel) -> int:
     return 1 if model.gpuEnabled else model.cpuNb
 
 
-def worker_json(row: Mapping[str, Any], memberships: list[tuple[str, bool]], now: float,
-                lost_after: float) -> dict[str, Any]:
+def worker_json(
+    row: Mapping[str, Any], memberships: list[tuple[str, bool]], now: float, lost_after: float
+) -> dict[str, Any]:
     """The wire form of a worker (`GET /workers`): its model, liveness and tasks."""
     last_alive = row["last_alive"]
     return {
@@ -74,8 +75,15 @@ class WorkerRegistry:
     """Workers as the scheduler knows them. `configuration` gives the public configuration (it
     depends on the chain id, known once the scheduler started); `pushes` wakes the long-polls."""
 
-    def __init__(self, store: Store, clock: Clock, pushes: Wakeups, *,
-                 configuration: Callable[[], PublicConfiguration], lost_after: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        pushes: Wakeups,
+        *,
+        configuration: Callable[[], PublicConfiguration],
+        lost_after: float,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.pushes = pushes
@@ -110,8 +118,9 @@ class WorkerRegistry:
     async def all(self) -> list[dict[str, Any]]:
         """Every worker's wire form, in registration order."""
         now = self.clock.now()
-        return [worker_json(row, memberships, now, self.lost_after)
-                for row, memberships in await self.store.all_workers()]
+        return [
+            worker_json(row, memberships, now, self.lost_after) for row, memberships in await self.store.all_workers()
+        ]
 
     async def alive_count(self) -> int:
         now = self.clock.now()
@@ -122,8 +131,11 @@ class WorkerRegistry:
         rule of TEE tasks: a worker that may never be given the task cannot keep it alive)."""
         now = self.clock.now()
         flag = {None: None, TeeFramework.TDX: "tdx_enabled"}.get(framework, "tee_enabled")
-        return frozenset(row["wallet"] for row, _ in await self.store.all_workers()
-                         if is_alive(row["last_alive"], now, self.lost_after) and (flag is None or row[flag]))
+        return frozenset(
+            row["wallet"]
+            for row, _ in await self.store.all_workers()
+            if is_alive(row["last_alive"], now, self.lost_after) and (flag is None or row[flag])
+        )
 
     async def notifications(self, wallet: str, after: int, timeout: float) -> NotificationBatch:
         """The worker's pushes after id `after`; waits up to `timeout` seconds for one (less at shutdown)."""
@@ -138,7 +150,9 @@ class WorkerRegistry:
             await self.pushes.wait(ticket, min(remaining, POLL_FALLBACK))
         items = [
             StoredNotification(
-                id=row["id"], chainTaskId=row["task_id"], workersAddress=[row["wallet"]],
+                id=row["id"],
+                chainTaskId=row["task_id"],
+                workersAddress=[row["wallet"]],
                 taskNotificationType=TaskNotificationType(row["type"]),
                 taskNotificationExtra=TaskNotificationExtra.model_validate(row["extra"]),
             )

@@ -19,13 +19,14 @@ from ..chain.base import Chain
 from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate
 from ..protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ..protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from ..protocol.statuses import (
     TaskNotificationType as Next,
 )
 from ..protocol.time import Clock
-from .errors import Conflict, Forbidden, NotFound
-from .locks import KeyedLocks
-from .logs import log_event
 from .engine import (
     NEEDS_CHAIN_PROOF,
     NO_PROOF,
@@ -36,6 +37,9 @@ from .engine import (
     Refused,
     decide_replicate,
 )
+from .errors import Conflict, Forbidden, NotFound
+from .locks import KeyedLocks
+from .logs import log_event
 from .state import ReplicateState, TaskState
 from .store import StaleReplicate, Store
 from .updater import TaskUpdater
@@ -87,8 +91,9 @@ class ReplicateUpdateService:
             return UpdateAnswer(True, last.next_action)
         raise _error(last)
 
-    async def record_pool_status(self, task: TaskState, replicate: ReplicateState, status: RS,
-                                 details: ReplicateStatusDetails | None = None) -> bool:
+    async def record_pool_status(
+        self, task: TaskState, replicate: ReplicateState, status: RS, details: ReplicateStatusDetails | None = None
+    ) -> bool:
         """The scheduler writes a status on a replicate (recovery, detectors), through the same rule.
         False if refused."""
         return await self._record_pool(task, replicate.wallet, ProposedUpdate(status, Modifier.POOL_MANAGER, details))
@@ -105,8 +110,9 @@ class ReplicateUpdateService:
             return False
         return isinstance(decisions[-1], Accepted)
 
-    async def _record(self, task: TaskState | None, task_id: str, wallet: str,
-                      updates: Sequence[ProposedUpdate]) -> tuple[Accepted | Refused, ...]:
+    async def _record(
+        self, task: TaskState | None, task_id: str, wallet: str, updates: Sequence[ProposedUpdate]
+    ) -> tuple[Accepted | Refused, ...]:
         """Decides and appends `updates` in order, in one transaction; stops at the first refusal
         other than "already reported". Returns the decisions made (the last one may be a refusal)."""
         if task is None:
@@ -122,12 +128,13 @@ class ReplicateUpdateService:
                 return outcome.decisions
         raise Conflict(f"the replicate of worker {wallet} on task {task_id} kept changing: send the update again")
 
-    async def _decide_and_append(self, task: TaskState, wallet: str, updates: Sequence[ProposedUpdate],
-                                 proofs: Sequence[ChainProof]) -> _Outcome:
+    async def _decide_and_append(
+        self, task: TaskState, wallet: str, updates: Sequence[ProposedUpdate], proofs: Sequence[ChainProof]
+    ) -> _Outcome:
         decisions: list[Accepted | Refused] = []
         previous: list[RS] = []
         async with self.store.replicate_writer(task.chain_task_id, wallet) as writer:
-            for update, proof in zip(updates, proofs):
+            for update, proof in zip(updates, proofs, strict=True):
                 replicate = writer.replicate
                 decision = decide_replicate(task, replicate, update, proof, self.clock.now(), wallet=wallet)
                 decisions.append(decision)
@@ -143,10 +150,19 @@ class ReplicateUpdateService:
     def _announce(self, task_id: str, wallet: str, outcome: _Outcome) -> None:
         """After the commit: log each appended status, and ask for a task update if one may move it."""
         accepted = [d for d in outcome.decisions if isinstance(d, Accepted)]
-        for decision, previous in zip(accepted, outcome.previous):
+        for decision, previous in zip(accepted, outcome.previous, strict=True):
             new = decision.entry
-            log_event("replicate.status", task=task_id, wallet=wallet, status=new.status, previous=previous,
-                      modifier=new.modifier.value, cause=new.cause, error=new.error_message, exit_code=new.exit_code)
+            log_event(
+                "replicate.status",
+                task=task_id,
+                wallet=wallet,
+                status=new.status,
+                previous=previous,
+                modifier=new.modifier.value,
+                cause=new.cause,
+                error=new.error_message,
+                exit_code=new.exit_code,
+            )
         if any(d.task_update for d in accepted):
             self.updater.request(task_id)
 
@@ -168,9 +184,13 @@ class ReplicateUpdateService:
         await self._wait_for_block(receipt.blockNumber if receipt else 0)
         contribution = await chain_read(self.chain, self.chain.view_contribution, task_id, wallet)
         if update.status is RS.CONTRIBUTED:
-            return ChainProof(contribution=contribution, score=await chain_read(self.chain, self.chain.view_score, wallet))
+            return ChainProof(
+                contribution=contribution, score=await chain_read(self.chain, self.chain.view_score, wallet)
+            )
         if update.status is RS.CONTRIBUTE_AND_FINALIZE_DONE:
-            return ChainProof(contribution=contribution, task=await chain_read(self.chain, self.chain.view_task, task_id))
+            return ChainProof(
+                contribution=contribution, task=await chain_read(self.chain, self.chain.view_task, task_id)
+            )
         return ChainProof(contribution=contribution)
 
     async def _fixed_task(self, task_id: str) -> TaskState | None:

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
+from typing import cast
 
 import uvicorn
 from eth_account import Account
@@ -35,9 +36,9 @@ from .config import SchedulerConfig
 from .deals import DealWatcher
 from .detectors import DETECTORS, DetectorContext, run_detectors
 from .http import create_app
+from .logs import log_event
 from .logs_access import LogsChallenges
 from .metrics import SchedulerMetrics, TimedChain
-from .logs import log_event
 from .recovery import RecoveryService
 from .registry import WorkerRegistry
 from .replicates import ReplicateUpdateService
@@ -66,7 +67,9 @@ class Scheduler:
     def __init__(self, config: SchedulerConfig, chain: Chain, clock: Clock | None = None) -> None:
         self.config = config
         self.metrics = SchedulerMetrics()
-        self.chain = chain = TimedChain(chain, self.metrics.chain_calls)  # type: ignore[assignment]
+        # Every chain call is timed; TimedChain answers the whole Chain interface by delegation.
+        self.chain: Chain = cast(Chain, TimedChain(chain, self.metrics.chain_calls))
+        chain = self.chain
         self.clock: Clock = clock or SystemClock()
         try:
             self.signer = Account.from_key(config.private_key)
@@ -81,22 +84,43 @@ class Scheduler:
         self.logs_challenges = LogsChallenges(chain_id=lambda: self.chain_id, now=self.clock.now)
         self.hub = Wakeups()  # pushes, by wallet: wakes the workers' long-polls
         self.auth = Authenticator(config.jwt_secret)
-        self.registry = WorkerRegistry(self.store, self.clock, self.hub, configuration=self.public_configuration,
-                                       lost_after=config.worker_lost_after)
+        self.registry = WorkerRegistry(
+            self.store,
+            self.clock,
+            self.hub,
+            configuration=self.public_configuration,
+            lost_after=config.worker_lost_after,
+        )
         self.sms = SmsClient(config.sms_url, self.signer) if config.sms_url else None
-        self.updater = TaskUpdater(self.store, chain, self.clock, self.signer, self.hub,
-                                   tee_frameworks=config.tee_frameworks,
-                                   upload_timeout_periods=config.upload_timeout_periods,
-                                   sms=self.sms, alive_workers=self.registry.alive_wallets)
-        self.supply = SupplyService(self.store, chain, self.clock, self.signer, config.ask_period_ms,
-                                    sms_url=config.sms_url)
+        self.updater = TaskUpdater(
+            self.store,
+            chain,
+            self.clock,
+            self.signer,
+            self.hub,
+            tee_frameworks=config.tee_frameworks,
+            upload_timeout_periods=config.upload_timeout_periods,
+            sms=self.sms,
+            alive_workers=self.registry.alive_wallets,
+        )
+        self.supply = SupplyService(
+            self.store, chain, self.clock, self.signer, config.ask_period_ms, sms_url=config.sms_url
+        )
         self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
         self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)
         self.deals = DealWatcher(self.store, chain, self.clock, self.workerpool)
         self.app = create_app(
-            store=self.store, chain=chain, clock=self.clock, auth=self.auth, registry=self.registry,
-            supply=self.supply, recovery=self.recovery, replicate_updates=self.replicates, feed=self.feed,
-            logs_challenges=self.logs_challenges, scheduler_metrics=self.metrics,
+            store=self.store,
+            chain=chain,
+            clock=self.clock,
+            auth=self.auth,
+            registry=self.registry,
+            supply=self.supply,
+            recovery=self.recovery,
+            replicate_updates=self.replicates,
+            feed=self.feed,
+            logs_challenges=self.logs_challenges,
+            scheduler_metrics=self.metrics,
         )
         self._socket: socket.socket | None = None
         self._stop = asyncio.Event()
@@ -162,8 +186,14 @@ class Scheduler:
             await self.store.close()
             raise SchedulerStartupError(f"cannot listen on {self.config.host}:{self.config.port}: {error}") from None
         self._socket = sock
-        log_event("scheduler.started", url=self.url, workerpool=self.workerpool, scheduler=self.address,
-                  chain_id=self.chain_id, db=self.store.dialect)
+        log_event(
+            "scheduler.started",
+            url=self.url,
+            workerpool=self.workerpool,
+            scheduler=self.address,
+            chain_id=self.chain_id,
+            db=self.store.dialect,
+        )
 
     def stop(self) -> None:
         """Asks `run()` to finish (safe to call from a signal handler)."""
@@ -177,9 +207,15 @@ class Scheduler:
         """Serves until `stop()`; then finishes every owned coroutine and closes the database."""
         await self.start()
         assert self._socket is not None
-        server = _Server(uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=3,
-        ))
+        server = _Server(
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=3,
+            )
+        )
         workers = self.config.update_workers
         try:
             async with asyncio.TaskGroup() as group:
@@ -187,8 +223,9 @@ class Scheduler:
                     group.create_task(server.serve(sockets=[self._socket]), name="http"),
                     group.create_task(self._watch_deals(), name="deal-watcher"),
                     group.create_task(self._detect(), name="detectors"),
-                    group.create_task(self.updater.run(workers, shutdown_timeout=SHUTDOWN_TIMEOUT - 1),
-                                      name="task-updates"),
+                    group.create_task(
+                        self.updater.run(workers, shutdown_timeout=SHUTDOWN_TIMEOUT - 1), name="task-updates"
+                    ),
                 ]
                 await self._wait_http(server)
                 await self._resume_unfinished()
@@ -245,8 +282,12 @@ class Scheduler:
         """One run of the detectors; the tasks found are queued for an update."""
         every = max(1, self.config.full_scan_every)
         ctx = DetectorContext(
-            self.store, self.chain, self.clock.now(), record=self.replicates.record_pool_status_of,
-            worker_lost_after=self.config.worker_lost_after, full_scan=self._detector_tick % every == every - 1,
+            self.store,
+            self.chain,
+            self.clock.now(),
+            record=self.replicates.record_pool_status_of,
+            worker_lost_after=self.config.worker_lost_after,
+            full_scan=self._detector_tick % every == every - 1,
         )
         found = await run_detectors(ctx, self._detector_tick, DETECTORS)
         self._detector_tick += 1

@@ -58,8 +58,12 @@ class SmsClient:
         except ValueError:
             name = None
         if not isinstance(name, str) or not name:
-            return TxOutcome(action, revert_rule="BAD_ANSWER", revert_message=f"GET {url} did not answer a framework name",
-                             source=self.url)
+            return TxOutcome(
+                action,
+                revert_rule="BAD_ANSWER",
+                revert_message=f"GET {url} did not answer a framework name",
+                source=self.url,
+            )
         self._framework = name.upper()
         return TxOutcome(action, value=self._framework, source=self.url)
 
@@ -80,9 +84,17 @@ class SmsClient:
         try:
             address = normalize_address(str(response.json()["address"]))
         except (ValueError, KeyError, TypeError, InvalidHex):
-            return TxOutcome(action, revert_rule="EMPTY_TEE_CHALLENGE",
-                             revert_message=f"POST {url} answered no enclave challenge address", source=self.url)
+            return TxOutcome(
+                action,
+                revert_rule="EMPTY_TEE_CHALLENGE",
+                revert_message=f"POST {url} answered no enclave challenge address",
+                source=self.url,
+            )
         if int(address, 16) == 0:
-            return TxOutcome(action, revert_rule="EMPTY_TEE_CHALLENGE",
-                             revert_message=f"POST {url} answered the zero address", source=self.url)
+            return TxOutcome(
+                action,
+                revert_rule="EMPTY_TEE_CHALLENGE",
+                revert_message=f"POST {url} answered the zero address",
+                source=self.url,
+            )
         return TxOutcome(action, value=address, source=self.url)

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 
 from ..protocol.statuses import (
     IRRELEVANT_STATUSES,
+)
+from ..protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ..protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from ..protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from ..protocol.statuses import (
     TaskStatus as TS,
 )
 from ..protocol.tags import TeeFramework, tee_framework

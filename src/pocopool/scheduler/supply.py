@@ -19,7 +19,11 @@ from ..protocol.crypto import key_hex, sign_authorization
 from ..protocol.models import ReplicateTaskSummary, Signature, WorkerpoolAuthorization
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
+)
+from ..protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from ..protocol.statuses import (
     ReplicateStatus as RS,
 )
 from ..protocol.tags import TeeFramework, requires_gpu
@@ -34,7 +38,9 @@ SCAN_BATCH = 20
 
 
 def prediction_inputs(
-    replicates: Sequence[ReplicateState], now: float, period: float,
+    replicates: Sequence[ReplicateState],
+    now: float,
+    period: float,
 ) -> tuple[dict[str, list[int]], list[int]]:
     """Contributed weights by hash, and the weights of replicates still expected to contribute
     (`may_still_contribute`), as spec §5.4 reads them. A contribution already on chain counts even
@@ -63,8 +69,11 @@ def worker_fits(task: TaskState, worker: WorkerState) -> str | None:
 
 
 def refusal(
-    task: TaskState, replicates: Sequence[ReplicateState], worker: WorkerState,
-    chain_task: ChainTask | None, now: float,
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    worker: WorkerState,
+    chain_task: ChainTask | None,
+    now: float,
 ) -> str | None:
     """Why the worker must not get a replicate of this task now (None: give it one)."""
     return store_refusal(task, replicates, worker, now) or chain_refusal(chain_task)
@@ -99,8 +108,9 @@ def chain_refusal(chain_task: ChainTask | None) -> str | None:
 
 
 class SupplyService:
-    def __init__(self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int, *,
-                 sms_url: str = "") -> None:
+    def __init__(
+        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int, *, sms_url: str = ""
+    ) -> None:
         self.sms_url = sms_url.rstrip("/")
         self.store = store
         self.chain = chain
@@ -119,8 +129,12 @@ class SupplyService:
         challenge = task.enclave_challenge or "0x" + "00" * 20
         signature = sign_authorization(self.private_key, wallet, task.chain_task_id, challenge)
         return WorkerpoolAuthorization(
-            chainTaskId=task.chain_task_id, dealId=task.deal_id, taskIndex=task.task_index, workerWallet=wallet,
-            enclaveChallenge=challenge, signature=Signature(value=signature),
+            chainTaskId=task.chain_task_id,
+            dealId=task.deal_id,
+            taskIndex=task.task_index,
+            workerWallet=wallet,
+            enclaveChallenge=challenge,
+            signature=Signature(value=signature),
         )
 
     async def next_replicate(self, wallet: str, block_number: int) -> ReplicateTaskSummary | None:
@@ -166,13 +180,21 @@ class SupplyService:
                 return None
             if not await self.store.add_replicate(task.chain_task_id, worker.wallet, weight, worker.max_nb_tasks, now):
                 return None
-        log_event("replicate.status", task=task.chain_task_id, wallet=worker.wallet, status=RS.CREATED.value,
-                  modifier="POOL_MANAGER", weight=weight)
+        log_event(
+            "replicate.status",
+            task=task.chain_task_id,
+            wallet=worker.wallet,
+            status=RS.CREATED.value,
+            modifier="POOL_MANAGER",
+            weight=weight,
+        )
         return self.summary(task, worker.wallet)
 
     def summary(self, task: TaskState, wallet: str) -> ReplicateTaskSummary:
         """What the worker gets: the authorization, and the SMS URL for a TEE task (spec §5.1 step 8)."""
-        return ReplicateTaskSummary(workerpoolAuthorization=self.authorization(task, wallet), smsUrl=self.sms_url_for(task))
+        return ReplicateTaskSummary(
+            workerpoolAuthorization=self.authorization(task, wallet), smsUrl=self.sms_url_for(task)
+        )
 
     def sms_url_for(self, task: TaskState) -> str | None:
         return self.sms_url if task.tee_framework is not None and self.sms_url else None

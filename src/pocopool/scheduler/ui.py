@@ -26,18 +26,25 @@ from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.diagnosis import diagnose
 from ..protocol.explanations import explain_cause
 from ..protocol.statuses import ReplicateStatusCause, TaskStatus
+from ..protocol.time import Clock
 from ..protocol.timeline import timeline
 from ..protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
-from ..protocol.time import Clock
 from .registry import WorkerRegistry
 from .store import Store
 from .views import task_view
 
 COLORS = {"failure": "#d64545", "COMPLETED": "#2f9e55", "default": "#5b8def", "wait": "#9aa5b1"}
 # the diagnosis' fields shown, in order, with their label on the page
-DIAGNOSIS_FIELDS = (("cause", "cause"), ("stage", "stage"), ("replicate", "replicate"), ("origin", "whose"),
-                    ("message", "error"), ("explanation", "meaning"), ("fix", "what to do"))
+DIAGNOSIS_FIELDS = (
+    ("cause", "cause"),
+    ("stage", "stage"),
+    ("replicate", "replicate"),
+    ("origin", "whose"),
+    ("message", "error"),
+    ("explanation", "meaning"),
+    ("fix", "what to do"),
+)
 
 
 def status_class(status: str | None) -> str:
@@ -87,17 +94,24 @@ def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
             title = f"{segment['status']} at {segment['at']} (+{segment['start']:.1f}s)"
             if segment.get("cause"):
                 title += f" cause {segment['cause']}"
-            bars.append({
-                "x": label_w + segment["start"] / duration * chart_w,
-                "width": max((segment["end"] - segment["start"]) / duration * chart_w, 2),
-                "color": COLORS["failure"] if segment["failure"] else COLORS.get(segment["status"], COLORS["default"]),
-                "failure": segment["failure"],
-                "title": title,
-            })
+            bars.append(
+                {
+                    "x": label_w + segment["start"] / duration * chart_w,
+                    "width": max((segment["end"] - segment["start"]) / duration * chart_w, 2),
+                    "color": COLORS["failure"]
+                    if segment["failure"]
+                    else COLORS.get(segment["status"], COLORS["default"]),
+                    "failure": segment["failure"],
+                    "title": title,
+                }
+            )
         chart_rows.append({"label": label, "y": index * row_h + 4, "bars": bars})
     return {
-        "width": label_w + chart_w + 60, "height": row_h * len(rows) + 30, "bar_height": row_h - 8,
-        "rows": chart_rows, "axis_y": row_h * len(rows) + 20,
+        "width": label_w + chart_w + 60,
+        "height": row_h * len(rows) + 30,
+        "bar_height": row_h - 8,
+        "rows": chart_rows,
+        "axis_y": row_h * len(rows) + 20,
         "ticks": [{"x": label_w + tick / 4 * chart_w, "seconds": duration * tick / 4} for tick in range(5)],
     }
 
@@ -108,9 +122,13 @@ def _first_cause(task: TaskView) -> dict[str, Any] | None:
         for update in replicate.statusUpdateList:
             if update.cause is not None:
                 explanation = explain_cause(update.cause)
-                return {"cause": update.cause.value, "worker": replicate.walletAddress,
-                        "status": update.status.value, "explanation": explanation.explanation,
-                        "fix": explanation.fix}
+                return {
+                    "cause": update.cause.value,
+                    "worker": replicate.walletAddress,
+                    "status": update.status.value,
+                    "explanation": explanation.explanation,
+                    "fix": explanation.fix,
+                }
     return None
 
 
@@ -118,10 +136,17 @@ def _replicate_rows(replicate: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for update in replicate.get("statusUpdateList", []):
         cause = update.get("cause")
-        meaning = (explain_cause(ReplicateStatusCause[cause]).explanation
-                   if cause in ReplicateStatusCause.__members__ else "")
-        rows.append({"date": update.get("date"), "status": update["status"], "cause": cause,
-                     "meaning": meaning or update.get("errorMessage") or ""})
+        meaning = (
+            explain_cause(ReplicateStatusCause[cause]).explanation if cause in ReplicateStatusCause.__members__ else ""
+        )
+        rows.append(
+            {
+                "date": update.get("date"),
+                "status": update["status"],
+                "cause": cause,
+                "meaning": meaning or update.get("errorMessage") or "",
+            }
+        )
     return rows
 
 
@@ -134,8 +159,9 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
 
     @ui.get("/ui", response_class=HTMLResponse, tags=["ui"], include_in_schema=False)
     async def home() -> HTMLResponse:
-        return _page("home.html", "Workerpool", refresh=10,
-                     workers=await workers_json(), deals=await store.deals_overview())
+        return _page(
+            "home.html", "Workerpool", refresh=10, workers=await workers_json(), deals=await store.deals_overview()
+        )
 
     @ui.get("/ui/deals/{dealId}", response_class=HTMLResponse)
     async def deal_page(dealId: str) -> HTMLResponse:
@@ -169,18 +195,27 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
         diagnosis = diagnose(task)
         final = status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value)
         return _page(
-            "task.html", f"Task {task_id}", refresh=None if final else 5,
+            "task.html",
+            f"Task {task_id}",
+            refresh=None if final else 5,
             model=model,
-            diagnosis=diagnosis, diagnosis_fields=DIAGNOSIS_FIELDS,
+            diagnosis=diagnosis,
+            diagnosis_fields=DIAGNOSIS_FIELDS,
             first_cause=None if diagnosis else _first_cause(task),
             waiting=waiting_for(task, await workers_json(), onchain, now),
             description=TaskStatus(status).description if status in TaskStatus.__members__ else "",
             chain_status=chain_task.status.value,
             chart=timeline_chart(timeline(task, now)),
             consensus=contributions(task, onchain, moves),
-            replicates=[{"walletAddress": r["walletAddress"], "currentStatus": r["currentStatus"],
-                         "exitCode": r.get("appExitCode"), "updates": _replicate_rows(r)}
-                        for r in model.get("replicates", [])],
+            replicates=[
+                {
+                    "walletAddress": r["walletAddress"],
+                    "currentStatus": r["currentStatus"],
+                    "exitCode": r.get("appExitCode"),
+                    "updates": _replicate_rows(r),
+                }
+                for r in model.get("replicates", [])
+            ],
         )
 
     return ui

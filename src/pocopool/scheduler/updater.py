@@ -21,7 +21,9 @@ from eth_account.signers.local import LocalAccount
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError, ChainRevert
 from ..protocol.crypto import hex_to_bytes, key_hex
-from ..protocol.statuses import CONTRIBUTION_PHASE, ChainTaskStatus as CTS, TaskStatus as TS
+from ..protocol.statuses import CONTRIBUTION_PHASE
+from ..protocol.statuses import ChainTaskStatus as CTS
+from ..protocol.statuses import TaskStatus as TS
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
 from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, TxOutcome, decide
@@ -41,7 +43,13 @@ class TaskUpdater:
     """Owned by the Scheduler, which runs `run()`; the update coroutines are the updater's own."""
 
     def __init__(
-        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, hub: Wakeups, *,
+        self,
+        store: Store,
+        chain: Chain,
+        clock: Clock,
+        signer: LocalAccount,
+        hub: Wakeups,
+        *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
         sms: SmsClient | None = None,
@@ -150,8 +158,15 @@ class TaskUpdater:
             view = await self.chain_view(task, tx)
             alive = await self._alive_workers(task)
             now = self.clock.now()
-            transition = decide(task, replicates, view, now, tee_frameworks=self.tee_frameworks,
-                                upload_timeout_periods=self.upload_timeout_periods, alive_workers=alive)
+            transition = decide(
+                task,
+                replicates,
+                view,
+                now,
+                tee_frameworks=self.tee_frameworks,
+                upload_timeout_periods=self.upload_timeout_periods,
+                alive_workers=alive,
+            )
             tx = None
             if transition.is_empty:
                 return
@@ -185,7 +200,8 @@ class TaskUpdater:
         start = task.initialization_block or task.deal_block
         found = await chain_read(self.chain, self.chain.events, start, None, (name,))
         blocks = [
-            event.block_number for event in found
+            event.block_number
+            for event in found
             if str(event.args.get("taskid", "")).lower() == task.chain_task_id.lower()
         ]
         return blocks[-1] if blocks else None
@@ -203,9 +219,17 @@ class TaskUpdater:
             outcome = await self.sms.framework()
         else:
             outcome = await self.sms.enclave_challenge(task.chain_task_id)
-        log_event("sms.call", level=logging.INFO if outcome.answered else logging.WARNING, task=task.chain_task_id,
-                  action=action.value, sms=self.sms.url, answer=outcome.value, rule=outcome.revert_rule,
-                  message=outcome.revert_message, error=outcome.error)
+        log_event(
+            "sms.call",
+            level=logging.INFO if outcome.answered else logging.WARNING,
+            task=task.chain_task_id,
+            action=action.value,
+            sms=self.sms.url,
+            answer=outcome.value,
+            rule=outcome.revert_rule,
+            message=outcome.revert_message,
+            error=outcome.error,
+        )
         return outcome
 
     async def _send(self, task: TaskState, action: ChainAction) -> TxOutcome:
@@ -223,30 +247,60 @@ class TaskUpdater:
                 if task.has_callback and task.callback_data:
                     callback = hex_to_bytes(task.callback_data, what="callback data")
                 receipt = await asyncio.to_thread(
-                    self.chain.finalize, self.signer, task.chain_task_id, (task.result_link or "").encode(), callback,
+                    self.chain.finalize,
+                    self.signer,
+                    task.chain_task_id,
+                    (task.result_link or "").encode(),
+                    callback,
                 )
         except ChainRevert as error:
-            log_event("chain.revert", level=logging.WARNING, task=task.chain_task_id, action=action.value,
-                      rule=error.rule, message=error.message)
+            log_event(
+                "chain.revert",
+                level=logging.WARNING,
+                task=task.chain_task_id,
+                action=action.value,
+                rule=error.rule,
+                message=error.message,
+            )
             return TxOutcome(action, revert_rule=error.rule, revert_message=error.message)
         except (ChainError, ValueError) as error:
-            log_event("chain.error", level=logging.WARNING, task=task.chain_task_id, action=action.value,
-                      error=str(error))
+            log_event(
+                "chain.error", level=logging.WARNING, task=task.chain_task_id, action=action.value, error=str(error)
+            )
             return TxOutcome(action, error=str(error))
-        log_event("chain.tx", task=task.chain_task_id, action=action.value, block=receipt.block_number,
-                  tx=receipt.tx_hash)
+        log_event(
+            "chain.tx", task=task.chain_task_id, action=action.value, block=receipt.block_number, tx=receipt.tx_hash
+        )
         return TxOutcome(action, block_number=receipt.block_number, tx_hash=receipt.tx_hash)
 
     def _log(self, task: TaskState, transition: Transition) -> None:
         previous: TS = task.status
         for change in transition.statuses:
-            log_event("task.status", task=task.chain_task_id, status=change.status, previous=previous,
-                      cause=change.cause, message=change.message)
+            log_event(
+                "task.status",
+                task=task.chain_task_id,
+                status=change.status,
+                previous=previous,
+                cause=change.cause,
+                message=change.message,
+            )
             previous = change.status
         for replicate in transition.replicates:
-            log_event("replicate.status", task=task.chain_task_id, wallet=replicate.wallet, status=replicate.status,
-                      modifier="POOL_MANAGER", cause=replicate.cause)
+            log_event(
+                "replicate.status",
+                task=task.chain_task_id,
+                wallet=replicate.wallet,
+                status=replicate.status,
+                modifier="POOL_MANAGER",
+                cause=replicate.cause,
+            )
         for push in transition.pushes:
             for wallet in push.wallets:
-                log_event("push", task=task.chain_task_id, wallet=wallet, type=push.type.value,
-                          abort_cause=push.abort_cause, block=push.block_number or None)
+                log_event(
+                    "push",
+                    task=task.chain_task_id,
+                    wallet=wallet,
+                    type=push.type.value,
+                    abort_cause=push.abort_cause,
+                    block=push.block_number or None,
+                )

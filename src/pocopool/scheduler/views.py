@@ -22,8 +22,14 @@ from ..protocol.views import (
 from .store import TaskDetails
 
 __all__ = [
-    "DealTask", "DealView", "ReplicateStatusUpdateView", "ReplicateView", "TaskStatusChangeView", "TaskView",
-    "replicate_view", "task_view",
+    "DealTask",
+    "DealView",
+    "ReplicateStatusUpdateView",
+    "ReplicateView",
+    "TaskStatusChangeView",
+    "TaskView",
+    "replicate_view",
+    "task_view",
 ]
 
 
@@ -46,8 +52,13 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
         currentStatus=replicate["status"],
         statusUpdateList=[
             ReplicateStatusUpdateView(
-                status=u["status"], date=u["date"], cause=u["cause"], modifier=u["modifier"],
-                errorMessage=u["error_message"], exitCode=u["exit_code"], chainReceipt=_receipt(u),
+                status=u["status"],
+                date=u["date"],
+                cause=u["cause"],
+                modifier=u["modifier"],
+                errorMessage=u["error_message"],
+                exitCode=u["exit_code"],
+                chainReceipt=_receipt(u),
                 resultLink=u["result_link"],
             )
             for u in updates
@@ -84,8 +95,9 @@ def task_view(details: TaskDetails, base_url: str) -> TaskView:
         resultLink=task["result_link"],
         chainCallbackData=task["callback_data"],
         dateStatusList=[
-            TaskStatusChangeView(date=c["date"], status=c["status"], chainReceipt=_receipt(c), cause=c["cause"],
-                                 message=c["message"])
+            TaskStatusChangeView(
+                date=c["date"], status=c["status"], chainReceipt=_receipt(c), cause=c["cause"], message=c["message"]
+            )
             for c in details.changes
         ],
         dealBlockNumber=task["deal_block"],

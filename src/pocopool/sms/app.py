@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -15,11 +14,25 @@ from ..chain.base import Chain, ChainError
 from ..logs import get_logger
 from ..protocol.crypto import InvalidHex, normalize_bytes32, recover_personal, same_address
 from ..protocol.statuses import ChainTaskStatus, ReplicateStatusCause
-from ..protocol.tee import MAX_SECRET_BYTES, SIM_FRAMEWORK, SIMULATION_LABEL, Stage, challenge_request_hash, \
-    recover_secret_push
+from ..protocol.tee import (
+    MAX_SECRET_BYTES,
+    SIM_FRAMEWORK,
+    SIMULATION_LABEL,
+    Stage,
+    challenge_request_hash,
+    recover_secret_push,
+)
 from . import pushes, sessions
-from .errors import BAD_REQUEST, CHAIN_UNAVAILABLE, FORBIDDEN, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, Refused, \
-    SessionRefused
+from .errors import (
+    BAD_REQUEST,
+    CHAIN_UNAVAILABLE,
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    Refused,
+    SessionRefused,
+)
 from .provisioning import ProvisioningRequest, provision
 from .store import SmsStore
 
@@ -43,16 +56,23 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str,
-               trusted_platforms: tuple[str, ...]) -> FastAPI:
+def create_app(
+    chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str, trusted_platforms: tuple[str, ...]
+) -> FastAPI:
     """The SMS over `chain` and `store`. `public_url` is given to workers as secretProvisioningUrl;
     `result_proxy` is the default RESULT_STORAGE_PROXY; quotes are accepted from `trusted_platforms`."""
     app = FastAPI(title="pocopool SMS", version="1", description=SIMULATION_LABEL)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:
-        log.info("request-refused", method=request.method, path=request.url.path, status=error.status,
-                 error=error.error, message=error.message)
+        log.info(
+            "request-refused",
+            method=request.method,
+            path=request.url.path,
+            status=error.status,
+            error=error.error,
+            message=error.message,
+        )
         return _refusal(error)
 
     @app.exception_handler(RequestValidationError)
@@ -126,7 +146,9 @@ def create_app(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: 
             raise Refused(404, NOT_FOUND, f"task {task_id} is not on chain")
         pool = await chain_read(chain, chain.view_workerpool, deal.workerpool.pointer)
         if pool is None or not same_address(signer, pool.owner):
-            raise Refused(403, FORBIDDEN, f"{signer} does not own workerpool {deal.workerpool.pointer} of task {task_id}")
+            raise Refused(
+                403, FORBIDDEN, f"{signer} does not own workerpool {deal.workerpool.pointer} of task {task_id}"
+            )
         found = await store.get_or_create_challenge(task_id)
         log.info("challenge-given", task=task_id, address=found.address)
         return {"address": found.address}
@@ -136,21 +158,33 @@ def create_app(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: 
         try:
             body = await _read_limited(request, 64 * 1024)
             plan = await sessions.plan_session(chain, store, result_proxy, body, request.headers.get("authorization"))
-            session_id = await store.create_session(plan.task_id, plan.worker, plan.app_fingerprint, plan.envs,
-                                                    plan.expires)
+            session_id = await store.create_session(
+                plan.task_id, plan.worker, plan.app_fingerprint, plan.envs, plan.expires
+            )
         except SessionRefused as error:
             log.info("session-refused", status=error.status, error=error.error, message=error.message)
             return _refusal(error)
         except Refused as error:  # the body is too large
-            error = SessionRefused(error.status, ReplicateStatusCause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
-                                   error.message)
+            error = SessionRefused(
+                error.status, ReplicateStatusCause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, error.message
+            )
             return _refusal(error)
         except Exception as error:  # noqa: BLE001 - the worker must get a cause whatever went wrong
             log.error("session-failed", error=type(error).__name__)
-            return _refusal(SessionRefused(500, ReplicateStatusCause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE,
-                                           f"the session could not be created ({type(error).__name__})"))
-        log.info("session-created", task=plan.task_id, worker=plan.worker, session=session_id,
-                 variables=sessions.describe(plan))
+            return _refusal(
+                SessionRefused(
+                    500,
+                    ReplicateStatusCause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE,
+                    f"the session could not be created ({type(error).__name__})",
+                )
+            )
+        log.info(
+            "session-created",
+            task=plan.task_id,
+            worker=plan.worker,
+            session=session_id,
+            variables=sessions.describe(plan),
+        )
         return JSONResponse({"data": {"sessionId": session_id, "secretProvisioningUrl": public_url}})
 
     @app.post("/tee/sessions/{session_id}/{stage}/secrets")

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ..integrity import check_schema_after_upgrade, check_schema_before_upgrade, check_sqlite_file
 from .tables import metadata
@@ -52,10 +52,14 @@ class Database:
         except ArgumentError:
             raise DatabaseConfigError(f"not a database URL: {url!r}") from None
         self.url: URL = parsed
+        self._sync: Engine | None
+        self._async: AsyncEngine | None
         if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
             self.dialect = "sqlite"
-            self._sync = create_engine(parsed.set(drivername="sqlite+pysqlite"),
-                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+            self._sync = create_engine(
+                parsed.set(drivername="sqlite+pysqlite"),
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            )
             _wal(self._sync)
             self._async = None
         elif parsed.drivername in ("postgresql", "postgresql+asyncpg"):
@@ -64,7 +68,8 @@ class Database:
             self._async = create_async_engine(parsed.set(drivername="postgresql+asyncpg"), pool_pre_ping=True)
         else:
             raise DatabaseConfigError(
-                f"unsupported database URL {url!r}: use sqlite:////abs/path.db or postgresql://user@host:port/db")
+                f"unsupported database URL {url!r}: use sqlite:////abs/path.db or postgresql://user@host:port/db"
+            )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._async is not None:

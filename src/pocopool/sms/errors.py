@@ -32,7 +32,7 @@ def session_error(cause: ReplicateStatusCause) -> str:
     """The session error name of a cause: the cause without TEE_SESSION_GENERATION_."""
     if not cause.value.startswith(SESSION_ERROR_PREFIX):
         raise ValueError(f"{cause.value} is not a TEE session cause")
-    return cause.value[len(SESSION_ERROR_PREFIX):]
+    return cause.value[len(SESSION_ERROR_PREFIX) :]
 
 
 class SessionRefused(Refused):

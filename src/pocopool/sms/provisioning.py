@@ -30,8 +30,9 @@ def expected_measurement(stage: Stage, app_fingerprint: str) -> str:
     return app_fingerprint if stage == Stage.APP else program_measurement(stage)
 
 
-async def provision(store: SmsStore, trusted: tuple[str, ...], now: int, session_id: str, stage: Stage,
-                    request: ProvisioningRequest) -> str:
+async def provision(
+    store: SmsStore, trusted: tuple[str, ...], now: int, session_id: str, stage: Stage, request: ProvisioningRequest
+) -> str:
     """The sealed box `seal(enclavePublicKey, {"env": ...})`; Refused 404/403 otherwise."""
     found = await store.session_env(session_id, stage) if len(session_id) <= 64 else None
     if found is None or found[0].expires < now:
@@ -42,6 +43,9 @@ async def provision(store: SmsStore, trusted: tuple[str, ...], now: int, session
         raise Refused(403, ATTESTATION_FAILED, f"the {stage.value} quote is not signed by a trusted platform key")
     expected = expected_measurement(stage, session.app_fingerprint)
     if request.measurement.lower() != expected:
-        raise Refused(403, ATTESTATION_FAILED,
-                      f"the {stage.value} enclave measured {request.measurement.lower()}, expected {expected}")
+        raise Refused(
+            403,
+            ATTESTATION_FAILED,
+            f"the {stage.value} enclave measured {request.measurement.lower()}, expected {expected}",
+        )
     return seal(request.enclavePublicKey, json.dumps({"env": env}).encode())

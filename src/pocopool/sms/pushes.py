@@ -9,20 +9,23 @@ from ..protocol.tee import APP_SECRET_NAME, DATASET_KEY_NAME, SECRET_NAME, WEB2_
 from .errors import BAD_REQUEST, NOT_FOUND, Refused
 
 
-
 def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
     """The kind and checksummed address of `/secrets/{kind}/{address}/{name}`; 400 for any other."""
     try:
         secret_kind = SecretKind(kind)
     except ValueError:
-        raise Refused(400, BAD_REQUEST, f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)"
-                      ) from None
+        raise Refused(
+            400, BAD_REQUEST, f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)"
+        ) from None
     try:
         normalize_address(address)
     except InvalidHex:
         raise Refused(400, BAD_REQUEST, f"{address!r} is not an address (0x followed by 40 hex digits)") from None
-    allowed = {SecretKind.DATASET: (DATASET_KEY_NAME,), SecretKind.APP: (APP_SECRET_NAME,),
-               SecretKind.WEB2: WEB2_NAMES}.get(secret_kind)
+    allowed = {
+        SecretKind.DATASET: (DATASET_KEY_NAME,),
+        SecretKind.APP: (APP_SECRET_NAME,),
+        SecretKind.WEB2: WEB2_NAMES,
+    }.get(secret_kind)
     if allowed is not None and name not in allowed:
         raise Refused(400, BAD_REQUEST, f"a {kind} secret is named {' or '.join(allowed)}, not {name!r}")
     if not SECRET_NAME.match(name):

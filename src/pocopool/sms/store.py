@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets as random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -40,7 +40,7 @@ class Session:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class SmsStore:
@@ -62,11 +62,13 @@ class SmsStore:
 
         def write(connection: Connection) -> bool:
             updated = connection.execute(
-                table.update().where(where).values(ciphertext=ciphertext, updated=_now())).rowcount
+                table.update().where(where).values(ciphertext=ciphertext, updated=_now())
+            ).rowcount
             if updated:
                 return False
-            connection.execute(table.insert().values(kind=kind, address=address, name=name,
-                                                     ciphertext=ciphertext, updated=_now()))
+            connection.execute(
+                table.insert().values(kind=kind, address=address, name=name, ciphertext=ciphertext, updated=_now())
+            )
             return True
 
         try:
@@ -79,8 +81,11 @@ class SmsStore:
         table = tables.secrets
 
         def read(connection: Connection) -> bytes | None:
-            return connection.scalar(sa.select(table.c.ciphertext).where(
-                (table.c.kind == kind) & (table.c.address == address) & (table.c.name == name)))
+            return connection.scalar(
+                sa.select(table.c.ciphertext).where(
+                    (table.c.kind == kind) & (table.c.address == address) & (table.c.name == name)
+                )
+            )
 
         ciphertext = await self.db.run(read)
         if ciphertext is None:
@@ -92,8 +97,14 @@ class SmsStore:
         table = tables.secrets
 
         def read(connection: Connection) -> bool:
-            return connection.scalar(sa.select(sa.func.count()).select_from(table).where(
-                (table.c.kind == kind) & (table.c.address == address) & (table.c.name == name))) > 0
+            return (
+                connection.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(table)
+                    .where((table.c.kind == kind) & (table.c.address == address) & (table.c.name == name))
+                )
+                or 0
+            ) > 0
 
         return await self.db.run(read)
 
@@ -103,8 +114,9 @@ class SmsStore:
         table = tables.challenges
 
         def read(connection: Connection) -> tuple[str, bytes] | None:
-            row = connection.execute(sa.select(table.c.address, table.c.encrypted_private_key)
-                                     .where(table.c.task_id == task_id)).first()
+            row = connection.execute(
+                sa.select(table.c.address, table.c.encrypted_private_key).where(table.c.task_id == task_id)
+            ).first()
             return None if row is None else (row[0], row[1])
 
         found = await self.db.run(read)
@@ -124,8 +136,11 @@ class SmsStore:
         ciphertext = self.vault.encrypt(f"challenge/{task_id}", private_key.encode())
 
         def write(connection: Connection) -> None:
-            connection.execute(tables.challenges.insert().values(
-                task_id=task_id, address=address, encrypted_private_key=ciphertext, created=_now()))
+            connection.execute(
+                tables.challenges.insert().values(
+                    task_id=task_id, address=address, encrypted_private_key=ciphertext, created=_now()
+                )
+            )
 
         try:
             await self.db.run(write)
@@ -136,19 +151,29 @@ class SmsStore:
         return created
 
     # ----- sessions ---------------------------------------------------------------------------------
-    async def create_session(self, task_id: str, worker: str, app_fingerprint: str,
-                             envs: dict[Stage, dict[str, str]], expires: int) -> str:
+    async def create_session(
+        self, task_id: str, worker: str, app_fingerprint: str, envs: dict[Stage, dict[str, str]], expires: int
+    ) -> str:
         session_id = random.token_hex(16)
         values = {
-            column: self.vault.encrypt(f"session/{session_id}/{stage.value}",
-                                       json.dumps(envs[stage], sort_keys=True).encode())
+            column: self.vault.encrypt(
+                f"session/{session_id}/{stage.value}", json.dumps(envs[stage], sort_keys=True).encode()
+            )
             for stage, column in _ENV_COLUMN.items()
         }
 
         def write(connection: Connection) -> None:
-            connection.execute(tables.sessions.insert().values(
-                session_id=session_id, task_id=task_id.lower(), worker=worker, app_fingerprint=app_fingerprint,
-                created=_now(), expires=expires, **values))
+            connection.execute(
+                tables.sessions.insert().values(
+                    session_id=session_id,
+                    task_id=task_id.lower(),
+                    worker=worker,
+                    app_fingerprint=app_fingerprint,
+                    created=_now(),
+                    expires=expires,
+                    **values,
+                )
+            )
 
         await self.db.run(write)
         return session_id
@@ -158,9 +183,11 @@ class SmsStore:
         column = table.c[_ENV_COLUMN[stage]]
 
         def read(connection: Connection) -> tuple[Session, bytes] | None:
-            row = connection.execute(sa.select(table.c.task_id, table.c.worker, table.c.app_fingerprint,
-                                               table.c.expires, column)
-                                     .where(table.c.session_id == session_id)).first()
+            row = connection.execute(
+                sa.select(table.c.task_id, table.c.worker, table.c.app_fingerprint, table.c.expires, column).where(
+                    table.c.session_id == session_id
+                )
+            ).first()
             if row is None:
                 return None
             return Session(session_id, row[0], row[1], row[2], row[3]), row[4]

@@ -9,7 +9,8 @@ metadata = sa.MetaData()
 ADDRESS, HASH = 42, 66
 
 secrets = sa.Table(
-    "secrets", metadata,
+    "secrets",
+    metadata,
     sa.Column("kind", sa.String(20), primary_key=True),
     sa.Column("address", sa.String(ADDRESS), primary_key=True),  # lowercase
     sa.Column("name", sa.String(64), primary_key=True),
@@ -18,7 +19,8 @@ secrets = sa.Table(
 )
 
 challenges = sa.Table(
-    "task_challenges", metadata,
+    "task_challenges",
+    metadata,
     sa.Column("task_id", sa.String(HASH), primary_key=True),  # lowercase
     sa.Column("address", sa.String(ADDRESS), nullable=False),  # checksummed: what the scheduler gets
     sa.Column("encrypted_private_key", sa.LargeBinary(), nullable=False),
@@ -26,7 +28,8 @@ challenges = sa.Table(
 )
 
 sessions = sa.Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     sa.Column("session_id", sa.String(64), primary_key=True),
     sa.Column("task_id", sa.String(HASH), nullable=False, index=True),
     sa.Column("worker", sa.String(ADDRESS), nullable=False),

@@ -33,8 +33,10 @@ def load_or_create_master_key(home: Path) -> bytes:
             raise VaultError(f"{path} is readable by others (mode {mode:o}); make it 0600") from None
         key = path.read_bytes()
         if len(key) != KEY_BYTES:
-            raise VaultError(f"{path} is damaged: it holds {len(key)} bytes, not a {KEY_BYTES}-byte key; restore it "
-                             "from a backup (without it no stored secret can be read); it was left as it is") from None
+            raise VaultError(
+                f"{path} is damaged: it holds {len(key)} bytes, not a {KEY_BYTES}-byte key; restore it "
+                "from a backup (without it no stored secret can be read); it was left as it is"
+            ) from None
         return key
     key = os.urandom(KEY_BYTES)
     with os.fdopen(fd, "wb") as file:

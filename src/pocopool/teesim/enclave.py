@@ -81,8 +81,12 @@ def _ask_sms(session: str, stage: Stage, body: bytes) -> dict:
         sock = socket.socket(fileno=fd)
         sock.settimeout(60)  # the worker may hand over a non-blocking descriptor
         connection.sock = sock
-        connection.request("POST", f"/tee/sessions/{session}/{stage.value}/secrets", body=body,
-                           headers={"Content-Type": "application/json"})
+        connection.request(
+            "POST",
+            f"/tee/sessions/{session}/{stage.value}/secrets",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
         answer = connection.getresponse()
         raw = answer.read()
     except OSError as error:
@@ -95,8 +99,10 @@ def _ask_sms(session: str, stage: Stage, body: bytes) -> dict:
         data = {}
     if answer.status != 200 or not isinstance(data, dict) or not isinstance(data.get("sealed"), str):
         refusal = error_body(raw)
-        raise NotProvisioned(f"the SMS refused the {stage.value} enclave: {refusal.error or answer.status}: "
-                             f"{refusal.message or refusal.sentence(200)}")
+        raise NotProvisioned(
+            f"the SMS refused the {stage.value} enclave: {refusal.error or answer.status}: "
+            f"{refusal.message or refusal.sentence(200)}"
+        )
     return data
 
 
@@ -107,8 +113,9 @@ def provision(stage: Stage, measurement: str) -> dict[str, str]:
         raise NotProvisioned(f"{ENV_SESSION} is not set")
     private, public = new_enclave_key()
     quote = sign_quote(_platform_key(), session, stage, measurement, public)
-    data = _ask_sms(session, stage, json.dumps(
-        {"measurement": measurement, "enclavePublicKey": public, "quote": quote}).encode())
+    data = _ask_sms(
+        session, stage, json.dumps({"measurement": measurement, "enclavePublicKey": public, "quote": quote}).encode()
+    )
     try:
         env = json.loads(unseal(private, data["sealed"]))["env"]
     except (SealError, ValueError, KeyError, TypeError) as error:
@@ -127,8 +134,12 @@ def worker_path(name: str) -> Path:
 
 def write_report(env: dict[str, str], body: dict) -> None:
     """`report.json`, signed by the task's enclave key over keccak(taskId ‖ worker); atomic."""
-    body = {**body, "signature": sign_personal(env["SIGN_TEE_CHALLENGE_PRIVATE_KEY"],
-                                               enclave_report_hash(env["IEXEC_TASK_ID"], env["SIGN_WORKER_ADDRESS"]))}
+    body = {
+        **body,
+        "signature": sign_personal(
+            env["SIGN_TEE_CHALLENGE_PRIVATE_KEY"], enclave_report_hash(env["IEXEC_TASK_ID"], env["SIGN_WORKER_ADDRESS"])
+        ),
+    }
     folder = Path(os.environ.get(ENV_REPORT_DIR, ""))
     partial = folder / (REPORT_FILE + ".partial")
     partial.write_text(json.dumps(body))
@@ -146,9 +157,14 @@ def run_stage(stage: Stage, measurement: str, work: Callable[[dict[str, str]], d
     if not env.get("IEXEC_TASK_ID"):
         say(stage, "IEXEC_TASK_ID is missing from the session")
         return EXIT_TASK_ID_MISSING
-    missing = [f"{prefix}_COMPUTE_{cause}" for name, cause in (
-        ("SIGN_WORKER_ADDRESS", "WORKER_ADDRESS_MISSING"),
-        ("SIGN_TEE_CHALLENGE_PRIVATE_KEY", "TEE_CHALLENGE_PRIVATE_KEY_MISSING")) if not env.get(name)]
+    missing = [
+        f"{prefix}_COMPUTE_{cause}"
+        for name, cause in (
+            ("SIGN_WORKER_ADDRESS", "WORKER_ADDRESS_MISSING"),
+            ("SIGN_TEE_CHALLENGE_PRIVATE_KEY", "TEE_CHALLENGE_PRIVATE_KEY_MISSING"),
+        )
+        if not env.get(name)
+    ]
     if missing:  # nothing can be signed: the causes go to stderr only
         say(stage, f"the session misses its signing tokens: {', '.join(missing)}")
         return EXIT_REPORTING_FAILED
@@ -156,8 +172,9 @@ def run_stage(stage: Stage, measurement: str, work: Callable[[dict[str, str]], d
     try:
         report = work(env)
     except StageFailure as failure:
-        causes = [cause if cause.startswith(f"{prefix}_COMPUTE_") else f"{prefix}_COMPUTE_{cause}"
-                  for cause in failure.causes]
+        causes = [
+            cause if cause.startswith(f"{prefix}_COMPUTE_") else f"{prefix}_COMPUTE_{cause}" for cause in failure.causes
+        ]
         say(stage, f"failed: {', '.join(causes)}: {failure.message}")
         report = {"exitCauses": causes, "message": failure.message}
         code = EXIT_REPORTED

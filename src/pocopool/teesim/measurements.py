@@ -15,8 +15,13 @@ from ..protocol.tee import Stage, bundle_fingerprint
 _HERE = Path(__file__).resolve().parent
 PROGRAMS: dict[Stage, tuple[str, ...]] = {
     Stage.PRE: ("enclave.py", "precompute.py"),
-    Stage.POST: ("enclave.py", "postcompute.py", "../worker/postcompute.py", "../worker/result_digest.py",
-                 "../protocol/digest.py"),
+    Stage.POST: (
+        "enclave.py",
+        "postcompute.py",
+        "../worker/postcompute.py",
+        "../worker/result_digest.py",
+        "../protocol/digest.py",
+    ),
 }
 
 

@@ -40,8 +40,10 @@ def _computed(iexec_out: Path) -> tuple[ComputedFile, bytes]:
 def _archive(iexec_out: Path, scratch: Path, env: dict[str, str]) -> bytes:
     long_names = too_long_names(iexec_out)
     if long_names:
-        raise StageFailure(["TOO_LONG_RESULT_FILE_NAME"],
-                           f"result file names longer than {MAX_RESULT_FILE_NAME} characters: {', '.join(long_names[:5])}")
+        raise StageFailure(
+            ["TOO_LONG_RESULT_FILE_NAME"],
+            f"result file names longer than {MAX_RESULT_FILE_NAME} characters: {', '.join(long_names[:5])}",
+        )
     archive = scratch / "iexec_out.zip"
     try:
         zip_folder(iexec_out, archive)
@@ -72,9 +74,17 @@ def _upload(env: dict[str, str], digest: str, signature: str, body: bytes) -> st
         raise StageFailure(["STORAGE_TOKEN_MISSING"], "the session has no result storage token")
     url = f"{proxy}/results/{env['IEXEC_TASK_ID']}"
     try:
-        answer = httpx.put(url, content=body, timeout=TIMEOUT, headers={
-            "Authorization": f"Bearer {token}", RESULT_DIGEST_HEADER: digest, ENCLAVE_SIGNATURE_HEADER: signature,
-            "Content-Type": "application/zip"})
+        answer = httpx.put(
+            url,
+            content=body,
+            timeout=TIMEOUT,
+            headers={
+                "Authorization": f"Bearer {token}",
+                RESULT_DIGEST_HEADER: digest,
+                ENCLAVE_SIGNATURE_HEADER: signature,
+                "Content-Type": "application/zip",
+            },
+        )
     except httpx.HTTPError as error:
         raise StageFailure(["IPFS_UPLOAD_FAILED"], f"PUT {url}: {type(error).__name__}: {error}") from error
     if answer.status_code != 201:
@@ -100,9 +110,16 @@ def work(env: dict[str, str]) -> dict:
         with tempfile.TemporaryDirectory(prefix="tee-post-") as scratch:
             link = _upload(env, digest, signature, _archive(iexec_out, Path(scratch), env))
         say(Stage.POST, f"result uploaded: {link}")
-    return {"computed": {"deterministic-output-path": computed.deterministic_output_path,
-                         "callback-data": computed.callback_data, "task-id": task, "result-digest": digest,
-                         "enclave-signature": signature, "result-link": link}}
+    return {
+        "computed": {
+            "deterministic-output-path": computed.deterministic_output_path,
+            "callback-data": computed.callback_data,
+            "task-id": task,
+            "result-digest": digest,
+            "enclave-signature": signature,
+            "result-link": link,
+        }
+    }
 
 
 if __name__ == "__main__":

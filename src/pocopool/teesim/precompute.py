@@ -47,12 +47,21 @@ def _save(path: Path, content: bytes, cause: str) -> None:
 
 
 def _missing(env: dict[str, str]) -> list[str]:
-    missing = [cause for name, cause in (("IEXEC_PRE_COMPUTE_OUT", "OUTPUT_PATH_MISSING"),
-                                         ("IS_DATASET_REQUIRED", "IS_DATASET_REQUIRED_MISSING"),
-                                         ("IEXEC_INPUT_FILES_NUMBER", "INPUT_FILES_NUMBER_MISSING")) if name not in env]
+    missing = [
+        cause
+        for name, cause in (
+            ("IEXEC_PRE_COMPUTE_OUT", "OUTPUT_PATH_MISSING"),
+            ("IS_DATASET_REQUIRED", "IS_DATASET_REQUIRED_MISSING"),
+            ("IEXEC_INPUT_FILES_NUMBER", "INPUT_FILES_NUMBER_MISSING"),
+        )
+        if name not in env
+    ]
     if env.get("IS_DATASET_REQUIRED") == "true":
-        missing += [f"DATASET_{what}_MISSING" for what in ("FILENAME", "URL", "CHECKSUM", "KEY")
-                    if not env.get(f"IEXEC_DATASET_{what}")]
+        missing += [
+            f"DATASET_{what}_MISSING"
+            for what in ("FILENAME", "URL", "CHECKSUM", "KEY")
+            if not env.get(f"IEXEC_DATASET_{what}")
+        ]
     count = env.get("IEXEC_INPUT_FILES_NUMBER", "0")
     if count.isdigit() and any(not env.get(f"IEXEC_INPUT_FILE_URL_{i}") for i in range(1, int(count) + 1)):
         missing.append("AT_LEAST_ONE_INPUT_FILE_URL_MISSING")
@@ -71,8 +80,9 @@ def work(env: dict[str, str]) -> dict:
         encrypted = _download(url, "DATASET_DOWNLOAD_FAILED")
         found = sha256_hex(encrypted)
         if found != expected:
-            raise StageFailure(["INVALID_DATASET_CHECKSUM"],
-                               f"the dataset at {url} has checksum {found}, the chain says {expected}")
+            raise StageFailure(
+                ["INVALID_DATASET_CHECKSUM"], f"the dataset at {url} has checksum {found}, the chain says {expected}"
+            )
         try:
             plain = decrypt_dataset(encrypted, env["IEXEC_DATASET_KEY"])
         except EncryptionError as error:

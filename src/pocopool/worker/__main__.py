@@ -45,8 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(run())
     except BaseExceptionGroup as group:  # noqa: F821 - builtin since 3.11
-        for error in _leaves(group):
-            log.error("worker-failed", error=f"{type(error).__name__}: {error}")
+        for leaf in _leaves(group):
+            log.error("worker-failed", error=f"{type(leaf).__name__}: {leaf}")
         return 1
     except Exception as error:  # noqa: BLE001 - one clear line instead of a traceback
         log.error("worker-failed", error=f"{type(error).__name__}: {error}")

@@ -22,7 +22,9 @@ from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..integrity import DamagedFile
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
-from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
+from ..protocol.statuses import ReplicateStatus as RS
+from ..protocol.statuses import ReplicateStatusCause as Cause
+from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock, SystemClock
 from .authorization import authorization_problem
 from .backoff import Backoff
@@ -104,12 +106,20 @@ class Worker:
         workspace = Workspace(self.config.workdir)
         workspace.open()
         self._damaged = self._damaged_states(workspace)
-        client = SchedulerClient(self.config.scheduler_url, self.config.private_key, self.log.child("scheduler"),
-                                 timeout=self.config.http_timeout)
+        client = SchedulerClient(
+            self.config.scheduler_url,
+            self.config.private_key,
+            self.log.child("scheduler"),
+            timeout=self.config.http_timeout,
+        )
         downloads = Downloader(timeout=self.config.download_timeout)
         self._client, self._reporter = client, StatusReporter(client, self.clock)
-        self.log.info("worker-starting", scheduler=self.config.scheduler_url, workdir=str(self.config.workdir),
-                      slots=self.config.slots)
+        self.log.info(
+            "worker-starting",
+            scheduler=self.config.scheduler_url,
+            workdir=str(self.config.workdir),
+            slots=self.config.slots,
+        )
         try:
             try:
                 async with asyncio.TaskGroup() as group:
@@ -142,8 +152,12 @@ class Worker:
     # ----- startup (spec/worker.md §2.1) -------------------------------------------------------
     async def _startup(self, workspace: Workspace, client: SchedulerClient, downloads: Downloader) -> None:
         self.public = await retry_until(client.get_config, self.clock, self.log, "GET /workers/config")
-        self.log.info("scheduler-config", workerpool=self.public.workerPoolAddress,
-                      results=self.public.resultRepositoryURL, ask_period_ms=self.public.askForReplicatePeriod)
+        self.log.info(
+            "scheduler-config",
+            workerpool=self.public.workerPoolAddress,
+            results=self.public.resultRepositoryURL,
+            ask_period_ms=self.public.askForReplicatePeriod,
+        )
         required = self.public.requiredWorkerVersion
         if required and required != worker_version():
             raise RuntimeError(f"the scheduler requires worker version {required}; this worker is {worker_version()}")
@@ -152,14 +166,25 @@ class Worker:
         if self._runtime is None:
             cgroups = select_cgroups(self.log.child("runtime"), self.config.name)
             self._runtime = await select_runtime(
-                self.config.runtime, self.log.child("runtime"), self.config.sandbox_uid, self.config.sandbox_gid, cgroups
+                self.config.runtime,
+                self.log.child("runtime"),
+                self.config.sandbox_uid,
+                self.config.sandbox_gid,
+                cgroups,
             )
         runtime = self._runtime
         self._services = WorkerServices(
-            config=self.config, account=self.account, chain=self.chain, clock=self.clock, workspace=workspace,
-            bundles=BundleCache(workspace.bundles, downloads, self.config.max_bundle_bytes,
-                                self.config.max_bundle_extracted_bytes),
-            downloads=downloads, runtime=runtime, result_repository_url=self.public.resultRepositoryURL,
+            config=self.config,
+            account=self.account,
+            chain=self.chain,
+            clock=self.clock,
+            workspace=workspace,
+            bundles=BundleCache(
+                workspace.bundles, downloads, self.config.max_bundle_bytes, self.config.max_bundle_extracted_bytes
+            ),
+            downloads=downloads,
+            runtime=runtime,
+            result_repository_url=self.public.resultRepositoryURL,
         )
         await self._recover()
         purged = workspace.purge_all_but(set(self._runners))
@@ -182,22 +207,33 @@ class Worker:
         assert self._client is not None
         model = self._model()
         await retry_until(lambda: self._client.register(model), self.clock, self.log, "register")  # type: ignore[union-attr]
-        self.log.info("registered", worker_name=model.name, cpuNb=model.cpuNb, memoryGiB=model.memorySize,
-                      teeEnabled=model.teeEnabled)
+        self.log.info(
+            "registered",
+            worker_name=model.name,
+            cpuNb=model.cpuNb,
+            memoryGiB=model.memorySize,
+            teeEnabled=model.teeEnabled,
+        )
 
     def _model(self) -> WorkerModel:
         return WorkerModel(
-            name=self.config.name, walletAddress=self.wallet, os=platform.system(), cpu=platform.machine(),
-            cpuNb=self.config.slots, memorySize=host_memory_gib(), teeEnabled=self.config.tee,
+            name=self.config.name,
+            walletAddress=self.wallet,
+            os=platform.system(),
+            cpu=platform.machine(),
+            cpuNb=self.config.slots,
+            memorySize=host_memory_gib(),
+            teeEnabled=self.config.tee,
         )
 
     async def _recover(self) -> None:
         """Resume what the scheduler says was interrupted, if the result is still here (§2.5)."""
-        assert self._client is not None
+        client = self._client
+        assert client is not None
         try:
             block = await self._latest_block()
             notifications = await retry_until(
-                lambda: self._client.interrupted(block), self.clock, self.log, "GET /replicates/interrupted"  # type: ignore[union-attr]
+                lambda: client.interrupted(block), self.clock, self.log, "GET /replicates/interrupted"
             )
         except (SchedulerError, ChainError) as error:
             self.log.warning("recovery-skipped", error=str(error))
@@ -305,10 +341,18 @@ class Worker:
         paths = self._workspace.task(task_id)
         paths.root.mkdir(parents=True, exist_ok=True)
         state.save(paths)
-        self._start_runner(task_id, state, TaskNotification(
-            chainTaskId=task_id, workersAddress=[], taskNotificationType=Next.PLEASE_START,
-            taskNotificationExtra=TaskNotificationExtra(workerpoolAuthorization=authorization, smsUrl=summary.smsUrl),
-        ))
+        self._start_runner(
+            task_id,
+            state,
+            TaskNotification(
+                chainTaskId=task_id,
+                workersAddress=[],
+                taskNotificationType=Next.PLEASE_START,
+                taskNotificationExtra=TaskNotificationExtra(
+                    workerpoolAuthorization=authorization, smsUrl=summary.smsUrl
+                ),
+            ),
+        )
 
     async def _notification_loop(self) -> None:
         assert self._client is not None
@@ -367,7 +411,10 @@ class Worker:
     ) -> None:
         assert self._services is not None and self._reporter is not None
         ctx = ReplicateContext(
-            services=self._services, chain_task_id=task_id, paths=self._workspace.task(task_id), state=state,
+            services=self._services,
+            chain_task_id=task_id,
+            paths=self._workspace.task(task_id),
+            state=state,
             log=get_logger("replicate", wallet=self.wallet, task=task_id),
         )
         runner = ReplicateRunner(ctx, self._reporter, self.clock, recovered=recovered)
@@ -392,8 +439,9 @@ class Worker:
         log = self.log.bind(task=task_id)
         await asyncio.to_thread(self._workspace.task(task_id).purge)
         outcome = failed(RS.ABORTED, abort.abort_cause(notification))
-        await self._reporter.report(task_id, outcome.status, outcome.details,
-                                    deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log)
+        await self._reporter.report(
+            task_id, outcome.status, outcome.details, deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log
+        )
         self._finished[task_id] = None
 
     async def _give_up(self, notification: TaskNotification, reason: str) -> None:
@@ -403,11 +451,14 @@ class Worker:
         task_id = notification.chainTaskId
         log = self.log.bind(task=task_id)
         await asyncio.to_thread(self._workspace.task(task_id).purge)
-        message = (f"the worker restarted and cannot resume its replicate ({reason}); the scheduler asked for "
-                   f"{notification.taskNotificationType.value}")
+        message = (
+            f"the worker restarted and cannot resume its replicate ({reason}); the scheduler asked for "
+            f"{notification.taskNotificationType.value}"
+        )
         outcome = failed(RS.FAILED, Cause.ABORTED_BY_WORKER, message)
-        await self._reporter.report(task_id, outcome.status, outcome.details,
-                                    deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log)
+        await self._reporter.report(
+            task_id, outcome.status, outcome.details, deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log
+        )
         self._finished[task_id] = None
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -434,7 +485,7 @@ class Worker:
     async def _latest_block(self) -> int:
         return (await chain_read(self.chain, self.chain.latest_block)).number
 
-    async def _authorization_ok(self, notification: TaskNotification, log) -> bool:  # type: ignore[no-untyped-def]
+    async def _authorization_ok(self, notification: TaskNotification, log) -> bool:
         authorization = authorization_of(notification)
         if authorization is None:
             return True

@@ -7,7 +7,6 @@ initialized. Anything else is dropped with a log line and no status is sent.
 
 from __future__ import annotations
 
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..protocol.crypto import InvalidHex, recover_authorization_signer, same_address, task_id
@@ -15,7 +14,7 @@ from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 
 
-def _reads(chain: Chain, workerpool: str, authorization: WorkerpoolAuthorization):  # type: ignore[no-untyped-def]
+def _reads(chain: Chain, workerpool: str, authorization: WorkerpoolAuthorization):
     return (
         chain.view_workerpool(workerpool),
         chain.view_deal(authorization.dealId),
@@ -34,9 +33,13 @@ async def authorization_problem(
     except InvalidHex as error:
         return f"authorization has an invalid deal id: {error}"
     if expected_task.lower() != authorization.chainTaskId.lower():
-        return f"task id {authorization.chainTaskId} is not task {authorization.taskIndex} of deal {authorization.dealId}"
+        return (
+            f"task id {authorization.chainTaskId} is not task {authorization.taskIndex} of deal {authorization.dealId}"
+        )
     signer = recover_authorization_signer(
-        authorization.workerWallet, authorization.chainTaskId, authorization.enclaveChallenge,
+        authorization.workerWallet,
+        authorization.chainTaskId,
+        authorization.enclaveChallenge,
         authorization.signature.value,
     )
     if signer is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.crypto import sha256_hex
-from .downloads import DownloadError, Downloader
+from .downloads import Downloader, DownloadError
 
 MAX_MEMBERS = 20_000
 APP_JSON = "app.json"
@@ -74,7 +74,9 @@ def check_member(member: tarfile.TarInfo, regular_files: set[str]) -> None:
         if member.linkname.startswith("/") or not _inside(target):
             raise BundleError(f"unsafe bundle member {raw!r}: hard link {member.linkname!r} points outside the bundle")
         if target not in regular_files:
-            raise BundleError(f"unsafe bundle member {raw!r}: hard link to {member.linkname!r}, not a file of the bundle")
+            raise BundleError(
+                f"unsafe bundle member {raw!r}: hard link to {member.linkname!r}, not a file of the bundle"
+            )
         return
     kind = "device file" if (member.ischr() or member.isblk()) else "FIFO" if member.isfifo() else "special member"
     raise BundleError(f"unsafe bundle member {raw!r}: {kind}")
@@ -142,8 +144,10 @@ def load_app(extracted: Path) -> AppBundle:
         raise BundleError("app.json must be a JSON object")
     entrypoint = spec.get("entrypoint")
     if (
-        not isinstance(entrypoint, list) or not entrypoint
-        or not all(isinstance(arg, str) for arg in entrypoint) or not entrypoint[0]
+        not isinstance(entrypoint, list)
+        or not entrypoint
+        or not all(isinstance(arg, str) for arg in entrypoint)
+        or not entrypoint[0]
     ):
         raise BundleError('app.json needs a non-empty "entrypoint" list of strings')
     return AppBundle(root=root, name=str(spec.get("name") or ""), entrypoint=tuple(entrypoint))

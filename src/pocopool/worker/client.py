@@ -66,7 +66,12 @@ def describe(response: httpx.Response) -> str:
 
 class SchedulerClient:
     def __init__(
-        self, base_url: str, private_key: str, log: EventLogger, *, timeout: float = 10.0,
+        self,
+        base_url: str,
+        private_key: str,
+        log: EventLogger,
+        *,
+        timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -75,7 +80,8 @@ class SchedulerClient:
         self.log = log
         self.timeout = timeout
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
         )
         self._token: str | None = None
@@ -91,7 +97,10 @@ class SchedulerClient:
         headers = {"Authorization": f"Bearer {self._token}"} if auth and self._token else {}
         try:
             response = await self._http.request(
-                method, path, headers=headers, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                method,
+                path,
+                headers=headers,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 **kwargs,
             )
         except httpx.TransportError as error:
@@ -172,7 +181,9 @@ class SchedulerClient:
 
     async def notifications(self, after: int, wait: float) -> NotificationBatch:
         response = await self.request(
-            "GET", "/workers/notifications", params={"after": after, "timeout": int(wait)},
+            "GET",
+            "/workers/notifications",
+            params={"after": after, "timeout": int(wait)},
             timeout=wait + self.timeout,
         )
         if response.status_code != 200:
@@ -184,13 +195,19 @@ class SchedulerClient:
 
     async def update_statuses(self, chain_task_id: str, updates: list[ReplicateStatusUpdate]) -> httpx.Response:
         """Several updates in one request, applied in order (pocopool's batch of quick stages)."""
-        return await self.request("POST", f"/replicates/{chain_task_id}/updateStatuses",
-                                  json=[update.wire() for update in updates])
+        return await self.request(
+            "POST", f"/replicates/{chain_task_id}/updateStatuses", json=[update.wire() for update in updates]
+        )
 
 
 async def retry_until(
-    call: Callable[[], Awaitable[T]], clock: Clock, log: EventLogger, what: str,
-    *, deadline: float | None = None, backoff: Backoff | None = None,
+    call: Callable[[], Awaitable[T]],
+    clock: Clock,
+    log: EventLogger,
+    what: str,
+    *,
+    deadline: float | None = None,
+    backoff: Backoff | None = None,
 ) -> T:
     """Call until it does not raise SchedulerUnavailable; back off between tries.
 

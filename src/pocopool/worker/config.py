@@ -64,9 +64,13 @@ class WorkerConfig:
             raise ValueError(f"runtime must be one of {RUNTIMES}, got {self.runtime!r}")
         if self.tee and self.tee_platform_key_file is None:
             raise ValueError("--tee needs --tee-platform-key-file (the simulated platform key tee-sim attests with)")
-        for option, value in (("--app-memory-mb", self.app_memory_mb), ("--app-max-processes", self.app_max_processes),
-                              ("--app-output-mb", self.app_output_mb), ("--app-tmp-mb", self.app_tmp_mb),
-                              ("--app-cpu-seconds", self.app_cpu_seconds)):
+        for option, value in (
+            ("--app-memory-mb", self.app_memory_mb),
+            ("--app-max-processes", self.app_max_processes),
+            ("--app-output-mb", self.app_output_mb),
+            ("--app-tmp-mb", self.app_tmp_mb),
+            ("--app-cpu-seconds", self.app_cpu_seconds),
+        ):
             if value < 1:
                 raise ValueError(f"{option} must be at least 1, got {value}")
         if self.tee_max_heap_mb < 1:
@@ -78,15 +82,22 @@ class WorkerConfig:
     def app_limits(self, time_limit: float) -> Limits:
         """The limits of one app run of this worker, with the category's time limit."""
         return Limits(
-            time_limit=time_limit, memory_bytes=self.app_memory_mb * 2**20, processes=self.app_max_processes,
-            cpu_seconds=self.app_cpu_seconds, output_bytes=self.app_output_mb * 2**20, tmp_bytes=self.app_tmp_mb * 2**20,
+            time_limit=time_limit,
+            memory_bytes=self.app_memory_mb * 2**20,
+            processes=self.app_max_processes,
+            cpu_seconds=self.app_cpu_seconds,
+            output_bytes=self.app_output_mb * 2**20,
+            tmp_bytes=self.app_tmp_mb * 2**20,
         )
 
 
 # Each limit, the worker option that sets it (named in the cause's diagnosis).
 LIMIT_OPTIONS = {
-    LimitKind.MEMORY: "--app-memory-mb", LimitKind.PROCESSES: "--app-max-processes",
-    LimitKind.OUTPUT: "--app-output-mb", LimitKind.TMP: "--app-tmp-mb", LimitKind.CPU_TIME: "--app-cpu-seconds",
+    LimitKind.MEMORY: "--app-memory-mb",
+    LimitKind.PROCESSES: "--app-max-processes",
+    LimitKind.OUTPUT: "--app-output-mb",
+    LimitKind.TMP: "--app-tmp-mb",
+    LimitKind.CPU_TIME: "--app-cpu-seconds",
 }
 
 
@@ -111,26 +122,58 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="worker")
     p.add_argument("--slots", type=int, default=1, help="replicates computed in parallel (cpuNb)")
     p.add_argument("--runtime", choices=RUNTIMES, default="sandbox")
-    p.add_argument("--app-memory-mb", "--host-memory-limit-mb", dest="app_memory_mb", type=int, default=1024,
-                   help="memory of each app run, all its processes together (per process where cgroups are missing)")
-    p.add_argument("--app-max-processes", "--process-limit", dest="app_max_processes", type=int, default=128,
-                   help="processes of each app run, all together (RLIMIT_NPROC per uid where cgroups are missing)")
+    p.add_argument(
+        "--app-memory-mb",
+        "--host-memory-limit-mb",
+        dest="app_memory_mb",
+        type=int,
+        default=1024,
+        help="memory of each app run, all its processes together (per process where cgroups are missing)",
+    )
+    p.add_argument(
+        "--app-max-processes",
+        "--process-limit",
+        dest="app_max_processes",
+        type=int,
+        default=128,
+        help="processes of each app run, all together (RLIMIT_NPROC per uid where cgroups are missing)",
+    )
     p.add_argument("--app-output-mb", type=int, default=1024, help="what each app run may write into IEXEC_OUT")
     p.add_argument("--app-tmp-mb", type=int, default=256, help="what each app run may write into /tmp")
     p.add_argument("--app-cpu-seconds", type=int, default=3600, help="CPU time of each process of an app run")
     p.add_argument("--ping-period", type=float, default=10.0, help="seconds between pings")
-    p.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
-                   help="devnet only: misbehave on purpose (repeatable)")
-    p.add_argument("--start-delay", type=float, default=0.0,
-                   help="seconds to wait before the first ask for work (devnet ordering of contributions)")
-    p.add_argument("--status-hold-ms", type=int, default=200,
-                   help="how long the statuses of quick stages may wait to be sent together with the next "
-                        "ones (0: send each status at once)")
-    p.add_argument("--tee", action="store_true",
-                   help="run TEE tasks on tee-sim, a SIMULATED enclave (no SGX/TDX hardware): registers teeEnabled")
-    p.add_argument("--tee-platform-key-file", type=Path, default=None,
-                   help="the simulated platform key (devnet: <home>/teesim/platform.key); the worker hands it to "
-                        "its enclaves and never reads it")
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        help="devnet only: misbehave on purpose (repeatable)",
+    )
+    p.add_argument(
+        "--start-delay",
+        type=float,
+        default=0.0,
+        help="seconds to wait before the first ask for work (devnet ordering of contributions)",
+    )
+    p.add_argument(
+        "--status-hold-ms",
+        type=int,
+        default=200,
+        help="how long the statuses of quick stages may wait to be sent together with the next "
+        "ones (0: send each status at once)",
+    )
+    p.add_argument(
+        "--tee",
+        action="store_true",
+        help="run TEE tasks on tee-sim, a SIMULATED enclave (no SGX/TDX hardware): registers teeEnabled",
+    )
+    p.add_argument(
+        "--tee-platform-key-file",
+        type=Path,
+        default=None,
+        help="the simulated platform key (devnet: <home>/teesim/platform.key); the worker hands it to "
+        "its enclaves and never reads it",
+    )
     p.add_argument("--tee-max-heap-mb", type=int, default=1024, help="the largest enclave heap an app may ask for")
     p.add_argument("--log-level", default="INFO")
     return p

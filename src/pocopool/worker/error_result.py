@@ -11,7 +11,8 @@ import json
 import shutil
 
 from ..protocol.digest import ERROR_FILE_NAME, error_computed_json, error_result_text
-from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause as Cause
+from ..protocol.statuses import ReplicateStatus
+from ..protocol.statuses import ReplicateStatusCause as Cause
 from .postcompute import COMPUTED_JSON, PostComputeError, ResultInfo, post_compute
 from .workspace import TaskPaths
 
@@ -30,4 +31,6 @@ def write_error_result(paths: TaskPaths, status: ReplicateStatus, cause: Cause, 
         return post_compute(paths, has_callback)
     except (OSError, PostComputeError) as error:
         message = error.message if isinstance(error, PostComputeError) else str(error)
-        raise PostComputeError(Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE, f"cannot write the error result: {message}") from error
+        raise PostComputeError(
+            Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE, f"cannot write the error result: {message}"
+        ) from error

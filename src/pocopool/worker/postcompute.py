@@ -91,7 +91,9 @@ def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:
         shutil.copyfile(source, paths.computed)
         raw = paths.computed.read_bytes()
     except OSError as error:
-        raise PostComputeError(Cause.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED, f"cannot copy computed.json: {error}") from error
+        raise PostComputeError(
+            Cause.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED, f"cannot copy computed.json: {error}"
+        ) from error
     try:
         computed = ComputedFile.parse(raw)
         digest = compute_digest(iexec_out, computed, has_callback)

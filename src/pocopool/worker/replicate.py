@@ -18,7 +18,9 @@ from collections import deque
 
 from ..chain.base import ChainError
 from ..protocol.models import ReplicateStatusDetails, TaskNotification
-from ..protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause, TaskNotificationType as Next
+from ..protocol.statuses import ReplicateStatus as RS
+from ..protocol.statuses import ReplicateStatusCause as Cause
+from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock
 from ..protocol.transitions import next_action
 from .context import ReplicateContext
@@ -28,19 +30,38 @@ from .stages.outcome import Outcome, failed
 from .status import StatusReporter
 
 # Statuses after which the scheduler still counts this replicate in the worker's computing slots.
-_COMPUTING = frozenset({
-    None, RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-    RS.DATA_DOWNLOADED, RS.COMPUTING,
-})
+_COMPUTING = frozenset(
+    {
+        None,
+        RS.STARTING,
+        RS.STARTED,
+        RS.APP_DOWNLOADING,
+        RS.APP_DOWNLOADED,
+        RS.DATA_DOWNLOADING,
+        RS.DATA_DOWNLOADED,
+        RS.COMPUTING,
+    }
+)
 # Statuses a runner may hold back, when they carry no failure cause, and send in one request with the
 # next status it must send at once: the scheduler's answer to each is known in advance (the protocol's
 # next action: continue, or the next stage), so nothing waits for it. A quick replicate thus makes
 # five status requests instead of eighteen (bench/RESULTS.md). Held statuses are sent anyway after
 # `status_hold` seconds, so a long stage still shows as running.
-HOLDABLE = frozenset({
-    RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING, RS.DATA_DOWNLOADED,
-    RS.COMPUTING, RS.CONTRIBUTING, RS.REVEALING, RS.RESULT_UPLOADING, RS.COMPLETING,
-})
+HOLDABLE = frozenset(
+    {
+        RS.STARTING,
+        RS.STARTED,
+        RS.APP_DOWNLOADING,
+        RS.APP_DOWNLOADED,
+        RS.DATA_DOWNLOADING,
+        RS.DATA_DOWNLOADED,
+        RS.COMPUTING,
+        RS.CONTRIBUTING,
+        RS.REVEALING,
+        RS.RESULT_UPLOADING,
+        RS.COMPLETING,
+    }
+)
 _FAULT_SKIPS = {Next.PLEASE_REVEAL: "no-reveal", Next.PLEASE_UPLOAD: "no-upload"}
 CRASH_EXIT_CODE = 70  # the `crash-after-contribute` fault's exit status
 DEFAULT_GRACE = 60.0  # s after the final deadline during which a last push (abort) is still awaited
@@ -53,7 +74,12 @@ def local_notification(chain_task_id: str, action: Next) -> TaskNotification:
 
 class ReplicateRunner:
     def __init__(
-        self, ctx: ReplicateContext, reporter: StatusReporter, clock: Clock, *, grace: float = DEFAULT_GRACE,
+        self,
+        ctx: ReplicateContext,
+        reporter: StatusReporter,
+        clock: Clock,
+        *,
+        grace: float = DEFAULT_GRACE,
         recovered: bool = False,
     ) -> None:
         self.ctx = ctx
@@ -181,7 +207,9 @@ class ReplicateRunner:
         log.info("stage-ended", status=outcome.status.value, cause=outcome.cause.value if outcome.cause else None)
         answer = await self._report(outcome.status, outcome.details)
         if outcome.status is RS.CONTRIBUTED and "crash-after-contribute" in self.ctx.services.config.faults:
-            self.ctx.log.warning("fault-injected", fault="crash-after-contribute", answer=answer.value if answer else None)
+            self.ctx.log.warning(
+                "fault-injected", fault="crash-after-contribute", answer=answer.value if answer else None
+            )
             os._exit(CRASH_EXIT_CODE)  # no cleanup, no goodbye: what a power cut looks like to the scheduler
         if outcome.status is RS.COMPLETED:
             self.ctx.log.info("replicate-completed")
@@ -238,8 +266,9 @@ class ReplicateRunner:
             if not held and not reports:
                 return None
             try:
-                answer = await self.reporter.report_many(self.chain_task_id, held + reports,
-                                                         deadline=await self._deadline(), log=self.ctx.log)
+                answer = await self.reporter.report_many(
+                    self.chain_task_id, held + reports, deadline=await self._deadline(), log=self.ctx.log
+                )
             except Exception:
                 self._held = held + self._held  # they go with the runner's next status
                 raise

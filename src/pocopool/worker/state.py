@@ -17,9 +17,10 @@ from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ReplicateStatus
 from .workspace import TaskPaths, atomic_write
 
-
-DAMAGED_STATE_REMEDY = ("this replicate is not resumed (the scheduler's timeouts end it) and the startup "
-                        "cleanup deletes its folder once the scheduler answers")
+DAMAGED_STATE_REMEDY = (
+    "this replicate is not resumed (the scheduler's timeouts end it) and the startup "
+    "cleanup deletes its folder once the scheduler answers"
+)
 
 
 @dataclass

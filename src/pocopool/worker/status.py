@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from ..protocol.http import error_message
 from ..protocol.models import MAX_STATUS_BATCH, ReplicateStatusDetails, ReplicateStatusUpdate
-from ..protocol.statuses import ReplicateStatus, TaskNotificationType as Next
+from ..protocol.statuses import ReplicateStatus
+from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock
 from ..protocol.transitions import next_action
 from .client import SchedulerClient, SchedulerError, SchedulerUnavailable, retry_until
@@ -53,8 +55,6 @@ def _action(body: str) -> Next | None:
         return None
 
 
-
-
 def interpret_reply(status_code: int, body: str) -> Reply:
     """The meaning of one updateStatus answer (pure: tested with plain values)."""
     if status_code == 200:
@@ -80,20 +80,30 @@ class StatusReporter:
         self.clock = clock
 
     async def report(
-        self, chain_task_id: str, status: ReplicateStatus, details: ReplicateStatusDetails | None,
-        *, deadline: float, log: EventLogger,
+        self,
+        chain_task_id: str,
+        status: ReplicateStatus,
+        details: ReplicateStatusDetails | None,
+        *,
+        deadline: float,
+        log: EventLogger,
     ) -> Next | None:
         """The scheduler's next action, or None if it could not be told before `deadline`."""
         return await self.report_many(chain_task_id, [(status, details)], deadline=deadline, log=log)
 
     async def report_many(
-        self, chain_task_id: str, reports: list[Report], *, deadline: float, log: EventLogger,
+        self,
+        chain_task_id: str,
+        reports: list[Report],
+        *,
+        deadline: float,
+        log: EventLogger,
     ) -> Next | None:
         """Several updates of one replicate, in order, in one request (one by one above the batch
         limit); the next action after the last, or None if they could not be told before `deadline`."""
         action: Next | None = None
         for start in range(0, len(reports), MAX_STATUS_BATCH):
-            action = await self._send(chain_task_id, reports[start:start + MAX_STATUS_BATCH], deadline, log)
+            action = await self._send(chain_task_id, reports[start : start + MAX_STATUS_BATCH], deadline, log)
             if action is None or action is Next.PLEASE_ABORT:
                 return action
         return action
@@ -101,7 +111,7 @@ class StatusReporter:
     async def _send(self, chain_task_id: str, reports: list[Report], deadline: float, log: EventLogger) -> Next | None:
         updates = [ReplicateStatusUpdate(status=status, details=details) for status, details in reports]
         status, details = reports[-1]
-        fields: dict[str, str] = {"status": status.value}
+        fields: dict[str, Any] = {"status": status.value}
         if len(reports) > 1:
             fields["batch"] = ",".join(s.value for s, _ in reports)
         if details is not None and details.cause is not None:
@@ -134,7 +144,9 @@ class StatusReporter:
             log.info("status-already-reported", next=action.value, **fields)
             return action
         if reply.error:
-            log.warning("status-refused", next=reply.action.value if reply.action else None, error=reply.error, **fields)
+            log.warning(
+                "status-refused", next=reply.action.value if reply.action else None, error=reply.error, **fields
+            )
         else:
             log.info("status-sent", next=reply.action.value if reply.action else None, **fields)
         return reply.action

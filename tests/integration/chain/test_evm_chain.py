@@ -118,8 +118,18 @@ def test_a_transaction_that_reverts_in_its_block_still_names_the_rule(ledger: Ev
 
     poor = SENDERS[0]
     data = "0x" + ledger._abi.encode("transfer", [OWNER.address, 5]).hex()  # poor holds nothing
-    signed = Account.sign_transaction({"nonce": 0, "gasPrice": 0, "gas": 200_000, "to": ledger.ledger_address,
-                                       "value": 0, "data": data, "chainId": ledger.chain_id()}, poor.key)
+    signed = Account.sign_transaction(
+        {
+            "nonce": 0,
+            "gasPrice": 0,
+            "gas": 200_000,
+            "to": ledger.ledger_address,
+            "value": 0,
+            "data": data,
+            "chainId": ledger.chain_id(),
+        },
+        poor.key,
+    )
     rpc = Rpc(parse_url(ledger.url)[0])
     raw = wait_receipt(rpc, rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex()))
     assert int(raw["status"], 16) == 0

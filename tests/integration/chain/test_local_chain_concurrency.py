@@ -77,7 +77,8 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path: Path):
         assert chain.view_account(Account.from_key(sender_key(process)).address).balance == FUNDS - TRANSFERS
     task = chain.view_task(task_id)
     assert sorted(task.contributors) == sorted(
-        Account.from_key(worker_key(p, i)).address for p in (0, 1) for i in range(CONTRIBUTIONS))
+        Account.from_key(worker_key(p, i)).address for p in (0, 1) for i in range(CONTRIBUTIONS)
+    )
     assert chain._consensus_for_tests(task_id)[1] == 1 + 2 * 2 * CONTRIBUTIONS
     assert chain.latest_block().number == setup_blocks + 2 * (TRANSFERS + CONTRIBUTIONS)
     blocks = [e.block_number for e in chain.events(setup_blocks + 1, None, ("Transfer",))]

@@ -42,8 +42,15 @@ def new_task(chain: LocalChain, trust: int) -> str:
 def vote(chain: LocalChain, worker, task_id: str, result: str) -> None:
     digest = crypto.keccak_hex(result.encode())
     auth = crypto.sign_authorization(crypto.key_hex(SCHEDULER), worker.address, task_id)
-    chain.contribute(worker, task_id, crypto.result_hash(task_id, digest),
-                     crypto.result_seal(worker.address, task_id, digest), crypto.ZERO_ADDRESS, "", auth)
+    chain.contribute(
+        worker,
+        task_id,
+        crypto.result_hash(task_id, digest),
+        crypto.result_seal(worker.address, task_id, digest),
+        crypto.ZERO_ADDRESS,
+        "",
+        auth,
+    )
 
 
 def group_of(task_id: str, result: str) -> str:

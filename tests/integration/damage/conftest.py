@@ -59,8 +59,14 @@ class Refusal:
 
 
 def start_and_wait_for_exit(command: list[str], timeout: float = 60) -> Refusal:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     return Refusal(done.returncode, done.stderr)
 
 

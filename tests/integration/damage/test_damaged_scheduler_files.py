@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
-from scheduler_harness import SCHEDULER_KEY, Ledger, make_ledger
 
+from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from pocopool.protocol.time import SystemClock
 from pocopool.scheduler.store import Store
+from scheduler_harness import SCHEDULER_KEY, Ledger, make_ledger
 
 
 @pytest.fixture
@@ -25,9 +25,21 @@ def scheduler_command(tmp_path: Path, ledger: Ledger) -> list[str]:
     key_file = tmp_path / "scheduler.key"
     if not key_file.exists():
         key_file.write_text(SCHEDULER_KEY + "\n")
-    return [sys.executable, "-m", "pocopool.scheduler", "--chain", f"local:{tmp_path / 'chain.db'}",
-            "--key-file", str(key_file), "--workerpool", ledger.workerpool,
-            "--db", f"sqlite:///{tmp_path / 'scheduler.db'}", "--port", "0"]
+    return [
+        sys.executable,
+        "-m",
+        "pocopool.scheduler",
+        "--chain",
+        f"local:{tmp_path / 'chain.db'}",
+        "--key-file",
+        str(key_file),
+        "--workerpool",
+        ledger.workerpool,
+        "--db",
+        f"sqlite:///{tmp_path / 'scheduler.db'}",
+        "--port",
+        "0",
+    ]
 
 
 def made_scheduler_database(path: Path) -> Path:

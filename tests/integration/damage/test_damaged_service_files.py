@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from eth_account import Account
 
+from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from pocopool.chain import LocalChain
 from pocopool.devnet.processes import free_port
 from pocopool.sms.db import Database
@@ -31,9 +31,21 @@ def chain_file(tmp_path: Path) -> Path:
 
 
 def sms_command(tmp_path: Path, chain_file: Path) -> list[str]:
-    return [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{chain_file}", "--home", str(tmp_path / "sms"),
-            "--port", str(free_port()), "--result-proxy", "http://results.example:8090",
-            "--trust-platform", Account.create().address]
+    return [
+        sys.executable,
+        "-m",
+        "pocopool.sms",
+        "--chain",
+        f"local:{chain_file}",
+        "--home",
+        str(tmp_path / "sms"),
+        "--port",
+        str(free_port()),
+        "--result-proxy",
+        "http://results.example:8090",
+        "--trust-platform",
+        Account.create().address,
+    ]
 
 
 def made_sms_home(home: Path) -> Path:
@@ -52,9 +64,23 @@ def worker_command(tmp_path: Path, chain_file: Path, scheduler_port: int) -> lis
     key_file = tmp_path / "worker.key"
     if not key_file.exists():
         key_file.write_text(WORKER_KEY + "\n")
-    return [sys.executable, "-m", "pocopool.worker", "--scheduler", f"http://127.0.0.1:{scheduler_port}",
-            "--chain", f"local:{chain_file}", "--key-file", str(key_file), "--workdir", str(tmp_path / "work"),
-            "--name", "w0", "--runtime", "process"]
+    return [
+        sys.executable,
+        "-m",
+        "pocopool.worker",
+        "--scheduler",
+        f"http://127.0.0.1:{scheduler_port}",
+        "--chain",
+        f"local:{chain_file}",
+        "--key-file",
+        str(key_file),
+        "--workdir",
+        str(tmp_path / "work"),
+        "--name",
+        "w0",
+        "--runtime",
+        "process",
+    ]
 
 
 @pytest.mark.parametrize("how", SQLITE_DAMAGES)
@@ -78,8 +104,17 @@ def test_the_sms_and_the_result_store_refuse_a_damaged_ledger_in_one_line(tmp_pa
     content = damage(chain_file, "cut-in-half")
     for command in (
         sms_command(tmp_path, chain_file),
-        [sys.executable, "-m", "pocopool.results", "--chain", f"local:{chain_file}",
-         "--data-dir", str(tmp_path / "results"), "--port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "pocopool.results",
+            "--chain",
+            f"local:{chain_file}",
+            "--data-dir",
+            str(tmp_path / "results"),
+            "--port",
+            str(free_port()),
+        ],
     ):
         assert_refused_in_one_line(start_and_wait_for_exit(command), chain_file, content)
     assert not (tmp_path / "sms" / "sms.db").exists()
@@ -106,10 +141,20 @@ def test_a_worker_refuses_a_damaged_ledger_in_one_line(tmp_path, chain_file):
 def test_a_damaged_replicate_state_is_reported_and_the_worker_keeps_running(tmp_path, chain_file, how):
     state = tmp_path / "work" / TASK_ID / "state.json"
     state.parent.mkdir(parents=True)
-    state.write_text(json.dumps({"chain_task_id": TASK_ID, "authorization": {"workerWallet": "0x" + "00" * 20},
-                                 "reported": ["STARTING", "STARTED", "COMPUTED"]}, indent=1))
+    state.write_text(
+        json.dumps(
+            {
+                "chain_task_id": TASK_ID,
+                "authorization": {"workerWallet": "0x" + "00" * 20},
+                "reported": ["STARTING", "STARTED", "COMPUTED"],
+            },
+            indent=1,
+        )
+    )
     content = damage(state, how)
-    with subprocess.Popen(worker_command(tmp_path, chain_file, free_port()), stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        worker_command(tmp_path, chain_file, free_port()), stderr=subprocess.PIPE, text=True
+    ) as process:
         assert process.stderr is not None
         lines: list[str] = []
         deadline = time.monotonic() + 30

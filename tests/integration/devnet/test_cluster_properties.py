@@ -19,17 +19,31 @@ from hypothesis import strategies as st
 from pocopool.devnet.cluster import REQUESTER, Cluster
 from pocopool.protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
 from pocopool.protocol.transitions import REPLICATE_TRANSITIONS, is_valid_task_path
 
-
 # ----- the whole scheduler in virtual time -----------------------------------------------------------
 
-BEHAVIOURS = st.sampled_from(["honest", "honest", "honest", "wrong-result", "no-reveal", "no-upload",
-                              "crash-after-contribute", "slow", "offline",
-                              "unnotified-contribute"])
+BEHAVIOURS = st.sampled_from(
+    [
+        "honest",
+        "honest",
+        "honest",
+        "wrong-result",
+        "no-reveal",
+        "no-upload",
+        "crash-after-contribute",
+        "slow",
+        "offline",
+        "unnotified-contribute",
+    ]
+)
 
 
 @st.composite
@@ -46,8 +60,9 @@ def scenarios(draw: st.DrawFn) -> dict:
 
 
 async def _play(directory: Path, scenario: dict) -> None:
-    async with Cluster.open(directory, workers=scenario["workers"], start_delays=scenario["delays"],
-                            worker_lost_after=10, time_ref=20) as cluster:
+    async with Cluster.open(
+        directory, workers=scenario["workers"], start_delays=scenario["delays"], worker_lost_after=10, time_ref=20
+    ) as cluster:
         supply = cluster.chain.total_supply()
         before = cluster.chain.view_account(REQUESTER.address)
         task_ids = cluster.new_deal(trust=scenario["trust"], volume=scenario["volume"])

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from pocopool.devnet.cluster import Cluster, worker_account
-from pocopool.protocol.statuses import ChainContributionStatus as CCS, ChainTaskStatus as CTS
+from pocopool.protocol.statuses import ChainContributionStatus as CCS
+from pocopool.protocol.statuses import ChainTaskStatus as CTS
 
 FINAL = ("COMPLETED", "FAILED")
 
@@ -26,6 +27,7 @@ async def replicate_causes(cluster: Cluster, task_id: str, wallet: str) -> list[
 def final(cluster: Cluster, task_id: str):
     async def done() -> bool:
         return await cluster.task_status(task_id) in FINAL
+
     return done
 
 
@@ -55,7 +57,7 @@ async def test_a_silent_winner_is_reopened_and_a_new_worker_completes(tmp_path: 
         await cluster.run_until(final(cluster, task), max_seconds=700)
         history = await task_history(cluster, task)
         i = history.index("CONSENSUS_REACHED")
-        assert history[i:i + 4] == ["CONSENSUS_REACHED", "REOPENING", "REOPENED", "INITIALIZED"]
+        assert history[i : i + 4] == ["CONSENSUS_REACHED", "REOPENING", "REOPENED", "INITIALIZED"]
         assert history[-1] == "COMPLETED"
         assert ("FAILED", "REVEAL_TIMEOUT") in await replicate_causes(cluster, task, silent.wallet)
         assert cluster.chain.view_contribution(task, honest.wallet).status is CCS.PROVED
@@ -115,13 +117,18 @@ async def test_a_crashed_worker_is_lost_then_recovers_and_completes(tmp_path: Pa
         async def lost() -> bool:
             replicate = await cluster.scheduler.store.replicate(task, worker.wallet)
             return replicate is not None and replicate.status.value == "WORKER_LOST"
+
         await cluster.run_until(lost, max_seconds=60)
         cluster.restart(worker)
         await cluster.run_until(final(cluster, task), max_seconds=600)
         statuses = [s for s, _ in await replicate_causes(cluster, task, worker.wallet)]
         assert (await task_history(cluster, task))[-1] == "COMPLETED"
-        assert statuses.index("CONTRIBUTED") < statuses.index("WORKER_LOST") < statuses.index("RECOVERING") \
+        assert (
+            statuses.index("CONTRIBUTED")
+            < statuses.index("WORKER_LOST")
+            < statuses.index("RECOVERING")
             < statuses.index("REVEALED")
+        )
 
 
 async def test_a_slow_worker_misses_the_deadline_and_the_task_times_out(tmp_path: Path) -> None:

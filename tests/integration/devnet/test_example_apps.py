@@ -11,6 +11,7 @@ import pytest
 APPS = Path(__file__).resolve().parents[3] / "examples" / "apps"
 PYTHON = "/usr/bin/python3"
 
+
 def run_app(
     name: str, tmp_path: Path, args: tuple[str, ...] | list[str] = (), env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -38,7 +39,7 @@ def deterministic_output(tmp_path: Path) -> Path:
     computed = json.loads((tmp_path / "iexec_out" / "computed.json").read_text())
     path = computed["deterministic-output-path"]
     assert path.startswith("/iexec_out/")
-    return tmp_path / "iexec_out" / path[len("/iexec_out/"):]
+    return tmp_path / "iexec_out" / path[len("/iexec_out/") :]
 
 
 @pytest.mark.parametrize("name", ["hello", "wordcount"])
@@ -82,13 +83,17 @@ def test_wordcount_adds_the_input_files_after_the_dataset(tmp_path: Path) -> Non
     (tmp_path / "iexec_in" / "data.txt").write_text("a b c\n")
     (tmp_path / "iexec_in" / "0xaa").write_text("d e\nf\n")
     (tmp_path / "iexec_in" / "0xbb").write_text("")
-    done = run_app("wordcount", tmp_path, env={
-        "IEXEC_DATASET_FILENAME": "data.txt",
-        "IEXEC_INPUT_FILES_NUMBER": "2",
-        "IEXEC_INPUT_FILES_FOLDER": str(tmp_path / "iexec_in"),
-        "IEXEC_INPUT_FILE_NAME_1": "0xaa",
-        "IEXEC_INPUT_FILE_NAME_2": "0xbb",
-    })
+    done = run_app(
+        "wordcount",
+        tmp_path,
+        env={
+            "IEXEC_DATASET_FILENAME": "data.txt",
+            "IEXEC_INPUT_FILES_NUMBER": "2",
+            "IEXEC_INPUT_FILES_FOLDER": str(tmp_path / "iexec_in"),
+            "IEXEC_INPUT_FILE_NAME_1": "0xaa",
+            "IEXEC_INPUT_FILE_NAME_2": "0xbb",
+        },
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(deterministic_output(tmp_path).read_text())
     assert result == {

@@ -84,9 +84,16 @@ async def test_missing_files_and_folders_are_404(files: Path) -> None:
 
 async def test_paths_leaving_the_folder_are_refused(files: Path) -> None:
     async with serving(create_app(files)) as url:
-        for path in ["/../secret.txt", "/bundles/../../secret.txt", "/%2e%2e/secret.txt",
-                     "/..%2fsecret.txt", "/bundles/%2e%2e%2f%2e%2e%2fsecret.txt", "/escape.txt",
-                     "//etc/passwd", "/%2fetc/passwd"]:
+        for path in [
+            "/../secret.txt",
+            "/bundles/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/..%2fsecret.txt",
+            "/bundles/%2e%2e%2f%2e%2e%2fsecret.txt",
+            "/escape.txt",
+            "//etc/passwd",
+            "/%2fetc/passwd",
+        ]:
             status = await asyncio.to_thread(raw_get, url, path)
             assert status in (400, 404), path
 
@@ -104,7 +111,8 @@ def test_the_command_serves_and_stops_cleanly_on_sigterm(files: Path) -> None:
     sock.close()
     process = subprocess.Popen(
         [sys.executable, "-m", "pocopool.devnet.fileserver", "--dir", str(files), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 15

@@ -31,10 +31,12 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-GOOD_ZIP = make_zip({
-    "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
-    "greeting.txt": GREETING,
-})
+GOOD_ZIP = make_zip(
+    {
+        "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
+        "greeting.txt": GREETING,
+    }
+)
 
 
 class FakeChain:
@@ -64,18 +66,34 @@ class World:
         self.worker = address_of(self.worker_key)
         self.chain = FakeChain()
         self.chain.deals[DEAL] = Deal(
-            deal_id=DEAL, app=Resource("0x" + "aa" * 20, ZERO_ADDRESS, 0), dataset=NO_RESOURCE,
+            deal_id=DEAL,
+            app=Resource("0x" + "aa" * 20, ZERO_ADDRESS, 0),
+            dataset=NO_RESOURCE,
             workerpool=Resource("0x" + "bb" * 20, address_of(self.scheduler_key), 0),
-            trust=1, category=0, tag="0x" + "00" * 32, requester=address_of(self.beneficiary_key),
-            beneficiary=address_of(self.beneficiary_key), callback=callback, params="", start_time=0,
-            bot_first=0, bot_size=1, worker_stake=0, scheduler_reward_ratio=1, sponsor=ZERO_ADDRESS,
+            trust=1,
+            category=0,
+            tag="0x" + "00" * 32,
+            requester=address_of(self.beneficiary_key),
+            beneficiary=address_of(self.beneficiary_key),
+            callback=callback,
+            params="",
+            start_time=0,
+            bot_first=0,
+            bot_size=1,
+            worker_stake=0,
+            scheduler_reward_ratio=1,
+            sponsor=ZERO_ADDRESS,
         )
         self.chain.tasks[TASK] = ChainTask(TASK, ChainTaskStatus.REVEALING, deal_id=DEAL, result_digest=digest)
         self.chain.contributions[(TASK, self.worker.lower())] = Contribution(ChainContributionStatus.PROVED)
         self.clock = VirtualClock(1_700_000_000)
         self.store = ResultStore(tmp_path / "results")
         self.app = create_app(
-            self.chain, self.store, "http://results.test/", clock=self.clock, max_upload_bytes=64 * 1024  # type: ignore[arg-type]
+            self.chain,
+            self.store,
+            "http://results.test/",
+            clock=self.clock,
+            max_upload_bytes=64 * 1024,  # type: ignore[arg-type]
         )
 
     def upload_headers(self, body: bytes, task: str = TASK) -> dict[str, str]:
@@ -135,11 +153,14 @@ async def test_a_missing_upload_header_is_401(world: World, missing: str) -> Non
     assert not world.store.exists(TASK)
 
 
-@pytest.mark.parametrize("header, value", [
-    (auth.WORKER_HEADER, "0x1234"),
-    (auth.WORKER_SIGNATURE_HEADER, "not hex"),
-    (auth.UPLOAD_AUTHORIZATION_HEADER, "0x" + "12" * 64),
-])
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        (auth.WORKER_HEADER, "0x1234"),
+        (auth.WORKER_SIGNATURE_HEADER, "not hex"),
+        (auth.UPLOAD_AUTHORIZATION_HEADER, "0x" + "12" * 64),
+    ],
+)
 async def test_a_malformed_upload_header_is_400(world: World, header: str, value: str) -> None:
     headers = {**world.upload_headers(GOOD_ZIP), header: value}
     async with world.client() as client:

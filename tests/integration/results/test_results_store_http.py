@@ -25,7 +25,6 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-
 from pocopool.chain.base import DealRequest  # noqa: E402
 from pocopool.chain.local import LocalChain  # noqa: E402
 from pocopool.protocol.crypto import (  # noqa: E402
@@ -55,11 +54,13 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
 
 
 def hello_zip(greeting: bytes = GREETING) -> bytes:
-    return make_zip({
-        "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
-        "greeting.txt": greeting,
-        "stdout.txt": b"hello: wrote greeting.txt\n",
-    })
+    return make_zip(
+        {
+            "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
+            "greeting.txt": greeting,
+            "stdout.txt": b"hello: wrote greeting.txt\n",
+        }
+    )
 
 
 @dataclass
@@ -81,8 +82,13 @@ class Pool:
             self.chain.initialize(self.scheduler, self.deal_id, index)
         authorization = sign_authorization(key_hex(self.scheduler), worker.address, task)
         self.chain.contribute(
-            worker, task, result_hash(task, digest), result_seal(worker.address, task, digest),
-            ZERO_ADDRESS, STANDARD_ENCLAVE_SIGN, authorization,
+            worker,
+            task,
+            result_hash(task, digest),
+            result_seal(worker.address, task, digest),
+            ZERO_ADDRESS,
+            STANDARD_ENCLAVE_SIGN,
+            authorization,
         )
         return task
 
@@ -101,9 +107,17 @@ def pool(tmp_path: Path) -> Iterator[Pool]:
         chain.mint(owner, account.address, 10**12)
     workerpool = chain.create_workerpool(scheduler, "results test pool").return_value
     app = chain.create_app(owner, "hello", "http://127.0.0.1:1/bundles/hello.tar.gz", "0x" + "11" * 32).return_value
-    deal_id = chain.create_deal(requester, DealRequest(
-        app=app, workerpool=workerpool, category=0, trust=1, volume=6, beneficiary=beneficiary.address,
-    )).return_value
+    deal_id = chain.create_deal(
+        requester,
+        DealRequest(
+            app=app,
+            workerpool=workerpool,
+            category=0,
+            trust=1,
+            volume=6,
+            beneficiary=beneficiary.address,
+        ),
+    ).return_value
     deal = chain.view_deal(deal_id)
     assert deal is not None
     yield Pool(chain, owner, scheduler, requester, beneficiary, workers, deal_id, deal.task_ids())
@@ -179,6 +193,7 @@ async def assert_refused(service: Service, response: httpx.Response, status: int
 
 # ----- the happy path -------------------------------------------------------------------------------
 
+
 async def test_the_revealed_worker_uploads_and_the_beneficiary_downloads(pool: Pool, service: Service) -> None:
     body = hello_zip()
     task = pool.reveal(0, pool.workers[0], file_digest(GREETING))
@@ -201,7 +216,8 @@ async def test_the_revealed_worker_uploads_and_the_beneficiary_downloads(pool: P
 async def test_a_folder_result_is_checked_against_its_folder_digest(pool: Pool, service: Service) -> None:
     entries = {
         "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/out"}).encode(),
-        "out/b.txt": b"B", "out/a.txt": b"A",
+        "out/b.txt": b"B",
+        "out/a.txt": b"A",
     }
     digest = folder_digest([("out/a.txt", b"A"), ("out/b.txt", b"B")])
     task = pool.reveal(0, pool.workers[0], digest)
@@ -211,6 +227,7 @@ async def test_a_folder_result_is_checked_against_its_folder_digest(pool: Pool, 
 
 
 # ----- refused uploads ------------------------------------------------------------------------------
+
 
 async def test_a_bad_task_id_is_400(pool: Pool, service: Service) -> None:
     body = hello_zip()
@@ -297,8 +314,11 @@ async def test_a_zip_whose_digest_differs_is_422(pool: Pool, service: Service) -
     assert file_digest(b"Hello, Mallory!\n") in response.json()["error"]
 
 
-@pytest.mark.parametrize("body", [b"this is not a zip", hello_zip()[:-40], make_zip({"greeting.txt": GREETING})],
-                         ids=["not-a-zip", "truncated-zip", "other-zip"])  # fixed ids: zips hold a date
+@pytest.mark.parametrize(
+    "body",
+    [b"this is not a zip", hello_zip()[:-40], make_zip({"greeting.txt": GREETING})],
+    ids=["not-a-zip", "truncated-zip", "other-zip"],
+)  # fixed ids: zips hold a date
 async def test_a_malformed_zip_is_422(pool: Pool, service: Service, body: bytes) -> None:
     task = pool.reveal(0, pool.workers[0], file_digest(GREETING))
     response = await put(service, pool, task, body, pool.workers[0])
@@ -307,16 +327,19 @@ async def test_a_malformed_zip_is_422(pool: Pool, service: Service, body: bytes)
 
 async def test_a_zip_with_path_tricks_is_422(pool: Pool, service: Service) -> None:
     task = pool.reveal(0, pool.workers[0], file_digest(GREETING))
-    body = make_zip({
-        "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
-        "greeting.txt": GREETING,
-        "../../outside.txt": b"x",
-    })
+    body = make_zip(
+        {
+            "computed.json": json.dumps({"deterministic-output-path": "/iexec_out/greeting.txt"}).encode(),
+            "greeting.txt": GREETING,
+            "../../outside.txt": b"x",
+        }
+    )
     response = await put(service, pool, task, body, pool.workers[0])
     await assert_refused(service, response, 422, "'..'")
 
 
 # ----- downloads ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def uploaded(pool: Pool, service: Service) -> str:
@@ -379,6 +402,7 @@ async def test_a_download_of_a_result_never_uploaded_is_404(pool: Pool, service:
 
 # ----- the command ----------------------------------------------------------------------------------
 
+
 def test_the_command_serves_the_chain_file_and_stops_cleanly_on_sigterm(pool: Pool, tmp_path: Path) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -386,9 +410,22 @@ def test_the_command_serves_the_chain_file_and_stops_cleanly_on_sigterm(pool: Po
     sock.close()
     data_dir = tmp_path / "command-results"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pocopool.results", "--chain", f"local:{tmp_path / 'chain.db'}",
-         "--data-dir", str(data_dir), "--port", str(port), "--public-url", "http://results.example"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pocopool.results",
+            "--chain",
+            f"local:{tmp_path / 'chain.db'}",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--public-url",
+            "http://results.example",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         deadline = time.monotonic() + 20
@@ -402,8 +439,12 @@ def test_the_command_serves_the_chain_file_and_stops_cleanly_on_sigterm(pool: Po
         assert health.json() == {"status": "ok"}
         body = hello_zip()
         task = pool.reveal(0, pool.workers[0], file_digest(GREETING))
-        response = httpx.put(f"http://127.0.0.1:{port}/results/{task}", content=body,
-                             headers=upload_headers(pool, task, body, pool.workers[0]), timeout=10)
+        response = httpx.put(
+            f"http://127.0.0.1:{port}/results/{task}",
+            content=body,
+            headers=upload_headers(pool, task, body, pool.workers[0]),
+            timeout=10,
+        )
         assert response.status_code == 201, response.text
         assert response.json()["resultLink"] == result_link("pocopool", f"http://results.example/results/{task}")
         assert (data_dir / f"{task}.zip").read_bytes() == body

@@ -22,7 +22,6 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-
 from pocopool.chain.base import DealRequest  # noqa: E402
 from pocopool.chain.local import LocalChain  # noqa: E402
 from pocopool.protocol.crypto import (  # noqa: E402
@@ -82,24 +81,54 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for account in (scheduler, requester, worker):
         chain.mint(owner, account.address, 10**12)
     pool = chain.create_workerpool(scheduler, "tee results pool").return_value
-    app = chain.create_app(owner, "hello", "http://127.0.0.1:1/hello.tar.gz", "0x" + "11" * 32,
-                           mrenclave='{"provider":"GRAMINE"}').return_value
-    tee_deal = chain.create_deal(requester, DealRequest(
-        app=app, workerpool=pool, category=0, trust=1, volume=20, beneficiary=beneficiary.address,
-        tag=int_to_tag(SIM_FRAMEWORK_TAG),
-    )).return_value
-    standard_deal = chain.create_deal(requester, DealRequest(
-        app=app, workerpool=pool, category=0, trust=1, volume=1, beneficiary=beneficiary.address,
-    )).return_value
+    app = chain.create_app(
+        owner, "hello", "http://127.0.0.1:1/hello.tar.gz", "0x" + "11" * 32, mrenclave='{"provider":"GRAMINE"}'
+    ).return_value
+    tee_deal = chain.create_deal(
+        requester,
+        DealRequest(
+            app=app,
+            workerpool=pool,
+            category=0,
+            trust=1,
+            volume=20,
+            beneficiary=beneficiary.address,
+            tag=int_to_tag(SIM_FRAMEWORK_TAG),
+        ),
+    ).return_value
+    standard_deal = chain.create_deal(
+        requester,
+        DealRequest(
+            app=app,
+            workerpool=pool,
+            category=0,
+            trust=1,
+            volume=1,
+            beneficiary=beneficiary.address,
+        ),
+    ).return_value
     chain.initialize(scheduler, standard_deal, 0)
     tee, standard = chain.view_deal(tee_deal), chain.view_deal(standard_deal)
     assert tee is not None and standard is not None
     port = _free_port()
     data_dir = tmp / "results"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pocopool.results", "--chain", f"local:{tmp / 'chain.db'}",
-         "--data-dir", str(data_dir), "--port", str(port), "--public-url", "http://results.example"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pocopool.results",
+            "--chain",
+            f"local:{tmp / 'chain.db'}",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--public-url",
+            "http://results.example",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -111,8 +140,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             except httpx.TransportError:
                 assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
                 time.sleep(0.05)
-        yield World(chain, scheduler, beneficiary, worker, tee.task_ids(), standard.task_ids(), tee_deal, url,
-                    data_dir)
+        yield World(chain, scheduler, beneficiary, worker, tee.task_ids(), standard.task_ids(), tee_deal, url, data_dir)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -123,17 +151,35 @@ def authorization(world: World, task: str, challenge: str, signer: LocalAccount 
     deal = world.chain.view_task(task).deal_id
     idx = world.chain.view_task(task).idx
     signature = sign_authorization(key_hex(signer or world.scheduler), world.worker.address, task, challenge)
-    return {"chainTaskId": task, "dealId": deal, "taskIndex": idx, "workerWallet": world.worker.address,
-            "enclaveChallenge": challenge, "signature": {"value": signature}}
+    return {
+        "chainTaskId": task,
+        "dealId": deal,
+        "taskIndex": idx,
+        "workerWallet": world.worker.address,
+        "enclaveChallenge": challenge,
+        "signature": {"value": signature},
+    }
 
 
-def ask_token(world: World, task: str, challenge: str, *, body: object = None, worker_key: str | None = None,
-              signer: LocalAccount | None = None) -> httpx.Response:
+def ask_token(
+    world: World,
+    task: str,
+    challenge: str,
+    *,
+    body: object = None,
+    worker_key: str | None = None,
+    signer: LocalAccount | None = None,
+) -> httpx.Response:
     payload = authorization(world, task, challenge, signer) if body is None else body
-    worker_signature = sign_personal(worker_key or key_hex(world.worker),
-                                     authorization_hash(world.worker.address, task, challenge))
-    return httpx.post(f"{world.url}/results/{task}/token", json=payload,
-                      headers={auth.WORKER_SIGNATURE_HEADER: worker_signature}, timeout=10)
+    worker_signature = sign_personal(
+        worker_key or key_hex(world.worker), authorization_hash(world.worker.address, task, challenge)
+    )
+    return httpx.post(
+        f"{world.url}/results/{task}/token",
+        json=payload,
+        headers={auth.WORKER_SIGNATURE_HEADER: worker_signature},
+        timeout=10,
+    )
 
 
 def token_for(world: World, task: str, enclave: LocalAccount) -> str:
@@ -142,11 +188,21 @@ def token_for(world: World, task: str, enclave: LocalAccount) -> str:
     return str(response.json()["token"])
 
 
-def tee_put(world: World, task: str, token: str, enclave_key: str, body: bytes = ENCRYPTED,
-            digest: str = DIGEST, extra: dict[str, str] | None = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}", "X-Result-Digest": digest,
-               "X-Enclave-Signature": sign_enclave_result(enclave_key, world.worker.address, task, digest),
-               **(extra or {})}
+def tee_put(
+    world: World,
+    task: str,
+    token: str,
+    enclave_key: str,
+    body: bytes = ENCRYPTED,
+    digest: str = DIGEST,
+    extra: dict[str, str] | None = None,
+) -> httpx.Response:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Result-Digest": digest,
+        "X-Enclave-Signature": sign_enclave_result(enclave_key, world.worker.address, task, digest),
+        **(extra or {}),
+    }
     return httpx.put(f"{world.url}/results/{task}", content=body, headers=headers, timeout=10)
 
 
@@ -161,13 +217,17 @@ def assert_refused(world: World, response: httpx.Response, status: int, words: s
 
 # ----- the token ------------------------------------------------------------------------------------
 
+
 def test_a_token_names_the_task_worker_and_challenge_and_expires_at_the_final_deadline(world: World) -> None:
     task, enclave = world.next_task(), Account.create()
     token = token_for(world, task, enclave)
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims == {"task": task, "worker": world.worker.address.lower(),
-                      "enclaveChallenge": enclave.address.lower(),
-                      "exp": world.chain.view_task(task).final_deadline}
+    assert claims == {
+        "task": task,
+        "worker": world.worker.address.lower(),
+        "enclaveChallenge": enclave.address.lower(),
+        "exp": world.chain.view_task(task).final_deadline,
+    }
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     secret = world.data_dir / SECRET_FILE
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
@@ -176,15 +236,17 @@ def test_a_token_names_the_task_worker_and_challenge_and_expires_at_the_final_de
 
 def test_a_token_needs_the_worker_signature_header(world: World) -> None:
     task = world.next_task()
-    response = httpx.post(f"{world.url}/results/{task}/token", json=authorization(world, task, ZERO_ADDRESS),
-                          timeout=10)
+    response = httpx.post(
+        f"{world.url}/results/{task}/token", json=authorization(world, task, ZERO_ADDRESS), timeout=10
+    )
     assert_refused(world, response, 401, "X-Worker-Signature header is missing")
 
 
 def test_a_token_needs_a_workerpool_authorization_body(world: World) -> None:
     task = world.next_task()
-    assert_refused(world, ask_token(world, task, Account.create().address, body={"hello": 1}), 400,
-                   "not a WorkerpoolAuthorization")
+    assert_refused(
+        world, ask_token(world, task, Account.create().address, body={"hello": 1}), 400, "not a WorkerpoolAuthorization"
+    )
 
 
 def test_a_token_needs_an_enclave_challenge(world: World) -> None:
@@ -219,8 +281,14 @@ def test_a_token_for_a_standard_task_is_403(world: World) -> None:
 def test_a_token_for_a_task_not_on_chain_is_404(world: World) -> None:
     task, challenge = world.tee_tasks[-1], Account.create().address  # never initialized
     signature = sign_authorization(key_hex(world.scheduler), world.worker.address, task, challenge)
-    body = {"chainTaskId": task, "dealId": world.deal_id, "taskIndex": len(world.tee_tasks) - 1,
-            "workerWallet": world.worker.address, "enclaveChallenge": challenge, "signature": {"value": signature}}
+    body = {
+        "chainTaskId": task,
+        "dealId": world.deal_id,
+        "taskIndex": len(world.tee_tasks) - 1,
+        "workerWallet": world.worker.address,
+        "enclaveChallenge": challenge,
+        "signature": {"value": signature},
+    }
     assert_refused(world, ask_token(world, task, challenge, body=body), 404, "is not known on chain")
 
 
@@ -232,7 +300,12 @@ def test_a_token_for_a_completed_task_is_409(world: World) -> None:
 
 def contribute_and_finalize(world: World, task: str, enclave: LocalAccount, digest: str = DIGEST) -> None:
     world.chain.contribute_and_finalize(
-        world.worker, task, digest, b"", b"", enclave.address,
+        world.worker,
+        task,
+        digest,
+        b"",
+        b"",
+        enclave.address,
         sign_enclave_result(key_hex(enclave), world.worker.address, task, digest),
         sign_authorization(key_hex(world.scheduler), world.worker.address, task, enclave.address),
     )
@@ -240,18 +313,24 @@ def contribute_and_finalize(world: World, task: str, enclave: LocalAccount, dige
 
 # ----- the upload -----------------------------------------------------------------------------------
 
+
 def test_the_enclave_uploads_an_opaque_result_once_and_the_beneficiary_downloads_it(world: World) -> None:
     task, enclave = world.next_task(), Account.create()
     token = token_for(world, task, enclave)
     response = tee_put(world, task, token, key_hex(enclave))
     assert response.status_code == 201, response.text
-    assert response.json() == {"resultLink": result_link("pocopool", f"http://results.example/results/{task}"),
-                               "sha256": sha256_hex(ENCRYPTED)}
+    assert response.json() == {
+        "resultLink": result_link("pocopool", f"http://results.example/results/{task}"),
+        "sha256": sha256_hex(ENCRYPTED),
+    }
     assert (world.data_dir / f"{task}.zip").read_bytes() == ENCRYPTED
     # The chain accepts the same digest and enclave signature afterwards (contributeAndFinalize).
     contribute_and_finalize(world, task, enclave)
-    download = httpx.get(f"{world.url}/results/{task}", timeout=10,
-                         headers=auth.download_headers(key_hex(world.beneficiary), task, int(time.time())))
+    download = httpx.get(
+        f"{world.url}/results/{task}",
+        timeout=10,
+        headers=auth.download_headers(key_hex(world.beneficiary), task, int(time.time())),
+    )
     assert download.status_code == 200 and download.content == ENCRYPTED
     again = tee_put(world, task, token, key_hex(enclave), body=b"another result")
     assert again.status_code == 409, again.text
@@ -299,13 +378,22 @@ def test_a_signature_over_another_digest_is_403(world: World) -> None:
 def test_missing_or_malformed_result_headers_are_refused(world: World) -> None:
     task, enclave = world.next_task(), Account.create()
     token = token_for(world, task, enclave)
-    response = httpx.put(f"{world.url}/results/{task}", content=ENCRYPTED, timeout=10,
-                         headers={"Authorization": f"Bearer {token}"})
+    response = httpx.put(
+        f"{world.url}/results/{task}", content=ENCRYPTED, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert_refused(world, response, 401, "X-Result-Digest header is missing")
-    assert_refused(world, tee_put(world, task, token, key_hex(enclave), extra={"X-Result-Digest": "0x12"}), 400,
-                   "X-Result-Digest header is not")
-    assert_refused(world, tee_put(world, task, token, key_hex(enclave), extra={"X-Enclave-Signature": "0x12"}),
-                   400, "X-Enclave-Signature header is not")
+    assert_refused(
+        world,
+        tee_put(world, task, token, key_hex(enclave), extra={"X-Result-Digest": "0x12"}),
+        400,
+        "X-Result-Digest header is not",
+    )
+    assert_refused(
+        world,
+        tee_put(world, task, token, key_hex(enclave), extra={"X-Enclave-Signature": "0x12"}),
+        400,
+        "X-Enclave-Signature header is not",
+    )
 
 
 def test_an_upload_after_the_task_completed_is_409(world: World) -> None:
@@ -322,6 +410,7 @@ def test_an_empty_result_is_400(world: World) -> None:
 
 
 def test_a_bearer_upload_with_a_bad_task_id_is_400(world: World) -> None:
-    response = httpx.put(f"{world.url}/results/0x12", content=ENCRYPTED, timeout=10,
-                         headers={"Authorization": "Bearer x"})
+    response = httpx.put(
+        f"{world.url}/results/0x12", content=ENCRYPTED, timeout=10, headers={"Authorization": "Bearer x"}
+    )
     assert response.status_code == 400 and "not a task id" in response.json()["error"]

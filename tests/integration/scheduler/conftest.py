@@ -17,9 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scheduler_harness import Ledger, make_ledger
-
 from pocopool.protocol.time import SystemClock
+from scheduler_harness import Ledger, make_ledger
 
 PG_SERVER = dict(host="127.0.0.1", port=5432, user="postgres")
 

@@ -41,8 +41,9 @@ class Ledger:
     app: str
 
     def new_deal(self, *, trust: int = 1, volume: int = 1, params: str = '{"iexec_args":"--hello world"}') -> str:
-        request = DealRequest(app=self.app, workerpool=self.workerpool, category=self.category, trust=trust,
-                              volume=volume, params=params)
+        request = DealRequest(
+            app=self.app, workerpool=self.workerpool, category=self.category, trust=trust, volume=volume, params=params
+        )
         return self.chain.create_deal(REQUESTER, request).return_value
 
     def task_ids(self, deal_id: str) -> list[str]:
@@ -61,8 +62,14 @@ def make_ledger(path: Path, clock: Clock, time_ref: int = 60) -> Ledger:
 
 def scheduler_config(ledger: Ledger, db_url: str, **overrides: Any) -> SchedulerConfig:
     settings: dict[str, Any] = dict(
-        workerpool=ledger.workerpool, private_key=SCHEDULER_KEY, db_url=db_url, port=0,
-        results_url="http://results.test", ask_period_ms=0, poll_interval=0.05, detector_period=0.2,
+        workerpool=ledger.workerpool,
+        private_key=SCHEDULER_KEY,
+        db_url=db_url,
+        port=0,
+        results_url="http://results.test",
+        ask_period_ms=0,
+        poll_interval=0.05,
+        detector_period=0.2,
     )
     settings.update(overrides)
     return SchedulerConfig(**settings)
@@ -88,11 +95,14 @@ class FaultyChain:
             if faults:
                 raise faults.pop(0)
             return target(*args, **kwargs)
+
         return failing
 
 
 @asynccontextmanager
-async def running_scheduler(ledger: Ledger, db_url: str, *, chain: Any = None, **overrides: Any) -> AsyncIterator[Scheduler]:
+async def running_scheduler(
+    ledger: Ledger, db_url: str, *, chain: Any = None, **overrides: Any
+) -> AsyncIterator[Scheduler]:
     scheduler = Scheduler(scheduler_config(ledger, db_url, **overrides), chain or ledger.chain, ledger.clock)
     await scheduler.start()
     runner = asyncio.ensure_future(scheduler.run())
@@ -141,14 +151,16 @@ class SimWorker:
     async def login(self) -> None:
         challenge = (await self.http.get("/workers/challenge", params={"walletAddress": self.wallet})).text
         signature = crypto.sign_login(self.key, challenge)
-        answer = await self.http.post("/workers/login", params={"walletAddress": self.wallet},
-                                      json={"value": signature})
+        answer = await self.http.post(
+            "/workers/login", params={"walletAddress": self.wallet}, json={"value": signature}
+        )
         assert answer.status_code == 200, answer.text
         self.token = answer.text
 
     async def register(self, cpu_nb: int = 2) -> dict[str, Any]:
-        answer = await self.http.post("/workers/register", headers=self.headers,
-                                      json={"name": self.name, "cpuNb": cpu_nb, "os": "linux"})
+        answer = await self.http.post(
+            "/workers/register", headers=self.headers, json={"name": self.name, "cpuNb": cpu_nb, "os": "linux"}
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()
 
@@ -187,8 +199,13 @@ class SimWorker:
         await self.report(task_id, "DATA_DOWNLOADING", "PLEASE_CONTINUE")
         await self.report(task_id, "DATA_DOWNLOADED", "PLEASE_COMPUTE")
         await self.report(task_id, "COMPUTING", "PLEASE_CONTINUE")
-        await self.report(task_id, "COMPUTED", "PLEASE_CONTRIBUTE", exitCode=exit_code,
-                          computeLogs={"stdout": f"hello from {self.name}\n", "stderr": ""})
+        await self.report(
+            task_id,
+            "COMPUTED",
+            "PLEASE_CONTRIBUTE",
+            exitCode=exit_code,
+            computeLogs={"stdout": f"hello from {self.name}\n", "stderr": ""},
+        )
 
     def digest(self, result: str) -> str:
         return crypto.keccak_hex(result.encode())
@@ -199,8 +216,13 @@ class SimWorker:
         digest = self.digest(result)
         authorization = self.authorizations[task_id]
         receipt = await asyncio.to_thread(
-            self.ledger.chain.contribute, self.account, task_id, crypto.result_hash(task_id, digest),
-            crypto.result_seal(self.wallet, task_id, digest), authorization["enclaveChallenge"], "",
+            self.ledger.chain.contribute,
+            self.account,
+            task_id,
+            crypto.result_hash(task_id, digest),
+            crypto.result_seal(self.wallet, task_id, digest),
+            authorization["enclaveChallenge"],
+            "",
             authorization["signature"]["value"],
         )
         chain_receipt = {"blockNumber": receipt.block_number, "txHash": receipt.tx_hash}
@@ -217,8 +239,9 @@ class SimWorker:
         unnotified-contribution/reveal detector (every 0.2 s here) saw it on chain first and recorded
         it itself, which is what those detectors are for."""
         answer = await self.update(task_id, status, chainReceipt=chain_receipt)
-        assert (answer.status_code, answer.json()) in ((200, "PLEASE_WAIT"), (208, "PLEASE_WAIT")), \
+        assert (answer.status_code, answer.json()) in ((200, "PLEASE_WAIT"), (208, "PLEASE_WAIT")), (
             f"{status}: {answer.status_code} {answer.text}"
+        )
 
     async def upload(self, task_id: str, link: str = FAKE_LINK) -> None:
         await self.report(task_id, "RESULT_UPLOADING", "PLEASE_CONTINUE")
@@ -229,8 +252,9 @@ class SimWorker:
         await self.report(task_id, "COMPLETED", "PLEASE_WAIT")
 
     async def notifications(self, timeout: float = 0) -> NotificationBatch:
-        answer = await self.http.get("/workers/notifications", params={"after": self.cursor, "timeout": timeout},
-                                     headers=self.headers)
+        answer = await self.http.get(
+            "/workers/notifications", params={"after": self.cursor, "timeout": timeout}, headers=self.headers
+        )
         assert answer.status_code == 200, answer.text
         batch = NotificationBatch.model_validate(answer.json())
         self.cursor = batch.cursor

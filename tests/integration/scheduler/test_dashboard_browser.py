@@ -11,14 +11,21 @@ from pathlib import Path
 import httpx
 import playwright.async_api as playwright_api
 import pytest
+
 from scheduler_harness import running_scheduler
 from test_scheduler_observability import fail_a_task, make_failed_task
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 OUTPUT = Path(__file__).resolve().parents[3] / "test-output"
-
 
 
 COUNT_RED = """async (url) => {
@@ -79,7 +86,9 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                     await page.screenshot(path=str(shot), full_page=True)
                     chart_shot = await chart.screenshot()
                     # Inspect the screenshot's pixels (decoded by the browser itself): the failure is drawn red.
-                    red_pixels = await page.evaluate(COUNT_RED, "data:image/png;base64," + base64.b64encode(chart_shot).decode())
+                    red_pixels = await page.evaluate(
+                        COUNT_RED, "data:image/png;base64," + base64.b64encode(chart_shot).decode()
+                    )
                     assert red_pixels > 500, f"the failed stage is not visible in the chart ({red_pixels} red pixels)"
                     assert outside == [], f"the dashboard fetched from outside: {outside}"
                 finally:

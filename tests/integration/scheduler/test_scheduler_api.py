@@ -10,11 +10,11 @@ import time
 import httpx
 import jwt
 import pytest
-from scheduler_harness import WORKER_KEYS, SimWorker, running_scheduler, wait_for
 
 from pocopool.protocol import crypto
 from pocopool.protocol.models import PublicConfiguration
 from pocopool.scheduler.store import NotificationRow
+from scheduler_harness import WORKER_KEYS, SimWorker, running_scheduler, wait_for
 
 
 async def replicate_history(worker: SimWorker, task_id: str, wallet: str | None = None) -> list[str]:
@@ -57,6 +57,7 @@ JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 
 # ----- authentication ---------------------------------------------------------------------------------
 
+
 async def test_a_login_with_a_wrong_signature_gets_401_and_no_token(scheduler, ledger):
     sim = SimWorker(scheduler, ledger, WORKER_KEYS[2])
     try:
@@ -92,8 +93,11 @@ async def test_a_login_with_a_malformed_signature_or_wallet_is_refused_clearly(s
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer garbage", "Basic abc", "forged"])
 async def test_a_missing_or_garbage_jwt_gets_401(scheduler, header):
     if header == "forged":  # well formed, signed with another secret
-        header = "Bearer " + jwt.encode({"sub": crypto.address_of(WORKER_KEYS[0]), "exp": int(time.time()) + 60,
-                                         "aud": "pocopool-scheduler"}, "not the secret", algorithm="HS256")
+        header = "Bearer " + jwt.encode(
+            {"sub": crypto.address_of(WORKER_KEYS[0]), "exp": int(time.time()) + 60, "aud": "pocopool-scheduler"},
+            "not the secret",
+            algorithm="HS256",
+        )
     headers = {"Authorization": header} if header else {}
     task = "0x" + "11" * 32
     async with httpx.AsyncClient(base_url=scheduler.url, headers=headers) as http:
@@ -113,11 +117,14 @@ async def test_a_missing_or_garbage_jwt_gets_401(scheduler, header):
 
 # ----- status updates ---------------------------------------------------------------------------------
 
+
 async def test_a_status_update_on_another_workers_replicate_is_403_and_changes_nothing(task_id, worker, other):
     answer = await other.update(task_id, "STARTING")
     assert answer.status_code == 403
     assert answer.json() == {
-        "error": f"worker {other.wallet} holds no replicate of task {task_id}", "nextAction": "PLEASE_ABORT"}
+        "error": f"worker {other.wallet} holds no replicate of task {task_id}",
+        "nextAction": "PLEASE_ABORT",
+    }
     assert await replicate_history(worker, task_id) == ["CREATED"]
     assert (await other.http.get(f"/tasks/{task_id}/replicates/{other.wallet}")).status_code == 404
 
@@ -126,8 +133,9 @@ async def test_an_invalid_transition_is_409_and_changes_nothing(task_id, worker)
     answer = await worker.update(task_id, "COMPUTED")
     assert answer.status_code == 409
     body = answer.json()
-    assert body["error"] == ("cannot go from CREATED to COMPUTED "
-                             "(allowed: STARTING, FAILED, ABORTED, RECOVERING, WORKER_LOST)")
+    assert body["error"] == (
+        "cannot go from CREATED to COMPUTED (allowed: STARTING, FAILED, ABORTED, RECOVERING, WORKER_LOST)"
+    )
     assert body["nextAction"] == "PLEASE_ABORT"
     assert await replicate_history(worker, task_id) == ["CREATED"]
 
@@ -143,8 +151,13 @@ async def test_a_batch_of_updates_is_applied_in_order_and_answered_for_the_last(
     batch = [{"status": s} for s in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED")]
     answer = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=batch, headers=worker.headers)
     assert answer.status_code == 200 and answer.json() == "PLEASE_DOWNLOAD_DATA"
-    assert await replicate_history(worker, task_id) == ["CREATED", "STARTING", "STARTED", "APP_DOWNLOADING",
-                                                        "APP_DOWNLOADED"]
+    assert await replicate_history(worker, task_id) == [
+        "CREATED",
+        "STARTING",
+        "STARTED",
+        "APP_DOWNLOADING",
+        "APP_DOWNLOADED",
+    ]
     again = await worker.http.post(f"/replicates/{task_id}/updateStatuses", json=batch[2:], headers=worker.headers)
     assert again.status_code == 208 and again.json() == "PLEASE_WAIT"  # a resent batch whose answer was lost
 
@@ -172,17 +185,23 @@ async def test_an_update_of_an_unknown_task_is_404(worker):
     assert answer.json() == {"error": f"unknown task {unknown}"}
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"status": "NOT_A_STATUS"},
-    {"status": "COMPUTED", "details": {"exitCode": "zero"}},
-    {"status": "CONTRIBUTED", "details": {"chainReceipt": {"blockNumber": -1}}},
-    "not json",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"status": "NOT_A_STATUS"},
+        {"status": "COMPUTED", "details": {"exitCode": "zero"}},
+        {"status": "CONTRIBUTED", "details": {"chainReceipt": {"blockNumber": -1}}},
+        "not json",
+    ],
+)
 async def test_a_malformed_status_update_is_422_with_a_clear_message(task_id, worker, body):
     if body == "not json":
-        answer = await worker.http.post(f"/replicates/{task_id}/updateStatus", content=b"{oops",
-                                        headers={**worker.headers, "Content-Type": "application/json"})
+        answer = await worker.http.post(
+            f"/replicates/{task_id}/updateStatus",
+            content=b"{oops",
+            headers={**worker.headers, "Content-Type": "application/json"},
+        )
     else:
         answer = await worker.http.post(f"/replicates/{task_id}/updateStatus", json=body, headers=worker.headers)
     assert answer.status_code == 422
@@ -196,14 +215,26 @@ async def test_a_malformed_task_id_is_422(worker):
 
 
 async def test_unknown_fields_are_ignored(task_id, worker):
-    answer = await worker.http.post(f"/replicates/{task_id}/updateStatus", headers=worker.headers,
-                                    json={"status": "STARTING", "colour": "blue", "details": {"mood": "good"}})
+    answer = await worker.http.post(
+        f"/replicates/{task_id}/updateStatus",
+        headers=worker.headers,
+        json={"status": "STARTING", "colour": "blue", "details": {"mood": "good"}},
+    )
     assert answer.status_code == 200 and answer.json() == "PLEASE_CONTINUE"
 
 
 async def test_a_contribution_the_chain_does_not_show_is_409_and_changes_nothing(task_id, worker):
-    for status in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-                   "DATA_DOWNLOADED", "COMPUTING", "COMPUTED", "CONTRIBUTING"):
+    for status in (
+        "STARTING",
+        "STARTED",
+        "APP_DOWNLOADING",
+        "APP_DOWNLOADED",
+        "DATA_DOWNLOADING",
+        "DATA_DOWNLOADED",
+        "COMPUTING",
+        "COMPUTED",
+        "CONTRIBUTING",
+    ):
         await worker.report(task_id, status)
     answer = await worker.update(task_id, "CONTRIBUTED", chainReceipt={"blockNumber": 1})
     assert answer.status_code == 409
@@ -212,8 +243,17 @@ async def test_a_contribution_the_chain_does_not_show_is_409_and_changes_nothing
 
 
 async def test_a_contribute_failure_is_stored_with_its_cause_and_answered_abort(task_id, worker):
-    for status in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-                   "DATA_DOWNLOADED", "COMPUTING", "COMPUTED", "CONTRIBUTING"):
+    for status in (
+        "STARTING",
+        "STARTED",
+        "APP_DOWNLOADING",
+        "APP_DOWNLOADED",
+        "DATA_DOWNLOADING",
+        "DATA_DOWNLOADED",
+        "COMPUTING",
+        "COMPUTED",
+        "CONTRIBUTING",
+    ):
         await worker.report(task_id, status)
     answer = await worker.update(task_id, "CONTRIBUTE_FAILED", cause="OUT_OF_GAS", errorMessage="balance 0")
     assert answer.status_code == 200 and answer.json() == "PLEASE_ABORT"
@@ -223,11 +263,23 @@ async def test_a_contribute_failure_is_stored_with_its_cause_and_answered_abort(
 
 
 async def test_compute_logs_go_to_the_task_logs_first_write_wins(scheduler, task_id, worker):
-    for status in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-                   "DATA_DOWNLOADED", "COMPUTING"):
+    for status in (
+        "STARTING",
+        "STARTED",
+        "APP_DOWNLOADING",
+        "APP_DOWNLOADED",
+        "DATA_DOWNLOADING",
+        "DATA_DOWNLOADED",
+        "COMPUTING",
+    ):
         await worker.report(task_id, status)
-    await worker.report(task_id, "COMPUTED", "PLEASE_CONTRIBUTE", exitCode=3,
-                        computeLogs={"walletAddress": "0x" + "99" * 20, "stdout": "x" * 100_050, "stderr": "oops"})
+    await worker.report(
+        task_id,
+        "COMPUTED",
+        "PLEASE_CONTRIBUTE",
+        exitCode=3,
+        computeLogs={"walletAddress": "0x" + "99" * 20, "stdout": "x" * 100_050, "stderr": "oops"},
+    )
     await worker.report(task_id, "CONTRIBUTING", computeLogs={"stdout": "second", "stderr": ""})
     [logs] = await scheduler.store.task_logs(task_id)
     assert logs["wallet"] == worker.wallet  # the token's wallet, not the body's
@@ -237,6 +289,7 @@ async def test_compute_logs_go_to_the_task_logs_first_write_wins(scheduler, task
 
 
 # ----- supply -----------------------------------------------------------------------------------------
+
 
 async def test_a_worker_never_gets_two_replicates_of_one_task_even_asking_concurrently(scheduler, ledger, worker):
     [task] = ledger.task_ids(ledger.new_deal(trust=5))
@@ -252,7 +305,8 @@ async def test_a_worker_never_gets_two_replicates_of_one_task_even_asking_concur
 async def test_the_authorization_is_signed_by_the_workerpool_owner(scheduler, task_id, worker):
     authorization = worker.authorizations[task_id]
     signer = crypto.recover_authorization_signer(
-        worker.wallet, task_id, authorization["enclaveChallenge"], authorization["signature"]["value"])
+        worker.wallet, task_id, authorization["enclaveChallenge"], authorization["signature"]["value"]
+    )
     assert signer == scheduler.address
     assert authorization["enclaveChallenge"] == crypto.ZERO_ADDRESS
     assert authorization["taskIndex"] == 0
@@ -282,6 +336,7 @@ async def test_supply_gatekeeping_answers_204(ledger, sqlite_url):
 
 # ----- pushes -----------------------------------------------------------------------------------------
 
+
 async def test_a_long_poll_wakes_promptly_and_also_sees_pushes_of_other_processes(scheduler, task_id, worker):
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -289,7 +344,8 @@ async def test_a_long_poll_wakes_promptly_and_also_sees_pushes_of_other_processe
     await asyncio.sleep(0.2)
     # Written by "another process": no wake-up, the poll's periodic re-read finds it.
     await scheduler.store.add_notifications(
-        [NotificationRow(worker.wallet, task_id, "PLEASE_WAIT", {"blockNumber": 0})], scheduler.clock.now())
+        [NotificationRow(worker.wallet, task_id, "PLEASE_WAIT", {"blockNumber": 0})], scheduler.clock.now()
+    )
     batch = await asyncio.wait_for(poll, 5)
     assert [n.taskNotificationType for n in batch.notifications] == ["PLEASE_WAIT"]
     assert loop.time() - started < 2.0
@@ -306,6 +362,7 @@ async def test_a_long_poll_timeout_above_30s_is_refused(worker):
 
 # ----- recovery ---------------------------------------------------------------------------------------
 
+
 async def test_a_restarted_worker_recovers_its_replicate_with_a_fresh_authorization(scheduler, task_id, worker):
     await worker.compute(task_id)
     await worker.report(task_id, "CONTRIBUTING")
@@ -315,15 +372,26 @@ async def test_a_restarted_worker_recovers_its_replicate_with_a_fresh_authorizat
     assert notification["taskNotificationType"] == "PLEASE_CONTRIBUTE"
     assert notification["workersAddress"] == [worker.wallet]
     auth = notification["taskNotificationExtra"]["workerpoolAuthorization"]
-    assert crypto.recover_authorization_signer(worker.wallet, task_id, auth["enclaveChallenge"],
-                                               auth["signature"]["value"]) == scheduler.address
+    assert (
+        crypto.recover_authorization_signer(
+            worker.wallet, task_id, auth["enclaveChallenge"], auth["signature"]["value"]
+        )
+        == scheduler.address
+    )
     assert (await replicate_history(worker, task_id))[-2:] == ["CONTRIBUTING", "RECOVERING"]
     # It contributes on chain but crashes before telling us: the next recovery records it and says wait.
     worker.authorizations[task_id] = auth
     digest = worker.digest("good")
     await asyncio.to_thread(
-        worker.ledger.chain.contribute, worker.account, task_id, crypto.result_hash(task_id, digest),
-        crypto.result_seal(worker.wallet, task_id, digest), crypto.ZERO_ADDRESS, "", auth["signature"]["value"])
+        worker.ledger.chain.contribute,
+        worker.account,
+        task_id,
+        crypto.result_hash(task_id, digest),
+        crypto.result_seal(worker.wallet, task_id, digest),
+        crypto.ZERO_ADDRESS,
+        "",
+        auth["signature"]["value"],
+    )
     answer = await worker.http.get("/replicates/interrupted", params={"blockNumber": 3}, headers=worker.headers)
     pushes = {n["taskNotificationType"] for n in answer.json()}
     assert pushes <= {"PLEASE_WAIT", "PLEASE_REVEAL"}
@@ -332,6 +400,7 @@ async def test_a_restarted_worker_recovers_its_replicate_with_a_fresh_authorizat
 
 
 # ----- public views and service endpoints ------------------------------------------------------------
+
 
 async def test_workers_config_version_health_and_docs(scheduler, ledger, worker):
     async with httpx.AsyncClient(base_url=scheduler.url) as http:
@@ -359,8 +428,11 @@ async def test_a_gpu_worker_runs_one_task_at_a_time(scheduler, ledger):
     sim = SimWorker(scheduler, ledger, WORKER_KEYS[4])
     try:
         await sim.login()
-        answer = await sim.http.post("/workers/register", headers=sim.headers,
-                                     json={"name": "gpu", "cpuNb": 8, "gpuEnabled": True, "walletAddress": "0x" + "12" * 20})
+        answer = await sim.http.post(
+            "/workers/register",
+            headers=sim.headers,
+            json={"name": "gpu", "cpuNb": 8, "gpuEnabled": True, "walletAddress": "0x" + "12" * 20},
+        )
         assert answer.json()["maxNbTasks"] == 1 and answer.json()["walletAddress"] == sim.wallet
     finally:
         await sim.aclose()

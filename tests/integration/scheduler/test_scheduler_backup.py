@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from scheduler_harness import SCHEDULER_KEY, Ledger
 
 from pocopool.devnet.processes import free_port
+from scheduler_harness import SCHEDULER_KEY, Ledger
 
 PG = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
@@ -57,10 +57,29 @@ class SchedulerProcess:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.log = (tmp_path / f"scheduler-{self.url.rsplit(':', 1)[1]}.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pocopool.scheduler", "--chain", f"local:{tmp_path / 'chain.db'}",
-             "--key-file", str(key_file), "--workerpool", ledger.workerpool, "--db", db_url,
-             "--port", self.url.rsplit(":", 1)[1], "--poll-interval", "0.1", "--detector-period", "0.5"],
-            stdout=self.log, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "pocopool.scheduler",
+                "--chain",
+                f"local:{tmp_path / 'chain.db'}",
+                "--key-file",
+                str(key_file),
+                "--workerpool",
+                ledger.workerpool,
+                "--db",
+                db_url,
+                "--port",
+                self.url.rsplit(":", 1)[1],
+                "--poll-interval",
+                "0.1",
+                "--detector-period",
+                "0.5",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.wait_until(lambda: self.get("/health").status_code == 200, "the scheduler did not start")
 
     def get(self, path: str) -> httpx.Response:
@@ -90,8 +109,9 @@ class SchedulerProcess:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pocopool.cli", *args], capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pocopool.cli", *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks(tmp_path, ledger, databases):
@@ -107,7 +127,9 @@ def test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks(
         done = cli("db", "backup", str(backup_file), "--db", source, "--json")
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["bytes"] == backup_file.stat().st_size > 0
-        running.wait_until(lambda: all(running.status(t) == "INITIALIZED" for t in busy), "the scheduler stopped serving")
+        running.wait_until(
+            lambda: all(running.status(t) == "INITIALIZED" for t in busy), "the scheduler stopped serving"
+        )
 
         done = cli("db", "restore", str(backup_file), "--db", target, "--json")
         assert done.returncode == 0, done.stderr
@@ -121,7 +143,11 @@ def test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks(
     try:
         assert [restored.status(t) for t in tasks] == ["INITIALIZED"] * 3
         history = restored.get(f"/tasks/{tasks[0]}").json()
-        assert [change["status"] for change in history["dateStatusList"]][:3] == ["RECEIVED", "INITIALIZING", "INITIALIZED"]
+        assert [change["status"] for change in history["dateStatusList"]][:3] == [
+            "RECEIVED",
+            "INITIALIZING",
+            "INITIALIZED",
+        ]
     finally:
         restored.stop()
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pocopool.devnet.cluster import Cluster
-from pocopool.protocol.statuses import ReplicateStatus as RS, TaskStatus as TS
+from pocopool.protocol.statuses import ReplicateStatus as RS
+from pocopool.protocol.statuses import TaskStatus as TS
 
 FINAL = ("COMPLETED", "FAILED")
 
@@ -15,6 +16,7 @@ FINAL = ("COMPLETED", "FAILED")
 def final(cluster: Cluster, task_id: str):
     async def done() -> bool:
         return await cluster.task_status(task_id) in FINAL
+
     return done
 
 
@@ -28,7 +30,7 @@ async def test_reveal_timeout_reopen_and_a_new_worker(tmp_path: Path, db_url: st
         [task] = cluster.new_deal(trust=1)
         await cluster.run_until(final(cluster, task), max_seconds=700)
         statuses = await history(cluster, task)
-        assert ["REOPENING", "REOPENED", "INITIALIZED"] == statuses[statuses.index("REOPENING"):][:3]
+        assert ["REOPENING", "REOPENED", "INITIALIZED"] == statuses[statuses.index("REOPENING") :][:3]
         assert statuses[-1] == "COMPLETED"
         silent = await cluster.scheduler.store.replicate(task, cluster.workers[0].wallet)
         assert silent.last_relevant is RS.FAILED
@@ -44,6 +46,7 @@ async def test_unnotified_contribution_and_lost_worker_are_found(tmp_path: Path,
         async def crashed_is_lost() -> bool:
             held = [t for t in tasks if await store.replicate(t, crashing.wallet) is not None]
             return bool(held) and (await store.replicate(held[0], crashing.wallet)).status is RS.WORKER_LOST
+
         await cluster.run_until(crashed_is_lost, max_seconds=120)
         assert await store.lost_replicates(cluster.clock.now() - 5, cluster.clock.now()) == []  # once only
         cluster.restart(crashing)

@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from pocopool.chain.base import ChainError, ChainRevert
+from pocopool.protocol.crypto import recover_personal, upload_authorization_hash
+from pocopool.protocol.statuses import ChainTaskStatus
+from pocopool.protocol.time import VirtualClock
 from scheduler_harness import (
     FAKE_LINK,
     WORKER_KEYS,
@@ -15,11 +19,6 @@ from scheduler_harness import (
     running_scheduler,
     wait_for,
 )
-
-from pocopool.chain.base import ChainError, ChainRevert
-from pocopool.protocol.crypto import recover_personal, upload_authorization_hash
-from pocopool.protocol.statuses import ChainTaskStatus
-from pocopool.protocol.time import VirtualClock
 
 
 async def task_json(worker: SimWorker, task_id: str) -> dict:
@@ -36,6 +35,7 @@ async def until_status(worker: SimWorker, task_id: str, status: str, timeout: fl
     async def reached():
         body = await task_json(worker, task_id)
         return body if body["currentStatus"] == status else None
+
     return await wait_for(reached, timeout)
 
 
@@ -45,13 +45,37 @@ async def first_replicate(worker: SimWorker) -> str:
 
 
 HAPPY_TASK = [
-    "RECEIVED", "INITIALIZING", "INITIALIZED", "RUNNING", "CONSENSUS_REACHED", "AT_LEAST_ONE_REVEALED",
-    "RESULT_UPLOADING", "RESULT_UPLOADED", "FINALIZING", "FINALIZED", "COMPLETED",
+    "RECEIVED",
+    "INITIALIZING",
+    "INITIALIZED",
+    "RUNNING",
+    "CONSENSUS_REACHED",
+    "AT_LEAST_ONE_REVEALED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "FINALIZING",
+    "FINALIZED",
+    "COMPLETED",
 ]
 HAPPY_REPLICATE = [
-    "CREATED", "STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING", "DATA_DOWNLOADED",
-    "COMPUTING", "COMPUTED", "CONTRIBUTING", "CONTRIBUTED", "REVEALING", "REVEALED", "RESULT_UPLOAD_REQUESTED",
-    "RESULT_UPLOADING", "RESULT_UPLOADED", "COMPLETING", "COMPLETED",
+    "CREATED",
+    "STARTING",
+    "STARTED",
+    "APP_DOWNLOADING",
+    "APP_DOWNLOADED",
+    "DATA_DOWNLOADING",
+    "DATA_DOWNLOADED",
+    "COMPUTING",
+    "COMPUTED",
+    "CONTRIBUTING",
+    "CONTRIBUTED",
+    "REVEALING",
+    "REVEALED",
+    "RESULT_UPLOAD_REQUESTED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "COMPLETING",
+    "COMPLETED",
 ]
 
 
@@ -70,8 +94,10 @@ async def test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history
             await worker.reveal(task_id)
             upload = await worker.next_push()
             assert upload.taskNotificationType == "PLEASE_UPLOAD"
-            signer = recover_personal(upload_authorization_hash(worker.wallet, task_id),
-                                      upload.taskNotificationExtra.resultUploadAuthorization)
+            signer = recover_personal(
+                upload_authorization_hash(worker.wallet, task_id),
+                upload.taskNotificationExtra.resultUploadAuthorization,
+            )
             assert signer == scheduler.address
             await worker.upload(task_id)
             complete = await worker.next_push()
@@ -142,7 +168,12 @@ async def test_trust_3_with_three_workers_completes_and_pushes_reach_every_worke
             assert [c["status"] for c in body["dateStatusList"]] == HAPPY_TASK
             by_wallet = {r["walletAddress"]: r for r in body["replicates"]}
             loser = by_wallet[workers[1].wallet]
-            assert [u["status"] for u in loser["statusUpdateList"]] == ["CREATED", "STARTING", "START_FAILED", "ABORTED"]
+            assert [u["status"] for u in loser["statusUpdateList"]] == [
+                "CREATED",
+                "STARTING",
+                "START_FAILED",
+                "ABORTED",
+            ]
             assert loser["statusUpdateList"][2]["cause"] == "STAKE_TOO_LOW"
             assert by_wallet[workers[0].wallet]["currentStatus"] == "COMPLETED"
             assert by_wallet[workers[2].wallet]["currentStatus"] == "COMPLETED"
@@ -221,7 +252,12 @@ async def test_the_final_deadline_fails_a_task_nobody_worked_on(tmp_path: Path, 
             async with SimWorker(scheduler, ledger, WORKER_KEYS[0]).http as http:
                 body = (await http.get(f"/tasks/{task_id}")).json()
             assert [c["status"] for c in body["dateStatusList"]] == [
-                "RECEIVED", "INITIALIZING", "INITIALIZED", "FINAL_DEADLINE_REACHED", "FAILED"]
+                "RECEIVED",
+                "INITIALIZING",
+                "INITIALIZED",
+                "FINAL_DEADLINE_REACHED",
+                "FAILED",
+            ]
     finally:
         ledger.chain.close()
 
@@ -256,6 +292,7 @@ async def test_a_restarted_scheduler_resumes_from_its_cursor_and_its_database(le
 
 # ----- the ledger refuses or cannot be reached --------------------------------------------------------
 
+
 async def test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history(ledger, sqlite_url):
     faulty = FaultyChain(ledger.chain)
     faulty.fail("initialize", ChainRevert("task-index-out-of-range", "index 0 is not in the deal's bag"))
@@ -264,12 +301,12 @@ async def test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history(
         await scheduler.tick()
         async with SimWorker(scheduler, ledger, WORKER_KEYS[0]).http as http:
             body = (await http.get(f"/tasks/{task_id}")).json()
-    assert [c["status"] for c in body["dateStatusList"]] == [
-        "RECEIVED", "INITIALIZING", "INITIALIZE_FAILED", "FAILED"]
+    assert [c["status"] for c in body["dateStatusList"]] == ["RECEIVED", "INITIALIZING", "INITIALIZE_FAILED", "FAILED"]
     failure = body["dateStatusList"][2]
     assert failure["cause"] == "task-index-out-of-range"
-    assert failure["message"] == ("the ledger refused the initialize transaction (task-index-out-of-range): "
-                                  "index 0 is not in the deal's bag")
+    assert failure["message"] == (
+        "the ledger refused the initialize transaction (task-index-out-of-range): index 0 is not in the deal's bag"
+    )
 
 
 async def test_an_unreachable_ledger_during_initialize_is_retried_by_the_detector(ledger, sqlite_url):

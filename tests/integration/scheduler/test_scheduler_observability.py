@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from pocopool.protocol import crypto
+from pocopool.protocol.time import VirtualClock
 from scheduler_harness import (
     REQUESTER,
     WORKER_KEYS,
@@ -17,9 +20,6 @@ from scheduler_harness import (
     running_scheduler,
     wait_for,
 )
-
-from pocopool.protocol import crypto
-from pocopool.protocol.time import VirtualClock
 
 REQUESTER_KEY = crypto.key_hex(REQUESTER)
 STRANGER_KEY = "0x" + "5e" * 32
@@ -52,7 +52,8 @@ async def test_only_the_requester_reads_the_logs_and_each_challenge_works_once(l
             answer = await http.get(f"/tasks/{task_id}/logs", headers={"Authorization": header})
             assert answer.status_code == 200, answer.text
             assert answer.json()["computeLogsList"] == [
-                {"walletAddress": worker.wallet, "stdout": "hello from w0\n", "stderr": ""}]
+                {"walletAddress": worker.wallet, "stdout": "hello from w0\n", "stderr": ""}
+            ]
 
             # The same header again: the challenge was consumed.
             replay = await http.get(f"/tasks/{task_id}/logs", headers={"Authorization": header})
@@ -76,8 +77,10 @@ async def test_only_the_requester_reads_the_logs_and_each_challenge_works_once(l
 
             # A stranger who puts the requester's address with its own signature is refused too.
             typed = (await http.get("/tasks/logs/challenge", params={"address": REQUESTER.address})).json()
-            forged = (f"0x{crypto.typed_data_digest(typed).hex()}_{crypto.sign_typed_data(STRANGER_KEY, typed)}"
-                      f"_{REQUESTER.address}")
+            forged = (
+                f"0x{crypto.typed_data_digest(typed).hex()}_{crypto.sign_typed_data(STRANGER_KEY, typed)}"
+                f"_{REQUESTER.address}"
+            )
             assert (await http.get(f"/tasks/{task_id}/logs", headers={"Authorization": forged})).status_code == 401
 
             # A malformed header is 401; an expired challenge is refused.
@@ -108,12 +111,15 @@ def parse_sse(text: str) -> list[dict]:
     return events
 
 
-async def read_events(url: str, params: dict, headers: dict | None = None, count: int = 1,
-                      timeout: float = 10) -> list[dict]:
+async def read_events(
+    url: str, params: dict, headers: dict | None = None, count: int = 1, timeout: float = 10
+) -> list[dict]:
     """Reads the stream until `count` events arrived, then closes it."""
     buffer = ""
-    async with (httpx.AsyncClient(timeout=timeout) as client,
-                client.stream("GET", f"{url}/events", params=params, headers=headers or {}) as response):
+    async with (
+        httpx.AsyncClient(timeout=timeout) as client,
+        client.stream("GET", f"{url}/events", params=params, headers=headers or {}) as response,
+    ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         async for chunk in response.aiter_text():
@@ -134,8 +140,9 @@ async def test_the_event_stream_sends_each_status_change_and_resumes_after_the_l
 
         worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0], "w0").join()
         try:
-            reader = asyncio.ensure_future(read_events(scheduler.url, {"deal": deal_id},
-                                                       {"Last-Event-ID": first[0]["id"]}, count=6))
+            reader = asyncio.ensure_future(
+                read_events(scheduler.url, {"deal": deal_id}, {"Last-Event-ID": first[0]["id"]}, count=6)
+            )
             await wait_for(worker.ask)
             await worker.report(task_id, "STARTING")
             await worker.report(task_id, "STARTED")
@@ -159,8 +166,9 @@ async def test_metrics_count_tasks_replicates_workers_updates_and_chain_calls(le
             await worker.aclose()
         assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
         families = {family.name: family for family in text_string_to_metric_families(response.text)}
-        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-                   for family in families.values() for s in family.samples}
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value for family in families.values() for s in family.samples
+        }
         assert samples["pocopool_tasks", (("status", "RUNNING"),)] == 1
         assert samples["pocopool_replicates", (("status", "COMPUTED"),)] == 1
         assert samples["pocopool_workers_alive", ()] == 1
@@ -187,11 +195,23 @@ async def fail_a_task(scheduler, ledger, clock) -> str:
     try:
         summary = await wait_for(worker.ask)
         assert summary.workerpoolAuthorization.chainTaskId == task_id
-        for status in ("STARTING", "STARTED", "APP_DOWNLOADING", "APP_DOWNLOADED", "DATA_DOWNLOADING",
-                       "DATA_DOWNLOADED", "COMPUTING"):
+        for status in (
+            "STARTING",
+            "STARTED",
+            "APP_DOWNLOADING",
+            "APP_DOWNLOADED",
+            "DATA_DOWNLOADING",
+            "DATA_DOWNLOADED",
+            "COMPUTING",
+        ):
             await worker.report(task_id, status)
-        await worker.update(task_id, "COMPUTE_FAILED", cause="APP_COMPUTE_FAILED", exitCode=1,
-                            computeLogs={"stdout": "", "stderr": "Traceback: boom\n"})
+        await worker.update(
+            task_id,
+            "COMPUTE_FAILED",
+            cause="APP_COMPUTE_FAILED",
+            exitCode=1,
+            computeLogs={"stdout": "", "stderr": "Traceback: boom\n"},
+        )
         await scheduler.updater.idle()
         clock.advance(7 * 60)
         await scheduler.tick()
@@ -231,14 +251,25 @@ async def test_follow_redraws_on_stream_events_without_polling(ledger, sqlite_ur
         def fetch() -> dict:
             body = httpx.get(f"{scheduler.url}/tasks/{task_id}").json()
             replicates = body.get("replicates", [])
-            return {"status": body["currentStatus"], "replicate": replicates[0]["currentStatus"] if replicates else None}
+            return {
+                "status": body["currentStatus"],
+                "replicate": replicates[0]["currentStatus"] if replicates else None,
+            }
 
         def started(view: dict) -> bool:
             return view["replicate"] == "STARTED"
 
-        follower = asyncio.ensure_future(asyncio.to_thread(
-            following.follow, scheduler.url, {"task": task_id}, fetch, started,
-            lambda view: seen.append(view["replicate"]), timeout=20))
+        follower = asyncio.ensure_future(
+            asyncio.to_thread(
+                following.follow,
+                scheduler.url,
+                {"task": task_id},
+                fetch,
+                started,
+                lambda view: seen.append(view["replicate"]),
+                timeout=20,
+            )
+        )
         worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0], "w0").join()
         try:
             await wait_for(worker.ask)

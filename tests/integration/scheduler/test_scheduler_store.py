@@ -11,15 +11,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from pocopool.protocol.models import WorkerModel
-from pocopool.protocol.statuses import ReplicateStatus as RS, ReplicateStatusModifier as Modifier, TaskStatus as TS
-from pocopool.scheduler.engine import Push, StatusChange, Transition
-from pocopool.scheduler.engine import Accepted
+from pocopool.protocol.statuses import ReplicateStatus as RS
+from pocopool.protocol.statuses import ReplicateStatusModifier as Modifier
+from pocopool.protocol.statuses import TaskNotificationType as Next
+from pocopool.protocol.statuses import TaskStatus as TS
+from pocopool.scheduler.engine import Accepted, Push, StatusChange, Transition
 from pocopool.scheduler.state import ReplicateEntry
 from pocopool.scheduler.store import (
-    InvalidTaskTransition, NewReplicateUpdate, NewTask, NotificationRow, StaleReplicate, Store,
+    InvalidTaskTransition,
+    NewReplicateUpdate,
+    NewTask,
+    NotificationRow,
+    StaleReplicate,
+    Store,
 )
 from pocopool.scheduler.store.tables import metadata
-from pocopool.protocol.statuses import TaskNotificationType as Next
 
 T0 = 1_700_000_000.0
 DEAL = "0x" + "de" * 32
@@ -28,10 +34,22 @@ W1, W2 = "0x" + "11" * 20, "0x" + "22" * 20
 
 def new_task(index: int, contribution: float = T0 + 700, final: float = T0 + 1000) -> NewTask:
     return NewTask(
-        chain_task_id="0x" + f"{index:02x}" * 32, deal_id=DEAL, task_index=index, deal_block=3, trust=1,
-        tag="0x" + "00" * 32, category=0, max_execution_time=100, app_address="0x" + "aa" * 20,
-        app_multiaddr="http://app", command_line="", requester="0x" + "bb" * 20, beneficiary="0x" + "bb" * 20,
-        callback="0x" + "00" * 20, contribution_deadline=contribution, final_deadline=final,
+        chain_task_id="0x" + f"{index:02x}" * 32,
+        deal_id=DEAL,
+        task_index=index,
+        deal_block=3,
+        trust=1,
+        tag="0x" + "00" * 32,
+        category=0,
+        max_execution_time=100,
+        app_address="0x" + "aa" * 20,
+        app_multiaddr="http://app",
+        command_line="",
+        requester="0x" + "bb" * 20,
+        beneficiary="0x" + "bb" * 20,
+        callback="0x" + "00" * 20,
+        contribution_deadline=contribution,
+        final_deadline=final,
     )
 
 
@@ -132,16 +150,16 @@ async def test_a_replicate_update_is_guarded_by_the_status_read_and_frees_slots(
     await _append(store, task_id, starting, seen=RS.CREATED)
     with pytest.raises(StaleReplicate):
         await _append(store, task_id, starting, seen=RS.CREATED)
-    computed = _accepted(RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0, free_computing_slot=True,
-                         logs=("out", "err", None))
+    computed = _accepted(
+        RS.COMPUTED, Modifier.WORKER, T0 + 2, exit_code=0, free_computing_slot=True, logs=("out", "err", None)
+    )
     await _append(store, task_id, computed, seen=RS.STARTING)
     assert (await store.worker(W1)).computing == 0
     await _append(store, task_id, _accepted(RS.WORKER_LOST, Modifier.POOL_MANAGER, T0 + 3), seen=RS.COMPUTED)
     replicate = await store.replicate(task_id, W1)
     assert replicate.status is RS.WORKER_LOST and replicate.last_relevant is RS.COMPUTED
     assert [(log["stdout"], log["stderr"]) for log in await store.task_logs(task_id)] == [("out", "err")]
-    await _append(store, task_id, _accepted(RS.ABORTED, Modifier.WORKER, T0 + 4, leave_task=True),
-                  seen=RS.WORKER_LOST)
+    await _append(store, task_id, _accepted(RS.ABORTED, Modifier.WORKER, T0 + 4, leave_task=True), seen=RS.WORKER_LOST)
     assert (await store.worker(W1)).participating == ()
 
 
@@ -157,10 +175,14 @@ async def test_the_replicate_demand_rate_limit_is_atomic(store):
 async def test_pushes_are_written_with_the_status_and_read_by_cursor(store):
     await store.add_tasks([new_task(0)], 1, T0)
     task, _ = await store.load(new_task(0).chain_task_id)
-    rows = [NotificationRow(W1, task.chain_task_id, Next.PLEASE_ABORT.value, {"taskAbortCause": "UNKNOWN"}),
-            NotificationRow(W2, task.chain_task_id, Next.PLEASE_ABORT.value, {})]
-    failed = Transition(statuses=(StatusChange(TS.FINAL_DEADLINE_REACHED), StatusChange(TS.FAILED)),
-                        pushes=(Push(Next.PLEASE_ABORT, (W1, W2)),))
+    rows = [
+        NotificationRow(W1, task.chain_task_id, Next.PLEASE_ABORT.value, {"taskAbortCause": "UNKNOWN"}),
+        NotificationRow(W2, task.chain_task_id, Next.PLEASE_ABORT.value, {}),
+    ]
+    failed = Transition(
+        statuses=(StatusChange(TS.FINAL_DEADLINE_REACHED), StatusChange(TS.FAILED)),
+        pushes=(Push(Next.PLEASE_ABORT, (W1, W2)),),
+    )
     assert await store.apply(task, failed, rows, T0 + 5)
     [mine] = await store.notifications_after(W1, 0)
     assert mine["type"] == "PLEASE_ABORT" and mine["extra"] == {"taskAbortCause": "UNKNOWN"}

@@ -17,8 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import aclosing
 from collections.abc import Iterator
+from contextlib import aclosing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,9 +27,6 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from scheduler_harness import (
-    APP_OWNER, REQUESTER, SCHEDULER, SCHEDULER_KEY, WORKER_KEYS, Ledger, SimWorker, running_scheduler, wait_for,
-)
 
 from pocopool.chain import DealRequest
 from pocopool.devnet.processes import free_port
@@ -38,6 +35,17 @@ from pocopool.protocol.crypto import keccak_hex, recover_personal
 from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.tags import int_to_tag
 from pocopool.protocol.tee import challenge_request_hash, sign_enclave_result
+from scheduler_harness import (
+    APP_OWNER,
+    REQUESTER,
+    SCHEDULER,
+    SCHEDULER_KEY,
+    WORKER_KEYS,
+    Ledger,
+    SimWorker,
+    running_scheduler,
+    wait_for,
+)
 
 TEE_TAG = int_to_tag(0x5)
 ENCLAVE = Account.from_key("0x" + "e7" * 32)
@@ -75,7 +83,7 @@ class StandInSms:
                 if not self.path.startswith(prefix):
                     self._send(404, {"error": "NOT_FOUND", "message": self.path})
                     return
-                task_id = self.path[len(prefix):]
+                task_id = self.path[len(prefix) :]
                 signer = recover_personal(challenge_request_hash(task_id), self.headers.get("Authorization", ""))
                 if signer != SCHEDULER.address:
                     self._send(401, {"error": "NOT_POOL_OWNER", "message": f"signed by {signer}"})
@@ -103,18 +111,29 @@ def sms() -> Iterator[StandInSms]:
 
 
 def tee_deal(ledger: Ledger, *, callback: str | None = None) -> str:
-    app = ledger.chain.create_app(APP_OWNER, "echo-tee", "http://files.test/echo.zip", "0x" + "ab" * 32,
-                                  mrenclave='{"provider":"GRAMINE"}').return_value
-    request = DealRequest(app=app, workerpool=ledger.workerpool, category=ledger.category, trust=1, tag=TEE_TAG,
-                          params="{}", **({"callback": callback} if callback else {}))
+    app = ledger.chain.create_app(
+        APP_OWNER, "echo-tee", "http://files.test/echo.zip", "0x" + "ab" * 32, mrenclave='{"provider":"GRAMINE"}'
+    ).return_value
+    request = DealRequest(
+        app=app,
+        workerpool=ledger.workerpool,
+        category=ledger.category,
+        trust=1,
+        tag=TEE_TAG,
+        params="{}",
+        **({"callback": callback} if callback else {}),
+    )
     [task_id] = ledger.task_ids(ledger.chain.create_deal(REQUESTER, request).return_value)
     return task_id
 
 
 async def join(worker: SimWorker, *, tee: bool) -> SimWorker:
     await worker.login()
-    answer = await worker.http.post("/workers/register", headers=worker.headers,
-                                    json={"name": worker.name, "cpuNb": 1, "os": "linux", "teeEnabled": tee})
+    answer = await worker.http.post(
+        "/workers/register",
+        headers=worker.headers,
+        json={"name": worker.name, "cpuNb": 1, "os": "linux", "teeEnabled": tee},
+    )
     assert answer.status_code == 200, answer.text
     return worker
 
@@ -127,14 +146,20 @@ async def until_status(worker: SimWorker, task_id: str, status: str) -> dict:
         assert answer.status_code == 200, answer.text
         body = answer.json()
         return body if body["currentStatus"] == status else None
+
     return await wait_for(reached)
 
 
 async def compute_tee(worker: SimWorker, task_id: str) -> None:
-    for status, expected in [("STARTING", "PLEASE_CONTINUE"), ("STARTED", "PLEASE_DOWNLOAD_APP"),
-                             ("APP_DOWNLOADING", "PLEASE_CONTINUE"), ("APP_DOWNLOADED", "PLEASE_DOWNLOAD_DATA"),
-                             ("DATA_DOWNLOADING", "PLEASE_CONTINUE"), ("DATA_DOWNLOADED", "PLEASE_COMPUTE"),
-                             ("COMPUTING", "PLEASE_CONTINUE")]:
+    for status, expected in [
+        ("STARTING", "PLEASE_CONTINUE"),
+        ("STARTED", "PLEASE_DOWNLOAD_APP"),
+        ("APP_DOWNLOADING", "PLEASE_CONTINUE"),
+        ("APP_DOWNLOADED", "PLEASE_DOWNLOAD_DATA"),
+        ("DATA_DOWNLOADING", "PLEASE_CONTINUE"),
+        ("DATA_DOWNLOADED", "PLEASE_COMPUTE"),
+        ("COMPUTING", "PLEASE_CONTINUE"),
+    ]:
         await worker.report(task_id, status, expected)
     await worker.report(task_id, "COMPUTED", "PLEASE_CONTRIBUTE_AND_FINALIZE", exitCode=0)
 
@@ -146,14 +171,22 @@ async def report_done(worker: SimWorker, task_id: str, **details: Any) -> None:
     assert answer.status_code in (200, 208) and answer.json() == "PLEASE_WAIT", f"{answer.status_code} {answer.text}"
 
 
-async def contribute_and_finalize(worker: SimWorker, task_id: str, digest: str, results: bytes,
-                                  callback: bytes = b"") -> dict[str, Any]:
+async def contribute_and_finalize(
+    worker: SimWorker, task_id: str, digest: str, results: bytes, callback: bytes = b""
+) -> dict[str, Any]:
     await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_ONGOING", "PLEASE_CONTINUE")
     authorization = worker.authorizations[task_id]
     signature = sign_enclave_result(crypto.key_hex(ENCLAVE), worker.wallet, task_id, digest)
     receipt = await asyncio.to_thread(
-        worker.ledger.chain.contribute_and_finalize, worker.account, task_id, digest, results, callback,
-        authorization["enclaveChallenge"], signature, authorization["signature"]["value"],
+        worker.ledger.chain.contribute_and_finalize,
+        worker.account,
+        task_id,
+        digest,
+        results,
+        callback,
+        authorization["enclaveChallenge"],
+        signature,
+        authorization["signature"]["value"],
     )
     return {"blockNumber": receipt.block_number, "txHash": receipt.tx_hash}
 
@@ -165,8 +198,10 @@ async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledg
         stored = await scheduler.store.task(task_id)
         assert stored.status.value == "INITIALIZED" and stored.enclave_challenge == ENCLAVE.address
         assert sms.challenges == [task_id]
-        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[0], "standard")) as standard, \
-                aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker:
+        async with (
+            aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[0], "standard")) as standard,
+            aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker,
+        ):
             await join(standard, tee=False)
             await join(worker, tee=True)
             assert await standard.ask() is None  # a TEE task goes to a TEE-capable worker only
@@ -177,8 +212,7 @@ async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledg
             await compute_tee(worker, task_id)
             digest = keccak_hex(b"tee result")
             chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
-            await report_done(worker, task_id, resultLink=LINK,
-                                chainReceipt=chain_receipt)
+            await report_done(worker, task_id, resultLink=LINK, chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
             push = await worker.next_push()
             assert (push.chainTaskId, push.taskNotificationType.value) == (task_id, "PLEASE_COMPLETE")
@@ -203,8 +237,7 @@ async def test_a_tee_callback_task_completes_with_its_callback_data_and_no_resul
             assert await worker.ask() is not None
             await compute_tee(worker, task_id)
             chain_receipt = await contribute_and_finalize(worker, task_id, keccak_hex(callback), b"", callback)
-            await report_done(worker, task_id,
-                                chainCallbackData="0x" + callback.hex(), chainReceipt=chain_receipt)
+            await report_done(worker, task_id, chainCallbackData="0x" + callback.hex(), chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
     assert body["chainCallbackData"] == "0x" + callback.hex()
     assert body.get("resultLink") is None
@@ -215,8 +248,10 @@ async def test_a_tee_task_fails_running_when_every_alive_worker_failed_before_co
     async with running_scheduler(ledger, sqlite_url, sms_url=sms.url) as scheduler:
         task_id = tee_deal(ledger)
         await scheduler.tick()
-        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker, \
-                aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[2], "standard")) as standard:
+        async with (
+            aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker,
+            aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[2], "standard")) as standard,
+        ):
             # an alive standard worker is never given the task, so it does not keep it running
             await join(standard, tee=False)
             assert await standard.ask() is None
@@ -264,26 +299,52 @@ async def test_a_tee_task_without_an_sms_still_fails_to_initialize(ledger, sqlit
         await scheduler.tick()
         details = await scheduler.store.task_details(task_id)
     assert [(c["status"], c["cause"]) for c in details.changes][1:] == [
-        ("INITIALIZE_FAILED", "TEE_NOT_SUPPORTED"), ("FAILED", None)]
+        ("INITIALIZE_FAILED", "TEE_NOT_SUPPORTED"),
+        ("FAILED", None),
+    ]
 
 
 # ----- `python -m pocopool.scheduler --sms URL` as a real process -------------------------------------
+
 
 def scheduler_command(tmp_path: Path, ledger: Ledger, port: int, sms_url: str) -> list[str]:
     key_file = tmp_path / "scheduler.key"
     key_file.write_text(SCHEDULER_KEY + "\n")
     return [
-        sys.executable, "-m", "pocopool.scheduler", "--chain", f"local:{tmp_path / 'chain.db'}",
-        "--key-file", str(key_file), "--workerpool", ledger.workerpool,
-        "--db", f"sqlite:///{tmp_path / 'scheduler.db'}", "--port", str(port), "--ask-period-ms", "0",
-        "--results-url", "http://results.test", "--poll-interval", "0.1", "--detector-period", "0.5",
-        "--sms", sms_url,
+        sys.executable,
+        "-m",
+        "pocopool.scheduler",
+        "--chain",
+        f"local:{tmp_path / 'chain.db'}",
+        "--key-file",
+        str(key_file),
+        "--workerpool",
+        ledger.workerpool,
+        "--db",
+        f"sqlite:///{tmp_path / 'scheduler.db'}",
+        "--port",
+        str(port),
+        "--ask-period-ms",
+        "0",
+        "--results-url",
+        "http://results.test",
+        "--poll-interval",
+        "0.1",
+        "--detector-period",
+        "0.5",
+        "--sms",
+        sms_url,
     ]
 
 
 def test_a_bad_sms_url_is_refused_in_one_line(tmp_path, ledger):
-    done = subprocess.run(scheduler_command(tmp_path, ledger, free_port(), "sms.test:80"), capture_output=True,
-                          text=True, check=False, timeout=60)
+    done = subprocess.run(
+        scheduler_command(tmp_path, ledger, free_port(), "sms.test:80"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "--sms must be an http(s) URL" in lines[0], done.stderr
@@ -291,17 +352,20 @@ def test_a_bad_sms_url_is_refused_in_one_line(tmp_path, ledger):
 
 async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(tmp_path, ledger, sms):
     port = free_port()
-    process = subprocess.Popen(scheduler_command(tmp_path, ledger, port, sms.url), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        scheduler_command(tmp_path, ledger, port, sms.url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     served = SimpleNamespace(url=f"http://127.0.0.1:{port}")
     try:
         async with aclosing(SimWorker(served, ledger, WORKER_KEYS[1], "tee")) as worker:  # type: ignore[arg-type]
+
             async def healthy():
                 try:
                     return (await worker.http.get("/health")).status_code == 200
                 except httpx.TransportError:
                     assert process.poll() is None, process.stderr.read() if process.stderr else ""
                     return False
+
             await wait_for(healthy, 30, 0.1)
             task_id = tee_deal(ledger)
             await until_status(worker, task_id, "INITIALIZED")
@@ -311,8 +375,7 @@ async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(
             await compute_tee(worker, task_id)
             digest = keccak_hex(b"tee result")
             chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
-            await report_done(worker, task_id, resultLink=LINK,
-                                chainReceipt=chain_receipt)
+            await report_done(worker, task_id, resultLink=LINK, chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
         assert body["resultLink"] == LINK
         process.send_signal(signal.SIGTERM)
@@ -355,9 +418,24 @@ def real_sms(ledger: Ledger, tmp_path: Path) -> Iterator[SimpleNamespace]:
     chain_path = tmp_path / "chain.db"  # the ledger fixture's file (same test, same tmp_path)
     assert chain_path.exists()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{chain_path}", "--home", str(tmp_path / "sms"),
-         "--port", str(port), "--result-proxy", "http://127.0.0.1:9", "--trust-platform", PLATFORM.address],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "pocopool.sms",
+            "--chain",
+            f"local:{chain_path}",
+            "--home",
+            str(tmp_path / "sms"),
+            "--port",
+            str(port),
+            "--result-proxy",
+            "http://127.0.0.1:9",
+            "--trust-platform",
+            PLATFORM.address,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(400):
@@ -377,7 +455,9 @@ def real_sms(ledger: Ledger, tmp_path: Path) -> Iterator[SimpleNamespace]:
         log.close()
 
 
-async def test_with_the_real_sms_the_enclave_key_that_signs_is_the_challenge_the_scheduler_got(ledger, sqlite_url, real_sms):
+async def test_with_the_real_sms_the_enclave_key_that_signs_is_the_challenge_the_scheduler_got(
+    ledger, sqlite_url, real_sms
+):
     """The scheduler asks the real SMS for the challenge; the worker opens a session; the post-compute
     enclave (simulated: a quote signed by the platform key) receives the challenge's private key, signs
     the result, and the chain accepts the contributeAndFinalize: the task completes."""
@@ -385,31 +465,53 @@ async def test_with_the_real_sms_the_enclave_key_that_signs_is_the_challenge_the
     from pocopool.teesim.measurements import program_measurement
 
     config = EnclaveConfig("GRAMINE", "tee-sim-1", "python3", 2**20, "ab" * 32)
-    app = ledger.chain.create_app(APP_OWNER, "probe-tee", "http://files.test/probe.tgz", "0x" + "ab" * 32,
-                                  mrenclave=config.to_json()).return_value
+    app = ledger.chain.create_app(
+        APP_OWNER, "probe-tee", "http://files.test/probe.tgz", "0x" + "ab" * 32, mrenclave=config.to_json()
+    ).return_value
     callback = b"\x00" * 31 + b"\x07"
-    request = DealRequest(app=app, workerpool=ledger.workerpool, category=ledger.category, trust=1, tag=TEE_TAG,
-                          params="{}", callback=REQUESTER.address)
+    request = DealRequest(
+        app=app,
+        workerpool=ledger.workerpool,
+        category=ledger.category,
+        trust=1,
+        tag=TEE_TAG,
+        params="{}",
+        callback=REQUESTER.address,
+    )
     [task_id] = ledger.task_ids(ledger.chain.create_deal(REQUESTER, request).return_value)
     async with running_scheduler(ledger, sqlite_url, sms_url=real_sms.url) as scheduler:
         await scheduler.tick()
-        async with aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker, \
-                httpx.AsyncClient(base_url=real_sms.url, timeout=15) as sms:
+        async with (
+            aclosing(SimWorker(scheduler, ledger, WORKER_KEYS[1], "tee")) as worker,
+            httpx.AsyncClient(base_url=real_sms.url, timeout=15) as sms,
+        ):
             await join(worker, tee=True)
             summary = await wait_for(worker.ask, 20, 0.2)
             authorization = worker.authorizations[task_id]
             assert summary.smsUrl == real_sms.url and authorization["enclaveChallenge"] != crypto.ZERO_ADDRESS
             await compute_tee(worker, task_id)
-            session = await sms.post("/tee/sessions", json=authorization, headers={
-                "Authorization": crypto.sign_personal(crypto.key_hex(worker.account), crypto.authorization_hash(
-                    worker.wallet, task_id, authorization["enclaveChallenge"]))})
+            session = await sms.post(
+                "/tee/sessions",
+                json=authorization,
+                headers={
+                    "Authorization": crypto.sign_personal(
+                        crypto.key_hex(worker.account),
+                        crypto.authorization_hash(worker.wallet, task_id, authorization["enclaveChallenge"]),
+                    )
+                },
+            )
             assert session.status_code == 200, session.text
             session_id = session.json()["data"]["sessionId"]
             private, public = new_enclave_key()
             measurement = program_measurement(Stage.POST)
-            sealed = await sms.post(f"/tee/sessions/{session_id}/{Stage.POST.value}/secrets", json={
-                "measurement": measurement, "enclavePublicKey": public,
-                "quote": sign_quote(crypto.key_hex(PLATFORM), session_id, Stage.POST, measurement, public)})
+            sealed = await sms.post(
+                f"/tee/sessions/{session_id}/{Stage.POST.value}/secrets",
+                json={
+                    "measurement": measurement,
+                    "enclavePublicKey": public,
+                    "quote": sign_quote(crypto.key_hex(PLATFORM), session_id, Stage.POST, measurement, public),
+                },
+            )
             assert sealed.status_code == 200, sealed.text
             env = json.loads(unseal(private, sealed.json()["sealed"]))["env"]
             enclave_key = env["SIGN_TEE_CHALLENGE_PRIVATE_KEY"]
@@ -418,11 +520,22 @@ async def test_with_the_real_sms_the_enclave_key_that_signs_is_the_challenge_the
             digest = keccak_hex(callback)
             await worker.report(task_id, "CONTRIBUTE_AND_FINALIZE_ONGOING", "PLEASE_CONTINUE")
             receipt = await asyncio.to_thread(
-                ledger.chain.contribute_and_finalize, worker.account, task_id, digest, b"", callback,
-                authorization["enclaveChallenge"], sign_enclave_result(enclave_key, worker.wallet, task_id, digest),
-                authorization["signature"]["value"])
-            await report_done(worker, task_id, chainCallbackData="0x" + callback.hex(),
-                              chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash})
+                ledger.chain.contribute_and_finalize,
+                worker.account,
+                task_id,
+                digest,
+                b"",
+                callback,
+                authorization["enclaveChallenge"],
+                sign_enclave_result(enclave_key, worker.wallet, task_id, digest),
+                authorization["signature"]["value"],
+            )
+            await report_done(
+                worker,
+                task_id,
+                chainCallbackData="0x" + callback.hex(),
+                chainReceipt={"blockNumber": receipt.block_number, "txHash": receipt.tx_hash},
+            )
             body = await until_status(worker, task_id, "COMPLETED")
     assert body["chainCallbackData"] == "0x" + callback.hex()
     assert ledger.chain.view_task(task_id).status is ChainTaskStatus.COMPLETED

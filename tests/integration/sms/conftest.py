@@ -26,7 +26,7 @@ from eth_account.signers.local import LocalAccount
 
 from pocopool.chain.base import DealRequest
 from pocopool.chain.local import LocalChain
-from pocopool.protocol.crypto import ZERO_ADDRESS, key_hex, sign_authorization, sign_personal, authorization_hash
+from pocopool.protocol.crypto import ZERO_ADDRESS, authorization_hash, key_hex, sign_authorization, sign_personal
 from pocopool.protocol.tags import int_to_tag
 from pocopool.protocol.tee import SIM_FRAMEWORK_TAG, EnclaveConfig, challenge_request_hash, sign_secret_push
 from pocopool.protocol.time import SystemClock
@@ -70,23 +70,43 @@ class World:
             self.chain.mint(self.owner, account.address, 10**12)
         config = EnclaveConfig("GRAMINE", "tee-sim-1", "python3", 256 * 1024 * 1024, FINGERPRINT)
         self.app = self.new_app(config.to_json())
-        self.dataset = self.chain.create_dataset(self.dataset_owner, "data", "http://files.example/data.bin",
-                                                 "0x" + "22" * 32).return_value
+        self.dataset = self.chain.create_dataset(
+            self.dataset_owner, "data", "http://files.example/data.bin", "0x" + "22" * 32
+        ).return_value
         self.workerpool = self.chain.create_workerpool(self.pool_owner, "tee pool").return_value
         return self
 
     def new_app(self, mrenclave: str) -> str:
-        return self.chain.create_app(self.app_owner, f"app-{secrets.token_hex(3)}", "http://files.example/app.tgz",
-                                     "0x" + "11" * 32, mrenclave=mrenclave).return_value
+        return self.chain.create_app(
+            self.app_owner,
+            f"app-{secrets.token_hex(3)}",
+            "http://files.example/app.tgz",
+            "0x" + "11" * 32,
+            mrenclave=mrenclave,
+        ).return_value
 
-    def deal_id(self, *, tee: bool = True, app: str | None = None, dataset: bool = True,
-                params: dict | None = None, callback: str = ZERO_ADDRESS) -> str:
-        return self.chain.create_deal(self.requester, DealRequest(
-            app=app or self.app, workerpool=self.workerpool, category=0,
-            dataset=self.dataset if dataset else ZERO_ADDRESS,
-            tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0), params=json.dumps(params or {}),
-            beneficiary=self.beneficiary.address, callback=callback,
-        )).return_value
+    def deal_id(
+        self,
+        *,
+        tee: bool = True,
+        app: str | None = None,
+        dataset: bool = True,
+        params: dict | None = None,
+        callback: str = ZERO_ADDRESS,
+    ) -> str:
+        return self.chain.create_deal(
+            self.requester,
+            DealRequest(
+                app=app or self.app,
+                workerpool=self.workerpool,
+                category=0,
+                dataset=self.dataset if dataset else ZERO_ADDRESS,
+                tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0),
+                params=json.dumps(params or {}),
+                beneficiary=self.beneficiary.address,
+                callback=callback,
+            ),
+        ).return_value
 
     def task(self, **deal: object) -> str:
         """A one-task deal, initialized: its task id."""
@@ -102,28 +122,41 @@ class Sms:
     http: httpx.Client
     log_path: Path
 
-    def push(self, signer: LocalAccount, kind: str, address: str, name: str, value: str,
-             signed_value: str | None = None) -> httpx.Response:
+    def push(
+        self, signer: LocalAccount, kind: str, address: str, name: str, value: str, signed_value: str | None = None
+    ) -> httpx.Response:
         signature = sign_secret_push(key_hex(signer), kind, address, name, signed_value or value)
-        return self.http.put(f"/secrets/{kind}/{address}/{name}", content=value.encode(),
-                             headers={"Authorization": signature})
+        return self.http.put(
+            f"/secrets/{kind}/{address}/{name}", content=value.encode(), headers={"Authorization": signature}
+        )
 
     def challenge(self, task_id: str, signer: LocalAccount | None = None) -> httpx.Response:
         signature = sign_personal(key_hex(signer or self.world.pool_owner), challenge_request_hash(task_id))
         return self.http.post(f"/tee/challenges/{task_id}", headers={"Authorization": signature})
 
-    def authorization(self, task_id: str, challenge: str, *, signer: LocalAccount | None = None,
-                      deal_id: str | None = None) -> dict:
+    def authorization(
+        self, task_id: str, challenge: str, *, signer: LocalAccount | None = None, deal_id: str | None = None
+    ) -> dict:
         task = self.world.chain.view_task(task_id)
         worker = self.world.worker.address
-        return {"chainTaskId": task_id, "dealId": deal_id or task.deal_id, "taskIndex": task.idx,
-                "workerWallet": worker, "enclaveChallenge": challenge,
-                "signature": {"value": sign_authorization(key_hex(signer or self.world.pool_owner), worker,
-                                                          task_id, challenge)}}
+        return {
+            "chainTaskId": task_id,
+            "dealId": deal_id or task.deal_id,
+            "taskIndex": task.idx,
+            "workerWallet": worker,
+            "enclaveChallenge": challenge,
+            "signature": {
+                "value": sign_authorization(key_hex(signer or self.world.pool_owner), worker, task_id, challenge)
+            },
+        }
 
     def session(self, authorization: dict, worker_key: LocalAccount | None = None) -> httpx.Response:
-        signature = sign_personal(key_hex(worker_key or self.world.worker), authorization_hash(
-            authorization["workerWallet"], authorization["chainTaskId"], authorization["enclaveChallenge"]))
+        signature = sign_personal(
+            key_hex(worker_key or self.world.worker),
+            authorization_hash(
+                authorization["workerWallet"], authorization["chainTaskId"], authorization["enclaveChallenge"]
+            ),
+        )
         return self.http.post("/tee/sessions", json=authorization, headers={"Authorization": signature})
 
 
@@ -161,15 +194,32 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def sms(world: World, db_url: str) -> Iterator[Sms]:
-    home = Path(db_url[len("sqlite:///"):]).parent if db_url.startswith("sqlite") else world.path.parent / "pg-home"
+    home = Path(db_url[len("sqlite:///") :]).parent if db_url.startswith("sqlite") else world.path.parent / "pg-home"
     port = _free_port()
     log_path = world.path.parent / f"sms-{port}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{world.path}", "--home", str(home),
-         "--db", db_url, "--port", str(port), "--result-proxy", RESULT_PROXY,
-         "--trust-platform", world.platform.address],
-        stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy())
+        [
+            sys.executable,
+            "-m",
+            "pocopool.sms",
+            "--chain",
+            f"local:{world.path}",
+            "--home",
+            str(home),
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+            "--result-proxy",
+            RESULT_PROXY,
+            "--trust-platform",
+            world.platform.address,
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=15) as http:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
+from conftest import Sms
 from pocopool.client.errors import ClientError, ServiceUnavailable
 from pocopool.client.sms import SmsClient
 from pocopool.protocol import encryption
 from pocopool.protocol.crypto import key_hex
 from pocopool.protocol.tee import SecretKind
-
-from conftest import Sms
 
 
 def test_the_owners_push_their_keys_and_secrets(sms: Sms) -> None:

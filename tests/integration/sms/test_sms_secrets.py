@@ -8,9 +8,8 @@ import stat
 
 from eth_account import Account
 
-from pocopool.protocol.tee import MAX_SECRET_BYTES, SIM_FRAMEWORK
-
 from conftest import Sms
+from pocopool.protocol.tee import MAX_SECRET_BYTES, SIM_FRAMEWORK
 
 
 def test_health_and_framework(sms: Sms) -> None:
@@ -34,9 +33,12 @@ def test_owners_push_their_secrets_and_replace_them(sms: Sms) -> None:
 def test_a_non_owner_is_refused_and_nothing_changes(sms: Sms) -> None:
     w = sms.world
     someone = Account.create()
-    for kind, address, name in (("dataset", w.dataset, "key"), ("app", w.app, "1"),
-                                ("requester", someone.address, "x"), ("web2", someone.address,
-                                                                      "iexec-result-iexec-ipfs-token")):
+    for kind, address, name in (
+        ("dataset", w.dataset, "key"),
+        ("app", w.app, "1"),
+        ("requester", someone.address, "x"),
+        ("web2", someone.address, "iexec-result-iexec-ipfs-token"),
+    ):
         answer = sms.push(w.stranger, kind, address, name, "stolen-value")
         assert answer.status_code == 403, answer.text
         assert answer.json()["error"] == "FORBIDDEN"
@@ -50,8 +52,9 @@ def test_a_bad_signature_is_401(sms: Sms) -> None:
     assert answer.status_code == 403  # a valid signature of something else recovers to another address
     unsigned = sms.http.put(f"/secrets/requester/{requester.address}/s", content=b"the-value")
     assert unsigned.status_code == 401 and unsigned.json()["error"] == "UNAUTHORIZED"
-    garbage = sms.http.put(f"/secrets/requester/{requester.address}/s", content=b"the-value",
-                           headers={"Authorization": "0x1234"})
+    garbage = sms.http.put(
+        f"/secrets/requester/{requester.address}/s", content=b"the-value", headers={"Authorization": "0x1234"}
+    )
     assert garbage.status_code == 401
     assert sms.http.head(f"/secrets/requester/{requester.address}/s").status_code == 404
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from eth_account import Account
 
+from conftest import FINGERPRINT, RESULT_PROXY, Sms
 from pocopool.protocol.crypto import ZERO_ADDRESS, key_hex, sign_authorization
 from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.protocol.tee import (
@@ -19,8 +20,6 @@ from pocopool.protocol.tee import (
     unseal,
 )
 from pocopool.teesim.measurements import program_measurement
-
-from conftest import FINGERPRINT, RESULT_PROXY, Sms
 
 IPFS = "iexec-result-iexec-ipfs-token"
 
@@ -45,8 +44,11 @@ def ready_task(sms: Sms, **deal: object) -> tuple[str, str]:
 
 def test_a_missing_or_malformed_body_is_no_session_request(sms: Sms) -> None:
     refused(sms.http.post("/tee/sessions"), Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, 400)
-    refused(sms.http.post("/tee/sessions", json={"chainTaskId": "0x12"}),
-            Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, 400)
+    refused(
+        sms.http.post("/tee/sessions", json={"chainTaskId": "0x12"}),
+        Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
+        400,
+    )
 
 
 def test_a_wrong_worker_signature_is_invalid_authorization(sms: Sms) -> None:
@@ -60,18 +62,27 @@ def test_a_task_not_on_chain_cannot_get_a_session(sms: Sms) -> None:
     deal_id = w.deal_id()
     task = w.chain.view_deal(deal_id).task_ids()[0]  # type: ignore[union-attr]
     worker = w.worker.address
-    authorization = {"chainTaskId": task, "dealId": deal_id, "taskIndex": 0, "workerWallet": worker,
-                     "enclaveChallenge": ZERO_ADDRESS,
-                     "signature": {"value": sign_authorization(key_hex(w.pool_owner), worker, task)}}
-    refused(sms.session(authorization), Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED,
-            404)
+    authorization = {
+        "chainTaskId": task,
+        "dealId": deal_id,
+        "taskIndex": 0,
+        "workerWallet": worker,
+        "enclaveChallenge": ZERO_ADDRESS,
+        "signature": {"value": sign_authorization(key_hex(w.pool_owner), worker, task)},
+    }
+    refused(
+        sms.session(authorization), Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED, 404
+    )
 
 
 def test_a_standard_deal_is_no_match_onchain_type(sms: Sms) -> None:
     task = sms.world.task(tee=False)
     challenge = sms.challenge(task).json()["address"]
-    refused(sms.session(sms.authorization(task, challenge)),
-            Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE, 409)
+    refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE,
+        409,
+    )
 
 
 def test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature(sms: Sms) -> None:
@@ -82,17 +93,26 @@ def test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature(sms:
 
 def test_no_challenge_and_another_challenge_are_refused(sms: Sms) -> None:
     task = sms.world.task()
-    refused(sms.session(sms.authorization(task, Account.create().address)),
-            Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE, 409)
+    refused(
+        sms.session(sms.authorization(task, Account.create().address)),
+        Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE,
+        409,
+    )
     sms.challenge(task)
-    refused(sms.session(sms.authorization(task, Account.create().address)),
-            Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE, 409)
+    refused(
+        sms.session(sms.authorization(task, Account.create().address)),
+        Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE,
+        409,
+    )
 
 
-@pytest.mark.parametrize("mrenclave, cause", [
-    ("   ", Cause.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG),
-    ('{"framework":"SCONE"}', Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG),
-])
+@pytest.mark.parametrize(
+    "mrenclave, cause",
+    [
+        ("   ", Cause.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG),
+        ('{"framework":"SCONE"}', Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG),
+    ],
+)
 def test_an_app_without_a_valid_enclave_configuration_is_refused(sms: Sms, mrenclave: str, cause: Cause) -> None:
     task, challenge = ready_task(sms, app=sms.world.new_app(mrenclave))
     refused(sms.session(sms.authorization(task, challenge)), cause, 409)
@@ -100,34 +120,47 @@ def test_an_app_without_a_valid_enclave_configuration_is_refused(sms: Sms, mrenc
 
 def test_missing_secrets_each_have_their_cause(sms: Sms) -> None:
     w = sms.world
-    dataset = w.chain.create_dataset(w.dataset_owner, "no key", "http://files.example/d2", "0x" + "33" * 32).return_value
+    dataset = w.chain.create_dataset(
+        w.dataset_owner, "no key", "http://files.example/d2", "0x" + "33" * 32
+    ).return_value
     w.dataset, original = dataset, w.dataset
     try:
         task = w.task()
     finally:
         w.dataset = original
     challenge = sms.challenge(task).json()["address"]
-    refused(sms.session(sms.authorization(task, challenge)),
-            Cause.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED, 404)
+    refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED,
+        404,
+    )
 
     task, challenge = ready_task(sms, params={"iexec_secrets": {"1": "never-pushed"}})
-    body = refused(sms.session(sms.authorization(task, challenge)),
-                   Cause.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED, 404)
+    body = refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED,
+        404,
+    )
     assert "never-pushed" in body["message"]
 
     task, challenge = ready_task(sms, params={"iexec_result_encryption": True})
-    refused(sms.session(sms.authorization(task, challenge)),
-            Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY, 404)
+    refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY,
+        404,
+    )
 
     task, challenge = ready_task(sms, params={"iexec_result_storage_provider": "dropbox"})
-    refused(sms.session(sms.authorization(task, challenge)),
-            Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED, 404)
+    refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED,
+        404,
+    )
 
 
 def test_a_callback_deal_needs_no_storage_token(sms: Sms) -> None:
     w = sms.world
-    task = w.task(dataset=False, callback=Account.create().address,
-                  params={"iexec_result_storage_provider": "dropbox"})
+    task = w.task(dataset=False, callback=Account.create().address, params={"iexec_result_storage_provider": "dropbox"})
     challenge = sms.challenge(task).json()["address"]
     answer = sms.session(sms.authorization(task, challenge))
     assert answer.status_code == 200, answer.text
@@ -148,8 +181,10 @@ def quote(sms: Sms, session_id: str, stage: Stage, *, platform=None, measurement
         measurement = FINGERPRINT if stage == Stage.APP else program_measurement(stage)
     private, public = new_enclave_key()
     signature = sign_quote(key_hex(platform or sms.world.platform), session_id, stage, measurement, public)
-    answer = sms.http.post(f"/tee/sessions/{session_id}/{stage.value}/secrets",
-                           json={"measurement": measurement, "enclavePublicKey": public, "quote": signature})
+    answer = sms.http.post(
+        f"/tee/sessions/{session_id}/{stage.value}/secrets",
+        json={"measurement": measurement, "enclavePublicKey": public, "quote": signature},
+    )
     if answer.status_code == 200:
         answer.private_env = json.loads(unseal(private, answer.json()["sealed"]))["env"]  # type: ignore[attr-defined]
     return answer
@@ -157,8 +192,11 @@ def quote(sms: Sms, session_id: str, stage: Stage, *, platform=None, measurement
 
 def test_each_attested_stage_gets_only_its_own_secrets(sms: Sms) -> None:
     w = sms.world
-    params = {"iexec_secrets": {"1": "api-key"}, "iexec_result_encryption": True,
-              "iexec_input_files": ["http://files.example/in1.txt", "http://files.example/in2.txt"]}
+    params = {
+        "iexec_secrets": {"1": "api-key"},
+        "iexec_result_encryption": True,
+        "iexec_input_files": ["http://files.example/in1.txt", "http://files.example/in2.txt"],
+    }
     task, challenge = ready_task(sms, params=params)
     sms.push(w.requester, "requester", w.requester.address, "api-key", "requester-api-key")
     sms.push(w.beneficiary, "web2", w.beneficiary.address, "iexec-result-encryption-public-key", "UEVNLWtleQ==")
@@ -180,8 +218,11 @@ def test_each_attested_stage_gets_only_its_own_secrets(sms: Sms) -> None:
     assert pre["IEXEC_DATASET_FILENAME"].lower() == w.dataset.lower() and pre["IEXEC_PRE_COMPUTE_OUT"] == "/iexec_in"
     assert pre["IEXEC_INPUT_FILES_NUMBER"] == "2"
     assert pre["IEXEC_INPUT_FILE_URL_2"] == "http://files.example/in2.txt"
-    assert app == {"IEXEC_APP_DEVELOPER_SECRET": "developer-secret", "IEXEC_APP_DEVELOPER_SECRET_1": "developer-secret",
-                   "IEXEC_REQUESTER_SECRET_1": "requester-api-key"}
+    assert app == {
+        "IEXEC_APP_DEVELOPER_SECRET": "developer-secret",
+        "IEXEC_APP_DEVELOPER_SECRET_1": "developer-secret",
+        "IEXEC_REQUESTER_SECRET_1": "requester-api-key",
+    }
     assert post["RESULT_ENCRYPTION"] == "true" and post["RESULT_ENCRYPTION_PUBLIC_KEY"] == "UEVNLWtleQ=="
     assert post["RESULT_STORAGE_PROVIDER"] == "ipfs" and post["RESULT_STORAGE_PROXY"] == RESULT_PROXY
     assert post["RESULT_STORAGE_TOKEN"] == "worker-token" and post["RESULT_STORAGE_CALLBACK"] == "false"
@@ -195,10 +236,21 @@ def test_each_attested_stage_gets_only_its_own_secrets(sms: Sms) -> None:
     # A finished task gets no new session: contributeAndFinalize with the enclave key, then ask again.
     digest = "0x" + "44" * 32
     enclave_sign = sign_enclave_result(pre["SIGN_TEE_CHALLENGE_PRIVATE_KEY"], w.worker.address, task, digest)
-    w.chain.contribute_and_finalize(w.worker, task, digest, b"results", b"", challenge, enclave_sign,
-                                    sign_authorization(key_hex(w.pool_owner), w.worker.address, task, challenge))
-    refused(sms.session(sms.authorization(task, challenge)),
-            Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE, 409)
+    w.chain.contribute_and_finalize(
+        w.worker,
+        task,
+        digest,
+        b"results",
+        b"",
+        challenge,
+        enclave_sign,
+        sign_authorization(key_hex(w.pool_owner), w.worker.address, task, challenge),
+    )
+    refused(
+        sms.session(sms.authorization(task, challenge)),
+        Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE,
+        409,
+    )
 
 
 def test_untrusted_quotes_wrong_measurements_and_unknown_sessions_are_refused(sms: Sms) -> None:
@@ -206,8 +258,11 @@ def test_untrusted_quotes_wrong_measurements_and_unknown_sessions_are_refused(sm
     session_id = sms.session(sms.authorization(task, challenge)).json()["data"]["sessionId"]
     untrusted = quote(sms, session_id, Stage.PRE, platform=Account.create())
     assert untrusted.status_code == 403 and untrusted.json()["error"] == "ATTESTATION_FAILED"
-    for stage, wrong in ((Stage.PRE, program_measurement(Stage.POST)), (Stage.APP, "cd" * 32),
-                         (Stage.POST, FINGERPRINT)):
+    for stage, wrong in (
+        (Stage.PRE, program_measurement(Stage.POST)),
+        (Stage.APP, "cd" * 32),
+        (Stage.POST, FINGERPRINT),
+    ):
         answer = quote(sms, session_id, stage, measurement=wrong)
         assert answer.status_code == 403 and answer.json()["error"] == "ATTESTATION_FAILED", answer.text
     unknown = quote(sms, "f" * 32, Stage.PRE)

@@ -17,8 +17,9 @@ from pocopool.worker.result_digest import compute_digest
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "data" / "vectors.json").read_text())
 
 
-def both(iexec_out: Path, scratch: Path, deterministic: str | None, callback_data: str | None = None,
-         callback: bool = False) -> tuple[str, str]:
+def both(
+    iexec_out: Path, scratch: Path, deterministic: str | None, callback_data: str | None = None, callback: bool = False
+) -> tuple[str, str]:
     """The worker's digest and the store's, of the same output; DigestError if both refuse."""
     fields = {"deterministic-output-path": deterministic, "callback-data": callback_data}
     raw = json.dumps(fields).encode()

@@ -46,8 +46,12 @@ APP_JSON = json.dumps({"name": "hello", "entrypoint": ["python3", "main.py"]})
 
 
 def test_a_bundle_in_a_top_directory_is_extracted_and_readable_by_any_uid(tmp_path: Path) -> None:
-    data = archive(("dir", "hello", None), ("file", "hello/app.json", APP_JSON), ("file", "hello/main.py", "print(1)"),
-                   ("symlink", "hello/alias.py", "main.py"))
+    data = archive(
+        ("dir", "hello", None),
+        ("file", "hello/app.json", APP_JSON),
+        ("file", "hello/main.py", "print(1)"),
+        ("symlink", "hello/alias.py", "main.py"),
+    )
     safe_extract(data, tmp_path / "x", LIMIT)
     app = load_app(tmp_path / "x")
     assert app.root == tmp_path / "x" / "hello"

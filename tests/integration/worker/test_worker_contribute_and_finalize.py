@@ -18,8 +18,14 @@ from pocopool.protocol.crypto import ZERO_ADDRESS, keccak_hex, key_hex, result_h
 from pocopool.protocol.models import Signature, WorkerpoolAuthorization
 from pocopool.protocol.statuses import (
     ChainTaskStatus,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
 )
 from pocopool.protocol.tags import int_to_tag
@@ -36,25 +42,50 @@ PLEASE = Next.PLEASE_CONTRIBUTE_AND_FINALIZE
 
 
 def tee_task(world: World, *, trust: int = 1, callback: str = ZERO_ADDRESS) -> tuple[str, str]:
-    app = world.chain.create_app(world.accounts["app_owner"], "tee", "http://unused/app.zip", "0x" + "ab" * 32,
-                                 mrenclave=json.dumps({"provider": "GRAMINE"})).return_value
-    request = DealRequest(app=app, workerpool=world.workerpool, category=0, trust=trust, tag=int_to_tag(0x5),
-                          params="{}", callback=callback)
+    app = world.chain.create_app(
+        world.accounts["app_owner"],
+        "tee",
+        "http://unused/app.zip",
+        "0x" + "ab" * 32,
+        mrenclave=json.dumps({"provider": "GRAMINE"}),
+    ).return_value
+    request = DealRequest(
+        app=app,
+        workerpool=world.workerpool,
+        category=0,
+        trust=trust,
+        tag=int_to_tag(0x5),
+        params="{}",
+        callback=callback,
+    )
     deal_id = world.chain.create_deal(world.accounts["requester"], request).return_value
     return deal_id, world.chain.initialize(world.accounts["scheduler"], deal_id, 0).return_value
 
 
-def tee_context(world: World, deal_id: str, task_id: str, digest: str, *, signer: Account = ENCLAVE,
-                link: str | None = LINK, callback_data: str | None = None) -> ReplicateContext:
+def tee_context(
+    world: World,
+    deal_id: str,
+    task_id: str,
+    digest: str,
+    *,
+    signer: Account = ENCLAVE,
+    link: str | None = LINK,
+    callback_data: str | None = None,
+) -> ReplicateContext:
     wallet = world.worker.address
     authorization = WorkerpoolAuthorization(
-        chainTaskId=task_id, dealId=deal_id, taskIndex=0, workerWallet=wallet, enclaveChallenge=ENCLAVE.address,
+        chainTaskId=task_id,
+        dealId=deal_id,
+        taskIndex=0,
+        workerWallet=wallet,
+        enclaveChallenge=ENCLAVE.address,
         signature=Signature(value=sign_authorization(KEYS["scheduler"], wallet, task_id, ENCLAVE.address)),
     )
     paths = world.workspace.task(task_id)
     paths.root.mkdir(parents=True, exist_ok=True)
-    state = ReplicateState(task_id, authorization.wire(), result_digest=digest, result_link=link,
-                           callback_data=callback_data)
+    state = ReplicateState(
+        task_id, authorization.wire(), result_digest=digest, result_link=link, callback_data=callback_data
+    )
     state.enclave_signature = sign_enclave_result(key_hex(signer), wallet, task_id, digest)
     return ReplicateContext(world.services, task_id, paths, state, get_logger("test", task=task_id))
 
@@ -62,7 +93,10 @@ def tee_context(world: World, deal_id: str, task_id: str, digest: str, *, signer
 def test_the_stage_is_run_on_please_contribute_and_finalize():
     stage = STAGES[PLEASE]
     assert (stage.running, stage.done, stage.failed) == (
-        RS.CONTRIBUTE_AND_FINALIZE_ONGOING, RS.CONTRIBUTE_AND_FINALIZE_DONE, RS.CONTRIBUTE_AND_FINALIZE_FAILED)
+        RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
+        RS.CONTRIBUTE_AND_FINALIZE_DONE,
+        RS.CONTRIBUTE_AND_FINALIZE_FAILED,
+    )
 
 
 async def test_a_trust_1_tee_task_is_contributed_and_finalized_in_one_transaction(world: World) -> None:
@@ -90,14 +124,20 @@ async def test_a_callback_deal_contributes_its_callback_data_and_no_result_link(
     assert done.details.resultLink == result_link("ethereum", world.accounts["stranger"].address)
     chain_task = world.chain.view_task(task_id)
     assert (chain_task.status, chain_task.results, chain_task.results_callback) == (
-        ChainTaskStatus.COMPLETED, b"", bytes.fromhex(data[2:]))
+        ChainTaskStatus.COMPLETED,
+        b"",
+        bytes.fromhex(data[2:]),
+    )
 
 
 async def test_a_result_not_signed_by_the_enclave_challenge_is_refused_before_any_transaction(world: World) -> None:
     deal_id, task_id = tee_task(world)
     ctx = tee_context(world, deal_id, task_id, keccak_hex(b"x"), signer=OTHER)
     outcome = await contribute_and_finalize.run(ctx, push(task_id, PLEASE))
-    assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_AND_FINALIZE_FAILED, Cause.POST_COMPUTE_INVALID_TEE_SIGNATURE)
+    assert (outcome.status, outcome.cause) == (
+        RS.CONTRIBUTE_AND_FINALIZE_FAILED,
+        Cause.POST_COMPUTE_INVALID_TEE_SIGNATURE,
+    )
     assert OTHER.address in outcome.details.errorMessage
     assert world.chain.view_task(task_id).status is ChainTaskStatus.ACTIVE
 
@@ -112,7 +152,9 @@ async def test_no_enclave_signature_is_enclave_signature_not_found(world: World)
 
 async def test_a_deal_of_trust_2_is_trust_not_1(world: World) -> None:
     deal_id, task_id = tee_task(world, trust=2)
-    outcome = await contribute_and_finalize.run(tee_context(world, deal_id, task_id, keccak_hex(b"x")), push(task_id, PLEASE))
+    outcome = await contribute_and_finalize.run(
+        tee_context(world, deal_id, task_id, keccak_hex(b"x")), push(task_id, PLEASE)
+    )
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_AND_FINALIZE_FAILED, Cause.TRUST_NOT_1)
 
 

@@ -18,12 +18,21 @@ import pytest
 from pocopool.worker.config import WorkerConfig
 from pocopool.worker.logs import get_logger
 from pocopool.worker.runtimes import (
-    AppRun, CgroupHost, LimitKind, Limits, ProcessRuntime, Runtime, SandboxRuntime, select_cgroups,
+    AppRun,
+    CgroupHost,
+    LimitKind,
+    Limits,
+    ProcessRuntime,
+    Runtime,
+    SandboxRuntime,
+    select_cgroups,
 )
 from pocopool.worker.stages.app_output import describe_limit
 
 MiB = 2**20
-TINY = Limits(time_limit=30, memory_bytes=64 * MiB, processes=16, cpu_seconds=1, output_bytes=8 * MiB, tmp_bytes=8 * MiB)
+TINY = Limits(
+    time_limit=30, memory_bytes=64 * MiB, processes=16, cpu_seconds=1, output_bytes=8 * MiB, tmp_bytes=8 * MiB
+)
 
 MEMORY = "chunks = []\nfor _ in range(12):\n    chunks.append(b'x' * (16 * 2**20))\nprint('survived')\n"
 FORKS = (
@@ -58,10 +67,7 @@ TMP = (
 )
 CPU = "while True:\n    pass\n"
 ESCAPE = (  # a child leaves the app's session and process group, then the app exits at once
-    "import os\n"
-    "if os.fork() == 0:\n"
-    "    os.setsid()\n"
-    "    os.execvp('sleep', ['sleep', '61.2345'])\n"
+    "import os\nif os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '61.2345'])\n"
 )
 
 
@@ -93,27 +99,41 @@ def run_of(runtime: Runtime, tmp_path: Path, source: str, limits: Limits = TINY,
     (app / "main.py").chmod(0o644)
     iexec_in, iexec_out = runtime.app_paths(task / "input", task / "output" / "iexec_out")
     return AppRun(
-        argv=("python3", "main.py"), env={"PATH": "/usr/bin:/bin", "IEXEC_IN": iexec_in, "IEXEC_OUT": iexec_out},
-        bundle_dir=app, input_dir=task / "input", output_dir=task / "output" / "iexec_out", limits=limits,
+        argv=("python3", "main.py"),
+        env={"PATH": "/usr/bin:/bin", "IEXEC_IN": iexec_in, "IEXEC_OUT": iexec_out},
+        bundle_dir=app,
+        input_dir=task / "input",
+        output_dir=task / "output" / "iexec_out",
+        limits=limits,
         tmp_dir=task / "tmp" if tmp else None,
     )
 
 
 def leftovers(cgroups: CgroupHost) -> list[Path]:
     prefix = f"pocopool-{cgroups.label}-"
-    return [p for parent in {cgroups.memory_parent, cgroups.pids_parent} for p in parent.iterdir() if p.name.startswith(prefix)]
+    return [
+        p
+        for parent in {cgroups.memory_parent, cgroups.pids_parent}
+        for p in parent.iterdir()
+        if p.name.startswith(prefix)
+    ]
 
 
-@pytest.mark.parametrize(("source", "kind", "detail"), [
-    (MEMORY, LimitKind.MEMORY, "memory limit of 64.0 MiB"),
-    (FORKS, LimitKind.PROCESSES, "limit of 16 processes"),
-    (OUTPUT, LimitKind.OUTPUT, "IEXEC_OUT"),
-    (OUTPUT_FILES, LimitKind.OUTPUT, "IEXEC_OUT"),
-    (TMP, LimitKind.TMP, "/tmp"),
-    (CPU, LimitKind.CPU_TIME, "1 s of CPU time"),
-], ids=["memory", "processes", "output", "output-in-many-files", "tmp", "cpu-time"])
+@pytest.mark.parametrize(
+    ("source", "kind", "detail"),
+    [
+        (MEMORY, LimitKind.MEMORY, "memory limit of 64.0 MiB"),
+        (FORKS, LimitKind.PROCESSES, "limit of 16 processes"),
+        (OUTPUT, LimitKind.OUTPUT, "IEXEC_OUT"),
+        (OUTPUT_FILES, LimitKind.OUTPUT, "IEXEC_OUT"),
+        (TMP, LimitKind.TMP, "/tmp"),
+        (CPU, LimitKind.CPU_TIME, "1 s of CPU time"),
+    ],
+    ids=["memory", "processes", "output", "output-in-many-files", "tmp", "cpu-time"],
+)
 async def test_each_limit_ends_the_run_with_its_own_kind(
-        runtime: Runtime, cgroups: CgroupHost, tmp_path: Path, source: str, kind: LimitKind, detail: str) -> None:
+    runtime: Runtime, cgroups: CgroupHost, tmp_path: Path, source: str, kind: LimitKind, detail: str
+) -> None:
     result = await runtime.run(run_of(runtime, tmp_path, source))
     assert result.limit_exceeded is not None, result
     assert result.limit_exceeded.kind is kind, result.limit_exceeded
@@ -132,8 +152,11 @@ async def test_a_run_within_its_limits_succeeds(runtime: Runtime, tmp_path: Path
 
 
 async def test_the_run_cgroup_holds_the_limits_while_the_app_runs(
-        sandbox: SandboxRuntime, cgroups: CgroupHost, tmp_path: Path) -> None:
-    app = run_of(sandbox, tmp_path, "import os, time\nwhile not os.path.exists('/iexec_in/stop'):\n    time.sleep(0.05)\n")
+    sandbox: SandboxRuntime, cgroups: CgroupHost, tmp_path: Path
+) -> None:
+    app = run_of(
+        sandbox, tmp_path, "import os, time\nwhile not os.path.exists('/iexec_in/stop'):\n    time.sleep(0.05)\n"
+    )
     running = asyncio.create_task(sandbox.run(app))
     try:
         async with asyncio.timeout(20):
@@ -155,8 +178,7 @@ async def test_the_run_cgroup_holds_the_limits_while_the_app_runs(
     assert leftovers(cgroups) == []
 
 
-async def test_a_process_that_left_the_session_is_killed_with_the_run(
-        cgroups: CgroupHost, tmp_path: Path) -> None:
+async def test_a_process_that_left_the_session_is_killed_with_the_run(cgroups: CgroupHost, tmp_path: Path) -> None:
     runtime = ProcessRuntime(cgroups)
     result = await runtime.run(run_of(runtime, tmp_path, ESCAPE))
     assert result.exit_code == 0, result
@@ -172,7 +194,8 @@ def _cmdline(pid: str) -> str:
 
 
 async def test_without_cgroups_the_worker_says_once_what_is_lost(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     monkeypatch.setattr(CgroupHost, "detect", classmethod(lambda cls, label="worker": "no cgroup here"))
     with caplog.at_level("WARNING"):
         assert select_cgroups(get_logger("test")) is None
@@ -183,7 +206,9 @@ async def test_without_cgroups_the_worker_says_once_what_is_lost(
 
 async def test_without_cgroups_the_per_process_rlimits_still_apply(tmp_path: Path) -> None:
     runtime = ProcessRuntime(None)
-    result = await runtime.run(run_of(runtime, tmp_path, MEMORY, Limits(time_limit=20, memory_bytes=64 * MiB, processes=16)))
+    result = await runtime.run(
+        run_of(runtime, tmp_path, MEMORY, Limits(time_limit=20, memory_bytes=64 * MiB, processes=16))
+    )
     assert result.exit_code == 1 and "MemoryError" in result.stderr, result
 
 

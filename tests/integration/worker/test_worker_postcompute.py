@@ -11,7 +11,8 @@ import pytest
 
 from pocopool.protocol.crypto import keccak_hex, sha256_hex
 from pocopool.protocol.digest import error_result_text
-from pocopool.protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from pocopool.protocol.statuses import ReplicateStatus as RS
+from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.worker.error_result import write_error_result
 from pocopool.worker.postcompute import PostComputeError, post_compute, read_result, zip_folder
 from pocopool.worker.workspace import TaskPaths

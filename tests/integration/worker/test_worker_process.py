@@ -41,10 +41,27 @@ def test_the_worker_process_waits_for_the_scheduler_and_stops_on_sigterm(tmp_pat
     key_file = tmp_path / "worker.key"
     key_file.write_text(KEY + "\n")
     with subprocess.Popen(
-        [sys.executable, "-m", "pocopool.worker", "--scheduler", f"http://127.0.0.1:{closed_port()}",
-         "--chain", f"local:{chain_file}", "--key-file", str(key_file), "--workdir", str(tmp_path / "work"),
-         "--name", "w0", "--slots", "2", "--runtime", "process"],
-        stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pocopool.worker",
+            "--scheduler",
+            f"http://127.0.0.1:{closed_port()}",
+            "--chain",
+            f"local:{chain_file}",
+            "--key-file",
+            str(key_file),
+            "--workdir",
+            str(tmp_path / "work"),
+            "--name",
+            "w0",
+            "--slots",
+            "2",
+            "--runtime",
+            "process",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
     ) as process:
         _stop_after_first_try(process)
     assert (tmp_path / "work" / "bundles").is_dir()
@@ -77,9 +94,22 @@ def test_a_bad_key_file_is_refused_at_once(tmp_path: Path, chain_file: Path) -> 
     key_file = tmp_path / "worker.key"
     key_file.write_text("not a key")
     result = subprocess.run(
-        [sys.executable, "-m", "pocopool.worker", "--scheduler", "http://127.0.0.1:1", "--chain", f"local:{chain_file}",
-         "--key-file", str(key_file), "--workdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "pocopool.worker",
+            "--scheduler",
+            "http://127.0.0.1:1",
+            "--chain",
+            f"local:{chain_file}",
+            "--key-file",
+            str(key_file),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "not a key" not in result.stderr  # never echo what might be a secret
@@ -87,8 +117,9 @@ def test_a_bad_key_file_is_refused_at_once(tmp_path: Path, chain_file: Path) -> 
 
 async def test_an_in_process_worker_stops_cleanly_and_owns_its_work_directory(tmp_path: Path, chain_file: Path) -> None:
     chain = LocalChain(chain_file)
-    config = WorkerConfig(scheduler_url=f"http://127.0.0.1:{closed_port()}", workdir=tmp_path / "work",
-                          private_key=KEY, runtime="process")
+    config = WorkerConfig(
+        scheduler_url=f"http://127.0.0.1:{closed_port()}", workdir=tmp_path / "work", private_key=KEY, runtime="process"
+    )
     worker = Worker(config, chain, SystemClock())
     running = asyncio.create_task(worker.run())
     await asyncio.sleep(0.5)

@@ -15,8 +15,14 @@ import pytest
 from pocopool.protocol.models import ReplicateStatusDetails, TaskNotification, TaskNotificationExtra
 from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskAbortCause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
 )
 from pocopool.protocol.time import SystemClock
@@ -42,7 +48,9 @@ class Recorder:
         self.requests: list[list[RS]] = []  # the statuses of each request
         self.answers = answers or {}
 
-    async def report(self, task: str, status: RS, details: ReplicateStatusDetails | None, *, deadline: float, log) -> Next | None:  # type: ignore[no-untyped-def]
+    async def report(
+        self, task: str, status: RS, details: ReplicateStatusDetails | None, *, deadline: float, log
+    ) -> Next | None:  # type: ignore[no-untyped-def]
         return await self.report_many(task, [(status, details)], deadline=deadline, log=log)
 
     async def report_many(self, task: str, reports, *, deadline: float, log) -> Next | None:  # type: ignore[no-untyped-def]
@@ -51,13 +59,19 @@ class Recorder:
         answer: Next | None = None
         for status, details in reports:
             self.sent.append((status, details.cause if details else None))
-            answer = self.answers[status] if status in self.answers else next_action(status, details.cause if details else None)
+            answer = (
+                self.answers[status]
+                if status in self.answers
+                else next_action(status, details.cause if details else None)
+            )
             if answer in (None, Next.PLEASE_ABORT):
                 break
         return answer
 
 
-def stage(name: str, running: RS, done: RS, failure: RS, outcome: Outcome, delay: float = 0.0, ran: list | None = None) -> Stage:
+def stage(
+    name: str, running: RS, done: RS, failure: RS, outcome: Outcome, delay: float = 0.0, ran: list | None = None
+) -> Stage:
     async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         if ran is not None:
             ran.append(name)
@@ -68,11 +82,14 @@ def stage(name: str, running: RS, done: RS, failure: RS, outcome: Outcome, delay
 
 
 def make_ctx(tmp_path: Path, status_hold: float) -> ReplicateContext:
-    config = WorkerConfig(scheduler_url="http://unused", workdir=tmp_path, private_key="0x" + "b2" * 32,
-                          status_hold=status_hold)
+    config = WorkerConfig(
+        scheduler_url="http://unused", workdir=tmp_path, private_key="0x" + "b2" * 32, status_hold=status_hold
+    )
     paths = TaskPaths(tmp_path / TASK)
     paths.root.mkdir()
-    context = ReplicateContext(SimpleNamespace(config=config), TASK, paths, ReplicateState(TASK, {}), get_logger("test"))  # type: ignore[arg-type]
+    context = ReplicateContext(
+        SimpleNamespace(config=config), TASK, paths, ReplicateState(TASK, {}), get_logger("test")
+    )  # type: ignore[arg-type]
     context._description = SimpleNamespace(final_deadline=SystemClock().now() + 3600)  # type: ignore[assignment]
     return context
 
@@ -90,24 +107,49 @@ def held(tmp_path: Path) -> ReplicateContext:
 
 
 def push(action: Next, **extra: object) -> TaskNotification:
-    return TaskNotification(chainTaskId=TASK, taskNotificationType=action,
-                            taskNotificationExtra=TaskNotificationExtra(**extra) if extra else None)
+    return TaskNotification(
+        chainTaskId=TASK,
+        taskNotificationType=action,
+        taskNotificationExtra=TaskNotificationExtra(**extra) if extra else None,
+    )
 
 
 def pipeline(monkeypatch: pytest.MonkeyPatch, ran: list[str], compute_delay: float = 0.0) -> None:
-    monkeypatch.setattr(replicate_module, "STAGES", {
-        Next.PLEASE_START: stage("start", RS.STARTING, RS.STARTED, RS.START_FAILED, succeeded(RS.STARTED), ran=ran),
-        Next.PLEASE_DOWNLOAD_APP: stage("app", RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.APP_DOWNLOAD_FAILED,
-                                        failed(RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED, "404"), ran=ran),
-        Next.PLEASE_CONTRIBUTE: stage("contribute", RS.CONTRIBUTING, RS.CONTRIBUTED, RS.CONTRIBUTE_FAILED,
-                                      succeeded(RS.CONTRIBUTED), ran=ran),
-        Next.PLEASE_COMPUTE: stage("compute", RS.COMPUTING, RS.COMPUTED, RS.COMPUTE_FAILED, succeeded(RS.COMPUTED),
-                                   delay=compute_delay, ran=ran),
-        Next.PLEASE_COMPLETE: stage("complete", RS.COMPLETING, RS.COMPLETED, RS.COMPLETE_FAILED, succeeded(RS.COMPLETED), ran=ran),
-    })
+    monkeypatch.setattr(
+        replicate_module,
+        "STAGES",
+        {
+            Next.PLEASE_START: stage("start", RS.STARTING, RS.STARTED, RS.START_FAILED, succeeded(RS.STARTED), ran=ran),
+            Next.PLEASE_DOWNLOAD_APP: stage(
+                "app",
+                RS.APP_DOWNLOADING,
+                RS.APP_DOWNLOADED,
+                RS.APP_DOWNLOAD_FAILED,
+                failed(RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED, "404"),
+                ran=ran,
+            ),
+            Next.PLEASE_CONTRIBUTE: stage(
+                "contribute", RS.CONTRIBUTING, RS.CONTRIBUTED, RS.CONTRIBUTE_FAILED, succeeded(RS.CONTRIBUTED), ran=ran
+            ),
+            Next.PLEASE_COMPUTE: stage(
+                "compute",
+                RS.COMPUTING,
+                RS.COMPUTED,
+                RS.COMPUTE_FAILED,
+                succeeded(RS.COMPUTED),
+                delay=compute_delay,
+                ran=ran,
+            ),
+            Next.PLEASE_COMPLETE: stage(
+                "complete", RS.COMPLETING, RS.COMPLETED, RS.COMPLETE_FAILED, succeeded(RS.COMPLETED), ran=ran
+            ),
+        },
+    )
 
 
-async def test_each_answer_drives_the_next_stage_and_wait_does_nothing(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_each_answer_drives_the_next_stage_and_wait_does_nothing(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran)
     recorder = Recorder()
@@ -119,8 +161,12 @@ async def test_each_answer_drives_the_next_stage_and_wait_does_nothing(ctx: Repl
     # CONTRIBUTED → PLEASE_WAIT: the runner waits for a push.
     assert ran == ["start", "app", "contribute"]
     assert recorder.sent == [
-        (RS.STARTING, None), (RS.STARTED, None), (RS.APP_DOWNLOADING, None),
-        (RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED), (RS.CONTRIBUTING, None), (RS.CONTRIBUTED, None),
+        (RS.STARTING, None),
+        (RS.STARTED, None),
+        (RS.APP_DOWNLOADING, None),
+        (RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED),
+        (RS.CONTRIBUTING, None),
+        (RS.CONTRIBUTED, None),
     ]
     assert not task.done() and not runner.computing  # a failure before COMPUTED frees the slot
     runner.deliver(push(Next.PLEASE_CONTRIBUTE))  # a replayed push: already done, skipped
@@ -131,7 +177,9 @@ async def test_each_answer_drives_the_next_stage_and_wait_does_nothing(ctx: Repl
     assert ctx.state.reported[-1] == "COMPLETED"
 
 
-async def test_a_refused_running_status_aborts_without_running_the_stage(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_refused_running_status_aborts_without_running_the_stage(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran)
     recorder = Recorder({RS.STARTING: Next.PLEASE_ABORT})
@@ -143,18 +191,25 @@ async def test_a_refused_running_status_aborts_without_running_the_stage(ctx: Re
     assert not ctx.paths.root.exists()
 
 
-async def test_a_failure_answered_with_abort_ends_in_aborted(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failure_answered_with_abort_ends_in_aborted(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran)
     recorder = Recorder({RS.APP_DOWNLOAD_FAILED: Next.PLEASE_ABORT})
     runner = ReplicateRunner(ctx, recorder, SystemClock())  # type: ignore[arg-type]
     runner.deliver(push(Next.PLEASE_DOWNLOAD_APP))
     await asyncio.wait_for(runner.run(), 2)
-    assert recorder.sent[-2:] == [(RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED), (RS.ABORTED, Cause.UNKNOWN)]
+    assert recorder.sent[-2:] == [
+        (RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED),
+        (RS.ABORTED, Cause.UNKNOWN),
+    ]
     assert runner.finished
 
 
-async def test_a_pushed_abort_cancels_the_running_stage_at_once(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_pushed_abort_cancels_the_running_stage_at_once(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran, compute_delay=30)
     recorder = Recorder()
@@ -169,7 +224,9 @@ async def test_a_pushed_abort_cancels_the_running_stage_at_once(ctx: ReplicateCo
     assert not ctx.paths.root.exists()
 
 
-async def test_a_stopping_worker_keeps_the_replicate_state(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_stopping_worker_keeps_the_replicate_state(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran, compute_delay=30)
     runner = ReplicateRunner(ctx, Recorder(), SystemClock())  # type: ignore[arg-type]
@@ -182,7 +239,9 @@ async def test_a_stopping_worker_keeps_the_replicate_state(ctx: ReplicateContext
     assert ReplicateState.load(ctx.paths).reported == ["COMPUTING"]
 
 
-async def test_a_replicate_is_dropped_when_its_final_deadline_has_passed(ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_replicate_is_dropped_when_its_final_deadline_has_passed(
+    ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx._description = SimpleNamespace(final_deadline=SystemClock().now() - 1)  # type: ignore[assignment]
     runner = ReplicateRunner(ctx, Recorder(), SystemClock(), grace=0)  # type: ignore[arg-type]
     await asyncio.wait_for(runner.run(), 2)
@@ -190,7 +249,8 @@ async def test_a_replicate_is_dropped_when_its_final_deadline_has_passed(ctx: Re
 
 
 async def test_quick_stages_go_out_together_with_the_next_status_that_cannot_wait(
-    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+    held: ReplicateContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran)
@@ -211,7 +271,8 @@ async def test_quick_stages_go_out_together_with_the_next_status_that_cannot_wai
 
 
 async def test_a_long_stage_shows_as_running_after_the_hold_time(
-    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+    held: ReplicateContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran, compute_delay=30)
@@ -229,7 +290,8 @@ async def test_a_long_stage_shows_as_running_after_the_hold_time(
 
 
 async def test_a_held_status_refused_later_stops_the_running_stage(
-    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+    held: ReplicateContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ran: list[str] = []
     pipeline(monkeypatch, ran, compute_delay=30)
@@ -242,7 +304,8 @@ async def test_a_held_status_refused_later_stops_the_running_stage(
 
 
 async def test_a_state_save_landing_during_the_purge_does_not_bring_the_folder_back(
-    held: ReplicateContext, monkeypatch: pytest.MonkeyPatch,
+    held: ReplicateContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A held status sent on its timer saves the state when its answer comes; if that happens while
     # the complete stage deletes the folder, the save must not recreate it (COMPLETE_FAILED).

@@ -18,7 +18,7 @@ from pocopool.worker.runtimes import sandbox as sandbox_module
 TASK_A = "0x" + "aa" * 32
 TASK_B = "0x" + "bb" * 32
 
-PROBE = r'''
+PROBE = r"""
 import os, socket, sys
 key, other_task, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for label, path in (("key", key), ("other-task", other_task)):
@@ -34,16 +34,16 @@ except OSError as error:
     print(f"REFUSED tcp: {type(error).__name__}: {error}", file=sys.stderr)
 with open(os.path.join(os.environ["IEXEC_OUT"], "probe.txt"), "w") as handle:
     handle.write("done")
-'''
+"""
 
-HELLO = r'''
+HELLO = r"""
 import os, sys
 print("hello from", os.getcwd(), "args", sys.argv[1:])
 names = sorted(os.listdir(os.environ["IEXEC_IN"]))
 with open(os.path.join(os.environ["IEXEC_OUT"], "result.txt"), "w") as handle:
     handle.write("inputs=" + ",".join(names))
 print("a warning", file=sys.stderr)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,9 @@ def app_run(runtime: Runtime, app_dir: Path, task_dir: Path, *args: str, time_li
     return AppRun(
         argv=("python3", "main.py", *args),
         env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "IEXEC_IN": iexec_in, "IEXEC_OUT": iexec_out},
-        bundle_dir=app_dir, input_dir=task_dir / "input", output_dir=task_dir / "output" / "iexec_out",
+        bundle_dir=app_dir,
+        input_dir=task_dir / "input",
+        output_dir=task_dir / "output" / "iexec_out",
         limits=Limits(time_limit=time_limit, memory_bytes=1024 * 2**20, processes=64),
     )
 
@@ -110,7 +112,9 @@ def listener() -> Iterator[int]:
     server.close()
 
 
-async def test_a_hello_app_reads_its_inputs_and_writes_its_output(sandbox: SandboxRuntime, tmp_path: Path, workdir: Path) -> None:
+async def test_a_hello_app_reads_its_inputs_and_writes_its_output(
+    sandbox: SandboxRuntime, tmp_path: Path, workdir: Path
+) -> None:
     result = await sandbox.run(app_run(sandbox, bundle(tmp_path, "hello", HELLO), workdir / TASK_B, "x", "y z"))
     assert result.exit_code == 0, result
     assert result.stdout == "hello from /app args ['x', 'y z']\n"
@@ -127,7 +131,9 @@ async def test_the_sandbox_refuses_the_key_another_task_and_the_network(
     secret = workdir / TASK_A / "input" / "secret.txt"
     socket.create_connection(("127.0.0.1", listener), timeout=3).close()  # reachable from the host
 
-    result = await sandbox.run(app_run(sandbox, bundle(tmp_path, "probe", PROBE), workdir / TASK_B, str(key), str(secret), str(listener)))
+    result = await sandbox.run(
+        app_run(sandbox, bundle(tmp_path, "probe", PROBE), workdir / TASK_B, str(key), str(secret), str(listener))
+    )
 
     assert result.exit_code == 0, result
     assert "READ" not in result.stdout and "CONNECTED" not in result.stdout
@@ -138,7 +144,9 @@ async def test_the_sandbox_refuses_the_key_another_task_and_the_network(
     assert (workdir / TASK_B / "output" / "iexec_out" / "probe.txt").read_text() == "done"
 
 
-async def test_the_time_limit_kills_a_sleeping_app_and_all_its_processes(sandbox: SandboxRuntime, tmp_path: Path, workdir: Path) -> None:
+async def test_the_time_limit_kills_a_sleeping_app_and_all_its_processes(
+    sandbox: SandboxRuntime, tmp_path: Path, workdir: Path
+) -> None:
     marker = f"pocopool-sleeper-{os.getpid()}-{time.monotonic_ns()}"
     source = (
         "import subprocess, sys, time\n"
@@ -147,7 +155,9 @@ async def test_the_time_limit_kills_a_sleeping_app_and_all_its_processes(sandbox
         "time.sleep(300)\n"
     )
     started = time.monotonic()
-    result = await sandbox.run(app_run(sandbox, bundle(tmp_path, "sleeper", source), workdir / TASK_B, marker, time_limit=1))
+    result = await sandbox.run(
+        app_run(sandbox, bundle(tmp_path, "sleeper", source), workdir / TASK_B, marker, time_limit=1)
+    )
     assert result.timed_out and result.exit_code is None
     assert result.stdout == "sleeping\n"
     assert time.monotonic() - started < 10
@@ -201,8 +211,11 @@ async def test_the_process_runtime_runs_the_same_app_with_host_paths(tmp_path: P
 
 async def test_the_process_runtime_kills_at_the_time_limit(tmp_path: Path, workdir: Path) -> None:
     runtime = ProcessRuntime()
-    result = await runtime.run(app_run(runtime, bundle(tmp_path, "sleeper", "import time\ntime.sleep(300)\n"),
-                                       workdir / TASK_B, time_limit=0.5))
+    result = await runtime.run(
+        app_run(
+            runtime, bundle(tmp_path, "sleeper", "import time\ntime.sleep(300)\n"), workdir / TASK_B, time_limit=0.5
+        )
+    )
     assert result.timed_out
 
 
@@ -222,7 +235,8 @@ async def test_with_bubblewrap_the_sandbox_is_selected(sandbox: SandboxRuntime) 
 
 
 async def test_a_further_bind_under_a_private_folder_is_reachable_and_passed_descriptors_are_inherited(
-        sandbox: SandboxRuntime, tmp_path: Path) -> None:
+    sandbox: SandboxRuntime, tmp_path: Path
+) -> None:
     from pocopool.worker.runtimes import Bind
 
     private = tmp_path / "private"
@@ -238,14 +252,20 @@ async def test_a_further_bind_under_a_private_folder_is_reachable_and_passed_des
     os.write(write_end, b"through the descriptor")
     os.close(write_end)
     target = str(private / "shared")
-    script = (f"import os; print(open({target + '/note.txt'!r}).read()); "
-              f"print(os.read({read_end}, 100).decode())")
+    script = f"import os; print(open({target + '/note.txt'!r}).read()); print(os.read({read_end}, 100).decode())"
     try:
-        result = await sandbox.run(AppRun(
-            argv=("/usr/bin/python3", "-c", script), env={"PATH": "/usr/bin:/bin"}, bundle_dir=tmp_path / "app",
-            input_dir=tmp_path / "in", output_dir=tmp_path / "out",
-            limits=Limits(time_limit=20, memory_bytes=512 * 2**20, processes=64),
-            binds=(Bind(private / "shared", target),), pass_fds=(read_end,)))
+        result = await sandbox.run(
+            AppRun(
+                argv=("/usr/bin/python3", "-c", script),
+                env={"PATH": "/usr/bin:/bin"},
+                bundle_dir=tmp_path / "app",
+                input_dir=tmp_path / "in",
+                output_dir=tmp_path / "out",
+                limits=Limits(time_limit=20, memory_bytes=512 * 2**20, processes=64),
+                binds=(Bind(private / "shared", target),),
+                pass_fds=(read_end,),
+            )
+        )
     finally:
         os.close(read_end)
     assert result.exit_code == 0, result.stderr

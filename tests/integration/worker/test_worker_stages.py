@@ -42,8 +42,14 @@ from pocopool.protocol.models import (
 from pocopool.protocol.statuses import (
     ChainContributionStatus,
     ChainTaskStatus,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from pocopool.protocol.statuses import (
     TaskNotificationType as Next,
 )
 from pocopool.protocol.time import VirtualClock
@@ -56,17 +62,36 @@ from pocopool.worker.env import input_file_name
 from pocopool.worker.logs import get_logger
 from pocopool.worker.recovery import resumable_state
 from pocopool.worker.runtimes import ProcessRuntime, Runtime, SandboxRuntime
-from pocopool.worker.stages import abort, app_download, complete, compute, contribute, data_download, reveal, start, upload
+from pocopool.worker.stages import (
+    abort,
+    app_download,
+    complete,
+    compute,
+    contribute,
+    data_download,
+    reveal,
+    start,
+    upload,
+)
 from pocopool.worker.state import ReplicateState
 from pocopool.worker.workspace import Workspace
 
-KEYS = {name: "0x" + byte * 32 for name, byte in
-        (("owner", "01"), ("scheduler", "a1"), ("requester", "c3"), ("worker", "b2"), ("app_owner", "0a"),
-         ("stranger", "5e"), ("poor", "9f"))}
+KEYS = {
+    name: "0x" + byte * 32
+    for name, byte in (
+        ("owner", "01"),
+        ("scheduler", "a1"),
+        ("requester", "c3"),
+        ("worker", "b2"),
+        ("app_owner", "0a"),
+        ("stranger", "5e"),
+        ("poor", "9f"),
+    )
+}
 START = 1_700_000_000
 POOL_PRICE = 1_000_000_000
 
-APP = r'''
+APP = r"""
 import json, os, sys
 inputs = os.environ["IEXEC_IN"]
 dataset = open(os.path.join(inputs, os.environ["IEXEC_DATASET_FILENAME"])).read()
@@ -77,14 +102,16 @@ with open(os.path.join(out, "result.txt"), "w") as handle:
 with open(os.path.join(out, "computed.json"), "w") as handle:
     json.dump({"deterministic-output-path": "/iexec_out/result.txt"}, handle)
 print("computed", sys.argv[1:])
-'''
+"""
 
 
 def bundle_bytes(source: str, entrypoint: tuple[str, ...] = ("python3", "main.py")) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, content in (("app/app.json", json.dumps({"name": "t", "entrypoint": list(entrypoint)})),
-                              ("app/main.py", source)):
+        for name, content in (
+            ("app/app.json", json.dumps({"name": "t", "entrypoint": list(entrypoint)})),
+            ("app/main.py", source),
+        ):
             data = content.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -120,7 +147,9 @@ class Files:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 files.uploads.append((self.path, dict(self.headers), body))
                 status, answer = files.upload_answer
-                self._answer(status, json.dumps(answer or {"resultLink": f"pocopool:{self.path}"}).encode(), "application/json")
+                self._answer(
+                    status, json.dumps(answer or {"resultLink": f"pocopool:{self.path}"}).encode(), "application/json"
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -153,25 +182,48 @@ class World:
     def app(self, source: str = APP, *, checksum: str | None = None, name: str = "app.tar.gz") -> str:
         archive = bundle_bytes(source)
         url = self.files.serve(f"/{name}", archive)
-        return self.chain.create_app(self.accounts["app_owner"], name, url, checksum or sha256_hex(archive)).return_value
+        return self.chain.create_app(
+            self.accounts["app_owner"], name, url, checksum or sha256_hex(archive)
+        ).return_value
 
     def dataset(self, content: bytes = b"DATA", *, status: int = 200, checksum: str | None = None) -> str:
         url = self.files.serve("/dataset.bin", content, status)
-        return self.chain.create_dataset(self.accounts["app_owner"], "data", url, checksum or sha256_hex(content)).return_value
+        return self.chain.create_dataset(
+            self.accounts["app_owner"], "data", url, checksum or sha256_hex(content)
+        ).return_value
 
-    def task(self, app: str, *, dataset: str = ZERO_ADDRESS, params: dict | None = None, category: int = 0,
-             initialize: bool = True) -> tuple[str, str]:
-        request = DealRequest(app=app, workerpool=self.workerpool, category=category, dataset=dataset,
-                              params=json.dumps(params or {}), trust=1)
+    def task(
+        self,
+        app: str,
+        *,
+        dataset: str = ZERO_ADDRESS,
+        params: dict | None = None,
+        category: int = 0,
+        initialize: bool = True,
+    ) -> tuple[str, str]:
+        request = DealRequest(
+            app=app,
+            workerpool=self.workerpool,
+            category=category,
+            dataset=dataset,
+            params=json.dumps(params or {}),
+            trust=1,
+        )
         deal_id = self.chain.create_deal(self.accounts["requester"], request).return_value
         if not initialize:
             return deal_id, compute_task_id(deal_id, 0)
         return deal_id, self.chain.initialize(self.accounts["scheduler"], deal_id, 0).return_value
 
-    def context(self, deal_id: str, task_id: str, *, signer: str = "scheduler", worker: str = "worker") -> ReplicateContext:
+    def context(
+        self, deal_id: str, task_id: str, *, signer: str = "scheduler", worker: str = "worker"
+    ) -> ReplicateContext:
         wallet = self.accounts[worker].address
         authorization = WorkerpoolAuthorization(
-            chainTaskId=task_id, dealId=deal_id, taskIndex=0, workerWallet=wallet, enclaveChallenge=ZERO_ADDRESS,
+            chainTaskId=task_id,
+            dealId=deal_id,
+            taskIndex=0,
+            workerWallet=wallet,
+            enclaveChallenge=ZERO_ADDRESS,
             signature=Signature(value=sign_authorization(KEYS[signer], wallet, task_id)),
         )
         services = self.services
@@ -179,8 +231,9 @@ class World:
             services = WorkerServices(**{**services.__dict__, "account": self.accounts[worker]})
         paths = self.workspace.task(task_id)
         paths.root.mkdir(parents=True, exist_ok=True)
-        return ReplicateContext(services, task_id, paths, ReplicateState(task_id, authorization.wire()),
-                                get_logger("test", task=task_id))
+        return ReplicateContext(
+            services, task_id, paths, ReplicateState(task_id, authorization.wire()), get_logger("test", task=task_id)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +256,14 @@ async def world(tmp_path: Path, runtime: Runtime) -> AsyncIterator[World]:
     downloads = Downloader(timeout=10)
     config = WorkerConfig(scheduler_url="http://unused", workdir=workspace.root, private_key=KEYS["worker"])
     services = WorkerServices(
-        config=config, account=accounts["worker"], chain=chain, clock=clock, workspace=workspace,
-        bundles=BundleCache(workspace.bundles, downloads, 2**20, 2**24), downloads=downloads, runtime=runtime,
+        config=config,
+        account=accounts["worker"],
+        chain=chain,
+        clock=clock,
+        workspace=workspace,
+        bundles=BundleCache(workspace.bundles, downloads, 2**20, 2**24),
+        downloads=downloads,
+        runtime=runtime,
         result_repository_url=files.url,
     )
     yield World(chain, clock, files, workspace, services, accounts, workerpool)
@@ -215,15 +274,19 @@ async def world(tmp_path: Path, runtime: Runtime) -> AsyncIterator[World]:
 
 
 def push(task_id: str, action: Next, **extra: object) -> TaskNotification:
-    return TaskNotification(chainTaskId=task_id, taskNotificationType=action,
-                            taskNotificationExtra=TaskNotificationExtra(**extra) if extra else None)
+    return TaskNotification(
+        chainTaskId=task_id,
+        taskNotificationType=action,
+        taskNotificationExtra=TaskNotificationExtra(**extra) if extra else None,
+    )
 
 
 # ----- the whole way through --------------------------------------------------------------------------
 async def test_a_task_goes_from_start_to_reveal_and_its_digest_is_on_chain(world: World) -> None:
     inputs = world.files.serve("/extra.txt", b"EXTRA")
-    deal_id, task_id = world.task(world.app(), dataset=world.dataset(),
-                                  params={"iexec_args": "one 'two three'", "iexec_input_files": [inputs]})
+    deal_id, task_id = world.task(
+        world.app(), dataset=world.dataset(), params={"iexec_args": "one 'two three'", "iexec_input_files": [inputs]}
+    )
     ctx = world.context(deal_id, task_id)
 
     assert (await start.run(ctx, push(task_id, Next.PLEASE_START))).status is RS.STARTED
@@ -262,11 +325,15 @@ async def test_a_task_goes_from_start_to_reveal_and_its_digest_is_on_chain(world
 
 
 async def test_the_upload_is_signed_by_the_worker_and_the_link_reported(world: World) -> None:
-    deal_id, task_id = world.task(world.app(), dataset=world.dataset(),
-                                  params={"iexec_input_files": [world.files.serve("/x", b"X")]})
+    deal_id, task_id = world.task(
+        world.app(), dataset=world.dataset(), params={"iexec_input_files": [world.files.serve("/x", b"X")]}
+    )
     ctx = world.context(deal_id, task_id)
-    for stage, action in ((app_download, Next.PLEASE_DOWNLOAD_APP), (data_download, Next.PLEASE_DOWNLOAD_DATA),
-                          (compute, Next.PLEASE_COMPUTE)):
+    for stage, action in (
+        (app_download, Next.PLEASE_DOWNLOAD_APP),
+        (data_download, Next.PLEASE_DOWNLOAD_DATA),
+        (compute, Next.PLEASE_COMPUTE),
+    ):
         await stage.run(ctx, push(task_id, action))
 
     uploaded = await upload.run(ctx, push(task_id, Next.PLEASE_UPLOAD, resultUploadAuthorization="0xfeed"))
@@ -360,7 +427,12 @@ async def test_a_missing_dataset_gives_an_error_result(world: World) -> None:
     ("content", "checksum", "cause", "message"),
     [
         (b"", None, Cause.DATASET_FILE_DOWNLOAD_FAILED, "empty body"),
-        (b"DATA", "0x" + "cd" * 32, Cause.DATASET_FILE_BAD_CHECKSUM, f"expected 0x{'cd' * 32}, found {sha256_hex(b'DATA')}"),
+        (
+            b"DATA",
+            "0x" + "cd" * 32,
+            Cause.DATASET_FILE_BAD_CHECKSUM,
+            f"expected 0x{'cd' * 32}, found {sha256_hex(b'DATA')}",
+        ),
     ],
 )
 async def test_an_empty_or_altered_dataset_gives_an_error_result(
@@ -391,14 +463,34 @@ WRITES_RESULT = (
     ("source", "status", "cause", "exit_code", "message"),
     [
         (WRITES_RESULT + "raise SystemExit(2)\n", RS.COMPUTED, None, 2, None),
-        ("import sys\nprint('bad input', file=sys.stderr)\nsys.exit(3)\n", RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, 3,
-         "app exited with code 3; no result to contribute: the app wrote no /iexec_out/computed.json"),
-        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, 137,
-         "app killed by signal SIGKILL (exit 137)"),
-        ("print('forgot computed.json')\n", RS.COMPUTE_FAILED, Cause.POST_COMPUTE_COMPUTED_FILE_NOT_FOUND, 0,
-         "the app wrote no /iexec_out/computed.json"),
-        (WRITES_RESULT + "open(os.environ['IEXEC_OUT'] + '/' + 'n' * 40, 'w')\n", RS.COMPUTE_FAILED,
-         Cause.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME, 0, "longer than 31"),
+        (
+            "import sys\nprint('bad input', file=sys.stderr)\nsys.exit(3)\n",
+            RS.COMPUTE_FAILED,
+            Cause.APP_COMPUTE_FAILED,
+            3,
+            "app exited with code 3; no result to contribute: the app wrote no /iexec_out/computed.json",
+        ),
+        (
+            "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+            RS.COMPUTE_FAILED,
+            Cause.APP_COMPUTE_FAILED,
+            137,
+            "app killed by signal SIGKILL (exit 137)",
+        ),
+        (
+            "print('forgot computed.json')\n",
+            RS.COMPUTE_FAILED,
+            Cause.POST_COMPUTE_COMPUTED_FILE_NOT_FOUND,
+            0,
+            "the app wrote no /iexec_out/computed.json",
+        ),
+        (
+            WRITES_RESULT + "open(os.environ['IEXEC_OUT'] + '/' + 'n' * 40, 'w')\n",
+            RS.COMPUTE_FAILED,
+            Cause.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME,
+            0,
+            "longer than 31",
+        ),
     ],
 )
 async def test_the_apps_own_failure_is_kept_apart_from_the_platforms(
@@ -427,7 +519,11 @@ async def test_an_app_running_past_the_category_time_is_killed(world: World) -> 
 
     outcome = await compute.run(ctx, push(task_id, Next.PLEASE_COMPUTE))
 
-    assert (outcome.status, outcome.cause, outcome.details.exitCode) == (RS.COMPUTE_FAILED, Cause.APP_COMPUTE_TIMEOUT, -1)
+    assert (outcome.status, outcome.cause, outcome.details.exitCode) == (
+        RS.COMPUTE_FAILED,
+        Cause.APP_COMPUTE_TIMEOUT,
+        -1,
+    )
     assert outcome.details.errorMessage == "app killed after 1 s, the time limit of category 'T1'"
     assert ctx.state.result_digest is None  # a partial output is never contributed
 
@@ -483,7 +579,9 @@ async def test_contribute_needs_a_result_digest(world: World) -> None:
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND)
 
 
-async def test_reveal_needs_the_consensus_block_and_a_matching_contribution(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_reveal_needs_the_consensus_block_and_a_matching_contribution(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(reveal, "PAUSE", 0.01)
     deal_id, task_id = world.task(world.app())
     ctx = world.context(deal_id, task_id)
@@ -495,7 +593,10 @@ async def test_reveal_needs_the_consensus_block_and_a_matching_contribution(worl
     block = world.chain.latest_block().number
     refused = await reveal.run(ctx, push(task_id, Next.PLEASE_REVEAL, blockNumber=block))
     assert (refused.status, refused.cause) == (RS.REVEAL_FAILED, Cause.CANNOT_REVEAL)
-    assert refused.details.errorMessage == "task is ACTIVE on chain, not REVEALING; own contribution is UNSET, not CONTRIBUTED"
+    assert (
+        refused.details.errorMessage
+        == "task is ACTIVE on chain, not REVEALING; own contribution is UNSET, not CONTRIBUTED"
+    )
 
 
 # ----- authorizations -----------------------------------------------------------------------------------
@@ -514,7 +615,11 @@ async def test_only_an_authorization_of_the_workerpool_owner_for_this_wallet_is_
     deal_id, task_id = world.task(world.app(), initialize=initialize)
     worker = world.accounts[wallet].address
     authorization = WorkerpoolAuthorization(
-        chainTaskId=task_id, dealId=deal_id, taskIndex=0, workerWallet=worker, enclaveChallenge=ZERO_ADDRESS,
+        chainTaskId=task_id,
+        dealId=deal_id,
+        taskIndex=0,
+        workerWallet=worker,
+        enclaveChallenge=ZERO_ADDRESS,
         signature=Signature(value=sign_authorization(KEYS[signer], worker, task_id)),
     )
     found = await authorization_problem(authorization, world.worker.address, world.chain, world.workerpool)
@@ -523,11 +628,15 @@ async def test_only_an_authorization_of_the_workerpool_owner_for_this_wallet_is_
 
 # ----- recovery after a restart -------------------------------------------------------------------------
 async def test_a_computed_result_is_resumed_with_its_digest_recomputed_from_the_files(world: World) -> None:
-    deal_id, task_id = world.task(world.app(), dataset=world.dataset(),
-                                  params={"iexec_input_files": [world.files.serve("/x", b"X")]})
+    deal_id, task_id = world.task(
+        world.app(), dataset=world.dataset(), params={"iexec_input_files": [world.files.serve("/x", b"X")]}
+    )
     ctx = world.context(deal_id, task_id)
-    for stage, action in ((app_download, Next.PLEASE_DOWNLOAD_APP), (data_download, Next.PLEASE_DOWNLOAD_DATA),
-                          (compute, Next.PLEASE_COMPUTE)):
+    for stage, action in (
+        (app_download, Next.PLEASE_DOWNLOAD_APP),
+        (data_download, Next.PLEASE_DOWNLOAD_DATA),
+        (compute, Next.PLEASE_COMPUTE),
+    ):
         await stage.run(ctx, push(task_id, action))
     digest = ctx.state.result_digest
     ctx.state.result_digest = None  # as if the worker died before saving it
@@ -541,6 +650,7 @@ async def test_a_computed_result_is_resumed_with_its_digest_recomputed_from_the_
     ctx.paths.zip.unlink()
     lost = await resumable_state(notification, ctx.paths, world.chain)
     assert (lost.state, lost.reason) == (None, "no result archive on disk")
-    complete_anyway = await resumable_state(push(task_id, Next.PLEASE_COMPLETE, workerpoolAuthorization=fresh),
-                                            ctx.paths, world.chain)
+    complete_anyway = await resumable_state(
+        push(task_id, Next.PLEASE_COMPLETE, workerpoolAuthorization=fresh), ctx.paths, world.chain
+    )
     assert complete_anyway.state is not None

@@ -15,7 +15,7 @@ from ...protocol.crypto import InvalidHex, hex_to_bytes
 def _abi_type(param: dict[str, Any]) -> str:
     kind = param["type"]
     if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[len("tuple"):]
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[len("tuple") :]
     return kind
 
 

@@ -24,8 +24,11 @@ def deploy(rpc_url: str, owner_key: str, *, test_build: bool = False, timestamp:
     gas = int(rpc.call("eth_estimateGas", call), 16)
     transaction = {
         "nonce": int(rpc.call("eth_getTransactionCount", owner.address, "pending"), 16),
-        "gasPrice": gas_price(rpc, owner.address, gas + gas // 4), "gas": gas + gas // 4, "data": contract.bytecode,
-        "value": 0, "chainId": int(rpc.call("eth_chainId"), 16),
+        "gasPrice": gas_price(rpc, owner.address, gas + gas // 4),
+        "gas": gas + gas // 4,
+        "data": contract.bytecode,
+        "value": 0,
+        "chainId": int(rpc.call("eth_chainId"), 16),
     }
     signed = Account.sign_transaction(transaction, owner.key)
     tx_hash = rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex())

@@ -87,7 +87,7 @@ def parse_url(url: str) -> tuple[str, str]:
             f"unsupported chain URL {url!r}: expected evm:http://HOST:PORT#0xLEDGER_ADDRESS "
             "or local:/absolute/path/to/chain.db"
         )
-    rpc, _, address = url[len(EVM_SCHEME):].rpartition("#")
+    rpc, _, address = url[len(EVM_SCHEME) :].rpartition("#")
     try:
         return rpc, normalize_address(address)
     except InvalidHex:
@@ -106,8 +106,15 @@ class EvmChain(Chain):
     `evm_setNextBlockTimestamp`, as LocalChain stamps its blocks with its clock.
     """
 
-    def __init__(self, rpc_url: str, ledger: str, clock: Clock | None = None, *, control_time: bool = False,
-                 test_build: bool = False) -> None:
+    def __init__(
+        self,
+        rpc_url: str,
+        ledger: str,
+        clock: Clock | None = None,
+        *,
+        control_time: bool = False,
+        test_build: bool = False,
+    ) -> None:
         self._rpc = Rpc(rpc_url)
         self._ledger = normalize_address(ledger)
         self._abi = Abi(compiled(test_build).abi)
@@ -124,8 +131,15 @@ class EvmChain(Chain):
         self._owner = to_checksum_address(self._view("owner")[0])
 
     @classmethod
-    def deploy(cls, rpc_url: str, owner_key: str, clock: Clock | None = None, *, control_time: bool = False,
-               test_build: bool = False) -> EvmChain:
+    def deploy(
+        cls,
+        rpc_url: str,
+        owner_key: str,
+        clock: Clock | None = None,
+        *,
+        control_time: bool = False,
+        test_build: bool = False,
+    ) -> EvmChain:
         timestamp = int(clock.now()) if (clock is not None and control_time) else None
         ledger = deploy(rpc_url, owner_key, test_build=test_build, timestamp=timestamp)
         return cls(rpc_url, ledger, clock, control_time=control_time, test_build=test_build)
@@ -148,8 +162,9 @@ class EvmChain(Chain):
 
     def _view(self, name: str, *args: Any) -> tuple[Any, ...]:
         self._check_open()
-        answer = self._rpc.request("eth_call", [
-            {"to": self._ledger, "data": "0x" + self._abi.encode(name, list(args)).hex()}, "latest"])
+        answer = self._rpc.request(
+            "eth_call", [{"to": self._ledger, "data": "0x" + self._abi.encode(name, list(args)).hex()}, "latest"]
+        )
         if "error" in answer:
             if is_revert(answer["error"]):
                 raise revert_of(answer["error"])
@@ -186,7 +201,12 @@ class EvmChain(Chain):
                     nonce = int(self._rpc.call("eth_getTransactionCount", address, "pending"), 16)
                 gas = gas + gas // 4 + 10_000
                 transaction = {
-                    "nonce": nonce, "gasPrice": gas_price(self._rpc, address, gas), "gas": gas, "to": self._ledger, "value": 0, "data": data,
+                    "nonce": nonce,
+                    "gasPrice": gas_price(self._rpc, address, gas),
+                    "gas": gas,
+                    "to": self._ledger,
+                    "value": 0,
+                    "data": data,
                     "chainId": self._chain_id,
                 }
                 signed = Account.sign_transaction(transaction, sender.key)
@@ -210,8 +230,10 @@ class EvmChain(Chain):
         answer = self._rpc.request("eth_call", [call, "latest"])
         if "error" in answer and is_revert(answer["error"]):
             return revert_of(answer["error"])
-        return ChainError(f"the {name} transaction {raw['transactionHash']} reverted in block "
-                          f"{int(raw['blockNumber'], 16) - self._genesis}")
+        return ChainError(
+            f"the {name} transaction {raw['transactionHash']} reverted in block "
+            f"{int(raw['blockNumber'], 16) - self._genesis}"
+        )
 
     def _receipt(self, name: str, raw: dict[str, Any]) -> Receipt:
         number = int(raw["blockNumber"], 16)
@@ -227,8 +249,15 @@ class EvmChain(Chain):
             decoded = self._abi.decode_log(log)
             if decoded is None:
                 continue
-            found.append(Event(int(log["blockNumber"], 16) - self._genesis, int(log["logIndex"], 16),
-                               log["transactionHash"], decoded[0], decoded[1]))
+            found.append(
+                Event(
+                    int(log["blockNumber"], 16) - self._genesis,
+                    int(log["logIndex"], 16),
+                    log["transactionHash"],
+                    decoded[0],
+                    decoded[1],
+                )
+            )
         return found
 
     # ----- reads ----------------------------------------------------------------------------------
@@ -276,8 +305,9 @@ class EvmChain(Chain):
         (owner, price, checksum, _tee), (name, app_type, multiaddr, mrenclave) = self._view("viewApp", address)
         if owner == ZERO_ADDRESS or int(owner, 16) == 0:
             return None
-        return AppInfo(address, to_checksum_address(owner), name, app_type, multiaddr, "0x" + checksum.hex(),
-                       mrenclave, price)
+        return AppInfo(
+            address, to_checksum_address(owner), name, app_type, multiaddr, "0x" + checksum.hex(), mrenclave, price
+        )
 
     def view_dataset(self, address: str) -> DatasetInfo | None:
         address = normalize_address(address)
@@ -296,8 +326,23 @@ class EvmChain(Chain):
     def view_deal(self, deal_id: str) -> Deal | None:
         deal_id = normalize_bytes32(deal_id, "deal id")
         fields, params = self._view("viewDeal", _b32(deal_id, "deal id"))
-        (app, dataset, pool, trust, category, tag, requester, beneficiary, callback, start_time, bot_first,
-         bot_size, worker_stake, reward_ratio, sponsor) = fields
+        (
+            app,
+            dataset,
+            pool,
+            trust,
+            category,
+            tag,
+            requester,
+            beneficiary,
+            callback,
+            start_time,
+            bot_first,
+            bot_size,
+            worker_stake,
+            reward_ratio,
+            sponsor,
+        ) = fields
         if bot_size == 0:
             return None
 
@@ -305,30 +350,72 @@ class EvmChain(Chain):
             return Resource(to_checksum_address(value[0]), to_checksum_address(value[1]), value[2])
 
         return Deal(
-            deal_id=deal_id, app=resource(app), dataset=resource(dataset), workerpool=resource(pool),
-            trust=trust, category=category, tag="0x" + tag.hex(), requester=to_checksum_address(requester),
-            beneficiary=to_checksum_address(beneficiary), callback=to_checksum_address(callback), params=params,
-            start_time=start_time, bot_first=bot_first, bot_size=bot_size, worker_stake=worker_stake,
-            scheduler_reward_ratio=reward_ratio, sponsor=to_checksum_address(sponsor),
+            deal_id=deal_id,
+            app=resource(app),
+            dataset=resource(dataset),
+            workerpool=resource(pool),
+            trust=trust,
+            category=category,
+            tag="0x" + tag.hex(),
+            requester=to_checksum_address(requester),
+            beneficiary=to_checksum_address(beneficiary),
+            callback=to_checksum_address(callback),
+            params=params,
+            start_time=start_time,
+            bot_first=bot_first,
+            bot_size=bot_size,
+            worker_stake=worker_stake,
+            scheduler_reward_ratio=reward_ratio,
+            sponsor=to_checksum_address(sponsor),
         )
 
     def view_task(self, task_id: str) -> ChainTask:
         task_id = normalize_bytes32(task_id, "task id")
-        (status, deal_id, idx, timeref, contribution_deadline, reveal_deadline, final_deadline, consensus,
-         reveal_counter, winner_counter, contributors, digest, results, callback) = self._view("viewTask", _b32(task_id, "task id"))[0]
+        (
+            status,
+            deal_id,
+            idx,
+            timeref,
+            contribution_deadline,
+            reveal_deadline,
+            final_deadline,
+            consensus,
+            reveal_counter,
+            winner_counter,
+            contributors,
+            digest,
+            results,
+            callback,
+        ) = self._view("viewTask", _b32(task_id, "task id"))[0]
         return ChainTask(
-            task_id=task_id, status=TASK_STATUSES[status], deal_id="0x" + deal_id.hex(), idx=idx, timeref=timeref,
-            contribution_deadline=contribution_deadline, reveal_deadline=reveal_deadline,
-            final_deadline=final_deadline, consensus_value="0x" + consensus.hex(), reveal_counter=reveal_counter,
-            winner_counter=winner_counter, contributors=tuple(to_checksum_address(c) for c in contributors),
-            result_digest="0x" + digest.hex(), results=bytes(results), results_callback=bytes(callback),
+            task_id=task_id,
+            status=TASK_STATUSES[status],
+            deal_id="0x" + deal_id.hex(),
+            idx=idx,
+            timeref=timeref,
+            contribution_deadline=contribution_deadline,
+            reveal_deadline=reveal_deadline,
+            final_deadline=final_deadline,
+            consensus_value="0x" + consensus.hex(),
+            reveal_counter=reveal_counter,
+            winner_counter=winner_counter,
+            contributors=tuple(to_checksum_address(c) for c in contributors),
+            result_digest="0x" + digest.hex(),
+            results=bytes(results),
+            results_callback=bytes(callback),
         )
 
     def view_contribution(self, task_id: str, worker: str) -> Contribution:
         status, result_hash, result_seal, challenge, weight = self._view(
-            "viewContribution", _b32(task_id, "task id"), normalize_address(worker))[0]
-        return Contribution(CONTRIBUTION_STATUSES[status], "0x" + result_hash.hex(), "0x" + result_seal.hex(),
-                            to_checksum_address(challenge), weight)
+            "viewContribution", _b32(task_id, "task id"), normalize_address(worker)
+        )[0]
+        return Contribution(
+            CONTRIBUTION_STATUSES[status],
+            "0x" + result_hash.hex(),
+            "0x" + result_seal.hex(),
+            to_checksum_address(challenge),
+            weight,
+        )
 
     def events(self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = ()) -> list[Event]:
         self._check_open()
@@ -349,60 +436,119 @@ class EvmChain(Chain):
         return self._transact(sender, "transfer", [arg.address(to, "recipient"), arg.uint(amount, "amount")])
 
     def create_category(self, sender: Signer, name: str, description: str, work_clock_time_ref: int) -> Receipt:
-        return self._transact(sender, "createCategory", [
-            _text(name, "name", MAX_NAME), _text(description, "description", MAX_TEXT),
-            arg.uint(work_clock_time_ref, "work clock time ref")])
+        return self._transact(
+            sender,
+            "createCategory",
+            [
+                _text(name, "name", MAX_NAME),
+                _text(description, "description", MAX_TEXT),
+                arg.uint(work_clock_time_ref, "work clock time ref"),
+            ],
+        )
 
     def create_app(
-        self, sender: Signer, name: str, multiaddr: str, checksum: str, *,
-        app_type: str = "BUNDLE", mrenclave: str = "", price: int = 0,
+        self,
+        sender: Signer,
+        name: str,
+        multiaddr: str,
+        checksum: str,
+        *,
+        app_type: str = "BUNDLE",
+        mrenclave: str = "",
+        price: int = 0,
     ) -> Receipt:
-        return self._transact(sender, "createApp", [
-            _text(name, "name", MAX_NAME), _text(multiaddr, "multiaddr", MAX_TEXT),
-            bytes.fromhex(arg.bytes32(checksum, "checksum")[2:]), _text(app_type, "app type", MAX_TYPE),
-            _text(mrenclave, "mrenclave", MAX_TEXT), arg.uint(price, "price")])
+        return self._transact(
+            sender,
+            "createApp",
+            [
+                _text(name, "name", MAX_NAME),
+                _text(multiaddr, "multiaddr", MAX_TEXT),
+                bytes.fromhex(arg.bytes32(checksum, "checksum")[2:]),
+                _text(app_type, "app type", MAX_TYPE),
+                _text(mrenclave, "mrenclave", MAX_TEXT),
+                arg.uint(price, "price"),
+            ],
+        )
 
     def create_dataset(self, sender: Signer, name: str, multiaddr: str, checksum: str, *, price: int = 0) -> Receipt:
-        return self._transact(sender, "createDataset", [
-            _text(name, "name", MAX_NAME), _text(multiaddr, "multiaddr", MAX_TEXT),
-            bytes.fromhex(arg.bytes32(checksum, "checksum")[2:]), arg.uint(price, "price")])
+        return self._transact(
+            sender,
+            "createDataset",
+            [
+                _text(name, "name", MAX_NAME),
+                _text(multiaddr, "multiaddr", MAX_TEXT),
+                bytes.fromhex(arg.bytes32(checksum, "checksum")[2:]),
+                arg.uint(price, "price"),
+            ],
+        )
 
     def create_workerpool(self, sender: Signer, description: str, *, price: int = 0) -> Receipt:
-        return self._transact(sender, "createWorkerpool", [
-            _text(description, "description", MAX_TEXT), arg.uint(price, "price")])
+        return self._transact(
+            sender, "createWorkerpool", [_text(description, "description", MAX_TEXT), arg.uint(price, "price")]
+        )
 
     def change_workerpool_policy(
         self, sender: Signer, workerpool: str, worker_stake_ratio: int, scheduler_reward_ratio: int
     ) -> Receipt:
-        return self._transact(sender, "changePolicy", [
-            arg.address(workerpool, "workerpool"), arg.uint(worker_stake_ratio, "worker stake ratio"),
-            arg.uint(scheduler_reward_ratio, "scheduler reward ratio")])
+        return self._transact(
+            sender,
+            "changePolicy",
+            [
+                arg.address(workerpool, "workerpool"),
+                arg.uint(worker_stake_ratio, "worker stake ratio"),
+                arg.uint(scheduler_reward_ratio, "scheduler reward ratio"),
+            ],
+        )
 
     def create_deal(self, sender: Signer, request: DealRequest) -> Receipt:
         def max_price(value: int | None, what: str) -> int:
             return UINT256_MAX if value is None else arg.uint(value, f"{what} max price")
 
-        return self._transact(sender, "createDeal", [
-            arg.address(request.app, "app"), arg.address(request.dataset, "dataset"),
-            arg.address(request.workerpool, "workerpool"), arg.uint(request.category, "category"),
-            arg.uint(request.trust, "trust"), bytes.fromhex(arg.bytes32(request.tag, "tag")[2:]),
-            _text(request.params, "params", MAX_PARAMS), arg.uint(request.volume, "volume"),
-            arg.address(request.beneficiary or sender.address, "beneficiary"),
-            arg.address(request.callback, "callback"),
-            max_price(request.app_max_price, "app"), max_price(request.dataset_max_price, "dataset"),
-            max_price(request.workerpool_max_price, "workerpool")])
+        return self._transact(
+            sender,
+            "createDeal",
+            [
+                arg.address(request.app, "app"),
+                arg.address(request.dataset, "dataset"),
+                arg.address(request.workerpool, "workerpool"),
+                arg.uint(request.category, "category"),
+                arg.uint(request.trust, "trust"),
+                bytes.fromhex(arg.bytes32(request.tag, "tag")[2:]),
+                _text(request.params, "params", MAX_PARAMS),
+                arg.uint(request.volume, "volume"),
+                arg.address(request.beneficiary or sender.address, "beneficiary"),
+                arg.address(request.callback, "callback"),
+                max_price(request.app_max_price, "app"),
+                max_price(request.dataset_max_price, "dataset"),
+                max_price(request.workerpool_max_price, "workerpool"),
+            ],
+        )
 
     def initialize(self, sender: Signer, deal_id: str, idx: int) -> Receipt:
         return self._transact(sender, "initialize", [_b32(deal_id, "deal id"), arg.uint(idx, "task index")])
 
     def contribute(
-        self, sender: Signer, task_id: str, result_hash: str, result_seal: str,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_hash: str,
+        result_seal: str,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt:
-        return self._transact(sender, "contribute", [
-            _b32(task_id, "task id"), _b32(result_hash, "result hash"), _b32(result_seal, "result seal"),
-            arg.address(enclave_challenge, "enclave challenge"), signature_bytes(enclave_sign),
-            signature_bytes(authorization_sign)])
+        return self._transact(
+            sender,
+            "contribute",
+            [
+                _b32(task_id, "task id"),
+                _b32(result_hash, "result hash"),
+                _b32(result_seal, "result seal"),
+                arg.address(enclave_challenge, "enclave challenge"),
+                signature_bytes(enclave_sign),
+                signature_bytes(authorization_sign),
+            ],
+        )
 
     def reveal(self, sender: Signer, task_id: str, result_digest: str) -> Receipt:
         return self._transact(sender, "reveal", [_b32(task_id, "task id"), _b32(result_digest, "result digest")])
@@ -411,19 +557,40 @@ class EvmChain(Chain):
         return self._transact(sender, "reopen", [_b32(task_id, "task id")])
 
     def finalize(self, sender: Signer, task_id: str, results: bytes, results_callback: bytes = b"") -> Receipt:
-        return self._transact(sender, "finalize", [
-            _b32(task_id, "task id"), _data(results, "results", MAX_RESULTS),
-            _data(results_callback, "results callback", MAX_RESULTS)])
+        return self._transact(
+            sender,
+            "finalize",
+            [
+                _b32(task_id, "task id"),
+                _data(results, "results", MAX_RESULTS),
+                _data(results_callback, "results callback", MAX_RESULTS),
+            ],
+        )
 
     def contribute_and_finalize(
-        self, sender: Signer, task_id: str, result_digest: str, results: bytes, results_callback: bytes,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_digest: str,
+        results: bytes,
+        results_callback: bytes,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt:
-        return self._transact(sender, "contributeAndFinalize", [
-            _b32(task_id, "task id"), _b32(result_digest, "result digest"), _data(results, "results", MAX_RESULTS),
-            _data(results_callback, "results callback", MAX_RESULTS),
-            arg.address(enclave_challenge, "enclave challenge"), signature_bytes(enclave_sign),
-            signature_bytes(authorization_sign)])
+        return self._transact(
+            sender,
+            "contributeAndFinalize",
+            [
+                _b32(task_id, "task id"),
+                _b32(result_digest, "result digest"),
+                _data(results, "results", MAX_RESULTS),
+                _data(results_callback, "results callback", MAX_RESULTS),
+                arg.address(enclave_challenge, "enclave challenge"),
+                signature_bytes(enclave_sign),
+                signature_bytes(authorization_sign),
+            ],
+        )
 
     def claim(self, sender: Signer, task_id: str) -> Receipt:
         return self._transact(sender, "claim", [_b32(task_id, "task id")])
@@ -446,9 +613,12 @@ def _b32(value: Any, what: str) -> bytes:
 
 # The value a transaction returns, read from its events (the node may not keep return data).
 _RETURNED_BY = {
-    "createCategory": ("CreateCategory", "catid"), "createApp": ("CreateApp", "app"),
-    "createDataset": ("CreateDataset", "dataset"), "createWorkerpool": ("CreateWorkerpool", "workerpool"),
-    "createDeal": ("SchedulerNotice", "dealid"), "initialize": ("TaskInitialize", "taskid"),
+    "createCategory": ("CreateCategory", "catid"),
+    "createApp": ("CreateApp", "app"),
+    "createDataset": ("CreateDataset", "dataset"),
+    "createWorkerpool": ("CreateWorkerpool", "workerpool"),
+    "createDeal": ("SchedulerNotice", "dealid"),
+    "initialize": ("TaskInitialize", "taskid"),
     "initializeAndClaim": ("TaskInitialize", "taskid"),
 }
 

@@ -25,7 +25,7 @@ def revert_from_reason(reason: str | None) -> ChainRevert:
     if name not in rule.ALL_RULES:
         return revert(rule.INVALID_ARGUMENT, f"the contract reverted: {reason}")
     values = detail.strip().split(" ") if detail.strip() else []
-    return revert(name, **dict(zip(REASON_FIELDS.get(name, ()), values)))
+    return revert(name, **dict(zip(REASON_FIELDS.get(name, ()), values, strict=False)))
 
 
 def _find_revert_data(value: Any) -> str | None:

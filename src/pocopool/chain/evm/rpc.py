@@ -24,7 +24,7 @@ class Rpc:
         delay = 0.1
         for attempt in range(RPC_ATTEMPTS):
             try:
-                return dict(self._provider.make_request(method, params))  # type: ignore[arg-type]
+                return dict(self._provider.make_request(method, params))
             except Exception as error:
                 if attempt == RPC_ATTEMPTS - 1:
                     raise ChainError(f"EVM node {self.url} did not answer {method}: {error}") from error
@@ -37,7 +37,6 @@ class Rpc:
         if "error" in answer:
             raise ChainError(f"EVM node {self.url}: {method} failed: {answer['error']}")
         return answer.get("result")
-
 
 
 def gas_price(rpc: Rpc, sender: str, gas: int) -> int:

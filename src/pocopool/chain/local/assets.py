@@ -55,7 +55,10 @@ def add_category(state: TxState, name: str, description: str, work_clock_time_re
     category = Category(state.category_count(), arg.text(name, "name"), arg.text(description, "description"), time_ref)
     state.add_category(category)
     state.emit(
-        "CreateCategory", catid=category.id, name=category.name, description=category.description,
+        "CreateCategory",
+        catid=category.id,
+        name=category.name,
+        description=category.description,
         workClockTimeRef=category.work_clock_time_ref,
     )
     return category.id
@@ -81,9 +84,13 @@ def create_app(
     state: TxState, owner: str, name: str, multiaddr: str, checksum: str, app_type: str, mrenclave: str, price: int
 ) -> str:
     app = AppInfo(
-        address=_new_asset_address(state, "app", owner), owner=owner, name=arg.text(name, "name"),
-        app_type=arg.text(app_type, "app type"), multiaddr=arg.text(multiaddr, "multiaddr"),
-        checksum=arg.bytes32(checksum, "checksum"), mrenclave=arg.text(mrenclave, "mrenclave"),
+        address=_new_asset_address(state, "app", owner),
+        owner=owner,
+        name=arg.text(name, "name"),
+        app_type=arg.text(app_type, "app type"),
+        multiaddr=arg.text(multiaddr, "multiaddr"),
+        checksum=arg.bytes32(checksum, "checksum"),
+        mrenclave=arg.text(mrenclave, "mrenclave"),
         price=arg.uint(price, "price"),
     )
     state.save_app(app)
@@ -93,8 +100,11 @@ def create_app(
 
 def create_dataset(state: TxState, owner: str, name: str, multiaddr: str, checksum: str, price: int) -> str:
     dataset = DatasetInfo(
-        address=_new_asset_address(state, "dataset", owner), owner=owner, name=arg.text(name, "name"),
-        multiaddr=arg.text(multiaddr, "multiaddr"), checksum=arg.bytes32(checksum, "checksum"),
+        address=_new_asset_address(state, "dataset", owner),
+        owner=owner,
+        name=arg.text(name, "name"),
+        multiaddr=arg.text(multiaddr, "multiaddr"),
+        checksum=arg.bytes32(checksum, "checksum"),
         price=arg.uint(price, "price"),
     )
     state.save_dataset(dataset)
@@ -104,9 +114,12 @@ def create_dataset(state: TxState, owner: str, name: str, multiaddr: str, checks
 
 def create_workerpool(state: TxState, owner: str, description: str, price: int) -> str:
     pool = WorkerpoolInfo(
-        address=_new_asset_address(state, "workerpool", owner), owner=owner,
-        description=arg.text(description, "description"), worker_stake_ratio=DEFAULT_WORKER_STAKE_RATIO,
-        scheduler_reward_ratio=DEFAULT_SCHEDULER_REWARD_RATIO, price=arg.uint(price, "price"),
+        address=_new_asset_address(state, "workerpool", owner),
+        owner=owner,
+        description=arg.text(description, "description"),
+        worker_stake_ratio=DEFAULT_WORKER_STAKE_RATIO,
+        scheduler_reward_ratio=DEFAULT_SCHEDULER_REWARD_RATIO,
+        price=arg.uint(price, "price"),
     )
     state.save_workerpool(pool)
     state.emit("CreateWorkerpool", owner=owner, workerpool=pool.address)
@@ -130,13 +143,23 @@ def change_workerpool_policy(
     reward_ratio = arg.uint(scheduler_reward_ratio, "scheduler reward ratio")
     if reward_ratio > 100:
         raise revert(rule.INVALID_REWARD_RATIO, f"got {reward_ratio}")
-    state.save_workerpool(WorkerpoolInfo(
-        pool.address, pool.owner, pool.description, stake_ratio, reward_ratio, pool.price,
-    ))
+    state.save_workerpool(
+        WorkerpoolInfo(
+            pool.address,
+            pool.owner,
+            pool.description,
+            stake_ratio,
+            reward_ratio,
+            pool.price,
+        )
+    )
     state.emit(
-        "PolicyUpdate", workerpool=pool.address,
-        oldWorkerStakeRatioPolicy=pool.worker_stake_ratio, newWorkerStakeRatioPolicy=stake_ratio,
-        oldSchedulerRewardRatioPolicy=pool.scheduler_reward_ratio, newSchedulerRewardRatioPolicy=reward_ratio,
+        "PolicyUpdate",
+        workerpool=pool.address,
+        oldWorkerStakeRatioPolicy=pool.worker_stake_ratio,
+        newWorkerStakeRatioPolicy=stake_ratio,
+        oldSchedulerRewardRatioPolicy=pool.scheduler_reward_ratio,
+        newSchedulerRewardRatioPolicy=reward_ratio,
     )
 
 

@@ -75,7 +75,11 @@ class LocalChain(Chain):
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], owner_address: str, *, chain_id: int = DEFAULT_CHAIN_ID,
+        cls,
+        path: str | os.PathLike[str],
+        owner_address: str,
+        *,
+        chain_id: int = DEFAULT_CHAIN_ID,
         clock: Clock | None = None,
     ) -> LocalChain:
         """A new ledger file owned by `owner_address`, with the standard categories in block 0.
@@ -160,8 +164,11 @@ class LocalChain(Chain):
             try:
                 parent = _latest_block(connection)
                 state = TxState(
-                    connection, block_number=parent.number + 1,
-                    now=max(int(self._clock.now()), parent.timestamp), owner=self._owner, escrow=LEDGER_ADDRESS,
+                    connection,
+                    block_number=parent.number + 1,
+                    now=max(int(self._clock.now()), parent.timestamp),
+                    owner=self._owner,
+                    escrow=LEDGER_ADDRESS,
                 )
                 value = body(state, sender_address)
                 tx_hash = _tx_hash(self._salt, state.block_number)
@@ -181,16 +188,25 @@ class LocalChain(Chain):
 
     def create_category(self, sender: Signer, name: str, description: str, work_clock_time_ref: int) -> Receipt:
         return self._transact(
-            sender, "createCategory",
+            sender,
+            "createCategory",
             lambda s, who: assets.create_category(s, who, name, description, work_clock_time_ref),
         )
 
     def create_app(
-        self, sender: Signer, name: str, multiaddr: str, checksum: str, *,
-        app_type: str = "BUNDLE", mrenclave: str = "", price: int = 0,
+        self,
+        sender: Signer,
+        name: str,
+        multiaddr: str,
+        checksum: str,
+        *,
+        app_type: str = "BUNDLE",
+        mrenclave: str = "",
+        price: int = 0,
     ) -> Receipt:
         return self._transact(
-            sender, "createApp",
+            sender,
+            "createApp",
             lambda s, who: assets.create_app(s, who, name, multiaddr, checksum, app_type, mrenclave, price),
         )
 
@@ -208,7 +224,8 @@ class LocalChain(Chain):
         self, sender: Signer, workerpool: str, worker_stake_ratio: int, scheduler_reward_ratio: int
     ) -> Receipt:
         return self._transact(
-            sender, "changePolicy",
+            sender,
+            "changePolicy",
             lambda s, who: assets.change_workerpool_policy(
                 s, who, workerpool, worker_stake_ratio, scheduler_reward_ratio
             ),
@@ -221,14 +238,21 @@ class LocalChain(Chain):
         return self._transact(sender, "initialize", lambda s, who: tasks.initialize(s, deal_id, idx))
 
     def contribute(
-        self, sender: Signer, task_id: str, result_hash: str, result_seal: str,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_hash: str,
+        result_seal: str,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt:
         signers = tasks.recover_signers(
             sender.address, task_id, result_hash, result_seal, enclave_challenge, enclave_sign, authorization_sign
         )
         return self._transact(
-            sender, "contribute",
+            sender,
+            "contribute",
             lambda s, who: tasks.contribute(s, who, task_id, result_hash, result_seal, enclave_challenge, signers),
         )
 
@@ -244,14 +268,22 @@ class LocalChain(Chain):
         )
 
     def contribute_and_finalize(
-        self, sender: Signer, task_id: str, result_digest: str, results: bytes, results_callback: bytes,
-        enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+        self,
+        sender: Signer,
+        task_id: str,
+        result_digest: str,
+        results: bytes,
+        results_callback: bytes,
+        enclave_challenge: str,
+        enclave_sign: str,
+        authorization_sign: str,
     ) -> Receipt:
         signers = tasks.recover_one_shot_signers(
             sender.address, task_id, result_digest, enclave_challenge, enclave_sign, authorization_sign
         )
         return self._transact(
-            sender, "contributeAndFinalize",
+            sender,
+            "contributeAndFinalize",
             lambda s, who: tasks.contribute_and_finalize(
                 s, who, task_id, result_digest, results, results_callback, enclave_challenge, signers
             ),
@@ -261,9 +293,7 @@ class LocalChain(Chain):
         return self._transact(sender, "claim", lambda s, who: tasks.claim(s, task_id))
 
     def initialize_and_claim(self, sender: Signer, deal_id: str, idx: int) -> Receipt:
-        return self._transact(
-            sender, "initializeAndClaim", lambda s, who: tasks.initialize_and_claim(s, deal_id, idx)
-        )
+        return self._transact(sender, "initializeAndClaim", lambda s, who: tasks.initialize_and_claim(s, deal_id, idx))
 
     # ----- reads: one indexed query each ------------------------------------------------------------------
     def chain_id(self) -> int:
@@ -339,9 +369,11 @@ class LocalChain(Chain):
         if names:
             sql += f" AND e.name IN ({', '.join('?' for _ in names)})"
         with self._sqlite_errors():
-            found = self._connection().execute(
-                sql + " ORDER BY e.block_number, e.log_index", (first, last, *names)
-            ).fetchall()
+            found = (
+                self._connection()
+                .execute(sql + " ORDER BY e.block_number, e.log_index", (first, last, *names))
+                .fetchall()
+            )
         return [Event(number, index, tx, name, rows.decode_args(args)) for number, index, tx, name, args in found]
 
     # ----- test hooks (LocalChain only) ---------------------------------------------------------------
@@ -393,9 +425,15 @@ def _write_genesis(path: Path, owner: str, chain_id: int, timestamp: int) -> Non
         connection.execute("PRAGMA journal_mode = WAL")  # persistent: every later connection is in WAL
         connection.execute("BEGIN IMMEDIATE")
         salt = os.urandom(32)
-        create_schema(connection, {
-            "chain_id": str(chain_id), "owner": owner, "salt": salt.hex(), "total_supply": "0",
-        })
+        create_schema(
+            connection,
+            {
+                "chain_id": str(chain_id),
+                "owner": owner,
+                "salt": salt.hex(),
+                "total_supply": "0",
+            },
+        )
         state = TxState(connection, block_number=0, now=timestamp, owner=owner, escrow=LEDGER_ADDRESS)
         for name, time_ref in STANDARD_CATEGORIES:
             assets.add_category(state, name, "", time_ref)

@@ -75,24 +75,51 @@ INSERT_WORKERPOOL = replace_sql("workerpools", WORKERPOOL_COLUMNS)
 
 def workerpool_from_row(row: Row) -> WorkerpoolInfo:
     return WorkerpoolInfo(
-        address=row[0], owner=row[1], description=row[2], worker_stake_ratio=int(row[3]),
-        scheduler_reward_ratio=row[4], price=int(row[5]),
+        address=row[0],
+        owner=row[1],
+        description=row[2],
+        worker_stake_ratio=int(row[3]),
+        scheduler_reward_ratio=row[4],
+        price=int(row[5]),
     )
 
 
 def workerpool_to_row(pool: WorkerpoolInfo) -> tuple[Any, ...]:
     return (
-        pool.address, pool.owner, pool.description, str(pool.worker_stake_ratio),
-        pool.scheduler_reward_ratio, str(pool.price),
+        pool.address,
+        pool.owner,
+        pool.description,
+        str(pool.worker_stake_ratio),
+        pool.scheduler_reward_ratio,
+        str(pool.price),
     )
 
 
 # ----- deals --------------------------------------------------------------------------------------
 DEAL_COLUMNS = (
-    "deal_id", "app", "app_owner", "app_price", "dataset", "dataset_owner", "dataset_price",
-    "workerpool", "workerpool_owner", "workerpool_price", "trust", "category", "tag", "requester",
-    "beneficiary", "callback", "params", "start_time", "bot_first", "bot_size", "worker_stake",
-    "scheduler_reward_ratio", "sponsor",
+    "deal_id",
+    "app",
+    "app_owner",
+    "app_price",
+    "dataset",
+    "dataset_owner",
+    "dataset_price",
+    "workerpool",
+    "workerpool_owner",
+    "workerpool_price",
+    "trust",
+    "category",
+    "tag",
+    "requester",
+    "beneficiary",
+    "callback",
+    "params",
+    "start_time",
+    "bot_first",
+    "bot_size",
+    "worker_stake",
+    "scheduler_reward_ratio",
+    "sponsor",
 )
 SELECT_DEAL = select_sql("deals", DEAL_COLUMNS, "deal_id = ?")
 INSERT_DEAL = replace_sql("deals", DEAL_COLUMNS)
@@ -108,27 +135,65 @@ def _resource_row(resource: Resource) -> tuple[str, str, str]:
 
 def deal_from_row(row: Row) -> Deal:
     return Deal(
-        deal_id=row[0], app=_resource(row, 1), dataset=_resource(row, 4), workerpool=_resource(row, 7),
-        trust=int(row[10]), category=row[11], tag=row[12], requester=row[13], beneficiary=row[14],
-        callback=row[15], params=row[16], start_time=row[17], bot_first=int(row[18]),
-        bot_size=int(row[19]), worker_stake=int(row[20]), scheduler_reward_ratio=row[21], sponsor=row[22],
+        deal_id=row[0],
+        app=_resource(row, 1),
+        dataset=_resource(row, 4),
+        workerpool=_resource(row, 7),
+        trust=int(row[10]),
+        category=row[11],
+        tag=row[12],
+        requester=row[13],
+        beneficiary=row[14],
+        callback=row[15],
+        params=row[16],
+        start_time=row[17],
+        bot_first=int(row[18]),
+        bot_size=int(row[19]),
+        worker_stake=int(row[20]),
+        scheduler_reward_ratio=row[21],
+        sponsor=row[22],
     )
 
 
 def deal_to_row(deal: Deal) -> tuple[Any, ...]:
     return (
-        deal.deal_id, *_resource_row(deal.app), *_resource_row(deal.dataset), *_resource_row(deal.workerpool),
-        str(deal.trust), deal.category, deal.tag, deal.requester, deal.beneficiary, deal.callback,
-        deal.params, deal.start_time, str(deal.bot_first), str(deal.bot_size), str(deal.worker_stake),
-        deal.scheduler_reward_ratio, deal.sponsor,
+        deal.deal_id,
+        *_resource_row(deal.app),
+        *_resource_row(deal.dataset),
+        *_resource_row(deal.workerpool),
+        str(deal.trust),
+        deal.category,
+        deal.tag,
+        deal.requester,
+        deal.beneficiary,
+        deal.callback,
+        deal.params,
+        deal.start_time,
+        str(deal.bot_first),
+        str(deal.bot_size),
+        str(deal.worker_stake),
+        deal.scheduler_reward_ratio,
+        deal.sponsor,
     )
 
 
 # ----- tasks --------------------------------------------------------------------------------------
 TASK_COLUMNS = (
-    "task_id", "status", "deal_id", "idx", "timeref", "contribution_deadline", "reveal_deadline",
-    "final_deadline", "consensus_value", "reveal_counter", "winner_counter", "contributors",
-    "result_digest", "results", "results_callback",
+    "task_id",
+    "status",
+    "deal_id",
+    "idx",
+    "timeref",
+    "contribution_deadline",
+    "reveal_deadline",
+    "final_deadline",
+    "consensus_value",
+    "reveal_counter",
+    "winner_counter",
+    "contributors",
+    "result_digest",
+    "results",
+    "results_callback",
 )
 SELECT_TASK = select_sql("tasks", TASK_COLUMNS, "task_id = ?")
 INSERT_TASK = replace_sql("tasks", TASK_COLUMNS)
@@ -136,20 +201,41 @@ INSERT_TASK = replace_sql("tasks", TASK_COLUMNS)
 
 def task_from_row(row: Row) -> ChainTask:
     return ChainTask(
-        task_id=row[0], status=ChainTaskStatus(row[1]), deal_id=row[2], idx=int(row[3]), timeref=row[4],
-        contribution_deadline=row[5], reveal_deadline=row[6], final_deadline=row[7],
-        consensus_value=row[8], reveal_counter=row[9], winner_counter=row[10],
-        contributors=tuple(row[11].split(",")) if row[11] else (), result_digest=row[12],
-        results=bytes(row[13]), results_callback=bytes(row[14]),
+        task_id=row[0],
+        status=ChainTaskStatus(row[1]),
+        deal_id=row[2],
+        idx=int(row[3]),
+        timeref=row[4],
+        contribution_deadline=row[5],
+        reveal_deadline=row[6],
+        final_deadline=row[7],
+        consensus_value=row[8],
+        reveal_counter=row[9],
+        winner_counter=row[10],
+        contributors=tuple(row[11].split(",")) if row[11] else (),
+        result_digest=row[12],
+        results=bytes(row[13]),
+        results_callback=bytes(row[14]),
     )
 
 
 def task_to_row(task: ChainTask) -> tuple[Any, ...]:
     return (
-        task.task_id, task.status.value, task.deal_id, str(task.idx), task.timeref,
-        task.contribution_deadline, task.reveal_deadline, task.final_deadline, task.consensus_value,
-        task.reveal_counter, task.winner_counter, ",".join(task.contributors), task.result_digest,
-        task.results, task.results_callback,
+        task.task_id,
+        task.status.value,
+        task.deal_id,
+        str(task.idx),
+        task.timeref,
+        task.contribution_deadline,
+        task.reveal_deadline,
+        task.final_deadline,
+        task.consensus_value,
+        task.reveal_counter,
+        task.winner_counter,
+        ",".join(task.contributors),
+        task.result_digest,
+        task.results,
+        task.results_callback,
     )
 
 
@@ -161,15 +247,23 @@ INSERT_CONTRIBUTION = replace_sql("contributions", ("task_id", "worker", *CONTRI
 
 def contribution_from_row(row: Row) -> Contribution:
     return Contribution(
-        status=ChainContributionStatus(row[0]), result_hash=row[1], result_seal=row[2],
-        enclave_challenge=row[3], weight=row[4],
+        status=ChainContributionStatus(row[0]),
+        result_hash=row[1],
+        result_seal=row[2],
+        enclave_challenge=row[3],
+        weight=row[4],
     )
 
 
 def contribution_to_row(task_id: str, worker: str, contribution: Contribution) -> tuple[Any, ...]:
     return (
-        task_id, worker, contribution.status.value, contribution.result_hash, contribution.result_seal,
-        contribution.enclave_challenge, contribution.weight,
+        task_id,
+        worker,
+        contribution.status.value,
+        contribution.result_hash,
+        contribution.result_seal,
+        contribution.enclave_challenge,
+        contribution.weight,
     )
 
 

@@ -125,9 +125,7 @@ def open_connection(path: Path) -> sqlite3.Connection:
     threads and processes queue instead of failing. synchronous=NORMAL is durable across process
     crashes (a power loss may drop the last transactions, acceptable for a devnet ledger).
     """
-    connection = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-    )
+    connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     connection.execute("PRAGMA synchronous = NORMAL")
     return connection

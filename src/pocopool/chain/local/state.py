@@ -30,6 +30,7 @@ from ..base import (
 )
 from ..reverts import revert
 from . import rows
+
 SQLITE_INT_MAX = 2**63 - 1
 
 
@@ -155,7 +156,9 @@ class TxState(LedgerView):
         if new_balance < 0:
             raise revert(rule.INSUFFICIENT_BALANCE, address, needed=-balance, has=current.balance)
         if new_frozen < 0:
-            raise revert(rule.ARITHMETIC_OVERFLOW, f"{address} would unfreeze {-frozen} nRLC, has {current.frozen} frozen")
+            raise revert(
+                rule.ARITHMETIC_OVERFLOW, f"{address} would unfreeze {-frozen} nRLC, has {current.frozen} frozen"
+            )
         if new_balance > UINT256_MAX or new_frozen > UINT256_MAX:
             raise revert(rule.ARITHMETIC_OVERFLOW, f"the balance of {address} would exceed 2^256 - 1")
         self._write_account(address, AccountBalance(new_balance, new_frozen))

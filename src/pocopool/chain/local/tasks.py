@@ -75,8 +75,13 @@ class Signers:
 
 
 def recover_signers(
-    worker: str, task_id: str, result_hash: str, result_seal: str, enclave_challenge: str,
-    enclave_sign: str, authorization_sign: str,
+    worker: str,
+    task_id: str,
+    result_hash: str,
+    result_seal: str,
+    enclave_challenge: str,
+    enclave_sign: str,
+    authorization_sign: str,
 ) -> Signers:
     """The signers of contribute's arguments, which may still be malformed (the rules reject those)."""
     authorization = crypto.recover_authorization_signer(worker, task_id, enclave_challenge, authorization_sign)
@@ -88,7 +93,12 @@ def recover_signers(
 
 
 def recover_one_shot_signers(
-    worker: str, task_id: str, result_digest: str, enclave_challenge: str, enclave_sign: str, authorization_sign: str,
+    worker: str,
+    task_id: str,
+    result_digest: str,
+    enclave_challenge: str,
+    enclave_sign: str,
+    authorization_sign: str,
 ) -> Signers:
     """The signers of contributeAndFinalize's arguments, whose vote is derived from the digest."""
     try:
@@ -140,7 +150,8 @@ def initialize(state: TxState, deal_id: str, idx: int) -> str:
         raise revert(rule.UNKNOWN_DEAL, f"deal {deal_id}")
     if idx not in deal.task_index_range():
         raise revert(
-            rule.TASK_INDEX_OUT_OF_RANGE, f"the bag is {deal.bot_first} to {deal.bot_first + deal.bot_size - 1}, got {idx}"
+            rule.TASK_INDEX_OUT_OF_RANGE,
+            f"the bag is {deal.bot_first} to {deal.bot_first + deal.bot_size - 1}, got {idx}",
         )
     task_id = crypto.task_id(deal_id, idx)
     task = state.task(task_id)
@@ -148,17 +159,29 @@ def initialize(state: TxState, deal_id: str, idx: int) -> str:
         raise revert(rule.TASK_ALREADY_INITIALIZED, f"task {task_id} is {task.status.value}")
     timeref = state.category(deal.category).work_clock_time_ref  # type: ignore[union-attr]
     deadlines = task_deadlines(deal.start_time, timeref)
-    state.save_task(replace(
-        task, status=TS.ACTIVE, deal_id=deal_id, idx=idx, timeref=timeref,
-        contribution_deadline=deadlines.contribution, final_deadline=deadlines.final,
-    ))
+    state.save_task(
+        replace(
+            task,
+            status=TS.ACTIVE,
+            deal_id=deal_id,
+            idx=idx,
+            timeref=timeref,
+            contribution_deadline=deadlines.contribution,
+            final_deadline=deadlines.final,
+        )
+    )
     state.emit("TaskInitialize", taskid=task_id, workerpool=deal.workerpool.pointer)
     return task_id
 
 
 # ----- contribute and consensus (§7.2, §8.2, §8.3) ---------------------------------------------------------
 def contribute(
-    state: TxState, worker: str, task_id: str, result_hash: str, result_seal: str, enclave_challenge: str,
+    state: TxState,
+    worker: str,
+    task_id: str,
+    result_hash: str,
+    result_seal: str,
+    enclave_challenge: str,
     signers: Signers,
 ) -> None:
     task_id = arg.bytes32(task_id, "task id")
@@ -177,9 +200,17 @@ def contribute(
     _check_enclave_signature(enclave_challenge, signers)
 
     score = state.score(worker)
-    state.save_contribution(task_id, worker, Contribution(
-        CS.CONTRIBUTED, result_hash, result_seal, enclave_challenge, weight=reward_weight(score),
-    ))
+    state.save_contribution(
+        task_id,
+        worker,
+        Contribution(
+            CS.CONTRIBUTED,
+            result_hash,
+            result_seal,
+            enclave_challenge,
+            weight=reward_weight(score),
+        ),
+    )
     task = replace(task, contributors=(*task.contributors, worker))
     state.lock(worker, deal.worker_stake)
     state.emit("TaskContribute", taskid=task_id, worker=worker, hash=result_hash)
@@ -196,8 +227,12 @@ def _vote(state: TxState, task: ChainTask, deal: Deal, result_hash: str, weight:
     winners = state.count_contributions(task.task_id, result_hash, CS.CONTRIBUTED)  # REJECTED ones excluded
     state.emit("TaskConsensus", taskid=task.task_id, consensus=result_hash)
     return replace(
-        task, status=TS.REVEALING, consensus_value=result_hash,
-        reveal_deadline=reveal_deadline(state.now, task.timeref), reveal_counter=0, winner_counter=winners,
+        task,
+        status=TS.REVEALING,
+        consensus_value=result_hash,
+        reveal_deadline=reveal_deadline(state.now, task.timeref),
+        reveal_counter=0,
+        winner_counter=winners,
     )
 
 
@@ -246,9 +281,15 @@ def reopen(state: TxState, sender: str, task_id: str) -> None:
         if contribution.result_hash == task.consensus_value:
             state.save_contribution(task.task_id, worker, replace(contribution, status=CS.REJECTED))
     state.set_consensus_group(task.task_id, task.consensus_value, 0)  # total drops with it
-    state.save_task(replace(
-        task, status=TS.ACTIVE, consensus_value=ZERO_BYTES32, reveal_deadline=0, winner_counter=0,
-    ))
+    state.save_task(
+        replace(
+            task,
+            status=TS.ACTIVE,
+            consensus_value=ZERO_BYTES32,
+            reveal_deadline=0,
+            winner_counter=0,
+        )
+    )
     state.emit("TaskReopen", taskid=task.task_id)
 
 
@@ -262,8 +303,10 @@ def finalize(state: TxState, sender: str, task_id: str, results: bytes, results_
     all_revealed = task.reveal_counter == task.winner_counter
     if not (all_revealed or (task.reveal_counter > 0 and task.reveal_deadline <= state.now)):
         raise revert(
-            rule.REVEALS_PENDING, f"the reveal deadline is {task.reveal_deadline}, the block time {state.now}",
-            winners=task.winner_counter, revealed=task.reveal_counter,
+            rule.REVEALS_PENDING,
+            f"the reveal deadline is {task.reveal_deadline}, the block time {state.now}",
+            winners=task.winner_counter,
+            revealed=task.reveal_counter,
         )
     _check_results_callback(deal, task.result_digest, results_callback)
     task = replace(task, status=TS.COMPLETED, results=results, results_callback=results_callback)
@@ -318,8 +361,14 @@ def _distribute_rewards(state: TxState, deal: Deal, task: ChainTask) -> None:
 
 # ----- contributeAndFinalize (§7.6) ------------------------------------------------------------------
 def contribute_and_finalize(
-    state: TxState, worker: str, task_id: str, result_digest: str, results: bytes, results_callback: bytes,
-    enclave_challenge: str, signers: Signers,
+    state: TxState,
+    worker: str,
+    task_id: str,
+    result_digest: str,
+    results: bytes,
+    results_callback: bytes,
+    enclave_challenge: str,
+    signers: Signers,
 ) -> None:
     task_id, result_digest = arg.bytes32(task_id, "task id"), arg.bytes32(result_digest, "result digest")
     results, results_callback = arg.data(results, "results"), arg.data(results_callback, "results callback")
@@ -341,11 +390,20 @@ def contribute_and_finalize(
 
     # No stake, no weight, no score: there is nothing to compare the result with.
     state.save_contribution(task_id, worker, Contribution(CS.PROVED, result_hash, result_seal, enclave_challenge))
-    state.save_task(replace(
-        task, status=TS.COMPLETED, consensus_value=result_hash,
-        reveal_deadline=reveal_deadline(state.now, task.timeref), reveal_counter=1, winner_counter=1,
-        contributors=(worker,), result_digest=result_digest, results=results, results_callback=results_callback,
-    ))
+    state.save_task(
+        replace(
+            task,
+            status=TS.COMPLETED,
+            consensus_value=result_hash,
+            reveal_deadline=reveal_deadline(state.now, task.timeref),
+            reveal_counter=1,
+            winner_counter=1,
+            contributors=(worker,),
+            result_digest=result_digest,
+            results=results,
+            results_callback=results_callback,
+        )
+    )
     _success_work(state, deal, task_id)
     worker_reward = deal.workerpool.price * (100 - deal.scheduler_reward_ratio) // 100
     state.reward(worker, worker_reward, task_id)

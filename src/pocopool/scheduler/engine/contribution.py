@@ -9,9 +9,17 @@ from typing import Any
 from ...protocol.crypto import ZERO_ADDRESS
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from ...protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     TaskAbortCause,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
@@ -20,33 +28,64 @@ from ..state import ReplicateState, TaskState
 from .orders import consensus_order
 from .tee import contribute_and_finalize, enclave_challenge, framework_check
 from .transition import (
-    ENDED, NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, consensus_winners, fail_task,
+    ENDED,
+    NOTHING,
+    ChainAction,
+    ChainView,
+    Push,
+    StatusChange,
+    Transition,
+    consensus_winners,
+    fail_task,
 )
-
 
 # Statuses showing that the worker is working on the task (spec §1.3 INITIALIZED → RUNNING).
 # START_FAILED deliberately does not count.
-STARTED_OR_LATER = frozenset({
-    RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOAD_FAILED, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING,
-    RS.DATA_DOWNLOAD_FAILED, RS.DATA_DOWNLOADED, RS.COMPUTING, RS.COMPUTE_FAILED, RS.COMPUTED,
-    RS.CONTRIBUTING, RS.CONTRIBUTE_FAILED, RS.CONTRIBUTED, RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
-    RS.CONTRIBUTE_AND_FINALIZE_FAILED, RS.CONTRIBUTE_AND_FINALIZE_DONE,
-})
+STARTED_OR_LATER = frozenset(
+    {
+        RS.STARTED,
+        RS.APP_DOWNLOADING,
+        RS.APP_DOWNLOAD_FAILED,
+        RS.APP_DOWNLOADED,
+        RS.DATA_DOWNLOADING,
+        RS.DATA_DOWNLOAD_FAILED,
+        RS.DATA_DOWNLOADED,
+        RS.COMPUTING,
+        RS.COMPUTE_FAILED,
+        RS.COMPUTED,
+        RS.CONTRIBUTING,
+        RS.CONTRIBUTE_FAILED,
+        RS.CONTRIBUTED,
+        RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
+        RS.CONTRIBUTE_AND_FINALIZE_FAILED,
+        RS.CONTRIBUTE_AND_FINALIZE_DONE,
+    }
+)
 
 
 # ----- one function per current status --------------------------------------------------------------
 
-def _received(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-              tee_frameworks: frozenset[TeeFramework]) -> Transition:
+
+def _received(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     framework = task.tee_framework
     if framework is not None and framework not in tee_frameworks:
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, "TEE_NOT_SUPPORTED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "TEE_NOT_SUPPORTED",
             f"the task asks for the TEE framework {framework.value} and this workerpool has no SMS for it",
         )
     if now >= task.contribution_deadline:
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, "CONTRIBUTION_DEADLINE_PASSED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "CONTRIBUTION_DEADLINE_PASSED",
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the task was initialized",
         )
     if framework is not None:
@@ -55,7 +94,9 @@ def _received(task: TaskState, replicates: Sequence[ReplicateState], chain: Chai
             return unchecked
     if chain.task is not None and chain.task.status is not CTS.UNSET:
         if framework is not None:  # INITIALIZED once the SMS gave the enclave challenge (_initializing)
-            return Transition(statuses=(StatusChange(TS.INITIALIZING, message="the task was already initialized on chain"),))
+            return Transition(
+                statuses=(StatusChange(TS.INITIALIZING, message="the task was already initialized on chain"),)
+            )
         return Transition(
             statuses=(
                 StatusChange(TS.INITIALIZING, message="the task was already initialized on chain"),
@@ -69,8 +110,13 @@ def _received(task: TaskState, replicates: Sequence[ReplicateState], chain: Chai
     )
 
 
-def _initializing(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                  tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _initializing(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.INITIALIZE else None
     if chain.task is not None and chain.task.status is not CTS.UNSET:
         if task.tee_framework is not None:
@@ -80,44 +126,60 @@ def _initializing(task: TaskState, replicates: Sequence[ReplicateState], chain: 
         if mined:
             fields["initialization_block"] = tx.block_number  # type: ignore[union-attr]
         return Transition(
-            statuses=(StatusChange(
-                TS.INITIALIZED,
-                message="initialize transaction mined" if mined else f"the task is {chain.task.status.value} on chain",
-                block_number=tx.block_number if mined else None,  # type: ignore[union-attr]
-                tx_hash=tx.tx_hash if mined else None,  # type: ignore[union-attr]
-            ),),
+            statuses=(
+                StatusChange(
+                    TS.INITIALIZED,
+                    message="initialize transaction mined"
+                    if mined
+                    else f"the task is {chain.task.status.value} on chain",
+                    block_number=tx.block_number if mined else None,  # type: ignore[union-attr]
+                    tx_hash=tx.tx_hash if mined else None,  # type: ignore[union-attr]
+                ),
+            ),
             fields=fields,
         )
     if tx is not None and tx.reverted:
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, tx.revert_rule or "REVERTED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            tx.revert_rule or "REVERTED",
             f"the ledger refused the initialize transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     if tx is not None or chain.task is None:
         return NOTHING  # sent but unknown, or chain unreadable: a detector asks again later
     if now >= task.contribution_deadline:
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, "CONTRIBUTION_DEADLINE_PASSED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "CONTRIBUTION_DEADLINE_PASSED",
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the task was initialized",
         )
     # INITIALIZING was written but the chain never saw the transaction (crash in between): send it again.
     return Transition(action=ChainAction.INITIALIZE)
 
 
-def _contribution_timeout(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView,
-                          now: float) -> Transition | None:
+def _contribution_timeout(
+    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float
+) -> Transition | None:
     assert chain.task is not None
     if chain.task.status in (CTS.UNSET, CTS.ACTIVE) and now >= task.contribution_deadline:
         return fail_task(
-            replicates, TS.CONTRIBUTION_TIMEOUT, "CONTRIBUTION_TIMEOUT",
+            replicates,
+            TS.CONTRIBUTION_TIMEOUT,
+            "CONTRIBUTION_TIMEOUT",
             f"the contribution deadline {iso(task.contribution_deadline)} passed before consensus was reached",
             abort=TaskAbortCause.CONTRIBUTION_TIMEOUT,
         )
     return None
 
 
-def _initialized(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                 tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _initialized(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     if chain.task is None:
         return NOTHING
     timeout = _contribution_timeout(task, replicates, chain, now)
@@ -125,13 +187,17 @@ def _initialized(task: TaskState, replicates: Sequence[ReplicateState], chain: C
         return timeout  # and stop there (spec §10 quirk 1)
     started = [r for r in replicates if r.last_relevant in STARTED_OR_LATER]
     if started:
-        return Transition(statuses=(StatusChange(
-            TS.RUNNING, message=f"worker {started[0].wallet} started the task"),))
+        return Transition(statuses=(StatusChange(TS.RUNNING, message=f"worker {started[0].wallet} started the task"),))
     return NOTHING
 
 
-def _running(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-             tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _running(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     ct = chain.task
     if ct is None:
         return NOTHING
@@ -153,10 +219,13 @@ def _running(task: TaskState, replicates: Sequence[ReplicateState], chain: Chain
     if losers:
         pushes.append(Push(Next.PLEASE_ABORT, losers, abort_cause=TaskAbortCause.CONSENSUS_REACHED))
     return Transition(
-        statuses=(StatusChange(
-            TS.CONSENSUS_REACHED, block_number=block or None,
-            message=f"{len(winners)} of {len(replicates)} replicates agree on {ct.consensus_value}",
-        ),),
+        statuses=(
+            StatusChange(
+                TS.CONSENSUS_REACHED,
+                block_number=block or None,
+                message=f"{len(winners)} of {len(replicates)} replicates agree on {ct.consensus_value}",
+            ),
+        ),
         fields={
             "consensus": ct.consensus_value,
             "consensus_block": block,

@@ -15,9 +15,15 @@ from ...protocol.statuses import (
     COMPLETION_PHASE,
     CONTRIBUTION_PHASE,
     REVEAL_PHASE,
-    ReplicateStatus as RS,
     TaskAbortCause,
+)
+from ...protocol.statuses import (
+    ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..state import ReplicateState, TaskState
@@ -65,6 +71,8 @@ def standing_order(task: TaskState, replicate: ReplicateState) -> Order | None:
         if task.status is TS.CONSENSUS_REACHED and not replicate.has(RS.CONTRIBUTED):
             return consensus_order(replicate, task.consensus)
         return None
-    if task.status in COMPLETION_PHASE and (replicate.has(RS.REVEALED) or replicate.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)):
+    if task.status in COMPLETION_PHASE and (
+        replicate.has(RS.REVEALED) or replicate.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)
+    ):
         return Order(Next.PLEASE_COMPLETE if task.status is TS.COMPLETED else Next.PLEASE_WAIT)
     return None

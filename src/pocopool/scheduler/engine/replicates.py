@@ -28,11 +28,23 @@ from ...protocol.crypto import ZERO_BYTES32
 from ...protocol.models import ComputeLogs, ReplicateStatusDetails
 from ...protocol.statuses import (
     FAILED_BEFORE_COMPUTED,
+)
+from ...protocol.statuses import (
     ChainContributionStatus as CCS,
+)
+from ...protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from ...protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from ...protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
 )
 from ...protocol.transitions import REPLICATE_TRANSITIONS, is_valid_replicate_transition, next_action
@@ -43,10 +55,19 @@ from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskStat
 NEEDS_CHAIN_PROOF = frozenset({RS.CONTRIBUTED, RS.REVEALED, RS.CONTRIBUTE_AND_FINALIZE_DONE})
 # Accepted statuses that may move the task: the task engine looks at it again (spec §2.8, plus upload
 # failures so that another revealer is asked at once).
-TASK_TRIGGERS = frozenset({
-    RS.STARTED, RS.CONTRIBUTED, RS.REVEALED, RS.RESULT_UPLOADED, RS.RESULT_UPLOAD_FAILED,
-    RS.CONTRIBUTE_AND_FINALIZE_DONE,
-}) | FAILED_BEFORE_COMPUTED
+TASK_TRIGGERS = (
+    frozenset(
+        {
+            RS.STARTED,
+            RS.CONTRIBUTED,
+            RS.REVEALED,
+            RS.RESULT_UPLOADED,
+            RS.RESULT_UPLOAD_FAILED,
+            RS.CONTRIBUTE_AND_FINALIZE_DONE,
+        }
+    )
+    | FAILED_BEFORE_COMPUTED
+)
 FREES_COMPUTING_SLOT = frozenset({RS.COMPUTED}) | FAILED_BEFORE_COMPUTED
 LEAVES_TASK = frozenset({RS.COMPLETED, RS.FAILED, RS.ABORTED})
 
@@ -117,8 +138,13 @@ def allowed_after(status: RS) -> str:
 
 
 def decide_replicate(
-    task: TaskState | None, replicate: ReplicateState | None, update: ProposedUpdate,
-    proof: ChainProof, now: float, *, wallet: str = "",
+    task: TaskState | None,
+    replicate: ReplicateState | None,
+    update: ProposedUpdate,
+    proof: ChainProof,
+    now: float,
+    *,
+    wallet: str = "",
 ) -> Decision:
     """Accepted or Refused for one proposed status of one replicate (the only place that decides).
 
@@ -150,9 +176,12 @@ def decide_replicate(
     return Accepted(
         entry=_entry(update, cause, now),
         next_action=next_action(status, cause, contribute_and_finalize=task.contribute_and_finalize),
-        contribution=contribution, result_link=result_link, callback_data=callback_data,
+        contribution=contribution,
+        result_link=result_link,
+        callback_data=callback_data,
         logs=_logs(details),
-        free_computing_slot=status in FREES_COMPUTING_SLOT, leave_task=status in LEAVES_TASK,
+        free_computing_slot=status in FREES_COMPUTING_SLOT,
+        leave_task=status in LEAVES_TASK,
         task_update=status in TASK_TRIGGERS,
     )
 
@@ -168,12 +197,18 @@ def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: Chain
         contribution = proof.contribution or Contribution()
         if status is RS.CONTRIBUTED:
             if contribution.status not in (CCS.CONTRIBUTED, CCS.PROVED) or contribution.result_hash == ZERO_BYTES32:
-                return Refused(Refusal.NOT_ON_CHAIN, f"the chain shows no contribution of worker {wallet} to task "
-                                                     f"{task_id} (contribution {contribution.status.value})")
+                return Refused(
+                    Refusal.NOT_ON_CHAIN,
+                    f"the chain shows no contribution of worker {wallet} to task "
+                    f"{task_id} (contribution {contribution.status.value})",
+                )
             return (contribution.result_hash, worker_weight(proof.score)), None, None
         if contribution.status is not CCS.PROVED:
-            return Refused(Refusal.NOT_ON_CHAIN, f"the chain shows no reveal of worker {wallet} for task {task_id} "
-                                                 f"(contribution {contribution.status.value})")
+            return Refused(
+                Refusal.NOT_ON_CHAIN,
+                f"the chain shows no reveal of worker {wallet} for task {task_id} "
+                f"(contribution {contribution.status.value})",
+            )
         if status is RS.CONTRIBUTE_AND_FINALIZE_DONE:
             chain_task = proof.task
             if chain_task is None or chain_task.status is not CTS.COMPLETED:
@@ -186,7 +221,9 @@ def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: Chain
         link = (details.resultLink or "").strip() if details else ""
         callback = (details.chainCallbackData or "").strip() if details else ""
         if task.has_callback and not callback:
-            return Refused(Refusal.MISSING_DETAILS, "RESULT_UPLOADED of a callback deal needs details.chainCallbackData")
+            return Refused(
+                Refusal.MISSING_DETAILS, "RESULT_UPLOADED of a callback deal needs details.chainCallbackData"
+            )
         if not task.has_callback and not link:
             return Refused(Refusal.MISSING_DETAILS, "RESULT_UPLOADED needs details.resultLink")
         return None, link or None, callback or None
@@ -197,7 +234,10 @@ def _entry(update: ProposedUpdate, cause: Cause | None, now: float) -> NewReplic
     details = update.details
     receipt = details.chainReceipt if details else None
     return NewReplicateUpdate(
-        status=update.status, modifier=update.modifier, date=now, cause=cause,
+        status=update.status,
+        modifier=update.modifier,
+        date=now,
+        cause=cause,
         error_message=(details.errorMessage if details and details.errorMessage else update.message),
         exit_code=details.exitCode if details else None,
         block_number=receipt.blockNumber if receipt else None,
@@ -218,4 +258,6 @@ def _logs(details: ReplicateStatusDetails | None) -> tuple[str, str, str | None]
 def with_history(replicate: ReplicateState, accepted: Accepted) -> ReplicateState:
     """The replicate as it is once `accepted` is appended (a batch decides each update on it)."""
     entry = accepted.entry
-    return replace(replicate, history=(*replicate.history, ReplicateEntry(entry.status, entry.date, entry.modifier, entry.cause)))
+    return replace(
+        replicate, history=(*replicate.history, ReplicateEntry(entry.status, entry.date, entry.modifier, entry.cause))
+    )

@@ -8,20 +8,39 @@ from collections.abc import Sequence
 
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
+)
+from ...protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from ...protocol.statuses import (
     TaskAbortCause,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .transition import (
-    NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition, accepted_changes,
-    consensus_winners, fail_task, holders, pool_change,
+    NOTHING,
+    ChainAction,
+    ChainView,
+    Push,
+    ReplicateChange,
+    StatusChange,
+    Transition,
+    accepted_changes,
+    consensus_winners,
+    fail_task,
+    holders,
+    pool_change,
 )
-
 
 # A chosen uploader that has not uploaded after this many category periods is replaced by the next
 # revealer (docs/decisions.md: RESULT_UPLOAD_TIMEOUT is reachable).
@@ -30,9 +49,14 @@ UPLOAD_TIMEOUT_PERIODS = 2.0
 
 # ----- reveal timeout (spec §4.2 RevealTimeoutDetector, decided here) ---------------------------------------
 
-REVEAL_TIMEOUT_STATUSES = frozenset({
-    TS.CONSENSUS_REACHED, TS.AT_LEAST_ONE_REVEALED, TS.RESULT_UPLOADING, TS.RESULT_UPLOADED,
-})
+REVEAL_TIMEOUT_STATUSES = frozenset(
+    {
+        TS.CONSENSUS_REACHED,
+        TS.AT_LEAST_ONE_REVEALED,
+        TS.RESULT_UPLOADING,
+        TS.RESULT_UPLOADED,
+    }
+)
 
 
 def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> list[ReplicateState]:
@@ -40,53 +64,80 @@ def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now:
     if task.reveal_deadline is None or task.consensus is None or now < task.reveal_deadline:
         return []
     return [
-        r for r in consensus_winners(task, replicates, task.consensus)
+        r
+        for r in consensus_winners(task, replicates, task.consensus)
         if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
     ]
 
 
-def _reveal_timeout_changes(task: TaskState, replicates: Sequence[ReplicateState], now: float,
-                            skip: frozenset[str] = frozenset()) -> tuple[ReplicateChange, ...]:
+def _reveal_timeout_changes(
+    task: TaskState, replicates: Sequence[ReplicateState], now: float, skip: frozenset[str] = frozenset()
+) -> tuple[ReplicateChange, ...]:
     return accepted_changes(
-        pool_change(task, r, RS.FAILED, now, Cause.REVEAL_TIMEOUT,
-                    f"no reveal before the reveal deadline {iso(task.reveal_deadline or 0)}")
-        for r in reveal_timed_out(task, replicates, now) if r.wallet not in skip
+        pool_change(
+            task,
+            r,
+            RS.FAILED,
+            now,
+            Cause.REVEAL_TIMEOUT,
+            f"no reveal before the reveal deadline {iso(task.reveal_deadline or 0)}",
+        )
+        for r in reveal_timed_out(task, replicates, now)
+        if r.wallet not in skip
     )
 
 
-def with_reveal_timeouts(transition: Transition, task: TaskState, replicates: Sequence[ReplicateState],
-                          now: float) -> Transition:
+def with_reveal_timeouts(
+    transition: Transition, task: TaskState, replicates: Sequence[ReplicateState], now: float
+) -> Transition:
     changes = _reveal_timeout_changes(task, replicates, now, frozenset(c.wallet for c in transition.replicates))
     if not changes:
         return transition
     return Transition(
-        statuses=transition.statuses, fields=transition.fields, replicates=transition.replicates + changes,
-        pushes=transition.pushes, action=transition.action,
+        statuses=transition.statuses,
+        fields=transition.fields,
+        replicates=transition.replicates + changes,
+        pushes=transition.pushes,
+        action=transition.action,
     )
 
 
-def _consensus_reached(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                       tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _consensus_reached(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     revealers = [r for r in replicates if r.has(RS.REVEALED)]
     if revealers:
-        return Transition(statuses=(StatusChange(
-            TS.AT_LEAST_ONE_REVEALED, message=f"worker {revealers[0].wallet} revealed"),))
+        return Transition(
+            statuses=(StatusChange(TS.AT_LEAST_ONE_REVEALED, message=f"worker {revealers[0].wallet} revealed"),)
+        )
     ct = chain.task
     deadline = task.reveal_deadline if task.reveal_deadline is not None else (ct.reveal_deadline if ct else None)
     if ct is None or deadline is None or now < deadline:
         return NOTHING
     if ct.status is CTS.REVEALING and ct.reveal_counter == 0 and now >= ct.reveal_deadline:
         return Transition(
-            statuses=(StatusChange(
-                TS.REOPENING, message=f"no winner revealed before the reveal deadline {iso(deadline)}: reopen requested",
-            ),),
+            statuses=(
+                StatusChange(
+                    TS.REOPENING,
+                    message=f"no winner revealed before the reveal deadline {iso(deadline)}: reopen requested",
+                ),
+            ),
             action=ChainAction.REOPEN,
         )
     return NOTHING
 
 
-def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-               tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _reopening(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     """REOPENING → REOPENED → INITIALIZED once the chain shows the task ACTIVE again (the winners that did
     not reveal are FAILED with REVEAL_TIMEOUT; new workers may contribute until the unchanged
     contribution deadline)."""
@@ -94,7 +145,9 @@ def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: Cha
     ct = chain.task
     if tx is not None and tx.reverted:
         return fail_task(
-            replicates, TS.REOPEN_FAILED, tx.revert_rule or "REVERTED",
+            replicates,
+            TS.REOPEN_FAILED,
+            tx.revert_rule or "REVERTED",
             f"the ledger refused the reopen transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     if ct is None:
@@ -102,18 +155,33 @@ def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: Cha
     if ct.status is CTS.ACTIVE:
         mined = tx is not None and tx.mined
         silent_winners = accepted_changes(
-            pool_change(task, r, RS.FAILED, now, Cause.REVEAL_TIMEOUT,
-                        f"no reveal before the reveal deadline {iso(task.reveal_deadline or 0)}")
-            for r in replicates if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
-            and task.consensus is not None and (r.contribution_hash or "").lower() == task.consensus.lower()
+            pool_change(
+                task,
+                r,
+                RS.FAILED,
+                now,
+                Cause.REVEAL_TIMEOUT,
+                f"no reveal before the reveal deadline {iso(task.reveal_deadline or 0)}",
+            )
+            for r in replicates
+            if r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING)
+            and task.consensus is not None
+            and (r.contribution_hash or "").lower() == task.consensus.lower()
         )
         return Transition(
             statuses=(
-                StatusChange(TS.REOPENED, message="the task is ACTIVE again on chain",
-                             block_number=tx.block_number if mined else None,  # type: ignore[union-attr]
-                             tx_hash=tx.tx_hash if mined else None),  # type: ignore[union-attr]
-                StatusChange(TS.INITIALIZED, message=(
-                    f"new workers may contribute until the contribution deadline {iso(task.contribution_deadline)}")),
+                StatusChange(
+                    TS.REOPENED,
+                    message="the task is ACTIVE again on chain",
+                    block_number=tx.block_number if mined and tx is not None else None,
+                    tx_hash=tx.tx_hash if mined and tx is not None else None,
+                ),
+                StatusChange(
+                    TS.INITIALIZED,
+                    message=(
+                        f"new workers may contribute until the contribution deadline {iso(task.contribution_deadline)}"
+                    ),
+                ),
             ),
             fields={"consensus": None, "reveal_deadline": None, "consensus_block": None, "uploading_wallet": None},
             replicates=silent_winners,
@@ -124,10 +192,18 @@ def _reopening(task: TaskState, replicates: Sequence[ReplicateState], chain: Cha
         # REOPENING was written but the chain never saw the transaction (crash in between): send it again.
         return Transition(action=ChainAction.REOPEN)
     if ct.status is CTS.REVEALING:
-        return fail_task(replicates, TS.REOPEN_FAILED, "TASK_HAS_REVEALS",
-                       "a winner revealed after all: the task can no longer be reopened")
-    return fail_task(replicates, TS.REOPEN_FAILED, f"TASK_{ct.status.value}",
-                   f"the chain task is {ct.status.value}: it cannot be reopened")
+        return fail_task(
+            replicates,
+            TS.REOPEN_FAILED,
+            "TASK_HAS_REVEALS",
+            "a winner revealed after all: the task can no longer be reopened",
+        )
+    return fail_task(
+        replicates,
+        TS.REOPEN_FAILED,
+        f"TASK_{ct.status.value}",
+        f"the chain task is {ct.status.value}: it cannot be reopened",
+    )
 
 
 def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | None:
@@ -138,13 +214,14 @@ def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | No
     return min(candidates, key=lambda r: (r.first_date(RS.REVEALED) or 0.0, r.wallet.lower()))
 
 
-def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], status: TS | None,
-                    now: float) -> Transition:
+def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], status: TS | None, now: float) -> Transition:
     uploader = choose_uploader(replicates)
     requested = pool_change(task, uploader, RS.RESULT_UPLOAD_REQUESTED, now) if uploader else None
     if uploader is None or requested is None:
         return NOTHING
-    statuses = (StatusChange(status, message=f"worker {uploader.wallet} is asked to upload the result"),) if status else ()
+    statuses = (
+        (StatusChange(status, message=f"worker {uploader.wallet} is asked to upload the result"),) if status else ()
+    )
     return Transition(
         statuses=statuses,
         fields={"uploading_wallet": uploader.wallet},
@@ -153,13 +230,23 @@ def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], statu
     )
 
 
-def _at_least_one_revealed(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                           tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _at_least_one_revealed(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     return _request_upload(task, replicates, TS.RESULT_UPLOADING, now)
 
 
-def result_uploading(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                      upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS) -> Transition:
+def result_uploading(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
+) -> Transition:
     uploaded = [r for r in replicates if r.last_relevant is RS.RESULT_UPLOADED]
     if uploaded:
         replicate = next((r for r in uploaded if r.wallet == task.uploading_wallet), uploaded[0])
@@ -174,20 +261,35 @@ def result_uploading(task: TaskState, replicates: Sequence[ReplicateState], chai
         limit = upload_timeout_periods * task.max_execution_time
         if now - asked < limit:
             return NOTHING  # still uploading
-        timed_out = accepted_changes((pool_change(task, uploader, RS.RESULT_UPLOAD_FAILED, now,
-                                          message=f"no upload within {limit:.0f} s of the request"),))
+        timed_out = accepted_changes(
+            (
+                pool_change(
+                    task,
+                    uploader,
+                    RS.RESULT_UPLOAD_FAILED,
+                    now,
+                    message=f"no upload within {limit:.0f} s of the request",
+                ),
+            )
+        )
     # Nobody is uploading (the uploader failed, timed out or vanished): ask another revealer, if any.
     others = [r for r in replicates if not (timed_out and r.wallet == timed_out[0].wallet)]
     upload = _request_upload(task, others, None, now)
     if not upload.is_empty:
-        return Transition(fields=upload.fields, replicates=timed_out + upload.replicates,
-                          pushes=upload.pushes + _abort_pushes(timed_out))
+        return Transition(
+            fields=upload.fields,
+            replicates=timed_out + upload.replicates,
+            pushes=upload.pushes + _abort_pushes(timed_out),
+        )
     if _may_still_reveal(task, replicates, now):
         return Transition(replicates=timed_out, pushes=_abort_pushes(timed_out)) if timed_out else NOTHING
-    failure = fail_task(others, TS.RESULT_UPLOAD_TIMEOUT, "RESULT_UPLOAD_TIMEOUT",
-                     "no revealer uploaded the result and no other revealer is left")
-    return Transition(statuses=failure.statuses, replicates=timed_out,
-                      pushes=failure.pushes + _abort_pushes(timed_out))
+    failure = fail_task(
+        others,
+        TS.RESULT_UPLOAD_TIMEOUT,
+        "RESULT_UPLOAD_TIMEOUT",
+        "no revealer uploaded the result and no other revealer is left",
+    )
+    return Transition(statuses=failure.statuses, replicates=timed_out, pushes=failure.pushes + _abort_pushes(timed_out))
 
 
 def _abort_pushes(changes: tuple[ReplicateChange, ...]) -> tuple[Push, ...]:
@@ -199,7 +301,9 @@ def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateState], now
     """A winner that has not revealed yet and still may (before the reveal deadline)."""
     if task.consensus is None or (task.reveal_deadline is not None and now >= task.reveal_deadline):
         return False
-    return any(r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING) for r in consensus_winners(task, replicates, task.consensus))
+    return any(
+        r.last_relevant in (RS.CONTRIBUTED, RS.REVEALING) for r in consensus_winners(task, replicates, task.consensus)
+    )
 
 
 def finalize_blocker(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float) -> str | None:
@@ -219,8 +323,13 @@ def finalize_blocker(task: TaskState, replicates: Sequence[ReplicateState], chai
     return None
 
 
-def _result_uploaded(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                     tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _result_uploaded(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     if finalize_blocker(task, replicates, chain, now) is not None:
         return NOTHING
     return Transition(
@@ -229,34 +338,53 @@ def _result_uploaded(task: TaskState, replicates: Sequence[ReplicateState], chai
     )
 
 
-def _finalizing(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-                tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _finalizing(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     # chain COMPLETED was handled before the deadline check in decide().
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.FINALIZE else None
     if tx is not None and tx.reverted:
         return fail_task(
-            replicates, TS.FINALIZE_FAILED, tx.revert_rule or "REVERTED",
+            replicates,
+            TS.FINALIZE_FAILED,
+            tx.revert_rule or "REVERTED",
             f"the ledger refused the finalize transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     ct = chain.task
     if tx is not None or ct is None:
         return NOTHING
     if ct.status is CTS.FAILED:
-        return fail_task(replicates, TS.FINALIZE_FAILED, "TASK_CLAIMED", "the task was claimed on chain before it was finalized")
+        return fail_task(
+            replicates, TS.FINALIZE_FAILED, "TASK_CLAIMED", "the task was claimed on chain before it was finalized"
+        )
     if ct.status is CTS.REVEALING:
         # FINALIZING was written but the chain never saw the transaction (crash in between): send it again.
         return Transition(action=ChainAction.FINALIZE)
     return NOTHING
 
 
-def _reopened(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-              tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def _reopened(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     # Written with INITIALIZED in one transaction; found alone only if an older record left it there.
     return Transition(statuses=(StatusChange(TS.INITIALIZED, message="the task is open again"),))
 
 
-def finalized(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float,
-               tee_frameworks: frozenset[TeeFramework]) -> Transition:
+def finalized(
+    task: TaskState,
+    replicates: Sequence[ReplicateState],
+    chain: ChainView,
+    now: float,
+    tee_frameworks: frozenset[TeeFramework],
+) -> Transition:
     wallets = holders(replicates)
     return Transition(
         statuses=(StatusChange(TS.COMPLETED),),

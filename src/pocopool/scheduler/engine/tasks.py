@@ -16,13 +16,20 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from ...protocol.statuses import ChainTaskStatus as CTS, TaskStatus as TS
+from ...protocol.statuses import ChainTaskStatus as CTS
+from ...protocol.statuses import TaskStatus as TS
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
 from .reveal import (
-    HANDLERS as REVEAL_HANDLERS, REVEAL_TIMEOUT_STATUSES, UPLOAD_TIMEOUT_PERIODS, finalized, result_uploading,
+    HANDLERS as REVEAL_HANDLERS,
+)
+from .reveal import (
+    REVEAL_TIMEOUT_STATUSES,
+    UPLOAD_TIMEOUT_PERIODS,
+    finalized,
+    result_uploading,
     with_reveal_timeouts,
 )
 from .tee import running_failed
@@ -61,7 +68,9 @@ def decide(
         return complete_task(replicates, chain.tx)
     if now >= task.final_deadline:
         return fail_task(
-            replicates, TS.FINAL_DEADLINE_REACHED, "FINAL_DEADLINE_REACHED",
+            replicates,
+            TS.FINAL_DEADLINE_REACHED,
+            "FINAL_DEADLINE_REACHED",
             f"the final deadline {iso(task.final_deadline)} passed before the task ended",
         )
     if status is TS.RESULT_UPLOADING:

@@ -12,10 +12,18 @@ from collections.abc import Collection, Sequence
 
 from ...protocol.statuses import (
     FAILED_BEFORE_COMPUTED,
-    ChainTaskStatus as CTS,
-    ReplicateStatus as RS,
     TaskAbortCause,
+)
+from ...protocol.statuses import (
+    ChainTaskStatus as CTS,
+)
+from ...protocol.statuses import (
+    ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.time import iso
@@ -38,16 +46,25 @@ def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain
     where = answer.source or "the SMS"
     if answer.error is not None or answer.reverted:
         reason = answer.error or f"{answer.revert_rule}: {answer.revert_message}"
-        return fail_task(replicates, TS.INITIALIZE_FAILED, "SMS_UNREACHABLE",
-                         f"the SMS {where} did not say which TEE framework it serves ({reason})")
+        return fail_task(
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "SMS_UNREACHABLE",
+            f"the SMS {where} did not say which TEE framework it serves ({reason})",
+        )
     if answer.value != framework.value:
-        return fail_task(replicates, TS.INITIALIZE_FAILED, "SMS_FRAMEWORK_MISMATCH",
-                         f"the SMS {where} serves {answer.value}, the task asks for {framework.value}")
+        return fail_task(
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "SMS_FRAMEWORK_MISMATCH",
+            f"the SMS {where} serves {answer.value}, the task asks for {framework.value}",
+        )
     return None
 
 
-def enclave_challenge(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView,
-                      now: float, initialize: TxOutcome | None) -> Transition:
+def enclave_challenge(
+    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float, initialize: TxOutcome | None
+) -> Transition:
     """At INITIALIZING once the chain shows the task: INITIALIZED with the challenge from the SMS.
 
     A refusal (an SMS 4xx, or an answer without an address) fails the task at once; an unreachable SMS
@@ -57,22 +74,29 @@ def enclave_challenge(task: TaskState, replicates: Sequence[ReplicateState], cha
     answer = _outcome(chain, ChainAction.ENCLAVE_CHALLENGE)
     if answer is not None and answer.answered:
         return Transition(
-            statuses=(StatusChange(
-                TS.INITIALIZED, block_number=task.initialization_block,
-                message=f"enclave challenge {answer.value} from the SMS {answer.source or ''}".rstrip(),
-            ),),
+            statuses=(
+                StatusChange(
+                    TS.INITIALIZED,
+                    block_number=task.initialization_block,
+                    message=f"enclave challenge {answer.value} from the SMS {answer.source or ''}".rstrip(),
+                ),
+            ),
             fields={"enclave_challenge": answer.value},
         )
     if answer is not None and answer.reverted:
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, "ENCLAVE_CHALLENGE_REFUSED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "ENCLAVE_CHALLENGE_REFUSED",
             f"the SMS {answer.source or ''} gave no enclave challenge ({answer.revert_rule}): "
             f"{answer.revert_message or answer.revert_rule}",
         )
     if now >= task.contribution_deadline:
         reason = f": {answer.error}" if answer is not None and answer.error else ""
         return fail_task(
-            replicates, TS.INITIALIZE_FAILED, "CONTRIBUTION_DEADLINE_PASSED",
+            replicates,
+            TS.INITIALIZE_FAILED,
+            "CONTRIBUTION_DEADLINE_PASSED",
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the SMS gave an enclave "
             f"challenge{reason}",
         )
@@ -90,16 +114,23 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState
     chain when accepted) → FINALIZED, COMPLETED with the chain's result; more than one → RUNNING_FAILED."""
     done = [r for r in replicates if r.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)]
     if len(done) > 1:
-        return fail_task(replicates, TS.RUNNING_FAILED, "MANY_CONTRIBUTE_AND_FINALIZE",
-                         f"{len(done)} replicates report CONTRIBUTE_AND_FINALIZE_DONE; a trust-1 task has one")
+        return fail_task(
+            replicates,
+            TS.RUNNING_FAILED,
+            "MANY_CONTRIBUTE_AND_FINALIZE",
+            f"{len(done)} replicates report CONTRIBUTE_AND_FINALIZE_DONE; a trust-1 task has one",
+        )
     ct = chain.task
     if not done or ct is None or ct.status is not CTS.COMPLETED:
         return NOTHING
     wallets = holders(replicates)
     return Transition(
         statuses=(
-            StatusChange(TS.FINALIZED, block_number=chain.consensus_block,
-                         message=f"worker {done[0].wallet} contributed and finalized the task on chain"),
+            StatusChange(
+                TS.FINALIZED,
+                block_number=chain.consensus_block,
+                message=f"worker {done[0].wallet} contributed and finalized the task on chain",
+            ),
             StatusChange(TS.COMPLETED),
         ),
         fields={
@@ -113,7 +144,9 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState
     )
 
 
-def running_failed(task: TaskState, replicates: Sequence[ReplicateState], alive_workers: Collection[str] | None) -> Transition:
+def running_failed(
+    task: TaskState, replicates: Sequence[ReplicateState], alive_workers: Collection[str] | None
+) -> Transition:
     """RUNNING step 5 of a TEE task: every alive worker holds a replicate of it that failed before
     COMPUTED → RUNNING_FAILED, FAILED. With no alive worker (or unknown liveness) nothing is decided:
     the reference fails the task then (vacuous truth), pocopool waits for a worker (docs/decisions.md)."""
@@ -124,6 +157,10 @@ def running_failed(task: TaskState, replicates: Sequence[ReplicateState], alive_
     if not all(w in mine and mine[w].last_relevant in FAILED_BEFORE_COMPUTED for w in alive):
         return NOTHING
     failures = ", ".join(sorted(f"{mine[w].wallet} {mine[w].last_relevant.value}" for w in alive))
-    return fail_task(replicates, TS.RUNNING_FAILED, "ALL_ALIVE_WORKERS_FAILED",
-                     f"every alive worker failed the TEE task before computing ({failures})",
-                     abort=TaskAbortCause.UNKNOWN)
+    return fail_task(
+        replicates,
+        TS.RUNNING_FAILED,
+        "ALL_ALIVE_WORKERS_FAILED",
+        f"every alive worker failed the TEE task before computing ({failures})",
+        abort=TaskAbortCause.UNKNOWN,
+    )

@@ -14,11 +14,21 @@ from typing import Any
 from ...chain.base import ChainTask
 from ...protocol.statuses import (
     FINAL_REPLICATE_STATUSES,
-    ReplicateStatus as RS,
-    ReplicateStatusCause as Cause,
-    ReplicateStatusModifier as Modifier,
     TaskAbortCause,
+)
+from ...protocol.statuses import (
+    ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
+    ReplicateStatusCause as Cause,
+)
+from ...protocol.statuses import (
+    ReplicateStatusModifier as Modifier,
+)
+from ...protocol.statuses import (
     TaskNotificationType as Next,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..state import ReplicateState, TaskState
@@ -106,11 +116,18 @@ class ReplicateChange:
         return self.accepted.entry.error_message
 
 
-def pool_change(task: TaskState, replicate: ReplicateState, status: RS, now: float,
-                cause: Cause | None = None, message: str | None = None) -> ReplicateChange | None:
+def pool_change(
+    task: TaskState,
+    replicate: ReplicateState,
+    status: RS,
+    now: float,
+    cause: Cause | None = None,
+    message: str | None = None,
+) -> ReplicateChange | None:
     """The scheduler's own status for a replicate, if the replicate rule accepts it (None: refused)."""
-    decision = decide_replicate(task, replicate, ProposedUpdate(status, Modifier.POOL_MANAGER, cause=cause,
-                                                                message=message), NO_PROOF, now)
+    decision = decide_replicate(
+        task, replicate, ProposedUpdate(status, Modifier.POOL_MANAGER, cause=cause, message=message), NO_PROOF, now
+    )
     if not isinstance(decision, Accepted):
         return None
     return ReplicateChange(replicate.wallet, replicate.status, decision)
@@ -160,7 +177,10 @@ def accepted_changes(changes: Iterable[ReplicateChange | None]) -> tuple[Replica
 
 
 def fail_task(
-    replicates: Sequence[ReplicateState], status: TS, cause: str, message: str,
+    replicates: Sequence[ReplicateState],
+    status: TS,
+    cause: str,
+    message: str,
     abort: TaskAbortCause | None = TaskAbortCause.UNKNOWN,
 ) -> Transition:
     """An intermediate failure status written together with FAILED; holders are told to abort."""
@@ -178,7 +198,8 @@ def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) ->
     return Transition(
         statuses=(
             StatusChange(
-                TS.FINALIZED, message="the task is finalized on chain",
+                TS.FINALIZED,
+                message="the task is finalized on chain",
                 block_number=receipt.block_number if receipt else None,
                 tx_hash=receipt.tx_hash if receipt else None,
             ),
@@ -191,7 +212,8 @@ def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) ->
 def is_winner(replicate: ReplicateState, consensus: str) -> bool:
     """The replicate contributed the consensus value (reported CONTRIBUTED, hash verified on chain)."""
     return (
-        replicate.has(RS.CONTRIBUTED) and replicate.contribution_hash is not None
+        replicate.has(RS.CONTRIBUTED)
+        and replicate.contribution_hash is not None
         and replicate.contribution_hash.lower() == consensus.lower()
         and replicate.last_relevant is not RS.FAILED  # failed by a reveal timeout before a reopen: out of the game
     )

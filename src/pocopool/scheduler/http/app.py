@@ -44,9 +44,18 @@ def service_router(chain: Chain) -> APIRouter:
 
 
 def create_app(
-    *, store: Store, chain: Chain, clock: Clock, auth: Authenticator, registry: WorkerRegistry,
-    supply: SupplyService, recovery: RecoveryService, replicate_updates: ReplicateUpdateService,
-    feed: Wakeups, logs_challenges: LogsChallenges, scheduler_metrics: SchedulerMetrics,
+    *,
+    store: Store,
+    chain: Chain,
+    clock: Clock,
+    auth: Authenticator,
+    registry: WorkerRegistry,
+    supply: SupplyService,
+    recovery: RecoveryService,
+    replicate_updates: ReplicateUpdateService,
+    feed: Wakeups,
+    logs_challenges: LogsChallenges,
+    scheduler_metrics: SchedulerMetrics,
 ) -> FastAPI:
     """The whole API. `feed` wakes the event streams after status writes (closed at shutdown)."""
     app = FastAPI(

@@ -53,7 +53,7 @@ def status_of(error: SchedulerError) -> int:
     """The HTTP status of a domain error (its nearest mapped class; 400 for an unmapped one)."""
     for cls in type(error).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -78,8 +78,10 @@ def _location(loc: Any) -> str:
 
 def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """One sentence naming every bad field, and a JSON-safe list of them."""
-    detail = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-              for e in errors]
+    detail = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
     described = "; ".join(f"{_location(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return f"invalid request: {described}{more}", detail
@@ -105,8 +107,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ChainRevert)
     async def _revert(_: Request, error: ChainRevert) -> JSONResponse:
-        return JSONResponse({"error": f"the ledger refuses: {error.message}", "rule": error.rule},
-                            status_code=revert_status(error))
+        return JSONResponse(
+            {"error": f"the ledger refuses: {error.message}", "rule": error.rule}, status_code=revert_status(error)
+        )
 
     @app.exception_handler(ChainError)
     async def _chain(_: Request, error: ChainError) -> JSONResponse:

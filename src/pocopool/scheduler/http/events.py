@@ -22,9 +22,16 @@ def router(store: Store, feed: Wakeups) -> APIRouter:
     """`feed` is woken after each commit of statuses (and closed at shutdown, which ends the streams)."""
     api = APIRouter(tags=["tasks"])
 
-    @api.get("/events", response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {}},
-                              "description": "one event per task status change or replicate status update"}})
+    @api.get(
+        "/events",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "one event per task status change or replicate status update",
+            }
+        },
+    )
     async def events(
         request: Request,
         task: Annotated[str | None, Query(description="only this task")] = None,
@@ -48,7 +55,8 @@ def router(store: Store, feed: Wakeups) -> APIRouter:
             while not feed.closed:
                 ticket = feed.ticket()
                 task_rows, replicate_rows = await store.status_events_after(
-                    cursor[0], cursor[1], task_id=task_id, deal_id=deal_id)
+                    cursor[0], cursor[1], task_id=task_id, deal_id=deal_id
+                )
                 for event_id, kind, data in merge_events(task_rows, replicate_rows, cursor):
                     yield f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
                     last_sent = loop.time()
@@ -65,7 +73,8 @@ def router(store: Store, feed: Wakeups) -> APIRouter:
                     last_sent = loop.time()
                 await feed.wait(ticket, min(RECHECK, heartbeat))
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
     return api

@@ -36,22 +36,36 @@ def router(store: Store, challenges: LogsChallenges) -> APIRouter:
         except InvalidHex:
             raise Unprocessable(f"address must be 0x + 40 hex digits, got {address!r}") from None
 
-    @api.get("/tasks/{chainTaskId}/logs",
-             responses={401: {"description": "bad header or signature"}, 403: {"description": "not the requester"},
-                        404: {"description": "no logs (answered to the requester only)"}})
-    async def task_logs(chainTaskId: Annotated[str, Path()],
-                        authorization: Annotated[str | None, Header()] = None) -> Any:
+    @api.get(
+        "/tasks/{chainTaskId}/logs",
+        responses={
+            401: {"description": "bad header or signature"},
+            403: {"description": "not the requester"},
+            404: {"description": "no logs (answered to the requester only)"},
+        },
+    )
+    async def task_logs(
+        chainTaskId: Annotated[str, Path()], authorization: Annotated[str | None, Header()] = None
+    ) -> Any:
         task_id = await authorize(chainTaskId, authorization)
         rows = await store.task_logs(task_id)
         if not rows:
             raise NotFound(f"no logs for task {task_id}")
         return {"chainTaskId": task_id, "computeLogsList": [_entry(r) for r in rows]}
 
-    @api.get("/tasks/{chainTaskId}/replicates/{walletAddress}/logs",
-             responses={401: {"description": "bad header or signature"}, 403: {"description": "not the requester"},
-                        404: {"description": "no logs of this worker (answered to the requester only)"}})
-    async def replicate_logs(chainTaskId: Annotated[str, Path()], walletAddress: Annotated[str, Path()],
-                             authorization: Annotated[str | None, Header()] = None) -> Any:
+    @api.get(
+        "/tasks/{chainTaskId}/replicates/{walletAddress}/logs",
+        responses={
+            401: {"description": "bad header or signature"},
+            403: {"description": "not the requester"},
+            404: {"description": "no logs of this worker (answered to the requester only)"},
+        },
+    )
+    async def replicate_logs(
+        chainTaskId: Annotated[str, Path()],
+        walletAddress: Annotated[str, Path()],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Any:
         task_id = await authorize(chainTaskId, authorization)
         try:
             wallet = normalize_address(walletAddress)

@@ -13,13 +13,18 @@ from ..supply import SupplyService
 from .params import TaskId, authenticated, bytes32
 
 
-def router(auth: Authenticator, supply: SupplyService, recovery: RecoveryService,
-           replicates: ReplicateUpdateService) -> APIRouter:
+def router(
+    auth: Authenticator, supply: SupplyService, recovery: RecoveryService, replicates: ReplicateUpdateService
+) -> APIRouter:
     api = APIRouter(tags=["replicates"])
     worker = authenticated(auth)
 
-    @api.get("/replicates/available", response_model=ReplicateTaskSummary, response_model_exclude_none=True,
-             responses={204: {"description": "no work for this worker now"}})
+    @api.get(
+        "/replicates/available",
+        response_model=ReplicateTaskSummary,
+        response_model_exclude_none=True,
+        responses={204: {"description": "no work for this worker now"}},
+    )
     async def available(wallet: Annotated[str, worker], blockNumber: int = 0) -> Any:
         summary = await supply.next_replicate(wallet, blockNumber)
         if summary is None:
@@ -30,19 +35,30 @@ def router(auth: Authenticator, supply: SupplyService, recovery: RecoveryService
     async def interrupted(wallet: Annotated[str, worker], blockNumber: int = 0) -> list[TaskNotification]:
         return await recovery.interrupted(wallet)
 
-    @api.post("/replicates/{chainTaskId}/updateStatus",
-              responses={200: {"description": "accepted: the next action"},
-                         208: {"description": "already reported: PLEASE_WAIT"}})
-    async def update_status(chainTaskId: TaskId, wallet: Annotated[str, worker], update: ReplicateStatusUpdate) -> JSONResponse:
+    @api.post(
+        "/replicates/{chainTaskId}/updateStatus",
+        responses={
+            200: {"description": "accepted: the next action"},
+            208: {"description": "already reported: PLEASE_WAIT"},
+        },
+    )
+    async def update_status(
+        chainTaskId: TaskId, wallet: Annotated[str, worker], update: ReplicateStatusUpdate
+    ) -> JSONResponse:
         task_id = bytes32(chainTaskId, "chainTaskId")
         answer = await replicates.update_status(task_id, wallet, update)
         return JSONResponse(answer.next_action.value, status_code=208 if answer.already_reported else 200)
 
-    @api.post("/replicates/{chainTaskId}/updateStatuses",
-              responses={200: {"description": "all accepted: the next action after the last one"},
-                         208: {"description": "the last one was already reported: PLEASE_WAIT"}})
+    @api.post(
+        "/replicates/{chainTaskId}/updateStatuses",
+        responses={
+            200: {"description": "all accepted: the next action after the last one"},
+            208: {"description": "the last one was already reported: PLEASE_WAIT"},
+        },
+    )
     async def update_statuses(
-        chainTaskId: TaskId, wallet: Annotated[str, worker],
+        chainTaskId: TaskId,
+        wallet: Annotated[str, worker],
         updates: Annotated[list[ReplicateStatusUpdate], Body(min_length=1, max_length=MAX_STATUS_BATCH)],
     ) -> JSONResponse:
         """Several updates of one replicate, applied in order as if sent one by one; the first

@@ -11,8 +11,9 @@ from .params import TaskId, address, bytes32
 def router(store: Store) -> APIRouter:
     api = APIRouter(tags=["tasks"])
 
-    @api.get("/tasks/{chainTaskId}", response_model=TaskView, response_model_exclude_none=True,
-             response_model_by_alias=True)
+    @api.get(
+        "/tasks/{chainTaskId}", response_model=TaskView, response_model_exclude_none=True, response_model_by_alias=True
+    )
     async def get_task(chainTaskId: TaskId, request: Request) -> TaskView:
         task_id = bytes32(chainTaskId, "chainTaskId")
         details = await store.task_details(task_id)
@@ -20,8 +21,12 @@ def router(store: Store) -> APIRouter:
             raise NotFound(f"unknown task {task_id}")
         return task_view(details, str(request.base_url))
 
-    @api.get("/tasks/{chainTaskId}/replicates/{walletAddress}", response_model=ReplicateView,
-             response_model_exclude_none=True, response_model_by_alias=True)
+    @api.get(
+        "/tasks/{chainTaskId}/replicates/{walletAddress}",
+        response_model=ReplicateView,
+        response_model_exclude_none=True,
+        response_model_by_alias=True,
+    )
     async def get_replicate(chainTaskId: TaskId, walletAddress: str, request: Request) -> ReplicateView:
         task_id = bytes32(chainTaskId, "chainTaskId")
         wallet = address(walletAddress, "walletAddress")
@@ -39,8 +44,12 @@ def router(store: Store) -> APIRouter:
         rows = await store.deal_tasks(deal_id)
         if not rows:
             raise NotFound(f"unknown deal {deal_id}")
-        return DealView(dealId=deal_id, tasks=[
-            DealTask(chainTaskId=r["chain_task_id"], taskIndex=r["task_index"], currentStatus=r["status"]) for r in rows
-        ])
+        return DealView(
+            dealId=deal_id,
+            tasks=[
+                DealTask(chainTaskId=r["chain_task_id"], taskIndex=r["task_index"], currentStatus=r["status"])
+                for r in rows
+            ],
+        )
 
     return api

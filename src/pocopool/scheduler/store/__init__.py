@@ -10,6 +10,16 @@ from .repository import Store
 from .tasks import InvalidTaskTransition
 
 __all__ = [
-    "InvalidTaskTransition", "NewReplicateUpdate", "NewTask", "NotificationRow", "ReplicateWriter", "StaleReplicate",
-    "Store", "StoreConfigError", "TaskDetails", "Database", "open_database", "to_datetime",
+    "InvalidTaskTransition",
+    "NewReplicateUpdate",
+    "NewTask",
+    "NotificationRow",
+    "ReplicateWriter",
+    "StaleReplicate",
+    "Store",
+    "StoreConfigError",
+    "TaskDetails",
+    "Database",
+    "open_database",
+    "to_datetime",
 ]

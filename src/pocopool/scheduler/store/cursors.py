@@ -17,8 +17,7 @@ async def cursor(conn: StoreConnection, name: str) -> int:
 
 async def set_cursor(conn: StoreConnection, name: str, block: int, now: float) -> None:
     done = await conn.execute(
-        update(chain_cursors).where(chain_cursors.c.name == name)
-        .values(last_block=block, updated_at=to_datetime(now))
+        update(chain_cursors).where(chain_cursors.c.name == name).values(last_block=block, updated_at=to_datetime(now))
     )
     if done.rowcount == 0:
         await conn.execute(insert(chain_cursors).values(name=name, last_block=block, updated_at=to_datetime(now)))

@@ -139,8 +139,9 @@ class _InLoopConnection:
 class SqliteDatabase:
     def __init__(self, url: URL) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                                               "check_same_thread": False})
+        self.engine: Engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
         self._writer = asyncio.Lock()
         _configure_sqlite(self.engine)
 
@@ -199,7 +200,8 @@ class PostgresDatabase:
     def __init__(self, url: URL) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW, pool_pre_ping=True)
+            url, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW, pool_pre_ping=True
+        )
 
     @property
     def dialect(self) -> str:

@@ -14,13 +14,23 @@ from .tables import notifications
 
 
 async def notifications_after(conn: StoreConnection, wallet: str, after: int, limit: int) -> list[Mapping[str, Any]]:
-    query = (select(notifications).where(notifications.c.wallet == wallet, notifications.c.id > after)
-             .order_by(notifications.c.id).limit(limit))
+    query = (
+        select(notifications)
+        .where(notifications.c.wallet == wallet, notifications.c.id > after)
+        .order_by(notifications.c.id)
+        .limit(limit)
+    )
     return list((await conn.execute(query)).mappings().all())
 
 
 async def insert_notifications(conn: StoreConnection, pushes: Sequence[NotificationRow], when: datetime) -> None:
     for push in pushes:
-        await conn.execute(insert(notifications).values(
-            wallet=push.wallet, task_id=push.task_id, type=push.type, extra=dict(push.extra), created_at=when,
-        ))
+        await conn.execute(
+            insert(notifications).values(
+                wallet=push.wallet,
+                task_id=push.task_id,
+                type=push.type,
+                extra=dict(push.extra),
+                created_at=when,
+            )
+        )

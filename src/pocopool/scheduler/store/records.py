@@ -10,8 +10,14 @@ from typing import Any
 
 from ...protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     ReplicateStatusCause as Cause,
+)
+from ...protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState  # noqa: F401 - re-exported
@@ -109,16 +115,22 @@ def replicate_states(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Replic
     result: dict[str, list[ReplicateState]] = {}
     for entries in grouped.values():
         first = entries[0]
-        result.setdefault(first["task_id"], []).append(ReplicateState(
-            wallet=first["wallet"],
-            history=tuple(
-                ReplicateEntry(RS(e["u_status"]), e["u_date"].timestamp(), Modifier(e["u_modifier"]),
-                               Cause(e["u_cause"]) if e["u_cause"] else None)
-                for e in entries
-            ),
-            contribution_hash=first["contribution_hash"],
-            worker_weight=first["worker_weight"],
-            result_link=first["result_link"],
-            callback_data=first["callback_data"],
-        ))
+        result.setdefault(first["task_id"], []).append(
+            ReplicateState(
+                wallet=first["wallet"],
+                history=tuple(
+                    ReplicateEntry(
+                        RS(e["u_status"]),
+                        e["u_date"].timestamp(),
+                        Modifier(e["u_modifier"]),
+                        Cause(e["u_cause"]) if e["u_cause"] else None,
+                    )
+                    for e in entries
+                ),
+                contribution_hash=first["contribution_hash"],
+                worker_weight=first["worker_weight"],
+                result_link=first["result_link"],
+                callback_data=first["callback_data"],
+            )
+        )
     return result

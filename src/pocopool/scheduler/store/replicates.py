@@ -14,8 +14,14 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ...protocol.statuses import (
     IRRELEVANT_STATUSES,
+)
+from ...protocol.statuses import (
     ReplicateStatus as RS,
+)
+from ...protocol.statuses import (
     ReplicateStatusModifier as Modifier,
+)
+from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..engine.replicates import Accepted, with_history
@@ -27,8 +33,11 @@ from .tables import replicate_status_updates, replicates, task_logs, tasks, work
 # Statements of the status-update path, built once: building and hashing a statement on every call
 # cost more than running it on SQLite (bench/RESULTS.md, profile of status-updates).
 _HISTORY_COLUMNS = (
-    replicates, replicate_status_updates.c.status.label("u_status"), replicate_status_updates.c.date.label("u_date"),
-    replicate_status_updates.c.modifier.label("u_modifier"), replicate_status_updates.c.cause.label("u_cause"),
+    replicates,
+    replicate_status_updates.c.status.label("u_status"),
+    replicate_status_updates.c.date.label("u_date"),
+    replicate_status_updates.c.modifier.label("u_modifier"),
+    replicate_status_updates.c.cause.label("u_cause"),
 )
 HISTORY = (
     select(*_HISTORY_COLUMNS)
@@ -40,8 +49,11 @@ _HISTORY_OF_ONE = _HISTORY_OF_TASK.where(replicates.c.wallet == bindparam("b_wal
 _SET_STATUS = (
     update(replicates)
     .where(replicates.c.id == bindparam("b_id"), replicates.c.status == bindparam("b_expected"))
-    .values(status=bindparam("b_status"), last_relevant_status=bindparam("b_relevant"),
-            updated_at=bindparam("b_updated", type_=replicates.c.updated_at.type))
+    .values(
+        status=bindparam("b_status"),
+        last_relevant_status=bindparam("b_relevant"),
+        updated_at=bindparam("b_updated", type_=replicates.c.updated_at.type),
+    )
 )
 _APPEND_UPDATE = insert(replicate_status_updates)
 
@@ -67,16 +79,22 @@ async def replicates_of_tasks(conn: StoreConnection, task_ids: Sequence[str]) ->
 
 
 async def replicates_in(
-    conn: StoreConnection, task_statuses: Iterable[TS], last_relevant: Iterable[RS], limit: int,
+    conn: StoreConnection,
+    task_statuses: Iterable[TS],
+    last_relevant: Iterable[RS],
+    limit: int,
 ) -> list[tuple[str, str]]:
     """(task id, wallet) of replicates whose last relevant status is one of `last_relevant`, in tasks
     in one of `task_statuses` (indexed: replicates by last relevant status, tasks by id)."""
     query = (
         select(replicates.c.task_id, replicates.c.wallet)
         .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
-        .where(replicates.c.last_relevant_status.in_([s.value for s in last_relevant]),
-               tasks.c.status.in_([s.value for s in task_statuses]))
-        .order_by(replicates.c.id).limit(limit)
+        .where(
+            replicates.c.last_relevant_status.in_([s.value for s in last_relevant]),
+            tasks.c.status.in_([s.value for s in task_statuses]),
+        )
+        .order_by(replicates.c.id)
+        .limit(limit)
     )
     return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
 
@@ -90,36 +108,56 @@ async def lost_replicates(conn: StoreConnection, alive_after: float, now: float,
         select(replicates.c.task_id, replicates.c.wallet)
         .select_from(workers)
         .join(worker_tasks, worker_tasks.c.wallet == workers.c.wallet)
-        .join(replicates, (replicates.c.wallet == worker_tasks.c.wallet)
-              & (replicates.c.task_id == worker_tasks.c.task_id))
+        .join(
+            replicates,
+            (replicates.c.wallet == worker_tasks.c.wallet) & (replicates.c.task_id == worker_tasks.c.task_id),
+        )
         .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
-        .where(workers.c.last_alive < to_datetime(alive_after), replicates.c.status.not_in(ended),
-               tasks.c.final_deadline > to_datetime(now))
-        .order_by(replicates.c.id).limit(limit)
+        .where(
+            workers.c.last_alive < to_datetime(alive_after),
+            replicates.c.status.not_in(ended),
+            tasks.c.final_deadline > to_datetime(now),
+        )
+        .order_by(replicates.c.id)
+        .limit(limit)
     )
     return [(row.task_id, row.wallet) for row in (await conn.execute(query)).all()]
 
 
 # ----- writes ------------------------------------------------------------------------------------
-async def add_replicate(conn: StoreConnection, task_id: str, wallet: str, weight: int, max_nb_tasks: int,
-                        now: float) -> None:
+async def add_replicate(
+    conn: StoreConnection, task_id: str, wallet: str, weight: int, max_nb_tasks: int, now: float
+) -> None:
     """Gives the worker a replicate CREATED and a computing slot. Raises `Stale` if the worker has no
     free slot, IntegrityError if it already holds a replicate of the task."""
     when = to_datetime(now)
-    computing = await conn.scalar(select(func.count()).select_from(worker_tasks).where(
-        worker_tasks.c.wallet == wallet, worker_tasks.c.computing.is_(True)))
+    computing = await conn.scalar(
+        select(func.count())
+        .select_from(worker_tasks)
+        .where(worker_tasks.c.wallet == wallet, worker_tasks.c.computing.is_(True))
+    )
     if computing >= max_nb_tasks:
         raise Stale
-    done = await conn.execute(insert(replicates).values(
-        task_id=task_id, wallet=wallet, status=RS.CREATED.value, last_relevant_status=RS.CREATED.value,
-        worker_weight=weight, created_at=when, updated_at=when,
-    ))
-    await conn.execute(insert(replicate_status_updates).values(
-        replicate_id=done.inserted_primary_key[0], status=RS.CREATED.value,
-        modifier=Modifier.POOL_MANAGER.value, date=when,
-    ))
-    await conn.execute(insert(worker_tasks).values(wallet=wallet, task_id=task_id, computing=True,
-                                                   created_at=when))
+    done = await conn.execute(
+        insert(replicates).values(
+            task_id=task_id,
+            wallet=wallet,
+            status=RS.CREATED.value,
+            last_relevant_status=RS.CREATED.value,
+            worker_weight=weight,
+            created_at=when,
+            updated_at=when,
+        )
+    )
+    await conn.execute(
+        insert(replicate_status_updates).values(
+            replicate_id=done.inserted_primary_key[0],
+            status=RS.CREATED.value,
+            modifier=Modifier.POOL_MANAGER.value,
+            date=when,
+        )
+    )
+    await conn.execute(insert(worker_tasks).values(wallet=wallet, task_id=task_id, computing=True, created_at=when))
 
 
 class StaleReplicate(Stale):
@@ -141,8 +179,9 @@ class ReplicateWriter:
         """Appends one decided status; `replicate` then shows it. Raises StaleReplicate if the
         replicate is no longer in the status the decision read."""
         assert self.replicate is not None, "no replicate to append to"
-        known = await append_status(self._conn, self.task_id, self.wallet, self.replicate.status, accepted,
-                                    known=self._known)
+        known = await append_status(
+            self._conn, self.task_id, self.wallet, self.replicate.status, accepted, known=self._known
+        )
         if known is None:
             raise StaleReplicate(f"replicate {self.task_id}/{self.wallet} changed meanwhile")
         self._known = known
@@ -151,7 +190,12 @@ class ReplicateWriter:
 
 
 async def append_status(
-    conn: StoreConnection, task_id: str, wallet: str, expected: RS, accepted: Accepted, *,
+    conn: StoreConnection,
+    task_id: str,
+    wallet: str,
+    expected: RS,
+    accepted: Accepted,
+    *,
     known: tuple[int, str] | None = None,
 ) -> tuple[int, str] | None:
     """The one replicate append: the status decided by `decide_replicate` (if the replicate is still
@@ -161,22 +205,34 @@ async def append_status(
     the replicate changed."""
     new = accepted.entry
     if known is None:
-        row = (await conn.execute(
-            select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status)
-            .where(replicates.c.task_id == task_id, replicates.c.wallet == wallet)
-        )).first()
+        row = (
+            await conn.execute(
+                select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status).where(
+                    replicates.c.task_id == task_id, replicates.c.wallet == wallet
+                )
+            )
+        ).first()
         if row is None or row.status != expected.value:
             return None
         known = (row.id, row.last_relevant_status)
     replicate_id, last_relevant = known
     relevant = _relevant(new.status, last_relevant)
     if accepted.contribution is None and accepted.result_link is None and accepted.callback_data is None:
-        done = await conn.execute(_SET_STATUS, {
-            "b_id": replicate_id, "b_expected": expected.value, "b_status": new.status.value,
-            "b_relevant": relevant, "b_updated": to_datetime(new.date)})
+        done = await conn.execute(
+            _SET_STATUS,
+            {
+                "b_id": replicate_id,
+                "b_expected": expected.value,
+                "b_status": new.status.value,
+                "b_relevant": relevant,
+                "b_updated": to_datetime(new.date),
+            },
+        )
     else:
         values: dict[str, Any] = {
-            "status": new.status.value, "last_relevant_status": relevant, "updated_at": to_datetime(new.date),
+            "status": new.status.value,
+            "last_relevant_status": relevant,
+            "updated_at": to_datetime(new.date),
         }
         if accepted.contribution is not None:
             values["contribution_hash"], values["worker_weight"] = accepted.contribution
@@ -185,25 +241,43 @@ async def append_status(
         if accepted.callback_data is not None:
             values["callback_data"] = accepted.callback_data
         done = await conn.execute(
-            update(replicates).where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
+            update(replicates)
+            .where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
             .values(**values)
         )
     if done.rowcount != 1:
         return None
-    await conn.execute(_APPEND_UPDATE, {
-        "replicate_id": replicate_id, "status": new.status.value, "modifier": new.modifier.value,
-        "date": to_datetime(new.date), "cause": new.cause.value if new.cause else None,
-        "error_message": new.error_message, "exit_code": new.exit_code, "block_number": new.block_number,
-        "tx_hash": new.tx_hash, "result_link": new.result_link, "tee_session_error": new.tee_session_error,
-    })
+    await conn.execute(
+        _APPEND_UPDATE,
+        {
+            "replicate_id": replicate_id,
+            "status": new.status.value,
+            "modifier": new.modifier.value,
+            "date": to_datetime(new.date),
+            "cause": new.cause.value if new.cause else None,
+            "error_message": new.error_message,
+            "exit_code": new.exit_code,
+            "block_number": new.block_number,
+            "tx_hash": new.tx_hash,
+            "result_link": new.result_link,
+            "tee_session_error": new.tee_session_error,
+        },
+    )
     if accepted.logs is not None:
-        present = await conn.scalar(select(task_logs.c.id).where(
-            task_logs.c.task_id == task_id, task_logs.c.wallet == wallet))
+        present = await conn.scalar(
+            select(task_logs.c.id).where(task_logs.c.task_id == task_id, task_logs.c.wallet == wallet)
+        )
         if present is None:
-            await conn.execute(insert(task_logs).values(
-                task_id=task_id, wallet=wallet, stdout=accepted.logs[0], stderr=accepted.logs[1],
-                tee_stages=accepted.logs[2],
-                created_at=to_datetime(new.date)))
+            await conn.execute(
+                insert(task_logs).values(
+                    task_id=task_id,
+                    wallet=wallet,
+                    stdout=accepted.logs[0],
+                    stderr=accepted.logs[1],
+                    tee_stages=accepted.logs[2],
+                    created_at=to_datetime(new.date),
+                )
+            )
     membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
     if accepted.leave_task:
         await conn.execute(delete(worker_tasks).where(membership))

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from ...protocol.models import WorkerModel
-from ...protocol.statuses import ReplicateStatus as RS, TaskStatus as TS
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import TaskStatus as TS
 from ..engine import Transition
 from ..state import ReplicateState, TaskState, WorkerState
 from . import cursors, notifications, replicates, tasks, views, workers
@@ -56,8 +57,9 @@ class Store:
             return await cursors.cursor(conn, name)
 
     # ----- tasks ----------------------------------------------------------------------------------
-    async def add_tasks(self, new_tasks: Sequence[NewTask], cursor_block: int, now: float, *,
-                        cursor: str = "deals") -> list[str]:
+    async def add_tasks(
+        self, new_tasks: Sequence[NewTask], cursor_block: int, now: float, *, cursor: str = "deals"
+    ) -> list[str]:
         """Stores the tasks not known yet (by deal and index) and moves the cursor, in one transaction.
 
         Returns the ids of the tasks created.
@@ -78,7 +80,9 @@ class Store:
             return await tasks.task(conn, task_id)
 
     async def task_ids(
-        self, statuses: Iterable[TS], *,
+        self,
+        statuses: Iterable[TS],
+        *,
         contribution_deadline_after: float | None = None,
         contribution_deadline_until: float | None = None,
         final_deadline_after: float | None = None,
@@ -89,12 +93,19 @@ class Store:
         """Ids of tasks in some statuses, optionally bounded by deadlines (indexed: status, deadline)."""
         async with self.db.read() as conn:
             return await tasks.task_ids(
-                conn, statuses, contribution_deadline_after=contribution_deadline_after,
-                contribution_deadline_until=contribution_deadline_until, final_deadline_after=final_deadline_after,
-                final_deadline_until=final_deadline_until, reveal_deadline_until=reveal_deadline_until, limit=limit)
+                conn,
+                statuses,
+                contribution_deadline_after=contribution_deadline_after,
+                contribution_deadline_until=contribution_deadline_until,
+                final_deadline_after=final_deadline_after,
+                final_deadline_until=final_deadline_until,
+                reveal_deadline_until=reveal_deadline_until,
+                limit=limit,
+            )
 
-    async def apply(self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow],
-                    now: float) -> bool:
+    async def apply(
+        self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow], now: float
+    ) -> bool:
         """Writes one engine transition, guarded by the status `task` was read with.
 
         Appends the statuses, sets the fields, writes the scheduler's replicate statuses (each guarded
@@ -156,7 +167,11 @@ class Store:
         self._written(writer.written)
 
     async def replicates_in(
-        self, task_statuses: Iterable[TS], last_relevant: Iterable[RS], *, limit: int = 1000,
+        self,
+        task_statuses: Iterable[TS],
+        last_relevant: Iterable[RS],
+        *,
+        limit: int = 1000,
     ) -> list[tuple[str, str]]:
         """(task id, wallet) of replicates whose last relevant status is one of `last_relevant`, in tasks
         in one of `task_statuses` (indexed: replicates by last relevant status, tasks by id)."""
@@ -227,14 +242,20 @@ class Store:
 
     # ----- event stream and metrics ---------------------------------------------------------------
     async def status_events_after(
-        self, task_cursor: int, replicate_cursor: int, *, task_id: str | None = None, deal_id: str | None = None,
+        self,
+        task_cursor: int,
+        replicate_cursor: int,
+        *,
+        task_id: str | None = None,
+        deal_id: str | None = None,
         limit: int = 500,
     ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
         """Task status changes with id > task_cursor and replicate status updates with id >
         replicate_cursor, of one task, one deal, or all, in id order (the ids are the stream's cursor)."""
         async with self.db.read() as conn:
-            return await views.status_events_after(conn, task_cursor, replicate_cursor, task_id=task_id,
-                                                   deal_id=deal_id, limit=limit)
+            return await views.status_events_after(
+                conn, task_cursor, replicate_cursor, task_id=task_id, deal_id=deal_id, limit=limit
+            )
 
     async def status_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """How many tasks, and how many replicates, are in each status now."""

@@ -64,7 +64,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 tasks = Table(
-    "tasks", metadata,
+    "tasks",
+    metadata,
     Column("chain_task_id", String(HASH), primary_key=True),
     Column("deal_id", String(HASH), nullable=False),
     Column("task_index", Integer, nullable=False),
@@ -100,7 +101,8 @@ tasks = Table(
 )
 
 task_status_changes = Table(
-    "task_status_changes", metadata,
+    "task_status_changes",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", String(HASH), ForeignKey("tasks.chain_task_id", ondelete="CASCADE"), nullable=False),
     Column("status", String(STATUS), nullable=False),
@@ -113,7 +115,8 @@ task_status_changes = Table(
 )
 
 replicates = Table(
-    "replicates", metadata,
+    "replicates",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", String(HASH), ForeignKey("tasks.chain_task_id", ondelete="CASCADE"), nullable=False),
     Column("wallet", String(ADDRESS), nullable=False),
@@ -132,7 +135,8 @@ replicates = Table(
 )
 
 replicate_status_updates = Table(
-    "replicate_status_updates", metadata,
+    "replicate_status_updates",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("replicate_id", Integer, ForeignKey("replicates.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(STATUS), nullable=False),
@@ -149,7 +153,8 @@ replicate_status_updates = Table(
 )
 
 task_logs = Table(
-    "task_logs", metadata,
+    "task_logs",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", String(HASH), ForeignKey("tasks.chain_task_id", ondelete="CASCADE"), nullable=False),
     Column("wallet", String(ADDRESS), nullable=False),
@@ -161,7 +166,8 @@ task_logs = Table(
 )
 
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("wallet", String(ADDRESS), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("os", String(100), nullable=False, default=""),
@@ -181,7 +187,8 @@ workers = Table(
 
 # participatingChainTaskIds = every row of the worker; computingChainTaskIds = rows with computing.
 worker_tasks = Table(
-    "worker_tasks", metadata,
+    "worker_tasks",
+    metadata,
     Column("wallet", String(ADDRESS), ForeignKey("workers.wallet", ondelete="CASCADE"), primary_key=True),
     Column("task_id", String(HASH), ForeignKey("tasks.chain_task_id", ondelete="CASCADE"), primary_key=True),
     Column("computing", Boolean, nullable=False),
@@ -190,7 +197,8 @@ worker_tasks = Table(
 )
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("wallet", String(ADDRESS), nullable=False),
     Column("task_id", String(HASH), ForeignKey("tasks.chain_task_id", ondelete="CASCADE"), nullable=False),
@@ -201,7 +209,8 @@ notifications = Table(
 )
 
 chain_cursors = Table(
-    "chain_cursors", metadata,
+    "chain_cursors",
+    metadata,
     Column("name", String(50), primary_key=True),
     Column("last_block", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -24,10 +24,18 @@ from .records import NewTask, NotificationRow, task_state, to_datetime
 from .tables import replicates, task_status_changes, tasks, worker_tasks
 
 # Task fields the engine may set (TaskState attribute = column name).
-ENGINE_FIELDS = frozenset({
-    "consensus", "consensus_block", "reveal_deadline", "uploading_wallet", "result_link", "callback_data",
-    "initialization_block", "enclave_challenge",
-})
+ENGINE_FIELDS = frozenset(
+    {
+        "consensus",
+        "consensus_block",
+        "reveal_deadline",
+        "uploading_wallet",
+        "result_link",
+        "callback_data",
+        "initialization_block",
+        "enclave_challenge",
+    }
+)
 
 # Built once, like the statements of the status-update path (replicates.py).
 TASK_BY_ID = select(tasks).where(tasks.c.chain_task_id == bindparam("b_task"))
@@ -41,24 +49,44 @@ async def add_tasks(conn: StoreConnection, new_tasks: Sequence[NewTask], now: fl
     """Stores RECEIVED the tasks not known yet (by deal and index); the ids of those created."""
     created: list[str] = []
     for new in new_tasks:
-        known = await conn.scalar(select(tasks.c.chain_task_id).where(
-            tasks.c.deal_id == new.deal_id, tasks.c.task_index == new.task_index))
+        known = await conn.scalar(
+            select(tasks.c.chain_task_id).where(tasks.c.deal_id == new.deal_id, tasks.c.task_index == new.task_index)
+        )
         if known is not None:
             continue
         when = to_datetime(now)
-        await conn.execute(insert(tasks).values(
-            chain_task_id=new.chain_task_id, deal_id=new.deal_id, task_index=new.task_index,
-            deal_block=new.deal_block, status=TS.RECEIVED.value, status_date=when, trust=new.trust,
-            tag=new.tag, category=new.category, max_execution_time=new.max_execution_time,
-            app_address=new.app_address, app_multiaddr=new.app_multiaddr, command_line=new.command_line,
-            requester=new.requester, beneficiary=new.beneficiary, callback=new.callback,
-            contribution_deadline=to_datetime(new.contribution_deadline),
-            final_deadline=to_datetime(new.final_deadline), created_at=when, updated_at=when,
-        ))
-        await conn.execute(insert(task_status_changes).values(
-            task_id=new.chain_task_id, status=TS.RECEIVED.value, date=when,
-            message=f"deal {new.deal_id} seen at block {new.deal_block}",
-        ))
+        await conn.execute(
+            insert(tasks).values(
+                chain_task_id=new.chain_task_id,
+                deal_id=new.deal_id,
+                task_index=new.task_index,
+                deal_block=new.deal_block,
+                status=TS.RECEIVED.value,
+                status_date=when,
+                trust=new.trust,
+                tag=new.tag,
+                category=new.category,
+                max_execution_time=new.max_execution_time,
+                app_address=new.app_address,
+                app_multiaddr=new.app_multiaddr,
+                command_line=new.command_line,
+                requester=new.requester,
+                beneficiary=new.beneficiary,
+                callback=new.callback,
+                contribution_deadline=to_datetime(new.contribution_deadline),
+                final_deadline=to_datetime(new.final_deadline),
+                created_at=when,
+                updated_at=when,
+            )
+        )
+        await conn.execute(
+            insert(task_status_changes).values(
+                task_id=new.chain_task_id,
+                status=TS.RECEIVED.value,
+                date=when,
+                message=f"deal {new.deal_id} seen at block {new.deal_block}",
+            )
+        )
         created.append(new.chain_task_id)
     return created
 
@@ -77,10 +105,15 @@ async def load(conn: StoreConnection, task_id: str) -> tuple[TaskState, list[Rep
 
 
 async def task_ids(
-    conn: StoreConnection, statuses: Iterable[TS], *,
-    contribution_deadline_after: float | None, contribution_deadline_until: float | None,
-    final_deadline_after: float | None, final_deadline_until: float | None,
-    reveal_deadline_until: float | None, limit: int,
+    conn: StoreConnection,
+    statuses: Iterable[TS],
+    *,
+    contribution_deadline_after: float | None,
+    contribution_deadline_until: float | None,
+    final_deadline_after: float | None,
+    final_deadline_until: float | None,
+    reveal_deadline_until: float | None,
+    limit: int,
 ) -> list[str]:
     """Ids of tasks in some statuses, optionally bounded by deadlines (indexed: status, deadline)."""
     conditions: list[ColumnElement[bool]] = [tasks.c.status.in_([s.value for s in statuses])]
@@ -98,8 +131,9 @@ async def task_ids(
     return list((await conn.scalars(query)).all())
 
 
-async def supply_candidates(conn: StoreConnection, wallet: str, now: float, *, limit: int,
-                            offset: int) -> list[TaskState]:
+async def supply_candidates(
+    conn: StoreConnection, wallet: str, now: float, *, limit: int, offset: int
+) -> list[TaskState]:
     """Tasks accepting contributions that the worker holds no replicate of: RUNNING first, then
     the earliest contribution deadline (indexed by status and contribution deadline)."""
     statuses = [TS.INITIALIZED.value, TS.RUNNING.value]
@@ -107,9 +141,11 @@ async def supply_candidates(conn: StoreConnection, wallet: str, now: float, *, l
     query = (
         select(tasks)
         .where(tasks.c.status.in_(statuses), tasks.c.contribution_deadline > to_datetime(now), ~held)
-        .order_by(case((tasks.c.status == TS.RUNNING.value, 0), else_=1), tasks.c.contribution_deadline,
-                  tasks.c.chain_task_id)
-        .limit(limit).offset(offset)
+        .order_by(
+            case((tasks.c.status == TS.RUNNING.value, 0), else_=1), tasks.c.contribution_deadline, tasks.c.chain_task_id
+        )
+        .limit(limit)
+        .offset(offset)
     )
     return [task_state(row) for row in (await conn.execute(query)).mappings().all()]
 
@@ -132,8 +168,14 @@ def transition_values(task: TaskState, transition: Transition, now: float) -> di
     return values
 
 
-async def write_transition(conn: StoreConnection, task: TaskState, transition: Transition, values: dict[str, Any],
-                           pushes: Sequence[NotificationRow], now: float) -> None:
+async def write_transition(
+    conn: StoreConnection,
+    task: TaskState,
+    transition: Transition,
+    values: dict[str, Any],
+    pushes: Sequence[NotificationRow],
+    now: float,
+) -> None:
     """Writes one engine transition (`values` from `transition_values`), guarded by the status `task`
     was read with: appends the statuses, sets the fields, writes the scheduler's replicate statuses
     (each guarded by the status it expects), stores the pushes, and purges the workers' task lists
@@ -147,13 +189,21 @@ async def write_transition(conn: StoreConnection, task: TaskState, transition: T
     if done.rowcount != 1:
         raise Stale
     for change in transition.statuses:
-        await conn.execute(insert(task_status_changes).values(
-            task_id=task.chain_task_id, status=change.status.value, date=when, cause=change.cause,
-            message=change.message, block_number=change.block_number, tx_hash=change.tx_hash,
-        ))
+        await conn.execute(
+            insert(task_status_changes).values(
+                task_id=task.chain_task_id,
+                status=change.status.value,
+                date=when,
+                cause=change.cause,
+                message=change.message,
+                block_number=change.block_number,
+                tx_hash=change.tx_hash,
+            )
+        )
     for replicate in transition.replicates:
-        if not await replicate_queries.append_status(conn, task.chain_task_id, replicate.wallet, replicate.expected,
-                                                     replicate.accepted):
+        if not await replicate_queries.append_status(
+            conn, task.chain_task_id, replicate.wallet, replicate.expected, replicate.accepted
+        ):
             raise Stale
     await insert_notifications(conn, pushes, when)
     if transition.statuses and transition.statuses[-1].status.is_final:

@@ -19,14 +19,34 @@ async def task_details(conn: StoreConnection, task_id: str) -> TaskDetails | Non
     row = (await conn.execute(TASK_BY_ID, {"b_task": task_id})).mappings().first()
     if row is None:
         return None
-    changes = (await conn.execute(
-        select(task_status_changes).where(task_status_changes.c.task_id == task_id)
-        .order_by(task_status_changes.c.id))).mappings().all()
-    reps = (await conn.execute(
-        select(replicates).where(replicates.c.task_id == task_id).order_by(replicates.c.id))).mappings().all()
-    updates_rows = (await conn.execute(
-        select(replicate_status_updates).join(replicates, replicates.c.id == replicate_status_updates.c.replicate_id)
-        .where(replicates.c.task_id == task_id).order_by(replicate_status_updates.c.id))).mappings().all()
+    changes = (
+        (
+            await conn.execute(
+                select(task_status_changes)
+                .where(task_status_changes.c.task_id == task_id)
+                .order_by(task_status_changes.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    reps = (
+        (await conn.execute(select(replicates).where(replicates.c.task_id == task_id).order_by(replicates.c.id)))
+        .mappings()
+        .all()
+    )
+    updates_rows = (
+        (
+            await conn.execute(
+                select(replicate_status_updates)
+                .join(replicates, replicates.c.id == replicate_status_updates.c.replicate_id)
+                .where(replicates.c.task_id == task_id)
+                .order_by(replicate_status_updates.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
     log_wallets = set((await conn.scalars(select(task_logs.c.wallet).where(task_logs.c.task_id == task_id))).all())
     updates_by: dict[int, list[Mapping[str, Any]]] = {}
     for u in updates_rows:
@@ -35,36 +55,62 @@ async def task_details(conn: StoreConnection, task_id: str) -> TaskDetails | Non
 
 
 async def deal_tasks(conn: StoreConnection, deal_id: str) -> list[Mapping[str, Any]]:
-    query = (select(tasks.c.chain_task_id, tasks.c.task_index, tasks.c.status)
-             .where(tasks.c.deal_id == deal_id).order_by(tasks.c.task_index))
+    query = (
+        select(tasks.c.chain_task_id, tasks.c.task_index, tasks.c.status)
+        .where(tasks.c.deal_id == deal_id)
+        .order_by(tasks.c.task_index)
+    )
     return list((await conn.execute(query)).mappings().all())
 
 
 async def task_logs_of(conn: StoreConnection, task_id: str) -> list[Mapping[str, Any]]:
-    return list((await conn.execute(
-        select(task_logs).where(task_logs.c.task_id == task_id).order_by(task_logs.c.id))).mappings().all())
+    return list(
+        (await conn.execute(select(task_logs).where(task_logs.c.task_id == task_id).order_by(task_logs.c.id)))
+        .mappings()
+        .all()
+    )
 
 
 async def status_events_after(
-    conn: StoreConnection, task_cursor: int, replicate_cursor: int, *, task_id: str | None, deal_id: str | None,
+    conn: StoreConnection,
+    task_cursor: int,
+    replicate_cursor: int,
+    *,
+    task_id: str | None,
+    deal_id: str | None,
     limit: int,
 ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """Task status changes with id > task_cursor and replicate status updates with id >
     replicate_cursor, of one task, one deal, or all, in id order (the ids are the stream's cursor)."""
     task_query = (
-        select(task_status_changes.c.id, task_status_changes.c.task_id, task_status_changes.c.status,
-               task_status_changes.c.date, task_status_changes.c.cause, task_status_changes.c.message,
-               tasks.c.deal_id)
+        select(
+            task_status_changes.c.id,
+            task_status_changes.c.task_id,
+            task_status_changes.c.status,
+            task_status_changes.c.date,
+            task_status_changes.c.cause,
+            task_status_changes.c.message,
+            tasks.c.deal_id,
+        )
         .join(tasks, tasks.c.chain_task_id == task_status_changes.c.task_id)
-        .where(task_status_changes.c.id > task_cursor).order_by(task_status_changes.c.id).limit(limit)
+        .where(task_status_changes.c.id > task_cursor)
+        .order_by(task_status_changes.c.id)
+        .limit(limit)
     )
     replicate_query = (
-        select(replicate_status_updates.c.id, replicates.c.task_id, replicates.c.wallet,
-               replicate_status_updates.c.status, replicate_status_updates.c.date,
-               replicate_status_updates.c.cause, tasks.c.deal_id)
+        select(
+            replicate_status_updates.c.id,
+            replicates.c.task_id,
+            replicates.c.wallet,
+            replicate_status_updates.c.status,
+            replicate_status_updates.c.date,
+            replicate_status_updates.c.cause,
+            tasks.c.deal_id,
+        )
         .join(replicates, replicates.c.id == replicate_status_updates.c.replicate_id)
         .join(tasks, tasks.c.chain_task_id == replicates.c.task_id)
-        .where(replicate_status_updates.c.id > replicate_cursor).order_by(replicate_status_updates.c.id)
+        .where(replicate_status_updates.c.id > replicate_cursor)
+        .order_by(replicate_status_updates.c.id)
         .limit(limit)
     )
     if task_id is not None:
@@ -81,19 +127,23 @@ async def status_events_after(
 async def status_counts(conn: StoreConnection) -> tuple[dict[str, int], dict[str, int]]:
     """How many tasks, and how many replicates, are in each status now."""
     task_rows = (await conn.execute(select(tasks.c.status, func.count()).group_by(tasks.c.status))).all()
-    replicate_rows = (await conn.execute(
-        select(replicates.c.status, func.count()).group_by(replicates.c.status))).all()
+    replicate_rows = (await conn.execute(select(replicates.c.status, func.count()).group_by(replicates.c.status))).all()
     return {s: n for s, n in task_rows}, {s: n for s, n in replicate_rows}
 
 
 async def completed_latencies(conn: StoreConnection) -> list[float]:
     """Seconds from RECEIVED (deal seen) to COMPLETED, for every completed task."""
-    received = (select(task_status_changes.c.task_id, func.min(task_status_changes.c.date).label("seen"))
-                .where(task_status_changes.c.status == TS.RECEIVED.value)
-                .group_by(task_status_changes.c.task_id).subquery())
-    query = (select(received.c.seen, task_status_changes.c.date)
-             .join(received, received.c.task_id == task_status_changes.c.task_id)
-             .where(task_status_changes.c.status == TS.COMPLETED.value))
+    received = (
+        select(task_status_changes.c.task_id, func.min(task_status_changes.c.date).label("seen"))
+        .where(task_status_changes.c.status == TS.RECEIVED.value)
+        .group_by(task_status_changes.c.task_id)
+        .subquery()
+    )
+    query = (
+        select(received.c.seen, task_status_changes.c.date)
+        .join(received, received.c.task_id == task_status_changes.c.task_id)
+        .where(task_status_changes.c.status == TS.COMPLETED.value)
+    )
     rows = (await conn.execute(query)).all()
     result = []
     for seen, done in rows:
@@ -105,12 +155,12 @@ async def completed_latencies(conn: StoreConnection) -> list[float]:
 
 async def deals_overview(conn: StoreConnection, limit: int) -> list[dict[str, Any]]:
     """The latest deals (by deal block) with their task counts by status."""
-    query = (select(tasks.c.deal_id, tasks.c.status, func.count(), func.max(tasks.c.deal_block),
-                    func.min(tasks.c.created_at))
-             .group_by(tasks.c.deal_id, tasks.c.status))
+    query = select(
+        tasks.c.deal_id, tasks.c.status, func.count(), func.max(tasks.c.deal_block), func.min(tasks.c.created_at)
+    ).group_by(tasks.c.deal_id, tasks.c.status)
     rows = (await conn.execute(query)).all()
     deals: dict[str, dict[str, Any]] = {}
-    for deal_id, status, count, block, created in rows:
+    for deal_id, status, count, block, _created in rows:
         entry = deals.setdefault(deal_id, {"dealId": deal_id, "block": block, "counts": {}, "tasks": 0})
         entry["counts"][status] = count
         entry["tasks"] += count

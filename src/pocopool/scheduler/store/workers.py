@@ -15,14 +15,23 @@ from .records import to_datetime
 from .tables import worker_tasks, workers
 
 
-async def register_worker(conn: StoreConnection, wallet: str, model: WorkerModel, max_nb_tasks: int, now: float) -> None:
+async def register_worker(
+    conn: StoreConnection, wallet: str, model: WorkerModel, max_nb_tasks: int, now: float
+) -> None:
     """Creates or updates the worker (keeping its task lists) with its slot count, and marks it alive."""
     when = to_datetime(now)
     values = {
-        "name": model.name, "os": model.os, "cpu": model.cpu, "cpu_nb": model.cpuNb,
-        "memory_size": model.memorySize, "max_nb_tasks": max_nb_tasks,
-        "gpu_enabled": model.gpuEnabled, "tee_enabled": model.teeEnabled, "tdx_enabled": model.tdxEnabled,
-        "last_alive": when, "updated_at": when,
+        "name": model.name,
+        "os": model.os,
+        "cpu": model.cpu,
+        "cpu_nb": model.cpuNb,
+        "memory_size": model.memorySize,
+        "max_nb_tasks": max_nb_tasks,
+        "gpu_enabled": model.gpuEnabled,
+        "tee_enabled": model.teeEnabled,
+        "tdx_enabled": model.tdxEnabled,
+        "last_alive": when,
+        "updated_at": when,
     }
     done = await conn.execute(update(workers).where(workers.c.wallet == wallet).values(**values))
     if done.rowcount == 0:
@@ -41,8 +50,10 @@ async def claim_replicate_demand(conn: StoreConnection, wallet: str, now: float,
     threshold = to_datetime(now - min_gap)
     done = await conn.execute(
         update(workers)
-        .where(workers.c.wallet == wallet,
-               (workers.c.last_replicate_demand.is_(None)) | (workers.c.last_replicate_demand <= threshold))
+        .where(
+            workers.c.wallet == wallet,
+            (workers.c.last_replicate_demand.is_(None)) | (workers.c.last_replicate_demand <= threshold),
+        )
         .values(last_replicate_demand=to_datetime(now))
     )
     return done.rowcount == 1
@@ -52,14 +63,20 @@ async def worker(conn: StoreConnection, wallet: str) -> WorkerState | None:
     row = (await conn.execute(select(workers).where(workers.c.wallet == wallet))).mappings().first()
     if row is None:
         return None
-    memberships = (await conn.execute(
-        select(worker_tasks.c.task_id, worker_tasks.c.computing).where(worker_tasks.c.wallet == wallet)
-        .order_by(worker_tasks.c.created_at)
-    )).all()
+    memberships = (
+        await conn.execute(
+            select(worker_tasks.c.task_id, worker_tasks.c.computing)
+            .where(worker_tasks.c.wallet == wallet)
+            .order_by(worker_tasks.c.created_at)
+        )
+    ).all()
     return WorkerState(
-        wallet=wallet, max_nb_tasks=row["max_nb_tasks"],
+        wallet=wallet,
+        max_nb_tasks=row["max_nb_tasks"],
         computing=sum(1 for m in memberships if m.computing),
-        gpu_enabled=row["gpu_enabled"], tee_enabled=row["tee_enabled"], tdx_enabled=row["tdx_enabled"],
+        gpu_enabled=row["gpu_enabled"],
+        tee_enabled=row["tee_enabled"],
+        tdx_enabled=row["tdx_enabled"],
         participating=tuple(m.task_id for m in memberships),
     )
 
@@ -79,10 +96,13 @@ async def worker_tasks_of(conn: StoreConnection, wallet: str, *, computing_only:
 async def all_workers(conn: StoreConnection) -> list[tuple[Mapping[str, Any], list[tuple[str, bool]]]]:
     """Every worker row, by registration, with its (task id, computing) memberships."""
     rows = (await conn.execute(select(workers).order_by(workers.c.registered_at))).mappings().all()
-    memberships = (await conn.execute(
-        select(worker_tasks.c.wallet, worker_tasks.c.task_id, worker_tasks.c.computing)
-        .order_by(worker_tasks.c.created_at)
-    )).all()
+    memberships = (
+        await conn.execute(
+            select(worker_tasks.c.wallet, worker_tasks.c.task_id, worker_tasks.c.computing).order_by(
+                worker_tasks.c.created_at
+            )
+        )
+    ).all()
     by_wallet: dict[str, list[tuple[str, bool]]] = {}
     for m in memberships:
         by_wallet.setdefault(m.wallet, []).append((m.task_id, m.computing))

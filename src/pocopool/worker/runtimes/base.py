@@ -95,8 +95,9 @@ class RunResult:
 
     @property
     def succeeded(self) -> bool:
-        return (self.exit_code == 0 and not self.timed_out and self.platform_error is None
-                and self.limit_exceeded is None)
+        return (
+            self.exit_code == 0 and not self.timed_out and self.platform_error is None and self.limit_exceeded is None
+        )
 
 
 class Runtime(abc.ABC):
@@ -129,7 +130,7 @@ class TailBuffer:
             del self._chunks[: len(self._chunks) - self._max_bytes]
 
     def text(self) -> str:
-        return bytes(self._chunks[-self._max_bytes:]).decode("utf-8", errors="replace")[-self.max_chars:]
+        return bytes(self._chunks[-self._max_bytes :]).decode("utf-8", errors="replace")[-self.max_chars :]
 
 
 @dataclass
@@ -160,8 +161,13 @@ def rlimits(limits: Limits, in_cgroup: bool) -> dict[int, tuple[int, int]]:
     return found
 
 
-_PRLIMIT_NAMES = {resource.RLIMIT_CORE: "core", resource.RLIMIT_AS: "as", resource.RLIMIT_NPROC: "nproc",
-                  resource.RLIMIT_CPU: "cpu", resource.RLIMIT_FSIZE: "fsize"}
+_PRLIMIT_NAMES = {
+    resource.RLIMIT_CORE: "core",
+    resource.RLIMIT_AS: "as",
+    resource.RLIMIT_NPROC: "nproc",
+    resource.RLIMIT_CPU: "cpu",
+    resource.RLIMIT_FSIZE: "fsize",
+}
 
 
 def limit_prefix(limits: Limits, in_cgroup: bool = False) -> tuple[list[str], Callable[[], None] | None]:
@@ -198,10 +204,20 @@ async def _pump(stream: asyncio.StreamReader | None, sink: TailBuffer) -> None:
         sink.feed(chunk)
 
 
+async def _awaited(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
 async def execute(
-    argv: Sequence[str], *, env: dict[str, str], cwd: Path | str, time_limit: float,
-    pass_fds: Sequence[int] = (), preexec: Callable[[], None] | None = None,
-    on_spawn: Callable[[], None] | None = None, monitor: Callable[[], Awaitable[object]] | None = None,
+    argv: Sequence[str],
+    *,
+    env: dict[str, str],
+    cwd: Path | str,
+    time_limit: float,
+    pass_fds: Sequence[int] = (),
+    preexec: Callable[[], None] | None = None,
+    on_spawn: Callable[[], None] | None = None,
+    monitor: Callable[[], Awaitable[object]] | None = None,
     on_kill: Callable[[], None] | None = None,
 ) -> Execution:
     """Run `argv` in a new session; kill its process group at `time_limit` or on cancellation.
@@ -215,9 +231,15 @@ async def execute(
     out, err = TailBuffer(), TailBuffer()
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env, cwd=str(cwd), start_new_session=True,
-            pass_fds=tuple(pass_fds), preexec_fn=preexec,
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=str(cwd),
+            start_new_session=True,
+            pass_fds=tuple(pass_fds),
+            preexec_fn=preexec,
         )
     except OSError as error:
         return Execution(None, False, "", "", 0.0, spawn_error=f"{type(error).__name__}: {error}")
@@ -228,7 +250,7 @@ async def execute(
     try:
         async with asyncio.TaskGroup() as group:
             pumps = [group.create_task(_pump(process.stdout, out)), group.create_task(_pump(process.stderr, err))]
-            watch = group.create_task(monitor()) if monitor is not None else None
+            watch = group.create_task(_awaited(monitor())) if monitor is not None else None
             try:
                 async with asyncio.timeout(time_limit):
                     ended = group.create_task(_exit(process))
@@ -254,8 +276,7 @@ async def execute(
             _kill_group(process.pid, on_kill)
             with contextlib.suppress(BaseException):
                 await asyncio.shield(_exit(process))
-    return Execution(process.returncode, timed_out, out.text(), err.text(), time.monotonic() - started,
-                     stopped=stopped)
+    return Execution(process.returncode, timed_out, out.text(), err.text(), time.monotonic() - started, stopped=stopped)
 
 
 def exit_status(returncode: int) -> int:

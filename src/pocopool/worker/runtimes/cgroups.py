@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 JOIN_FAILED = "pocopool: cannot join the run's cgroup"
-_JOIN = ('for f in "$@"; do [ "$f" = -- ] && break; echo $$ >"$f" || { echo "%s: $f" >&2; exit 125; }; shift; done; '
-         'shift; exec "$@"')
+_JOIN = (
+    'for f in "$@"; do [ "$f" = -- ] && break; echo $$ >"$f" || { echo "%s: $f" >&2; exit 125; }; shift; done; '
+    'shift; exec "$@"'
+)
 _REMOVE_TIMEOUT = 10.0  # s to wait for the killed processes of a run to leave its cgroup
 
 
@@ -58,13 +60,22 @@ class RunCgroup:
 
     def join_prefix(self) -> list[str]:
         """Put in front of a command: the command runs in this cgroup, or exits 125 saying why not."""
-        return ["/bin/sh", "-c", _JOIN % JOIN_FAILED, "pocopool-join",
-                *(str(d / "cgroup.procs") for d in self.dirs), "--"]
+        return [
+            "/bin/sh",
+            "-c",
+            _JOIN % JOIN_FAILED,
+            "pocopool-join",
+            *(str(d / "cgroup.procs") for d in self.dirs),
+            "--",
+        ]
 
     def settings(self) -> dict[str, str]:
         """The limits as the kernel holds them (file name → content), to show they are set."""
-        names = (("memory.limit_in_bytes", self.memory_dir), ("pids.max", self.pids_dir)) if self.version == 1 \
+        names = (
+            (("memory.limit_in_bytes", self.memory_dir), ("pids.max", self.pids_dir))
+            if self.version == 1
             else (("memory.max", self.memory_dir), ("pids.max", self.pids_dir))
+        )
         return {name: (folder / name).read_text().strip() for name, folder in names}
 
     def usage(self) -> Usage:
@@ -74,8 +85,12 @@ class RunCgroup:
         else:
             memory_hit = _field(self.memory_dir / "memory.events", "oom_kill") > 0
             memory_peak = _int(self.memory_dir / "memory.peak")
-        return Usage(memory_limit_hit=memory_hit, process_limit_hit=_field(self.pids_dir / "pids.events", "max") > 0,
-                     memory_peak=memory_peak, processes_peak=_int(self.pids_dir / "pids.peak"))
+        return Usage(
+            memory_limit_hit=memory_hit,
+            process_limit_hit=_field(self.pids_dir / "pids.events", "max") > 0,
+            memory_peak=memory_peak,
+            processes_peak=_int(self.pids_dir / "pids.peak"),
+        )
 
     def processes(self) -> list[int]:
         pids: set[int] = set()
@@ -122,8 +137,12 @@ class CgroupHost:
         return f"CgroupHost(v{self.version}, memory={self.memory_parent}, pids={self.pids_parent})"
 
     @classmethod
-    def detect(cls, label: str = "worker", proc_cgroup: Path = Path("/proc/self/cgroup"),
-               mountinfo: Path = Path("/proc/self/mountinfo")) -> CgroupHost | str:
+    def detect(
+        cls,
+        label: str = "worker",
+        proc_cgroup: Path = Path("/proc/self/cgroup"),
+        mountinfo: Path = Path("/proc/self/mountinfo"),
+    ) -> CgroupHost | str:
         """The worker's place in the cgroup tree, or why the memory and pids controllers cannot be used."""
         try:
             own = _own_paths(proc_cgroup.read_text())
@@ -232,8 +251,10 @@ def _delegate_v2(parent: Path) -> str | None:
         if not {"memory", "pids"} <= set(enabled):
             (parent / "cgroup.subtree_control").write_text("+memory +pids")
     except OSError as error:
-        return (f"cannot enable memory and pids for the children of {parent} ({error}); run the worker in a "
-                "delegated cgroup of its own with no other process (e.g. systemd Delegate=yes)")
+        return (
+            f"cannot enable memory and pids for the children of {parent} ({error}); run the worker in a "
+            "delegated cgroup of its own with no other process (e.g. systemd Delegate=yes)"
+        )
     return None
 
 

@@ -83,16 +83,22 @@ class Guard:
         if self.cgroup is not None:
             usage = self.cgroup.usage()
             if usage.memory_limit_hit:
-                return LimitExceeded(LimitKind.MEMORY, f"a process of the run was killed at the run's memory limit of "
-                                                       f"{mib(self.limits.memory_bytes)}")
+                return LimitExceeded(
+                    LimitKind.MEMORY,
+                    f"a process of the run was killed at the run's memory limit of {mib(self.limits.memory_bytes)}",
+                )
             if usage.process_limit_hit:
-                return LimitExceeded(LimitKind.PROCESSES, f"a fork was refused at the run's limit of "
-                                                          f"{self.limits.processes} processes")
+                return LimitExceeded(
+                    LimitKind.PROCESSES, f"a fork was refused at the run's limit of {self.limits.processes} processes"
+                )
         for kind, name, folder, limit in self.folders:
             size, entries = folder_usage(folder)
             if size >= limit or entries > MAX_ENTRIES:
-                seen = f"{entries} entries (at most {MAX_ENTRIES})" if entries > MAX_ENTRIES \
+                seen = (
+                    f"{entries} entries (at most {MAX_ENTRIES})"
+                    if entries > MAX_ENTRIES
                     else f"{mib(size)} (limit {mib(limit)})"
+                )
                 return LimitExceeded(kind, f"{name} {'held' if final else 'reached'} {seen}")
         return None
 

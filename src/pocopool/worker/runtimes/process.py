@@ -34,12 +34,18 @@ class ProcessRuntime(Runtime):
             async with Guard(app, self.cgroups) as guard:
                 prefix, preexec = limit_prefix(app.limits, in_cgroup=guard.cgroup is not None)
                 execution = await execute(
-                    guard.prefix + prefix + list(app.argv), env=env, cwd=app.bundle_dir,
-                    time_limit=app.limits.time_limit, preexec=preexec, pass_fds=app.pass_fds,
-                    monitor=guard.watch, on_kill=guard.kill,
+                    guard.prefix + prefix + list(app.argv),
+                    env=env,
+                    cwd=app.bundle_dir,
+                    time_limit=app.limits.time_limit,
+                    preexec=preexec,
+                    pass_fds=app.pass_fds,
+                    monitor=guard.watch,
+                    on_kill=guard.kill,
                 )
-                result = await guard.judged(execution, self._result(execution, app.argv[0],
-                                                                    wrapped=bool(guard.prefix or prefix)))
+                result = await guard.judged(
+                    execution, self._result(execution, app.argv[0], wrapped=bool(guard.prefix or prefix))
+                )
         except OSError as error:  # the run's cgroup could not be made
             return RunResult(None, platform_error=f"cannot set the run's limits: {type(error).__name__}: {error}")
         return result

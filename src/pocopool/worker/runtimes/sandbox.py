@@ -29,7 +29,16 @@ import tempfile
 from pathlib import Path
 
 from .base import (
-    AppRun, Bind, Execution, Limits, RunResult, Runtime, StatusPipe, exit_status, execute, limit_prefix,
+    AppRun,
+    Bind,
+    Execution,
+    Limits,
+    RunResult,
+    Runtime,
+    StatusPipe,
+    execute,
+    exit_status,
+    limit_prefix,
 )
 from .cgroups import CgroupHost
 from .guard import Guard
@@ -39,8 +48,15 @@ SANDBOX_OUT = "/iexec_out"
 SANDBOX_APP = "/app"
 _TOP_LEVEL_LINKS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
 _ETC = (
-    "/etc/alternatives", "/etc/ssl", "/etc/ca-certificates", "/etc/ld.so.cache", "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types",
+    "/etc/alternatives",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/mime.types",
 )
 _ETC_NETWORK = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.conf", "/etc/services", "/etc/protocols")
 
@@ -48,8 +64,14 @@ _ETC_NETWORK = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf", "/etc/host.co
 class SandboxRuntime(Runtime):
     name = "sandbox"
 
-    def __init__(self, bwrap: str, *, drop_to: tuple[int, int] | None = None, setpriv: str | None = None,
-                 cgroups: CgroupHost | None = None) -> None:
+    def __init__(
+        self,
+        bwrap: str,
+        *,
+        drop_to: tuple[int, int] | None = None,
+        setpriv: str | None = None,
+        cgroups: CgroupHost | None = None,
+    ) -> None:
         self.bwrap = bwrap
         self.drop_to = drop_to if setpriv else None
         self.setpriv = setpriv
@@ -101,7 +123,14 @@ class SandboxRuntime(Runtime):
         if app.tmp_dir is not None:
             args += ["--bind", str(app.tmp_dir), "/tmp"]
         else:
-            args += ["--perms", "1777", "--size", str(min(app.limits.tmp_bytes, app.limits.memory_bytes)), "--tmpfs", "/tmp"]
+            args += [
+                "--perms",
+                "1777",
+                "--size",
+                str(min(app.limits.tmp_bytes, app.limits.memory_bytes)),
+                "--tmpfs",
+                "/tmp",
+            ]
         args += ["--ro-bind", str(app.bundle_dir), SANDBOX_APP]
         args += ["--bind" if app.writable_input else "--ro-bind", str(app.input_dir), SANDBOX_IN]
         args += ["--bind", str(app.output_dir), SANDBOX_OUT]
@@ -115,11 +144,17 @@ class SandboxRuntime(Runtime):
             args += ["--bind" if bind.writable else "--ro-bind", str(bind.host), bind.target]
             made.add(Path(bind.target))
         args += ["--chdir", SANDBOX_APP, "--json-status-fd", str(status_fd)]
-        if self.drop_to is not None:
+        if self.drop_to is not None and self.setpriv is not None:
             uid, gid = self.drop_to
             args += [
-                self.setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--",
+                self.setpriv,
+                f"--reuid={uid}",
+                f"--regid={gid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
             ]
         return args + list(app.argv)
 
@@ -127,8 +162,12 @@ class SandboxRuntime(Runtime):
         if app.argv and app.argv[0].startswith("-"):
             return RunResult(exit_code=127, stderr=f"invalid entrypoint {app.argv[0]!r}")
         if self.drop_to is not None:
-            for folder in (app.output_dir, *(b.host for b in app.binds if b.writable),
-                           *((app.input_dir,) if app.writable_input else ()), *filter(None, (app.tmp_dir,))):
+            for folder in (
+                app.output_dir,
+                *(b.host for b in app.binds if b.writable),
+                *((app.input_dir,) if app.writable_input else ()),
+                *filter(None, (app.tmp_dir,)),
+            ):
                 os.chown(folder, *self.drop_to)
         try:
             async with Guard(app, self.cgroups) as guard:
@@ -136,9 +175,15 @@ class SandboxRuntime(Runtime):
                 with StatusPipe() as status:
                     command = guard.prefix + prefix + self.command(app, status.write_fd)
                     execution = await execute(
-                        command, env={"PATH": "/usr/bin:/bin"}, cwd="/", time_limit=app.limits.time_limit,
-                        pass_fds=(status.write_fd, *app.pass_fds), preexec=preexec, on_spawn=status.close_writer,
-                        monitor=guard.watch, on_kill=guard.kill,
+                        command,
+                        env={"PATH": "/usr/bin:/bin"},
+                        cwd="/",
+                        time_limit=app.limits.time_limit,
+                        pass_fds=(status.write_fd, *app.pass_fds),
+                        preexec=preexec,
+                        on_spawn=status.close_writer,
+                        monitor=guard.watch,
+                        on_kill=guard.kill,
                     )
                     documents = status.collect()
                 result = await guard.judged(execution, self._result(execution, documents))
@@ -161,7 +206,10 @@ class SandboxRuntime(Runtime):
         code = exit_status(execution.returncode) if execution.returncode is not None else None
         detail = execution.stderr.strip().splitlines()[-3:]
         return RunResult(
-            None, False, execution.stdout, execution.stderr,
+            None,
+            False,
+            execution.stdout,
+            execution.stderr,
             platform_error=f"bubblewrap failed (exit {code}): {' | '.join(detail) or 'no message'}",
             duration=execution.duration,
         )
@@ -174,11 +222,16 @@ class SandboxRuntime(Runtime):
                 (root / name).mkdir()
                 (root / name).chmod(0o755)
             try:
-                result = await self.run(AppRun(
-                    argv=("/bin/sh", "-c", "test -d /iexec_in && touch /iexec_out/ok"),
-                    env={"PATH": "/usr/bin:/bin"}, bundle_dir=root / "app", input_dir=root / "in",
-                    output_dir=root / "out", limits=Limits(time_limit=20, memory_bytes=512 * 2**20, processes=64),
-                ))
+                result = await self.run(
+                    AppRun(
+                        argv=("/bin/sh", "-c", "test -d /iexec_in && touch /iexec_out/ok"),
+                        env={"PATH": "/usr/bin:/bin"},
+                        bundle_dir=root / "app",
+                        input_dir=root / "in",
+                        output_dir=root / "out",
+                        limits=Limits(time_limit=20, memory_bytes=512 * 2**20, processes=64),
+                    )
+                )
             except OSError as error:
                 return f"{type(error).__name__}: {error}"
             if result.platform_error:

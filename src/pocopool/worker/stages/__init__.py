@@ -11,10 +11,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, TaskNotificationType as Next
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import TaskNotificationType as Next
 from ..context import ReplicateContext
 from . import (
-    abort, app_download, complete, compute, contribute, contribute_and_finalize, data_download, reveal, start, upload,
+    abort,
+    app_download,
+    complete,
+    compute,
+    contribute,
+    contribute_and_finalize,
+    data_download,
+    reveal,
+    start,
+    upload,
 )
 from .outcome import Outcome
 
@@ -32,13 +42,20 @@ class Stage:
 
 STAGES: dict[Next, Stage] = {
     Next.PLEASE_START: Stage("start", RS.STARTING, RS.STARTED, RS.START_FAILED, start.run),
-    Next.PLEASE_DOWNLOAD_APP: Stage("app_download", RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.APP_DOWNLOAD_FAILED, app_download.run),
-    Next.PLEASE_DOWNLOAD_DATA: Stage("data_download", RS.DATA_DOWNLOADING, RS.DATA_DOWNLOADED, RS.DATA_DOWNLOAD_FAILED, data_download.run),
+    Next.PLEASE_DOWNLOAD_APP: Stage(
+        "app_download", RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.APP_DOWNLOAD_FAILED, app_download.run
+    ),
+    Next.PLEASE_DOWNLOAD_DATA: Stage(
+        "data_download", RS.DATA_DOWNLOADING, RS.DATA_DOWNLOADED, RS.DATA_DOWNLOAD_FAILED, data_download.run
+    ),
     Next.PLEASE_COMPUTE: Stage("compute", RS.COMPUTING, RS.COMPUTED, RS.COMPUTE_FAILED, compute.run),
     Next.PLEASE_CONTRIBUTE: Stage("contribute", RS.CONTRIBUTING, RS.CONTRIBUTED, RS.CONTRIBUTE_FAILED, contribute.run),
     Next.PLEASE_CONTRIBUTE_AND_FINALIZE: Stage(
-        "contribute_and_finalize", RS.CONTRIBUTE_AND_FINALIZE_ONGOING, RS.CONTRIBUTE_AND_FINALIZE_DONE,
-        RS.CONTRIBUTE_AND_FINALIZE_FAILED, contribute_and_finalize.run,
+        "contribute_and_finalize",
+        RS.CONTRIBUTE_AND_FINALIZE_ONGOING,
+        RS.CONTRIBUTE_AND_FINALIZE_DONE,
+        RS.CONTRIBUTE_AND_FINALIZE_FAILED,
+        contribute_and_finalize.run,
     ),
     Next.PLEASE_REVEAL: Stage("reveal", RS.REVEALING, RS.REVEALED, RS.REVEAL_FAILED, reveal.run),
     Next.PLEASE_UPLOAD: Stage("upload", RS.RESULT_UPLOADING, RS.RESULT_UPLOADED, RS.RESULT_UPLOAD_FAILED, upload.run),

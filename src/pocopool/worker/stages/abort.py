@@ -8,7 +8,8 @@ taskAbortCause mapped to a replicate cause (CONSENSUS_REACHED, CONTRIBUTION_TIME
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from .outcome import Outcome, failed
 

@@ -7,7 +7,8 @@ APP_IMAGE_DOWNLOAD_FAILED, so that the error is contributed (spec/worker.md §6.
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..bundle import BundleError
 from ..context import ReplicateContext
 from ..preflight import preflight, summarize
@@ -31,5 +32,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return await error_result(ctx, description, RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED, str(error))
     ctx.state.bundle_checksum = app.checksum
     ctx.save()
-    ctx.log.info("app-ready", app=app.address, app_name=bundle.name, cached=cached, entrypoint=" ".join(bundle.entrypoint))
+    ctx.log.info(
+        "app-ready", app=app.address, app_name=bundle.name, cached=cached, entrypoint=" ".join(bundle.entrypoint)
+    )
     return succeeded(RS.APP_DOWNLOADED)

@@ -15,8 +15,10 @@ from ..workspace import TaskPaths
 
 TIMEOUT_EXIT_CODE = -1  # as the reference reports a killed container
 LIMIT_CAUSES = {
-    LimitKind.MEMORY: Cause.APP_MEMORY_LIMIT_EXCEEDED, LimitKind.PROCESSES: Cause.APP_PROCESS_LIMIT_EXCEEDED,
-    LimitKind.OUTPUT: Cause.APP_OUTPUT_LIMIT_EXCEEDED, LimitKind.TMP: Cause.APP_TMP_LIMIT_EXCEEDED,
+    LimitKind.MEMORY: Cause.APP_MEMORY_LIMIT_EXCEEDED,
+    LimitKind.PROCESSES: Cause.APP_PROCESS_LIMIT_EXCEEDED,
+    LimitKind.OUTPUT: Cause.APP_OUTPUT_LIMIT_EXCEEDED,
+    LimitKind.TMP: Cause.APP_TMP_LIMIT_EXCEEDED,
     LimitKind.CPU_TIME: Cause.APP_CPU_TIME_LIMIT_EXCEEDED,
 }
 
@@ -24,12 +26,16 @@ LIMIT_CAUSES = {
 def describe_limit(exceeded: LimitExceeded, config: WorkerConfig) -> str:
     """The errorMessage of a run stopped at a limit: what was seen, the limit, the option to change."""
     value = {
-        LimitKind.MEMORY: f"{config.app_memory_mb} MiB", LimitKind.PROCESSES: f"{config.app_max_processes} processes",
-        LimitKind.OUTPUT: f"{config.app_output_mb} MiB", LimitKind.TMP: f"{config.app_tmp_mb} MiB",
+        LimitKind.MEMORY: f"{config.app_memory_mb} MiB",
+        LimitKind.PROCESSES: f"{config.app_max_processes} processes",
+        LimitKind.OUTPUT: f"{config.app_output_mb} MiB",
+        LimitKind.TMP: f"{config.app_tmp_mb} MiB",
         LimitKind.CPU_TIME: f"{config.app_cpu_seconds} s",
     }[exceeded.kind]
-    return (f"app stopped at the worker's {exceeded.kind.value} limit of {value} per app run: {exceeded.detail} "
-            f"(worker option {LIMIT_OPTIONS[exceeded.kind]})")
+    return (
+        f"app stopped at the worker's {exceeded.kind.value} limit of {value} per app run: {exceeded.detail} "
+        f"(worker option {LIMIT_OPTIONS[exceeded.kind]})"
+    )
 
 
 def describe_exit(code: int) -> str:

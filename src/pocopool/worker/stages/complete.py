@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from .outcome import Outcome, failed, succeeded
 
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     if not await ctx.purge():
-        return failed(RS.COMPLETE_FAILED, Cause.UNKNOWN, f"[worker] the task folder {ctx.paths.root} could not be deleted")
+        return failed(
+            RS.COMPLETE_FAILED, Cause.UNKNOWN, f"[worker] the task folder {ctx.paths.root} could not be deleted"
+        )
     return succeeded(RS.COMPLETED)

@@ -23,7 +23,8 @@ import asyncio
 from ...chain.aio import chain_read
 from ...protocol.crypto import keccak_hex
 from ...protocol.models import ComputeLogs, TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from ..env import compute_env
 from ..postcompute import PostComputeError, post_compute
@@ -31,10 +32,17 @@ from ..preflight import preflight, summarize
 from ..runtimes.base import AppRun
 from . import compute_tee
 from .app_output import (
-    LIMIT_CAUSES, TIMEOUT_EXIT_CODE, describe_exit, describe_limit, prepare_output, prepare_tmp, remove_tmp,
+    LIMIT_CAUSES,
+    TIMEOUT_EXIT_CODE,
+    describe_exit,
+    describe_limit,
+    prepare_output,
+    prepare_tmp,
+    remove_tmp,
     write_app_logs,
 )
 from .outcome import Outcome, failed, succeeded
+
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = await preflight(ctx)
@@ -43,11 +51,15 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     description = await ctx.description()
     bundle = ctx.services.bundles.cached(ctx.state.bundle_checksum or description.app.checksum)
     if bundle is None:
-        return failed(RS.COMPUTE_FAILED, Cause.APP_NOT_FOUND_LOCALLY, "[worker] the verified app bundle is not in the cache")
+        return failed(
+            RS.COMPUTE_FAILED, Cause.APP_NOT_FOUND_LOCALLY, "[worker] the verified app bundle is not in the cache"
+        )
     try:
         args = description.params.argv()
     except ValueError as error:
-        return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] iexec_args cannot be split shell-style: {error}")
+        return failed(
+            RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] iexec_args cannot be split shell-style: {error}"
+        )
 
     if description.is_tee:
         return await compute_tee.run(ctx, description, bundle, args)
@@ -74,8 +86,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         await asyncio.to_thread(remove_tmp, ctx.paths)
     exceeded = result.limit_exceeded
     ctx.log.info(
-        "app-ended", exit_code=result.exit_code, timed_out=result.timed_out,
-        platform_error=result.platform_error, seconds=round(result.duration, 3),
+        "app-ended",
+        exit_code=result.exit_code,
+        timed_out=result.timed_out,
+        platform_error=result.platform_error,
+        seconds=round(result.duration, 3),
         limit_exceeded=exceeded.kind.value if exceeded else None,
     )
     logs = ComputeLogs(stdout=result.stdout, stderr=result.stderr).tailed()
@@ -83,15 +98,24 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     if exceeded is not None:
         # Never contributed: the output goes at once rather than with the task (a filler's gigabytes).
         await asyncio.to_thread(prepare_output, ctx.paths)
-        return failed(RS.COMPUTE_FAILED, LIMIT_CAUSES[exceeded.kind], describe_limit(exceeded, config),
-                      exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs)
+        return failed(
+            RS.COMPUTE_FAILED,
+            LIMIT_CAUSES[exceeded.kind],
+            describe_limit(exceeded, config),
+            exitCode=TIMEOUT_EXIT_CODE,
+            computeLogs=logs,
+        )
     if result.platform_error is not None:
-        return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] {runtime.name} runtime: {result.platform_error}")
+        return failed(
+            RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] {runtime.name} runtime: {result.platform_error}"
+        )
     if result.timed_out:
         return failed(
-            RS.COMPUTE_FAILED, Cause.APP_COMPUTE_TIMEOUT,
+            RS.COMPUTE_FAILED,
+            Cause.APP_COMPUTE_TIMEOUT,
             f"app killed after {app.limits.time_limit:g} s, the time limit of category {description.category.name!r}",
-            exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs,
+            exitCode=TIMEOUT_EXIT_CODE,
+            computeLogs=logs,
         )
     assert result.exit_code is not None
     if result.exit_code == 0:
@@ -101,9 +125,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     except PostComputeError as error:
         if result.exit_code != 0:
             return failed(
-                RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED,
+                RS.COMPUTE_FAILED,
+                Cause.APP_COMPUTE_FAILED,
                 f"{describe_exit(result.exit_code)}; no result to contribute: {error.message}",
-                exitCode=result.exit_code, computeLogs=logs,
+                exitCode=result.exit_code,
+                computeLogs=logs,
             )
         return failed(RS.COMPUTE_FAILED, error.cause, error.message, exitCode=0, computeLogs=logs)
     digest = info.digest

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
 from ...protocol.models import ComputeLogs
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..bundle import AppBundle
 from ..context import ReplicateContext
 from ..description import TaskDescription
@@ -34,7 +36,9 @@ def _computed_file(computed: dict) -> bytes:
 async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBundle, args: list[str]) -> Outcome:
     sms = ctx.state.sms_url
     if not sms or not ctx.state.tee_session_id:
-        return failed(RS.COMPUTE_FAILED, Cause.UNKNOWN_SMS, "no TEE session for this replicate: START did not create one")
+        return failed(
+            RS.COMPUTE_FAILED, Cause.UNKNOWN_SMS, "no TEE session for this replicate: START did not create one"
+        )
     enclaves = Enclaves(ctx, description, sms)
     app_result = None
     try:
@@ -44,21 +48,34 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
         app_result = await enclaves.app(bundle.root, tuple(bundle.entrypoint) + tuple(args))
         logs = ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed()
         if app_result.timed_out:
-            return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_TIMEOUT,
-                          f"app killed after {enclaves.limits.time_limit:g} s, the time limit of category "
-                          f"{description.category.name!r}", exitCode=TIMEOUT_EXIT_CODE, computeLogs=logs,
-                          teeStages=tee_stage_logs(enclaves))
+            return failed(
+                RS.COMPUTE_FAILED,
+                Cause.APP_COMPUTE_TIMEOUT,
+                f"app killed after {enclaves.limits.time_limit:g} s, the time limit of category "
+                f"{description.category.name!r}",
+                exitCode=TIMEOUT_EXIT_CODE,
+                computeLogs=logs,
+                teeStages=tee_stage_logs(enclaves),
+            )
         assert app_result.exit_code is not None
         if app_result.exit_code != 0:
-            return failed(RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, describe_exit(app_result.exit_code),
-                          exitCode=app_result.exit_code, computeLogs=logs, teeStages=tee_stage_logs(enclaves))
+            return failed(
+                RS.COMPUTE_FAILED,
+                Cause.APP_COMPUTE_FAILED,
+                describe_exit(app_result.exit_code),
+                exitCode=app_result.exit_code,
+                computeLogs=logs,
+                teeStages=tee_stage_logs(enclaves),
+            )
         await asyncio.to_thread(write_app_logs, ctx.paths, app_result)
         computed = await enclaves.post_compute()
     except (EnclaveFailed, TeeRefused) as error:
-        details = {"teeStages": tee_stage_logs(enclaves) or None}
+        details: dict[str, Any] = {"teeStages": tee_stage_logs(enclaves) or None}
         if app_result is not None:
-            details.update(exitCode=app_result.exit_code,
-                           computeLogs=ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed())
+            details.update(
+                exitCode=app_result.exit_code,
+                computeLogs=ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed(),
+            )
         return failed(RS.COMPUTE_FAILED, error.cause, error.message, **details)
     ctx.state.result_digest = str(computed.get("result-digest") or "") or None
     ctx.state.callback_data = computed.get("callback-data") if description.has_callback else None
@@ -67,5 +84,9 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
     await asyncio.to_thread(atomic_write, ctx.paths.output / COMPUTED_JSON, _computed_file(computed))
     ctx.save()
     ctx.log.info("result-ready", digest=ctx.state.result_digest, exit_code=0, link=ctx.state.result_link)
-    return succeeded(RS.COMPUTED, exitCode=0, computeLogs=ComputeLogs(stdout=app_result.stdout,
-                     stderr=app_result.stderr).tailed(), teeStages=tee_stage_logs(enclaves))
+    return succeeded(
+        RS.COMPUTED,
+        exitCode=0,
+        computeLogs=ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed(),
+        teeStages=tee_stage_logs(enclaves),
+    )

@@ -8,7 +8,8 @@ from ...chain import errors as rules
 from ...chain.base import ChainError, ChainRevert
 from ...protocol.crypto import ZERO_ADDRESS, result_hash, result_seal
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from ..preflight import preflight, summarize
 from .outcome import Outcome, failed, receipt, succeeded
@@ -36,17 +37,27 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(RS.CONTRIBUTE_FAILED, failures[0].cause, summarize(failures))
     digest = ctx.state.result_digest
     if not digest:
-        return failed(RS.CONTRIBUTE_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest: the result was not computed")
+        return failed(
+            RS.CONTRIBUTE_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest: the result was not computed"
+        )
     task, wallet = ctx.chain_task_id, ctx.wallet
     authorization = ctx.state.workerpool_authorization
     vote, seal = result_hash(task, digest), result_seal(wallet, task, digest)
     try:
         mined = await asyncio.to_thread(
-            ctx.services.chain.contribute, ctx.services.account, task, vote, seal, ZERO_ADDRESS,
-            STANDARD_ENCLAVE_SIGNATURE, authorization.signature.value,
+            ctx.services.chain.contribute,
+            ctx.services.account,
+            task,
+            vote,
+            seal,
+            ZERO_ADDRESS,
+            STANDARD_ENCLAVE_SIGNATURE,
+            authorization.signature.value,
         )
     except ChainRevert as revert:
-        return failed(RS.CONTRIBUTE_FAILED, revert_cause(revert.rule), f"contribute reverted: {revert.rule}: {revert.message}")
+        return failed(
+            RS.CONTRIBUTE_FAILED, revert_cause(revert.rule), f"contribute reverted: {revert.rule}: {revert.message}"
+        )
     except ChainError as error:
         return failed(RS.CONTRIBUTE_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contribute failed: {error}")
     if mined.block_number <= 0:

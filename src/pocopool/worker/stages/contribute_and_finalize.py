@@ -22,7 +22,8 @@ from ...chain.aio import chain_read
 from ...chain.base import ChainError, ChainRevert
 from ...protocol.crypto import InvalidHex, hex_to_bytes, result_link, same_address
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import recover_enclave_result
 from ..context import ReplicateContext
 from ..preflight import preflight, summarize
@@ -53,23 +54,32 @@ def _enclave_signature(ctx: ReplicateContext) -> str | None:
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     done = ctx.state.contribution  # the mined contributeAndFinalize, kept like contribute's
     if done:  # mined before a restart or a lost answer: report it again, never twice on chain
-        return succeeded(DONE, resultLink=ctx.state.result_link, chainCallbackData=ctx.state.callback_data,
-                         chainReceipt=receipt(int(done["blockNumber"]), str(done.get("txHash") or "")))
+        return succeeded(
+            DONE,
+            resultLink=ctx.state.result_link,
+            chainCallbackData=ctx.state.callback_data,
+            chainReceipt=receipt(int(done["blockNumber"]), str(done.get("txHash") or "")),
+        )
     # §6.9 steps 1–4 (the stake check is skipped: this path locks no stake).
     failures = [f for f in await preflight(ctx) if f.cause is not Cause.STAKE_TOO_LOW]
     if failures:
         return failed(FAILED, failures[0].cause, summarize(failures))
     description = await ctx.description()
     if description.deal.trust != 1:
-        return failed(FAILED, Cause.TRUST_NOT_1, f"the deal's trust is {description.deal.trust}, contributeAndFinalize needs 1")
+        return failed(
+            FAILED, Cause.TRUST_NOT_1, f"the deal's trust is {description.deal.trust}, contributeAndFinalize needs 1"
+        )
     task_id, wallet = ctx.chain_task_id, ctx.wallet
     try:
         chain_task = await chain_read(ctx.services.chain, ctx.services.chain.view_task, task_id)
     except ChainError as error:
         return failed(FAILED, Cause.CHAIN_UNREACHABLE, f"cannot read task {task_id} on chain: {error}")
     if chain_task.contributors:
-        return failed(FAILED, Cause.TASK_ALREADY_CONTRIBUTED,
-                      f"task {task_id} already has {len(chain_task.contributors)} contributor(s)")
+        return failed(
+            FAILED,
+            Cause.TASK_ALREADY_CONTRIBUTED,
+            f"task {task_id} already has {len(chain_task.contributors)} contributor(s)",
+        )
     digest = ctx.state.result_digest
     if not digest:
         return failed(FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest: the result was not computed")
@@ -80,8 +90,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(FAILED, Cause.ENCLAVE_SIGNATURE_NOT_FOUND, "the post-compute enclave left no result signature")
     signer = recover_enclave_result(wallet, task_id, digest, signature)
     if not same_address(signer, challenge):
-        return failed(FAILED, Cause.POST_COMPUTE_INVALID_TEE_SIGNATURE,
-                      f"the result is signed by {signer or 'nobody readable'}, not by the enclave challenge {challenge}")
+        return failed(
+            FAILED,
+            Cause.POST_COMPUTE_INVALID_TEE_SIGNATURE,
+            f"the result is signed by {signer or 'nobody readable'}, not by the enclave challenge {challenge}",
+        )
     callback = b""
     link = ctx.state.result_link
     if description.has_callback:
@@ -97,11 +110,20 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         results = link.encode()
     try:
         mined = await asyncio.to_thread(
-            ctx.services.chain.contribute_and_finalize, ctx.services.account, task_id, digest, results, callback,
-            challenge, signature, authorization.signature.value,
+            ctx.services.chain.contribute_and_finalize,
+            ctx.services.account,
+            task_id,
+            digest,
+            results,
+            callback,
+            challenge,
+            signature,
+            authorization.signature.value,
         )
     except ChainRevert as revert:
-        return failed(FAILED, revert_cause(revert.rule), f"contributeAndFinalize reverted: {revert.rule}: {revert.message}")
+        return failed(
+            FAILED, revert_cause(revert.rule), f"contributeAndFinalize reverted: {revert.rule}: {revert.message}"
+        )
     except ChainError as error:
         return failed(FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contributeAndFinalize failed: {error}")
     if mined.block_number <= 0:
@@ -109,5 +131,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     ctx.state.contribution = {"blockNumber": mined.block_number, "txHash": mined.tx_hash}
     ctx.save()
     ctx.log.info("contributed-and-finalized", digest=digest, block=mined.block_number, tx=mined.tx_hash)
-    return succeeded(DONE, resultLink=link, chainCallbackData=ctx.state.callback_data or None,
-                     chainReceipt=receipt(mined.block_number, mined.tx_hash))
+    return succeeded(
+        DONE,
+        resultLink=link,
+        chainCallbackData=ctx.state.callback_data or None,
+        chainReceipt=receipt(mined.block_number, mined.tx_hash),
+    )

@@ -13,7 +13,8 @@ import asyncio
 
 from ...protocol.crypto import ZERO_BYTES32, sha256_hex
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from ..downloads import DownloadError, write_file
 from ..env import input_file_name
@@ -40,10 +41,16 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         try:
             content = await downloads.fetch(url, limit)
         except DownloadError as error:
-            return await error_result(ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_DOWNLOAD_FAILED, str(error))
+            return await error_result(
+                ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_DOWNLOAD_FAILED, str(error)
+            )
         if not content:
             return await error_result(
-                ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_DOWNLOAD_FAILED, f"200 GET {url}: empty body"
+                ctx,
+                description,
+                RS.DATA_DOWNLOAD_FAILED,
+                Cause.DATASET_FILE_DOWNLOAD_FAILED,
+                f"200 GET {url}: empty body",
             )
         expected = (dataset.checksum or "").strip().lower()
         found = sha256_hex(content)
@@ -51,7 +58,10 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
             ctx.log.warning("dataset-checksum-missing-insecure", dataset=dataset.address, url=url, found=found)
         elif found != expected:
             return await error_result(
-                ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_BAD_CHECKSUM,
+                ctx,
+                description,
+                RS.DATA_DOWNLOAD_FAILED,
+                Cause.DATASET_FILE_BAD_CHECKSUM,
                 f"dataset checksum mismatch for {url}: expected {expected}, found {found}",
             )
         await asyncio.to_thread(write_file, ctx.paths.input / dataset.address, content)
@@ -61,7 +71,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         try:
             content = await downloads.fetch(url, limit)
         except DownloadError as error:
-            return await error_result(ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.INPUT_FILES_DOWNLOAD_FAILED, str(error))
+            return await error_result(
+                ctx, description, RS.DATA_DOWNLOAD_FAILED, Cause.INPUT_FILES_DOWNLOAD_FAILED, str(error)
+            )
         await asyncio.to_thread(write_file, ctx.paths.input / input_file_name(url), content)
         ctx.log.info("input-file-downloaded", url=url, size=len(content))
     return succeeded(RS.DATA_DOWNLOADED)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...protocol.models import ChainReceipt, ReplicateStatusDetails
-from ...protocol.statuses import ReplicateStatus, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..error_result import write_error_result

@@ -8,7 +8,9 @@ from ...chain.aio import chain_read
 from ...chain.base import Chain, ChainError, ChainRevert
 from ...protocol.crypto import result_hash, result_seal
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus, ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from .outcome import Outcome, failed, receipt, succeeded
 
@@ -50,7 +52,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     extra = notification.taskNotificationExtra
     consensus_block = extra.blockNumber if extra is not None else 0
     if consensus_block <= 0:
-        return failed(RS.REVEAL_FAILED, Cause.CONSENSUS_BLOCK_MISSING, "PLEASE_REVEAL carried no consensus block number")
+        return failed(
+            RS.REVEAL_FAILED, Cause.CONSENSUS_BLOCK_MISSING, "PLEASE_REVEAL carried no consensus block number"
+        )
     digest = ctx.state.result_digest
     if not digest:
         return failed(RS.REVEAL_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND, "no result digest to reveal")
@@ -66,7 +70,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
             break
         await asyncio.sleep(PAUSE)
     else:
-        return failed(RS.REVEAL_FAILED, Cause.BLOCK_NOT_REACHED, f"chain is at block {latest}, consensus was at block {consensus_block}")
+        return failed(
+            RS.REVEAL_FAILED,
+            Cause.BLOCK_NOT_REACHED,
+            f"chain is at block {latest}, consensus was at block {consensus_block}",
+        )
 
     obstacles: list[str] = []
     for attempt in range(CHECK_ATTEMPTS):
@@ -84,7 +92,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     try:
         mined = await asyncio.to_thread(chain.reveal, ctx.services.account, ctx.chain_task_id, digest)
     except ChainRevert as revert:
-        return failed(RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal reverted: {revert.rule}: {revert.message}")
+        return failed(
+            RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal reverted: {revert.rule}: {revert.message}"
+        )
     except ChainError as error:
         return failed(RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal failed: {error}")
     ctx.state.reveal = {"blockNumber": mined.block_number, "txHash": mined.tx_hash}

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import SIMULATION_LABEL
 from ..context import ReplicateContext
 from ..preflight import preflight, summarize
@@ -29,7 +30,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return succeeded(RS.STARTED)
     if description.params.iexec_result_encryption:
         return failed(
-            RS.START_FAILED, Cause.TASK_DESCRIPTION_INVALID,
+            RS.START_FAILED,
+            Cause.TASK_DESCRIPTION_INVALID,
             "iexec_result_encryption=true needs a TEE task; a standard task cannot encrypt its result",
         )
     return succeeded(RS.STARTED)

@@ -18,7 +18,8 @@ import httpx
 from ...protocol.crypto import result_link, sha256_hex, sign_personal, upload_body_hash
 from ...protocol.http import UPLOAD_AUTHORIZATION_HEADER, WORKER_HEADER, WORKER_SIGNATURE_HEADER
 from ...protocol.models import TaskNotification
-from ...protocol.statuses import ReplicateStatus as RS, ReplicateStatusCause as Cause
+from ...protocol.statuses import ReplicateStatus as RS
+from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..client import describe
 from ..context import ReplicateContext
 from .outcome import Outcome, failed, succeeded
@@ -67,7 +68,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     extra = notification.taskNotificationExtra
     authorization = extra.resultUploadAuthorization if extra is not None else None
     if not authorization:
-        return failed(RS.RESULT_UPLOAD_FAILED, Cause.RESULT_LINK_MISSING, "PLEASE_UPLOAD carried no resultUploadAuthorization")
+        return failed(
+            RS.RESULT_UPLOAD_FAILED, Cause.RESULT_LINK_MISSING, "PLEASE_UPLOAD carried no resultUploadAuthorization"
+        )
     base = ctx.services.result_repository_url.rstrip("/")
     if not base:
         return failed(RS.RESULT_UPLOAD_FAILED, Cause.RESULT_LINK_MISSING, "the scheduler gave no resultRepositoryURL")
@@ -78,7 +81,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     task = ctx.chain_task_id
     signature = sign_personal(ctx.services.config.private_key, upload_body_hash(task, sha256_hex(body)))
     url = f"{base}/results/{task}"
-    headers = {WORKER_HEADER: ctx.wallet, WORKER_SIGNATURE_HEADER: signature, UPLOAD_AUTHORIZATION_HEADER: authorization}
+    headers = {
+        WORKER_HEADER: ctx.wallet,
+        WORKER_SIGNATURE_HEADER: signature,
+        UPLOAD_AUTHORIZATION_HEADER: authorization,
+    }
     try:
         link = await put_result(ctx.services.downloads.http, url, body, headers)
     except UploadFailed as error:

@@ -36,8 +36,11 @@ from ..env import compute_env
 from ..runtimes.base import AppRun, Bind, RunResult
 from .session import enclave_config
 
-MODULES = {Stage.PRE: "pocopool.teesim.precompute", Stage.APP: "pocopool.teesim.loader",
-           Stage.POST: "pocopool.teesim.postcompute"}
+MODULES = {
+    Stage.PRE: "pocopool.teesim.precompute",
+    Stage.APP: "pocopool.teesim.loader",
+    Stage.POST: "pocopool.teesim.postcompute",
+}
 REPORT_TARGET = "/tee-report"
 PREFIX = {Stage.PRE: "PRE_COMPUTE", Stage.POST: "POST_COMPUTE"}
 
@@ -57,15 +60,19 @@ class StageRun:
     report: dict | None
 
     def log(self) -> TeeStageLog:
-        return TeeStageLog(stage=self.stage.value, exitCode=self.result.exit_code, stdout=self.result.stdout,
-                           stderr=self.result.stderr).tailed()
+        return TeeStageLog(
+            stage=self.stage.value, exitCode=self.result.exit_code, stdout=self.result.stdout, stderr=self.result.stderr
+        ).tailed()
 
 
 def python_binds() -> tuple[Bind, ...]:
     """What an enclave program needs to run Python in a sandbox: the interpreter, the environment's
     packages and pocopool's own source, read-only, at the same paths."""
-    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
-             Path(pocopool.__file__).resolve().parent.parent}
+    roots = {
+        Path(sys.base_prefix).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(pocopool.__file__).resolve().parent.parent,
+    }
     return tuple(Bind(root, str(root)) for root in sorted(roots))
 
 
@@ -112,8 +119,9 @@ class Enclaves:
         folder.chmod(0o755)
         return folder
 
-    async def _launch(self, stage: Stage, argv: tuple[str, ...], env: dict[str, str], cwd: Path,
-                      network: bool) -> tuple[RunResult, Path]:
+    async def _launch(
+        self, stage: Stage, argv: tuple[str, ...], env: dict[str, str], cwd: Path, network: bool
+    ) -> tuple[RunResult, Path]:
         ctx, paths = self.ctx, self.ctx.paths
         report = Bind(self._report_dir(stage), REPORT_TARGET, writable=True)
         key_file = ctx.services.config.tee_platform_key_file
@@ -126,21 +134,41 @@ class Enclaves:
             connection.close()
             raise EnclaveFailed(Cause.TEE_PREPARATION_FAILED, f"cannot open the platform key file: {error}") from error
         iexec_in, iexec_out = self.runtime.app_paths(paths.input, paths.iexec_out)
-        env = {**env, protocol.ENV_SESSION: ctx.state.tee_session_id or "", protocol.ENV_SMS_FD: str(connection.fileno()),
-               protocol.ENV_PLATFORM_FD: str(key_fd), protocol.ENV_REPORT_DIR: self.runtime.visible(report),
-               protocol.ENV_IEXEC_IN: iexec_in, protocol.ENV_IEXEC_OUT: iexec_out}
-        run = AppRun(argv=(sys.executable, "-I", "-m", MODULES[stage], *argv), env=env, bundle_dir=cwd,
-                     input_dir=paths.input, output_dir=paths.iexec_out, limits=self.limits, network=network,
-                     binds=(report, *python_binds()), pass_fds=(connection.fileno(), key_fd),
-                     writable_input=stage == Stage.PRE)
+        env = {
+            **env,
+            protocol.ENV_SESSION: ctx.state.tee_session_id or "",
+            protocol.ENV_SMS_FD: str(connection.fileno()),
+            protocol.ENV_PLATFORM_FD: str(key_fd),
+            protocol.ENV_REPORT_DIR: self.runtime.visible(report),
+            protocol.ENV_IEXEC_IN: iexec_in,
+            protocol.ENV_IEXEC_OUT: iexec_out,
+        }
+        run = AppRun(
+            argv=(sys.executable, "-I", "-m", MODULES[stage], *argv),
+            env=env,
+            bundle_dir=cwd,
+            input_dir=paths.input,
+            output_dir=paths.iexec_out,
+            limits=self.limits,
+            network=network,
+            binds=(report, *python_binds()),
+            pass_fds=(connection.fileno(), key_fd),
+            writable_input=stage == Stage.PRE,
+        )
         ctx.log.info("enclave-starting", stage=stage.value, platform=SIMULATION_LABEL, runtime=self.runtime.name)
         try:
             result = await self.runtime.run(run)
         finally:
             connection.close()
             os.close(key_fd)
-        ctx.log.info("enclave-ended", stage=stage.value, exit_code=result.exit_code, timed_out=result.timed_out,
-                     platform_error=result.platform_error, seconds=round(result.duration, 3))
+        ctx.log.info(
+            "enclave-ended",
+            stage=stage.value,
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            platform_error=result.platform_error,
+            seconds=round(result.duration, 3),
+        )
         return result, report.host
 
     def _checked(self, stage: Stage, result: RunResult, folder: Path) -> dict:
@@ -150,22 +178,30 @@ class Enclaves:
         self.stages.append(StageRun(stage, result, report))
         last_line = (result.stderr.strip().splitlines() or ["no message"])[-1][:500]
         if result.platform_error is not None:
-            raise EnclaveFailed(Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"[worker] {stage.value} sandbox: {result.platform_error}")
+            raise EnclaveFailed(
+                Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"[worker] {stage.value} sandbox: {result.platform_error}"
+            )
         if result.timed_out:
-            raise EnclaveFailed(Cause[f"{prefix}_TIMEOUT"],
-                                f"{stage.value} killed after {self.limits.time_limit:g} s, the category's time limit")
+            raise EnclaveFailed(
+                Cause[f"{prefix}_TIMEOUT"],
+                f"{stage.value} killed after {self.limits.time_limit:g} s, the category's time limit",
+            )
         code = result.exit_code
         if code == protocol.EXIT_OK and report is not None and "exitCauses" not in report:
             return report
         if code == protocol.EXIT_REPORTED and report is not None:
-            causes = [c for c in report.get("exitCauses") or []
-                      if isinstance(c, str) and c in Cause.__members__ and c.startswith(prefix)]
+            causes = [
+                c
+                for c in report.get("exitCauses") or []
+                if isinstance(c, str) and c in Cause.__members__ and c.startswith(prefix)
+            ]
             if causes:
                 message = str(report.get("message") or last_line)
                 raise EnclaveFailed(Cause[causes[0]], f"{', '.join(causes)}: {message}" if len(causes) > 1 else message)
         if code == protocol.EXIT_REPORTING_FAILED:
-            raise EnclaveFailed(Cause[f"{prefix}_EXIT_REPORTING_FAILED"],
-                                f"{stage.value} failed and could not report why: {last_line}")
+            raise EnclaveFailed(
+                Cause[f"{prefix}_EXIT_REPORTING_FAILED"], f"{stage.value} failed and could not report why: {last_line}"
+            )
         if code == protocol.EXIT_TASK_ID_MISSING:
             raise EnclaveFailed(Cause[f"{prefix}_TASK_ID_MISSING"], f"{stage.value} had no IEXEC_TASK_ID: {last_line}")
         unsigned = code in (protocol.EXIT_OK, protocol.EXIT_REPORTED)
@@ -173,13 +209,20 @@ class Enclaves:
         raise EnclaveFailed(Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"{stage.value} failed ({detail}): {last_line}")
 
     async def pre_compute(self) -> None:
-        result, folder = await self._launch(Stage.PRE, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True)
+        result, folder = await self._launch(
+            Stage.PRE, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True
+        )
         self._checked(Stage.PRE, result, folder)
 
     async def app(self, bundle_root: Path, argv: tuple[str, ...]) -> RunResult:
         iexec_in, iexec_out = self.runtime.app_paths(self.ctx.paths.input, self.ctx.paths.iexec_out)
-        result, folder = await self._launch(Stage.APP, ("--", *argv), compute_env(self.description, iexec_in, iexec_out),
-                                            bundle_root, network=self.description.network)
+        result, folder = await self._launch(
+            Stage.APP,
+            ("--", *argv),
+            compute_env(self.description, iexec_in, iexec_out),
+            bundle_root,
+            network=self.description.network,
+        )
         self.stages.append(StageRun(Stage.APP, result, None))
         try:
             refused = json.loads((folder / LOADER_REPORT).read_text()).get("error")
@@ -192,7 +235,9 @@ class Enclaves:
         return result
 
     async def post_compute(self) -> dict:
-        result, folder = await self._launch(Stage.POST, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True)
+        result, folder = await self._launch(
+            Stage.POST, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True
+        )
         report = self._checked(Stage.POST, result, folder)
         computed = report.get("computed")
         if not isinstance(computed, dict):
@@ -204,8 +249,10 @@ class Enclaves:
         config = enclave_config(self.description, self.ctx.services.config.tee_max_heap_mb)
         found = folder_fingerprint(root)
         if found != config.fingerprint:
-            raise EnclaveFailed(Cause.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION,
-                                f"the app bundle measures {found}; its on-chain enclave fingerprint is {config.fingerprint}")
+            raise EnclaveFailed(
+                Cause.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION,
+                f"the app bundle measures {found}; its on-chain enclave fingerprint is {config.fingerprint}",
+            )
 
 
 def folder_of_programs() -> Path:
@@ -215,4 +262,3 @@ def folder_of_programs() -> Path:
 
 def tee_stage_logs(enclaves: Enclaves) -> list[TeeStageLog]:
     return [stage.log() for stage in enclaves.stages]
-

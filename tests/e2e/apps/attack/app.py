@@ -59,8 +59,15 @@ if how == "read":  # read KEY_FILE OTHER_TASKS_FOLDER SCHEDULER_PORT
     result(report)
 elif how == "write-outside":
     report = {}
-    for target in ("/app/planted", "/iexec_in/planted", "/etc/planted", "/usr/planted", "/planted",
-                   os.path.join(out, "..", "planted"), "/root/planted"):
+    for target in (
+        "/app/planted",
+        "/iexec_in/planted",
+        "/etc/planted",
+        "/usr/planted",
+        "/planted",
+        os.path.join(out, "..", "planted"),
+        "/root/planted",
+    ):
         attempt(report, target, lambda target=target: open(target, "w").write("planted"))
     result(report)
 elif how == "symlink":  # a result entry pointing at a host file

@@ -93,8 +93,9 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("block_number", sa.BigInteger(), nullable=True),
         sa.Column("tx_hash", sa.String(HASH), nullable=True),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE",
-                                name="fk_task_status_changes_task_id_tasks"),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE", name="fk_task_status_changes_task_id_tasks"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_task_status_changes"),
     )
     op.create_index("ix_task_status_changes_task_id_id", "task_status_changes", ["task_id", "id"])
@@ -111,8 +112,9 @@ def upgrade() -> None:
         sa.Column("callback_data", sa.Text(), nullable=True),
         _time("created_at"),
         _time("updated_at"),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE",
-                                name="fk_replicates_task_id_tasks"),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE", name="fk_replicates_task_id_tasks"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_replicates"),
         sa.UniqueConstraint("task_id", "wallet", name="uq_replicates_task_id_wallet"),
     )
@@ -132,8 +134,12 @@ def upgrade() -> None:
         sa.Column("tx_hash", sa.String(HASH), nullable=True),
         sa.Column("result_link", sa.Text(), nullable=True),
         sa.Column("tee_session_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["replicate_id"], ["replicates.id"], ondelete="CASCADE",
-                                name="fk_replicate_status_updates_replicate_id_replicates"),
+        sa.ForeignKeyConstraint(
+            ["replicate_id"],
+            ["replicates.id"],
+            ondelete="CASCADE",
+            name="fk_replicate_status_updates_replicate_id_replicates",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_replicate_status_updates"),
     )
     op.create_index("ix_replicate_status_updates_replicate_id_id", "replicate_status_updates", ["replicate_id", "id"])
@@ -145,8 +151,9 @@ def upgrade() -> None:
         sa.Column("stdout", sa.Text(), nullable=False),
         sa.Column("stderr", sa.Text(), nullable=False),
         _time("created_at"),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE",
-                                name="fk_task_logs_task_id_tasks"),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE", name="fk_task_logs_task_id_tasks"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_task_logs"),
         sa.UniqueConstraint("task_id", "wallet", name="uq_task_logs_task_id_wallet"),
     )
@@ -156,10 +163,12 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(HASH), nullable=False),
         sa.Column("computing", sa.Boolean(), nullable=False),
         _time("created_at"),
-        sa.ForeignKeyConstraint(["wallet"], ["workers.wallet"], ondelete="CASCADE",
-                                name="fk_worker_tasks_wallet_workers"),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE",
-                                name="fk_worker_tasks_task_id_tasks"),
+        sa.ForeignKeyConstraint(
+            ["wallet"], ["workers.wallet"], ondelete="CASCADE", name="fk_worker_tasks_wallet_workers"
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE", name="fk_worker_tasks_task_id_tasks"
+        ),
         sa.PrimaryKeyConstraint("wallet", "task_id", name="pk_worker_tasks"),
     )
     op.create_index("ix_worker_tasks_task_id", "worker_tasks", ["task_id"])
@@ -171,8 +180,9 @@ def upgrade() -> None:
         sa.Column("type", sa.String(STATUS), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
         _time("created_at"),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE",
-                                name="fk_notifications_task_id_tasks"),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.chain_task_id"], ondelete="CASCADE", name="fk_notifications_task_id_tasks"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_notifications"),
     )
     op.create_index("ix_notifications_wallet_id", "notifications", ["wallet", "id"])
@@ -180,7 +190,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "notifications", "worker_tasks", "task_logs", "replicate_status_updates", "replicates",
-        "task_status_changes", "workers", "tasks", "chain_cursors",
+        "notifications",
+        "worker_tasks",
+        "task_logs",
+        "replicate_status_updates",
+        "replicates",
+        "task_status_changes",
+        "workers",
+        "tasks",
+        "chain_cursors",
     ):
         op.drop_table(table)
