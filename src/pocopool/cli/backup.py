@@ -9,6 +9,8 @@ import typer
 
 from ..backup import BackupError, Copied, backup, restore
 from ..client.errors import BadInput
+from . import render
+from .common import HomeOption, JsonOption, emit, handled
 
 db_app = typer.Typer(
     help="Back up and restore a database (the scheduler's, the SMS's, a LocalChain ledger).", no_args_is_help=True
@@ -39,41 +41,37 @@ def _copied(copied: Copied) -> dict[str, Any]:
     return {"source": copied.source, "target": copied.target, "bytes": copied.bytes}
 
 
-def register(app: typer.Typer, handled, emit, render, home_option, json_option) -> None:  # noqa: ANN001
-    """Adds the `db` commands to the main CLI (which owns the error handling and the output)."""
+@db_app.command("backup")
+@handled
+def backup_command(
+    out: Path = typer.Argument(..., dir_okay=False, help="The backup file to create (never overwritten)."),
+    db: str | None = DbOption,
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Copy a database while its service runs: SQLite's online backup, or pg_dump for PostgreSQL."""
+    try:
+        copied = backup(_database(db, home), out.resolve())
+    except BackupError as error:
+        raise BadInput(str(error)) from None
+    emit(
+        _copied(copied),
+        as_json,
+        lambda d: render.console.print(f"backed up {d['source']} to {d['target']} ({d['bytes']} bytes)"),
+    )
 
-    @db_app.command("backup")
-    @handled
-    def backup_command(
-        out: Path = typer.Argument(..., dir_okay=False, help="The backup file to create (never overwritten)."),
-        db: str | None = DbOption,
-        home: Path | None = home_option,
-        as_json: bool = json_option,
-    ) -> None:
-        """Copy a database while its service runs: SQLite's online backup, or pg_dump for PostgreSQL."""
-        try:
-            copied = backup(_database(db, home), out.resolve())
-        except BackupError as error:
-            raise BadInput(str(error)) from None
-        emit(
-            _copied(copied),
-            as_json,
-            lambda d: render.console.print(f"backed up {d['source']} to {d['target']} ({d['bytes']} bytes)"),
-        )
 
-    @db_app.command("restore")
-    @handled
-    def restore_command(
-        backup_file: Path = typer.Argument(..., exists=False, dir_okay=False, help="A file made by `db backup`."),
-        db: str | None = DbOption,
-        home: Path | None = home_option,
-        as_json: bool = json_option,
-    ) -> None:
-        """Make a new database from a backup; the target must not exist (SQLite) or be empty (PostgreSQL)."""
-        try:
-            copied = restore(backup_file.resolve(), _database(db, home))
-        except BackupError as error:
-            raise BadInput(str(error)) from None
-        emit(_copied(copied), as_json, lambda d: render.console.print(f"restored {d['target']} from {d['source']}"))
-
-    app.add_typer(db_app, name="db")
+@db_app.command("restore")
+@handled
+def restore_command(
+    backup_file: Path = typer.Argument(..., exists=False, dir_okay=False, help="A file made by `db backup`."),
+    db: str | None = DbOption,
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Make a new database from a backup; the target must not exist (SQLite) or be empty (PostgreSQL)."""
+    try:
+        copied = restore(backup_file.resolve(), _database(db, home))
+    except BackupError as error:
+        raise BadInput(str(error)) from None
+    emit(_copied(copied), as_json, lambda d: render.console.print(f"restored {d['target']} from {d['source']}"))

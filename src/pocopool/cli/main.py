@@ -1,36 +1,27 @@
 """`pocopool`: run a devnet, deploy apps and datasets, run deals, follow and debug tasks.
 
 Every command takes --json (stable keys, for scripts and tests). A failing command prints one
-line on stderr and exits non-zero; it never shows a traceback.
+line on stderr and exits non-zero; it never shows a traceback (cli/common.py). The devnet, db and
+keys commands live in their own modules; this one gathers them under the root command.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-from ..chain.base import ChainError
-from ..client.errors import BadInput, ClientError
+from ..client.errors import BadInput
 from ..devnet import manager
 from . import render
+from .backup import db_app
+from .common import HomeOption, JsonOption, KeyOption, app, emit, fail, handled
 from .context import open_context
+from .devnet import devnet_app
+from .tee import keys_app
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-app = typer.Typer(
-    help="pocopool: a workerpool for verifiable off-chain computing.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-devnet_app = typer.Typer(
-    help="Start, inspect and stop a local pocopool (chain, scheduler, result store, workers).", no_args_is_help=True
-)
 app_app = typer.Typer(help="Deploy app bundles.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Deploy datasets.", no_args_is_help=True)
 category_app = typer.Typer(help="Manage work categories (ledger owner only).", no_args_is_help=True)
@@ -42,144 +33,8 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(category_app, name="category")
 app.add_typer(task_app, name="task")
 app.add_typer(deal_app, name="deal")
-
-HomeOption = typer.Option(
-    None, "--home", envvar="POCOPOOL_HOME", help="Devnet home folder (or POCOPOOL_HOME).", file_okay=False
-)
-JsonOption = typer.Option(False, "--json", help="Print JSON with stable keys.")
-KeyOption = typer.Option(None, "--key", help="Key file of the requester (default: the devnet's requester key).")
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def handled(function: F) -> F:
-    """Maps every expected failure to one line on stderr and a non-zero exit code."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except BadInput as error:
-            fail(str(error), 2)
-        except (ClientError, manager.DevnetError) as error:
-            fail(str(error))
-        except ChainError as error:
-            fail(f"chain: {error}")
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
-            fail(f"unexpected {type(error).__name__}: {error}")
-
-    return wrapper  # type: ignore[return-value]
-
-
-def emit(data: Any, as_json: bool, human: Callable[[Any], None]) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        human(data)
-
-
-# ----- devnet ------------------------------------------------------------------------------------
-@devnet_app.command("start")
-@handled
-def devnet_start(
-    home: Path = typer.Option(..., "--home", envvar="POCOPOOL_HOME", help="Folder for the devnet (created if absent)."),
-    workers: int = typer.Option(2, "--workers", help="How many worker processes."),
-    slots: int = typer.Option(2, "--slots", help="Replicates each worker runs at once."),
-    runtime: str = typer.Option("sandbox", "--runtime", help="sandbox (bubblewrap) or process."),
-    database: str | None = typer.Option(
-        None, "--db", envvar="POCOPOOL_DATABASE_URL", help="Scheduler database URL (default: SQLite in the home)."
-    ),
-    fault: list[str] = typer.Option([], "--fault", help="INDEX:KIND fault for worker INDEX (repeatable)."),
-    chain: str = typer.Option(
-        "local", "--chain", help="local (LocalChain file, default) or evm (PocoLedger contract on an EVM node)."
-    ),
-    rpc_url: str | None = typer.Option(
-        None, "--rpc-url", help="With --chain evm: this JSON-RPC node instead of the built-in one."
-    ),
-    tee_workers: int = typer.Option(
-        0,
-        "--tee-workers",
-        help="How many of the workers (the last ones) also run TEE "
-        "tasks, on tee-sim: a SIMULATED enclave, no SGX/TDX hardware.",
-    ),
-    app_limit: list[str] = typer.Option(
-        [],
-        "--app-limit",
-        help="NAME=N limit of each app run on every worker "
-        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds; repeatable): "
-        "passed as the worker option --app-NAME.",
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer."""
-    if chain not in ("local", "evm"):
-        raise BadInput(f"--chain must be local or evm, got {chain!r}")
-    if rpc_url and chain != "evm":
-        raise BadInput("--rpc-url needs --chain evm")
-    state = manager.start(
-        home,
-        manager.Options(
-            workers=workers,
-            slots=slots,
-            runtime=runtime,
-            database_url=database,
-            faults=tuple(fault),
-            chain=chain,
-            rpc_url=rpc_url,
-            tee_workers=tee_workers,
-            app_limits=tuple(app_limit),
-        ),
-    )
-    view = manager.status(Path(state.home))
-    emit(
-        view,
-        as_json,
-        lambda v: render.console.print(
-            f"devnet running in {v['home']}\n  scheduler {v['scheduler']}\n  results   {v['results']}\n  sms       {v.get('sms')}\n"
-            f"  files     {v['files']}\n  workers   {len(v['workers'])} "
-            f"({sum(1 for w in v['workers'] if w.get('tee'))} on tee-sim, a simulated enclave)\n"
-            f"next: pocopool app deploy examples/apps/hello --home {v['home']}"
-        ),
-    )
-
-
-@devnet_app.command("status")
-@handled
-def devnet_status(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
-    """Where the devnet's services are and whether each process is running."""
-    if home is None:
-        raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
-    view = manager.status(home)
-
-    def human(v: dict[str, Any]) -> None:
-        render.console.print(f"devnet {v['home']}: {'running' if v['running'] else 'stopped'}")
-        for name in ("scheduler", "results", "files", "sms"):
-            render.console.print(f"  {name:9} {v[name]}")
-        for w in v["workers"]:
-            render.console.print(
-                f"  {w['name']:9} {w['wallet']} pid {w['pid']} {'alive' if w['alive'] else 'not alive'}"
-            )
-
-    emit(view, as_json, human)
-
-
-@devnet_app.command("stop")
-@handled
-def devnet_stop(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
-    """Stop every process of the devnet cleanly (the chain and databases stay in the home)."""
-    if home is None:
-        raise BadInput("say which devnet: --home DIR or POCOPOOL_HOME")
-    result = manager.stop(home)
-    emit(
-        result, as_json, lambda r: render.console.print(f"stopped: {', '.join(r['stopped']) or 'nothing was running'}")
-    )
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 
 # ----- deploy ------------------------------------------------------------------------------------
@@ -625,12 +480,6 @@ def explain(
                 render.console.print(f"  what to do     {entry['fix']}")
 
     emit(found, as_json, human)
-
-
-from . import backup, tee  # noqa: E402 - registered after the shared helpers they are given
-
-tee.register(app, handled, emit, render, HomeOption, JsonOption, KeyOption)
-backup.register(app, handled, emit, render, HomeOption, JsonOption)
 
 
 def main() -> None:
