@@ -1,5 +1,6 @@
 """COMPUTE of a TEE task (docs/tee.md "Flows"): the bundle's fingerprint against the chain, then
-pre-compute, the app and post-compute, each in its own sandbox on the worker's enclave platform (tee-sim; worker/tee/enclaves.py).
+pre-compute, the app and post-compute, each in its own sandbox on the worker's enclave platform
+(tee-sim by default; worker/tee/enclaves.py, worker/tee/platform.py).
 
 COMPUTED carries the app's exit code and logs and `teeStages` (each stage's exit code and logs); the
 result digest, callback data, link and enclave signature come from the post-compute's signed report
