@@ -228,7 +228,7 @@ def start(home: Path, options: Options) -> DevnetState:
                 *limit_args,
             ]
             if index >= options.workers - options.tee_workers:
-                argv += ["--tee", "--tee-platform-key-file", str(platform_key_file)]
+                argv += ["--tee", "--tee-platform", "tee-sim", "--tee-platform-key-file", str(platform_key_file)]
             if index in delays:
                 argv += ["--start-delay", str(float(delays[index][-1]))]
             base_argv = list(argv)

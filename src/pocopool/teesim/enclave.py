@@ -25,19 +25,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..protocol.crypto import sign_personal
+from ..protocol.enclave import (
+    ENV_PLATFORM_FD,
+    ENV_REPORT_DIR,
+    ENV_SESSION,
+    ENV_SMS_FD,
+    EXIT_NOT_PROVISIONED,
+    EXIT_OK,
+    EXIT_REPORTED,
+    EXIT_REPORTING_FAILED,
+    EXIT_TASK_ID_MISSING,
+    REPORT_FILE,
+)
 from ..protocol.http import error_body
 from ..protocol.tee import SIMULATION_LABEL, SealError, Stage, enclave_report_hash, new_enclave_key, sign_quote, unseal
-
-ENV_SESSION = "TEESIM_SESSION"
-ENV_SMS_FD = "TEESIM_SMS_FD"  # a connected TCP socket to the SMS, one HTTP request
-ENV_PLATFORM_FD = "TEESIM_PLATFORM_KEY_FD"  # the simulated platform key, read once then closed
-ENV_REPORT_DIR = "TEESIM_REPORT_DIR"  # where the stage writes report.json (as this sandbox sees it)
-ENV_IEXEC_IN = "TEESIM_IEXEC_IN"  # the task's input folder as this sandbox sees it
-ENV_IEXEC_OUT = "TEESIM_IEXEC_OUT"  # the task's iexec_out as this sandbox sees it
-WORKER_ENV = (ENV_SESSION, ENV_SMS_FD, ENV_PLATFORM_FD, ENV_REPORT_DIR, ENV_IEXEC_IN, ENV_IEXEC_OUT)
-REPORT_FILE = "report.json"
-
-EXIT_OK, EXIT_REPORTED, EXIT_REPORTING_FAILED, EXIT_TASK_ID_MISSING, EXIT_NOT_PROVISIONED = 0, 1, 2, 3, 4
 
 
 class NotProvisioned(Exception):

@@ -17,11 +17,10 @@ import os
 import sys
 from pathlib import Path
 
+from ..protocol.enclave import ENV_REPORT_DIR, LOADER_REPORT, WORKER_ENV
 from ..protocol.tee import Stage
-from .enclave import ENV_REPORT_DIR, WORKER_ENV, NotProvisioned, provision, say
+from .enclave import NotProvisioned, provision, say
 from .measurements import folder_fingerprint
-
-LOADER_REPORT = "loader.json"
 
 
 def _refuse(message: str) -> None:

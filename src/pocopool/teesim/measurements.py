@@ -1,4 +1,6 @@
-"""What the simulated platform measures for pre- and post-compute: the enclave program's own source.
+"""What the simulated platform measures for pre- and post-compute: the enclave program's own source,
+the files of this package that make the stage's program (decision 102: the platform measures what it
+owns, never another package's files).
 
 The SMS computes the same value to decide whether a quote is from the program it expects, as a real
 SMS pins the MRENCLAVE of the iExec pre/post-compute images.
@@ -15,13 +17,7 @@ from ..protocol.tee import Stage, bundle_fingerprint
 _HERE = Path(__file__).resolve().parent
 PROGRAMS: dict[Stage, tuple[str, ...]] = {
     Stage.PRE: ("enclave.py", "precompute.py"),
-    Stage.POST: (
-        "enclave.py",
-        "postcompute.py",
-        "../worker/postcompute.py",
-        "../worker/result_digest.py",
-        "../protocol/digest.py",
-    ),
+    Stage.POST: ("enclave.py", "postcompute.py"),
 }
 
 

@@ -1,7 +1,7 @@
 """The tee-sim post-compute enclave (simulated): compute the result digest, sign it with the task's
 enclave key, zip the result, encrypt it for the beneficiary if asked, upload it to the result store
 with the storage token, and report the computed file to the worker (spec/worker.md §8.5
-"Post-compute enclave algorithm"). The digest and the zip are the standard post-compute's own code.
+"Post-compute enclave algorithm"). The digest and the zip are the standard post-compute's own code (`pocopool.result_folder`).
 
 Run by the worker as `python -m pocopool.teesim.postcompute` in its own sandbox (docs/tee.md).
 """
@@ -14,20 +14,20 @@ from pathlib import Path
 
 import httpx
 
-from ..protocol.digest import MAX_RESULT_FILE_NAME, ComputedFile, DigestError
+from ..protocol.digest import COMPUTED_FILE, MAX_RESULT_FILE_NAME, ComputedFile, DigestError
+from ..protocol.enclave import ENV_IEXEC_OUT
 from ..protocol.encryption import EncryptionError, MalformedPublicKey, encrypt_result, parse_public_key_b64
 from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER
 from ..protocol.tee import Stage, sign_enclave_result
-from ..worker.postcompute import COMPUTED_JSON, too_long_names, zip_folder
-from ..worker.result_digest import compute_digest
-from .enclave import ENV_IEXEC_OUT, StageFailure, main, say, worker_path
+from ..result_folder import compute_digest, too_long_names, zip_folder
+from .enclave import StageFailure, main, say, worker_path
 from .measurements import program_measurement
 
 TIMEOUT = 120.0
 
 
 def _computed(iexec_out: Path) -> tuple[ComputedFile, bytes]:
-    source = iexec_out / COMPUTED_JSON
+    source = iexec_out / COMPUTED_FILE
     if source.is_symlink() or not source.is_file():
         raise StageFailure(["COMPUTED_FILE_NOT_FOUND"], "the app wrote no /iexec_out/computed.json")
     raw = source.read_bytes()

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 
 from ..protocol.crypto import sha256_hex
+from ..protocol.enclave import ENV_IEXEC_IN
 from ..protocol.encryption import EncryptionError, decrypt_dataset
 from ..protocol.tee import Stage
-from .enclave import ENV_IEXEC_IN, StageFailure, main, say, worker_path
+from .enclave import StageFailure, main, say, worker_path
 from .measurements import program_measurement
 
 MAX_DOWNLOAD_BYTES = 1024 * 2**20

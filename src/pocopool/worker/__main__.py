@@ -15,6 +15,10 @@ from ..protocol.time import SystemClock
 from . import logs
 from .agent import Worker
 from .config import parse
+from .tee.platform import EnclavePlatform, UnknownPlatform, load_platform
+
+# The enclave platforms a --tee worker can name; the worker imports none of them (decision 102).
+PLATFORMS = {"tee-sim": "pocopool.teesim.platform:TeeSim"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"pocopool worker: {error}", file=sys.stderr)
         return 2
+    platform: EnclavePlatform | None = None
+    if config.tee:
+        try:
+            platform = load_platform(config.tee_platform, PLATFORMS)
+        except UnknownPlatform as error:
+            print(f"pocopool worker: {error}", file=sys.stderr)
+            return 2
     logs.configure(level)
     log = logs.get_logger("main")
     from ..chain import connect  # imported here so that `--help` works without a ledger backend
@@ -34,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, ChainError) as error:
         log.error("chain-unavailable", chain=chain_url, error=str(error))
         return 1
-    worker = Worker(config, chain, clock)
+    worker = Worker(config, chain, clock, tee_platform=platform)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

@@ -42,6 +42,7 @@ from .stages import abort
 from .stages.outcome import failed
 from .state import ReplicateState
 from .status import StatusReporter
+from .tee.platform import EnclavePlatform
 from .workspace import Workspace
 
 FINISHED_MEMORY = 1000  # recently finished tasks whose late pushes are ignored
@@ -71,7 +72,13 @@ class Worker:
     """`await Worker(config, chain, clock).run()` until `stop()` is called (or SIGTERM in the CLI)."""
 
     def __init__(
-        self, config: WorkerConfig, chain: Chain, clock: Clock | None = None, *, runtime: Runtime | None = None
+        self,
+        config: WorkerConfig,
+        chain: Chain,
+        clock: Clock | None = None,
+        *,
+        runtime: Runtime | None = None,
+        tee_platform: EnclavePlatform | None = None,
     ) -> None:
         self.config = config
         self.chain = chain
@@ -82,6 +89,7 @@ class Worker:
         self.ready = asyncio.Event()  # set once registered and recovered: the worker asks for work
         self.public: PublicConfiguration | None = None
         self._runtime = runtime
+        self.tee_platform = tee_platform  # loaded by the entry point for a --tee worker (decision 102)
         self._stop = asyncio.Event()
         self._runners: dict[str, ReplicateRunner] = {}
         self._damaged: set[str] = set()  # task ids whose state.json was found damaged at start
@@ -185,6 +193,7 @@ class Worker:
             downloads=downloads,
             runtime=runtime,
             result_repository_url=self.public.resultRepositoryURL,
+            tee_platform=self.tee_platform,
         )
         await self._recover()
         purged = workspace.purge_all_but(set(self._runners))

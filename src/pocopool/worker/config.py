@@ -52,6 +52,7 @@ class WorkerConfig:
     start_delay: float = 0.0  # s before the first ask for work (devnet: make another worker contribute first)
     status_hold: float = 0.2  # s a quick stage's statuses may wait to go with the next ones (0: send each at once)
     tee: bool = False  # runs TEE tasks on tee-sim (a simulated enclave); registers teeEnabled
+    tee_platform: str = "tee-sim"  # the enclave platform's name (or module:attribute), loaded at start
     tee_platform_key_file: Path | None = None  # the simulated platform key handed to the enclaves
     tee_max_heap_mb: int = 1024  # the largest enclave heap an app may ask for
 
@@ -168,6 +169,11 @@ def parser() -> argparse.ArgumentParser:
         help="run TEE tasks on tee-sim, a SIMULATED enclave (no SGX/TDX hardware): registers teeEnabled",
     )
     p.add_argument(
+        "--tee-platform",
+        default="tee-sim",
+        help="with --tee: the enclave platform, by name (tee-sim, the simulated one) or module:attribute",
+    )
+    p.add_argument(
         "--tee-platform-key-file",
         type=Path,
         default=None,
@@ -197,6 +203,7 @@ def from_args(args: argparse.Namespace) -> WorkerConfig:
         start_delay=args.start_delay,
         status_hold=max(args.status_hold_ms, 0) / 1000,
         tee=args.tee,
+        tee_platform=args.tee_platform,
         tee_platform_key_file=args.tee_platform_key_file.resolve() if args.tee_platform_key_file else None,
         tee_max_heap_mb=args.tee_max_heap_mb,
     )

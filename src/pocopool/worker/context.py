@@ -16,6 +16,7 @@ from .downloads import Downloader
 from .logs import EventLogger
 from .runtimes.base import Runtime
 from .state import ReplicateState
+from .tee.platform import EnclavePlatform
 from .workspace import TaskPaths, Workspace
 
 
@@ -32,6 +33,7 @@ class WorkerServices:
     downloads: Downloader
     runtime: Runtime
     result_repository_url: str = ""
+    tee_platform: EnclavePlatform | None = None  # the enclave platform of a --tee worker
 
     @property
     def wallet(self) -> str:

@@ -1,24 +1,21 @@
 """Standard post-compute (spec/worker.md §6.6): check names, zip iexec_out, copy computed.json, digest.
 
-The archive is deterministic — entries relative to iexec_out, sorted, no directory entries, fixed
-timestamps and modes — so that the same outputs always give the same zip bytes.
+The folder reading, the name check and the zip are `pocopool.result_folder`, shared with the
+simulated post-compute enclave.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..protocol.digest import MAX_RESULT_FILE_NAME, ComputedFile, DigestError
+from ..protocol.digest import COMPUTED_FILE, MAX_RESULT_FILE_NAME, ComputedFile, DigestError
 from ..protocol.statuses import ReplicateStatusCause as Cause
-from .result_digest import compute_digest
+from ..result_folder import compute_digest, too_long_names, zip_folder
 from .workspace import TaskPaths
 
-COMPUTED_JSON = "computed.json"
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+COMPUTED_JSON = COMPUTED_FILE
 
 
 class PostComputeError(Exception):
@@ -32,40 +29,6 @@ class PostComputeError(Exception):
 class ResultInfo:
     digest: str
     callback_data: str | None
-
-
-def too_long_names(iexec_out: Path) -> list[str]:
-    """Relative paths of files whose name is longer than 31 characters."""
-    found = []
-    for directory, _, filenames in os.walk(iexec_out):
-        for filename in filenames:
-            if len(filename) > MAX_RESULT_FILE_NAME:
-                found.append(os.path.relpath(os.path.join(directory, filename), iexec_out))
-    return sorted(found)
-
-
-def zip_folder(folder: Path, archive: Path) -> None:
-    """Zip `folder` into `archive` deterministically; symlinks become empty entries (as the reference)."""
-    entries: list[tuple[str, Path]] = []
-    for directory, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for dirname in dirnames:
-            if (Path(directory) / dirname).is_symlink():  # os.walk lists links to folders as folders
-                path = Path(directory) / dirname
-                entries.append((path.relative_to(folder).as_posix(), path))
-        for filename in filenames:
-            path = Path(directory) / filename
-            entries.append((path.relative_to(folder).as_posix(), path))
-    entries.sort(key=lambda entry: entry[0])
-    partial = archive.with_name(archive.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        for name, path in entries:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            content = b"" if path.is_symlink() or not path.is_file() else path.read_bytes()
-            out.writestr(info, content)
-    os.replace(partial, archive)
 
 
 def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:

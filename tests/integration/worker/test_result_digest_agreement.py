@@ -10,9 +10,8 @@ import pytest
 
 from pocopool.protocol.crypto import keccak_hex, sha256_hex
 from pocopool.protocol.digest import ComputedFile, DigestError
+from pocopool.result_folder import compute_digest, zip_folder
 from pocopool.results.archive import InvalidArchive, archive_digest
-from pocopool.worker.postcompute import zip_folder
-from pocopool.worker.result_digest import compute_digest
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "data" / "vectors.json").read_text())
 

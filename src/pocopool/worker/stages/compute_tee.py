@@ -1,5 +1,6 @@
 """COMPUTE of a TEE task (docs/tee.md "Flows"): the bundle's fingerprint against the chain, then
-pre-compute, the app and post-compute, each in its own tee-sim sandbox (worker/tee/enclaves.py).
+pre-compute, the app and post-compute, each in its own sandbox on the worker's enclave platform
+(tee-sim by default; worker/tee/enclaves.py, worker/tee/platform.py).
 
 COMPUTED carries the app's exit code and logs and `teeStages` (each stage's exit code and logs); the
 result digest, callback data, link and enclave signature come from the post-compute's signed report
@@ -39,7 +40,12 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
         return failed(
             RS.COMPUTE_FAILED, Cause.UNKNOWN_SMS, "no TEE session for this replicate: START did not create one"
         )
-    enclaves = Enclaves(ctx, description, sms)
+    platform = ctx.services.tee_platform
+    if platform is None:
+        return failed(
+            RS.COMPUTE_FAILED, Cause.TEE_PREPARATION_FAILED, "this worker was started without an enclave platform"
+        )
+    enclaves = Enclaves(ctx, description, sms, platform)
     app_result = None
     try:
         await asyncio.to_thread(enclaves.check_bundle, bundle.root)

@@ -1,5 +1,5 @@
-"""TEE COMPUTE on tee-sim (docs/tee.md "Flows"): pre-compute, the app and post-compute, each in its
-own sandbox, each started with only a session id, a fresh connection to the SMS and a descriptor of
+"""TEE COMPUTE on an enclave platform (tee-sim by default; docs/tee.md "Flows", `platform.py`):
+pre-compute, the app and post-compute, each in its own sandbox, each started with only a session id, a fresh connection to the SMS and a descriptor of
 the simulated platform key. The worker reads back signed reports and exit codes, never a secret.
 
 Causes: the bundle is not the one pinned on chain → PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION; a
@@ -16,31 +16,22 @@ import json
 import os
 import shutil
 import socket
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pocopool
-
+from ...protocol import enclave as protocol
 from ...protocol.crypto import recover_personal, same_address
 from ...protocol.models import TeeStageLog
 from ...protocol.statuses import ReplicateStatusCause as Cause
-from ...protocol.tee import SIMULATION_LABEL, Stage, enclave_report_hash
-from ...teesim import enclave as protocol
-from ...teesim.loader import LOADER_REPORT
-from ...teesim.measurements import folder_fingerprint
+from ...protocol.tee import Stage, enclave_report_hash
 from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..env import compute_env
 from ..runtimes.base import AppRun, Bind, RunResult
+from .platform import EnclavePlatform
 from .session import enclave_config
 
-MODULES = {
-    Stage.PRE: "pocopool.teesim.precompute",
-    Stage.APP: "pocopool.teesim.loader",
-    Stage.POST: "pocopool.teesim.postcompute",
-}
 REPORT_TARGET = "/tee-report"
 PREFIX = {Stage.PRE: "PRE_COMPUTE", Stage.POST: "POST_COMPUTE"}
 
@@ -63,17 +54,6 @@ class StageRun:
         return TeeStageLog(
             stage=self.stage.value, exitCode=self.result.exit_code, stdout=self.result.stdout, stderr=self.result.stderr
         ).tailed()
-
-
-def python_binds() -> tuple[Bind, ...]:
-    """What an enclave program needs to run Python in a sandbox: the interpreter, the environment's
-    packages and pocopool's own source, read-only, at the same paths."""
-    roots = {
-        Path(sys.base_prefix).resolve(),
-        Path(sys.prefix).resolve(),
-        Path(pocopool.__file__).resolve().parent.parent,
-    }
-    return tuple(Bind(root, str(root)) for root in sorted(roots))
 
 
 def _sms_socket(sms_url: str) -> socket.socket:
@@ -102,8 +82,11 @@ def _read_report(folder: Path, task_id: str, worker: str, challenge: str) -> dic
 class Enclaves:
     """The three sandboxes of one replicate."""
 
-    def __init__(self, ctx: ReplicateContext, description: TaskDescription, sms_url: str) -> None:
+    def __init__(
+        self, ctx: ReplicateContext, description: TaskDescription, sms_url: str, platform: EnclavePlatform
+    ) -> None:
         self.ctx = ctx
+        self.platform = platform
         self.description = description
         self.sms_url = sms_url
         self.runtime = ctx.services.runtime
@@ -126,7 +109,9 @@ class Enclaves:
         report = Bind(self._report_dir(stage), REPORT_TARGET, writable=True)
         key_file = ctx.services.config.tee_platform_key_file
         if key_file is None:
-            raise EnclaveFailed(Cause.TEE_PREPARATION_FAILED, "no --tee-platform-key-file: tee-sim cannot attest")
+            raise EnclaveFailed(
+                Cause.TEE_PREPARATION_FAILED, f"no --tee-platform-key-file: {self.platform.name} cannot attest"
+            )
         connection = await asyncio.to_thread(_sms_socket, self.sms_url)
         try:
             key_fd = os.open(key_file, os.O_RDONLY)  # handed over, never read by the worker
@@ -144,18 +129,18 @@ class Enclaves:
             protocol.ENV_IEXEC_OUT: iexec_out,
         }
         run = AppRun(
-            argv=(sys.executable, "-I", "-m", MODULES[stage], *argv),
+            argv=argv,
             env=env,
             bundle_dir=cwd,
             input_dir=paths.input,
             output_dir=paths.iexec_out,
             limits=self.limits,
             network=network,
-            binds=(report, *python_binds()),
+            binds=(report, *(Bind(root, str(root)) for root in self.platform.read_only_folders())),
             pass_fds=(connection.fileno(), key_fd),
             writable_input=stage == Stage.PRE,
         )
-        ctx.log.info("enclave-starting", stage=stage.value, platform=SIMULATION_LABEL, runtime=self.runtime.name)
+        ctx.log.info("enclave-starting", stage=stage.value, platform=self.platform.label, runtime=self.runtime.name)
         try:
             result = await self.runtime.run(run)
         finally:
@@ -210,7 +195,11 @@ class Enclaves:
 
     async def pre_compute(self) -> None:
         result, folder = await self._launch(
-            Stage.PRE, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True
+            Stage.PRE,
+            self.platform.command(Stage.PRE),
+            {"PATH": "/usr/bin:/bin"},
+            self.platform.program_folder(),
+            network=True,
         )
         self._checked(Stage.PRE, result, folder)
 
@@ -218,14 +207,14 @@ class Enclaves:
         iexec_in, iexec_out = self.runtime.app_paths(self.ctx.paths.input, self.ctx.paths.iexec_out)
         result, folder = await self._launch(
             Stage.APP,
-            ("--", *argv),
+            self.platform.command(Stage.APP, argv),
             compute_env(self.description, iexec_in, iexec_out),
             bundle_root,
             network=self.description.network,
         )
         self.stages.append(StageRun(Stage.APP, result, None))
         try:
-            refused = json.loads((folder / LOADER_REPORT).read_text()).get("error")
+            refused = json.loads((folder / protocol.LOADER_REPORT).read_text()).get("error")
         except (OSError, ValueError, AttributeError):
             refused = None
         if refused:
@@ -236,7 +225,11 @@ class Enclaves:
 
     async def post_compute(self) -> dict:
         result, folder = await self._launch(
-            Stage.POST, (), {"PATH": "/usr/bin:/bin"}, folder_of_programs(), network=True
+            Stage.POST,
+            self.platform.command(Stage.POST),
+            {"PATH": "/usr/bin:/bin"},
+            self.platform.program_folder(),
+            network=True,
         )
         report = self._checked(Stage.POST, result, folder)
         computed = report.get("computed")
@@ -247,17 +240,12 @@ class Enclaves:
     def check_bundle(self, root: Path) -> None:
         """The bundle the worker downloaded is the one whose fingerprint is on chain."""
         config = enclave_config(self.description, self.ctx.services.config.tee_max_heap_mb)
-        found = folder_fingerprint(root)
+        found = self.platform.measure_bundle(root)
         if found != config.fingerprint:
             raise EnclaveFailed(
                 Cause.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION,
                 f"the app bundle measures {found}; its on-chain enclave fingerprint is {config.fingerprint}",
             )
-
-
-def folder_of_programs() -> Path:
-    """The working directory of pre- and post-compute: the tee-sim programs' own folder."""
-    return Path(protocol.__file__).resolve().parent
 
 
 def tee_stage_logs(enclaves: Enclaves) -> list[TeeStageLog]:
