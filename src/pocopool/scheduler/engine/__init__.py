@@ -21,20 +21,9 @@ from .replicates import (
     with_history,
 )
 from .reveal import UPLOAD_TIMEOUT_PERIODS, choose_uploader, finalize_blocker, reveal_timed_out
+from .rules import consensus_winners, holders, pool_change
 from .tasks import decide
-from .transition import (
-    NOTHING,
-    ChainAction,
-    ChainView,
-    Push,
-    ReplicateChange,
-    StatusChange,
-    Transition,
-    TxOutcome,
-    consensus_winners,
-    holders,
-    pool_change,
-)
+from .transition import NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition, TxOutcome
 
 __all__ = [
     "NEEDS_CHAIN_PROOF",

@@ -26,18 +26,9 @@ from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .orders import consensus_order
+from .rules import ENDED, consensus_winners, fail_task
 from .tee import contribute_and_finalize, enclave_challenge, framework_check
-from .transition import (
-    ENDED,
-    NOTHING,
-    ChainAction,
-    ChainView,
-    Push,
-    StatusChange,
-    Transition,
-    consensus_winners,
-    fail_task,
-)
+from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition
 
 # Statuses showing that the worker is working on the task (spec §1.3 INITIALIZED → RUNNING).
 # START_FAILED deliberately does not count.

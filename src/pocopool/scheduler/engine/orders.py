@@ -27,7 +27,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..state import ReplicateState, TaskState
-from .transition import is_winner
+from .rules import is_winner
 
 
 @dataclass(frozen=True)

@@ -27,20 +27,8 @@ from ...protocol.statuses import (
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
-from .transition import (
-    NOTHING,
-    ChainAction,
-    ChainView,
-    Push,
-    ReplicateChange,
-    StatusChange,
-    Transition,
-    accepted_changes,
-    consensus_winners,
-    fail_task,
-    holders,
-    pool_change,
-)
+from .rules import accepted_changes, consensus_winners, fail_task, holders, pool_change
+from .transition import NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition
 
 # A chosen uploader that has not uploaded after this many category periods is replaced by the next
 # revealer (docs/decisions.md: RESULT_UPLOAD_TIMEOUT is reachable).

@@ -32,8 +32,9 @@ from .reveal import (
     result_uploading,
     with_reveal_timeouts,
 )
+from .rules import complete_task, fail_task
 from .tee import running_failed
-from .transition import NOTHING, ChainView, StatusChange, Transition, complete_task, fail_task
+from .transition import NOTHING, ChainView, StatusChange, Transition
 
 _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
 

@@ -28,7 +28,8 @@ from ...protocol.statuses import (
 )
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
-from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, TxOutcome, fail_task, holders
+from .rules import fail_task, holders
+from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, TxOutcome
 
 
 def _outcome(chain: ChainView, action: ChainAction) -> TxOutcome | None:
