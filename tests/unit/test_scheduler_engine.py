@@ -31,6 +31,7 @@ from pocopool.protocol.transitions import is_valid_task_path
 from pocopool.scheduler.engine import (
     ChainAction,
     ChainView,
+    SmsCall,
     TxOutcome,
     choose_uploader,
     decide,
@@ -155,7 +156,7 @@ def test_a_tee_task_without_sms_fails_to_initialize():
     assert "SCONE" in t.statuses[0].message
     # With an SMS for the framework, the SMS is asked first (tests/unit/test_scheduler_engine_tee.py).
     asked = decide(tee, [], UNSET, T0 + 1, tee_frameworks=frozenset({TeeFramework.SCONE}))
-    assert statuses(asked) == [] and asked.action is ChainAction.SMS_FRAMEWORK
+    assert statuses(asked) == [] and asked.action is SmsCall.FRAMEWORK
 
 
 def test_a_task_received_after_its_contribution_deadline_fails_to_initialize():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import assert_never
 
 from eth_account.signers.local import LocalAccount
 
@@ -26,7 +27,7 @@ from ..protocol.statuses import ChainTaskStatus as CTS
 from ..protocol.statuses import TaskStatus as TS
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
-from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, TxOutcome, decide
+from .engine import UPLOAD_TIMEOUT_PERIODS, Action, ChainAction, ChainView, SmsCall, Transition, TxOutcome, decide
 from .locks import KeyedLocks
 from .logs import log_event
 from .pushes import render_pushes, wallets_of
@@ -177,7 +178,7 @@ class TaskUpdater:
             self._log(task, transition)
             self.hub.notify(wallets_of(rows))
             if transition.action is not None:
-                tx = await self._send(task, transition.action)
+                tx = await self.perform(task, transition.action)
         log_event("task.too_many_steps", level=logging.WARNING, task=task_id, steps=MAX_STEPS)
 
     @property
@@ -212,18 +213,33 @@ class TaskUpdater:
             return None
         return await self.alive_workers(task.tee_framework)
 
-    async def _ask_sms(self, task: TaskState, action: ChainAction) -> TxOutcome:
+    async def perform(self, task: TaskState, action: Action) -> TxOutcome:
+        """Sends the transaction, or makes the SMS call, that a transition announces. Reverts,
+        refusals and unreachable ledgers become outcomes, not exceptions; an action this updater
+        does not know raises (AssertionError) rather than being taken for another."""
+        match action:
+            case SmsCall():
+                return await self._ask_sms(task, action)
+            case ChainAction():
+                return await self._send(task, action)
+            case _:
+                assert_never(action)
+
+    async def _ask_sms(self, task: TaskState, call: SmsCall) -> TxOutcome:
         if self.sms is None:
-            return TxOutcome(action, error="no SMS is configured (--sms)")
-        if action is ChainAction.SMS_FRAMEWORK:
-            outcome = await self.sms.framework()
-        else:
-            outcome = await self.sms.enclave_challenge(task.chain_task_id)
+            return TxOutcome(call, error="no SMS is configured (--sms)")
+        match call:
+            case SmsCall.FRAMEWORK:
+                outcome = await self.sms.framework()
+            case SmsCall.ENCLAVE_CHALLENGE:
+                outcome = await self.sms.enclave_challenge(task.chain_task_id)
+            case _:
+                assert_never(call)
         log_event(
             "sms.call",
             level=logging.INFO if outcome.answered else logging.WARNING,
             task=task.chain_task_id,
-            action=action.value,
+            action=call.value,
             sms=self.sms.url,
             answer=outcome.value,
             rule=outcome.revert_rule,
@@ -233,26 +249,25 @@ class TaskUpdater:
         return outcome
 
     async def _send(self, task: TaskState, action: ChainAction) -> TxOutcome:
-        """Sends the transaction (or makes the SMS call); reverts, refusals and unreachable ledgers
-        become outcomes, not exceptions."""
-        if action in (ChainAction.SMS_FRAMEWORK, ChainAction.ENCLAVE_CHALLENGE):
-            return await self._ask_sms(task, action)
         try:
-            if action is ChainAction.INITIALIZE:
-                receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
-            elif action is ChainAction.REOPEN:
-                receipt = await asyncio.to_thread(self.chain.reopen, self.signer, task.chain_task_id)
-            else:
-                callback = b""
-                if task.has_callback and task.callback_data:
-                    callback = hex_to_bytes(task.callback_data, what="callback data")
-                receipt = await asyncio.to_thread(
-                    self.chain.finalize,
-                    self.signer,
-                    task.chain_task_id,
-                    (task.result_link or "").encode(),
-                    callback,
-                )
+            match action:
+                case ChainAction.INITIALIZE:
+                    receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
+                case ChainAction.REOPEN:
+                    receipt = await asyncio.to_thread(self.chain.reopen, self.signer, task.chain_task_id)
+                case ChainAction.FINALIZE:
+                    callback = b""
+                    if task.has_callback and task.callback_data:
+                        callback = hex_to_bytes(task.callback_data, what="callback data")
+                    receipt = await asyncio.to_thread(
+                        self.chain.finalize,
+                        self.signer,
+                        task.chain_task_id,
+                        (task.result_link or "").encode(),
+                        callback,
+                    )
+                case _:
+                    assert_never(action)
         except ChainRevert as error:
             log_event(
                 "chain.revert",

@@ -23,7 +23,18 @@ from .replicates import (
 from .reveal import UPLOAD_TIMEOUT_PERIODS, choose_uploader, finalize_blocker, reveal_timed_out
 from .rules import consensus_winners, holders, pool_change
 from .tasks import decide
-from .transition import NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition, TxOutcome
+from .transition import (
+    NOTHING,
+    Action,
+    ChainAction,
+    ChainView,
+    Push,
+    ReplicateChange,
+    SmsCall,
+    StatusChange,
+    Transition,
+    TxOutcome,
+)
 
 __all__ = [
     "NEEDS_CHAIN_PROOF",
@@ -31,6 +42,7 @@ __all__ = [
     "NOTHING",
     "UPLOAD_TIMEOUT_PERIODS",
     "Accepted",
+    "Action",
     "ChainAction",
     "ChainProof",
     "ChainView",
@@ -40,6 +52,7 @@ __all__ = [
     "Refusal",
     "Refused",
     "ReplicateChange",
+    "SmsCall",
     "StatusChange",
     "Transition",
     "TxOutcome",

@@ -2,8 +2,8 @@
 initialize, the enclave challenge after it, the one-shot contributeAndFinalize completion of trust-1
 tasks, and RUNNING_FAILED when every alive worker failed the task before computing.
 
-Pure like the rest of the engine: the SMS calls are actions (`ChainAction.SMS_FRAMEWORK`,
-`ChainAction.ENCLAVE_CHALLENGE`) that the applier makes; their answers come back as `chain.tx`.
+Pure like the rest of the engine: the SMS calls are actions (`SmsCall.FRAMEWORK`,
+`SmsCall.ENCLAVE_CHALLENGE`) that the applier makes; their answers come back as `chain.tx`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from ...protocol.statuses import (
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .rules import fail_task, holders
-from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, TxOutcome
+from .transition import NOTHING, ChainView, Push, SmsCall, StatusChange, Transition, TxOutcome
 
 
-def _outcome(chain: ChainView, action: ChainAction) -> TxOutcome | None:
+def _outcome(chain: ChainView, action: SmsCall) -> TxOutcome | None:
     return chain.tx if chain.tx is not None and chain.tx.action is action else None
 
 
@@ -41,9 +41,9 @@ def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain
     Without an answer yet, the action asks for one (the applier caches a good answer)."""
     framework = task.tee_framework
     assert framework is not None
-    answer = _outcome(chain, ChainAction.SMS_FRAMEWORK)
+    answer = _outcome(chain, SmsCall.FRAMEWORK)
     if answer is None:
-        return Transition(action=ChainAction.SMS_FRAMEWORK)
+        return Transition(action=SmsCall.FRAMEWORK)
     where = answer.source or "the SMS"
     if answer.error is not None or answer.reverted:
         reason = answer.error or f"{answer.revert_rule}: {answer.revert_message}"
@@ -72,7 +72,7 @@ def enclave_challenge(
     (transport error, 5xx) is asked again on the next pass of the initialized-task detector, until the
     contribution deadline (docs/decisions.md).
     """
-    answer = _outcome(chain, ChainAction.ENCLAVE_CHALLENGE)
+    answer = _outcome(chain, SmsCall.ENCLAVE_CHALLENGE)
     if answer is not None and answer.answered:
         return Transition(
             statuses=(
@@ -106,7 +106,7 @@ def enclave_challenge(
     mined = initialize is not None and initialize.mined
     return Transition(
         fields={"initialization_block": initialize.block_number} if mined else {},  # type: ignore[union-attr]
-        action=ChainAction.ENCLAVE_CHALLENGE,
+        action=SmsCall.ENCLAVE_CHALLENGE,
     )
 
 

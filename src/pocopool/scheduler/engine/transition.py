@@ -30,22 +30,30 @@ from .replicates import Accepted
 
 
 class ChainAction(str, Enum):
-    """An outside call the scheduler makes after writing the decision that announces it: a chain
-    transaction, or one of the two SMS calls of a TEE task (docs/tee.md). Its outcome comes back to
-    the next decision as `ChainView.tx`."""
+    """A transaction the scheduler sends after writing the decision that announces it."""
 
     INITIALIZE = "initialize"
     REOPEN = "reopen"
     FINALIZE = "finalize"
-    SMS_FRAMEWORK = "sms_framework"  # GET {sms}/tee/framework
+
+
+class SmsCall(str, Enum):
+    """One of the two SMS calls of a TEE task (docs/tee.md), made like a transaction: after writing
+    the decision that announces it."""
+
+    FRAMEWORK = "sms_framework"  # GET {sms}/tee/framework
     ENCLAVE_CHALLENGE = "enclave_challenge"  # POST {sms}/tee/challenges/{taskId}
+
+
+# An outside call a transition announces; its outcome comes back to the next decision as `ChainView.tx`.
+Action = ChainAction | SmsCall
 
 
 @dataclass(frozen=True)
 class TxOutcome:
-    """What happened to the transaction the applier just sent (None in ChainView: none sent)."""
+    """What happened to the transaction (or SMS call) the applier just made (None in ChainView: none)."""
 
-    action: ChainAction
+    action: Action
     block_number: int | None = None
     tx_hash: str | None = None
     revert_rule: str | None = None  # the ledger refused it: the rule it broke
@@ -126,7 +134,7 @@ class Transition:
     fields: Mapping[str, Any] = field(default_factory=dict)  # TaskState attribute -> new value
     replicates: tuple[ReplicateChange, ...] = ()
     pushes: tuple[Push, ...] = ()
-    action: ChainAction | None = None
+    action: Action | None = None
 
     @property
     def is_empty(self) -> bool:
