@@ -202,7 +202,7 @@ def test_one_contribute_and_finalize_done_completes_the_task_in_one_write():
         "result_link": "pocopool://results/x",
         "callback_data": None,
     }
-    assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_COMPLETE, (W1, W2))]
+    assert [(p.type, p.wallets) for p in t.notifications] == [(Next.PLEASE_COMPLETE, (W1, W2))]
 
 
 def test_a_callback_task_completes_with_the_callback_data_from_the_chain():
@@ -235,7 +235,7 @@ def test_every_alive_worker_failed_before_computing_fails_the_tee_task_and_abort
     assert statuses(t) == [TS.RUNNING_FAILED, TS.FAILED]
     assert t.statuses[0].cause == "ALL_ALIVE_WORKERS_FAILED"
     assert "START_FAILED" in t.statuses[0].message and "COMPUTE_FAILED" in t.statuses[0].message
-    assert [(p.type, set(p.wallets)) for p in t.pushes] == [(Next.PLEASE_ABORT, {W1, W2})]
+    assert [(p.type, set(p.wallets)) for p in t.notifications] == [(Next.PLEASE_ABORT, {W1, W2})]
 
 
 def test_one_alive_worker_still_computing_keeps_the_task_running():

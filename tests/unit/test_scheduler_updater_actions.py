@@ -55,7 +55,7 @@ TASK = TaskState(
 
 
 def updater(chain: RecordingChain) -> TaskUpdater:
-    return TaskUpdater(store=None, chain=chain, clock=None, signer=None, hub=Wakeups())  # type: ignore[arg-type]
+    return TaskUpdater(store=None, chain=chain, clock=None, signer=None, wakeups=Wakeups())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("action", list(ChainAction))

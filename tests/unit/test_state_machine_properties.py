@@ -136,8 +136,8 @@ def test_every_engine_decision_follows_the_tables(task, reps, chain, now):
         replicate = by_wallet[change.wallet]
         assert change.expected is replicate.status
         assert change.status in REPLICATE_TRANSITIONS[replicate.status], (replicate.status, change.status)
-    for push in transition.pushes:
-        assert set(push.wallets) <= set(by_wallet)
+    for notification in transition.notifications:
+        assert set(notification.wallets) <= set(by_wallet)
 
 
 def test_the_task_table_reaches_an_end_from_every_status():

@@ -1,4 +1,4 @@
-"""The scheduler's two calls to the SMS (docs/tee.md "SMS HTTP API"), made by the applier when the
+"""The scheduler's two calls to the SMS (docs/tee.md "SMS HTTP API"), made by the updater when the
 engine asks for them (`SmsCall.FRAMEWORK`, `SmsCall.ENCLAVE_CHALLENGE`).
 
 Each call answers a `TxOutcome`: `value` on success; `revert_rule`/`revert_message` when the SMS

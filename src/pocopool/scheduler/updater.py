@@ -1,4 +1,4 @@
-"""The applier of the task engine, and the queue of task update requests (spec §1.2).
+"""The task updater: it applies the task engine's decisions, and queues the task update requests (spec §1.2).
 
 Anyone who learns something that may move a task (a new deal, a replicate status, a detector)
 calls `TaskUpdater.request(task_id)`. Requests go through a de-duplicated queue consumed by a few
@@ -30,7 +30,7 @@ from ..protocol.time import Clock
 from .engine import UPLOAD_TIMEOUT_PERIODS, Action, ChainAction, ChainView, SmsCall, Transition, TxOutcome, decide
 from .locks import KeyedLocks
 from .logs import log_event
-from .pushes import render_pushes, wallets_of
+from .notifications import render_notifications, wallets_of
 from .sms import SmsClient
 from .state import TaskState
 from .store import Store
@@ -49,7 +49,7 @@ class TaskUpdater:
         chain: Chain,
         clock: Clock,
         signer: LocalAccount,
-        hub: Wakeups,
+        wakeups: Wakeups,
         *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
@@ -60,7 +60,7 @@ class TaskUpdater:
         self.chain = chain
         self.clock = clock
         self.signer = signer
-        self.hub = hub
+        self.wakeups = wakeups
         self.tee_frameworks = tee_frameworks
         self.upload_timeout_periods = upload_timeout_periods
         self.sms = sms
@@ -171,12 +171,12 @@ class TaskUpdater:
             tx = None
             if transition.is_empty:
                 return
-            rows = render_pushes(transition.pushes, task_id, self._key)
+            rows = render_notifications(transition.notifications, task_id, self._key)
             if not await self.store.apply(task, transition, rows, now):
                 log_event("task.stale", level=logging.DEBUG, task=task_id, status=task.status)
                 continue  # changed meanwhile: read again and decide again
             self._log(task, transition)
-            self.hub.notify(wallets_of(rows))
+            self.wakeups.notify(wallets_of(rows))
             if transition.action is not None:
                 tx = await self.perform(task, transition.action)
         log_event("task.too_many_steps", level=logging.WARNING, task=task_id, steps=MAX_STEPS)
@@ -309,13 +309,13 @@ class TaskUpdater:
                 modifier="POOL_MANAGER",
                 cause=replicate.cause,
             )
-        for push in transition.pushes:
-            for wallet in push.wallets:
+        for notification in transition.notifications:
+            for wallet in notification.wallets:
                 log_event(
-                    "push",
+                    "push",  # the log event keeps its name
                     task=task.chain_task_id,
                     wallet=wallet,
-                    type=push.type.value,
-                    abort_cause=push.abort_cause,
-                    block=push.block_number or None,
+                    type=notification.type.value,
+                    abort_cause=notification.abort_cause,
+                    block=notification.block_number or None,
                 )

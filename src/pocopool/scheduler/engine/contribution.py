@@ -28,7 +28,7 @@ from ..state import ReplicateState, TaskState
 from .orders import consensus_order
 from .rules import ENDED, consensus_winners, fail_task
 from .tee import contribute_and_finalize, enclave_challenge, framework_check
-from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition
+from .transition import NOTHING, ChainAction, ChainView, Notification, StatusChange, Transition
 
 # Statuses showing that the worker is working on the task (spec §1.3 INITIALIZED → RUNNING).
 # START_FAILED deliberately does not count.
@@ -206,9 +206,9 @@ def _running(
     orders = {r.wallet: consensus_order(r, ct.consensus_value) for r in replicates if r.status not in ENDED}
     winner_wallets = tuple(w for w, order in orders.items() if order.type is Next.PLEASE_REVEAL)
     losers = tuple(w for w, order in orders.items() if order.type is Next.PLEASE_ABORT)
-    pushes = [Push(Next.PLEASE_REVEAL, winner_wallets, block_number=block)] if winner_wallets else []
+    notifications = [Notification(Next.PLEASE_REVEAL, winner_wallets, block_number=block)] if winner_wallets else []
     if losers:
-        pushes.append(Push(Next.PLEASE_ABORT, losers, abort_cause=TaskAbortCause.CONSENSUS_REACHED))
+        notifications.append(Notification(Next.PLEASE_ABORT, losers, abort_cause=TaskAbortCause.CONSENSUS_REACHED))
     return Transition(
         statuses=(
             StatusChange(
@@ -222,7 +222,7 @@ def _running(
             "consensus_block": block,
             "reveal_deadline": float(ct.reveal_deadline),
         },
-        pushes=tuple(pushes),
+        notifications=tuple(notifications),
     )
 
 

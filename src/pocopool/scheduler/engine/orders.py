@@ -1,6 +1,6 @@
 """What the engine tells one worker, in the task's current status (spec/scheduler.md §2.6, §5.6).
 
-The task engine pushes these orders when a task changes status (PLEASE_REVEAL to the winners and
+The task engine sends these orders as notifications when a task changes status (PLEASE_REVEAL to the winners and
 PLEASE_ABORT to the others at consensus, PLEASE_UPLOAD to the chosen revealer, PLEASE_COMPLETE at the
 end); `standing_order` says which of them still stands for one replicate, so that a restarted
 worker (`GET /replicates/interrupted`) is told the same thing the engine told it, or what its own

@@ -28,7 +28,7 @@ from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .rules import accepted_changes, consensus_winners, fail_task, holders, pool_change
-from .transition import NOTHING, ChainAction, ChainView, Push, ReplicateChange, StatusChange, Transition
+from .transition import NOTHING, ChainAction, ChainView, Notification, ReplicateChange, StatusChange, Transition
 
 # A chosen uploader that has not uploaded after this many category periods is replaced by the next
 # revealer (docs/decisions.md: RESULT_UPLOAD_TIMEOUT is reachable).
@@ -85,7 +85,7 @@ def with_reveal_timeouts(
         statuses=transition.statuses,
         fields=transition.fields,
         replicates=transition.replicates + changes,
-        pushes=transition.pushes,
+        notifications=transition.notifications,
         action=transition.action,
     )
 
@@ -214,7 +214,7 @@ def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], statu
         statuses=statuses,
         fields={"uploading_wallet": uploader.wallet},
         replicates=(requested,),
-        pushes=(Push(Next.PLEASE_UPLOAD, (uploader.wallet,)),),
+        notifications=(Notification(Next.PLEASE_UPLOAD, (uploader.wallet,)),),
     )
 
 
@@ -267,22 +267,26 @@ def result_uploading(
         return Transition(
             fields=upload.fields,
             replicates=timed_out + upload.replicates,
-            pushes=upload.pushes + _abort_pushes(timed_out),
+            notifications=upload.notifications + _abort_notifications(timed_out),
         )
     if _may_still_reveal(task, replicates, now):
-        return Transition(replicates=timed_out, pushes=_abort_pushes(timed_out)) if timed_out else NOTHING
+        return Transition(replicates=timed_out, notifications=_abort_notifications(timed_out)) if timed_out else NOTHING
     failure = fail_task(
         others,
         TS.RESULT_UPLOAD_TIMEOUT,
         "RESULT_UPLOAD_TIMEOUT",
         "no revealer uploaded the result and no other revealer is left",
     )
-    return Transition(statuses=failure.statuses, replicates=timed_out, pushes=failure.pushes + _abort_pushes(timed_out))
+    return Transition(
+        statuses=failure.statuses,
+        replicates=timed_out,
+        notifications=failure.notifications + _abort_notifications(timed_out),
+    )
 
 
-def _abort_pushes(changes: tuple[ReplicateChange, ...]) -> tuple[Push, ...]:
+def _abort_notifications(changes: tuple[ReplicateChange, ...]) -> tuple[Notification, ...]:
     wallets = tuple(c.wallet for c in changes)
-    return (Push(Next.PLEASE_ABORT, wallets, abort_cause=TaskAbortCause.UNKNOWN),) if wallets else ()
+    return (Notification(Next.PLEASE_ABORT, wallets, abort_cause=TaskAbortCause.UNKNOWN),) if wallets else ()
 
 
 def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> bool:
@@ -376,7 +380,7 @@ def finalized(
     wallets = holders(replicates)
     return Transition(
         statuses=(StatusChange(TS.COMPLETED),),
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+        notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
     )
 
 

@@ -29,7 +29,7 @@ from ...protocol.statuses import (
 )
 from ..state import ReplicateState, TaskState
 from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
-from .transition import ChainAction, Push, ReplicateChange, StatusChange, Transition, TxOutcome
+from .transition import ChainAction, Notification, ReplicateChange, StatusChange, Transition, TxOutcome
 
 
 def pool_change(
@@ -49,7 +49,7 @@ def pool_change(
     return ReplicateChange(replicate.wallet, replicate.status, decision)
 
 
-# A replicate in one of these is over for the scheduler: it gets no more pushes.
+# A replicate in one of these is over for the scheduler: it gets no more notifications.
 ENDED = FINAL_REPLICATE_STATUSES | {RS.ABORTED}
 
 
@@ -71,10 +71,10 @@ def fail_task(
 ) -> Transition:
     """An intermediate failure status written together with FAILED; holders are told to abort."""
     wallets = holders(replicates)
-    pushes = (Push(Next.PLEASE_ABORT, wallets, abort_cause=abort),) if wallets else ()
+    notifications = (Notification(Next.PLEASE_ABORT, wallets, abort_cause=abort),) if wallets else ()
     return Transition(
         statuses=(StatusChange(status, cause, message), StatusChange(TS.FAILED)),
-        pushes=pushes,
+        notifications=notifications,
     )
 
 
@@ -91,7 +91,7 @@ def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) ->
             ),
             StatusChange(TS.COMPLETED),
         ),
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+        notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
     )
 
 

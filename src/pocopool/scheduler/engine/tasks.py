@@ -2,8 +2,8 @@
 
 `decide(task, replicates, chain, now)` reads plain values and returns a `Transition`: the statuses to
 append (with their cause), the task fields to set, the replicate statuses the scheduler writes (each
-accepted by `decide_replicate`), the pushes to send, and at most one chain transaction to send
-*after* the write. It performs no I/O. The applier (updater.py) loads the state, writes the
+accepted by `decide_replicate`), the notifications to send, and at most one chain transaction to send
+*after* the write. It performs no I/O. The updater (updater.py) loads the state, writes the
 transition in one database transaction guarded by the status it read, performs the transaction,
 and asks again until nothing is left to do.
 
@@ -53,7 +53,7 @@ def decide(
 
     `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
     `upload_timeout_periods`: how many category periods a chosen uploader has before the next
-    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the applier for a
+    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the updater for a
     TEE task in RUNNING only (None: unknown, and RUNNING_FAILED is not decided).
     """
     status = task.status

@@ -3,7 +3,7 @@ initialize, the enclave challenge after it, the one-shot contributeAndFinalize c
 tasks, and RUNNING_FAILED when every alive worker failed the task before computing.
 
 Pure like the rest of the engine: the SMS calls are actions (`SmsCall.FRAMEWORK`,
-`SmsCall.ENCLAVE_CHALLENGE`) that the applier makes; their answers come back as `chain.tx`.
+`SmsCall.ENCLAVE_CHALLENGE`) that the updater makes; their answers come back as `chain.tx`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ...protocol.statuses import (
 from ...protocol.time import iso
 from ..state import ReplicateState, TaskState
 from .rules import fail_task, holders
-from .transition import NOTHING, ChainView, Push, SmsCall, StatusChange, Transition, TxOutcome
+from .transition import NOTHING, ChainView, Notification, SmsCall, StatusChange, Transition, TxOutcome
 
 
 def _outcome(chain: ChainView, action: SmsCall) -> TxOutcome | None:
@@ -38,7 +38,7 @@ def _outcome(chain: ChainView, action: SmsCall) -> TxOutcome | None:
 
 def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView) -> Transition | None:
     """At RECEIVED, before initialize: the SMS must serve the task's framework. None: checked, go on.
-    Without an answer yet, the action asks for one (the applier caches a good answer)."""
+    Without an answer yet, the action asks for one (the SMS client caches a good answer)."""
     framework = task.tee_framework
     assert framework is not None
     answer = _outcome(chain, SmsCall.FRAMEWORK)
@@ -141,7 +141,7 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState
             "result_link": ct.results.decode("utf-8", "replace") or None,
             "callback_data": "0x" + ct.results_callback.hex() if ct.results_callback else None,
         },
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+        notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
     )
 
 

@@ -1,6 +1,6 @@
-"""What a task decision is made of: statuses, fields, replicate changes, pushes, one chain action.
+"""What a task decision is made of: statuses, fields, replicate changes, notifications, one chain action.
 
-`decide` (tasks.py) returns a `Transition`; the applier (updater.py) writes it in one guarded database
+`decide` (tasks.py) returns a `Transition`; the updater (updater.py) writes it in one guarded database
 transaction, then sends the chain action. Plain data only: the rules several steps share, which build
 these pieces, are in rules.py.
 """
@@ -51,7 +51,7 @@ Action = ChainAction | SmsCall
 
 @dataclass(frozen=True)
 class TxOutcome:
-    """What happened to the transaction (or SMS call) the applier just made (None in ChainView: none)."""
+    """What happened to the transaction (or SMS call) the updater just made (None in ChainView: none)."""
 
     action: Action
     block_number: int | None = None
@@ -119,7 +119,7 @@ class ReplicateChange:
 
 
 @dataclass(frozen=True)
-class Push:
+class Notification:
     """A notification to some workers, stored in the same transaction as the change causing it."""
 
     type: Next
@@ -133,12 +133,12 @@ class Transition:
     statuses: tuple[StatusChange, ...] = ()
     fields: Mapping[str, Any] = field(default_factory=dict)  # TaskState attribute -> new value
     replicates: tuple[ReplicateChange, ...] = ()
-    pushes: tuple[Push, ...] = ()
+    notifications: tuple[Notification, ...] = ()
     action: Action | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.statuses or self.fields or self.replicates or self.pushes or self.action)
+        return not (self.statuses or self.fields or self.replicates or self.notifications or self.action)
 
     @property
     def new_status(self) -> TS | None:

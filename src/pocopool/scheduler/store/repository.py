@@ -103,20 +103,18 @@ class Store:
                 limit=limit,
             )
 
-    async def apply(
-        self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow], now: float
-    ) -> bool:
+    async def apply(self, task: TaskState, transition: Transition, rows: Sequence[NotificationRow], now: float) -> bool:
         """Writes one engine transition, guarded by the status `task` was read with.
 
         Appends the statuses, sets the fields, writes the scheduler's replicate statuses (each guarded
-        by the status it expects), stores the pushes, and purges the workers' task lists when the
+        by the status it expects), stores the notifications, and purges the workers' task lists when the
         task ends. False (and nothing written) if the task or a replicate changed meanwhile.
         Raises InvalidTaskTransition (nothing written) for a path the transition table forbids.
         """
         values = tasks.transition_values(task, transition, now)
         try:
             async with self.db.write() as conn:
-                await tasks.write_transition(conn, task, transition, values, pushes, now)
+                await tasks.write_transition(conn, task, transition, values, rows, now)
         except Stale:
             return False
         self._written(len(transition.statuses) + len(transition.replicates))
@@ -223,9 +221,9 @@ class Store:
         async with self.db.read() as conn:
             return await notifications.notifications_after(conn, wallet, after, limit)
 
-    async def add_notifications(self, pushes: Sequence[NotificationRow], now: float) -> None:
+    async def add_notifications(self, rows: Sequence[NotificationRow], now: float) -> None:
         async with self.db.write() as conn:
-            await notifications.insert_notifications(conn, pushes, to_datetime(now))
+            await notifications.insert_notifications(conn, rows, to_datetime(now))
 
     # ----- views ----------------------------------------------------------------------------------
     async def task_details(self, task_id: str) -> TaskDetails | None:
