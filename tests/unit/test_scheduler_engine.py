@@ -37,7 +37,7 @@ from pocopool.scheduler.engine import (
     decide,
     finalize_blocker,
 )
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState
 
 T0 = 1_000_000.0
 TASK_ID = "0x" + "11" * 32
@@ -65,12 +65,12 @@ def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     return replace(base, **changes)
 
 
-def replicate(wallet: str, *statuses: RS, hash_: str | None = None, start: float = T0) -> ReplicateState:
+def replicate(wallet: str, *statuses: RS, hash_: str | None = None, start: float = T0) -> ReplicateRecord:
     history = tuple(
         ReplicateEntry(s, start + i, Modifier.POOL_MANAGER if s is RS.CREATED else Modifier.WORKER)
         for i, s in enumerate((RS.CREATED, *statuses))
     )
-    return ReplicateState(wallet=wallet, history=history, contribution_hash=hash_, worker_weight=2)
+    return ReplicateRecord(wallet=wallet, history=history, contribution_hash=hash_, worker_weight=2)
 
 
 def chain(status: CTS = CTS.ACTIVE, **fields) -> ChainView:

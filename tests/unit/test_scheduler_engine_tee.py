@@ -26,7 +26,7 @@ from pocopool.protocol.statuses import (
 from pocopool.protocol.tags import TeeFramework, int_to_tag
 from pocopool.protocol.transitions import is_valid_task_path
 from pocopool.scheduler.engine import ChainAction, ChainView, SmsCall, TxOutcome, decide, standing_order
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState, WorkerState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState, WorkerState
 from pocopool.scheduler.supply import refusal
 
 T0 = 1_000_000.0
@@ -58,12 +58,12 @@ def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     return replace(base, **changes)
 
 
-def replicate(wallet: str, *statuses: RS) -> ReplicateState:
+def replicate(wallet: str, *statuses: RS) -> ReplicateRecord:
     history = tuple(
         ReplicateEntry(s, T0 + i, Modifier.POOL_MANAGER if s is RS.CREATED else Modifier.WORKER)
         for i, s in enumerate((RS.CREATED, *statuses))
     )
-    return ReplicateState(wallet=wallet, history=history, worker_weight=2)
+    return ReplicateRecord(wallet=wallet, history=history, worker_weight=2)
 
 
 def chain(

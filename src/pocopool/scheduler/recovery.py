@@ -19,7 +19,7 @@ from .engine import standing_order
 from .logs import log_event
 from .notifications import upload_authorization
 from .replicates import ReplicateUpdateService
-from .state import ReplicateState, TaskState
+from .state import ReplicateRecord, TaskState
 from .store import Store
 from .supply import SupplyService
 from .updater import TaskUpdater
@@ -79,7 +79,7 @@ class RecoveryService:
             log_event("replicate.recovery", task=task_id, wallet=wallet, action=action.type.value)
         return answers
 
-    async def _catch_up(self, task: TaskState, replicate: ReplicateState) -> ReplicateState:
+    async def _catch_up(self, task: TaskState, replicate: ReplicateRecord) -> ReplicateRecord:
         """Records a contribution or reveal that is on chain but was never reported."""
         last = replicate.last_relevant
         target = {RS.CONTRIBUTING: RS.CONTRIBUTED, RS.REVEALING: RS.REVEALED}.get(last)

@@ -54,7 +54,7 @@ class NewReplicateUpdate:
 
 
 @dataclass(frozen=True)
-class ReplicateState:
+class ReplicateRecord:
     """One worker's run of a task. `history` is oldest first and never empty."""
 
     wallet: str

@@ -1,7 +1,7 @@
 """The scheduler's decisions, pure functions of plain values (STYLE.md "decisions as data").
 
 - `decide(task, replicates, chain, now) -> Transition` (tasks.py): every task status change.
-- `decide_replicate(task, replicate, update, proof, now) -> Accepted | Refused` (replicates.py):
+- `decide_replicate(task, replicate, update, proof, now) -> Accepted | RefusedUpdate` (replicates.py):
   every replicate status change, whoever proposes it.
 - `standing_order(task, replicate)` (orders.py): what the engine tells one worker in the task's
   current status; recovery answers a restarted worker with it.
@@ -15,7 +15,7 @@ from .replicates import (
     ChainProof,
     ProposedUpdate,
     Refusal,
-    Refused,
+    RefusedUpdate,
     allowed_after,
     decide_replicate,
     with_history,
@@ -50,7 +50,7 @@ __all__ = [
     "ProposedUpdate",
     "Notification",
     "Refusal",
-    "Refused",
+    "RefusedUpdate",
     "ReplicateChange",
     "SmsCall",
     "StatusChange",

@@ -24,7 +24,7 @@ from ...protocol.statuses import (
 )
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .orders import consensus_order
 from .rules import ENDED, consensus_winners, fail_task
 from .tee import contribute_and_finalize, enclave_challenge, framework_check
@@ -59,7 +59,7 @@ STARTED_OR_LATER = frozenset(
 
 def _received(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -103,7 +103,7 @@ def _received(
 
 def _initializing(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -150,7 +150,7 @@ def _initializing(
 
 
 def _contribution_timeout(
-    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float
+    task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView, now: float
 ) -> Transition | None:
     assert chain.task is not None
     if chain.task.status in (CTS.UNSET, CTS.ACTIVE) and now >= task.contribution_deadline:
@@ -166,7 +166,7 @@ def _contribution_timeout(
 
 def _initialized(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -184,7 +184,7 @@ def _initialized(
 
 def _running(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],

@@ -26,7 +26,7 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .rules import is_winner
 
 
@@ -36,14 +36,14 @@ class Order:
     abort_cause: TaskAbortCause | None = None
 
 
-def consensus_order(replicate: ReplicateState, consensus: str | None) -> Order:
+def consensus_order(replicate: ReplicateRecord, consensus: str | None) -> Order:
     """A holder's order once the consensus is `consensus`: reveal if it contributed it, else abort."""
     if consensus is not None and is_winner(replicate, consensus):
         return Order(Next.PLEASE_REVEAL)
     return Order(Next.PLEASE_ABORT, TaskAbortCause.CONSENSUS_REACHED)
 
 
-def standing_order(task: TaskState, replicate: ReplicateState) -> Order | None:
+def standing_order(task: TaskState, replicate: ReplicateRecord) -> Order | None:
     """What a restarted worker should do for this replicate now (None: nothing to recover)."""
     last = replicate.last_relevant
     if task.status in CONTRIBUTION_PHASE:

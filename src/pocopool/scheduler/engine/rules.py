@@ -27,14 +27,14 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
 from .transition import ChainAction, Notification, ReplicateChange, StatusChange, Transition, TxOutcome
 
 
 def pool_change(
     task: TaskState,
-    replicate: ReplicateState,
+    replicate: ReplicateRecord,
     status: RS,
     now: float,
     cause: Cause | None = None,
@@ -53,7 +53,7 @@ def pool_change(
 ENDED = FINAL_REPLICATE_STATUSES | {RS.ABORTED}
 
 
-def holders(replicates: Sequence[ReplicateState]) -> tuple[str, ...]:
+def holders(replicates: Sequence[ReplicateRecord]) -> tuple[str, ...]:
     """Wallets of the workers still holding a replicate of the task (not ended)."""
     return tuple(r.wallet for r in replicates if r.status not in ENDED)
 
@@ -63,7 +63,7 @@ def accepted_changes(changes: Iterable[ReplicateChange | None]) -> tuple[Replica
 
 
 def fail_task(
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     status: TS,
     cause: str,
     message: str,
@@ -78,7 +78,7 @@ def fail_task(
     )
 
 
-def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) -> Transition:
+def complete_task(replicates: Sequence[ReplicateRecord], tx: TxOutcome | None) -> Transition:
     receipt = tx if tx is not None and tx.action is ChainAction.FINALIZE and tx.mined else None
     wallets = holders(replicates)
     return Transition(
@@ -95,7 +95,7 @@ def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) ->
     )
 
 
-def is_winner(replicate: ReplicateState, consensus: str) -> bool:
+def is_winner(replicate: ReplicateRecord, consensus: str) -> bool:
     """The replicate contributed the consensus value (reported CONTRIBUTED, hash verified on chain)."""
     return (
         replicate.has(RS.CONTRIBUTED)
@@ -105,6 +105,6 @@ def is_winner(replicate: ReplicateState, consensus: str) -> bool:
     )
 
 
-def consensus_winners(task: TaskState, replicates: Sequence[ReplicateState], consensus: str) -> list[ReplicateState]:
+def consensus_winners(task: TaskState, replicates: Sequence[ReplicateRecord], consensus: str) -> list[ReplicateRecord]:
     """Replicates that contributed the consensus value."""
     return [r for r in replicates if is_winner(r, consensus)]

@@ -20,7 +20,7 @@ from ...protocol.statuses import ChainTaskStatus as CTS
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
 from .reveal import (
     HANDLERS as REVEAL_HANDLERS,
@@ -41,7 +41,7 @@ _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
 
 def decide(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     *,

@@ -27,7 +27,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .rules import fail_task, holders
 from .transition import NOTHING, ChainView, Notification, SmsCall, StatusChange, Transition, TxOutcome
 
@@ -36,7 +36,7 @@ def _outcome(chain: ChainView, action: SmsCall) -> TxOutcome | None:
     return chain.tx if chain.tx is not None and chain.tx.action is action else None
 
 
-def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView) -> Transition | None:
+def framework_check(task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView) -> Transition | None:
     """At RECEIVED, before initialize: the SMS must serve the task's framework. None: checked, go on.
     Without an answer yet, the action asks for one (the SMS client caches a good answer)."""
     framework = task.tee_framework
@@ -64,7 +64,7 @@ def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain
 
 
 def enclave_challenge(
-    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float, initialize: TxOutcome | None
+    task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView, now: float, initialize: TxOutcome | None
 ) -> Transition:
     """At INITIALIZING once the chain shows the task: INITIALIZED with the challenge from the SMS.
 
@@ -110,7 +110,7 @@ def enclave_challenge(
     )
 
 
-def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView) -> Transition:
+def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView) -> Transition:
     """RUNNING step 3 of a trust-1 TEE task: one replicate CONTRIBUTE_AND_FINALIZE_DONE (proven on
     chain when accepted) → FINALIZED, COMPLETED with the chain's result; more than one → RUNNING_FAILED."""
     done = [r for r in replicates if r.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)]
@@ -146,7 +146,7 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState
 
 
 def running_failed(
-    task: TaskState, replicates: Sequence[ReplicateState], alive_workers: Collection[str] | None
+    task: TaskState, replicates: Sequence[ReplicateRecord], alive_workers: Collection[str] | None
 ) -> Transition:
     """RUNNING step 5 of a TEE task: every alive worker holds a replicate of it that failed before
     COMPUTED → RUNNING_FAILED, FAILED. With no alive worker (or unknown liveness) nothing is decided:

@@ -19,7 +19,7 @@ from ...protocol.models import WorkerModel
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import TaskStatus as TS
 from ..engine import Transition
-from ..state import ReplicateState, TaskState, WorkerState
+from ..state import ReplicateRecord, TaskState, WorkerState
 from . import cursors, notifications, replicates, tasks, views, workers
 from .db import Stale, open_database
 from .records import NewTask, NotificationRow, TaskDetails, to_datetime
@@ -70,7 +70,7 @@ class Store:
         self._written(len(created))
         return created
 
-    async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
+    async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateRecord]] | None:
         """The task and its replicates with their histories, read in one snapshot."""
         async with self.db.read() as conn:
             return await tasks.load(conn, task_id)
@@ -127,14 +127,14 @@ class Store:
             return await tasks.supply_candidates(conn, wallet, now, limit=limit, offset=offset)
 
     # ----- replicates -----------------------------------------------------------------------------
-    async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
+    async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateRecord]]:
         """The replicates of several tasks, by task id, read in one query (the supply scan)."""
         if not task_ids:
             return {}
         async with self.db.read() as conn:
             return await replicates.replicates_of_tasks(conn, task_ids)
 
-    async def replicate(self, task_id: str, wallet: str) -> ReplicateState | None:
+    async def replicate(self, task_id: str, wallet: str) -> ReplicateRecord | None:
         async with self.db.read() as conn:
             found = await replicates.replicates_of_task(conn, task_id, wallet)
         return found[0] if found else None

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, ins
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.transitions import is_valid_task_path
 from ..engine import Transition
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from . import replicates as replicate_queries
 from .db import Stale, StoreConnection
 from .notifications import insert_notifications
@@ -96,7 +96,7 @@ async def task(conn: StoreConnection, task_id: str) -> TaskState | None:
     return task_state(row) if row else None
 
 
-async def load(conn: StoreConnection, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
+async def load(conn: StoreConnection, task_id: str) -> tuple[TaskState, list[ReplicateRecord]] | None:
     """The task and its replicates with their histories (one snapshot if `conn` reads one)."""
     row = (await conn.execute(TASK_BY_ID, {"b_task": task_id})).mappings().first()
     if row is None:
