@@ -1,7 +1,7 @@
 """Replicate status updates: workers' reports, and the scheduler's own (detectors, recovery).
 
 Every update goes the same way: read what the chain says when the status needs proof, then, in one
-write transaction on the replicate, `decide_replicate` (replicate_engine.py, pure) and append what it
+write transaction on the replicate, `decide_replicate` (engine/replicates.py, pure) and append what it
 accepted. A batch (`POST /replicates/{id}/updateStatuses`) is the same loop over its updates inside
 that one transaction: the first refusal ends it, and the updates before it stay accepted. Refusals
 change nothing and raise the domain errors of errors.py (mapped to HTTP once, in the API).

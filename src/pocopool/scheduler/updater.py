@@ -6,8 +6,8 @@ coroutines; one task is updated by one coroutine at a time, and a request arrivi
 is being updated makes it run once more afterwards, so no news is lost.
 
 An update loads the task, reads the chain, asks `engine.decide`, writes the transition in one
-guarded transaction, sends the chain transaction the transition announces (in a thread), and asks
-again, until the engine has nothing more to do.
+guarded transaction, performs the action the transition announces (a chain transaction, in a
+thread, or an SMS call), and asks again, until the engine has nothing more to do.
 """
 
 from __future__ import annotations

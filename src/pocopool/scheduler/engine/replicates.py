@@ -7,9 +7,9 @@ returns `Accepted` (the history entry to append, what else the append writes, wh
 be looked at again, the next action for the worker) or `RefusedUpdate` (which rule refused it, a
 sentence, and what the worker should do). It performs no I/O.
 
-Every replicate status goes through it: workers' reports and batches (replicates.py), detectors
+Every replicate status goes through it: workers' reports and batches (scheduler/replicates.py), detectors
 (WORKER_LOST, unnotified contributions and reveals), recovery (RECOVERING) and the task engine's own
-replicate changes (engine.py: upload requested, reveal timeout, upload timeout). The store appends an
+replicate changes (engine/reveal.py: upload requested, reveal timeout, upload timeout). The store appends an
 Accepted as it is, guarded by the status the decision read.
 
 Checks, in the reference's order (§2.4): the task is known, the replicate exists, the status is not

@@ -2,10 +2,10 @@
 
 `decide(task, replicates, chain, now)` reads plain values and returns a `Transition`: the statuses to
 append (with their cause), the task fields to set, the replicate statuses the scheduler writes (each
-accepted by `decide_replicate`), the notifications to send, and at most one chain transaction to send
-*after* the write. It performs no I/O. The updater (updater.py) loads the state, writes the
-transition in one database transaction guarded by the status it read, performs the transaction,
-and asks again until nothing is left to do.
+accepted by `decide_replicate`), the notifications to send, and at most one action (a chain transaction or an SMS call) to
+perform *after* the write. It performs no I/O. The updater (scheduler/updater.py) loads the state,
+writes the transition in one database transaction guarded by the status it read, performs the
+action, and asks again until nothing is left to do.
 
 A reader finds every task status change of pocopool in `decide` and the two phase modules it calls
 (contribution.py, reveal.py): detectors, status updates and recovery only ask for a decision.

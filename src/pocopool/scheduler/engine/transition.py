@@ -1,8 +1,9 @@
-"""What a task decision is made of: statuses, fields, replicate changes, notifications, one chain action.
+"""What a task decision is made of: statuses, fields, replicate changes, notifications, and at most
+one action (a transaction or an SMS call).
 
-`decide` (tasks.py) returns a `Transition`; the updater (updater.py) writes it in one guarded database
-transaction, then sends the chain action. Plain data only: the rules several steps share, which build
-these pieces, are in rules.py.
+`decide` (tasks.py) returns a `Transition`; the updater (scheduler/updater.py) writes it in one
+guarded database transaction, then performs the action. Plain data only: the rules several steps
+share, which build these pieces, are in rules.py.
 """
 
 from __future__ import annotations
