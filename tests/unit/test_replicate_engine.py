@@ -38,11 +38,11 @@ from pocopool.scheduler.engine import (
     ChainProof,
     ProposedUpdate,
     Refusal,
-    Refused,
+    RefusedUpdate,
     decide_replicate,
     with_history,
 )
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState
 
 T0 = 1_000_000.0
 TASK_ID = "0x" + "11" * 32
@@ -66,9 +66,9 @@ def task(**changes) -> TaskState:
     return replace(base, **changes)
 
 
-def replicate(*statuses: RS) -> ReplicateState:
+def replicate(*statuses: RS) -> ReplicateRecord:
     history = tuple(ReplicateEntry(s, T0 + i) for i, s in enumerate((RS.CREATED, *statuses)))
-    return ReplicateState(wallet=W1, history=history)
+    return ReplicateRecord(wallet=W1, history=history)
 
 
 def worker(status: RS, **details) -> ProposedUpdate:
@@ -76,7 +76,7 @@ def worker(status: RS, **details) -> ProposedUpdate:
 
 
 def decide(
-    update: ProposedUpdate, current: ReplicateState | None, proof: ChainProof = NO_PROOF, t: TaskState | None = None
+    update: ProposedUpdate, current: ReplicateRecord | None, proof: ChainProof = NO_PROOF, t: TaskState | None = None
 ):
     return decide_replicate(t or task(), current, update, proof, T0 + 50, wallet=W1)
 
@@ -220,47 +220,47 @@ def test_with_history_shows_the_appended_status():
 
 def test_an_unknown_task_is_refused():
     decision = decide_replicate(None, replicate(), worker(RS.STARTING), NO_PROOF, T0)
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.UNKNOWN_TASK
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.UNKNOWN_TASK
 
 
 def test_a_worker_without_a_replicate_is_refused():
     decision = decide(worker(RS.STARTING), None)
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.UNKNOWN_REPLICATE
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.UNKNOWN_REPLICATE
     assert W1 in decision.message and decision.next_action is Next.PLEASE_ABORT
 
 
 def test_a_status_already_reported_is_refused_with_please_wait():
     decision = decide(worker(RS.STARTING), replicate(RS.STARTING))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.ALREADY_REPORTED
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.ALREADY_REPORTED
     assert decision.next_action is Next.PLEASE_WAIT
 
 
 def test_a_worker_cannot_repeat_recovering():
     decision = decide(worker(RS.RECOVERING), replicate(RS.STARTING, RS.RECOVERING, RS.STARTED))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.ALREADY_REPORTED
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.ALREADY_REPORTED
 
 
 def test_already_reported_is_checked_before_the_transition():
     decision = decide(worker(RS.STARTED), replicate(RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.ALREADY_REPORTED
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.ALREADY_REPORTED
 
 
 def test_a_transition_the_workflow_does_not_allow_is_refused_with_what_is_allowed():
     decision = decide(worker(RS.COMPUTED), replicate(RS.STARTING))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
     assert "cannot go from STARTING to COMPUTED" in decision.message and "STARTED" in decision.message
     assert decision.next_action is Next.PLEASE_ABORT
 
 
 def test_nothing_follows_a_final_status():
     decision = decide(ProposedUpdate(RS.WORKER_LOST, Modifier.POOL_MANAGER), replicate(RS.COMPLETING, RS.COMPLETED))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
     assert "none: the replicate is final" in decision.message
 
 
 def test_the_transition_is_checked_before_the_chain_proof():
     decision = decide(worker(RS.CONTRIBUTED), replicate(RS.STARTING), NO_PROOF)
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.BAD_WORKFLOW_TRANSITION
 
 
 @pytest.mark.parametrize("contribution", [None, Contribution(CCS.UNSET), Contribution(CCS.CONTRIBUTED)])
@@ -269,14 +269,14 @@ def test_a_contribution_the_chain_does_not_show_is_refused(contribution):
     decision = decide(
         worker(RS.CONTRIBUTED), replicate(*RUNNING_TO_CONTRIBUTING), ChainProof(contribution=contribution)
     )
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.NOT_ON_CHAIN
     assert "no contribution of worker" in decision.message
 
 
 def test_a_reveal_the_chain_does_not_show_is_refused():
     proof = ChainProof(contribution=Contribution(CCS.CONTRIBUTED, result_hash=HASH))
     decision = decide(worker(RS.REVEALED), replicate(*RUNNING_TO_CONTRIBUTING, RS.CONTRIBUTED, RS.REVEALING), proof)
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.NOT_ON_CHAIN
     assert "no reveal of worker" in decision.message
 
 
@@ -285,14 +285,14 @@ def test_contribute_and_finalize_done_needs_the_task_completed_on_chain(chain_ta
     proof = ChainProof(contribution=Contribution(CCS.PROVED, result_hash=HASH), task=chain_task)
     current = replicate(*RUNNING_TO_CONTRIBUTING[:-1], RS.CONTRIBUTE_AND_FINALIZE_ONGOING)
     decision = decide(worker(RS.CONTRIBUTE_AND_FINALIZE_DONE), current, proof, task(tag=int_to_tag(0x3)))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.NOT_ON_CHAIN
     assert "not COMPLETED" in decision.message
 
 
 def test_contribute_and_finalize_done_needs_the_reveal_on_chain():
     current = replicate(*RUNNING_TO_CONTRIBUTING[:-1], RS.CONTRIBUTE_AND_FINALIZE_ONGOING)
     decision = decide(worker(RS.CONTRIBUTE_AND_FINALIZE_DONE), current, NO_PROOF, task(tag=int_to_tag(0x3)))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.NOT_ON_CHAIN
+    assert isinstance(decision, RefusedUpdate) and decision.refusal is Refusal.NOT_ON_CHAIN
 
 
 @pytest.mark.parametrize(
@@ -314,7 +314,11 @@ def test_result_uploaded_without_what_the_deal_needs_is_refused(has_callback, de
     )
     update = ProposedUpdate(RS.RESULT_UPLOADED, Modifier.WORKER, ReplicateStatusDetails(**details))
     decision = decide(update, current, t=task(has_callback=has_callback))
-    assert isinstance(decision, Refused) and decision.refusal is Refusal.MISSING_DETAILS and needed in decision.message
+    assert (
+        isinstance(decision, RefusedUpdate)
+        and decision.refusal is Refusal.MISSING_DETAILS
+        and needed in decision.message
+    )
 
 
 def test_every_refusal_is_covered_here():

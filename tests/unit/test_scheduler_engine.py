@@ -31,12 +31,13 @@ from pocopool.protocol.transitions import is_valid_task_path
 from pocopool.scheduler.engine import (
     ChainAction,
     ChainView,
+    SmsCall,
     TxOutcome,
     choose_uploader,
     decide,
     finalize_blocker,
 )
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState
 
 T0 = 1_000_000.0
 TASK_ID = "0x" + "11" * 32
@@ -64,12 +65,12 @@ def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     return replace(base, **changes)
 
 
-def replicate(wallet: str, *statuses: RS, hash_: str | None = None, start: float = T0) -> ReplicateState:
+def replicate(wallet: str, *statuses: RS, hash_: str | None = None, start: float = T0) -> ReplicateRecord:
     history = tuple(
         ReplicateEntry(s, start + i, Modifier.POOL_MANAGER if s is RS.CREATED else Modifier.WORKER)
         for i, s in enumerate((RS.CREATED, *statuses))
     )
-    return ReplicateState(wallet=wallet, history=history, contribution_hash=hash_, worker_weight=2)
+    return ReplicateRecord(wallet=wallet, history=history, contribution_hash=hash_, worker_weight=2)
 
 
 def chain(status: CTS = CTS.ACTIVE, **fields) -> ChainView:
@@ -155,7 +156,7 @@ def test_a_tee_task_without_sms_fails_to_initialize():
     assert "SCONE" in t.statuses[0].message
     # With an SMS for the framework, the SMS is asked first (tests/unit/test_scheduler_engine_tee.py).
     asked = decide(tee, [], UNSET, T0 + 1, tee_frameworks=frozenset({TeeFramework.SCONE}))
-    assert statuses(asked) == [] and asked.action is ChainAction.SMS_FRAMEWORK
+    assert statuses(asked) == [] and asked.action is SmsCall.FRAMEWORK
 
 
 def test_a_task_received_after_its_contribution_deadline_fails_to_initialize():
@@ -183,7 +184,7 @@ def test_consensus_is_reached_when_the_chain_reveals_and_enough_winners_reported
     t = decide(task(TS.RUNNING), reps, view, T0 + 10)
     assert statuses(t) == [TS.CONSENSUS_REACHED]
     assert t.fields == {"consensus": GOOD, "consensus_block": 9, "reveal_deadline": T0 + 400}
-    assert [(p.type, p.wallets, p.block_number) for p in t.pushes] == [(Next.PLEASE_REVEAL, (W1,), 9)]
+    assert [(p.type, p.wallets, p.block_number) for p in t.notifications] == [(Next.PLEASE_REVEAL, (W1,), 9)]
 
 
 def test_consensus_waits_for_winners_the_chain_knows_and_we_do_not():
@@ -201,7 +202,7 @@ def test_consensus_with_a_loser_tells_winners_to_reveal_and_the_others_to_abort(
     view = chain(CTS.REVEALING, consensus_value=GOOD, winner_counter=2, consensus_block=12)
     t = decide(task(TS.RUNNING, trust=3), reps, view, T0 + 10)
     assert statuses(t) == [TS.CONSENSUS_REACHED]
-    reveal, abort = t.pushes
+    reveal, abort = t.notifications
     assert reveal.type is Next.PLEASE_REVEAL and reveal.wallets == (W1, W3) and reveal.block_number == 12
     assert abort.type is Next.PLEASE_ABORT and abort.wallets == (W2,)
     assert abort.abort_cause is TaskAbortCause.CONSENSUS_REACHED
@@ -210,7 +211,7 @@ def test_consensus_with_a_loser_tells_winners_to_reveal_and_the_others_to_abort(
 def test_consensus_without_the_event_block_uses_the_latest_block():
     reps = [replicate(W1, *CONTRIBUTED, hash_=GOOD)]
     t = decide(task(TS.RUNNING), reps, chain(CTS.REVEALING, consensus_value=GOOD, winner_counter=1), T0 + 10)
-    assert t.pushes[0].block_number == 50
+    assert t.notifications[0].block_number == 50
 
 
 # ----- timeouts --------------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ def test_contribution_timeout_fails_the_task_and_aborts_the_holders(status):
     reps = [replicate(W1, RS.STARTING, RS.STARTED), replicate(W2, RS.ABORTED)]
     t = decide(task(status), reps, chain(CTS.ACTIVE), T0 + 700)
     assert statuses(t) == [TS.CONTRIBUTION_TIMEOUT, TS.FAILED]
-    assert [(p.type, p.wallets, p.abort_cause) for p in t.pushes] == [
+    assert [(p.type, p.wallets, p.abort_cause) for p in t.notifications] == [
         (Next.PLEASE_ABORT, (W1,), TaskAbortCause.CONTRIBUTION_TIMEOUT)
     ]
     assert_valid(status, t)
@@ -257,7 +258,7 @@ def test_the_final_deadline_fails_any_unfinished_task(status):
     reps = [replicate(W1, RS.STARTING)]
     t = decide(task(status), reps, chain(CTS.REVEALING), T0 + 1000)
     assert statuses(t) == [TS.FINAL_DEADLINE_REACHED, TS.FAILED]
-    assert t.pushes[0].type is Next.PLEASE_ABORT and t.pushes[0].wallets == (W1,)
+    assert t.notifications[0].type is Next.PLEASE_ABORT and t.notifications[0].wallets == (W1,)
     assert t.action is None
     assert_valid(status, t)
 
@@ -297,7 +298,7 @@ def test_one_revealer_is_asked_to_upload():
     assert statuses(t) == [TS.RESULT_UPLOADING]
     assert t.fields == {"uploading_wallet": W2}
     assert [(c.wallet, c.expected, c.status) for c in t.replicates] == [(W2, RS.REVEALED, RS.RESULT_UPLOAD_REQUESTED)]
-    assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_UPLOAD, (W2,))]
+    assert [(p.type, p.wallets) for p in t.notifications] == [(Next.PLEASE_UPLOAD, (W2,))]
 
 
 def test_the_first_revealer_uploads():
@@ -331,7 +332,7 @@ def test_a_failed_upload_asks_another_revealer():
     t = decide(task(TS.RESULT_UPLOADING, uploading_wallet=W1), [failed, other], chain(CTS.REVEALING), T0 + 20)
     assert statuses(t) == []
     assert t.fields == {"uploading_wallet": W2}
-    assert t.pushes[0].type is Next.PLEASE_UPLOAD and t.pushes[0].wallets == (W2,)
+    assert t.notifications[0].type is Next.PLEASE_UPLOAD and t.notifications[0].wallets == (W2,)
 
 
 # ----- finalization ----------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def test_a_finalize_receipt_completes_the_task_and_tells_every_holder():
     t = decide(task(TS.FINALIZING), reps, chain(CTS.COMPLETED, tx=mined), T0 + 40)
     assert statuses(t) == [TS.FINALIZED, TS.COMPLETED]
     assert t.statuses[0].block_number == 20
-    assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_COMPLETE, (W1, W2))]
+    assert [(p.type, p.wallets) for p in t.notifications] == [(Next.PLEASE_COMPLETE, (W1, W2))]
 
 
 def test_a_finalize_revert_fails_the_task():
@@ -388,7 +389,7 @@ def test_a_finalize_revert_fails_the_task():
     t = decide(task(TS.FINALIZING), UPLOADED, chain(CTS.REVEALING, tx=refused), T0 + 40)
     assert statuses(t) == [TS.FINALIZE_FAILED, TS.FAILED]
     assert t.statuses[0].cause == "reveals-pending"
-    assert t.pushes[0].type is Next.PLEASE_ABORT
+    assert t.notifications[0].type is Next.PLEASE_ABORT
     assert_valid(TS.FINALIZING, t)
 
 

@@ -25,8 +25,8 @@ from pocopool.protocol.statuses import (
 )
 from pocopool.protocol.tags import TeeFramework, int_to_tag
 from pocopool.protocol.transitions import is_valid_task_path
-from pocopool.scheduler.engine import ChainAction, ChainView, TxOutcome, decide, standing_order
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState, WorkerState
+from pocopool.scheduler.engine import ChainAction, ChainView, SmsCall, TxOutcome, decide, standing_order
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState, WorkerState
 from pocopool.scheduler.supply import refusal
 
 T0 = 1_000_000.0
@@ -58,12 +58,12 @@ def task(status: TS = TS.RECEIVED, **changes) -> TaskState:
     return replace(base, **changes)
 
 
-def replicate(wallet: str, *statuses: RS) -> ReplicateState:
+def replicate(wallet: str, *statuses: RS) -> ReplicateRecord:
     history = tuple(
         ReplicateEntry(s, T0 + i, Modifier.POOL_MANAGER if s is RS.CREATED else Modifier.WORKER)
         for i, s in enumerate((RS.CREATED, *statuses))
     )
-    return ReplicateState(wallet=wallet, history=history, worker_weight=2)
+    return ReplicateRecord(wallet=wallet, history=history, worker_weight=2)
 
 
 def chain(
@@ -85,11 +85,11 @@ def statuses(transition) -> list[TS]:
 
 
 def framework(value: str | None = None, error: str | None = None) -> TxOutcome:
-    return TxOutcome(ChainAction.SMS_FRAMEWORK, value=value, error=error, source=SMS)
+    return TxOutcome(SmsCall.FRAMEWORK, value=value, error=error, source=SMS)
 
 
 def challenge(value: str | None = None, **outcome) -> TxOutcome:
-    return TxOutcome(ChainAction.ENCLAVE_CHALLENGE, value=value, source=SMS, **outcome)
+    return TxOutcome(SmsCall.ENCLAVE_CHALLENGE, value=value, source=SMS, **outcome)
 
 
 UNSET = chain(CTS.UNSET)
@@ -117,7 +117,7 @@ def test_a_tee_task_without_an_sms_still_fails_to_initialize():
 
 def test_a_tee_task_asks_the_sms_for_its_framework_before_initialize():
     t = decide(task(), [], UNSET, T0 + 1, tee_frameworks=GRAMINE)
-    assert statuses(t) == [] and t.action is ChainAction.SMS_FRAMEWORK and not t.fields
+    assert statuses(t) == [] and t.action is SmsCall.FRAMEWORK and not t.fields
 
 
 def test_the_sms_serving_the_framework_lets_the_task_initialize():
@@ -151,7 +151,7 @@ def test_a_tee_task_initialized_by_someone_else_waits_for_its_challenge_at_initi
 def test_a_mined_initialize_of_a_tee_task_keeps_its_block_and_asks_for_the_challenge():
     mined = TxOutcome(ChainAction.INITIALIZE, block_number=7, tx_hash="0x" + "cd" * 32)
     t = decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE, tx=mined), T0 + 1, tee_frameworks=GRAMINE)
-    assert statuses(t) == [] and t.action is ChainAction.ENCLAVE_CHALLENGE
+    assert statuses(t) == [] and t.action is SmsCall.ENCLAVE_CHALLENGE
     assert t.fields == {"initialization_block": 7}
 
 
@@ -172,7 +172,7 @@ def test_an_unreachable_sms_is_asked_again_on_the_next_pass_until_the_contributi
     lost = challenge(error="POST …: ConnectError")
     assert decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE, tx=lost), T0 + 1, tee_frameworks=GRAMINE).is_empty
     again = decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE), T0 + 2, tee_frameworks=GRAMINE)
-    assert again.action is ChainAction.ENCLAVE_CHALLENGE
+    assert again.action is SmsCall.ENCLAVE_CHALLENGE
     late = decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE, tx=lost), T0 + 700, tee_frameworks=GRAMINE)
     assert statuses(late) == [TS.INITIALIZE_FAILED, TS.FAILED]
     assert late.statuses[0].cause == "CONTRIBUTION_DEADLINE_PASSED" and "ConnectError" in late.statuses[0].message
@@ -202,7 +202,7 @@ def test_one_contribute_and_finalize_done_completes_the_task_in_one_write():
         "result_link": "pocopool://results/x",
         "callback_data": None,
     }
-    assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_COMPLETE, (W1, W2))]
+    assert [(p.type, p.wallets) for p in t.notifications] == [(Next.PLEASE_COMPLETE, (W1, W2))]
 
 
 def test_a_callback_task_completes_with_the_callback_data_from_the_chain():
@@ -235,7 +235,7 @@ def test_every_alive_worker_failed_before_computing_fails_the_tee_task_and_abort
     assert statuses(t) == [TS.RUNNING_FAILED, TS.FAILED]
     assert t.statuses[0].cause == "ALL_ALIVE_WORKERS_FAILED"
     assert "START_FAILED" in t.statuses[0].message and "COMPUTE_FAILED" in t.statuses[0].message
-    assert [(p.type, set(p.wallets)) for p in t.pushes] == [(Next.PLEASE_ABORT, {W1, W2})]
+    assert [(p.type, set(p.wallets)) for p in t.notifications] == [(Next.PLEASE_ABORT, {W1, W2})]
 
 
 def test_one_alive_worker_still_computing_keeps_the_task_running():

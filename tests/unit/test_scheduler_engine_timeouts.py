@@ -98,7 +98,7 @@ def test_a_reopened_task_takes_new_contributions_and_forgets_the_failed_winner()
     running = task(TS.RUNNING)
     t = decide(running, [failed, fresh], revealing(winner_counter=1), REVEAL_DEADLINE + 10)
     assert statuses(t) == [TS.CONSENSUS_REACHED]
-    assert [(p.type, p.wallets) for p in t.pushes] == [(Next.PLEASE_REVEAL, (W2,))]
+    assert [(p.type, p.wallets) for p in t.notifications] == [(Next.PLEASE_REVEAL, (W2,))]
 
 
 # ----- reveal timeout of some winners ----------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_an_uploader_too_late_is_replaced_by_the_next_revealer():
         (W2, RS.RESULT_UPLOAD_REQUESTED),
     ]
     assert t.fields == {"uploading_wallet": W2}
-    assert {(p.type, p.wallets) for p in t.pushes} == {(Next.PLEASE_UPLOAD, (W2,)), (Next.PLEASE_ABORT, (W1,))}
+    assert {(p.type, p.wallets) for p in t.notifications} == {(Next.PLEASE_UPLOAD, (W2,)), (Next.PLEASE_ABORT, (W1,))}
 
 
 def test_the_last_revealer_too_late_fails_the_task_with_result_upload_timeout():

@@ -29,7 +29,7 @@ from pocopool.protocol.statuses import (
 )
 from pocopool.protocol.tags import int_to_tag
 from pocopool.scheduler.engine import standing_order as recovery_action
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState, WorkerState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState, WorkerState
 from pocopool.scheduler.supply import prediction_inputs, refusal
 
 T0 = 1_000_000.0
@@ -63,10 +63,10 @@ def rep(
     hash_: str | None = None,
     cause: Cause | None = None,
     weight: int = 2,
-) -> ReplicateState:
+) -> ReplicateRecord:
     entries = [ReplicateEntry(RS.CREATED, created, Modifier.POOL_MANAGER)]
     entries += [ReplicateEntry(s, created + i + 1, Modifier.WORKER, cause) for i, s in enumerate(statuses)]
-    return ReplicateState(wallet=wallet, history=tuple(entries), contribution_hash=hash_, worker_weight=weight)
+    return ReplicateRecord(wallet=wallet, history=tuple(entries), contribution_hash=hash_, worker_weight=weight)
 
 
 WORKER = WorkerState(wallet=ME, max_nb_tasks=2)

@@ -26,7 +26,7 @@ from pocopool.protocol.transitions import (
     is_valid_task_path,
 )
 from pocopool.scheduler.engine import ChainAction, ChainView, TxOutcome, decide
-from pocopool.scheduler.state import ReplicateEntry, ReplicateState, TaskState
+from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord, TaskState
 
 T0 = 1_000_000.0
 TASK_ID = "0x" + "11" * 32
@@ -55,14 +55,14 @@ def _histories() -> st.SearchStrategy[tuple[RS, ...]]:
 
 
 @st.composite
-def replicates(draw: st.DrawFn) -> list[ReplicateState]:
+def replicates(draw: st.DrawFn) -> list[ReplicateRecord]:
     count = draw(st.integers(0, 4))
     result = []
     for wallet in WALLETS[:count]:
         path = draw(_histories())
         history = tuple(ReplicateEntry(s, T0 + i) for i, s in enumerate(path))
         result.append(
-            ReplicateState(wallet, history, contribution_hash=draw(st.sampled_from((None,) + HASHES)), worker_weight=2)
+            ReplicateRecord(wallet, history, contribution_hash=draw(st.sampled_from((None,) + HASHES)), worker_weight=2)
         )
     return result
 
@@ -136,8 +136,8 @@ def test_every_engine_decision_follows_the_tables(task, reps, chain, now):
         replicate = by_wallet[change.wallet]
         assert change.expected is replicate.status
         assert change.status in REPLICATE_TRANSITIONS[replicate.status], (replicate.status, change.status)
-    for push in transition.pushes:
-        assert set(push.wallets) <= set(by_wallet)
+    for notification in transition.notifications:
+        assert set(notification.wallets) <= set(by_wallet)
 
 
 def test_the_task_table_reaches_an_end_from_every_status():

@@ -35,7 +35,7 @@ from ..protocol.statuses import ReplicateStatusCause as Cause
 from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import VirtualClock
 from ..scheduler import Scheduler, SchedulerConfig
-from ..scheduler.errors import SchedulerError
+from ..scheduler.errors import Refused
 from ..scheduler.registry import max_nb_tasks
 
 OWNER = Account.from_key("0x" + "01" * 32)
@@ -245,7 +245,7 @@ class Cluster:
         update = ReplicateStatusUpdate(status=status, details=ReplicateStatusDetails(**details) if details else None)
         try:
             answer = await self.scheduler.replicates.update_status(task_id, worker.wallet, update)
-        except SchedulerError:
+        except Refused:
             return None
         worker.history.append((task_id, status.value))
         return answer.next_action

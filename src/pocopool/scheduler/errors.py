@@ -12,7 +12,7 @@ from typing import Any
 from ..protocol.statuses import TaskNotificationType
 
 
-class SchedulerError(Exception):
+class Refused(Exception):
     """A refusal: `message` for people, `detail` (JSON-safe) for programs, `next_action` for workers."""
 
     def __init__(self, message: str, *, detail: Any = None, next_action: TaskNotificationType | None = None) -> None:
@@ -22,29 +22,29 @@ class SchedulerError(Exception):
         self.next_action = next_action
 
 
-class BadRequest(SchedulerError):
+class BadRequest(Refused):
     """The request cannot be read."""
 
 
-class Unauthorized(SchedulerError):
+class Unauthorized(Refused):
     """The caller did not prove who it is (missing, bad or expired credentials)."""
 
 
-class Forbidden(SchedulerError):
+class Forbidden(Refused):
     """The caller is known but may not do this."""
 
 
-class NotFound(SchedulerError):
+class NotFound(Refused):
     """The task, replicate, deal or worker named does not exist here."""
 
 
-class Conflict(SchedulerError):
+class Conflict(Refused):
     """The request contradicts the current state (e.g. a status already past)."""
 
 
-class Unprocessable(SchedulerError):
+class Unprocessable(Refused):
     """An argument is malformed (not an address, not a task id ...)."""
 
 
-class Unavailable(SchedulerError):
+class Unavailable(Refused):
     """Something the answer needs cannot be reached now; retrying later may work."""

@@ -4,7 +4,7 @@ The stream is a view of the status histories, not a second source of truth: each
 stored row (a task status change or a replicate status update), read back from the database after
 the commit that wrote it. The event id is `<last task change id>-<last replicate update id>`, so a
 client that reconnects with `Last-Event-ID` (or `?after=`) gets exactly what it missed, even after a
-scheduler restart. The scheduler's status feed (a `Wakeups`) only wakes the open streams when the
+scheduler restart. The scheduler's status wake-ups (a `Wakeups`) only wakes the open streams when the
 store says it wrote statuses; streams also re-read the database every few seconds, so a write of
 another process is never missed.
 """

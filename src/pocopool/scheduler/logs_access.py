@@ -29,13 +29,13 @@ from ..protocol.crypto import (
     same_address,
     typed_data_digest,
 )
-from .errors import SchedulerError
+from .errors import Refused
 
 CHALLENGE_TTL = 60.0  # seconds a logs challenge may be used (once)
 MAX_OPEN_CHALLENGES = 16  # per address: older ones are dropped
 
 
-class LogsAccessDenied(SchedulerError):
+class LogsAccessDenied(Refused):
     """The caller may not read these logs (nothing about them was read or said)."""
 
 

@@ -1,7 +1,7 @@
 """Recovery of a restarted worker: `GET /replicates/interrupted` (spec §5.6, the simple cases).
 
 For each task the worker still takes part in, the engine's `standing_order()` (pure) says what it
-should do now, the same order the engine pushed or the next step of its replicate flow; the service signs a fresh authorization, records RECOVERING, and answers the notifications.
+should do now, the same order the engine sent or the next step of its replicate flow; the service signs a fresh authorization, records RECOVERING, and answers the notifications.
 A contribution or reveal the worker made on chain without telling us is recorded first (by the
 scheduler, verified on chain) so that the answer is PLEASE_WAIT rather than a second attempt.
 """
@@ -17,9 +17,9 @@ from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock
 from .engine import standing_order
 from .logs import log_event
-from .pushes import upload_authorization
+from .notifications import upload_authorization
 from .replicates import ReplicateUpdateService
-from .state import ReplicateState, TaskState
+from .state import ReplicateRecord, TaskState
 from .store import Store
 from .supply import SupplyService
 from .updater import TaskUpdater
@@ -79,7 +79,7 @@ class RecoveryService:
             log_event("replicate.recovery", task=task_id, wallet=wallet, action=action.type.value)
         return answers
 
-    async def _catch_up(self, task: TaskState, replicate: ReplicateState) -> ReplicateState:
+    async def _catch_up(self, task: TaskState, replicate: ReplicateRecord) -> ReplicateRecord:
         """Records a contribution or reveal that is on chain but was never reported."""
         last = replicate.last_relevant
         target = {RS.CONTRIBUTING: RS.CONTRIBUTED, RS.REVEALING: RS.REVEALED}.get(last)

@@ -1,7 +1,7 @@
-"""The worker registry (spec/scheduler.md §4): registration, pings, liveness and the long-poll of pushes.
+"""The worker registry (spec/scheduler.md §4): registration, pings, liveness and the long-poll of notifications.
 
 A worker registers (its model: cpu, memory, GPU/TEE flags, slots), pings to stay alive, and waits
-for its pushes with `notifications`. A worker is *alive* when it pinged within `lost_after` seconds
+for its notifications (`notifications`, a long-poll). A worker is *alive* when it pinged within `lost_after` seconds
 (`SchedulerConfig.worker_lost_after`): the same window after which the detectors mark its replicates
 WORKER_LOST, so the API, the dashboard, the metrics and the detectors agree on who is alive.
 """
@@ -29,7 +29,7 @@ from .errors import NotFound
 from .store import Store
 from .wakeups import Wakeups
 
-POLL_FALLBACK = 1.0  # re-read the database this often while long-polling (pushes of other processes)
+POLL_FALLBACK = 1.0  # re-read the database this often while long-polling (notifications of other processes)
 
 
 def configuration_hash(configuration: PublicConfiguration) -> str:
@@ -73,20 +73,20 @@ def worker_json(
 
 class WorkerRegistry:
     """Workers as the scheduler knows them. `configuration` gives the public configuration (it
-    depends on the chain id, known once the scheduler started); `pushes` wakes the long-polls."""
+    depends on the chain id, known once the scheduler started); `wakeups` wakes the long-polls."""
 
     def __init__(
         self,
         store: Store,
         clock: Clock,
-        pushes: Wakeups,
+        wakeups: Wakeups,
         *,
         configuration: Callable[[], PublicConfiguration],
         lost_after: float,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.pushes = pushes
+        self.wakeups = wakeups
         self.configuration = configuration
         self.lost_after = lost_after
 
@@ -138,16 +138,16 @@ class WorkerRegistry:
         )
 
     async def notifications(self, wallet: str, after: int, timeout: float) -> NotificationBatch:
-        """The worker's pushes after id `after`; waits up to `timeout` seconds for one (less at shutdown)."""
+        """The worker's notifications after id `after`; waits up to `timeout` seconds for one (less at shutdown)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            ticket = self.pushes.ticket(wallet)
+            ticket = self.wakeups.ticket(wallet)
             rows = await self.store.notifications_after(wallet, after)
             remaining = deadline - loop.time()
-            if rows or remaining <= 0 or self.pushes.closed:
+            if rows or remaining <= 0 or self.wakeups.closed:
                 break
-            await self.pushes.wait(ticket, min(remaining, POLL_FALLBACK))
+            await self.wakeups.wait(ticket, min(remaining, POLL_FALLBACK))
         items = [
             StoredNotification(
                 id=row["id"],

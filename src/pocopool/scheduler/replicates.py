@@ -1,7 +1,7 @@
 """Replicate status updates: workers' reports, and the scheduler's own (detectors, recovery).
 
 Every update goes the same way: read what the chain says when the status needs proof, then, in one
-write transaction on the replicate, `decide_replicate` (replicate_engine.py, pure) and append what it
+write transaction on the replicate, `decide_replicate` (engine/replicates.py, pure) and append what it
 accepted. A batch (`POST /replicates/{id}/updateStatuses`) is the same loop over its updates inside
 that one transaction: the first refusal ends it, and the updates before it stay accepted. Refusals
 change nothing and raise the domain errors of errors.py (mapped to HTTP once, in the API).
@@ -34,13 +34,13 @@ from .engine import (
     ChainProof,
     ProposedUpdate,
     Refusal,
-    Refused,
+    RefusedUpdate,
     decide_replicate,
 )
 from .errors import Conflict, Forbidden, NotFound
 from .locks import KeyedLocks
 from .logs import log_event
-from .state import ReplicateState, TaskState
+from .state import ReplicateRecord, TaskState
 from .store import StaleReplicate, Store
 from .updater import TaskUpdater
 
@@ -60,7 +60,7 @@ class UpdateAnswer:
 class _Outcome:
     """What one pass over a batch did: the last decision, and the replicate's status before it."""
 
-    decisions: tuple[Accepted | Refused, ...]
+    decisions: tuple[Accepted | RefusedUpdate, ...]
     previous: tuple[RS, ...]
 
 
@@ -92,7 +92,7 @@ class ReplicateUpdateService:
         raise _error(last)
 
     async def record_pool_status(
-        self, task: TaskState, replicate: ReplicateState, status: RS, details: ReplicateStatusDetails | None = None
+        self, task: TaskState, replicate: ReplicateRecord, status: RS, details: ReplicateStatusDetails | None = None
     ) -> bool:
         """The scheduler writes a status on a replicate (recovery, detectors), through the same rule.
         False if refused."""
@@ -112,11 +112,11 @@ class ReplicateUpdateService:
 
     async def _record(
         self, task: TaskState | None, task_id: str, wallet: str, updates: Sequence[ProposedUpdate]
-    ) -> tuple[Accepted | Refused, ...]:
+    ) -> tuple[Accepted | RefusedUpdate, ...]:
         """Decides and appends `updates` in order, in one transaction; stops at the first refusal
         other than "already reported". Returns the decisions made (the last one may be a refusal)."""
         if task is None:
-            return (Refused(Refusal.UNKNOWN_TASK, f"unknown task {task_id}"),)
+            return (RefusedUpdate(Refusal.UNKNOWN_TASK, f"unknown task {task_id}"),)
         proofs = await self._proofs(task_id, wallet, updates)
         async with self._locks.hold(f"{task_id}/{wallet.lower()}"):
             for _ in range(STALE_RETRIES):
@@ -131,14 +131,14 @@ class ReplicateUpdateService:
     async def _decide_and_append(
         self, task: TaskState, wallet: str, updates: Sequence[ProposedUpdate], proofs: Sequence[ChainProof]
     ) -> _Outcome:
-        decisions: list[Accepted | Refused] = []
+        decisions: list[Accepted | RefusedUpdate] = []
         previous: list[RS] = []
         async with self.store.replicate_writer(task.chain_task_id, wallet) as writer:
             for update, proof in zip(updates, proofs, strict=True):
                 replicate = writer.replicate
                 decision = decide_replicate(task, replicate, update, proof, self.clock.now(), wallet=wallet)
                 decisions.append(decision)
-                if isinstance(decision, Refused):
+                if isinstance(decision, RefusedUpdate):
                     if decision.refusal is Refusal.ALREADY_REPORTED:
                         continue
                     break
@@ -215,7 +215,7 @@ class ReplicateUpdateService:
             await asyncio.sleep(RECEIPT_WAIT_SECONDS)
 
 
-def _error(refused: Refused) -> Exception:
+def _error(refused: RefusedUpdate) -> Exception:
     """The domain error of a refusal (errors.py; the API maps it to HTTP)."""
     if refused.refusal is Refusal.UNKNOWN_TASK:
         return NotFound(refused.message)

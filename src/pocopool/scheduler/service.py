@@ -79,15 +79,15 @@ class Scheduler:
         self.address: str = self.signer.address
         self.chain_id = 0
         self.store = Store(config.db_url)
-        self.feed = Wakeups()  # status writes: wakes the event streams
+        self.status_wakeups = Wakeups()  # status writes: wakes the event streams
         self.store.on_status_written = self._status_written
         self.logs_challenges = LogsChallenges(chain_id=lambda: self.chain_id, now=self.clock.now)
-        self.hub = Wakeups()  # pushes, by wallet: wakes the workers' long-polls
+        self.notification_wakeups = Wakeups()  # notifications, by wallet: wakes the workers' long-polls
         self.auth = Authenticator(config.jwt_secret)
         self.registry = WorkerRegistry(
             self.store,
             self.clock,
-            self.hub,
+            self.notification_wakeups,
             configuration=self.public_configuration,
             lost_after=config.worker_lost_after,
         )
@@ -97,7 +97,7 @@ class Scheduler:
             chain,
             self.clock,
             self.signer,
-            self.hub,
+            self.notification_wakeups,
             tee_frameworks=config.tee_frameworks,
             upload_timeout_periods=config.upload_timeout_periods,
             sms=self.sms,
@@ -118,7 +118,7 @@ class Scheduler:
             supply=self.supply,
             recovery=self.recovery,
             replicate_updates=self.replicates,
-            feed=self.feed,
+            status_wakeups=self.status_wakeups,
             logs_challenges=self.logs_challenges,
             scheduler_metrics=self.metrics,
         )
@@ -139,7 +139,7 @@ class Scheduler:
 
     def _status_written(self, count: int) -> None:
         self.metrics.status_updates.inc(count)
-        self.feed.notify()
+        self.status_wakeups.notify()
 
     # ----- lifecycle ------------------------------------------------------------------------------
     @property
@@ -233,8 +233,8 @@ class Scheduler:
                 await self._stop.wait()
                 log_event("scheduler.stopping")
                 server.should_exit = True
-                self.hub.close()
-                self.feed.close()
+                self.notification_wakeups.close()
+                self.status_wakeups.close()
                 self.updater.stop()
                 _, pending = await asyncio.wait(owned, timeout=SHUTDOWN_TIMEOUT)
                 for task in pending:

@@ -1,5 +1,5 @@
-"""The scheduler's two calls to the SMS (docs/tee.md "SMS HTTP API"), made by the applier when the
-engine asks for them (`ChainAction.SMS_FRAMEWORK`, `ChainAction.ENCLAVE_CHALLENGE`).
+"""The scheduler's two calls to the SMS (docs/tee.md "SMS HTTP API"), made by the updater when the
+engine asks for them (`SmsCall.FRAMEWORK`, `SmsCall.ENCLAVE_CHALLENGE`).
 
 Each call answers a `TxOutcome`: `value` on success; `revert_rule`/`revert_message` when the SMS
 refused (a 4xx, or an answer that is not what the API promises); `error` when it could not be reached
@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from ..protocol.crypto import InvalidHex, key_hex, normalize_address, sign_personal
 from ..protocol.http import error_body
 from ..protocol.tee import challenge_request_hash
-from .engine import ChainAction, TxOutcome
+from .engine import SmsCall, TxOutcome
 
 TIMEOUT = 10.0
 
@@ -40,7 +40,7 @@ class SmsClient:
 
     async def framework(self) -> TxOutcome:
         """`GET /tee/framework`: the framework the SMS serves (cached once answered)."""
-        action, url = ChainAction.SMS_FRAMEWORK, f"{self.url}/tee/framework"
+        action, url = SmsCall.FRAMEWORK, f"{self.url}/tee/framework"
         if self._framework is not None:
             return TxOutcome(action, value=self._framework, source=self.url)
         try:
@@ -69,7 +69,7 @@ class SmsClient:
 
     async def enclave_challenge(self, task_id: str) -> TxOutcome:
         """`POST /tee/challenges/{taskId}`, signed by the pool owner: the task's enclave challenge address."""
-        action, url = ChainAction.ENCLAVE_CHALLENGE, f"{self.url}/tee/challenges/{task_id}"
+        action, url = SmsCall.ENCLAVE_CHALLENGE, f"{self.url}/tee/challenges/{task_id}"
         signature = sign_personal(key_hex(self.signer), challenge_request_hash(task_id))
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as http:

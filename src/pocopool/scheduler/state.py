@@ -1,6 +1,6 @@
 """What the scheduler knows about a task and its replicates, as plain values.
 
-These frozen dataclasses are the inputs of the pure decisions (engine.py, supply.py, recovery.py).
+These frozen dataclasses are the inputs of the pure decisions (engine/, supply.py, recovery.py).
 The store builds them from the database; tests build them by hand. Times are seconds since the
 epoch (floats), addresses are checksummed, hashes lowercase 0x-hex.
 """
@@ -54,7 +54,7 @@ class NewReplicateUpdate:
 
 
 @dataclass(frozen=True)
-class ReplicateState:
+class ReplicateRecord:
     """One worker's run of a task. `history` is oldest first and never empty."""
 
     wallet: str

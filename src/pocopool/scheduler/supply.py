@@ -31,14 +31,14 @@ from ..protocol.time import Clock
 from ..protocol.transitions import may_still_contribute
 from .locks import KeyedLocks
 from .logs import log_event
-from .state import ReplicateState, TaskState, WorkerState
+from .state import ReplicateRecord, TaskState, WorkerState
 from .store import Store
 
 SCAN_BATCH = 20
 
 
 def prediction_inputs(
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     now: float,
     period: float,
 ) -> tuple[dict[str, list[int]], list[int]]:
@@ -70,7 +70,7 @@ def worker_fits(task: TaskState, worker: WorkerState) -> str | None:
 
 def refusal(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     worker: WorkerState,
     chain_task: ChainTask | None,
     now: float,
@@ -79,7 +79,9 @@ def refusal(
     return store_refusal(task, replicates, worker, now) or chain_refusal(chain_task)
 
 
-def store_refusal(task: TaskState, replicates: Sequence[ReplicateState], worker: WorkerState, now: float) -> str | None:
+def store_refusal(
+    task: TaskState, replicates: Sequence[ReplicateRecord], worker: WorkerState, now: float
+) -> str | None:
     """`refusal` from what the store knows alone: the supply scan checks this for a whole batch of
     candidates before it reads the chain for the one it picks."""
     if task.status not in CONTRIBUTION_PHASE:

@@ -1,4 +1,4 @@
-"""The applier of the task engine, and the queue of task update requests (spec §1.2).
+"""The task updater: it applies the task engine's decisions, and queues the task update requests (spec §1.2).
 
 Anyone who learns something that may move a task (a new deal, a replicate status, a detector)
 calls `TaskUpdater.request(task_id)`. Requests go through a de-duplicated queue consumed by a few
@@ -6,8 +6,8 @@ coroutines; one task is updated by one coroutine at a time, and a request arrivi
 is being updated makes it run once more afterwards, so no news is lost.
 
 An update loads the task, reads the chain, asks `engine.decide`, writes the transition in one
-guarded transaction, sends the chain transaction the transition announces (in a thread), and asks
-again, until the engine has nothing more to do.
+guarded transaction, performs the action the transition announces (a chain transaction, in a
+thread, or an SMS call), and asks again, until the engine has nothing more to do.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import assert_never
 
 from eth_account.signers.local import LocalAccount
 
@@ -26,10 +27,10 @@ from ..protocol.statuses import ChainTaskStatus as CTS
 from ..protocol.statuses import TaskStatus as TS
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
-from .engine import UPLOAD_TIMEOUT_PERIODS, ChainAction, ChainView, Transition, TxOutcome, decide
+from .engine import UPLOAD_TIMEOUT_PERIODS, Action, ChainAction, ChainView, SmsCall, Transition, TxOutcome, decide
 from .locks import KeyedLocks
 from .logs import log_event
-from .pushes import render_pushes, wallets_of
+from .notifications import render_notifications, wallets_of
 from .sms import SmsClient
 from .state import TaskState
 from .store import Store
@@ -48,7 +49,7 @@ class TaskUpdater:
         chain: Chain,
         clock: Clock,
         signer: LocalAccount,
-        hub: Wakeups,
+        wakeups: Wakeups,
         *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),
         upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
@@ -59,7 +60,7 @@ class TaskUpdater:
         self.chain = chain
         self.clock = clock
         self.signer = signer
-        self.hub = hub
+        self.wakeups = wakeups
         self.tee_frameworks = tee_frameworks
         self.upload_timeout_periods = upload_timeout_periods
         self.sms = sms
@@ -170,14 +171,14 @@ class TaskUpdater:
             tx = None
             if transition.is_empty:
                 return
-            rows = render_pushes(transition.pushes, task_id, self._key)
+            rows = render_notifications(transition.notifications, task_id, self._key)
             if not await self.store.apply(task, transition, rows, now):
                 log_event("task.stale", level=logging.DEBUG, task=task_id, status=task.status)
                 continue  # changed meanwhile: read again and decide again
             self._log(task, transition)
-            self.hub.notify(wallets_of(rows))
+            self.wakeups.notify(wallets_of(rows))
             if transition.action is not None:
-                tx = await self._send(task, transition.action)
+                tx = await self.perform(task, transition.action)
         log_event("task.too_many_steps", level=logging.WARNING, task=task_id, steps=MAX_STEPS)
 
     @property
@@ -212,18 +213,33 @@ class TaskUpdater:
             return None
         return await self.alive_workers(task.tee_framework)
 
-    async def _ask_sms(self, task: TaskState, action: ChainAction) -> TxOutcome:
+    async def perform(self, task: TaskState, action: Action) -> TxOutcome:
+        """Sends the transaction, or makes the SMS call, that a transition announces. Reverts,
+        refusals and unreachable ledgers become outcomes, not exceptions; an action this updater
+        does not know raises (AssertionError) rather than being taken for another."""
+        match action:
+            case SmsCall():
+                return await self._ask_sms(task, action)
+            case ChainAction():
+                return await self._send(task, action)
+            case _:
+                assert_never(action)
+
+    async def _ask_sms(self, task: TaskState, call: SmsCall) -> TxOutcome:
         if self.sms is None:
-            return TxOutcome(action, error="no SMS is configured (--sms)")
-        if action is ChainAction.SMS_FRAMEWORK:
-            outcome = await self.sms.framework()
-        else:
-            outcome = await self.sms.enclave_challenge(task.chain_task_id)
+            return TxOutcome(call, error="no SMS is configured (--sms)")
+        match call:
+            case SmsCall.FRAMEWORK:
+                outcome = await self.sms.framework()
+            case SmsCall.ENCLAVE_CHALLENGE:
+                outcome = await self.sms.enclave_challenge(task.chain_task_id)
+            case _:
+                assert_never(call)
         log_event(
             "sms.call",
             level=logging.INFO if outcome.answered else logging.WARNING,
             task=task.chain_task_id,
-            action=action.value,
+            action=call.value,
             sms=self.sms.url,
             answer=outcome.value,
             rule=outcome.revert_rule,
@@ -233,26 +249,25 @@ class TaskUpdater:
         return outcome
 
     async def _send(self, task: TaskState, action: ChainAction) -> TxOutcome:
-        """Sends the transaction (or makes the SMS call); reverts, refusals and unreachable ledgers
-        become outcomes, not exceptions."""
-        if action in (ChainAction.SMS_FRAMEWORK, ChainAction.ENCLAVE_CHALLENGE):
-            return await self._ask_sms(task, action)
         try:
-            if action is ChainAction.INITIALIZE:
-                receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
-            elif action is ChainAction.REOPEN:
-                receipt = await asyncio.to_thread(self.chain.reopen, self.signer, task.chain_task_id)
-            else:
-                callback = b""
-                if task.has_callback and task.callback_data:
-                    callback = hex_to_bytes(task.callback_data, what="callback data")
-                receipt = await asyncio.to_thread(
-                    self.chain.finalize,
-                    self.signer,
-                    task.chain_task_id,
-                    (task.result_link or "").encode(),
-                    callback,
-                )
+            match action:
+                case ChainAction.INITIALIZE:
+                    receipt = await asyncio.to_thread(self.chain.initialize, self.signer, task.deal_id, task.task_index)
+                case ChainAction.REOPEN:
+                    receipt = await asyncio.to_thread(self.chain.reopen, self.signer, task.chain_task_id)
+                case ChainAction.FINALIZE:
+                    callback = b""
+                    if task.has_callback and task.callback_data:
+                        callback = hex_to_bytes(task.callback_data, what="callback data")
+                    receipt = await asyncio.to_thread(
+                        self.chain.finalize,
+                        self.signer,
+                        task.chain_task_id,
+                        (task.result_link or "").encode(),
+                        callback,
+                    )
+                case _:
+                    assert_never(action)
         except ChainRevert as error:
             log_event(
                 "chain.revert",
@@ -294,13 +309,13 @@ class TaskUpdater:
                 modifier="POOL_MANAGER",
                 cause=replicate.cause,
             )
-        for push in transition.pushes:
-            for wallet in push.wallets:
+        for notification in transition.notifications:
+            for wallet in notification.wallets:
                 log_event(
-                    "push",
+                    "push",  # the log event keeps its name
                     task=task.chain_task_id,
                     wallet=wallet,
-                    type=push.type.value,
-                    abort_cause=push.abort_cause,
-                    block=push.block_number or None,
+                    type=notification.type.value,
+                    abort_cause=notification.abort_cause,
+                    block=notification.block_number or None,
                 )

@@ -1,6 +1,6 @@
 """The one wake-up primitive of the scheduler: coroutines wait for news of a key, writers announce it.
 
-Used twice: the long-polls of `GET /workers/notifications` wait on the worker's wallet (pushes), the
+Used twice: the long-polls of `GET /workers/notifications` wait on the worker's wallet (notifications), the
 event streams of `GET /events` wait on `ANY` (status writes). A waiter takes a ticket *before* it
 reads the database, so news committed after the read always wakes it; waiters also re-read the
 database on a timeout, so a write of another process is never missed. Owned by the scheduler and

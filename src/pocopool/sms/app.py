@@ -22,7 +22,7 @@ from ..protocol.tee import (
     challenge_request_hash,
     recover_secret_push,
 )
-from . import pushes, sessions
+from . import secret_pushes, sessions
 from .errors import (
     BAD_REQUEST,
     CHAIN_UNAVAILABLE,
@@ -101,13 +101,13 @@ def create_app(
 
     @app.head("/secrets/{kind}/{address}/{name}")
     async def secret_exists(kind: str, address: str, name: str) -> Response:
-        secret_kind, address = pushes.secret_path(kind, address, name)
+        secret_kind, address = secret_pushes.secret_path(kind, address, name)
         present = await store.has_secret(secret_kind.value, address, name)
         return Response(status_code=200 if present else 404)
 
     @app.put("/secrets/{kind}/{address}/{name}")
     async def push_secret(kind: str, address: str, name: str, request: Request) -> JSONResponse:
-        secret_kind, address = pushes.secret_path(kind, address, name)
+        secret_kind, address = secret_pushes.secret_path(kind, address, name)
         raw = await _read_limited(request, MAX_SECRET_BYTES)
         try:
             value = raw.decode("utf-8")
@@ -121,7 +121,7 @@ def create_app(
         signer = recover_secret_push(secret_kind, address, name, value, signature)
         if signer is None:
             raise Refused(401, UNAUTHORIZED, "the Authorization header is not a valid signature")
-        owner = await pushes.secret_owner(chain, secret_kind, address)
+        owner = await secret_pushes.secret_owner(chain, secret_kind, address)
         if not same_address(signer, owner):
             raise Refused(403, FORBIDDEN, f"{signer} may not push {kind}/{address}/{name}: only {owner} may")
         created = await store.put_secret(secret_kind.value, address, name, value)

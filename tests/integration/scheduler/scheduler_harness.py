@@ -260,10 +260,10 @@ class SimWorker:
         self.cursor = batch.cursor
         return batch
 
-    async def next_push(self, timeout: float = 10.0) -> Any:
-        """The next push for this worker (long-polls)."""
+    async def next_notification(self, timeout: float = 10.0) -> Any:
+        """The next notification for this worker (long-polls)."""
         batch = await self.notifications(timeout=timeout)
-        assert batch.notifications, f"worker {self.name} got no push within {timeout}s"
+        assert batch.notifications, f"worker {self.name} got no notification within {timeout}s"
         if len(batch.notifications) > 1:  # keep the rest for later calls
             self.cursor = batch.notifications[0].id
         return batch.notifications[0]

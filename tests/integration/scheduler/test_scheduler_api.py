@@ -1,5 +1,5 @@
 """The scheduler's HTTP contract: authentication, the 4xx answers (which change nothing), supply
-gatekeeping, pushes, recovery and the public views."""
+gatekeeping, notifications, recovery and the public views."""
 
 from __future__ import annotations
 
@@ -334,10 +334,10 @@ async def test_supply_gatekeeping_answers_204(ledger, sqlite_url):
             await worker.aclose()
 
 
-# ----- pushes -----------------------------------------------------------------------------------------
+# ----- notifications -----------------------------------------------------------------------------------------
 
 
-async def test_a_long_poll_wakes_promptly_and_also_sees_pushes_of_other_processes(scheduler, task_id, worker):
+async def test_a_long_poll_wakes_promptly_and_also_sees_notifications_of_other_processes(scheduler, task_id, worker):
     loop = asyncio.get_running_loop()
     started = loop.time()
     poll = asyncio.ensure_future(worker.notifications(timeout=20))
@@ -393,8 +393,8 @@ async def test_a_restarted_worker_recovers_its_replicate_with_a_fresh_authorizat
         auth["signature"]["value"],
     )
     answer = await worker.http.get("/replicates/interrupted", params={"blockNumber": 3}, headers=worker.headers)
-    pushes = {n["taskNotificationType"] for n in answer.json()}
-    assert pushes <= {"PLEASE_WAIT", "PLEASE_REVEAL"}
+    notifications = {n["taskNotificationType"] for n in answer.json()}
+    assert notifications <= {"PLEASE_WAIT", "PLEASE_REVEAL"}
     history = await replicate_history(worker, task_id)
     assert "CONTRIBUTED" in history and history[-1] == "RECOVERING"
 

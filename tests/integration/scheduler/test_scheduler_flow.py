@@ -88,11 +88,11 @@ async def test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history
             assert await first_replicate(worker) == task_id
             await worker.compute(task_id)
             await worker.contribute(task_id)
-            reveal = await worker.next_push()
+            reveal = await worker.next_notification()
             assert reveal.taskNotificationType == "PLEASE_REVEAL" and reveal.chainTaskId == task_id
             assert reveal.taskNotificationExtra.blockNumber > 0
             await worker.reveal(task_id)
-            upload = await worker.next_push()
+            upload = await worker.next_notification()
             assert upload.taskNotificationType == "PLEASE_UPLOAD"
             signer = recover_personal(
                 upload_authorization_hash(worker.wallet, task_id),
@@ -100,7 +100,7 @@ async def test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history
             )
             assert signer == scheduler.address
             await worker.upload(task_id)
-            complete = await worker.next_push()
+            complete = await worker.next_notification()
             assert complete.taskNotificationType == "PLEASE_COMPLETE"
             await worker.complete(task_id)
 
@@ -127,7 +127,7 @@ async def test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history
             await worker.aclose()
 
 
-async def test_trust_3_with_three_workers_completes_and_pushes_reach_every_worker(ledger, sqlite_url):
+async def test_trust_3_with_three_workers_completes_and_notifications_reach_every_worker(ledger, sqlite_url):
     async with running_scheduler(ledger, sqlite_url) as scheduler:
         deal_id = ledger.new_deal(trust=3)
         [task_id] = ledger.task_ids(deal_id)
@@ -147,7 +147,7 @@ async def test_trust_3_with_three_workers_completes_and_pushes_reach_every_worke
             await workers[0].contribute(task_id, "good")
             await workers[2].contribute(task_id, "good")
 
-            reveal_0, abort_1, reveal_2 = await asyncio.gather(*(w.next_push() for w in workers))
+            reveal_0, abort_1, reveal_2 = await asyncio.gather(*(w.next_notification() for w in workers))
             assert reveal_0.taskNotificationType == reveal_2.taskNotificationType == "PLEASE_REVEAL"
             assert reveal_0.taskNotificationExtra.blockNumber == reveal_2.taskNotificationExtra.blockNumber > 0
             assert abort_1.taskNotificationType == "PLEASE_ABORT"
@@ -155,12 +155,12 @@ async def test_trust_3_with_three_workers_completes_and_pushes_reach_every_worke
             await workers[1].report(task_id, "ABORTED", "PLEASE_WAIT", cause="CONSENSUS_REACHED")
 
             await workers[2].reveal(task_id, "good")
-            upload = await workers[2].next_push()
+            upload = await workers[2].next_notification()
             assert upload.taskNotificationType == "PLEASE_UPLOAD"
             await workers[0].reveal(task_id, "good")
             await workers[2].upload(task_id)
-            completes = await asyncio.gather(workers[0].next_push(), workers[2].next_push())
-            assert {push.taskNotificationType for push in completes} == {"PLEASE_COMPLETE"}
+            completes = await asyncio.gather(workers[0].next_notification(), workers[2].next_notification())
+            assert {notification.taskNotificationType for notification in completes} == {"PLEASE_COMPLETE"}
             for worker in (workers[0], workers[2]):
                 await worker.complete(task_id)
 
@@ -228,9 +228,9 @@ async def test_contribution_timeout_on_virtual_time_fails_the_task_and_aborts_it
                 assert [c["status"] for c in body["dateStatusList"]][-2:] == ["CONTRIBUTION_TIMEOUT", "FAILED"]
                 timeout = body["dateStatusList"][-2]
                 assert timeout["cause"] == "CONTRIBUTION_TIMEOUT" and "deadline" in timeout["message"]
-                push = await worker.next_push(timeout=1)
-                assert push.taskNotificationType == "PLEASE_ABORT"
-                assert push.taskNotificationExtra.taskAbortCause == "CONTRIBUTION_TIMEOUT"
+                notification = await worker.next_notification(timeout=1)
+                assert notification.taskNotificationType == "PLEASE_ABORT"
+                assert notification.taskNotificationExtra.taskAbortCause == "CONTRIBUTION_TIMEOUT"
                 assert (await worker.http.get("/workers/computing", headers=worker.headers)).json() == []
                 await worker.report(task_id, "ABORTED", "PLEASE_WAIT", cause="CONTRIBUTION_TIMEOUT")
                 assert await worker.ask() is None
@@ -333,19 +333,19 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             await first_replicate(worker)
             await worker.compute(task_id)
             await worker.contribute(task_id)
-            assert (await worker.next_push()).taskNotificationType == "PLEASE_REVEAL"
+            assert (await worker.next_notification()).taskNotificationType == "PLEASE_REVEAL"
             await worker.report(task_id, "REVEALING")
             early = await worker.update(task_id, "REVEALED", chainReceipt={"blockNumber": 1})
             assert early.status_code == 409 and "no reveal" in early.json()["error"]
             receipt = await asyncio.to_thread(ledger.chain.reveal, worker.account, task_id, worker.digest("good"))
             await worker.report_proven(task_id, "REVEALED", {"blockNumber": receipt.block_number})
-            assert (await worker.next_push()).taskNotificationType == "PLEASE_UPLOAD"
+            assert (await worker.next_notification()).taskNotificationType == "PLEASE_UPLOAD"
             await worker.report(task_id, "RESULT_UPLOADING")
             linkless = await worker.update(task_id, "RESULT_UPLOADED")
             assert linkless.status_code == 409
             assert linkless.json()["error"] == "RESULT_UPLOADED needs details.resultLink"
             await worker.report(task_id, "RESULT_UPLOADED", resultLink=FAKE_LINK)
-            abort = await worker.next_push()
+            abort = await worker.next_notification()
             assert abort.taskNotificationType == "PLEASE_ABORT"
             body = await until_status(worker, task_id, "FAILED")
             assert [c["status"] for c in body["dateStatusList"]][-3:] == ["FINALIZING", "FINALIZE_FAILED", "FAILED"]

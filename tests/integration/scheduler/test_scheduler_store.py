@@ -1,5 +1,5 @@
 """The scheduler store on SQLite and on PostgreSQL: migrations, idempotent ingestion, optimistic
-status writes, replicate uniqueness, atomic rate limiting, pushes by cursor."""
+status writes, replicate uniqueness, atomic rate limiting, notifications by cursor."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pocopool.protocol.statuses import ReplicateStatus as RS
 from pocopool.protocol.statuses import ReplicateStatusModifier as Modifier
 from pocopool.protocol.statuses import TaskNotificationType as Next
 from pocopool.protocol.statuses import TaskStatus as TS
-from pocopool.scheduler.engine import Accepted, Push, StatusChange, Transition
+from pocopool.scheduler.engine import Accepted, Notification, StatusChange, Transition
 from pocopool.scheduler.state import ReplicateEntry
 from pocopool.scheduler.store import (
     InvalidTaskTransition,
@@ -172,7 +172,7 @@ async def test_the_replicate_demand_rate_limit_is_atomic(store):
     assert not await store.claim_replicate_demand(W2, T0, 5.0)  # not registered
 
 
-async def test_pushes_are_written_with_the_status_and_read_by_cursor(store):
+async def test_notifications_are_written_with_the_status_and_read_by_cursor(store):
     await store.add_tasks([new_task(0)], 1, T0)
     task, _ = await store.load(new_task(0).chain_task_id)
     rows = [
@@ -181,12 +181,12 @@ async def test_pushes_are_written_with_the_status_and_read_by_cursor(store):
     ]
     failed = Transition(
         statuses=(StatusChange(TS.FINAL_DEADLINE_REACHED), StatusChange(TS.FAILED)),
-        pushes=(Push(Next.PLEASE_ABORT, (W1, W2)),),
+        notifications=(Notification(Next.PLEASE_ABORT, (W1, W2)),),
     )
     assert await store.apply(task, failed, rows, T0 + 5)
     [mine] = await store.notifications_after(W1, 0)
     assert mine["type"] == "PLEASE_ABORT" and mine["extra"] == {"taskAbortCause": "UNKNOWN"}
     assert await store.notifications_after(W1, mine["id"]) == []
-    # A stale write stores no push either.
+    # A stale write stores no notification either.
     assert not await store.apply(task, failed, rows, T0 + 6)
     assert len(await store.notifications_after(W2, 0)) == 1

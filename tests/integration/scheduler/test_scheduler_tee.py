@@ -214,8 +214,8 @@ async def test_a_trust_1_tee_task_is_contributed_and_finalized_to_completed(ledg
             chain_receipt = await contribute_and_finalize(worker, task_id, digest, LINK.encode())
             await report_done(worker, task_id, resultLink=LINK, chainReceipt=chain_receipt)
             body = await until_status(worker, task_id, "COMPLETED")
-            push = await worker.next_push()
-            assert (push.chainTaskId, push.taskNotificationType.value) == (task_id, "PLEASE_COMPLETE")
+            notification = await worker.next_notification()
+            assert (notification.chainTaskId, notification.taskNotificationType.value) == (task_id, "PLEASE_COMPLETE")
             await worker.complete(task_id)
 
     chain_task = ledger.chain.view_task(task_id)
@@ -262,10 +262,10 @@ async def test_a_tee_task_fails_running_when_every_alive_worker_failed_before_co
             await worker.report(task_id, "APP_DOWNLOADING", "PLEASE_CONTINUE")
             await worker.report(task_id, "APP_DOWNLOAD_FAILED", "PLEASE_ABORT", cause="APP_NOT_FOUND_LOCALLY")
             body = await until_status(worker, task_id, "FAILED")
-            push = await worker.next_push()
+            notification = await worker.next_notification()
     failure = next(c for c in body["dateStatusList"] if c["status"] == "RUNNING_FAILED")
     assert failure["cause"] == "ALL_ALIVE_WORKERS_FAILED" and "APP_DOWNLOAD_FAILED" in failure["message"]
-    assert push.taskNotificationType.value == "PLEASE_ABORT"
+    assert notification.taskNotificationType.value == "PLEASE_ABORT"
 
 
 async def test_an_sms_of_another_framework_fails_the_task_naming_its_url(ledger, sqlite_url):

@@ -1,7 +1,7 @@
 """The scheduler's decisions, pure functions of plain values (STYLE.md "decisions as data").
 
 - `decide(task, replicates, chain, now) -> Transition` (tasks.py): every task status change.
-- `decide_replicate(task, replicate, update, proof, now) -> Accepted | Refused` (replicates.py):
+- `decide_replicate(task, replicate, update, proof, now) -> Accepted | RefusedUpdate` (replicates.py):
   every replicate status change, whoever proposes it.
 - `standing_order(task, replicate)` (orders.py): what the engine tells one worker in the task's
   current status; recovery answers a restarted worker with it.
@@ -15,25 +15,25 @@ from .replicates import (
     ChainProof,
     ProposedUpdate,
     Refusal,
-    Refused,
+    RefusedUpdate,
     allowed_after,
     decide_replicate,
     with_history,
 )
 from .reveal import UPLOAD_TIMEOUT_PERIODS, choose_uploader, finalize_blocker, reveal_timed_out
+from .rules import consensus_winners, holders, pool_change
 from .tasks import decide
 from .transition import (
     NOTHING,
+    Action,
     ChainAction,
     ChainView,
-    Push,
+    Notification,
     ReplicateChange,
+    SmsCall,
     StatusChange,
     Transition,
     TxOutcome,
-    consensus_winners,
-    holders,
-    pool_change,
 )
 
 __all__ = [
@@ -42,15 +42,17 @@ __all__ = [
     "NOTHING",
     "UPLOAD_TIMEOUT_PERIODS",
     "Accepted",
+    "Action",
     "ChainAction",
     "ChainProof",
     "ChainView",
     "Order",
     "ProposedUpdate",
-    "Push",
+    "Notification",
     "Refusal",
-    "Refused",
+    "RefusedUpdate",
     "ReplicateChange",
+    "SmsCall",
     "StatusChange",
     "Transition",
     "TxOutcome",

@@ -24,20 +24,11 @@ from ...protocol.statuses import (
 )
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .orders import consensus_order
+from .rules import ENDED, consensus_winners, fail_task
 from .tee import contribute_and_finalize, enclave_challenge, framework_check
-from .transition import (
-    ENDED,
-    NOTHING,
-    ChainAction,
-    ChainView,
-    Push,
-    StatusChange,
-    Transition,
-    consensus_winners,
-    fail_task,
-)
+from .transition import NOTHING, ChainAction, ChainView, Notification, StatusChange, Transition
 
 # Statuses showing that the worker is working on the task (spec §1.3 INITIALIZED → RUNNING).
 # START_FAILED deliberately does not count.
@@ -68,7 +59,7 @@ STARTED_OR_LATER = frozenset(
 
 def _received(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -112,7 +103,7 @@ def _received(
 
 def _initializing(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -159,7 +150,7 @@ def _initializing(
 
 
 def _contribution_timeout(
-    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float
+    task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView, now: float
 ) -> Transition | None:
     assert chain.task is not None
     if chain.task.status in (CTS.UNSET, CTS.ACTIVE) and now >= task.contribution_deadline:
@@ -175,7 +166,7 @@ def _contribution_timeout(
 
 def _initialized(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -193,7 +184,7 @@ def _initialized(
 
 def _running(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -215,9 +206,9 @@ def _running(
     orders = {r.wallet: consensus_order(r, ct.consensus_value) for r in replicates if r.status not in ENDED}
     winner_wallets = tuple(w for w, order in orders.items() if order.type is Next.PLEASE_REVEAL)
     losers = tuple(w for w, order in orders.items() if order.type is Next.PLEASE_ABORT)
-    pushes = [Push(Next.PLEASE_REVEAL, winner_wallets, block_number=block)] if winner_wallets else []
+    notifications = [Notification(Next.PLEASE_REVEAL, winner_wallets, block_number=block)] if winner_wallets else []
     if losers:
-        pushes.append(Push(Next.PLEASE_ABORT, losers, abort_cause=TaskAbortCause.CONSENSUS_REACHED))
+        notifications.append(Notification(Next.PLEASE_ABORT, losers, abort_cause=TaskAbortCause.CONSENSUS_REACHED))
     return Transition(
         statuses=(
             StatusChange(
@@ -231,7 +222,7 @@ def _running(
             "consensus_block": block,
             "reveal_deadline": float(ct.reveal_deadline),
         },
-        pushes=tuple(pushes),
+        notifications=tuple(notifications),
     )
 
 

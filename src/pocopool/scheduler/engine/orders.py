@@ -1,6 +1,6 @@
 """What the engine tells one worker, in the task's current status (spec/scheduler.md §2.6, §5.6).
 
-The task engine pushes these orders when a task changes status (PLEASE_REVEAL to the winners and
+The task engine sends these orders as notifications when a task changes status (PLEASE_REVEAL to the winners and
 PLEASE_ABORT to the others at consensus, PLEASE_UPLOAD to the chosen revealer, PLEASE_COMPLETE at the
 end); `standing_order` says which of them still stands for one replicate, so that a restarted
 worker (`GET /replicates/interrupted`) is told the same thing the engine told it, or what its own
@@ -26,8 +26,8 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
-from ..state import ReplicateState, TaskState
-from .transition import is_winner
+from ..state import ReplicateRecord, TaskState
+from .rules import is_winner
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,14 @@ class Order:
     abort_cause: TaskAbortCause | None = None
 
 
-def consensus_order(replicate: ReplicateState, consensus: str | None) -> Order:
+def consensus_order(replicate: ReplicateRecord, consensus: str | None) -> Order:
     """A holder's order once the consensus is `consensus`: reveal if it contributed it, else abort."""
     if consensus is not None and is_winner(replicate, consensus):
         return Order(Next.PLEASE_REVEAL)
     return Order(Next.PLEASE_ABORT, TaskAbortCause.CONSENSUS_REACHED)
 
 
-def standing_order(task: TaskState, replicate: ReplicateState) -> Order | None:
+def standing_order(task: TaskState, replicate: ReplicateRecord) -> Order | None:
     """What a restarted worker should do for this replicate now (None: nothing to recover)."""
     last = replicate.last_relevant
     if task.status in CONTRIBUTION_PHASE:

@@ -4,12 +4,12 @@
 the replicate as stored, the proposed update (a worker's report, or the scheduler's own status as
 POOL_MANAGER) and, for a status that the chain must confirm, what the chain said just before. It
 returns `Accepted` (the history entry to append, what else the append writes, whether the task must
-be looked at again, the next action for the worker) or `Refused` (which rule refused it, a
+be looked at again, the next action for the worker) or `RefusedUpdate` (which rule refused it, a
 sentence, and what the worker should do). It performs no I/O.
 
-Every replicate status goes through it: workers' reports and batches (replicates.py), detectors
+Every replicate status goes through it: workers' reports and batches (scheduler/replicates.py), detectors
 (WORKER_LOST, unnotified contributions and reveals), recovery (RECOVERING) and the task engine's own
-replicate changes (engine.py: upload requested, reveal timeout, upload timeout). The store appends an
+replicate changes (engine/reveal.py: upload requested, reveal timeout, upload timeout). The store appends an
 Accepted as it is, guarded by the status the decision read.
 
 Checks, in the reference's order (§2.4): the task is known, the replicate exists, the status is not
@@ -48,7 +48,7 @@ from ...protocol.statuses import (
     TaskNotificationType as Next,
 )
 from ...protocol.transitions import REPLICATE_TRANSITIONS, is_valid_replicate_transition, next_action
-from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState
+from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateRecord, TaskState
 
 # Statuses believed only once the chain shows them (spec §2.4 step 5): the caller reads the chain
 # first and passes what it read as `ChainProof`.
@@ -123,13 +123,13 @@ class Accepted:
 
 
 @dataclass(frozen=True)
-class Refused:
+class RefusedUpdate:
     refusal: Refusal
     message: str
     next_action: Next = Next.PLEASE_ABORT
 
 
-Decision = Accepted | Refused
+Decision = Accepted | RefusedUpdate
 
 
 def allowed_after(status: RS) -> str:
@@ -139,14 +139,14 @@ def allowed_after(status: RS) -> str:
 
 def decide_replicate(
     task: TaskState | None,
-    replicate: ReplicateState | None,
+    replicate: ReplicateRecord | None,
     update: ProposedUpdate,
     proof: ChainProof,
     now: float,
     *,
     wallet: str = "",
 ) -> Decision:
-    """Accepted or Refused for one proposed status of one replicate (the only place that decides).
+    """Accepted or RefusedUpdate for one proposed status of one replicate (the only place that decides).
 
     `replicate` is the replicate as stored (None: the worker holds none); `wallet` names it in
     sentences when it is None. RECOVERING written by the scheduler may repeat (every restart shows
@@ -154,21 +154,21 @@ def decide_replicate(
     """
     status = update.status
     if task is None:
-        return Refused(Refusal.UNKNOWN_TASK, "unknown task")
+        return RefusedUpdate(Refusal.UNKNOWN_TASK, "unknown task")
     task_id = task.chain_task_id
     if replicate is None:
-        return Refused(Refusal.UNKNOWN_REPLICATE, f"worker {wallet} holds no replicate of task {task_id}")
+        return RefusedUpdate(Refusal.UNKNOWN_REPLICATE, f"worker {wallet} holds no replicate of task {task_id}")
     wallet = replicate.wallet
     repeat_allowed = status is RS.RECOVERING and update.modifier is Modifier.POOL_MANAGER
     if replicate.has(status) and not repeat_allowed:
-        return Refused(Refusal.ALREADY_REPORTED, f"{status.value} is already reported", Next.PLEASE_WAIT)
+        return RefusedUpdate(Refusal.ALREADY_REPORTED, f"{status.value} is already reported", Next.PLEASE_WAIT)
     if not is_valid_replicate_transition(replicate.status, status):
-        return Refused(
+        return RefusedUpdate(
             Refusal.BAD_WORKFLOW_TRANSITION,
             f"cannot go from {replicate.status.value} to {status.value} (allowed: {allowed_after(replicate.status)})",
         )
     verdict = _proof_of(task, wallet, update, proof)
-    if isinstance(verdict, Refused):
+    if isinstance(verdict, RefusedUpdate):
         return verdict
     contribution, result_link, callback_data = verdict
     details = update.details
@@ -189,7 +189,7 @@ def decide_replicate(
 _Proven = tuple[tuple[str, int] | None, str | None, str | None]  # contribution, result link, callback data
 
 
-def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: ChainProof) -> _Proven | Refused:
+def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: ChainProof) -> _Proven | RefusedUpdate:
     """The status-specific checks (spec §2.4 step 5): on chain for CONTRIBUTED, REVEALED and
     CONTRIBUTE_AND_FINALIZE_DONE, in the update's details for RESULT_UPLOADED."""
     status, task_id = update.status, task.chain_task_id
@@ -197,14 +197,14 @@ def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: Chain
         contribution = proof.contribution or Contribution()
         if status is RS.CONTRIBUTED:
             if contribution.status not in (CCS.CONTRIBUTED, CCS.PROVED) or contribution.result_hash == ZERO_BYTES32:
-                return Refused(
+                return RefusedUpdate(
                     Refusal.NOT_ON_CHAIN,
                     f"the chain shows no contribution of worker {wallet} to task "
                     f"{task_id} (contribution {contribution.status.value})",
                 )
             return (contribution.result_hash, worker_weight(proof.score)), None, None
         if contribution.status is not CCS.PROVED:
-            return Refused(
+            return RefusedUpdate(
                 Refusal.NOT_ON_CHAIN,
                 f"the chain shows no reveal of worker {wallet} for task {task_id} "
                 f"(contribution {contribution.status.value})",
@@ -213,7 +213,7 @@ def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: Chain
             chain_task = proof.task
             if chain_task is None or chain_task.status is not CTS.COMPLETED:
                 shown = chain_task.status.value if chain_task else "unreadable"
-                return Refused(Refusal.NOT_ON_CHAIN, f"task {task_id} is {shown} on chain, not COMPLETED")
+                return RefusedUpdate(Refusal.NOT_ON_CHAIN, f"task {task_id} is {shown} on chain, not COMPLETED")
             return (contribution.result_hash, 0), chain_task.results.decode("utf-8", "replace") or None, None
         return None, None, None
     if status is RS.RESULT_UPLOADED:
@@ -221,11 +221,11 @@ def _proof_of(task: TaskState, wallet: str, update: ProposedUpdate, proof: Chain
         link = (details.resultLink or "").strip() if details else ""
         callback = (details.chainCallbackData or "").strip() if details else ""
         if task.has_callback and not callback:
-            return Refused(
+            return RefusedUpdate(
                 Refusal.MISSING_DETAILS, "RESULT_UPLOADED of a callback deal needs details.chainCallbackData"
             )
         if not task.has_callback and not link:
-            return Refused(Refusal.MISSING_DETAILS, "RESULT_UPLOADED needs details.resultLink")
+            return RefusedUpdate(Refusal.MISSING_DETAILS, "RESULT_UPLOADED needs details.resultLink")
         return None, link or None, callback or None
     return None, None, None
 
@@ -255,7 +255,7 @@ def _logs(details: ReplicateStatusDetails | None) -> tuple[str, str, str | None]
     return tailed.stdout, tailed.stderr, stages
 
 
-def with_history(replicate: ReplicateState, accepted: Accepted) -> ReplicateState:
+def with_history(replicate: ReplicateRecord, accepted: Accepted) -> ReplicateRecord:
     """The replicate as it is once `accepted` is appended (a batch decides each update on it)."""
     entry = accepted.entry
     return replace(

@@ -26,21 +26,9 @@ from ...protocol.statuses import (
 )
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
-from .transition import (
-    NOTHING,
-    ChainAction,
-    ChainView,
-    Push,
-    ReplicateChange,
-    StatusChange,
-    Transition,
-    accepted_changes,
-    consensus_winners,
-    fail_task,
-    holders,
-    pool_change,
-)
+from ..state import ReplicateRecord, TaskState
+from .rules import accepted_changes, consensus_winners, fail_task, holders, pool_change
+from .transition import NOTHING, ChainAction, ChainView, Notification, ReplicateChange, StatusChange, Transition
 
 # A chosen uploader that has not uploaded after this many category periods is replaced by the next
 # revealer (docs/decisions.md: RESULT_UPLOAD_TIMEOUT is reachable).
@@ -59,7 +47,7 @@ REVEAL_TIMEOUT_STATUSES = frozenset(
 )
 
 
-def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> list[ReplicateState]:
+def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateRecord], now: float) -> list[ReplicateRecord]:
     """Winners that did not reveal before the reveal deadline (their replicate becomes FAILED)."""
     if task.reveal_deadline is None or task.consensus is None or now < task.reveal_deadline:
         return []
@@ -71,7 +59,7 @@ def reveal_timed_out(task: TaskState, replicates: Sequence[ReplicateState], now:
 
 
 def _reveal_timeout_changes(
-    task: TaskState, replicates: Sequence[ReplicateState], now: float, skip: frozenset[str] = frozenset()
+    task: TaskState, replicates: Sequence[ReplicateRecord], now: float, skip: frozenset[str] = frozenset()
 ) -> tuple[ReplicateChange, ...]:
     return accepted_changes(
         pool_change(
@@ -88,7 +76,7 @@ def _reveal_timeout_changes(
 
 
 def with_reveal_timeouts(
-    transition: Transition, task: TaskState, replicates: Sequence[ReplicateState], now: float
+    transition: Transition, task: TaskState, replicates: Sequence[ReplicateRecord], now: float
 ) -> Transition:
     changes = _reveal_timeout_changes(task, replicates, now, frozenset(c.wallet for c in transition.replicates))
     if not changes:
@@ -97,14 +85,14 @@ def with_reveal_timeouts(
         statuses=transition.statuses,
         fields=transition.fields,
         replicates=transition.replicates + changes,
-        pushes=transition.pushes,
+        notifications=transition.notifications,
         action=transition.action,
     )
 
 
 def _consensus_reached(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -133,7 +121,7 @@ def _consensus_reached(
 
 def _reopening(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -206,7 +194,7 @@ def _reopening(
     )
 
 
-def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | None:
+def choose_uploader(replicates: Sequence[ReplicateRecord]) -> ReplicateRecord | None:
     """The revealer asked to upload: the first one to have revealed (deterministic, and the fastest)."""
     candidates = [r for r in replicates if r.status is RS.REVEALED]
     if not candidates:
@@ -214,7 +202,9 @@ def choose_uploader(replicates: Sequence[ReplicateState]) -> ReplicateState | No
     return min(candidates, key=lambda r: (r.first_date(RS.REVEALED) or 0.0, r.wallet.lower()))
 
 
-def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], status: TS | None, now: float) -> Transition:
+def _request_upload(
+    task: TaskState, replicates: Sequence[ReplicateRecord], status: TS | None, now: float
+) -> Transition:
     uploader = choose_uploader(replicates)
     requested = pool_change(task, uploader, RS.RESULT_UPLOAD_REQUESTED, now) if uploader else None
     if uploader is None or requested is None:
@@ -226,13 +216,13 @@ def _request_upload(task: TaskState, replicates: Sequence[ReplicateState], statu
         statuses=statuses,
         fields={"uploading_wallet": uploader.wallet},
         replicates=(requested,),
-        pushes=(Push(Next.PLEASE_UPLOAD, (uploader.wallet,)),),
+        notifications=(Notification(Next.PLEASE_UPLOAD, (uploader.wallet,)),),
     )
 
 
 def _at_least_one_revealed(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -242,7 +232,7 @@ def _at_least_one_revealed(
 
 def result_uploading(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     upload_timeout_periods: float = UPLOAD_TIMEOUT_PERIODS,
@@ -279,25 +269,29 @@ def result_uploading(
         return Transition(
             fields=upload.fields,
             replicates=timed_out + upload.replicates,
-            pushes=upload.pushes + _abort_pushes(timed_out),
+            notifications=upload.notifications + _abort_notifications(timed_out),
         )
     if _may_still_reveal(task, replicates, now):
-        return Transition(replicates=timed_out, pushes=_abort_pushes(timed_out)) if timed_out else NOTHING
+        return Transition(replicates=timed_out, notifications=_abort_notifications(timed_out)) if timed_out else NOTHING
     failure = fail_task(
         others,
         TS.RESULT_UPLOAD_TIMEOUT,
         "RESULT_UPLOAD_TIMEOUT",
         "no revealer uploaded the result and no other revealer is left",
     )
-    return Transition(statuses=failure.statuses, replicates=timed_out, pushes=failure.pushes + _abort_pushes(timed_out))
+    return Transition(
+        statuses=failure.statuses,
+        replicates=timed_out,
+        notifications=failure.notifications + _abort_notifications(timed_out),
+    )
 
 
-def _abort_pushes(changes: tuple[ReplicateChange, ...]) -> tuple[Push, ...]:
+def _abort_notifications(changes: tuple[ReplicateChange, ...]) -> tuple[Notification, ...]:
     wallets = tuple(c.wallet for c in changes)
-    return (Push(Next.PLEASE_ABORT, wallets, abort_cause=TaskAbortCause.UNKNOWN),) if wallets else ()
+    return (Notification(Next.PLEASE_ABORT, wallets, abort_cause=TaskAbortCause.UNKNOWN),) if wallets else ()
 
 
-def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateState], now: float) -> bool:
+def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateRecord], now: float) -> bool:
     """A winner that has not revealed yet and still may (before the reveal deadline)."""
     if task.consensus is None or (task.reveal_deadline is not None and now >= task.reveal_deadline):
         return False
@@ -306,7 +300,9 @@ def _may_still_reveal(task: TaskState, replicates: Sequence[ReplicateState], now
     )
 
 
-def finalize_blocker(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float) -> str | None:
+def finalize_blocker(
+    task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView, now: float
+) -> str | None:
     """Why the task cannot be finalized now (None: it can), spec §1.3 RESULT_UPLOADED → FINALIZING."""
     ct = chain.task
     if ct is None:
@@ -325,7 +321,7 @@ def finalize_blocker(task: TaskState, replicates: Sequence[ReplicateState], chai
 
 def _result_uploaded(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -340,7 +336,7 @@ def _result_uploaded(
 
 def _finalizing(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -369,7 +365,7 @@ def _finalizing(
 
 def _reopened(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -380,7 +376,7 @@ def _reopened(
 
 def finalized(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     tee_frameworks: frozenset[TeeFramework],
@@ -388,7 +384,7 @@ def finalized(
     wallets = holders(replicates)
     return Transition(
         statuses=(StatusChange(TS.COMPLETED),),
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+        notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
     )
 
 

@@ -2,10 +2,10 @@
 
 `decide(task, replicates, chain, now)` reads plain values and returns a `Transition`: the statuses to
 append (with their cause), the task fields to set, the replicate statuses the scheduler writes (each
-accepted by `decide_replicate`), the pushes to send, and at most one chain transaction to send
-*after* the write. It performs no I/O. The applier (updater.py) loads the state, writes the
-transition in one database transaction guarded by the status it read, performs the transaction,
-and asks again until nothing is left to do.
+accepted by `decide_replicate`), the notifications to send, and at most one action (a chain transaction or an SMS call) to
+perform *after* the write. It performs no I/O. The updater (scheduler/updater.py) loads the state,
+writes the transition in one database transaction guarded by the status it read, performs the
+action, and asks again until nothing is left to do.
 
 A reader finds every task status change of pocopool in `decide` and the two phase modules it calls
 (contribution.py, reveal.py): detectors, status updates and recovery only ask for a decision.
@@ -20,7 +20,7 @@ from ...protocol.statuses import ChainTaskStatus as CTS
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.tags import TeeFramework
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
 from .reveal import (
     HANDLERS as REVEAL_HANDLERS,
@@ -32,15 +32,16 @@ from .reveal import (
     result_uploading,
     with_reveal_timeouts,
 )
+from .rules import complete_task, fail_task
 from .tee import running_failed
-from .transition import NOTHING, ChainView, StatusChange, Transition, complete_task, fail_task
+from .transition import NOTHING, ChainView, StatusChange, Transition
 
 _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
 
 
 def decide(
     task: TaskState,
-    replicates: Sequence[ReplicateState],
+    replicates: Sequence[ReplicateRecord],
     chain: ChainView,
     now: float,
     *,
@@ -52,7 +53,7 @@ def decide(
 
     `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
     `upload_timeout_periods`: how many category periods a chosen uploader has before the next
-    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the applier for a
+    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the updater for a
     TEE task in RUNNING only (None: unknown, and RUNNING_FAILED is not decided).
     """
     status = task.status

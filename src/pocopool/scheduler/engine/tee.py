@@ -2,8 +2,8 @@
 initialize, the enclave challenge after it, the one-shot contributeAndFinalize completion of trust-1
 tasks, and RUNNING_FAILED when every alive worker failed the task before computing.
 
-Pure like the rest of the engine: the SMS calls are actions (`ChainAction.SMS_FRAMEWORK`,
-`ChainAction.ENCLAVE_CHALLENGE`) that the applier makes; their answers come back as `chain.tx`.
+Pure like the rest of the engine: the SMS calls are actions (`SmsCall.FRAMEWORK`,
+`SmsCall.ENCLAVE_CHALLENGE`) that the updater makes; their answers come back as `chain.tx`.
 """
 
 from __future__ import annotations
@@ -27,22 +27,23 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.time import iso
-from ..state import ReplicateState, TaskState
-from .transition import NOTHING, ChainAction, ChainView, Push, StatusChange, Transition, TxOutcome, fail_task, holders
+from ..state import ReplicateRecord, TaskState
+from .rules import fail_task, holders
+from .transition import NOTHING, ChainView, Notification, SmsCall, StatusChange, Transition, TxOutcome
 
 
-def _outcome(chain: ChainView, action: ChainAction) -> TxOutcome | None:
+def _outcome(chain: ChainView, action: SmsCall) -> TxOutcome | None:
     return chain.tx if chain.tx is not None and chain.tx.action is action else None
 
 
-def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView) -> Transition | None:
+def framework_check(task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView) -> Transition | None:
     """At RECEIVED, before initialize: the SMS must serve the task's framework. None: checked, go on.
-    Without an answer yet, the action asks for one (the applier caches a good answer)."""
+    Without an answer yet, the action asks for one (the SMS client caches a good answer)."""
     framework = task.tee_framework
     assert framework is not None
-    answer = _outcome(chain, ChainAction.SMS_FRAMEWORK)
+    answer = _outcome(chain, SmsCall.FRAMEWORK)
     if answer is None:
-        return Transition(action=ChainAction.SMS_FRAMEWORK)
+        return Transition(action=SmsCall.FRAMEWORK)
     where = answer.source or "the SMS"
     if answer.error is not None or answer.reverted:
         reason = answer.error or f"{answer.revert_rule}: {answer.revert_message}"
@@ -63,7 +64,7 @@ def framework_check(task: TaskState, replicates: Sequence[ReplicateState], chain
 
 
 def enclave_challenge(
-    task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView, now: float, initialize: TxOutcome | None
+    task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView, now: float, initialize: TxOutcome | None
 ) -> Transition:
     """At INITIALIZING once the chain shows the task: INITIALIZED with the challenge from the SMS.
 
@@ -71,7 +72,7 @@ def enclave_challenge(
     (transport error, 5xx) is asked again on the next pass of the initialized-task detector, until the
     contribution deadline (docs/decisions.md).
     """
-    answer = _outcome(chain, ChainAction.ENCLAVE_CHALLENGE)
+    answer = _outcome(chain, SmsCall.ENCLAVE_CHALLENGE)
     if answer is not None and answer.answered:
         return Transition(
             statuses=(
@@ -105,11 +106,11 @@ def enclave_challenge(
     mined = initialize is not None and initialize.mined
     return Transition(
         fields={"initialization_block": initialize.block_number} if mined else {},  # type: ignore[union-attr]
-        action=ChainAction.ENCLAVE_CHALLENGE,
+        action=SmsCall.ENCLAVE_CHALLENGE,
     )
 
 
-def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState], chain: ChainView) -> Transition:
+def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateRecord], chain: ChainView) -> Transition:
     """RUNNING step 3 of a trust-1 TEE task: one replicate CONTRIBUTE_AND_FINALIZE_DONE (proven on
     chain when accepted) → FINALIZED, COMPLETED with the chain's result; more than one → RUNNING_FAILED."""
     done = [r for r in replicates if r.has(RS.CONTRIBUTE_AND_FINALIZE_DONE)]
@@ -140,12 +141,12 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateState
             "result_link": ct.results.decode("utf-8", "replace") or None,
             "callback_data": "0x" + ct.results_callback.hex() if ct.results_callback else None,
         },
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
+        notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
     )
 
 
 def running_failed(
-    task: TaskState, replicates: Sequence[ReplicateState], alive_workers: Collection[str] | None
+    task: TaskState, replicates: Sequence[ReplicateRecord], alive_workers: Collection[str] | None
 ) -> Transition:
     """RUNNING step 5 of a TEE task: every alive worker holds a replicate of it that failed before
     COMPUTED → RUNNING_FAILED, FAILED. With no alive worker (or unknown liveness) nothing is decided:

@@ -1,57 +1,60 @@
-"""What a task decision is made of: statuses, fields, replicate changes, pushes, one chain action.
+"""What a task decision is made of: statuses, fields, replicate changes, notifications, and at most
+one action (a transaction or an SMS call).
 
-`decide` (tasks.py) returns a `Transition`; the applier (updater.py) writes it in one guarded database
-transaction, then sends the chain action. The helpers here build the pieces several steps share.
+`decide` (tasks.py) returns a `Transition`; the updater (scheduler/updater.py) writes it in one
+guarded database transaction, then performs the action. Plain data only: the rules several steps
+share, which build these pieces, are in rules.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from ...chain.base import ChainTask
 from ...protocol.statuses import (
-    FINAL_REPLICATE_STATUSES,
-    TaskAbortCause,
-)
-from ...protocol.statuses import (
     ReplicateStatus as RS,
 )
 from ...protocol.statuses import (
     ReplicateStatusCause as Cause,
 )
-from ...protocol.statuses import (
-    ReplicateStatusModifier as Modifier,
-)
+from ...protocol.statuses import TaskAbortCause
 from ...protocol.statuses import (
     TaskNotificationType as Next,
 )
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
-from ..state import ReplicateState, TaskState
-from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
+from .replicates import Accepted
 
 
 class ChainAction(str, Enum):
-    """An outside call the scheduler makes after writing the decision that announces it: a chain
-    transaction, or one of the two SMS calls of a TEE task (docs/tee.md). Its outcome comes back to
-    the next decision as `ChainView.tx`."""
+    """A transaction the scheduler sends after writing the decision that announces it."""
 
     INITIALIZE = "initialize"
     REOPEN = "reopen"
     FINALIZE = "finalize"
-    SMS_FRAMEWORK = "sms_framework"  # GET {sms}/tee/framework
+
+
+class SmsCall(str, Enum):
+    """One of the two SMS calls of a TEE task (docs/tee.md), made like a transaction: after writing
+    the decision that announces it."""
+
+    FRAMEWORK = "sms_framework"  # GET {sms}/tee/framework
     ENCLAVE_CHALLENGE = "enclave_challenge"  # POST {sms}/tee/challenges/{taskId}
+
+
+# An outside call a transition announces; its outcome comes back to the next decision as `ChainView.tx`.
+Action = ChainAction | SmsCall
 
 
 @dataclass(frozen=True)
 class TxOutcome:
-    """What happened to the transaction the applier just sent (None in ChainView: none sent)."""
+    """What happened to the transaction (or SMS call) the updater just made (None in ChainView: none)."""
 
-    action: ChainAction
+    action: Action
     block_number: int | None = None
     tx_hash: str | None = None
     revert_rule: str | None = None  # the ledger refused it: the rule it broke
@@ -116,25 +119,8 @@ class ReplicateChange:
         return self.accepted.entry.error_message
 
 
-def pool_change(
-    task: TaskState,
-    replicate: ReplicateState,
-    status: RS,
-    now: float,
-    cause: Cause | None = None,
-    message: str | None = None,
-) -> ReplicateChange | None:
-    """The scheduler's own status for a replicate, if the replicate rule accepts it (None: refused)."""
-    decision = decide_replicate(
-        task, replicate, ProposedUpdate(status, Modifier.POOL_MANAGER, cause=cause, message=message), NO_PROOF, now
-    )
-    if not isinstance(decision, Accepted):
-        return None
-    return ReplicateChange(replicate.wallet, replicate.status, decision)
-
-
 @dataclass(frozen=True)
-class Push:
+class Notification:
     """A notification to some workers, stored in the same transaction as the change causing it."""
 
     type: Next
@@ -148,12 +134,12 @@ class Transition:
     statuses: tuple[StatusChange, ...] = ()
     fields: Mapping[str, Any] = field(default_factory=dict)  # TaskState attribute -> new value
     replicates: tuple[ReplicateChange, ...] = ()
-    pushes: tuple[Push, ...] = ()
-    action: ChainAction | None = None
+    notifications: tuple[Notification, ...] = ()
+    action: Action | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.statuses or self.fields or self.replicates or self.pushes or self.action)
+        return not (self.statuses or self.fields or self.replicates or self.notifications or self.action)
 
     @property
     def new_status(self) -> TS | None:
@@ -161,64 +147,3 @@ class Transition:
 
 
 NOTHING = Transition()
-
-
-# A replicate in one of these is over for the scheduler: it gets no more pushes.
-ENDED = FINAL_REPLICATE_STATUSES | {RS.ABORTED}
-
-
-def holders(replicates: Sequence[ReplicateState]) -> tuple[str, ...]:
-    """Wallets of the workers still holding a replicate of the task (not ended)."""
-    return tuple(r.wallet for r in replicates if r.status not in ENDED)
-
-
-def accepted_changes(changes: Iterable[ReplicateChange | None]) -> tuple[ReplicateChange, ...]:
-    return tuple(change for change in changes if change is not None)
-
-
-def fail_task(
-    replicates: Sequence[ReplicateState],
-    status: TS,
-    cause: str,
-    message: str,
-    abort: TaskAbortCause | None = TaskAbortCause.UNKNOWN,
-) -> Transition:
-    """An intermediate failure status written together with FAILED; holders are told to abort."""
-    wallets = holders(replicates)
-    pushes = (Push(Next.PLEASE_ABORT, wallets, abort_cause=abort),) if wallets else ()
-    return Transition(
-        statuses=(StatusChange(status, cause, message), StatusChange(TS.FAILED)),
-        pushes=pushes,
-    )
-
-
-def complete_task(replicates: Sequence[ReplicateState], tx: TxOutcome | None) -> Transition:
-    receipt = tx if tx is not None and tx.action is ChainAction.FINALIZE and tx.mined else None
-    wallets = holders(replicates)
-    return Transition(
-        statuses=(
-            StatusChange(
-                TS.FINALIZED,
-                message="the task is finalized on chain",
-                block_number=receipt.block_number if receipt else None,
-                tx_hash=receipt.tx_hash if receipt else None,
-            ),
-            StatusChange(TS.COMPLETED),
-        ),
-        pushes=(Push(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
-    )
-
-
-def is_winner(replicate: ReplicateState, consensus: str) -> bool:
-    """The replicate contributed the consensus value (reported CONTRIBUTED, hash verified on chain)."""
-    return (
-        replicate.has(RS.CONTRIBUTED)
-        and replicate.contribution_hash is not None
-        and replicate.contribution_hash.lower() == consensus.lower()
-        and replicate.last_relevant is not RS.FAILED  # failed by a reveal timeout before a reopen: out of the game
-    )
-
-
-def consensus_winners(task: TaskState, replicates: Sequence[ReplicateState], consensus: str) -> list[ReplicateState]:
-    """Replicates that contributed the consensus value."""
-    return [r for r in replicates if is_winner(r, consensus)]

@@ -53,11 +53,11 @@ def create_app(
     supply: SupplyService,
     recovery: RecoveryService,
     replicate_updates: ReplicateUpdateService,
-    feed: Wakeups,
+    status_wakeups: Wakeups,
     logs_challenges: LogsChallenges,
     scheduler_metrics: SchedulerMetrics,
 ) -> FastAPI:
-    """The whole API. `feed` wakes the event streams after status writes (closed at shutdown)."""
+    """The whole API. `status_wakeups` wakes the event streams after status writes (closed at shutdown)."""
     app = FastAPI(
         title="pocopool scheduler",
         version=__version__,
@@ -70,7 +70,7 @@ def create_app(
         replicates.router(auth, supply, recovery, replicate_updates),
         tasks.router(store),
         logs.router(store, logs_challenges),
-        events.router(store, feed),
+        events.router(store, status_wakeups),
         metrics.router(store, registry, scheduler_metrics),
         ui.router(store, chain, clock, registry),
     ):

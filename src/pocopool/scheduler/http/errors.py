@@ -27,7 +27,7 @@ from ..errors import (
     Conflict,
     Forbidden,
     NotFound,
-    SchedulerError,
+    Refused,
     Unauthorized,
     Unavailable,
     Unprocessable,
@@ -36,7 +36,7 @@ from ..logs_access import NotProven, NotRequester
 
 logger = logging.getLogger("pocopool.scheduler")
 
-STATUS: dict[type[SchedulerError], int] = {
+STATUS: dict[type[Refused], int] = {
     BadRequest: 400,
     Unauthorized: 401,
     Forbidden: 403,
@@ -49,7 +49,7 @@ STATUS: dict[type[SchedulerError], int] = {
 }
 
 
-def status_of(error: SchedulerError) -> int:
+def status_of(error: Refused) -> int:
     """The HTTP status of a domain error (its nearest mapped class; 400 for an unmapped one)."""
     for cls in type(error).__mro__:
         if cls in STATUS:
@@ -57,7 +57,7 @@ def status_of(error: SchedulerError) -> int:
     return 400
 
 
-def body_of(error: SchedulerError) -> dict[str, Any]:
+def body_of(error: Refused) -> dict[str, Any]:
     body: dict[str, Any] = {"error": error.message}
     if error.detail is not None:
         body["detail"] = error.detail
@@ -88,8 +88,8 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SchedulerError)
-    async def _refused(_: Request, error: SchedulerError) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, error: Refused) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         return JSONResponse(body_of(error), status_code=status_of(error), headers=headers)
 

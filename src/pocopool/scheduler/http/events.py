@@ -18,8 +18,8 @@ HEARTBEAT = 15.0  # seconds between ": heartbeat" comments on an idle stream
 RECHECK = 2.0  # re-read the database this often even without a wake-up (writes of other processes)
 
 
-def router(store: Store, feed: Wakeups) -> APIRouter:
-    """`feed` is woken after each commit of statuses (and closed at shutdown, which ends the streams)."""
+def router(store: Store, wakeups: Wakeups) -> APIRouter:
+    """`wakeups` is woken after each commit of statuses (and closed at shutdown, which ends the streams)."""
     api = APIRouter(tags=["tasks"])
 
     @api.get(
@@ -52,8 +52,8 @@ def router(store: Store, feed: Wakeups) -> APIRouter:
             loop = asyncio.get_running_loop()
             yield "retry: 1000\n\n"
             last_sent = loop.time()
-            while not feed.closed:
-                ticket = feed.ticket()
+            while not wakeups.closed:
+                ticket = wakeups.ticket()
                 task_rows, replicate_rows = await store.status_events_after(
                     cursor[0], cursor[1], task_id=task_id, deal_id=deal_id
                 )
@@ -71,7 +71,7 @@ def router(store: Store, feed: Wakeups) -> APIRouter:
                 if loop.time() - last_sent >= heartbeat:
                     yield ": heartbeat\n\n"
                     last_sent = loop.time()
-                await feed.wait(ticket, min(RECHECK, heartbeat))
+                await wakeups.wait(ticket, min(RECHECK, heartbeat))
 
         return StreamingResponse(
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

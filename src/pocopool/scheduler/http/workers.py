@@ -1,4 +1,4 @@
-"""`/workers/...`: login, registration, pings, the list of workers, the long-poll of pushes."""
+"""`/workers/...`: login, registration, pings, the list of workers, the long-poll of notifications."""
 
 from typing import Annotated, Any
 

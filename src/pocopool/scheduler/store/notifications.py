@@ -1,4 +1,4 @@
-"""The pushes waiting for each worker, read by cursor (the notification id)."""
+"""The notifications waiting for each worker, read by cursor (the notification id)."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ async def notifications_after(conn: StoreConnection, wallet: str, after: int, li
     return list((await conn.execute(query)).mappings().all())
 
 
-async def insert_notifications(conn: StoreConnection, pushes: Sequence[NotificationRow], when: datetime) -> None:
-    for push in pushes:
+async def insert_notifications(conn: StoreConnection, rows: Sequence[NotificationRow], when: datetime) -> None:
+    for row in rows:
         await conn.execute(
             insert(notifications).values(
-                wallet=push.wallet,
-                task_id=push.task_id,
-                type=push.type,
-                extra=dict(push.extra),
+                wallet=row.wallet,
+                task_id=row.task_id,
+                type=row.type,
+                extra=dict(row.extra),
                 created_at=when,
             )
         )

@@ -20,7 +20,7 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
-from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateState, TaskState  # noqa: F401 - re-exported
+from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateRecord, TaskState  # noqa: F401 - re-exported
 
 
 def to_datetime(seconds: float) -> datetime:
@@ -106,17 +106,17 @@ def task_state(row: Mapping[str, Any]) -> TaskState:
     )
 
 
-def replicate_states(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[ReplicateState]]:
+def replicate_states(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[ReplicateRecord]]:
     """Replicates with their histories, by task id, from rows of `replicates.HISTORY` (one row per
     entry, in replicate then entry order)."""
     grouped: dict[int, list[Mapping[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row["id"], []).append(row)
-    result: dict[str, list[ReplicateState]] = {}
+    result: dict[str, list[ReplicateRecord]] = {}
     for entries in grouped.values():
         first = entries[0]
         result.setdefault(first["task_id"], []).append(
-            ReplicateState(
+            ReplicateRecord(
                 wallet=first["wallet"],
                 history=tuple(
                     ReplicateEntry(

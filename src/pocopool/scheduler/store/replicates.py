@@ -25,7 +25,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ..engine.replicates import Accepted, with_history
-from ..state import ReplicateState
+from ..state import ReplicateRecord
 from .db import Stale, StoreConnection
 from .records import replicate_states, to_datetime
 from .tables import replicate_status_updates, replicates, task_logs, tasks, worker_tasks, workers
@@ -63,7 +63,7 @@ def _relevant(new: RS, previous_relevant: str) -> str:
 
 
 # ----- reads -------------------------------------------------------------------------------------
-async def replicates_of_task(conn: StoreConnection, task_id: str, wallet: str | None = None) -> list[ReplicateState]:
+async def replicates_of_task(conn: StoreConnection, task_id: str, wallet: str | None = None) -> list[ReplicateRecord]:
     """The replicates of one task (or its one replicate held by `wallet`) with their histories."""
     if wallet is None:
         result = await conn.execute(_HISTORY_OF_TASK, {"b_task": task_id})
@@ -72,7 +72,7 @@ async def replicates_of_task(conn: StoreConnection, task_id: str, wallet: str | 
     return replicate_states(result.mappings().all()).get(task_id, [])
 
 
-async def replicates_of_tasks(conn: StoreConnection, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
+async def replicates_of_tasks(conn: StoreConnection, task_ids: Sequence[str]) -> dict[str, list[ReplicateRecord]]:
     """The replicates of several tasks, by task id, in one query."""
     rows = (await conn.execute(HISTORY.where(replicates.c.task_id.in_(task_ids)))).mappings().all()
     return replicate_states(rows)
@@ -167,7 +167,7 @@ class StaleReplicate(Stale):
 class ReplicateWriter:
     """The replicate of one worker inside one write transaction (see `Store.replicate_writer`)."""
 
-    def __init__(self, conn: StoreConnection, task_id: str, wallet: str, replicate: ReplicateState | None) -> None:
+    def __init__(self, conn: StoreConnection, task_id: str, wallet: str, replicate: ReplicateRecord | None) -> None:
         self._conn = conn
         self.task_id = task_id
         self.wallet = wallet

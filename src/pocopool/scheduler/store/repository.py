@@ -19,7 +19,7 @@ from ...protocol.models import WorkerModel
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import TaskStatus as TS
 from ..engine import Transition
-from ..state import ReplicateState, TaskState, WorkerState
+from ..state import ReplicateRecord, TaskState, WorkerState
 from . import cursors, notifications, replicates, tasks, views, workers
 from .db import Stale, open_database
 from .records import NewTask, NotificationRow, TaskDetails, to_datetime
@@ -70,7 +70,7 @@ class Store:
         self._written(len(created))
         return created
 
-    async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
+    async def load(self, task_id: str) -> tuple[TaskState, list[ReplicateRecord]] | None:
         """The task and its replicates with their histories, read in one snapshot."""
         async with self.db.read() as conn:
             return await tasks.load(conn, task_id)
@@ -103,20 +103,18 @@ class Store:
                 limit=limit,
             )
 
-    async def apply(
-        self, task: TaskState, transition: Transition, pushes: Sequence[NotificationRow], now: float
-    ) -> bool:
+    async def apply(self, task: TaskState, transition: Transition, rows: Sequence[NotificationRow], now: float) -> bool:
         """Writes one engine transition, guarded by the status `task` was read with.
 
         Appends the statuses, sets the fields, writes the scheduler's replicate statuses (each guarded
-        by the status it expects), stores the pushes, and purges the workers' task lists when the
+        by the status it expects), stores the notifications, and purges the workers' task lists when the
         task ends. False (and nothing written) if the task or a replicate changed meanwhile.
         Raises InvalidTaskTransition (nothing written) for a path the transition table forbids.
         """
         values = tasks.transition_values(task, transition, now)
         try:
             async with self.db.write() as conn:
-                await tasks.write_transition(conn, task, transition, values, pushes, now)
+                await tasks.write_transition(conn, task, transition, values, rows, now)
         except Stale:
             return False
         self._written(len(transition.statuses) + len(transition.replicates))
@@ -129,14 +127,14 @@ class Store:
             return await tasks.supply_candidates(conn, wallet, now, limit=limit, offset=offset)
 
     # ----- replicates -----------------------------------------------------------------------------
-    async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateState]]:
+    async def replicates_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[ReplicateRecord]]:
         """The replicates of several tasks, by task id, read in one query (the supply scan)."""
         if not task_ids:
             return {}
         async with self.db.read() as conn:
             return await replicates.replicates_of_tasks(conn, task_ids)
 
-    async def replicate(self, task_id: str, wallet: str) -> ReplicateState | None:
+    async def replicate(self, task_id: str, wallet: str) -> ReplicateRecord | None:
         async with self.db.read() as conn:
             found = await replicates.replicates_of_task(conn, task_id, wallet)
         return found[0] if found else None
@@ -223,9 +221,9 @@ class Store:
         async with self.db.read() as conn:
             return await notifications.notifications_after(conn, wallet, after, limit)
 
-    async def add_notifications(self, pushes: Sequence[NotificationRow], now: float) -> None:
+    async def add_notifications(self, rows: Sequence[NotificationRow], now: float) -> None:
         async with self.db.write() as conn:
-            await notifications.insert_notifications(conn, pushes, to_datetime(now))
+            await notifications.insert_notifications(conn, rows, to_datetime(now))
 
     # ----- views ----------------------------------------------------------------------------------
     async def task_details(self, task_id: str) -> TaskDetails | None:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, ins
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.transitions import is_valid_task_path
 from ..engine import Transition
-from ..state import ReplicateState, TaskState
+from ..state import ReplicateRecord, TaskState
 from . import replicates as replicate_queries
 from .db import Stale, StoreConnection
 from .notifications import insert_notifications
@@ -96,7 +96,7 @@ async def task(conn: StoreConnection, task_id: str) -> TaskState | None:
     return task_state(row) if row else None
 
 
-async def load(conn: StoreConnection, task_id: str) -> tuple[TaskState, list[ReplicateState]] | None:
+async def load(conn: StoreConnection, task_id: str) -> tuple[TaskState, list[ReplicateRecord]] | None:
     """The task and its replicates with their histories (one snapshot if `conn` reads one)."""
     row = (await conn.execute(TASK_BY_ID, {"b_task": task_id})).mappings().first()
     if row is None:
@@ -173,12 +173,12 @@ async def write_transition(
     task: TaskState,
     transition: Transition,
     values: dict[str, Any],
-    pushes: Sequence[NotificationRow],
+    rows: Sequence[NotificationRow],
     now: float,
 ) -> None:
     """Writes one engine transition (`values` from `transition_values`), guarded by the status `task`
     was read with: appends the statuses, sets the fields, writes the scheduler's replicate statuses
-    (each guarded by the status it expects), stores the pushes, and purges the workers' task lists
+    (each guarded by the status it expects), stores the notifications, and purges the workers' task lists
     when the task ends. Raises `Stale` if the task or a replicate changed meanwhile."""
     when = to_datetime(now)
     done = await conn.execute(
@@ -205,6 +205,6 @@ async def write_transition(
             conn, task.chain_task_id, replicate.wallet, replicate.expected, replicate.accepted
         ):
             raise Stale
-    await insert_notifications(conn, pushes, when)
+    await insert_notifications(conn, rows, when)
     if transition.statuses and transition.statuses[-1].status.is_final:
         await conn.execute(delete(worker_tasks).where(worker_tasks.c.task_id == task.chain_task_id))

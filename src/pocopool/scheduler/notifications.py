@@ -1,6 +1,6 @@
-"""Pushes to workers: the engine's pushes rendered as stored rows.
+"""Notifications to workers: the engine's notifications rendered as stored rows.
 
-A push is a row of the notifications table, one per addressed worker, written in the same
+A notification is a row of the notifications table, one per addressed worker, written in the same
 transaction as the change that causes it; once it is committed, the updater wakes the long-polls
 of those wallets (`Wakeups.notify(wallets_of(rows))`).
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..protocol.crypto import sign_personal, upload_authorization_hash
 from ..protocol.models import TaskNotificationExtra
 from ..protocol.statuses import TaskNotificationType as Next
-from .engine import Push
+from .engine import Notification
 from .store import NotificationRow
 
 
@@ -21,18 +21,22 @@ def upload_authorization(private_key: str, worker: str, task_id: str) -> str:
     return sign_personal(private_key, upload_authorization_hash(worker, task_id))
 
 
-def render_pushes(pushes: Sequence[Push], task_id: str, private_key: str) -> list[NotificationRow]:
+def render_notifications(
+    notifications: Sequence[Notification], task_id: str, private_key: str
+) -> list[NotificationRow]:
     rows: list[NotificationRow] = []
-    for push in pushes:
-        for wallet in push.wallets:
+    for notification in notifications:
+        for wallet in notification.wallets:
             extra = TaskNotificationExtra(
-                blockNumber=push.block_number,
-                taskAbortCause=push.abort_cause,
+                blockNumber=notification.block_number,
+                taskAbortCause=notification.abort_cause,
                 resultUploadAuthorization=(
-                    upload_authorization(private_key, wallet, task_id) if push.type is Next.PLEASE_UPLOAD else None
+                    upload_authorization(private_key, wallet, task_id)
+                    if notification.type is Next.PLEASE_UPLOAD
+                    else None
                 ),
             )
-            rows.append(NotificationRow(wallet, task_id, push.type.value, extra.wire()))
+            rows.append(NotificationRow(wallet, task_id, notification.type.value, extra.wire()))
     return rows
 
 
