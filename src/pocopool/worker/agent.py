@@ -39,7 +39,7 @@ from .recovery import Resumable, authorization_of, resumable_state
 from .replicate import ReplicateRunner
 from .runtimes import Runtime, select_cgroups, select_runtime
 from .stages import abort
-from .stages.outcome import failed
+from .stages.outcome import Outcome, failed
 from .state import ReplicateState
 from .status import StatusReporter
 from .tee.platform import EnclavePlatform
@@ -443,30 +443,27 @@ class Worker:
 
     async def _abort_without_runner(self, notification: TaskNotification) -> None:
         """PLEASE_ABORT for a task with no runner here: delete what is left, and say ABORTED."""
-        assert self._reporter is not None
-        task_id = notification.chainTaskId
-        log = self.log.bind(task=task_id)
-        await asyncio.to_thread(self._workspace.task(task_id).purge)
-        outcome = failed(RS.ABORTED, abort.abort_cause(notification))
-        await self._reporter.report(
-            task_id, outcome.status, outcome.details, deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log
-        )
-        self._finished[task_id] = None
+        await self._end_without_runner(notification.chainTaskId, failed(RS.ABORTED, abort.abort_cause(notification)))
 
     async def _give_up(self, notification: TaskNotification, reason: str) -> None:
         """A replicate this worker cannot resume after a restart: say so with its cause, so that the
         scheduler frees its place and its slot at once instead of waiting for a deadline."""
-        assert self._reporter is not None
-        task_id = notification.chainTaskId
-        log = self.log.bind(task=task_id)
-        await asyncio.to_thread(self._workspace.task(task_id).purge)
         message = (
             f"the worker restarted and cannot resume its replicate ({reason}); the scheduler asked for "
             f"{notification.taskNotificationType.value}"
         )
-        outcome = failed(RS.FAILED, Cause.ABORTED_BY_WORKER, message)
+        await self._end_without_runner(notification.chainTaskId, failed(RS.FAILED, Cause.ABORTED_BY_WORKER, message))
+
+    async def _end_without_runner(self, task_id: str, outcome: Outcome) -> None:
+        """Ends a replicate this worker holds no runner for: deletes its folder, reports `outcome`."""
+        assert self._reporter is not None
+        await asyncio.to_thread(self._workspace.task(task_id).purge)
         await self._reporter.report(
-            task_id, outcome.status, outcome.details, deadline=self.clock.now() + ABORT_REPORT_WINDOW, log=log
+            task_id,
+            outcome.status,
+            outcome.details,
+            deadline=self.clock.now() + ABORT_REPORT_WINDOW,
+            log=self.log.bind(task=task_id),
         )
         self._finished[task_id] = None
 
