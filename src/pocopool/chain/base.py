@@ -11,14 +11,13 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-
 from ..protocol.crypto import ZERO_ADDRESS, ZERO_BYTES32
 from ..protocol.crypto import task_id as compute_task_id
+from ..protocol.keys import Wallet
 from ..protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ..protocol.time import Category
 
-Signer = LocalAccount
+Signer = Wallet
 
 # KITTY_ADDRESS = (first 20 bytes of keccak("iExecKitty")) - 1 (poco.md §1)
 KITTY_ADDRESS = "0x99c2268479b93fDe36232351229815DF80837e23"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_account import Account
-
 from ..chain.base import Chain
 from ..client.errors import BadInput
 from ..client.sdk import DirectoryPublisher, Requester
 from ..devnet import manager
+from ..protocol.keys import Wallet
 
 
 @dataclass
@@ -45,7 +44,7 @@ def open_context(home: Path | None, key_file: Path | None = None) -> Context:
     chain = manager.open_chain(state)
     key_path = key_file or Path(state.keys.requester)
     try:
-        account = Account.from_key(manager.read_key(key_path))
+        account = Wallet.from_key(manager.read_key(key_path))
     except (OSError, ValueError) as error:
         chain.close()
         raise BadInput(f"cannot read the key in {key_path}: {error}") from error

@@ -168,9 +168,9 @@ def category_create(
     """Create a category (the ledger owner's right); its max time sets every deadline."""
     ctx = open_context(home, None)
     try:
-        from eth_account import Account
+        from ..protocol.keys import Wallet
 
-        owner = Account.from_key(manager.read_key(Path(ctx.state.keys.owner)))
+        owner = Wallet.from_key(manager.read_key(Path(ctx.state.keys.owner)))
         receipt = ctx.requester._transact(ctx.chain.create_category, owner, name, description, max_time)
     finally:
         ctx.close()

@@ -23,12 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-
 from ..chain.base import ChainError, DealRequest
 from ..chain.local import LocalChain
 from ..protocol import crypto
+from ..protocol.keys import Wallet
 from ..protocol.models import ReplicateStatusDetails, ReplicateStatusUpdate, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS
 from ..protocol.statuses import ReplicateStatusCause as Cause
@@ -38,15 +36,15 @@ from ..scheduler import Scheduler, SchedulerConfig
 from ..scheduler.errors import Refused
 from ..scheduler.registry import max_nb_tasks
 
-OWNER = Account.from_key("0x" + "01" * 32)
-SCHEDULER = Account.from_key("0x" + "a1" * 32)
-REQUESTER = Account.from_key("0x" + "c3" * 32)
-APP_OWNER = Account.from_key("0x" + "d4" * 32)
+OWNER = Wallet.from_key("0x" + "01" * 32)
+SCHEDULER = Wallet.from_key("0x" + "a1" * 32)
+REQUESTER = Wallet.from_key("0x" + "c3" * 32)
+APP_OWNER = Wallet.from_key("0x" + "d4" * 32)
 
 
-def worker_account(index: int) -> LocalAccount:
+def worker_account(index: int) -> Wallet:
     """The wallet of the cluster's `index`-th worker (fixed, so that runs are reproducible)."""
-    return Account.from_key(f"0x{0xC1C1 + index:064x}")
+    return Wallet.from_key(f"0x{0xC1C1 + index:064x}")
 
 
 BEHAVIOURS = (
@@ -86,7 +84,7 @@ class SimWorker:
     """A worker made of direct service calls and chain transactions."""
 
     index: int
-    account: LocalAccount
+    account: Wallet
     behaviour: str = "honest"
     start_at: float = 0.0  # clock time of the first ask
     slots: int = 2

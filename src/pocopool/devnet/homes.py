@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from eth_account import Account
-
 from ..chain import connect
 from ..protocol import crypto
+from ..protocol.keys import Wallet
 from . import postgres
 from .evm_nodes import NodeProcess
 from .processes import port_free
@@ -59,9 +58,9 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
     owner_path, owner_key = _key(keys_dir, "owner")
     scheduler_path, scheduler_key = _key(keys_dir, "scheduler")
     requester_path, requester_key = _key(keys_dir, "requester")
-    owner = Account.from_key(owner_key)
-    scheduler = Account.from_key(scheduler_key)
-    requester = Account.from_key(requester_key)
+    owner = Wallet.from_key(owner_key)
+    scheduler = Wallet.from_key(scheduler_key)
+    requester = Wallet.from_key(requester_key)
     chain_path = home / "chain.db"
     chain_url = evm_chain_url or f"local:{chain_path}"
     previous = previous_state(home)
@@ -87,7 +86,7 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
         worker_entries = []
         for index in range(workers):
             key_path, key = _key(keys_dir, f"worker-{index}")
-            wallet = Account.from_key(key).address
+            wallet = Wallet.from_key(key).address
             if chain.view_account(wallet).balance == 0 and chain.view_account(wallet).frozen == 0:
                 chain.mint(owner, wallet, FUNDS["worker"])
             worker_entries.append(

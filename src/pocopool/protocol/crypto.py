@@ -1,7 +1,8 @@
 """Ids, hashes and signatures of the PoCo protocol (spec/poco.md §6.1, §9, §12; spec/worker.md §3).
 
-Everything here is Ethereum's own: Keccak-256, EIP-191 personal signatures, EIP-712 typed data,
-secp256k1 keys through eth-account. Hex strings are 0x-prefixed; hashes are lowercase.
+Everything here is Ethereum's own: Keccak-256 and EIP-55 addresses (`hashing`), EIP-191 personal
+signatures, EIP-712 typed data (`eip712`), secp256k1 keys (`keys`). Hex strings are 0x-prefixed;
+hashes are lowercase.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import hashlib
 import string
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_utils import keccak as _keccak
-from eth_utils import to_checksum_address
+from . import eip712
+from .hashing import checksum_address, keccak
+from .keys import Wallet, recover
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ZERO_BYTES32 = "0x" + "00" * 32
@@ -44,12 +44,8 @@ def to_hex(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
-def keccak(data: bytes) -> bytes:
-    return _keccak(data)
-
-
 def keccak_hex(data: bytes) -> str:
-    return to_hex(_keccak(data))
+    return to_hex(keccak(data))
 
 
 def sha256_hex(data: bytes) -> str:
@@ -58,8 +54,7 @@ def sha256_hex(data: bytes) -> str:
 
 def normalize_address(address: str) -> str:
     """Checksummed form of an address; raises InvalidHex for anything else."""
-    hex_to_bytes(address, 20, "address")
-    return to_checksum_address(address)
+    return checksum_address(hex_to_bytes(address, 20, "address"))
 
 
 def normalize_bytes32(value: str, what: str = "bytes32") -> str:
@@ -92,8 +87,7 @@ def eth_signed_hash(message_hash: bytes) -> bytes:
 
 def sign_hash(private_key: str, digest: bytes) -> str:
     """Raw secp256k1 signature of a 32-byte digest: 0x r ‖ s ‖ v with v in {27, 28}."""
-    signed = Account.unsafe_sign_hash(digest, private_key)
-    return to_hex(signed.signature)
+    return to_hex(Wallet.from_key(private_key).sign(digest))
 
 
 def recover_hash(digest: bytes, signature: str) -> str | None:
@@ -108,7 +102,7 @@ def recover_hash(digest: bytes, signature: str) -> str | None:
     if v not in (27, 28) or r == 0 or s == 0 or s > _SECP256K1_HALF_N:
         return None
     try:
-        return Account._recover_hash(digest, vrs=(v, r, s))
+        return recover(digest, r, s, v)
     except Exception:  # noqa: BLE001 - any recovery failure means "invalid", never an address
         return None
 
@@ -202,8 +196,7 @@ def logs_challenge_typed_data(challenge: str, chain_id: int) -> dict[str, Any]:
 
 
 def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
-    signable = encode_typed_data(full_message=typed_data)
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return eip712.digest(typed_data)
 
 
 def sign_typed_data(private_key: str, typed_data: dict[str, Any]) -> str:
@@ -215,16 +208,16 @@ def recover_typed_data(typed_data: dict[str, Any], signature: str) -> str | None
 
 
 def address_of(private_key: str) -> str:
-    return Account.from_key(private_key).address
+    return Wallet.from_key(private_key).address
 
 
 def key_hex(account: Any) -> str:
-    """The 0x-hex private key of an eth-account LocalAccount."""
+    """The 0x-hex private key of a Wallet (or an eth-account LocalAccount)."""
     return "0x" + bytes(account.key).hex()
 
 
 def new_private_key() -> str:
-    return to_hex(Account.create().key)
+    return to_hex(Wallet.create().key)
 
 
 def upload_authorization_hash(worker: str, task: str) -> bytes:

@@ -13,11 +13,10 @@ import signal
 import sys
 from pathlib import Path
 
-from eth_account import Account
-
 from ..chain import connect
 from ..chain.base import ChainError
 from ..integrity import DamagedFile
+from ..protocol.keys import Wallet
 from ..protocol.time import SystemClock
 from .config import SchedulerConfig
 from .logs import configure_logging
@@ -80,7 +79,7 @@ def _read(path: Path, what: str) -> str:
 def _read_key(path: Path) -> str:
     key = _read(path, "key file")
     try:
-        Account.from_key(key)
+        Wallet.from_key(key)
     except ValueError as error:  # never echo the file's content: it may be most of a key
         problem = "it is empty" if not key else f"it does not hold a 0x-hex private key ({error})"
         raise SchedulerStartupError(

@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from typing import cast
 
 import uvicorn
-from eth_account import Account
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..integrity import one_line
 from ..protocol.crypto import InvalidHex, normalize_address, same_address
+from ..protocol.keys import Wallet
 from ..protocol.models import PublicConfiguration
 from ..protocol.statuses import TaskStatus as TS
 from ..protocol.time import Clock, SystemClock
@@ -72,7 +72,7 @@ class Scheduler:
         chain = self.chain
         self.clock: Clock = clock or SystemClock()
         try:
-            self.signer = Account.from_key(config.private_key)
+            self.signer = Wallet.from_key(config.private_key)
             self.workerpool = normalize_address(config.workerpool)
         except (ValueError, InvalidHex) as error:
             raise SchedulerStartupError(f"invalid key or workerpool address: {error}") from None

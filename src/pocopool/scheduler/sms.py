@@ -11,10 +11,10 @@ owner's key, and logs no header.
 from __future__ import annotations
 
 import httpx
-from eth_account.signers.local import LocalAccount
 
 from ..protocol.crypto import InvalidHex, key_hex, normalize_address, sign_personal
 from ..protocol.http import error_body
+from ..protocol.keys import Wallet
 from ..protocol.tee import challenge_request_hash
 from .engine import SmsCall, TxOutcome
 
@@ -32,7 +32,7 @@ def _transient(response: httpx.Response) -> bool:
 
 
 class SmsClient:
-    def __init__(self, url: str, signer: LocalAccount, timeout: float = TIMEOUT) -> None:
+    def __init__(self, url: str, signer: Wallet, timeout: float = TIMEOUT) -> None:
         self.url = url.rstrip("/")
         self.signer = signer
         self.timeout = timeout

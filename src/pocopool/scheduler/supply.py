@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_account.signers.local import LocalAccount
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainTask
 from ..protocol.consensus import needs_more_contributions, worker_weight
 from ..protocol.crypto import key_hex, sign_authorization
+from ..protocol.keys import Wallet
 from ..protocol.models import ReplicateTaskSummary, Signature, WorkerpoolAuthorization
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
@@ -111,7 +110,7 @@ def chain_refusal(chain_task: ChainTask | None) -> str | None:
 
 class SupplyService:
     def __init__(
-        self, store: Store, chain: Chain, clock: Clock, signer: LocalAccount, ask_period_ms: int, *, sms_url: str = ""
+        self, store: Store, chain: Chain, clock: Clock, signer: Wallet, ask_period_ms: int, *, sms_url: str = ""
     ) -> None:
         self.sms_url = sms_url.rstrip("/")
         self.store = store

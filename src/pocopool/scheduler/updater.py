@@ -17,11 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import assert_never
 
-from eth_account.signers.local import LocalAccount
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError, ChainRevert
 from ..protocol.crypto import hex_to_bytes, key_hex
+from ..protocol.keys import Wallet
 from ..protocol.statuses import CONTRIBUTION_PHASE
 from ..protocol.statuses import ChainTaskStatus as CTS
 from ..protocol.statuses import TaskStatus as TS
@@ -48,7 +47,7 @@ class TaskUpdater:
         store: Store,
         chain: Chain,
         clock: Clock,
-        signer: LocalAccount,
+        signer: Wallet,
         wakeups: Wakeups,
         *,
         tee_frameworks: frozenset[TeeFramework] = frozenset(),

@@ -16,11 +16,10 @@ from collections import OrderedDict
 from collections.abc import Coroutine
 from typing import Any
 
-from eth_account import Account
-
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
 from ..integrity import DamagedFile
+from ..protocol.keys import Wallet
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS
 from ..protocol.statuses import ReplicateStatusCause as Cause
@@ -83,7 +82,7 @@ class Worker:
         self.config = config
         self.chain = chain
         self.clock: Clock = clock or SystemClock()
-        self.account = Account.from_key(config.private_key)
+        self.account = Wallet.from_key(config.private_key)
         self.wallet: str = self.account.address
         self.log = get_logger("agent", wallet=self.wallet, worker=config.name)
         self.ready = asyncio.Event()  # set once registered and recovered: the worker asks for work

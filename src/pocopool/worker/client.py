@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-from eth_account import Account
 
 from ..protocol.crypto import sign_login
 from ..protocol.http import error_message
+from ..protocol.keys import Wallet
 from ..protocol.models import (
     NotificationBatch,
     PublicConfiguration,
@@ -76,7 +76,7 @@ class SchedulerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = private_key
-        self.wallet = Account.from_key(private_key).address
+        self.wallet = Wallet.from_key(private_key).address
         self.log = log
         self.timeout = timeout
         self._http = httpx.AsyncClient(

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_account import Account
-
 from ..integrity import DamagedFile
+from ..protocol.keys import Wallet
 from .runtimes.base import LimitKind, Limits
 
 RUNTIMES = ("sandbox", "process")
@@ -107,7 +106,7 @@ def read_key_file(path: Path) -> str:
     data = path.read_bytes()  # a missing file is an OSError, said as such
     try:
         key = data.decode().strip()
-        Account.from_key(key)  # fail early on a malformed key, without echoing it
+        Wallet.from_key(key)  # fail early on a malformed key, without echoing it
     except ValueError as error:  # also binascii.Error and UnicodeDecodeError
         problem = "it is empty (0 bytes)" if not data else f"it does not hold a 0x-hex private key ({error})"
         raise DamagedFile(path, problem, "restore the wallet's key file from a backup") from None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from eth_account.signers.local import LocalAccount
-
 from ..chain.base import Chain
+from ..protocol.keys import Wallet
 from ..protocol.time import Clock
 from .bundle import BundleCache
 from .config import WorkerConfig
@@ -25,7 +24,7 @@ class WorkerServices:
     """Shared by every replicate of one worker."""
 
     config: WorkerConfig
-    account: LocalAccount
+    account: Wallet
     chain: Chain
     clock: Clock
     workspace: Workspace
