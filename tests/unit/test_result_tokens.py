@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pocopool.results import tokens
+from pocopool.service.secrets import SecretFileError
 
 TASK = "0x" + "11" * 32
 WORKER = "0x" + "22" * 20
@@ -24,7 +25,17 @@ def test_the_secret_is_created_once_0600_and_read_back(tmp_path: Path) -> None:
 def test_a_truncated_secret_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / tokens.SECRET_FILE
     path.write_bytes(b"short")
-    with pytest.raises(ValueError, match="shorter than 32 bytes"):
+    path.chmod(0o600)
+    with pytest.raises(SecretFileError, match=r"TEE token secret\) is damaged: it holds 5 bytes, not 32"):
+        tokens.load_or_create_secret(path)
+    assert path.read_bytes() == b"short"  # left as it is
+
+
+def test_a_secret_file_others_may_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / tokens.SECRET_FILE
+    tokens.load_or_create_secret(path)
+    path.chmod(0o640)
+    with pytest.raises(SecretFileError, match="readable by others .mode 640.; make it 0600"):
         tokens.load_or_create_secret(path)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pocopool.protocol.statuses import ReplicateStatusCause
+from pocopool.service.secrets import SecretFileError
 from pocopool.sms.errors import session_error
 from pocopool.sms.vault import Vault, VaultError, load_or_create_master_key
 
@@ -22,7 +23,7 @@ def test_the_master_key_is_created_once_and_private(tmp_path: Path) -> None:
 def test_a_master_key_readable_by_others_is_refused(tmp_path: Path) -> None:
     load_or_create_master_key(tmp_path)
     (tmp_path / "master.key").chmod(0o644)
-    with pytest.raises(VaultError, match="readable by others"):
+    with pytest.raises(SecretFileError, match="the SMS master key. is readable by others"):
         load_or_create_master_key(tmp_path)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pocopool.protocol.crypto import new_private_key
+from pocopool.service.startup import StartupError
 from pocopool.worker.config import parse
 
 
@@ -27,7 +28,7 @@ def argv(tmp_path: Path, *extra: str) -> list[str]:
 
 
 def test_tee_without_a_platform_key_is_refused_in_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"^--tee needs --tee-platform-key-file \(the simulated platform key"):
+    with pytest.raises(StartupError, match=r"^--tee needs --tee-platform-key-file \(the simulated platform key"):
         parse(argv(tmp_path, "--tee"))
 
 
@@ -37,5 +38,5 @@ def test_tee_options_reach_the_config(tmp_path: Path) -> None:
     assert config.tee_max_heap_mb == 64
     standard, _, _ = parse(argv(tmp_path))
     assert not standard.tee and standard.tee_platform_key_file is None and standard.tee_max_heap_mb == 1024
-    with pytest.raises(ValueError, match="--tee-max-heap-mb must be at least 1"):
+    with pytest.raises(StartupError, match="--tee-max-heap-mb must be at least 1"):
         parse(argv(tmp_path, "--tee-max-heap-mb", "0"))

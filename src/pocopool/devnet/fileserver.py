@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..serving import make_server, serve_until_signalled
+from ..service.server import bound_port, listen, make_server, serve_until_signalled
+from ..service.startup import run_main
 
 log = logging.getLogger("pocopool.devnet.fileserver")
 
@@ -46,9 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def _run(args: argparse.Namespace) -> None:
-    server = make_server(create_app(args.dir), args.host, args.port, graceful_timeout=5)
-    log.info("event=fileserver-started url=http://%s:%d dir=%s", args.host, args.port, args.dir)
-    await serve_until_signalled(server)
+    sock = listen(args.host, args.port)
+    log.info("event=fileserver-started url=http://%s:%d dir=%s", args.host, bound_port(sock), args.dir)
+    await serve_until_signalled(make_server(create_app(args.dir), graceful_timeout=5), sock)
     log.info("event=fileserver-stopped")
 
 
@@ -56,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args.dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_run(args))
-    return 0
+    return run_main("fileserver", lambda: asyncio.run(_run(args)))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,24 @@
-"""`python -m pocopool.results --chain local:PATH --data-dir DIR --port P [--host H] [--public-url URL]`."""
+"""`python -m pocopool.results --chain local:PATH --data-dir DIR --port P [--host H] [--public-url URL]`.
+
+Stops cleanly on SIGTERM/SIGINT. A startup problem (an unreadable chain, a damaged secret file, a
+port taken) is said in one line on stderr, exit status 2 (service/startup.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
+from ..chain import connect
+from ..chain.base import ChainError
 from ..logs import configure, get_logger
 from ..protocol.time import SystemClock
-from ..serving import make_server, serve_until_signalled
+from ..service.config import add_options, from_args
+from ..service.server import bound_port, listen, make_server, serve_until_signalled
+from ..service.startup import run_main, starting
 from .app import create_app
+from .config import ResultStoreConfig
 from .store import ResultStore
 from .tokens import SECRET_FILE, load_or_create_secret
 
@@ -20,36 +28,30 @@ log = get_logger("pocopool.results")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pocopool.results", description="pocopool result store")
     parser.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
-    parser.add_argument("--data-dir", required=True, type=Path, help="where result zips are kept")
-    parser.add_argument("--port", required=True, type=int)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--public-url", default=None, help="base URL put in result links (default http://HOST:PORT)")
+    add_options(parser, ResultStoreConfig)
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
 
 async def _run(args: argparse.Namespace) -> None:
-    from ..chain import connect
-    from ..chain.base import ChainError
-
+    config = from_args(ResultStoreConfig, args)
     clock = SystemClock()
-    try:
+    with starting(f"open the chain {args.chain}", ChainError):
         chain = connect(args.chain, clock)
-    except (ValueError, OSError, ChainError) as error:
-        raise SystemExit(f"pocopool.results: cannot open the chain {args.chain}: {error}") from None
     try:
-        store = ResultStore(args.data_dir)
-        try:
-            token_secret = load_or_create_secret(args.data_dir / SECRET_FILE)
-        except (ValueError, OSError) as error:
-            raise SystemExit(f"pocopool.results: cannot read the TEE token secret: {error}") from None
-        public_url = args.public_url or f"http://{args.host}:{args.port}"
+        sock = listen(config.host, config.port)  # first: a port taken is said before anything is opened
+        with starting(f"use the data folder {config.data_dir}"):
+            store = ResultStore(config.data_dir)
+            token_secret = load_or_create_secret(config.data_dir / SECRET_FILE)
+        public_url = config.url_for(bound_port(sock))
         app = create_app(chain, store, public_url, clock=clock, token_secret=token_secret)
-        server = make_server(app, args.host, args.port)
         log.info(
-            "result-store-started", url=f"http://{args.host}:{args.port}", public_url=public_url, data_dir=args.data_dir
+            "result-store-started",
+            url=f"http://{config.host}:{bound_port(sock)}",
+            public_url=public_url,
+            data_dir=config.data_dir,
         )
-        await serve_until_signalled(server)
+        await serve_until_signalled(make_server(app), sock)
         log.info("result-store-stopped")
     finally:
         chain.close()
@@ -58,8 +60,7 @@ async def _run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure(args.log_level)
-    asyncio.run(_run(args))
-    return 0
+    return run_main("results", lambda: asyncio.run(_run(args)))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,18 @@ the SMS, which gives it to the post-compute enclave, which uploads with it (docs
 
 The token names the task, the worker and the task's enclave challenge, and expires at the task's
 final deadline. Its signing secret is 32 random bytes kept in a 0600 file in the store's data
-folder, created at first start, so that tokens survive a restart of the store. The secret and the
+folder, created at first start (service/secrets.py), so that tokens survive a restart of the store. The secret and the
 tokens are never logged.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
+
+from ..service.secrets import load_or_create_secret as load_or_create_secret_file
 
 ALGORITHM = "HS256"
 SECRET_FILE = ".tee-token.key"
@@ -34,21 +35,8 @@ class TokenClaims:
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The signing secret in `path`, created (0600, exclusively) if the file does not exist yet."""
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_bytes()
-        if len(secret) < _SECRET_BYTES:
-            raise ValueError(f"the token secret file {path} is shorter than {_SECRET_BYTES} bytes") from None
-        return secret
-    secret = os.urandom(_SECRET_BYTES)
-    with os.fdopen(fd, "wb") as file:
-        file.write(secret)
-        file.flush()
-        os.fsync(file.fileno())
-    return secret
+    """The signing secret in `path` (the store's data folder / SECRET_FILE), created at first start."""
+    return load_or_create_secret_file(path, _SECRET_BYTES, "the TEE token secret")
 
 
 def issue(secret: bytes, task: str, worker: str, enclave_challenge: str, exp: int) -> str:

@@ -11,6 +11,6 @@ As a process: `python -m pocopool.scheduler --chain local:PATH --key-file F --wo
 """
 
 from .config import SchedulerConfig
-from .service import Scheduler, SchedulerStartupError
+from .service import Scheduler
 
-__all__ = ["Scheduler", "SchedulerConfig", "SchedulerStartupError"]
+__all__ = ["Scheduler", "SchedulerConfig"]

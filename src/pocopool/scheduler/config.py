@@ -1,4 +1,4 @@
-"""The scheduler's settings (docs/contracts.md command line)."""
+"""The scheduler's settings (docs/contracts.md command line): each field with its option, once."""
 
 from __future__ import annotations
 
@@ -6,25 +6,51 @@ from dataclasses import dataclass
 
 from ..protocol.tags import TeeFramework
 from ..protocol.tee import SIM_FRAMEWORK
+from ..service.config import http_url, port_number, setting
 
 
-@dataclass(frozen=True)
+def _optional_http_url(text: str) -> str:
+    return http_url(text) if text else ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SchedulerConfig:
-    workerpool: str  # the workerpool address this scheduler serves
-    private_key: str  # 0x-hex key of the workerpool owner: signs authorizations and sends transactions
-    db_url: str  # sqlite:////abs/path.db or postgresql+asyncpg://user@host:port/db
-    results_url: str = ""  # the result store workers upload to (PublicConfiguration.resultRepositoryURL)
-    host: str = "127.0.0.1"
-    port: int = 13000  # 0: any free port (see Scheduler.url once started)
-    ask_period_ms: int = 300  # how often a worker may ask for a replicate
-    poll_interval: float = 0.2  # seconds between two reads of new deals
-    detector_period: float = 1.0  # seconds between two detector runs
-    worker_lost_after: float = 60.0  # seconds without a ping before a worker's replicates are WORKER_LOST
-    upload_timeout_periods: float = 2.0  # category periods a chosen uploader has before the next revealer is asked
-    full_scan_every: int = 10  # unnotified detectors look at every replicate once in this many runs
-    jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it)
+    workerpool: str = setting("--workerpool", help="the workerpool address this scheduler serves")
+    # 0x-hex key of the workerpool owner: signs authorizations and sends transactions (from --key-file)
+    private_key: str
+    db_url: str = setting("--db", help="sqlite:////abs/path.db or postgresql://user@host:port/db")
+    results_url: str = setting(
+        "--results-url", default="", help="the result store workers upload to (resultRepositoryURL)"
+    )
+    host: str = setting("--host", default="127.0.0.1", help="address to listen on")
+    port: int = setting("--port", default=13000, read=port_number, help="port to listen on (0: any free port)")
+    ask_period_ms: int = setting("--ask-period-ms", default=300, help="how often a worker may ask for work")
+    poll_interval: float = setting("--poll-interval", default=0.2, help="seconds between two reads of new deals")
+    detector_period: float = setting("--detector-period", default=1.0, help="seconds between two detector runs")
+    worker_lost_after: float = setting(
+        "--worker-lost-after",
+        default=60.0,
+        help="seconds without a ping before a worker's replicates are marked WORKER_LOST",
+    )
+    upload_timeout_periods: float = setting(
+        "--upload-timeout-periods",
+        default=2.0,
+        help="category periods a chosen uploader has before the next revealer is asked",
+    )
+    full_scan_every: int = setting(
+        "--full-scan-every",
+        default=10,
+        help="the unnotified-contribution/reveal detectors check every replicate once in this many runs",
+    )
+    jwt_secret: bytes | None = None  # None: a random secret per process (tokens die with it); --jwt-secret-file
     update_workers: int = 16  # coroutines applying task updates
-    sms_url: str = ""  # the SMS of TEE tasks ("": TEE tasks fail at INITIALIZE_FAILED TEE_NOT_SUPPORTED)
+    sms_url: str = setting(
+        "--sms",
+        default="",
+        read=_optional_http_url,
+        metavar="URL",
+        help="the SMS of TEE tasks (tee-sim, framework GRAMINE); without it TEE tasks fail to initialize",
+    )
 
     @property
     def tee_frameworks(self) -> frozenset[TeeFramework]:

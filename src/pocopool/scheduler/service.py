@@ -15,13 +15,9 @@ after SHUTDOWN_TIMEOUT), with the database closed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
-from collections.abc import Iterator
 from typing import cast
-
-import uvicorn
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError
@@ -31,6 +27,8 @@ from ..protocol.keys import Wallet
 from ..protocol.models import PublicConfiguration
 from ..protocol.statuses import TaskStatus as TS
 from ..protocol.time import Clock, SystemClock
+from ..service.server import Server, bound_port, listen, make_server
+from ..service.startup import StartupError
 from .auth import Authenticator
 from .config import SchedulerConfig
 from .deals import DealWatcher
@@ -49,18 +47,7 @@ from .updater import TaskUpdater
 from .wakeups import Wakeups
 
 SHUTDOWN_TIMEOUT = 10.0
-
-
-class SchedulerStartupError(RuntimeError):
-    """The scheduler cannot start: one sentence says why."""
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the Scheduler's owner decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+HTTP_GRACEFUL_TIMEOUT = 3.0  # in-flight requests at stop; the long polls were woken by then
 
 
 class Scheduler:
@@ -75,7 +62,7 @@ class Scheduler:
             self.signer = Wallet.from_key(config.private_key)
             self.workerpool = normalize_address(config.workerpool)
         except (ValueError, InvalidHex) as error:
-            raise SchedulerStartupError(f"invalid key or workerpool address: {error}") from None
+            raise StartupError(f"invalid key or workerpool address: {error}") from None
         self.address: str = self.signer.address
         self.chain_id = 0
         self.store = Store(config.db_url)
@@ -146,7 +133,7 @@ class Scheduler:
     def port(self) -> int:
         if self._socket is None:
             raise RuntimeError("the scheduler is not started")
-        return self._socket.getsockname()[1]
+        return bound_port(self._socket)
 
     @property
     def url(self) -> str:
@@ -159,33 +146,25 @@ class Scheduler:
         try:
             pool = await chain_read(self.chain, self.chain.view_workerpool, self.workerpool)
         except ChainError as error:
-            raise SchedulerStartupError(f"cannot read workerpool {self.workerpool} on chain: {error}") from None
+            raise StartupError(f"cannot read workerpool {self.workerpool} on chain: {error}") from None
         if pool is None:
-            raise SchedulerStartupError(f"workerpool {self.workerpool} does not exist on chain")
+            raise StartupError(f"workerpool {self.workerpool} does not exist on chain")
         if not same_address(pool.owner, self.address):
-            raise SchedulerStartupError(
+            raise StartupError(
                 f"the key's address {self.address} is not the owner of workerpool {self.workerpool} "
                 f"(owner: {pool.owner})"
             )
         self.chain_id = await chain_read(self.chain, self.chain.chain_id)
+        # The port first: a port taken is said before anything else is opened or logged.
+        self._socket = listen(self.config.host, self.config.port)
         try:
             await self.store.open()
         except Exception as error:  # noqa: BLE001 - whatever the driver raises, say it in one line
             await self.store.close()
+            self._socket.close()
+            self._socket = None
             url = self.store.db.url.render_as_string(hide_password=True)
-            raise SchedulerStartupError(f"cannot open the database {url}: {one_line(str(error))}") from None
-        try:
-            family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-            # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
-            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.config.host, self.config.port))
-            sock.listen(128)
-            sock.setblocking(False)
-        except OSError as error:
-            await self.store.close()
-            raise SchedulerStartupError(f"cannot listen on {self.config.host}:{self.config.port}: {error}") from None
-        self._socket = sock
+            raise StartupError(f"cannot open the database {url}: {one_line(str(error))}") from None
         log_event(
             "scheduler.started",
             url=self.url,
@@ -207,15 +186,7 @@ class Scheduler:
         """Serves until `stop()`; then finishes every owned coroutine and closes the database."""
         await self.start()
         assert self._socket is not None
-        server = _Server(
-            uvicorn.Config(
-                self.app,
-                log_level="warning",
-                lifespan="off",
-                access_log=False,
-                timeout_graceful_shutdown=3,
-            )
-        )
+        server = make_server(self.app, graceful_timeout=HTTP_GRACEFUL_TIMEOUT)
         workers = self.config.update_workers
         try:
             async with asyncio.TaskGroup() as group:
@@ -246,7 +217,7 @@ class Scheduler:
             self._socket.close()
             log_event("scheduler.stopped")
 
-    async def _wait_http(self, server: uvicorn.Server) -> None:
+    async def _wait_http(self, server: Server) -> None:
         while not server.started and not self._stop.is_set():
             await asyncio.sleep(0.01)
 

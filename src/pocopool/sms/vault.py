@@ -7,10 +7,11 @@ data, so a value copied to another row of the database does not decrypt there.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..service.secrets import load_or_create_secret
 
 MASTER_KEY_FILE = "master.key"
 KEY_BYTES = 32
@@ -22,26 +23,9 @@ class VaultError(ValueError):
 
 
 def load_or_create_master_key(home: Path) -> bytes:
-    """The master key of this SMS home, created (0600, never overwritten) at first start."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / MASTER_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise VaultError(f"{path} is readable by others (mode {mode:o}); make it 0600") from None
-        key = path.read_bytes()
-        if len(key) != KEY_BYTES:
-            raise VaultError(
-                f"{path} is damaged: it holds {len(key)} bytes, not a {KEY_BYTES}-byte key; restore it "
-                "from a backup (without it no stored secret can be read); it was left as it is"
-            ) from None
-        return key
-    key = os.urandom(KEY_BYTES)
-    with os.fdopen(fd, "wb") as file:
-        file.write(key)
-    return key
+    """The master key of this SMS home, created (0600, never overwritten) at first start; without it
+    no stored secret can be read (service/secrets.py says so when the file is damaged)."""
+    return load_or_create_secret(home / MASTER_KEY_FILE, KEY_BYTES, "the SMS master key")
 
 
 class Vault:

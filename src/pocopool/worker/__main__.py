@@ -1,7 +1,9 @@
 """`python -m pocopool.worker --scheduler URL --chain local:PATH --key-file F --workdir DIR …`
 
 SIGTERM or SIGINT stops the worker cleanly: running apps are killed, task state stays on disk and is
-resumed by the next start. Exit status 0 after a clean stop, 1 on a startup failure, 2 on bad usage.
+resumed by the next start. Exit status 0 after a clean stop; 2 when it does not start (bad usage, an
+unreadable key file, a chain that cannot be opened: one line on stderr, service/startup.py); 1 when
+it fails while running.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from ..protocol.time import SystemClock
+from ..service.startup import EXIT_FAILED, run_main, starting
 from . import logs
 from .agent import Worker
 from .config import parse
@@ -21,30 +24,20 @@ from .tee.platform import EnclavePlatform, UnknownPlatform, load_platform
 PLATFORMS = {"tee-sim": "pocopool.teesim.platform:TeeSim"}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        config, chain_url, level = parse(argv)
-    except (OSError, ValueError) as error:
-        print(f"pocopool worker: {error}", file=sys.stderr)
-        return 2
+def _main(argv: Sequence[str] | None) -> int:
+    config, chain_url, level = parse(argv)
     platform: EnclavePlatform | None = None
     if config.tee:
-        try:
+        with starting("load the enclave platform", UnknownPlatform):
             platform = load_platform(config.tee_platform, PLATFORMS)
-        except UnknownPlatform as error:
-            print(f"pocopool worker: {error}", file=sys.stderr)
-            return 2
     logs.configure(level)
     log = logs.get_logger("main")
     from ..chain import connect  # imported here so that `--help` works without a ledger backend
     from ..chain.base import ChainError
 
     clock = SystemClock()
-    try:
+    with starting(f"open the chain {chain_url}", ChainError):
         chain = connect(chain_url, clock)
-    except (OSError, ValueError, ChainError) as error:
-        log.error("chain-unavailable", chain=chain_url, error=str(error))
-        return 1
     worker = Worker(config, chain, clock, tee_platform=platform)
 
     async def run() -> None:
@@ -58,13 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseExceptionGroup as group:  # noqa: F821 - builtin since 3.11
         for leaf in _leaves(group):
             log.error("worker-failed", error=f"{type(leaf).__name__}: {leaf}")
-        return 1
+        return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - one clear line instead of a traceback
         log.error("worker-failed", error=f"{type(error).__name__}: {error}")
-        return 1
+        return EXIT_FAILED
     finally:
         chain.close()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_main("worker", lambda: _main(argv))
 
 
 def _leaves(group: BaseExceptionGroup) -> list[BaseException]:  # noqa: F821

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from pathlib import Path
 
 import pytest
+from damaging import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 
-from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from pocopool.protocol.time import SystemClock
 from pocopool.scheduler.store import Store
 from scheduler_harness import SCHEDULER_KEY, Ledger, make_ledger
@@ -84,3 +85,15 @@ def test_a_damaged_key_file_is_refused_in_one_line_without_echoing_it(tmp_path, 
     assert refusal.returncode == 2
     assert_refused_in_one_line(refusal, key_file, content)
     assert SCHEDULER_KEY[4:20] not in refusal.stderr
+
+
+def test_a_taken_port_is_refused_in_one_line(tmp_path, ledger):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        command = scheduler_command(tmp_path, ledger)
+        command[command.index("--port") + 1] = str(port)
+        refusal = start_and_wait_for_exit(command)
+    assert refusal.returncode == 2, refusal.stderr
+    assert refusal.line == f"pocopool scheduler: cannot listen on 127.0.0.1:{port}: Address already in use"

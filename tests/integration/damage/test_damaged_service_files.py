@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from damaging import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from eth_account import Account
 
-from conftest import SQLITE_DAMAGES, assert_refused_in_one_line, damage, start_and_wait_for_exit
 from pocopool.chain import LocalChain
 from pocopool.devnet.processes import free_port
 from pocopool.sms.db import Database
@@ -89,7 +90,7 @@ def test_a_damaged_sms_database_is_refused_in_one_line_and_left_as_it_is(tmp_pat
     content = damage(database, how, table="task_challenges")
     refusal = start_and_wait_for_exit(sms_command(tmp_path, chain_file))
     assert_refused_in_one_line(refusal, database, content)
-    assert refusal.line.startswith("pocopool.sms: cannot open the database")
+    assert refusal.line.startswith("pocopool sms: cannot open the database")
 
 
 def test_a_cut_sms_master_key_is_refused_in_one_line_and_left_as_it_is(tmp_path, chain_file):
@@ -133,7 +134,7 @@ def test_a_damaged_worker_key_file_is_refused_in_one_line(tmp_path, chain_file, 
 def test_a_worker_refuses_a_damaged_ledger_in_one_line(tmp_path, chain_file):
     content = damage(chain_file, "header-overwritten")
     refusal = start_and_wait_for_exit(worker_command(tmp_path, chain_file, free_port()))
-    assert refusal.returncode == 1
+    assert refusal.returncode == 2
     assert_refused_in_one_line(refusal, chain_file, content)
 
 
@@ -167,3 +168,42 @@ def test_a_damaged_replicate_state_is_reported_and_the_worker_keeps_running(tmp_
     assert str(state) in report and "is damaged" in report and "not resumed" in report, report
     assert "Traceback" not in "".join(lines)
     assert state.read_bytes() == content, "the worker changed a damaged state before its scheduler answered"
+
+
+def with_port(command: list[str], port: int) -> list[str]:
+    at = command.index("--port") + 1
+    return [*command[:at], str(port), *command[at + 1 :]]
+
+
+def test_every_service_says_a_taken_port_the_same_way(tmp_path, chain_file):
+    """One way to fail at start (service/startup.py): `pocopool <service>: …`, one line, exit 2."""
+    results = [
+        sys.executable,
+        "-m",
+        "pocopool.results",
+        "--chain",
+        f"local:{chain_file}",
+        "--data-dir",
+        str(tmp_path / "results"),
+        "--port",
+        "0",
+    ]
+    fileserver = [sys.executable, "-m", "pocopool.devnet.fileserver", "--dir", str(tmp_path / "files"), "--port", "0"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        for service, command in (
+            ("sms", sms_command(tmp_path, chain_file)),
+            ("results", results),
+            ("fileserver", fileserver),
+        ):
+            refusal = start_and_wait_for_exit(with_port(command, port))
+            assert refusal.returncode == 2, refusal.stderr
+            assert refusal.line == f"pocopool {service}: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_a_bad_option_value_is_refused_by_argparse_with_the_same_exit_status(tmp_path, chain_file):
+    refusal = start_and_wait_for_exit(with_port(sms_command(tmp_path, chain_file), 70000))
+    assert refusal.returncode == 2 and "70000 is not a port (0-65535; 0: any free port)" in refusal.stderr
+    assert "Traceback" not in refusal.stderr

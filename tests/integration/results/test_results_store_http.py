@@ -5,8 +5,6 @@ Each refusal must answer its 4xx with a JSON error and leave nothing stored.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import json
 import os
@@ -39,7 +37,7 @@ from pocopool.protocol.crypto import (  # noqa: E402
 from pocopool.protocol.digest import file_digest, folder_digest  # noqa: E402
 from pocopool.protocol.time import SystemClock  # noqa: E402
 from pocopool.results import ResultStore, auth, create_app  # noqa: E402
-from pocopool.serving import make_server  # noqa: E402
+from pocopool.service.server import running as serving  # noqa: E402
 
 GREETING = b"Hello, World!\n"
 STANDARD_ENCLAVE_SIGN = "0x" + "00" * 32
@@ -129,26 +127,6 @@ class Service:
     url: str
     store: ResultStore
     client: httpx.AsyncClient
-
-
-@contextlib.asynccontextmanager
-async def serving(app: object) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = make_server(app, "127.0.0.1", port, graceful_timeout=1)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(500):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, "the result store did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
 
 
 @pytest.fixture
