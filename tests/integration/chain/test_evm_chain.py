@@ -117,7 +117,8 @@ def test_a_transaction_that_reverts_in_its_block_still_names_the_rule(ledger: Ev
     from pocopool.chain.evm.rpc import wait_receipt
 
     poor = SENDERS[0]
-    data = "0x" + ledger._abi.encode("transfer", [OWNER.address, 5]).hex()  # poor holds nothing
+    connection = ledger._connection
+    data = "0x" + connection._abi.encode("transfer", [OWNER.address, 5]).hex()  # poor holds nothing
     signed = Account.sign_transaction(
         {
             "nonce": 0,
@@ -133,7 +134,7 @@ def test_a_transaction_that_reverts_in_its_block_still_names_the_rule(ledger: Ev
     rpc = Rpc(parse_url(ledger.url)[0])
     raw = wait_receipt(rpc, rpc.call("eth_sendRawTransaction", "0x" + signed.raw_transaction.hex()))
     assert int(raw["status"], 16) == 0
-    error = ledger._mined_revert("transfer", {"from": poor.address, "to": ledger.ledger_address, "data": data}, raw)
+    error = connection._mined_revert("transfer", {"from": poor.address, "to": ledger.ledger_address, "data": data}, raw)
     assert isinstance(error, ChainRevert) and error.rule == rule.INSUFFICIENT_BALANCE
 
 

@@ -9,10 +9,8 @@ Blocks: the ledger's block 0 is the block that deployed the contract; every bloc
 returns or accepts is relative to it (`genesisBlock()` on chain), so a ledger reads the same on a
 fresh node and on one with a history.
 
-Transactions: one at a time per EvmChain object (a lock), each one first run with eth_estimateGas in
-the block it will go into, so a revert costs no gas and leaves no block; then signed locally (legacy
-transaction, node's gas price, estimate + 25 %), sent, and its receipt awaited. Nonces are kept per
-sender and re-read from the node after any send error. Processes must use distinct senders.
+Transactions go through connection.py (estimated first, so a revert costs no gas; signed locally;
+nonces per sender); processes must use distinct senders. The view tuples are read in records.py.
 
 Events: `events(a, b)` reads logs of blocks a..b by eth_getLogs; a reader keeps the last block it
 processed as its cursor (the scheduler's deal watcher does), so a dropped connection or a restarted
@@ -21,15 +19,12 @@ reader neither misses nor repeats an event. Every RPC call is retried on connect
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
-from eth_account import Account
 from eth_utils import to_checksum_address
 
 from ...protocol.crypto import ZERO_ADDRESS, InvalidHex, normalize_address, normalize_bytes32
-from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ...protocol.time import Category, Clock
 from .. import arguments as arg
 from .. import errors as rule
@@ -39,7 +34,6 @@ from ..base import (
     AppInfo,
     Block,
     Chain,
-    ChainError,
     ChainRevert,
     ChainTask,
     Contribution,
@@ -48,22 +42,20 @@ from ..base import (
     DealRequest,
     Event,
     Receipt,
-    Resource,
     Signer,
     WorkerpoolInfo,
 )
 from ..reverts import revert
 from .abi import Abi, signature_bytes
+from .connection import LedgerConnection
 from .contract import compiled
 from .deploy import deploy
-from .reasons import is_revert, revert_of
-from .rpc import Rpc, gas_price, wait_receipt
+from .records import contribution_of, deal_of, task_of
+from .rpc import Rpc
 
 EVM_SCHEME = "evm:"
 # String and bytes bounds of the contract's ABI (PocoLedger.vy MAX_*): longer values are refused here.
 MAX_NAME, MAX_TYPE, MAX_TEXT, MAX_PARAMS, MAX_RESULTS = 256, 64, 2048, 4096, 4096
-TASK_STATUSES = list(ChainTaskStatus)
-CONTRIBUTION_STATUSES = list(ChainContributionStatus)
 
 
 def _text(value: Any, what: str, limit: int) -> str:
@@ -115,19 +107,16 @@ class EvmChain(Chain):
         control_time: bool = False,
         test_build: bool = False,
     ) -> None:
-        self._rpc = Rpc(rpc_url)
         self._ledger = normalize_address(ledger)
-        self._abi = Abi(compiled(test_build).abi)
         self._clock = clock
-        self._control_time = control_time
-        self._lock = threading.RLock()
-        self._nonces: dict[str, int] = {}
-        self._closed = False
-        self._chain_id = int(self._rpc.call("eth_chainId"), 16)
-        code = self._rpc.call("eth_getCode", self._ledger, "latest")
-        if not code or code == "0x":
-            raise ChainError(f"no ledger contract at {self._ledger} on {rpc_url}")
-        self._genesis = self._view("genesisBlock")[0]
+        self._connection = LedgerConnection(
+            Rpc(rpc_url), self._ledger, Abi(compiled(test_build).abi), clock, control_time=control_time
+        )
+        self._rpc = self._connection.rpc
+        self._view = self._connection.view
+        self._transact = self._connection.transact
+        self._chain_id = self._connection.chain_id
+        self._genesis = self._connection.genesis
         self._owner = to_checksum_address(self._view("owner")[0])
 
     @classmethod
@@ -153,112 +142,7 @@ class EvmChain(Chain):
         return self._ledger
 
     def close(self) -> None:
-        self._closed = True
-
-    # ----- low level ------------------------------------------------------------------------------
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ChainError(f"the ledger {self._ledger} is closed")
-
-    def _view(self, name: str, *args: Any) -> tuple[Any, ...]:
-        self._check_open()
-        answer = self._rpc.request(
-            "eth_call", [{"to": self._ledger, "data": "0x" + self._abi.encode(name, list(args)).hex()}, "latest"]
-        )
-        if "error" in answer:
-            if is_revert(answer["error"]):
-                raise revert_of(answer["error"])
-            raise ChainError(f"EVM node: {name} failed: {answer['error']}")
-        return self._abi.decode_output(name, bytes.fromhex(answer["result"][2:]))
-
-    def _block(self, number: Any) -> dict[str, Any]:
-        block = self._rpc.call("eth_getBlockByNumber", number, False)
-        if block is None:
-            raise ChainError(f"EVM node has no block {number}")
-        return block
-
-    def _next_timestamp(self) -> None:
-        if self._control_time and self._clock is not None:
-            latest = int(self._block("latest")["timestamp"], 16)
-            self._rpc.call("evm_setNextBlockTimestamp", max(int(self._clock.now()), latest))
-
-    def _transact(self, sender: Signer, name: str, args: list[Any]) -> Receipt:
-        self._check_open()
-        data = "0x" + self._abi.encode(name, args).hex()
-        address = to_checksum_address(sender.address)
-        with self._lock:
-            for attempt in range(2):
-                self._next_timestamp()
-                call = {"from": address, "to": self._ledger, "data": data}
-                estimate = self._rpc.request("eth_estimateGas", [call])
-                if "error" in estimate:
-                    if is_revert(estimate["error"]):
-                        raise revert_of(estimate["error"])
-                    raise ChainError(f"EVM node: estimating {name} failed: {estimate['error']}")
-                gas = int(estimate["result"], 16)
-                nonce = self._nonces.get(address)
-                if nonce is None:
-                    nonce = int(self._rpc.call("eth_getTransactionCount", address, "pending"), 16)
-                gas = gas + gas // 4 + 10_000
-                transaction = {
-                    "nonce": nonce,
-                    "gasPrice": gas_price(self._rpc, address, gas),
-                    "gas": gas,
-                    "to": self._ledger,
-                    "value": 0,
-                    "data": data,
-                    "chainId": self._chain_id,
-                }
-                signed = Account.sign_transaction(transaction, sender.key)
-                sent = self._rpc.request("eth_sendRawTransaction", ["0x" + signed.raw_transaction.hex()])
-                if "error" in sent:
-                    self._nonces.pop(address, None)  # re-read the nonce from the node, then try once more
-                    if attempt == 0 and "nonce" in str(sent["error"]).lower():
-                        continue
-                    raise ChainError(f"EVM node refused the {name} transaction: {sent['error']}")
-                self._nonces[address] = nonce + 1
-                raw = wait_receipt(self._rpc, sent["result"])
-                if int(raw["status"], 16) != 1:
-                    raise self._mined_revert(name, call, raw)
-                return self._receipt(name, raw)
-        raise AssertionError("unreachable")
-
-    def _mined_revert(self, name: str, call: dict[str, Any], raw: dict[str, Any]) -> ChainError:
-        """Another sender's transaction changed the state between our estimate and our block (a race
-        LocalChain cannot have): the transaction reverted on chain, in a block. A reverted transaction
-        changes nothing but the nonce, so running it again now names the rule it broke."""
-        answer = self._rpc.request("eth_call", [call, "latest"])
-        if "error" in answer and is_revert(answer["error"]):
-            return revert_of(answer["error"])
-        return ChainError(
-            f"the {name} transaction {raw['transactionHash']} reverted in block "
-            f"{int(raw['blockNumber'], 16) - self._genesis}"
-        )
-
-    def _receipt(self, name: str, raw: dict[str, Any]) -> Receipt:
-        number = int(raw["blockNumber"], 16)
-        timestamp = int(self._block(hex(number))["timestamp"], 16)
-        events = tuple(self._events_of(raw["logs"]))
-        return Receipt(number - self._genesis, raw["transactionHash"], timestamp, events, _return_value(name, events))
-
-    def _events_of(self, logs: list[dict[str, Any]]) -> list[Event]:
-        found = []
-        for log in logs:
-            if log["address"].lower() != self._ledger.lower():
-                continue
-            decoded = self._abi.decode_log(log)
-            if decoded is None:
-                continue
-            found.append(
-                Event(
-                    int(log["blockNumber"], 16) - self._genesis,
-                    int(log["logIndex"], 16),
-                    log["transactionHash"],
-                    decoded[0],
-                    decoded[1],
-                )
-            )
-        return found
+        self._connection.close()
 
     # ----- reads ----------------------------------------------------------------------------------
     def chain_id(self) -> int:
@@ -271,7 +155,7 @@ class EvmChain(Chain):
         return self._ledger
 
     def latest_block(self) -> Block:
-        block = self._block("latest")
+        block = self._connection.block("latest")
         return Block(int(block["number"], 16) - self._genesis, int(block["timestamp"], 16))
 
     def now(self) -> int:
@@ -326,105 +210,23 @@ class EvmChain(Chain):
     def view_deal(self, deal_id: str) -> Deal | None:
         deal_id = normalize_bytes32(deal_id, "deal id")
         fields, params = self._view("viewDeal", _b32(deal_id, "deal id"))
-        (
-            app,
-            dataset,
-            pool,
-            trust,
-            category,
-            tag,
-            requester,
-            beneficiary,
-            callback,
-            start_time,
-            bot_first,
-            bot_size,
-            worker_stake,
-            reward_ratio,
-            sponsor,
-        ) = fields
-        if bot_size == 0:
-            return None
-
-        def resource(value: tuple[str, str, int]) -> Resource:
-            return Resource(to_checksum_address(value[0]), to_checksum_address(value[1]), value[2])
-
-        return Deal(
-            deal_id=deal_id,
-            app=resource(app),
-            dataset=resource(dataset),
-            workerpool=resource(pool),
-            trust=trust,
-            category=category,
-            tag="0x" + tag.hex(),
-            requester=to_checksum_address(requester),
-            beneficiary=to_checksum_address(beneficiary),
-            callback=to_checksum_address(callback),
-            params=params,
-            start_time=start_time,
-            bot_first=bot_first,
-            bot_size=bot_size,
-            worker_stake=worker_stake,
-            scheduler_reward_ratio=reward_ratio,
-            sponsor=to_checksum_address(sponsor),
-        )
+        return deal_of(deal_id, fields, params)
 
     def view_task(self, task_id: str) -> ChainTask:
         task_id = normalize_bytes32(task_id, "task id")
-        (
-            status,
-            deal_id,
-            idx,
-            timeref,
-            contribution_deadline,
-            reveal_deadline,
-            final_deadline,
-            consensus,
-            reveal_counter,
-            winner_counter,
-            contributors,
-            digest,
-            results,
-            callback,
-        ) = self._view("viewTask", _b32(task_id, "task id"))[0]
-        return ChainTask(
-            task_id=task_id,
-            status=TASK_STATUSES[status],
-            deal_id="0x" + deal_id.hex(),
-            idx=idx,
-            timeref=timeref,
-            contribution_deadline=contribution_deadline,
-            reveal_deadline=reveal_deadline,
-            final_deadline=final_deadline,
-            consensus_value="0x" + consensus.hex(),
-            reveal_counter=reveal_counter,
-            winner_counter=winner_counter,
-            contributors=tuple(to_checksum_address(c) for c in contributors),
-            result_digest="0x" + digest.hex(),
-            results=bytes(results),
-            results_callback=bytes(callback),
-        )
+        return task_of(task_id, self._view("viewTask", _b32(task_id, "task id"))[0])
 
     def view_contribution(self, task_id: str, worker: str) -> Contribution:
-        status, result_hash, result_seal, challenge, weight = self._view(
-            "viewContribution", _b32(task_id, "task id"), normalize_address(worker)
-        )[0]
-        return Contribution(
-            CONTRIBUTION_STATUSES[status],
-            "0x" + result_hash.hex(),
-            "0x" + result_seal.hex(),
-            to_checksum_address(challenge),
-            weight,
-        )
+        return contribution_of(self._view("viewContribution", _b32(task_id, "task id"), normalize_address(worker))[0])
 
     def events(self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = ()) -> list[Event]:
-        self._check_open()
+        self._connection.check_open()
         first = self._genesis + max(from_block, 0)
         last = "latest" if to_block is None else hex(self._genesis + to_block)
         if to_block is not None and to_block < max(from_block, 0):
             return []
         logs = self._rpc.call("eth_getLogs", {"fromBlock": hex(first), "toBlock": last, "address": self._ledger})
-        found = self._events_of(logs or [])
+        found = self._connection.events_of(logs or [])
         found.sort(key=lambda e: (e.block_number, e.log_index))
         return [e for e in found if e.name in names] if names else found
 
@@ -609,25 +411,3 @@ class EvmChain(Chain):
 
 def _b32(value: Any, what: str) -> bytes:
     return bytes.fromhex(arg.bytes32(value, what)[2:])
-
-
-# The value a transaction returns, read from its events (the node may not keep return data).
-_RETURNED_BY = {
-    "createCategory": ("CreateCategory", "catid"),
-    "createApp": ("CreateApp", "app"),
-    "createDataset": ("CreateDataset", "dataset"),
-    "createWorkerpool": ("CreateWorkerpool", "workerpool"),
-    "createDeal": ("SchedulerNotice", "dealid"),
-    "initialize": ("TaskInitialize", "taskid"),
-    "initializeAndClaim": ("TaskInitialize", "taskid"),
-}
-
-
-def _return_value(name: str, events: tuple[Event, ...]) -> Any:
-    if name not in _RETURNED_BY:
-        return None
-    event_name, field = _RETURNED_BY[name]
-    for event in events:
-        if event.name == event_name:
-            return event.args[field]
-    return None
