@@ -1,33 +1,12 @@
-"""The built-in EVM node: py-evm (through eth-tester's chain setup) behind the Ethereum JSON-RPC methods
-web3.py uses, served over HTTP on 127.0.0.1.
-
-    python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
-
-One transaction per block, mined as soon as it arrives (automine). Gas is free: the base fee is 0 and
-`eth_gasPrice` answers 0, so any key can transact without being funded first. Time is the wall clock
-unless a test sets it: `evm_setNextBlockTimestamp(t)` stamps the next block, `evm_increaseTime(s)`
-shifts the clock; blocks may share a timestamp (as LocalChain's do, docs/decisions.md 3) but never go
-back. `evm_snapshot`/`evm_revert` restore an earlier head, `evm_mine` mines an empty block. Calls and
-gas estimates run in the block the next transaction would go into, with its timestamp.
-
-The chain lives in memory. With `--journal FILE` it also outlives the process: every mined block (its
-timestamp, mix hash and raw transaction) is appended to FILE as one JSON line, flushed before the
-transaction's hash is answered, and a node started on an existing FILE replays it first, so it holds
-the same blocks, hashes, receipts and state as the one that wrote it (the devnet keeps one per home,
-as LocalChain keeps HOME/chain.db). `evm_revert` rewrites the journal to the restored head. Snapshots
-and a clock shifted by `evm_increaseTime` or `evm_setNextBlockTimestamp` are not kept.
-"""
+"""The built-in EVM node's chain: py-evm (through eth-tester's chain setup) answering the Ethereum
+JSON-RPC methods web3.py uses, one `rpc_*` method each (the package docstring says how it behaves)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import signal
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -438,105 +417,3 @@ def _topics_match(log_topics: list[str], wanted: list[Any]) -> bool:
         if log_topics[position].lower() not in {o.lower() for o in options}:
             return False
     return True
-
-
-def make_server(node: Node, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # one line per request would drown the devnet logs
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                request = json.loads(self.rfile.read(length))
-            except ValueError:
-                self._answer({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
-                return
-            if isinstance(request, list):
-                self._answer([_dispatch(node, item) for item in request])
-            else:
-                self._answer(_dispatch(node, request))
-
-        def _answer(self, body: Any) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
-
-
-def _dispatch(node: Node, request: dict[str, Any]) -> dict[str, Any]:
-    request_id = request.get("id")
-    try:
-        result = node.handle(request.get("method", ""), list(request.get("params") or []))
-        return {"jsonrpc": "2.0", "id": request_id, "result": result}
-    except RpcError as error:
-        body: dict[str, Any] = {"code": error.code, "message": error.message}
-        if error.data is not None:
-            body["data"] = error.data
-        return {"jsonrpc": "2.0", "id": request_id, "error": body}
-    except Exception as error:  # noqa: BLE001 - any other failure is answered, never kills the node
-        return {
-            "jsonrpc": "2.0",
-            "id": request_id,
-            "error": {"code": -32603, "message": f"{type(error).__name__}: {error}"},
-        }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pocopool.devnet.evmnode", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8545)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--chain-id", type=int, default=1337)
-    parser.add_argument("--genesis-time", type=int, default=None, help="timestamp of block 0 (default: now)")
-    parser.add_argument(
-        "--journal",
-        type=Path,
-        default=None,
-        help="keep the chain in this file: replayed at start if it exists, appended to at each block",
-    )
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    node = Node(args.chain_id, args.genesis_time, args.journal)
-    if args.journal is not None:
-        print(
-            json.dumps(
-                {
-                    "event": "evmnode-journal",
-                    "journal": str(args.journal),
-                    "blocks": len(node.journal_entries),
-                    "replaySeconds": round(time.monotonic() - started, 2),
-                }
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-    server = make_server(node, args.host, args.port)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    print(
-        json.dumps(
-            {
-                "event": "evmnode-listening",
-                "url": f"http://{args.host}:{server.server_address[1]}",
-                "chainId": args.chain_id,
-            }
-        ),
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

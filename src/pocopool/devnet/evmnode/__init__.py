@@ -1,0 +1,24 @@
+"""The built-in EVM node: py-evm (through eth-tester's chain setup) behind the Ethereum JSON-RPC methods
+web3.py uses, served over HTTP on 127.0.0.1.
+
+    python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
+
+One transaction per block, mined as soon as it arrives (automine). Gas is free: the base fee is 0 and
+`eth_gasPrice` answers 0, so any key can transact without being funded first. Time is the wall clock
+unless a test sets it: `evm_setNextBlockTimestamp(t)` stamps the next block, `evm_increaseTime(s)`
+shifts the clock; blocks may share a timestamp (as LocalChain's do, docs/decisions.md 3) but never go
+back. `evm_snapshot`/`evm_revert` restore an earlier head, `evm_mine` mines an empty block. Calls and
+gas estimates run in the block the next transaction would go into, with its timestamp.
+
+The chain lives in memory. With `--journal FILE` it also outlives the process: every mined block (its
+timestamp, mix hash and raw transaction) is appended to FILE as one JSON line, flushed before the
+transaction's hash is answered, and a node started on an existing FILE replays it first, so it holds
+the same blocks, hashes, receipts and state as the one that wrote it (the devnet keeps one per home,
+as LocalChain keeps HOME/chain.db). `evm_revert` rewrites the journal to the restored head. Snapshots
+and a clock shifted by `evm_increaseTime` or `evm_setNextBlockTimestamp` are not kept.
+"""
+
+from .node import Node, RpcError
+from .server import make_server
+
+__all__ = ["Node", "RpcError", "make_server"]
