@@ -19,10 +19,10 @@ from ..chain import connect
 from ..chain.base import ChainError
 from ..integrity import DamagedFile
 from ..protocol.time import SystemClock
+from ..service.database import DatabaseUrlError
 from .config import SchedulerConfig
 from .logs import configure_logging
 from .service import Scheduler, SchedulerStartupError
-from .store import StoreConfigError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -128,7 +128,7 @@ async def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, scheduler.stop)
         await scheduler.run()
-    except (SchedulerStartupError, StoreConfigError) as error:
+    except (SchedulerStartupError, DatabaseUrlError) as error:
         print(f"pocopool scheduler: {error}", file=sys.stderr)
         return 2
     finally:

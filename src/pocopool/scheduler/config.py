@@ -12,7 +12,7 @@ from ..protocol.tee import SIM_FRAMEWORK
 class SchedulerConfig:
     workerpool: str  # the workerpool address this scheduler serves
     private_key: str  # 0x-hex key of the workerpool owner: signs authorizations and sends transactions
-    db_url: str  # sqlite:////abs/path.db or postgresql+asyncpg://user@host:port/db
+    db_url: str  # sqlite:////abs/path.db or postgresql://user@host:port/db (service/database.py)
     results_url: str = ""  # the result store workers upload to (PublicConfiguration.resultRepositoryURL)
     host: str = "127.0.0.1"
     port: int = 13000  # 0: any free port (see Scheduler.url once started)

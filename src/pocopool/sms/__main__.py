@@ -15,10 +15,11 @@ from ..logs import configure, get_logger
 from ..protocol.crypto import InvalidHex, normalize_address
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
+from ..service.database import DatabaseUrlError, open_database
 from ..serving import make_server, serve_until_signalled
 from .app import create_app
-from .db import Database, DatabaseConfigError
 from .store import SmsStore
+from .tables import schema
 from .vault import Vault, VaultError, load_or_create_master_key
 
 log = get_logger("pocopool.sms")
@@ -92,8 +93,8 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         try:
             vault = Vault(load_or_create_master_key(args.home.resolve()))
-            db = Database(args.db or f"sqlite:///{args.home.resolve() / 'sms.db'}")
-        except (VaultError, DatabaseConfigError, OSError) as error:
+            db = open_database(args.db or f"sqlite:///{args.home.resolve() / 'sms.db'}", schema)
+        except (VaultError, DatabaseUrlError, OSError) as error:
             raise SystemExit(f"pocopool.sms: {error}") from None
         try:
             await db.migrate()
