@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..backup import BackupError, Copied, backup, restore
 from ..client.errors import BadInput
 from . import render
 from .common import HomeOption, JsonOption, emit, handled
+
+if TYPE_CHECKING:  # pocopool.backup loads SQLAlchemy and Alembic: only the two commands need them
+    from ..backup import Copied
 
 db_app = typer.Typer(
     help="Back up and restore a database (the scheduler's, the SMS's, a LocalChain ledger).", no_args_is_help=True
@@ -50,6 +52,8 @@ def backup_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Copy a database while its service runs: SQLite's online backup, or pg_dump for PostgreSQL."""
+    from ..backup import BackupError, backup
+
     try:
         copied = backup(_database(db, home), out.resolve())
     except BackupError as error:
@@ -70,6 +74,8 @@ def restore_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Make a new database from a backup; the target must not exist (SQLite) or be empty (PostgreSQL)."""
+    from ..backup import BackupError, restore
+
     try:
         copied = restore(backup_file.resolve(), _database(db, home))
     except BackupError as error:
