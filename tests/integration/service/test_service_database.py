@@ -2,18 +2,14 @@
 real PostgreSQL at 127.0.0.1:5432: the SQLite pragmas and transactions, the migrations of both
 stores, both PostgreSQL spellings, and the one-line refusal of any other URL by both processes.
 
-The PostgreSQL tests use one fresh database (dropped at the end) with a clean schema per test. The
-machine's set-up runs PostgreSQL: when it does not answer, these tests fail with the reason.
+The PostgreSQL tests use the session's database with a clean schema per test (../conftest.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,38 +24,7 @@ from pocopool.service.database import SQLITE_BUSY_TIMEOUT_MS, open_database
 from pocopool.sms import tables as sms_tables
 from pocopool.sms.tables import schema as sms_schema
 
-PG_SERVER = dict(host="127.0.0.1", port=5432, user="postgres")
 ACCEPTED = "use sqlite:////abs/path.db or postgresql://user@host:port/db"
-
-
-async def _pg(sql: str, database: str = "postgres") -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(database=database, timeout=3, **PG_SERVER)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="module")
-def pg_database() -> Iterator[str]:
-    name = f"pocopool_service_test_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - the set-up runs PostgreSQL: missing is a failure
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer ({type(error).__name__}: {error})")
-    try:
-        yield name
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-def clean_pg(pg_database: str) -> str:
-    """The database's name, its schema emptied."""
-    asyncio.run(_pg("DROP SCHEMA public CASCADE; CREATE SCHEMA public;", database=pg_database))
-    return pg_database
 
 
 def _insert_secret(connection: sa.Connection, name: str) -> None:
@@ -155,8 +120,8 @@ async def test_migrations_are_idempotent_and_keep_the_data(tmp_path: Path) -> No
 # ----- PostgreSQL --------------------------------------------------------------------------------
 @pytest.mark.postgres
 @pytest.mark.parametrize("driver", ["postgresql", "postgresql+asyncpg"])
-async def test_the_sms_database_opens_with_either_postgresql_spelling(clean_pg: str, driver: str) -> None:
-    database = open_database(f"{driver}://postgres@127.0.0.1:5432/{clean_pg}", sms_schema)
+async def test_the_sms_database_opens_with_either_postgresql_spelling(clean_pg_database: str, driver: str) -> None:
+    database = open_database(f"{driver}://postgres@127.0.0.1:5432/{clean_pg_database}", sms_schema)
     try:
         await database.migrate()
         await database.migrate()
@@ -169,8 +134,8 @@ async def test_the_sms_database_opens_with_either_postgresql_spelling(clean_pg: 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("driver", ["postgresql", "postgresql+asyncpg"])
-async def test_the_scheduler_store_opens_with_either_postgresql_spelling(clean_pg: str, driver: str) -> None:
-    store = Store(f"{driver}://postgres@127.0.0.1:5432/{clean_pg}")
+async def test_the_scheduler_store_opens_with_either_postgresql_spelling(clean_pg_database: str, driver: str) -> None:
+    store = Store(f"{driver}://postgres@127.0.0.1:5432/{clean_pg_database}")
     try:
         await store.open()
         assert store.dialect == "postgresql"
