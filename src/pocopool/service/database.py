@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+# Alembic is imported with this module, so before a service configures its logging: on its first
+# import it logs its plugin set-up at INFO, which would break a one-line refusal at start.
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, event
