@@ -65,9 +65,9 @@ async def seed_history(db_url: str, tasks: int, workers: int) -> float:
     from sqlalchemy import insert
 
     from pocopool.scheduler.store import tables
-    from pocopool.scheduler.store.db import open_database
+    from pocopool.service.database import open_database
 
-    database = open_database(db_url)
+    database = open_database(db_url, tables.schema)
     await database.migrate()
     started = time.perf_counter()
     now = datetime.now(UTC) - timedelta(days=30)

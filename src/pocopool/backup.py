@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .integrity import DamagedFile, check_sqlite_file
+from .service.database import DatabaseUrlError, parse_database_url, sqlite_path
 
 _BUSY_TIMEOUT_S = 30.0
 # One step: the copy is one read transaction. In WAL mode the running service keeps writing meanwhile;
@@ -53,7 +54,7 @@ def backup(database: str, out: Path) -> Copied:
         _check(path)
         _sqlite_copy(path, out)
     else:
-        url = _postgres_url(database)
+        url = _database_url(database)
         try:
             _run(
                 [
@@ -88,7 +89,7 @@ def restore(backup_file: Path, database: str) -> Copied:
         _check(backup_file)
         _sqlite_copy(backup_file, path)
         return Copied(str(backup_file), str(path), path.stat().st_size)
-    url = _postgres_url(database)
+    url = _database_url(database)
     if _is_sqlite(backup_file):
         raise BackupError(f"{backup_file} is an SQLite backup: restore it into a sqlite:/// URL")
     tables = _run(
@@ -115,19 +116,26 @@ def restore(backup_file: Path, database: str) -> Copied:
     return Copied(str(backup_file), _shown(database), backup_file.stat().st_size)
 
 
+def _database_url(database: str) -> URL:
+    """`database` read by the services' own URL rules (pocopool.service.database)."""
+    try:
+        return parse_database_url(database)
+    except DatabaseUrlError as error:
+        raise BackupError(f"{error}, or local:/abs/chain.db") from None
+
+
 # ----- SQLite ------------------------------------------------------------------------------------
 def _sqlite_path(database: str) -> Path | None:
+    """The SQLite file `database` names (a LocalChain ledger is one); None for PostgreSQL."""
     if database.startswith("local:"):
         return Path(database[len("local:") :])
-    try:
-        url = make_url(database)
-    except ArgumentError:
-        raise BackupError(f"not a database URL: {database!r}") from None
-    if not url.drivername.startswith("sqlite"):
+    url = _database_url(database)
+    if url.get_backend_name() != "sqlite":
         return None
-    if not url.database or url.database == ":memory:":
+    path = sqlite_path(url)
+    if path is None:
         raise BackupError(f"{database!r} names no file: use sqlite:////absolute/path.db")
-    return Path(url.database)
+    return path
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -170,13 +178,6 @@ def _temporary(path: Path) -> Path:
 
 
 # ----- PostgreSQL --------------------------------------------------------------------------------
-def _postgres_url(database: str) -> URL:
-    url = make_url(database)
-    if not url.drivername.startswith("postgresql"):
-        raise BackupError(f"unsupported database URL {database!r}: use sqlite:////abs/path.db or postgresql://...")
-    return url
-
-
 def _libpq(url: URL) -> str:
     """The URL as pg_dump and psql read it: no driver name, no password (given in the environment)."""
     return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)

@@ -2,17 +2,19 @@
 `run_environment(metadata)`.
 
 The service passes an open connection in `config.attributes["connection"]`; from the command line,
-give the database URL with `-x url=...` (async URLs are fine; SQLite runs on the sync driver).
+give the database URL with `-x url=...`, read by the services' own URL rules (pocopool.service.database).
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from alembic import context
-from sqlalchemy import MetaData, create_engine
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from .service.database import Schema, open_database
 
 
 def run_environment(metadata: MetaData) -> None:
@@ -29,19 +31,17 @@ def run_environment(metadata: MetaData) -> None:
             context.run_migrations()
 
     def run_from_url(url: str) -> None:
-        parsed = make_url(url)
-        if parsed.drivername.startswith("sqlite"):
-            engine = create_engine(parsed.set(drivername="sqlite+pysqlite"))
-            with engine.begin() as connection:
-                run(connection)
-            engine.dispose()
-            return
+        """Opened as the service opens it (URL rules, SQLite pragmas), migrated in one write transaction."""
+        schema = Schema(
+            metadata, Path(config.config_file_name or ""), Path(config.get_main_option("script_location", ""))
+        )
 
         async def main() -> None:
-            engine = create_async_engine(url)
-            async with engine.begin() as connection:
-                await connection.run_sync(run)
-            await engine.dispose()
+            database = open_database(url, schema)
+            try:
+                await database.run(run)
+            finally:
+                await database.dispose()
 
         asyncio.run(main())
 

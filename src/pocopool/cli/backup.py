@@ -11,7 +11,7 @@ from ..client.errors import BadInput
 from . import render
 from .common import HomeOption, JsonOption, emit, handled
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pocopool.backup loads SQLAlchemy and Alembic: only the two commands need them
     from ..backup import Copied
 
 db_app = typer.Typer(
@@ -52,7 +52,7 @@ def backup_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Copy a database while its service runs: SQLite's online backup, or pg_dump for PostgreSQL."""
-    from ..backup import BackupError, backup  # SQLAlchemy loads only for this command
+    from ..backup import BackupError, backup
 
     try:
         copied = backup(_database(db, home), out.resolve())

@@ -18,7 +18,7 @@ class SchedulerConfig:
     workerpool: str = setting("--workerpool", help="the workerpool address this scheduler serves")
     # 0x-hex key of the workerpool owner: signs authorizations and sends transactions (from --key-file)
     private_key: str
-    db_url: str = setting("--db", help="sqlite:////abs/path.db or postgresql://user@host:port/db")
+    db_url: str = setting("--db", help="sqlite:////abs/path.db or postgresql://user@host:port/db (service/database.py)")
     results_url: str = setting(
         "--results-url", default="", help="the result store workers upload to (resultRepositoryURL)"
     )

@@ -13,12 +13,13 @@ from ..logs import configure, get_logger
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
 from ..service.config import add_options, from_args
+from ..service.database import open_database
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main, starting
 from .app import create_app
 from .config import SmsConfig
-from .db import Database
 from .store import SmsStore
+from .tables import schema
 from .vault import Vault, load_or_create_master_key
 
 log = get_logger("pocopool.sms")
@@ -49,7 +50,7 @@ async def _run(args: argparse.Namespace) -> None:
         with starting("read the master key"):
             vault = Vault(load_or_create_master_key(config.home))
         with starting("use the database"):
-            db = Database(config.database_url)
+            db = open_database(config.database_url, schema)
         # Whatever the driver raises (a damaged file, a server that refuses): one line, not a traceback.
         with starting("open the database", Exception):
             await db.migrate()
@@ -65,7 +66,7 @@ async def _run(args: argparse.Namespace) -> None:
             log.info(
                 "sms-started",
                 url=public_url,
-                db=db.url.render_as_string(hide_password=True),
+                db=db.location,
                 trusted_platforms=",".join(config.trusted_platforms),
                 simulation=SIMULATION_LABEL,
             )

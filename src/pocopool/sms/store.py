@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..protocol.crypto import address_of, new_private_key
 from ..protocol.tee import SecretKind, Stage
+from ..service.database import Database
 from . import tables
-from .db import Database
 from .vault import Vault
 
 _ENV_COLUMN = {Stage.PRE: "pre_env", Stage.APP: "app_env", Stage.POST: "post_env"}

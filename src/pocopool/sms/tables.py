@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
+
+from ..service.database import Schema
 
 metadata = sa.MetaData()
 
@@ -40,3 +44,7 @@ sessions = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires", sa.BigInteger(), nullable=False),  # chain time, seconds
 )
+
+# What the SMS's database opener builds and upgrades (service/database.py).
+_PACKAGE_DIR = Path(__file__).resolve().parent  # src/pocopool/sms
+schema = Schema(metadata, _PACKAGE_DIR / "alembic.ini", _PACKAGE_DIR / "migrations")

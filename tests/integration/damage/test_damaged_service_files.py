@@ -17,7 +17,8 @@ from eth_account import Account
 
 from pocopool.chain import LocalChain
 from pocopool.devnet.processes import free_port
-from pocopool.sms.db import Database
+from pocopool.service.database import open_database
+from pocopool.sms.tables import schema
 from pocopool.sms.vault import load_or_create_master_key
 
 TASK_ID = "0x" + "7a" * 32
@@ -51,7 +52,7 @@ def sms_command(tmp_path: Path, chain_file: Path) -> list[str]:
 
 def made_sms_home(home: Path) -> Path:
     load_or_create_master_key(home)
-    database = Database(f"sqlite:///{home / 'sms.db'}")
+    database = open_database(f"sqlite:///{home / 'sms.db'}", schema)
 
     async def create() -> None:
         await database.migrate()

@@ -1,14 +1,9 @@
-"""Fixtures of the scheduler integration tests: a LocalChain file, databases (SQLite and PostgreSQL).
-
-PostgreSQL tests use one fresh database per test session on 127.0.0.1:5432 (user postgres), created
-here and dropped at the end, with a clean schema per test. The set-up runs the server: when it does
-not answer, these tests fail with the reason, they never skip.
+"""Fixtures of the scheduler integration tests: a LocalChain file, databases (SQLite and PostgreSQL,
+the session's database of ../conftest.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,36 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pocopool.protocol.time import SystemClock
 from scheduler_harness import Ledger, make_ledger
 
-PG_SERVER = dict(host="127.0.0.1", port=5432, user="postgres")
-
-
-async def _pg(sql: str, database: str = "postgres") -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(database=database, timeout=3, **PG_SERVER)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    name = f"pocopool_test_{secrets.token_hex(4)}"
-    try:
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server fails the test
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 does not answer ({type(error).__name__}: {error})")
-    try:
-        yield name
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 @pytest.fixture
-def postgres_url(pg_database: str) -> str:
-    asyncio.run(_pg("DROP SCHEMA public CASCADE; CREATE SCHEMA public;", database=pg_database))
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_database}"
+def postgres_url(clean_pg_database: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{clean_pg_database}"
 
 
 @pytest.fixture

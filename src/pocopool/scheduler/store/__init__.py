@@ -1,9 +1,8 @@
-"""The scheduler's persistence: schema (tables.py), engine, transactions and migrations (db.py), the
-values and row converters the queries share (records.py), the queries by concept (tasks.py,
+"""The scheduler's persistence: schema (tables.py, opened and migrated by pocopool.service.database),
+the values and row converters the queries share (records.py), the queries by concept (tasks.py,
 replicates.py, workers.py, notifications.py, views.py, cursors.py), and `Store` (repository.py),
 which owns the transactions and delegates to them."""
 
-from .db import Database, StoreConfigError, open_database
 from .records import NewReplicateUpdate, NewTask, NotificationRow, TaskDetails, to_datetime
 from .replicates import ReplicateWriter, StaleReplicate
 from .repository import Store
@@ -17,9 +16,6 @@ __all__ = [
     "ReplicateWriter",
     "StaleReplicate",
     "Store",
-    "StoreConfigError",
     "TaskDetails",
-    "Database",
-    "open_database",
     "to_datetime",
 ]

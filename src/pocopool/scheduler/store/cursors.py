@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 
-from .db import StoreConnection
+from ...service.database import StoreConnection
 from .records import to_datetime
 from .tables import chain_cursors
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from .db import StoreConnection
+from ...service.database import StoreConnection
 from .records import NotificationRow
 from .tables import notifications
 

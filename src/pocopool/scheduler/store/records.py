@@ -23,6 +23,11 @@ from ...protocol.statuses import (
 from ..state import NewReplicateUpdate, ReplicateEntry, ReplicateRecord, TaskState  # noqa: F401 - re-exported
 
 
+class Stale(Exception):
+    """Raised inside a write transaction when a record changed since it was read: the transaction
+    rolls back, and the store answers False."""
+
+
 def to_datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 

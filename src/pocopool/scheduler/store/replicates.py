@@ -24,10 +24,10 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
+from ...service.database import StoreConnection
 from ..engine.replicates import Accepted, with_history
 from ..state import ReplicateRecord
-from .db import Stale, StoreConnection
-from .records import replicate_states, to_datetime
+from .records import Stale, replicate_states, to_datetime
 from .tables import replicate_status_updates, replicates, task_logs, tasks, worker_tasks, workers
 
 # Statements of the status-update path, built once: building and hashing a statement on every call

@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from ...protocol.models import WorkerModel
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import TaskStatus as TS
+from ...service.database import open_database
 from ..engine import Transition
 from ..state import ReplicateRecord, TaskState, WorkerState
 from . import cursors, notifications, replicates, tasks, views, workers
-from .db import Stale, open_database
-from .records import NewTask, NotificationRow, TaskDetails, to_datetime
+from .records import NewTask, NotificationRow, Stale, TaskDetails, to_datetime
 from .replicates import ReplicateWriter
+from .tables import schema
 
 
 class Store:
@@ -31,7 +32,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.db = open_database(url)
+        self.db = open_database(url, schema)
         # Called after a commit that appended task or replicate statuses (the number appended): the
         # event stream and the metrics listen here, so that every status write is seen.
         self.on_status_written: Callable[[int], None] | None = None

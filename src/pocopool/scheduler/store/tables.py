@@ -1,4 +1,5 @@
-"""The scheduler's database schema (SQLAlchemy Core). Migrations in ../migrations create it.
+"""The scheduler's database schema (SQLAlchemy Core). Migrations in ../migrations create it
+(`schema`, run by pocopool.service.database at startup).
 
 Statuses and causes are stored by name. Times are UTC timestamps. Every query run in a loop has an
 index: tasks by (status, deadline), replicates by task and by wallet, histories by owner and id,
@@ -8,6 +9,7 @@ notifications by (wallet, id), worker memberships by task.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from ...service.database import Schema
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -35,6 +39,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING)
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # src/pocopool/scheduler
 
 ADDRESS = 42
 HASH = 66
@@ -215,3 +220,6 @@ chain_cursors = Table(
     Column("last_block", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# What the scheduler's database opener builds and upgrades (service/database.py).
+schema = Schema(metadata, _PACKAGE_DIR / "alembic.ini", _PACKAGE_DIR / "migrations")

@@ -15,12 +15,12 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, ins
 
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.transitions import is_valid_task_path
+from ...service.database import StoreConnection
 from ..engine import Transition
 from ..state import ReplicateRecord, TaskState
 from . import replicates as replicate_queries
-from .db import Stale, StoreConnection
 from .notifications import insert_notifications
-from .records import NewTask, NotificationRow, task_state, to_datetime
+from .records import NewTask, NotificationRow, Stale, task_state, to_datetime
 from .tables import replicates, task_status_changes, tasks, worker_tasks
 
 # Task fields the engine may set (TaskState attribute = column name).

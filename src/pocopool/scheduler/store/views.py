@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ...protocol.statuses import TaskStatus as TS
-from .db import StoreConnection
+from ...service.database import StoreConnection
 from .records import TaskDetails, aware, to_seconds
 from .tables import replicate_status_updates, replicates, task_logs, task_status_changes, tasks
 from .tasks import TASK_BY_ID

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from ...protocol.models import WorkerModel
+from ...service.database import StoreConnection
 from ..state import WorkerState
-from .db import StoreConnection
 from .records import to_datetime
 from .tables import worker_tasks, workers
 

@@ -1,4 +1,4 @@
-"""Alembic environment of the SMS store (pocopool/migrations.py; sms/db.py passes the connection)."""
+"""Alembic environment of the SMS store (pocopool/migrations.py; pocopool.service.database passes the connection)."""
 
 from pocopool.migrations import run_environment
 from pocopool.sms.tables import metadata
