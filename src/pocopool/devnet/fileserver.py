@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..service.config import OptionParser
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main
 
@@ -39,7 +40,7 @@ def create_app(directory: Path) -> Starlette:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m pocopool.devnet.fileserver", description="devnet file server")
+    parser = OptionParser("devnet.fileserver", description="devnet file server")
     parser.add_argument("--dir", required=True, type=Path, help="the folder to serve")
     parser.add_argument("--port", required=True, type=int)
     parser.add_argument("--host", default="127.0.0.1")

@@ -14,7 +14,7 @@ from ..chain import connect
 from ..chain.base import ChainError
 from ..logs import configure, get_logger
 from ..protocol.time import SystemClock
-from ..service.config import add_options, from_args
+from ..service.config import OptionParser, add_options, from_args
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main, starting
 from .app import create_app
@@ -26,7 +26,7 @@ log = get_logger("pocopool.results")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m pocopool.results", description="pocopool result store")
+    parser = OptionParser("results", description="pocopool result store")
     parser.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
     add_options(parser, ResultStoreConfig)
     parser.add_argument("--log-level", default="INFO")

@@ -18,7 +18,7 @@ from ..chain.base import ChainError
 from ..integrity import DamagedFile
 from ..protocol.keys import Wallet
 from ..protocol.time import SystemClock
-from ..service.config import add_options, from_args
+from ..service.config import OptionParser, add_options, from_args
 from ..service.startup import StartupError, run_main, starting
 from .config import SchedulerConfig
 from .logs import configure_logging
@@ -26,7 +26,7 @@ from .service import Scheduler
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m pocopool.scheduler", description=__doc__.splitlines()[0])
+    parser = OptionParser("scheduler", description=__doc__.splitlines()[0])
     parser.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
     parser.add_argument("--key-file", required=True, type=Path, help="file holding the workerpool owner's 0x-hex key")
     add_options(parser, SchedulerConfig)
@@ -66,7 +66,7 @@ async def _main(argv: list[str] | None) -> None:
         chain = connect(args.chain, clock)
     try:
         config = from_args(SchedulerConfig, args, private_key=key, jwt_secret=secret)
-        with starting("use the database"):
+        with starting(""):
             scheduler = Scheduler(config, chain, clock)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -23,6 +23,8 @@ from dataclasses import MISSING
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .startup import EXIT_DID_NOT_START
+
 C = TypeVar("C")
 _READERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, str: str, Path: Path}
 
@@ -36,6 +38,18 @@ class Option:
     metavar: str | None
     flag: bool
     many: bool
+
+
+class OptionParser(argparse.ArgumentParser):
+    """argparse with bad usage said the way every start failure is (service/startup.py): one line,
+    `pocopool <service>: <what is wrong> (see --help)`, exit status 2."""
+
+    def __init__(self, service: str, **kwargs: Any) -> None:
+        super().__init__(prog=f"python -m pocopool.{service}", **kwargs)
+        self.service = service.rsplit(".", 1)[-1]
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_DID_NOT_START, f"pocopool {self.service}: {message} (see --help)\n")
 
 
 def setting(

@@ -12,7 +12,7 @@ from ..chain.base import ChainError
 from ..logs import configure, get_logger
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
-from ..service.config import add_options, from_args
+from ..service.config import OptionParser, add_options, from_args
 from ..service.database import open_database
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main, starting
@@ -26,8 +26,8 @@ log = get_logger("pocopool.sms")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m pocopool.sms",
+    parser = OptionParser(
+        "sms",
         description=f"pocopool Secret Management Service — {SIMULATION_LABEL}. Keeps secrets encrypted at "
         "rest, gives each task its enclave challenge, creates TEE sessions and provisions "
         "attested enclaves with their stage's secrets only.",
@@ -49,7 +49,7 @@ async def _run(args: argparse.Namespace) -> None:
         sock = listen(config.host, config.port)  # first: a port taken is said before anything is opened
         with starting("read the master key"):
             vault = Vault(load_or_create_master_key(config.home))
-        with starting("use the database"):
+        with starting(""):
             db = open_database(config.database_url, schema)
         # Whatever the driver raises (a damaged file, a server that refuses): one line, not a traceback.
         with starting("open the database", Exception):

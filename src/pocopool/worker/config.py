@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..integrity import DamagedFile
 from ..protocol.keys import Wallet
-from ..service.config import absolute_path, add_options, from_args, http_url, setting
+from ..service.config import OptionParser, absolute_path, add_options, from_args, http_url, setting
 from ..service.startup import starting
 from .runtimes.base import LimitKind, Limits
 
@@ -160,7 +160,7 @@ def read_key_file(path: Path) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pocopool.worker", description="Run a pocopool worker.")
+    p = OptionParser("worker", description="Run a pocopool worker.")
     p.add_argument("--chain", required=True, help="chain URL, e.g. local:/abs/path/chain.db")
     p.add_argument("--key-file", required=True, type=Path, help="file holding the wallet's 0x-hex private key")
     add_options(p, WorkerConfig)

@@ -347,7 +347,9 @@ def test_a_bad_sms_url_is_refused_in_one_line(tmp_path, ledger):
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--sms must be an http(s) URL" in lines[0], done.stderr
+    assert lines == ["pocopool scheduler: argument --sms: 'sms.test:80' is not an http(s) URL (see --help)"], (
+        done.stderr
+    )
 
 
 async def test_the_scheduler_process_with_an_sms_drives_a_tee_task_to_completed(tmp_path, ledger, sms):

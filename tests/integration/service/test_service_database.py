@@ -169,4 +169,4 @@ def test_the_scheduler_and_the_sms_refuse_another_database_url_in_the_same_words
     sms = [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{chain}", "--home", str(tmp_path / "sms")]
     sms += ["--db", "mysql://pool@db.example/pool", "--port", "1", "--result-proxy", "http://results.example"]
     sms += ["--trust-platform", owner.address]
-    assert _refusal(sms) == f"pocopool.sms: {refused}"
+    assert _refusal(sms) == f"pocopool sms: {refused}"
