@@ -10,7 +10,7 @@ from pathlib import Path
 from ..logs import configure, get_logger
 from ..protocol.time import SystemClock
 from ..serving import make_server, serve_until_signalled
-from .app import create_app
+from .http import create_app
 from .store import ResultStore
 from .tokens import SECRET_FILE, load_or_create_secret
 
