@@ -16,8 +16,8 @@ from ..protocol.crypto import InvalidHex, normalize_address
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import SystemClock
 from ..serving import make_server, serve_until_signalled
-from .app import create_app
 from .db import Database, DatabaseConfigError
+from .http import create_app
 from .store import SmsStore
 from .vault import Vault, VaultError, load_or_create_master_key
 
