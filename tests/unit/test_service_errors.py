@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 import pocopool
 from pocopool.logs import get_logger
+from pocopool.service.bodies import read_bounded
 from pocopool.service.errors import (
     KINDS,
     BadRequest,
@@ -71,6 +72,10 @@ def make_app(**options: object) -> FastAPI:
     @app.get("/crash")
     async def crash() -> None:
         raise ZeroDivisionError("secret 0x5ec")
+
+    @app.put("/body")
+    async def body(request: Request) -> dict[str, int]:
+        return {"read": len(await read_bounded(request, 8, "the value"))}
 
     @app.post("/items")
     async def items(item: Item) -> Item:
@@ -190,6 +195,21 @@ async def test_a_refusal_is_logged_with_its_status_code_and_sentence_and_the_ser
         "refused as Forbidden",
         "0xabc",
     )
+
+
+async def test_a_body_over_the_limit_is_too_large_whether_declared_or_streamed() -> None:
+    async def stream(data: bytes):  # no Content-Length: read until it passes the limit
+        yield data
+
+    async with client(make_app()) as http:
+        fits = await http.put("/body", content=b"12345678")
+        declared = await http.put("/body", content=b"123456789")
+        streamed = await http.put("/body", content=stream(b"123456789"))
+    assert fits.json() == {"read": 8}
+    assert declared.status_code == 413
+    assert declared.json() == {"error": "the value is 9 bytes, more than the 8 bytes accepted", "code": "TOO_LARGE"}
+    assert streamed.status_code == 413
+    assert streamed.json() == {"error": "the value is more than the 8 bytes accepted", "code": "TOO_LARGE"}
 
 
 def test_the_service_skeleton_imports_no_service() -> None:

@@ -19,6 +19,7 @@ from .store import ResultStore
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # 100 MiB
 RESULT_STORAGE = "pocopool"
+RESULT_ZIP = "the result zip"  # an upload's body, in refusals
 DEFAULT_LIMITS = ArchiveLimits()
 
 

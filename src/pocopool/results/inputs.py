@@ -1,4 +1,4 @@
-"""Reading the parts of a result-store request: path ids, signed headers, a bounded body.
+"""Reading the parts of a result-store request: path ids, signed headers; draining an unread body.
 
 Each reader raises the typed refusal (service/errors.py) and one-line message the API documents
 (results/http/results.py).
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from fastapi import Request
 
 from ..protocol.crypto import InvalidHex, normalize_bytes32
-from ..service.errors import BadRequest, TooLarge, Unauthorized
+from ..service.errors import BadRequest, Unauthorized
 
 SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
@@ -47,23 +47,6 @@ def header(request: Request, name: str, shape: re.Pattern[str] | Callable[[str],
 
 def signature_header(request: Request, name: str) -> str:
     return header(request, name, SIGNATURE, "a 65-byte 0x-hex signature")
-
-
-def check_declared_length(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the result zip is {declared} bytes, more than the {limit} bytes accepted")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the result zip is more than the {limit} bytes accepted")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def drain(request: Request, limit: int) -> None:

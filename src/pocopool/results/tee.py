@@ -44,10 +44,11 @@ from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.tags import is_tee
 from ..protocol.tee import recover_enclave_result
+from ..service.bodies import read_bounded
 from ..service.errors import BadRequest, Conflict, Forbidden, Refused, Unauthorized
 from . import tokens
-from .context import ResultContext
-from .inputs import drain, header, read_body, signature_header
+from .context import RESULT_ZIP, ResultContext
+from .inputs import drain, header, signature_header
 from .store import AlreadyStored
 
 MAX_AUTHORIZATION_BYTES = 4096
@@ -85,7 +86,7 @@ class TeeResults:
 
     async def token(self, task_id: str, request: Request) -> JSONResponse:
         worker_signature = signature_header(request, WORKER_SIGNATURE_HEADER)
-        body = await read_body(request, MAX_AUTHORIZATION_BYTES)
+        body = await read_bounded(request, MAX_AUTHORIZATION_BYTES, "the authorization")
         authorization = _authorization(body, task_id)
         worker, challenge = authorization.workerWallet, authorization.enclaveChallenge
         signer = recover_personal(authorization_hash(worker, task_id, challenge), worker_signature)
@@ -134,7 +135,7 @@ class TeeResults:
         except Refused:
             await drain(request, self.context.max_upload_bytes)
             raise
-        body = await read_body(request, self.context.max_upload_bytes)
+        body = await read_bounded(request, self.context.max_upload_bytes, RESULT_ZIP)
         if not body:
             raise BadRequest("the result zip is empty")
         try:

@@ -19,11 +19,12 @@ from ..chain.base import ChainError
 from ..logs import get_logger
 from ..protocol.crypto import normalize_address, same_address, sha256_hex
 from ..protocol.statuses import ChainContributionStatus
+from ..service.bodies import read_bounded
 from ..service.errors import Forbidden, Refused, Unauthorized, Unprocessable
 from . import auth
 from .archive import InvalidArchive, archive_digest
-from .context import ResultContext, TaskView
-from .inputs import drain, header, read_body, signature_header
+from .context import RESULT_ZIP, ResultContext, TaskView
+from .inputs import drain, header, signature_header
 from .store import AlreadyStored
 
 log = get_logger("pocopool.results")
@@ -72,7 +73,7 @@ async def upload(context: ResultContext, task_id: str, request: Request) -> JSON
         await drain(request, context.max_upload_bytes)
         raise
 
-    body = await read_body(request, context.max_upload_bytes)
+    body = await read_bounded(request, context.max_upload_bytes, RESULT_ZIP)
     body_sha256 = sha256_hex(body)
     if not same_address(auth.upload_body_signer(task_id, body_sha256, worker_signature), worker):
         raise Unauthorized(

@@ -14,10 +14,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ...logs import get_logger
 from ...protocol.crypto import same_address
+from ...service.bodies import check_declared_length
 from ...service.errors import Forbidden, NotFound, Refused, Unauthorized
 from .. import auth, uploads
-from ..context import ResultContext
-from ..inputs import TIMESTAMP, check_declared_length, drain, header, parse_task_id, signature_header
+from ..context import RESULT_ZIP, ResultContext
+from ..inputs import TIMESTAMP, drain, header, parse_task_id, signature_header
 from ..tee import TeeResults, bearer_token
 
 log = get_logger("pocopool.results")
@@ -36,7 +37,7 @@ def router(context: ResultContext, tee: TeeResults) -> APIRouter:
 
     @api.put("/results/{task_id}", status_code=201)
     async def upload(task_id: str, request: Request) -> JSONResponse:
-        check_declared_length(request, context.max_upload_bytes)
+        check_declared_length(request, context.max_upload_bytes, RESULT_ZIP)
         try:
             task_id = parse_task_id(task_id)
         except Refused:

@@ -8,10 +8,10 @@ from ...chain.base import Chain
 from ...logs import get_logger
 from ...protocol.crypto import same_address
 from ...protocol.tee import MAX_SECRET_BYTES, recover_secret_push
+from ...service.bodies import read_bounded
 from ...service.errors import BadRequest, Forbidden, Unauthorized
 from .. import secret_pushes
 from ..store import SmsStore
-from .bodies import read_limited
 
 log = get_logger("pocopool.sms")
 
@@ -28,7 +28,7 @@ def router(chain: Chain, store: SmsStore) -> APIRouter:
     @api.put("/secrets/{kind}/{address}/{name}")
     async def push_secret(kind: str, address: str, name: str, request: Request) -> JSONResponse:
         secret_kind, address = secret_pushes.secret_path(kind, address, name)
-        raw = await read_limited(request, MAX_SECRET_BYTES)
+        raw = await read_bounded(request, MAX_SECRET_BYTES, "the value")
         try:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -11,11 +11,11 @@ from ...protocol.crypto import InvalidHex, normalize_bytes32, recover_personal, 
 from ...protocol.statuses import ChainTaskStatus
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import challenge_request_hash
+from ...service.bodies import read_bounded
 from ...service.errors import BadRequest, Forbidden, Internal, NotFound, Refused, TooLarge, Unauthorized
 from .. import sessions
 from ..errors import session_refusal
 from ..store import SmsStore
-from .bodies import read_limited
 
 MAX_SESSION_REQUEST_BYTES = 64 * 1024
 
@@ -52,7 +52,7 @@ def router(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str)
     async def create_session(request: Request) -> JSONResponse:
         # Every refusal of this route names a session cause: the worker sets its replicate's from it.
         try:
-            body = await read_limited(request, MAX_SESSION_REQUEST_BYTES)
+            body = await read_bounded(request, MAX_SESSION_REQUEST_BYTES, "the session request")
         except TooLarge as error:
             raise session_refusal(TooLarge, Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, error.message) from None
         try:
