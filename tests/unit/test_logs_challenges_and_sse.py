@@ -9,7 +9,6 @@ import pytest
 from pocopool.client.follow import StreamEvent, iter_sse
 from pocopool.protocol import crypto
 from pocopool.scheduler.events import merge_events, parse_cursor
-from pocopool.scheduler.http.errors import status_of
 from pocopool.scheduler.logs_access import (
     LogsAccessDenied,
     LogsChallenges,
@@ -41,7 +40,7 @@ def test_a_challenge_is_accepted_once():
     book.consume(ADDRESS, digest, signature)
     with pytest.raises(LogsAccessDenied) as refused:
         book.consume(ADDRESS, digest, signature)
-    assert status_of(refused.value) == 401
+    assert refused.value.status == 401
 
 
 def test_a_challenge_expires_after_its_ttl():

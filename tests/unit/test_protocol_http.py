@@ -9,17 +9,21 @@ import httpx
 from pocopool.protocol.http import error_body, error_message
 
 
-def test_a_scheduler_or_result_store_refusal_is_its_error_sentence() -> None:
-    answer = httpx.Response(409, json={"error": "task 0x12 is already stored", "rule": "x"})
+def test_a_refusal_is_its_error_sentence() -> None:
+    answer = httpx.Response(409, json={"error": "task 0x12 is already stored", "code": "CONFLICT", "rule": "x"})
     assert error_message(answer) == "task 0x12 is already stored"
-    assert error_body(answer).message is None
+    assert error_body(answer).code == "CONFLICT"
 
 
-def test_an_sms_refusal_has_a_name_and_a_sentence() -> None:
-    raw = json.dumps({"error": "UNKNOWN_TASK", "message": "task 0x12 is not on chain"}).encode()
+def test_an_sms_refusal_has_a_code_and_a_sentence() -> None:
+    raw = json.dumps({"error": "task 0x12 is not on chain", "code": "UNKNOWN_TASK"}).encode()
     found = error_body(raw)
-    assert (found.error, found.message) == ("UNKNOWN_TASK", "task 0x12 is not on chain")
+    assert (found.code, found.error) == ("UNKNOWN_TASK", "task 0x12 is not on chain")
     assert error_message(raw) == "task 0x12 is not on chain"
+
+
+def test_a_body_without_a_code_has_none() -> None:
+    assert error_body(httpx.Response(502, json={"error": "bad gateway"})).code is None
 
 
 def test_a_body_that_is_not_a_json_object_is_shown_on_one_line_cut_to_the_limit() -> None:

@@ -33,8 +33,8 @@ from ..protocol.statuses import ReplicateStatusCause as Cause
 from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import VirtualClock
 from ..scheduler import Scheduler, SchedulerConfig
-from ..scheduler.errors import Refused
 from ..scheduler.registry import max_nb_tasks
+from ..service.errors import Refused
 
 OWNER = Wallet.from_key("0x" + "01" * 32)
 SCHEDULER = Wallet.from_key("0x" + "a1" * 32)

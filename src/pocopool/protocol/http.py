@@ -1,8 +1,8 @@
 """The HTTP contract's shared spellings: header names and the error body.
 
-Every service refuses with a JSON body holding `error`: a one-line sentence (scheduler, result
-store), or an error NAME with the sentence in `message` (SMS, docs/tee.md). Clients read it with
-`error_body` / `error_message`, whichever service answered.
+Every service refuses with one JSON body (docs/contracts.md "Errors", service/errors.py):
+`{"error": "<one sentence>", "code": "<NAME>", ...}`. Clients read it with `error_body` /
+`error_message`, whichever service answered.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ class _Answer(Protocol):
 
 @dataclass(frozen=True)
 class ErrorBody:
-    """What a refusal's body says. `error` and `message` are None when the body lacks them."""
+    """What a refusal's body says. `error` and `code` are None when the body lacks them (a proxy's
+    page, a body cut short)."""
 
-    error: str | None
-    message: str | None
+    error: str | None  # the sentence, for people
+    code: str | None  # the NAME, for programs (e.g. the SMS's session error)
     text: str  # the raw body, stripped
 
     def sentence(self, limit: int = 300) -> str:
-        """The one line to show: `message`, else `error`, else the raw body; at most `limit` chars."""
-        return " ".join((self.message or self.error or self.text).split())[:limit]
+        """The one line to show: `error`, else the raw body; at most `limit` chars."""
+        return " ".join((self.error or self.text).split())[:limit]
 
 
 def error_body(answer: str | bytes | _Answer) -> ErrorBody:
@@ -58,7 +59,7 @@ def error_body(answer: str | bytes | _Answer) -> ErrorBody:
         value = data.get(name)
         return str(value) if value not in (None, "") else None
 
-    return ErrorBody(field("error"), field("message"), text.strip())
+    return ErrorBody(field("error"), field("code"), text.strip())
 
 
 def error_message(answer: str | bytes | _Answer, limit: int = 300) -> str:

@@ -17,8 +17,8 @@ from ..protocol.time import SystemClock
 from ..service.config import OptionParser, add_options, from_args
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main, starting
-from .app import create_app
 from .config import ResultStoreConfig
+from .http import create_app
 from .store import ResultStore
 from .tokens import SECRET_FILE, load_or_create_secret
 

@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from ..chain.base import ChainTask, Deal
 from ..logs import get_logger
 from ..protocol.crypto import (
     ZERO_ADDRESS,
@@ -47,11 +44,12 @@ from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.tags import is_tee
 from ..protocol.tee import recover_enclave_result
-from ..protocol.time import Clock
+from ..service.bodies import read_bounded
+from ..service.errors import BadRequest, Conflict, Forbidden, Refused, Unauthorized
 from . import tokens
-from .errors import Refused
-from .inputs import drain, header, read_body, signature_header
-from .store import AlreadyStored, ResultStore
+from .context import RESULT_ZIP, ResultContext
+from .inputs import drain, header, signature_header
+from .store import AlreadyStored
 
 MAX_AUTHORIZATION_BYTES = 4096
 UPLOAD_STATUSES = (ChainTaskStatus.ACTIVE, ChainTaskStatus.REVEALING)
@@ -71,11 +69,11 @@ def _authorization(body: bytes, task_id: str) -> WorkerpoolAuthorization:
     try:
         authorization = WorkerpoolAuthorization.model_validate(json.loads(body))
     except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
-        raise Refused(400, "the body is not a WorkerpoolAuthorization JSON object") from None
+        raise BadRequest("the body is not a WorkerpoolAuthorization JSON object") from None
     if authorization.chainTaskId.lower() != task_id:
-        raise Refused(400, f"the authorization is for task {authorization.chainTaskId}, not {task_id}")
+        raise BadRequest(f"the authorization is for task {authorization.chainTaskId}, not {task_id}")
     if same_address(authorization.enclaveChallenge, ZERO_ADDRESS):
-        raise Refused(400, f"the authorization of task {task_id} has no enclave challenge")
+        raise BadRequest(f"the authorization of task {task_id} has no enclave challenge")
     return authorization
 
 
@@ -83,41 +81,33 @@ def _authorization(body: bytes, task_id: str) -> WorkerpoolAuthorization:
 class TeeResults:
     """The token and TEE upload handlers, over the same chain reads and store as the standard path."""
 
-    secret: bytes
-    store: ResultStore
-    clock: Clock
-    max_upload_bytes: int
-    task_view: Callable[[str], Awaitable[Any]]  # -> an object with .task: ChainTask and .deal: Deal
-    link_of: Callable[[str], str]
-    already_stored: Callable[[str], Awaitable[Refused]]
+    secret: bytes  # signs the tokens
+    context: ResultContext
 
     async def token(self, task_id: str, request: Request) -> JSONResponse:
         worker_signature = signature_header(request, WORKER_SIGNATURE_HEADER)
-        body = await read_body(request, MAX_AUTHORIZATION_BYTES)
+        body = await read_bounded(request, MAX_AUTHORIZATION_BYTES, "the authorization")
         authorization = _authorization(body, task_id)
         worker, challenge = authorization.workerWallet, authorization.enclaveChallenge
         signer = recover_personal(authorization_hash(worker, task_id, challenge), worker_signature)
         if not same_address(signer, worker):
-            raise Refused(
-                401,
+            raise Unauthorized(
                 f"the {WORKER_SIGNATURE_HEADER} header is not {worker}'s signature of "
-                f"its authorization for task {task_id}",
+                f"its authorization for task {task_id}"
             )
-        view = await self.task_view(task_id)
-        task: ChainTask = view.task
-        deal: Deal = view.deal
+        view = await self.context.task_view(task_id)
+        task, deal = view.task, view.deal
         if not is_tee(deal.tag):
-            raise Refused(403, f"task {task_id} is not a TEE task (deal tag {deal.tag})")
+            raise Forbidden(f"task {task_id} is not a TEE task (deal tag {deal.tag})")
         pool_signer = recover_authorization_signer(worker, task_id, challenge, authorization.signature.value)
         if not same_address(pool_signer, deal.workerpool.owner):
-            raise Refused(
-                403,
-                f"the authorization of {worker} for task {task_id} is not signed by the owner of the deal's workerpool",
+            raise Forbidden(
+                f"the authorization of {worker} for task {task_id} is not signed by the owner of the deal's workerpool"
             )
         if task.status != ChainTaskStatus.ACTIVE:
-            raise Refused(409, f"task {task_id} is {task.status.value} on chain, not ACTIVE")
-        if task.final_deadline <= self.clock.now():
-            raise Refused(409, f"task {task_id} is past its final deadline {task.final_deadline}")
+            raise Conflict(f"task {task_id} is {task.status.value} on chain, not ACTIVE")
+        if task.final_deadline <= self.context.clock.now():
+            raise Conflict(f"task {task_id} is past its final deadline {task.final_deadline}")
         token = tokens.issue(self.secret, task_id, worker, challenge, task.final_deadline)
         log.info("tee-token-issued", task=task_id, worker=worker, expires=task.final_deadline)
         return JSONResponse({"token": token})
@@ -129,42 +119,40 @@ class TeeResults:
             signature = signature_header(request, ENCLAVE_SIGNATURE_HEADER)
             enclave = recover_enclave_result(claims.worker, task_id, digest, signature)
             if not same_address(enclave, claims.enclave_challenge):
-                raise Refused(
-                    403,
+                raise Forbidden(
                     f"the {ENCLAVE_SIGNATURE_HEADER} header is not the task's enclave signature "
-                    f"of result digest {digest}",
+                    f"of result digest {digest}"
                 )
-            view = await self.task_view(task_id)
+            view = await self.context.task_view(task_id)
             status = view.task.status
             if status not in UPLOAD_STATUSES:
-                raise Refused(
-                    409,
+                raise Conflict(
                     f"task {task_id} is {status.value} on chain: a TEE result is uploaded while "
-                    "it is ACTIVE or REVEALING",
+                    "it is ACTIVE or REVEALING"
                 )
-            if await asyncio.to_thread(self.store.exists, task_id):
-                raise await self.already_stored(task_id)
+            if await asyncio.to_thread(self.context.store.exists, task_id):
+                raise await self.context.already_stored(task_id)
         except Refused:
-            await drain(request, self.max_upload_bytes)
+            await drain(request, self.context.max_upload_bytes)
             raise
-        body = await read_body(request, self.max_upload_bytes)
+        body = await read_bounded(request, self.context.max_upload_bytes, RESULT_ZIP)
         if not body:
-            raise Refused(400, "the result zip is empty")
+            raise BadRequest("the result zip is empty")
         try:
-            await asyncio.to_thread(self.store.save, task_id, body)
+            await asyncio.to_thread(self.context.store.save, task_id, body)
         except AlreadyStored:
-            raise await self.already_stored(task_id) from None
+            raise await self.context.already_stored(task_id) from None
         body_sha256 = sha256_hex(body)
         log.info(
             "tee-result-stored", task=task_id, worker=claims.worker, sha256=body_sha256, bytes=len(body), digest=digest
         )
-        return JSONResponse({"resultLink": self.link_of(task_id), "sha256": body_sha256}, status_code=201)
+        return JSONResponse({"resultLink": self.context.link_of(task_id), "sha256": body_sha256}, status_code=201)
 
     def _claims(self, token: str, task_id: str) -> tokens.TokenClaims:
         try:
-            claims = tokens.read(self.secret, token, self.clock.now())
+            claims = tokens.read(self.secret, token, self.context.clock.now())
         except tokens.InvalidToken as error:
-            raise Refused(401, str(error)) from None
+            raise Unauthorized(str(error)) from None
         if claims.task != task_id:
-            raise Refused(403, f"the bearer token is for task {claims.task}, not {task_id}")
+            raise Forbidden(f"the bearer token is for task {claims.task}, not {task_id}")
         return claims

@@ -1,50 +1,18 @@
-"""The scheduler's domain errors: what a service refuses, in one clear sentence.
+"""What the scheduler adds to the service's typed refusals (service/errors.py).
 
-Services raise these; they know nothing of HTTP. The HTTP layer maps each class to its status and
-JSON body in one place (`http/errors.py`). `next_action` is what a worker must do next, when a
-refusal tells it (e.g. PLEASE_ABORT).
+The scheduler raises the service's kinds (`NotFound`, `Conflict` …); they know nothing of HTTP and
+are mapped once, with the one error body, by `http/errors.py`. A refusal that tells a worker what
+to do next carries it as the `nextAction` field (e.g. `Conflict(message, nextAction="PLEASE_ABORT")`).
+Only the worker's credential is the scheduler's own: a bearer token, named in `WWW-Authenticate`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..protocol.statuses import TaskNotificationType
+from ..service import errors
 
 
-class Refused(Exception):
-    """A refusal: `message` for people, `detail` (JSON-safe) for programs, `next_action` for workers."""
+class Unauthorized(errors.Unauthorized):
+    """The worker did not prove its wallet: no, a malformed or an expired bearer token (JWT), or a
+    login signature of someone else."""
 
-    def __init__(self, message: str, *, detail: Any = None, next_action: TaskNotificationType | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
-        self.next_action = next_action
-
-
-class BadRequest(Refused):
-    """The request cannot be read."""
-
-
-class Unauthorized(Refused):
-    """The caller did not prove who it is (missing, bad or expired credentials)."""
-
-
-class Forbidden(Refused):
-    """The caller is known but may not do this."""
-
-
-class NotFound(Refused):
-    """The task, replicate, deal or worker named does not exist here."""
-
-
-class Conflict(Refused):
-    """The request contradicts the current state (e.g. a status already past)."""
-
-
-class Unprocessable(Refused):
-    """An argument is malformed (not an address, not a task id ...)."""
-
-
-class Unavailable(Refused):
-    """Something the answer needs cannot be reached now; retrying later may work."""
+    scheme = "Bearer"

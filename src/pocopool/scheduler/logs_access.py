@@ -29,7 +29,7 @@ from ..protocol.crypto import (
     same_address,
     typed_data_digest,
 )
-from .errors import Refused
+from ..service.errors import Forbidden, Refused, Unauthorized
 
 CHALLENGE_TTL = 60.0  # seconds a logs challenge may be used (once)
 MAX_OPEN_CHALLENGES = 16  # per address: older ones are dropped
@@ -39,12 +39,12 @@ class LogsAccessDenied(Refused):
     """The caller may not read these logs (nothing about them was read or said)."""
 
 
-class NotProven(LogsAccessDenied):
+class NotProven(LogsAccessDenied, Unauthorized):
     """The Authorization header does not prove the address: malformed, unknown or used challenge,
-    or a signature of someone else."""
+    or a signature of someone else. 401 without WWW-Authenticate: the scheme is the logs challenge."""
 
 
-class NotRequester(LogsAccessDenied):
+class NotRequester(LogsAccessDenied, Forbidden):
     """The proven address is not the task's requester (or the task is unknown: they answer alike)."""
 
 

@@ -25,7 +25,7 @@ from ..protocol.models import (
 from ..protocol.statuses import TaskNotificationType
 from ..protocol.tags import TeeFramework
 from ..protocol.time import Clock
-from .errors import NotFound
+from ..service.errors import NotFound
 from .store import Store
 from .wakeups import Wakeups
 

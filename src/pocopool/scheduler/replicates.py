@@ -4,7 +4,7 @@ Every update goes the same way: read what the chain says when the status needs p
 write transaction on the replicate, `decide_replicate` (engine/replicates.py, pure) and append what it
 accepted. A batch (`POST /replicates/{id}/updateStatuses`) is the same loop over its updates inside
 that one transaction: the first refusal ends it, and the updates before it stay accepted. Refusals
-change nothing and raise the domain errors of errors.py (mapped to HTTP once, in the API).
+change nothing and raise the domain errors of service/errors.py (mapped to HTTP once, in the API).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..protocol.statuses import (
     TaskNotificationType as Next,
 )
 from ..protocol.time import Clock
+from ..service.errors import Conflict, Forbidden, NotFound
 from .engine import (
     NEEDS_CHAIN_PROOF,
     NO_PROOF,
@@ -37,7 +38,6 @@ from .engine import (
     RefusedUpdate,
     decide_replicate,
 )
-from .errors import Conflict, Forbidden, NotFound
 from .locks import KeyedLocks
 from .logs import log_event
 from .state import ReplicateRecord, TaskState
@@ -216,9 +216,9 @@ class ReplicateUpdateService:
 
 
 def _error(refused: RefusedUpdate) -> Exception:
-    """The domain error of a refusal (errors.py; the API maps it to HTTP)."""
+    """The domain error of a refusal (service/errors.py; the API maps it to HTTP)."""
     if refused.refusal is Refusal.UNKNOWN_TASK:
         return NotFound(refused.message)
     if refused.refusal is Refusal.UNKNOWN_REPLICATE:
-        return Forbidden(refused.message, next_action=refused.next_action)
-    return Conflict(refused.message, next_action=refused.next_action)
+        return Forbidden(refused.message, nextAction=refused.next_action.value)
+    return Conflict(refused.message, nextAction=refused.next_action.value)

@@ -22,9 +22,9 @@ TIMEOUT = 10.0
 
 
 def _refusal(response: httpx.Response) -> tuple[str, str]:
-    """The SMS's error name and one-line message (docs/tee.md: JSON {"error", "message"})."""
+    """The SMS's error code and one-line message (docs/contracts.md "Errors": {"error", "code"})."""
     found = error_body(response)
-    return found.error or f"HTTP_{response.status_code}", found.sentence()
+    return found.code or f"HTTP_{response.status_code}", found.sentence()
 
 
 def _transient(response: httpx.Response) -> bool:

@@ -16,8 +16,8 @@ from ..service.config import OptionParser, add_options, from_args
 from ..service.database import open_database
 from ..service.server import bound_port, listen, make_server, serve_until_signalled
 from ..service.startup import run_main, starting
-from .app import create_app
 from .config import SmsConfig
+from .http import create_app
 from .store import SmsStore
 from .tables import schema
 from .vault import Vault, load_or_create_master_key

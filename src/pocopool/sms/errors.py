@@ -1,31 +1,24 @@
-"""The SMS's refusals: one exception, mapped once (app.py) to `{"error": NAME, "message": ...}`.
+"""What the SMS adds to the service's typed refusals (service/errors.py): its own codes, and the
+refusal of a TEE session, whose code is the worker's replicate cause.
 
-Messages name what is wrong (a kind, an address, a secret *name*) and never hold a secret value.
+Every refusal is answered with the one error body (`{"error": <one line>, "code": <NAME>}`), its
+code the kind's (`BAD_REQUEST`, `FORBIDDEN` …) unless named here. Messages name what is wrong (a
+kind, an address, a secret *name*) and never hold a secret value.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from ..protocol.statuses import ReplicateStatusCause
 from ..protocol.tee import SESSION_ERROR_PREFIX
+from ..service.errors import Refused
 
-BAD_REQUEST = "BAD_REQUEST"
-UNAUTHORIZED = "UNAUTHORIZED"
-FORBIDDEN = "FORBIDDEN"
-NOT_FOUND = "NOT_FOUND"
-TOO_LARGE = "TOO_LARGE"
-CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"
-ATTESTATION_FAILED = "ATTESTATION_FAILED"
-UNKNOWN_SESSION = "UNKNOWN_SESSION"
+ATTESTATION_FAILED = "ATTESTATION_FAILED"  # 403: the quote is not a trusted platform's, or measures another program
+UNKNOWN_SESSION = "UNKNOWN_SESSION"  # 404: no live session of that id
+CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"  # 503: the chain could not be read
 
-
-class Refused(Exception):
-    """A request the SMS refuses; nothing was stored or changed."""
-
-    def __init__(self, status: int, error: str, message: str) -> None:
-        super().__init__(f"{error}: {message}")
-        self.status = status
-        self.error = error
-        self.message = message
+R = TypeVar("R", bound=Refused)
 
 
 def session_error(cause: ReplicateStatusCause) -> str:
@@ -35,9 +28,7 @@ def session_error(cause: ReplicateStatusCause) -> str:
     return cause.value[len(SESSION_ERROR_PREFIX) :]
 
 
-class SessionRefused(Refused):
-    """A `POST /tee/sessions` refusal: its error is the worker's replicate cause, prefix removed."""
-
-    def __init__(self, status: int, cause: ReplicateStatusCause, message: str) -> None:
-        super().__init__(status, session_error(cause), message)
-        self.cause = cause
+def session_refusal(kind: type[R], cause: ReplicateStatusCause, message: str) -> R:
+    """A `POST /tee/sessions` refusal of `kind` (its status): its code is the session error name of
+    `cause`, from which the worker sets its replicate cause (docs/tee.md)."""
+    return kind(message, code=session_error(cause))

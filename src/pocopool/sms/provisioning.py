@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..protocol.crypto import same_address
 from ..protocol.tee import Stage, recover_quote, seal
+from ..service.errors import Forbidden, NotFound
 from ..teesim.measurements import program_measurement
-from .errors import ATTESTATION_FAILED, UNKNOWN_SESSION, Refused
+from .errors import ATTESTATION_FAILED, UNKNOWN_SESSION
 from .store import SmsStore
 
 
@@ -33,19 +34,19 @@ def expected_measurement(stage: Stage, app_fingerprint: str) -> str:
 async def provision(
     store: SmsStore, trusted: tuple[str, ...], now: int, session_id: str, stage: Stage, request: ProvisioningRequest
 ) -> str:
-    """The sealed box `seal(enclavePublicKey, {"env": ...})`; Refused 404/403 otherwise."""
+    """The sealed box `seal(enclavePublicKey, {"env": ...})`; NotFound (UNKNOWN_SESSION) or Forbidden
+    (ATTESTATION_FAILED) otherwise."""
     found = await store.session_env(session_id, stage) if len(session_id) <= 64 else None
     if found is None or found[0].expires < now:
-        raise Refused(404, UNKNOWN_SESSION, f"no live session {session_id!r}")
+        raise NotFound(f"no live session {session_id!r}", code=UNKNOWN_SESSION)
     session, env = found
     platform = recover_quote(session_id, stage, request.measurement, request.enclavePublicKey, request.quote)
     if not any(same_address(platform, address) for address in trusted):
-        raise Refused(403, ATTESTATION_FAILED, f"the {stage.value} quote is not signed by a trusted platform key")
+        raise Forbidden(f"the {stage.value} quote is not signed by a trusted platform key", code=ATTESTATION_FAILED)
     expected = expected_measurement(stage, session.app_fingerprint)
     if request.measurement.lower() != expected:
-        raise Refused(
-            403,
-            ATTESTATION_FAILED,
+        raise Forbidden(
             f"the {stage.value} enclave measured {request.measurement.lower()}, expected {expected}",
+            code=ATTESTATION_FAILED,
         )
     return seal(request.enclavePublicKey, json.dumps({"env": env}).encode())

@@ -6,7 +6,7 @@ from ..chain.aio import chain_read
 from ..chain.base import Chain
 from ..protocol.crypto import InvalidHex, normalize_address
 from ..protocol.tee import APP_SECRET_NAME, DATASET_KEY_NAME, SECRET_NAME, WEB2_NAMES, SecretKind
-from .errors import BAD_REQUEST, NOT_FOUND, Refused
+from ..service.errors import BadRequest, NotFound
 
 
 def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
@@ -14,22 +14,20 @@ def secret_path(kind: str, address: str, name: str) -> tuple[SecretKind, str]:
     try:
         secret_kind = SecretKind(kind)
     except ValueError:
-        raise Refused(
-            400, BAD_REQUEST, f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)"
-        ) from None
+        raise BadRequest(f"unknown secret kind {kind!r} (expected dataset, app, requester or web2)") from None
     try:
         normalize_address(address)
     except InvalidHex:
-        raise Refused(400, BAD_REQUEST, f"{address!r} is not an address (0x followed by 40 hex digits)") from None
+        raise BadRequest(f"{address!r} is not an address (0x followed by 40 hex digits)") from None
     allowed = {
         SecretKind.DATASET: (DATASET_KEY_NAME,),
         SecretKind.APP: (APP_SECRET_NAME,),
         SecretKind.WEB2: WEB2_NAMES,
     }.get(secret_kind)
     if allowed is not None and name not in allowed:
-        raise Refused(400, BAD_REQUEST, f"a {kind} secret is named {' or '.join(allowed)}, not {name!r}")
+        raise BadRequest(f"a {kind} secret is named {' or '.join(allowed)}, not {name!r}")
     if not SECRET_NAME.match(name):
-        raise Refused(400, BAD_REQUEST, f"{name!r} is not a valid secret name (letters, digits, _ . -, at most 64)")
+        raise BadRequest(f"{name!r} is not a valid secret name (letters, digits, _ . -, at most 64)")
     return secret_kind, normalize_address(address)
 
 
@@ -38,11 +36,11 @@ async def secret_owner(chain: Chain, kind: SecretKind, address: str) -> str:
     if kind == SecretKind.DATASET:
         dataset = await chain_read(chain, chain.view_dataset, address)
         if dataset is None:
-            raise Refused(404, NOT_FOUND, f"dataset {address} is not on chain")
+            raise NotFound(f"dataset {address} is not on chain")
         return dataset.owner
     if kind == SecretKind.APP:
         app = await chain_read(chain, chain.view_app, address)
         if app is None:
-            raise Refused(404, NOT_FOUND, f"app {address} is not on chain")
+            raise NotFound(f"app {address} is not on chain")
         return app.owner
     return address

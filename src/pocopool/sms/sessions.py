@@ -1,6 +1,6 @@
 """`POST /tee/sessions`: every check of docs/tee.md in its order, then the three stages' env.
 
-Each check that fails raises SessionRefused with its own cause, so the worker can name what is
+Each check that fails raises a session refusal (errors.session_refusal) with its own cause, so the worker can name what is
 wrong; nothing is stored before every check passed. The env holds secrets: it is sealed at rest
 (store.py) and leaves the SMS only sealed to an attested enclave (provisioning.py).
 """
@@ -44,7 +44,8 @@ from ..protocol.tee import (
     requester_secret_env,
 )
 from ..protocol.time import task_deadlines
-from .errors import SessionRefused
+from ..service.errors import BadRequest, Conflict, Internal, NotFound, Unauthorized
+from .errors import session_refusal
 from .store import Challenge, SmsStore
 
 IEXEC_IN = "/iexec_in"
@@ -67,25 +68,27 @@ async def _read(chain: Chain, cause: Cause, what: str, method: Any, *args: Any) 
     try:
         return await chain_read(chain, method, *args)
     except ChainError as error:
-        raise SessionRefused(500, cause, f"the chain could not be read ({what}): {error}") from None
+        raise session_refusal(Internal, cause, f"the chain could not be read ({what}): {error}") from None
 
 
 def parse_authorization(body: bytes) -> WorkerpoolAuthorization:
     if not body.strip():
-        raise SessionRefused(400, Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, "the request has no body")
+        raise session_refusal(BadRequest, Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, "the request has no body")
     try:
         authorization = WorkerpoolAuthorization.model_validate_json(body)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise SessionRefused(
-            400,
+        raise session_refusal(
+            BadRequest,
             Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
             f"the body is not a WorkerpoolAuthorization: {where}: {first['msg']}",
         ) from None
     if compute_task_id(authorization.dealId, authorization.taskIndex).lower() != authorization.chainTaskId.lower():
-        raise SessionRefused(
-            400, Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, "chainTaskId is not the task of dealId and taskIndex"
+        raise session_refusal(
+            BadRequest,
+            Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
+            "chainTaskId is not the task of dealId and taskIndex",
         )
     return authorization
 
@@ -98,8 +101,8 @@ def check_worker_signature(authorization: WorkerpoolAuthorization, signature: st
             signature.strip(),
         )
     if not same_address(signer, authorization.workerWallet):
-        raise SessionRefused(
-            401,
+        raise session_refusal(
+            Unauthorized,
             Cause.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION,
             f"the Authorization header is not {authorization.workerWallet}'s signature of its authorization",
         )
@@ -114,14 +117,14 @@ async def _task_and_deal(chain: Chain, task_id: str) -> tuple[ChainTask, Deal]:
         task_id,
     )
     if task.status == ChainTaskStatus.UNSET:
-        raise SessionRefused(
-            404,
+        raise session_refusal(
+            NotFound,
             Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED,
             f"task {task_id} is not on chain",
         )
     if task.status != ChainTaskStatus.ACTIVE:
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE,
             f"task {task_id} is {task.status.value} on chain, not ACTIVE",
         )
@@ -133,14 +136,14 @@ async def _task_and_deal(chain: Chain, task_id: str) -> tuple[ChainTask, Deal]:
         task.deal_id,
     )
     if deal is None:
-        raise SessionRefused(
-            404,
+        raise session_refusal(
+            NotFound,
             Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED,
             f"deal {task.deal_id} of task {task_id} is not on chain",
         )
     if not is_tee(deal.tag):
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE,
             f"deal {deal.deal_id} is not a TEE deal (tag {deal.tag})",
         )
@@ -162,8 +165,8 @@ async def _check_pool_signature(chain: Chain, authorization: WorkerpoolAuthoriza
         authorization.signature.value,
     )
     if pool is None or not same_address(signer, pool.owner):
-        raise SessionRefused(
-            401,
+        raise session_refusal(
+            Unauthorized,
             Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE,
             f"the authorization is not signed by the owner of workerpool {deal.workerpool.pointer}",
         )
@@ -172,16 +175,16 @@ async def _check_pool_signature(chain: Chain, authorization: WorkerpoolAuthoriza
 async def _challenge(store: SmsStore, authorization: WorkerpoolAuthorization) -> Challenge:
     challenge = await store.challenge(authorization.chainTaskId)
     if challenge is None:
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE,
             f"no enclave challenge was generated for task {authorization.chainTaskId}",
         )
     if authorization.enclaveChallenge == ZERO_ADDRESS or not same_address(
         challenge.address, authorization.enclaveChallenge
     ):
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE,
             f"the authorization's enclave challenge {authorization.enclaveChallenge} is not the task's",
         )
@@ -192,16 +195,18 @@ async def _enclave_config(chain: Chain, deal: Deal) -> EnclaveConfig:
     app = await _read(chain, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE, "app", chain.view_app, deal.app.pointer)
     mrenclave = "" if app is None else app.mrenclave
     if not mrenclave.strip():
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG,
             f"app {deal.app.pointer} has no enclave configuration (empty mrenclave)",
         )
     try:
         return EnclaveConfig.parse(mrenclave)
     except EnclaveConfigError as error:
-        raise SessionRefused(
-            409, Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG, f"app {deal.app.pointer}: {error}"
+        raise session_refusal(
+            Conflict,
+            Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG,
+            f"app {deal.app.pointer}: {error}",
         ) from None
 
 
@@ -238,8 +243,8 @@ async def plan_session(
     if deal.has_dataset:
         dataset_key = await store.get_secret(SecretKind.DATASET, deal.dataset.pointer, DATASET_KEY_NAME)
         if dataset_key is None:
-            raise SessionRefused(
-                404,
+            raise session_refusal(
+                NotFound,
                 Cause.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED,
                 f"no key was pushed for dataset {deal.dataset.pointer}",
             )
@@ -247,8 +252,8 @@ async def plan_session(
             chain, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE, "dataset", chain.view_dataset, deal.dataset.pointer
         )
         if dataset is None:
-            raise SessionRefused(
-                500,
+            raise session_refusal(
+                Internal,
                 Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE,
                 f"dataset {deal.dataset.pointer} of the deal is not on chain",
             )
@@ -275,8 +280,8 @@ async def plan_session(
     for slot, secret_name in sorted(params.iexec_secrets.items()):
         value = await store.get_secret(SecretKind.REQUESTER, deal.requester, secret_name)
         if value is None:
-            raise SessionRefused(
-                404,
+            raise session_refusal(
+                NotFound,
                 Cause.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED,
                 f"requester {deal.requester} has no secret named {secret_name!r} (iexec_secrets entry {slot})",
             )
@@ -290,8 +295,8 @@ async def plan_session(
     if params.iexec_result_encryption:
         key = await store.get_secret(SecretKind.WEB2, deal.beneficiary, RESULT_ENCRYPTION_KEY)
         if key is None:
-            raise SessionRefused(
-                404,
+            raise session_refusal(
+                NotFound,
                 Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY,
                 f"result encryption is asked but beneficiary {deal.beneficiary} pushed no {RESULT_ENCRYPTION_KEY}",
             )
@@ -318,8 +323,8 @@ async def _storage_token(store: SmsStore, deal: Deal, worker: str, provider: str
     if deal.has_callback:
         return ""
     if provider not in STORAGE_PROVIDERS:
-        raise SessionRefused(
-            409,
+        raise session_refusal(
+            Conflict,
             Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED,
             f"unknown result storage provider {provider!r} (expected ipfs or dropbox)",
         )
@@ -329,8 +334,8 @@ async def _storage_token(store: SmsStore, deal: Deal, worker: str, provider: str
         token = await store.get_secret(SecretKind.WEB2, owner, name)
         if token:
             return token
-    raise SessionRefused(
-        404,
+    raise session_refusal(
+        NotFound,
         Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED,
         f"no {name} was pushed by {' or '.join(owners)}",
     )

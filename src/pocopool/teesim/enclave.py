@@ -101,8 +101,7 @@ def _ask_sms(session: str, stage: Stage, body: bytes) -> dict:
     if answer.status != 200 or not isinstance(data, dict) or not isinstance(data.get("sealed"), str):
         refusal = error_body(raw)
         raise NotProvisioned(
-            f"the SMS refused the {stage.value} enclave: {refusal.error or answer.status}: "
-            f"{refusal.message or refusal.sentence(200)}"
+            f"the SMS refused the {stage.value} enclave: {refusal.code or answer.status}: {refusal.sentence(200)}"
         )
     return data
 

@@ -17,7 +17,7 @@ import httpx
 from ..protocol.digest import COMPUTED_FILE, MAX_RESULT_FILE_NAME, ComputedFile, DigestError
 from ..protocol.enclave import ENV_IEXEC_OUT
 from ..protocol.encryption import EncryptionError, MalformedPublicKey, encrypt_result, parse_public_key_b64
-from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER
+from ..protocol.http import ENCLAVE_SIGNATURE_HEADER, RESULT_DIGEST_HEADER, error_message
 from ..protocol.tee import Stage, sign_enclave_result
 from ..result_folder import compute_digest, too_long_names, zip_folder
 from .enclave import StageFailure, main, say, worker_path
@@ -88,7 +88,7 @@ def _upload(env: dict[str, str], digest: str, signature: str, body: bytes) -> st
     except httpx.HTTPError as error:
         raise StageFailure(["IPFS_UPLOAD_FAILED"], f"PUT {url}: {type(error).__name__}: {error}") from error
     if answer.status_code != 201:
-        raise StageFailure(["IPFS_UPLOAD_FAILED"], f"{answer.status_code} PUT {url}: {answer.text[:300]}")
+        raise StageFailure(["IPFS_UPLOAD_FAILED"], f"{answer.status_code} PUT {url}: {error_message(answer)}")
     link = answer.json().get("resultLink")
     if not isinstance(link, str) or not link:
         raise StageFailure(["IPFS_UPLOAD_FAILED"], f"PUT {url} gave no resultLink")

@@ -69,7 +69,8 @@ async def test_a_login_with_a_wrong_signature_gets_401_and_no_token(scheduler, l
         answer = await sim.http.post("/workers/login", params={"walletAddress": sim.wallet}, json={"value": forged})
         assert answer.status_code == 401
         assert "signature" in answer.json()["error"]
-        assert set(answer.json()) <= {"error", "detail"}, answer.text  # the error body, nothing else
+        assert answer.json()["code"] == "UNAUTHORIZED" and answer.headers["www-authenticate"] == "Bearer"
+        assert set(answer.json()) <= {"error", "code", "detail"}, answer.text  # the error body, nothing else
         assert JWT.search(answer.text) is None and "authorization" not in answer.headers, answer.text
         # The right signature still works (a failed attempt does not burn the challenge), then it is consumed.
         good = crypto.sign_login(sim.key, challenge)
@@ -123,6 +124,7 @@ async def test_a_status_update_on_another_workers_replicate_is_403_and_changes_n
     assert answer.status_code == 403
     assert answer.json() == {
         "error": f"worker {other.wallet} holds no replicate of task {task_id}",
+        "code": "FORBIDDEN",
         "nextAction": "PLEASE_ABORT",
     }
     assert await replicate_history(worker, task_id) == ["CREATED"]
@@ -182,7 +184,7 @@ async def test_an_update_of_an_unknown_task_is_404(worker):
     unknown = "0x" + "ee" * 32
     answer = await worker.update(unknown, "STARTING")
     assert answer.status_code == 404
-    assert answer.json() == {"error": f"unknown task {unknown}"}
+    assert answer.json() == {"error": f"unknown task {unknown}", "code": "NOT_FOUND"}
 
 
 @pytest.mark.parametrize(
@@ -415,9 +417,12 @@ async def test_workers_config_version_health_and_docs(scheduler, ledger, worker)
         assert (await http.get("/docs")).status_code == 200
         assert "/replicates/{chainTaskId}/updateStatus" in (await http.get("/openapi.json")).json()["paths"]
         missing = await http.get("/no/such/thing")
-        assert missing.status_code == 404 and missing.json() == {"error": "no such endpoint"}
+        assert missing.status_code == 404 and missing.json() == {"error": "no such endpoint", "code": "NOT_FOUND"}
         assert (await http.get("/tasks/" + "0x" + "ab" * 32)).status_code == 404
-        assert (await http.get("/deals/" + "0x" + "ab" * 32)).json() == {"error": f"unknown deal {'0x' + 'ab' * 32}"}
+        assert (await http.get("/deals/" + "0x" + "ab" * 32)).json() == {
+            "error": f"unknown deal {'0x' + 'ab' * 32}",
+            "code": "NOT_FOUND",
+        }
         [listed] = (await http.get("/workers")).json()
     assert listed["walletAddress"] == worker.wallet and listed["alive"] is True and listed["maxNbTasks"] == 2
     ping = await worker.http.post("/workers/ping", headers=worker.headers)

@@ -76,17 +76,17 @@ class StandInSms:
                 if self.path == "/tee/framework":
                     self._send(200, sms.framework)
                 else:
-                    self._send(404, {"error": "NOT_FOUND", "message": self.path})
+                    self._send(404, {"error": f"no such endpoint {self.path}", "code": "NOT_FOUND"})
 
             def do_POST(self) -> None:  # noqa: N802
                 prefix = "/tee/challenges/"
                 if not self.path.startswith(prefix):
-                    self._send(404, {"error": "NOT_FOUND", "message": self.path})
+                    self._send(404, {"error": f"no such endpoint {self.path}", "code": "NOT_FOUND"})
                     return
                 task_id = self.path[len(prefix) :]
                 signer = recover_personal(challenge_request_hash(task_id), self.headers.get("Authorization", ""))
                 if signer != SCHEDULER.address:
-                    self._send(401, {"error": "NOT_POOL_OWNER", "message": f"signed by {signer}"})
+                    self._send(401, {"error": f"signed by {signer}", "code": "NOT_POOL_OWNER"})
                     return
                 sms.challenges.append(task_id)
                 self._send(200, {"address": ENCLAVE.address})

@@ -41,7 +41,7 @@ def test_a_non_owner_is_refused_and_nothing_changes(sms: Sms) -> None:
     ):
         answer = sms.push(w.stranger, kind, address, name, "stolen-value")
         assert answer.status_code == 403, answer.text
-        assert answer.json()["error"] == "FORBIDDEN"
+        assert answer.json()["code"] == "FORBIDDEN"
         assert "stolen-value" not in answer.text
     assert sms.http.head(f"/secrets/requester/{someone.address}/x").status_code == 404
 
@@ -51,7 +51,7 @@ def test_a_bad_signature_is_401(sms: Sms) -> None:
     answer = sms.push(requester, "requester", requester.address, "s", "the-value", signed_value="another-value")
     assert answer.status_code == 403  # a valid signature of something else recovers to another address
     unsigned = sms.http.put(f"/secrets/requester/{requester.address}/s", content=b"the-value")
-    assert unsigned.status_code == 401 and unsigned.json()["error"] == "UNAUTHORIZED"
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "UNAUTHORIZED"
     garbage = sms.http.put(
         f"/secrets/requester/{requester.address}/s", content=b"the-value", headers={"Authorization": "0x1234"}
     )
@@ -75,7 +75,7 @@ def test_bad_paths_and_values_are_refused_in_one_line(sms: Sms) -> None:
     for answer, status in cases:
         assert answer.status_code == status, answer.text
         body = answer.json()
-        assert set(body) == {"error", "message"} and "\n" not in body["message"]
+        assert set(body) == {"error", "code"} and "\n" not in body["error"]
 
 
 def test_values_are_encrypted_at_rest_under_a_private_master_key(sms: Sms) -> None:
@@ -114,7 +114,7 @@ def test_the_challenge_is_the_same_on_every_call_and_only_for_the_pool_owner(sms
     other = sms.challenge(sms.world.task()).json()["address"]
     assert other != first.json()["address"]
     refused = sms.challenge(task, signer=sms.world.stranger)
-    assert refused.status_code == 403 and refused.json()["error"] == "FORBIDDEN"
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
     assert sms.challenge("0x" + "ab" * 32).status_code == 404
     assert sms.http.post(f"/tee/challenges/{task}").status_code == 401
     assert sms.http.post("/tee/challenges/0x12").status_code == 400

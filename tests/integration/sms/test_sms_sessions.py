@@ -27,8 +27,8 @@ IPFS = "iexec-result-iexec-ipfs-token"
 def refused(answer: httpx.Response, cause: Cause, status: int) -> dict:
     assert answer.status_code == status, answer.text
     body = answer.json()
-    assert body["error"] == cause.value.removeprefix(SESSION_ERROR_PREFIX), body
-    assert "\n" not in body["message"]
+    assert body["code"] == cause.value.removeprefix(SESSION_ERROR_PREFIX), body
+    assert "\n" not in body["error"]
     return body
 
 
@@ -141,7 +141,7 @@ def test_missing_secrets_each_have_their_cause(sms: Sms) -> None:
         Cause.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED,
         404,
     )
-    assert "never-pushed" in body["message"]
+    assert "never-pushed" in body["error"]
 
     task, challenge = ready_task(sms, params={"iexec_result_encryption": True})
     refused(
@@ -257,15 +257,15 @@ def test_untrusted_quotes_wrong_measurements_and_unknown_sessions_are_refused(sm
     task, challenge = ready_task(sms)
     session_id = sms.session(sms.authorization(task, challenge)).json()["data"]["sessionId"]
     untrusted = quote(sms, session_id, Stage.PRE, platform=Account.create())
-    assert untrusted.status_code == 403 and untrusted.json()["error"] == "ATTESTATION_FAILED"
+    assert untrusted.status_code == 403 and untrusted.json()["code"] == "ATTESTATION_FAILED"
     for stage, wrong in (
         (Stage.PRE, program_measurement(Stage.POST)),
         (Stage.APP, "cd" * 32),
         (Stage.POST, FINGERPRINT),
     ):
         answer = quote(sms, session_id, stage, measurement=wrong)
-        assert answer.status_code == 403 and answer.json()["error"] == "ATTESTATION_FAILED", answer.text
+        assert answer.status_code == 403 and answer.json()["code"] == "ATTESTATION_FAILED", answer.text
     unknown = quote(sms, "f" * 32, Stage.PRE)
-    assert unknown.status_code == 404 and unknown.json()["error"] == "UNKNOWN_SESSION"
+    assert unknown.status_code == 404 and unknown.json()["code"] == "UNKNOWN_SESSION"
     bad = sms.http.post(f"/tee/sessions/{session_id}/pre-compute/secrets", json={"measurement": "zz"})
-    assert bad.status_code == 400 and bad.json()["error"] == "BAD_REQUEST"
+    assert bad.status_code == 400 and bad.json()["code"] == "BAD_REQUEST"

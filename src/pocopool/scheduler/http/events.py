@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from ...protocol.crypto import InvalidHex, normalize_bytes32
-from ..errors import Unprocessable
+from ...service.errors import Unprocessable
 from ..events import merge_events, parse_cursor
 from ..store import Store
 from ..wakeups import Wakeups

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path
 
 from ...protocol.crypto import InvalidHex, normalize_address, normalize_bytes32, same_address
-from ..errors import NotFound, Unprocessable
+from ...service.errors import NotFound, Unprocessable
 from ..logs_access import LogsChallenges, NotRequester, parse_authorization
 from ..store import Store
 

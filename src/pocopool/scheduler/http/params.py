@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Path
 
 from ...protocol.crypto import InvalidHex, normalize_address, normalize_bytes32
+from ...service.errors import Unprocessable
 from ..auth import Authenticator
-from ..errors import Unprocessable
 
 TaskId = Annotated[str, Path(description="the chain task id, 0x + 64 hex")]
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 
-from ..errors import NotFound
+from ...service.errors import NotFound
 from ..store import Store
 from ..views import DealTask, DealView, ReplicateView, TaskView, replicate_view, task_view
 from .params import TaskId, address, bytes32

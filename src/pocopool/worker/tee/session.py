@@ -68,8 +68,9 @@ def _worker_signature(ctx: ReplicateContext, authorization: WorkerpoolAuthorizat
 
 
 def _refusal_text(answer: httpx.Response) -> tuple[str, str]:
+    """The refusal's code ("" without one) and its sentence."""
     found = error_body(answer)
-    return found.error or "", found.message or answer.text[:200]
+    return found.code or "", found.sentence(200)
 
 
 async def push_storage_token(ctx: ReplicateContext, http: httpx.AsyncClient, sms: str, proxy: str) -> None:
@@ -133,9 +134,9 @@ async def create_session(ctx: ReplicateContext, http: httpx.AsyncClient, sms: st
             raise TeeRefused(
                 Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE, f"the SMS answered {answer.text[:200]!r} with no session id"
             ) from None
-    name, message = _refusal_text(answer)
-    cause = Cause.__members__.get(SESSION_ERROR_PREFIX + name, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE)
-    raise TeeRefused(cause, f"the SMS refused the session ({answer.status_code} {name or 'no error name'}): {message}")
+    code, message = _refusal_text(answer)
+    cause = Cause.__members__.get(SESSION_ERROR_PREFIX + code, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE)
+    raise TeeRefused(cause, f"the SMS refused the session ({answer.status_code} {code or 'no code'}): {message}")
 
 
 async def start(ctx: ReplicateContext, description: TaskDescription, sms_url: str | None) -> str:
