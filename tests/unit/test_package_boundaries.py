@@ -57,6 +57,48 @@ def test_the_worker_and_tee_sim_never_import_each_other(package: str) -> None:
     assert found == []
 
 
+# DESIGN §2: what each part of pocopool may import besides itself. Leaves import no other part.
+LEAVES = {"protocol", "integrity", "logs", "result_folder", "__init__"}
+SKELETON = LEAVES | {"service", "migrations"}
+SERVICE_LAYER = SKELETON | {"chain"}
+MAY_IMPORT: dict[str, set[str] | None] = {  # None: the top, which may import anything
+    **{leaf: {"protocol"} if leaf == "result_folder" else set() for leaf in LEAVES},
+    "service": LEAVES,
+    "migrations": LEAVES | {"service"},
+    "backup": LEAVES | {"service"},
+    "chain": LEAVES,
+    **{part: SERVICE_LAYER for part in ("scheduler", "worker", "results", "sms", "market", "client")},
+    "teesim": SERVICE_LAYER,
+    "cli": None,
+    "devnet": None,
+}
+
+
+def part_of(name: str) -> str:
+    """`pocopool.scheduler.store.db` → "scheduler"; `pocopool` itself → "__init__"."""
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_every_import_runs_down_the_layers_of_design_2() -> None:
+    """No part imports one above it or beside it (the scheduler never imports the worker, the SMS
+    never imports tee-sim), so each can be read, tested and replaced on its own."""
+    found = []
+    for path, tree in modules():
+        rel = path.relative_to(ROOT)
+        own = rel.parts[0].removesuffix(".py")
+        assert own in MAY_IMPORT, f"{rel}: a part DESIGN §2 does not place; add it to MAY_IMPORT"
+        allowed = MAY_IMPORT[own]
+        if allowed is None:
+            continue
+        for name in imported(path, tree):
+            if name == "pocopool" or name.startswith("pocopool."):
+                other = part_of(name)
+                if other != own and other not in allowed and other != "__version__":
+                    found.append(f"{rel} imports {name}")
+    assert found == []
+
+
 def _levels_up(node: ast.expr) -> tuple[ast.expr, int]:
     """The expression under a chain of `.parent`, `.parents[k]`, `.resolve()`, and how many folders it climbs."""
     up = 0

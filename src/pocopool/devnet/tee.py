@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 from ..protocol.crypto import address_of, new_private_key
+from ..protocol.tee import Stage
+from ..teesim.measurements import program_measurement
 
 PLATFORM_KEY = Path("teesim") / "platform.key"
 
@@ -45,4 +47,15 @@ def sms_argv(python: str, chain: str, home: Path, port: int, results_url: str, p
         results_url,
         "--trust-platform",
         platform,
+        *pinned_programs(),
+    ]
+
+
+def pinned_programs() -> list[str]:
+    """The SMS options that pin tee-sim's pre- and post-compute measurements (sms/provisioning.py)."""
+    return [
+        "--pre-compute-measurement",
+        program_measurement(Stage.PRE),
+        "--post-compute-measurement",
+        program_measurement(Stage.POST),
     ]

@@ -18,6 +18,7 @@ from ..service.server import bound_port, listen, make_server, serve_until_signal
 from ..service.startup import run_main, starting
 from .config import SmsConfig
 from .http import create_app
+from .provisioning import EnclaveTrust
 from .store import SmsStore
 from .tables import schema
 from .vault import Vault, load_or_create_master_key
@@ -61,7 +62,7 @@ async def _run(args: argparse.Namespace) -> None:
                 SmsStore(db, vault),
                 public_url=public_url,
                 result_proxy=config.result_proxy,
-                trusted_platforms=config.trusted_platforms,
+                trust=EnclaveTrust(config.trusted_platforms, config.programs),
             )
             log.info(
                 "sms-started",

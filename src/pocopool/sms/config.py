@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.crypto import InvalidHex, normalize_address
+from ..protocol.tee import Stage
 from ..service.config import absolute_path, http_url, port_number, setting
 
 
@@ -15,6 +17,12 @@ def _address(value: str) -> str:
         return normalize_address(value)
     except InvalidHex:
         raise argparse.ArgumentTypeError(f"{value!r} is not an address (0x followed by 40 hex digits)") from None
+
+
+def _measurement(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a measurement (64 hex digits)")
+    return value.lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,11 +49,27 @@ class SmsConfig:
         help="address of a tee-sim platform key whose quotes are trusted (repeatable, at least one)",
     )
 
+    pre_compute_measurement: str = setting(
+        "--pre-compute-measurement",
+        read=_measurement,
+        help="the measurement (64 hex) a pre-compute enclave must report to be provisioned; the devnet pins tee-sim's",
+    )
+    post_compute_measurement: str = setting(
+        "--post-compute-measurement",
+        read=_measurement,
+        help="the measurement (64 hex) a post-compute enclave must report to be provisioned",
+    )
+
     def __post_init__(self) -> None:
         if not self.trusted_platforms:
             raise ValueError(
                 "give at least one --trust-platform ADDRESS (an SMS that trusts no platform serves no one)"
             )
+
+    @property
+    def programs(self) -> dict[Stage, str]:
+        """The pinned measurement of each enclave program the SMS provisions besides the app."""
+        return {Stage.PRE: self.pre_compute_measurement, Stage.POST: self.post_compute_measurement}
 
     @property
     def database_url(self) -> str:

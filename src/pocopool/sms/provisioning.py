@@ -1,20 +1,23 @@
 """`POST /tee/sessions/{id}/{stage}/secrets`: give an attested enclave its stage's env, sealed to it.
 
 The simulated quote must be signed by a trusted platform key and carry the measurement the SMS
-expects for that stage: the pre/post-compute program's own (teesim.measurements) or, for the app,
-the fingerprint pinned in the session from the app's on-chain mrenclave.
+expects for that stage: for pre- and post-compute, the measurement its operator pinned at start
+(`--pre-compute-measurement`, `--post-compute-measurement`: a real SMS pins the MRENCLAVE of the
+iExec pre/post-compute images the same way; the devnet pins tee-sim's); for the app, the fingerprint
+pinned in the session from the app's on-chain mrenclave. The SMS never reads an enclave's program.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..protocol.crypto import same_address
 from ..protocol.tee import Stage, recover_quote, seal
 from ..service.errors import Forbidden, NotFound
-from ..teesim.measurements import program_measurement
 from .errors import ATTESTATION_FAILED, UNKNOWN_SESSION
 from .store import SmsStore
 
@@ -27,12 +30,20 @@ class ProvisioningRequest(BaseModel):
     quote: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
-def expected_measurement(stage: Stage, app_fingerprint: str) -> str:
-    return app_fingerprint if stage == Stage.APP else program_measurement(stage)
+@dataclass(frozen=True)
+class EnclaveTrust:
+    """Whom the SMS believes: the platform keys that sign quotes, and the measurement of each enclave
+    program it provisions besides the app (pre- and post-compute, 64 lower-case hex each)."""
+
+    platforms: tuple[str, ...]
+    programs: Mapping[Stage, str]
+
+    def expected_measurement(self, stage: Stage, app_fingerprint: str) -> str:
+        return app_fingerprint if stage == Stage.APP else self.programs[stage]
 
 
 async def provision(
-    store: SmsStore, trusted: tuple[str, ...], now: int, session_id: str, stage: Stage, request: ProvisioningRequest
+    store: SmsStore, trust: EnclaveTrust, now: int, session_id: str, stage: Stage, request: ProvisioningRequest
 ) -> str:
     """The sealed box `seal(enclavePublicKey, {"env": ...})`; NotFound (UNKNOWN_SESSION) or Forbidden
     (ATTESTATION_FAILED) otherwise."""
@@ -41,9 +52,9 @@ async def provision(
         raise NotFound(f"no live session {session_id!r}", code=UNKNOWN_SESSION)
     session, env = found
     platform = recover_quote(session_id, stage, request.measurement, request.enclavePublicKey, request.quote)
-    if not any(same_address(platform, address) for address in trusted):
+    if not any(same_address(platform, address) for address in trust.platforms):
         raise Forbidden(f"the {stage.value} quote is not signed by a trusted platform key", code=ATTESTATION_FAILED)
-    expected = expected_measurement(stage, session.app_fingerprint)
+    expected = trust.expected_measurement(stage, session.app_fingerprint)
     if request.measurement.lower() != expected:
         raise Forbidden(
             f"the {stage.value} enclave measured {request.measurement.lower()}, expected {expected}",

@@ -18,6 +18,7 @@ from ..service.startup import EXIT_FAILED, run_main, starting
 from . import logs
 from .agent import Worker
 from .config import parse
+from .identity import exception_leaves
 from .tee.platform import EnclavePlatform, UnknownPlatform, load_platform
 
 # The enclave platforms a --tee worker can name; the worker imports none of them (decision 102).
@@ -49,7 +50,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         asyncio.run(run())
     except BaseExceptionGroup as group:  # noqa: F821 - builtin since 3.11
-        for leaf in _leaves(group):
+        for leaf in exception_leaves(group):
             log.error("worker-failed", error=f"{type(leaf).__name__}: {leaf}")
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - one clear line instead of a traceback
@@ -62,13 +63,6 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_main("worker", lambda: _main(argv))
-
-
-def _leaves(group: BaseExceptionGroup) -> list[BaseException]:  # noqa: F821
-    found: list[BaseException] = []
-    for error in group.exceptions:
-        found += _leaves(error) if isinstance(error, BaseExceptionGroup) else [error]  # noqa: F821
-    return found
 
 
 if __name__ == "__main__":

@@ -9,9 +9,6 @@ resumes (spec/worker.md §2).
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
-import os
-import platform
 from collections import OrderedDict
 from collections.abc import Coroutine
 from typing import Any
@@ -32,6 +29,7 @@ from .client import SchedulerClient, SchedulerError, retry_until
 from .config import WorkerConfig
 from .context import ReplicateContext, WorkerServices
 from .downloads import Downloader
+from .identity import exception_leaves, worker_model, worker_version
 from .logs import get_logger
 from .notifications import NotificationCursor, addressed_to
 from .recovery import Resumable, authorization_of, resumable_state
@@ -51,20 +49,6 @@ MIN_EMPTY_POLL = 1.0  # s: an empty long-poll answer faster than this is followe
 
 class _Stopped(Exception):
     """Raised inside the worker's TaskGroup to end it."""
-
-
-def worker_version() -> str:
-    try:
-        return importlib.metadata.version("pocopool")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-def host_memory_gib() -> int:
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30)
-    except (ValueError, OSError):
-        return 0
 
 
 class Worker:
@@ -140,7 +124,7 @@ class Worker:
             except* _Stopped:
                 pass
         except BaseExceptionGroup as group:  # noqa: F821 - a startup failure: raise it as itself
-            leaves = _leaves(group)
+            leaves = exception_leaves(group)
             if len(leaves) == 1 and isinstance(leaves[0], Exception):
                 raise leaves[0] from None
             raise
@@ -224,15 +208,7 @@ class Worker:
         )
 
     def _model(self) -> WorkerModel:
-        return WorkerModel(
-            name=self.config.name,
-            walletAddress=self.wallet,
-            os=platform.system(),
-            cpu=platform.machine(),
-            cpuNb=self.config.slots,
-            memorySize=host_memory_gib(),
-            teeEnabled=self.config.tee,
-        )
+        return worker_model(self.config, self.wallet)
 
     async def _recover(self) -> None:
         """Resume what the scheduler says was interrupted, if the result is still here (§2.5)."""
@@ -499,10 +475,3 @@ class Worker:
             log.warning("notification-dropped", request=notification.taskNotificationType.value, reason=problem)
             return False
         return True
-
-
-def _leaves(group: BaseExceptionGroup) -> list[BaseException]:  # noqa: F821
-    found: list[BaseException] = []
-    for error in group.exceptions:
-        found += _leaves(error) if isinstance(error, BaseExceptionGroup) else [error]  # noqa: F821
-    return found

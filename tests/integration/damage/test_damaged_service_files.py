@@ -17,6 +17,7 @@ from eth_account import Account
 
 from pocopool.chain import LocalChain
 from pocopool.devnet.processes import free_port
+from pocopool.devnet.tee import pinned_programs
 from pocopool.service.database import open_database
 from pocopool.sms.tables import schema
 from pocopool.sms.vault import load_or_create_master_key
@@ -47,6 +48,7 @@ def sms_command(tmp_path: Path, chain_file: Path) -> list[str]:
         "http://results.example:8090",
         "--trust-platform",
         Account.create().address,
+        *pinned_programs(),
     ]
 
 

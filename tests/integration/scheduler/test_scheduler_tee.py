@@ -30,6 +30,7 @@ from eth_account import Account
 
 from pocopool.chain import DealRequest
 from pocopool.devnet.processes import free_port
+from pocopool.devnet.tee import pinned_programs
 from pocopool.protocol import crypto
 from pocopool.protocol.crypto import keccak_hex, recover_personal
 from pocopool.protocol.statuses import ChainTaskStatus
@@ -434,6 +435,7 @@ def real_sms(ledger: Ledger, tmp_path: Path) -> Iterator[SimpleNamespace]:
             "http://127.0.0.1:9",
             "--trust-platform",
             PLATFORM.address,
+            *pinned_programs(),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

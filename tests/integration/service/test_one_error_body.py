@@ -23,6 +23,7 @@ from pocopool.results import ResultStore, auth
 from pocopool.results import create_app as results_app
 from pocopool.service.database import open_database
 from pocopool.sms.http import create_app as sms_app
+from pocopool.sms.provisioning import EnclaveTrust
 from pocopool.sms.store import SmsStore
 from pocopool.sms.tables import schema
 from pocopool.sms.vault import Vault, load_or_create_master_key
@@ -52,7 +53,7 @@ async def services(ledger: Ledger, tmp_path: Path) -> AsyncIterator[dict[str, ht
         SmsStore(db, Vault(load_or_create_master_key(tmp_path))),
         public_url="http://sms.test",
         result_proxy="http://results.test",
-        trusted_platforms=(),
+        trust=EnclaveTrust((), {}),
     )
     results = results_app(ledger.chain, ResultStore(tmp_path / "results"), "http://results.test")
     async with running_scheduler(ledger, f"sqlite:///{tmp_path / 'scheduler.db'}") as scheduler:

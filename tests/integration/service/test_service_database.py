@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from eth_account import Account
 
 from pocopool.chain import LocalChain
+from pocopool.devnet.tee import pinned_programs
 from pocopool.scheduler.store import Store
 from pocopool.scheduler.store.tables import schema as scheduler_schema
 from pocopool.service.database import SQLITE_BUSY_TIMEOUT_MS, open_database
@@ -168,5 +169,5 @@ def test_the_scheduler_and_the_sms_refuse_another_database_url_in_the_same_words
     assert _refusal(scheduler) == f"pocopool scheduler: {refused}"
     sms = [sys.executable, "-m", "pocopool.sms", "--chain", f"local:{chain}", "--home", str(tmp_path / "sms")]
     sms += ["--db", "mysql://pool@db.example/pool", "--port", "1", "--result-proxy", "http://results.example"]
-    sms += ["--trust-platform", owner.address]
+    sms += ["--trust-platform", owner.address, *pinned_programs()]
     assert _refusal(sms) == f"pocopool sms: {refused}"

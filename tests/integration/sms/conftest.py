@@ -26,6 +26,7 @@ from eth_account.signers.local import LocalAccount
 
 from pocopool.chain.base import DealRequest
 from pocopool.chain.local import LocalChain
+from pocopool.devnet.tee import pinned_programs
 from pocopool.protocol.crypto import ZERO_ADDRESS, authorization_hash, key_hex, sign_authorization, sign_personal
 from pocopool.protocol.tags import int_to_tag
 from pocopool.protocol.tee import SIM_FRAMEWORK_TAG, EnclaveConfig, challenge_request_hash, sign_secret_push
@@ -215,6 +216,7 @@ def sms(world: World, db_url: str) -> Iterator[Sms]:
             RESULT_PROXY,
             "--trust-platform",
             world.platform.address,
+            *pinned_programs(),
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,

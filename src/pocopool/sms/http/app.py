@@ -12,6 +12,7 @@ from ...logs import get_logger
 from ...protocol.tee import SIM_FRAMEWORK, SIMULATION_LABEL
 from ...service.errors import BadRequest, Refused, Unavailable, install_error_handlers
 from ..errors import CHAIN_UNAVAILABLE
+from ..provisioning import EnclaveTrust
 from ..store import SmsStore
 from . import provisioning, secrets, sessions
 
@@ -36,11 +37,9 @@ def _unreadable_chain(error: ChainError) -> Refused:
     return Unavailable(f"the chain could not be read: {error}", code=CHAIN_UNAVAILABLE)
 
 
-def create_app(
-    chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str, trusted_platforms: tuple[str, ...]
-) -> FastAPI:
+def create_app(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str, trust: EnclaveTrust) -> FastAPI:
     """The SMS over `chain` and `store`. `public_url` is given to workers as secretProvisioningUrl;
-    `result_proxy` is the default RESULT_STORAGE_PROXY; quotes are accepted from `trusted_platforms`."""
+    `result_proxy` is the default RESULT_STORAGE_PROXY; enclaves are provisioned as `trust` says."""
     app = FastAPI(title="pocopool SMS", version="1", description=SIMULATION_LABEL)
     # A body that does not fit its model has always been a 400 here (docs/tee.md).
     install_error_handlers(app, log, invalid_request=BadRequest, translate={ChainError: _unreadable_chain})
@@ -48,7 +47,7 @@ def create_app(
         service_router(),
         secrets.router(chain, store),
         sessions.router(chain, store, public_url=public_url, result_proxy=result_proxy),
-        provisioning.router(chain, store, trusted_platforms),
+        provisioning.router(chain, store, trust),
     ):
         app.include_router(router)
     return app

@@ -8,13 +8,13 @@ from ...chain.base import Chain
 from ...logs import get_logger
 from ...protocol.tee import Stage
 from ...service.errors import NotFound
-from ..provisioning import ProvisioningRequest, provision
+from ..provisioning import EnclaveTrust, ProvisioningRequest, provision
 from ..store import SmsStore
 
 log = get_logger("pocopool.sms")
 
 
-def router(chain: Chain, store: SmsStore, trusted_platforms: tuple[str, ...]) -> APIRouter:
+def router(chain: Chain, store: SmsStore, trust: EnclaveTrust) -> APIRouter:
     api = APIRouter(tags=["provisioning"])
 
     @api.post("/tee/sessions/{session_id}/{stage}/secrets")
@@ -24,7 +24,7 @@ def router(chain: Chain, store: SmsStore, trusted_platforms: tuple[str, ...]) ->
         except ValueError:
             raise NotFound(f"unknown stage {stage!r} (pre-compute, app or post-compute)") from None
         now = await chain_read(chain, chain.now)
-        sealed = await provision(store, trusted_platforms, now, session_id, enclave_stage, body)
+        sealed = await provision(store, trust, now, session_id, enclave_stage, body)
         log.info("enclave-provisioned", session=session_id, stage=enclave_stage.value)
         return {"sealed": sealed}
 
