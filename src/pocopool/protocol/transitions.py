@@ -7,8 +7,12 @@ may do (§1.5), with the reopen path made live (docs/decisions.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
+from .statuses import (
+    IRRELEVANT_STATUSES,
+)
 from .statuses import (
     ReplicateStatus as RS,
 )
@@ -186,6 +190,23 @@ _WILL_NOT_CONTRIBUTE = frozenset(
         RS.COMPLETE_FAILED,
     }
 )
+
+
+class _HasStatus(Protocol):
+    @property
+    def status(self) -> RS: ...
+
+
+E = TypeVar("E", bound=_HasStatus)
+
+
+def last_relevant(history: Sequence[E]) -> E:
+    """The last entry of a replicate's history that says something about its progress: not
+    WORKER_LOST or RECOVERING (spec/scheduler.md §2.7); the first one when none does."""
+    for entry in reversed(history):
+        if entry.status not in IRRELEVANT_STATUSES:
+            return entry
+    return history[0]
 
 
 def may_still_contribute(current: RS, last_relevant: RS, cause: Cause | None, age: float, period: float) -> bool:

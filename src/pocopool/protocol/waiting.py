@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from .consensus import needs_more_contributions
-from .statuses import IRRELEVANT_STATUSES, ChainTaskStatus
+from .statuses import ChainTaskStatus
 from .statuses import ReplicateStatus as RS
 from .statuses import TaskStatus as TS
 from .tags import TeeFramework, requires_gpu, tee_framework
 from .time import iso, parse_time
-from .transitions import may_still_contribute
+from .transitions import last_relevant, may_still_contribute
 from .views import OnChainTask, ReplicateView, TaskView, WorkerView
 
 __all__ = ["contributions_needed", "refund_command", "waiting_for"]
@@ -115,9 +115,9 @@ def _expected(replicate: ReplicateView, now: float, period: float) -> bool:
     history = replicate.statusUpdateList
     if not history:
         return replicate.currentStatus not in _ENDED
-    relevant = [u for u in history if u.status not in IRRELEVANT_STATUSES] or history[:1]
+    relevant = last_relevant(history)
     created = parse_time(history[0].date) or now
-    return may_still_contribute(replicate.currentStatus, relevant[-1].status, relevant[-1].cause, now - created, period)
+    return may_still_contribute(replicate.currentStatus, relevant.status, relevant.cause, now - created, period)
 
 
 def waiting_for(

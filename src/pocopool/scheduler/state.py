@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..protocol.statuses import (
-    IRRELEVANT_STATUSES,
-)
-from ..protocol.statuses import (
     ReplicateStatus as RS,
 )
 from ..protocol.statuses import (
@@ -25,6 +22,7 @@ from ..protocol.statuses import (
     TaskStatus as TS,
 )
 from ..protocol.tags import TeeFramework, tee_framework
+from ..protocol.transitions import last_relevant
 
 
 @dataclass(frozen=True)
@@ -72,10 +70,7 @@ class ReplicateRecord:
     @property
     def last_relevant(self) -> RS:
         """The last status that says something about progress (spec §2.7)."""
-        for entry in reversed(self.history):
-            if entry.status not in IRRELEVANT_STATUSES:
-                return entry.status
-        return self.history[0].status
+        return last_relevant(self.history).status
 
     @property
     def created_at(self) -> float:

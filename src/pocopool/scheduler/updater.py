@@ -311,7 +311,7 @@ class TaskUpdater:
         for notification in transition.notifications:
             for wallet in notification.wallets:
                 log_event(
-                    "push",  # the log event keeps its name
+                    "notification",
                     task=task.chain_task_id,
                     wallet=wallet,
                     type=notification.type.value,
