@@ -195,3 +195,52 @@ def test_the_waiting_text_says_what_the_supply_does_with_a_lost_or_an_overdue_re
         in late["details"]
     ), late
     assert f"worker {W1} is at COMPUTING" in late["details"], late
+
+
+def revealed(wallet: str) -> dict:
+    steps = [("COMPUTED", None), ("CONTRIBUTED", None), ("REVEALING", None), ("REVEALED", None)]
+    return replicate(wallet, "REVEALED", H_GOOD, history=steps)
+
+
+def test_a_finalize_that_waits_for_a_winner_to_reveal_names_it_its_deadline_and_what_follows():
+    """Issue 17.1: trust 3, one winner never reveals; the finalize comes at the reveal deadline."""
+    silent = replicate(W3, "CONTRIBUTED", H_GOOD, history=[("COMPUTED", None), ("CONTRIBUTED", None)])
+    task = model(
+        "RESULT_UPLOADED",
+        [revealed(W1), revealed(W2), silent],
+        trust=3,
+        consensus=H_GOOD,
+        revealDeadline=iso(T0 + 500),
+    )
+    found = waiting_for(task, [], None, T0 + 100)
+    assert found["reason"] == "REVEALS"
+    assert found["summary"].startswith(f"waiting for {W3} to reveal until {iso(T0 + 500)}: 2 of 3 winner(s)")
+    reveal = next(d for d in found["deadlines"] if d["name"] == "revealDeadline")
+    assert reveal["at"] == iso(T0 + 500) and reveal["secondsLeft"] == 400
+    assert (
+        reveal["whenPassed"]
+        == f"{W3} loses the stake of the task and the scheduler finalizes with the 2 reveal(s) it has"
+    )
+    after = waiting_for(task, [], None, T0 + 501)
+    assert after["reason"] == "TRANSACTION_PENDING"
+    assert after["summary"] == "waiting for the scheduler to send the finalize transaction (the reveal deadline passed)"
+    everyone = model("RESULT_UPLOADED", [revealed(W1)], consensus=H_GOOD, revealDeadline=iso(T0 + 500))
+    assert "(every winner revealed)" in waiting_for(everyone, [], None, T0 + 100)["summary"]
+
+
+def test_an_upload_says_what_the_finalize_will_wait_for_next():
+    silent = replicate(W2, "CONTRIBUTED", H_GOOD, history=[("CONTRIBUTED", None)])
+    task = model(
+        "RESULT_UPLOADING",
+        [revealed(W1), silent],
+        consensus=H_GOOD,
+        uploadingWorkerWalletAddress=W1,
+        revealDeadline=iso(T0 + 500),
+    )
+    found = waiting_for(task, [], None, T0 + 100)
+    assert found["reason"] == "UPLOAD" and "another revealer is asked" in found["summary"]
+    assert (
+        f"then the finalize waits for {W2} to reveal until {iso(T0 + 500)} (or for the reveal deadline)"
+        in found["details"]
+    )
+    assert [d["name"] for d in found["deadlines"]] == ["revealDeadline", "finalDeadline"]

@@ -310,8 +310,9 @@ TASK_FAILURES: dict[TS, Explanation] = {
     TS.RUNNING_FAILED: _e(
         W,
         P,
-        "Every worker failed the task before computing.",
-        "Read the replicates' causes; claim a refund after the final deadline.",
+        "Every alive worker failed the task before computing: no worker of this pool can run it as it is.",
+        "Read the replicates' causes (the decisive one is shown) and fix the app or the input; claim a refund "
+        "after the final deadline (the chain opens claims then).",
     ),
     TS.CONTRIBUTION_TIMEOUT: CAUSES[C.CONTRIBUTION_TIMEOUT],
     TS.REOPEN_FAILED: _e(

@@ -27,7 +27,8 @@ class TaskStatus(Described):
     RUNNING = "RUNNING", "At least one worker started working on the task."
     RUNNING_FAILED = (
         "RUNNING_FAILED",
-        "The task cannot progress: every worker failed before computing (TEE) or the one-shot finalization was reported twice.",
+        "The task cannot progress: every alive worker failed it before computing (for a standard task, "
+        "for a cause of the app or its input) or the one-shot finalization was reported twice.",
     )
     CONTRIBUTION_TIMEOUT = "CONTRIBUTION_TIMEOUT", "The contribution deadline passed before consensus was reached."
     CONSENSUS_REACHED = "CONSENSUS_REACHED", "Enough workers agree on one result; the winners must reveal it."

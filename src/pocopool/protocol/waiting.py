@@ -44,7 +44,6 @@ _TRANSACTIONS = {
     TS.RECEIVED: ("initialize", "the scheduler to send the initialize transaction"),
     TS.INITIALIZING: ("initialize", "the initialize transaction to be mined"),
     TS.REOPENING: ("reopen", "the reopen transaction to be mined"),
-    TS.RESULT_UPLOADED: ("finalize", "the scheduler to send the finalize transaction"),
     TS.FINALIZING: ("finalize", "the finalize transaction to be mined"),
 }
 
@@ -59,6 +58,65 @@ def _deadline(name: str, at: float | None, now: float, when_passed: str) -> dict
         "passed": at <= now,
         "whenPassed": when_passed,
     }
+
+
+_REVEAL_PHASE = (TS.CONSENSUS_REACHED, TS.AT_LEAST_ONE_REVEALED, TS.RESULT_UPLOADING, TS.RESULT_UPLOADED)
+
+
+def _reveal_phase(
+    task: TaskView, consensus: str | None, reveal_at: float | None, now: float
+) -> tuple[str, str, list[str], dict[str, Any] | None]:
+    """From consensus to finalize: who must reveal until when, who uploads, and what the scheduler
+    does next (spec/scheduler.md: finalize needs every winner revealed, or one reveal and the reveal
+    deadline passed; the winners that did not reveal by then lose their stake)."""
+    status = task.currentStatus
+    winners = [r for r in task.replicates if consensus and r.contributionHash == consensus]
+    revealed = [r for r in winners if any(u.status is RS.REVEALED for u in r.statusUpdateList)]
+    pending = [r for r in winners if r not in revealed]
+    names = ", ".join(r.walletAddress for r in pending)
+    until = f" until {iso(reveal_at)}" if reveal_at else ""
+    deadline_passed = reveal_at is not None and reveal_at <= now
+    details = [f"winner {r.walletAddress} has not revealed yet ({r.currentStatus.value})" for r in pending]
+    if revealed:
+        at_deadline = (
+            f"{names} lose{'s' if len(pending) == 1 else ''} the stake of the task and the scheduler "
+            f"finalizes with the {len(revealed)} reveal(s) it has"
+            if pending
+            else "nothing: every winner revealed"
+        )
+    else:
+        at_deadline = "winners that did not reveal lose their stake; with no reveal at all the task is reopened"
+    deadline = _deadline("revealDeadline", reveal_at, now, at_deadline)
+    if status is TS.RESULT_UPLOADING:
+        uploader = task.uploadingWorkerWalletAddress
+        since = next((c.date for c in reversed(task.dateStatusList) if c.status is TS.RESULT_UPLOADING), None)
+        summary = f"waiting for the result upload requested from worker {uploader}"
+        if since:
+            summary += f" at {iso(parse_time(since) or now)}"
+        summary += "; if it does not upload in time, another revealer is asked"
+        if pending:
+            details.append(f"then the finalize waits for {names} to reveal{until} (or for the reveal deadline)")
+        return "UPLOAD", summary, details, deadline
+    if pending and not (status is TS.RESULT_UPLOADED and deadline_passed):
+        summary = (
+            f"waiting for {names} to reveal{until}: {len(revealed)} of {len(winners)} winner(s) revealed; "
+            f"the scheduler finalizes once every winner revealed or at the reveal deadline"
+        )
+        if status is TS.AT_LEAST_ONE_REVEALED:
+            summary += "; it asks one revealer to upload the result first"
+        elif status is TS.CONSENSUS_REACHED:
+            summary += " (one revealer uploads the result first)"
+        return "REVEALS", summary, details, deadline
+    if status is TS.RESULT_UPLOADED:
+        why = "every winner revealed" if not pending else "the reveal deadline passed"
+        return (
+            "TRANSACTION_PENDING",
+            f"waiting for the scheduler to send the finalize transaction ({why})",
+            ["transaction: finalize"],
+            deadline,
+        )
+    summary = f"waiting for reveals: {len(revealed)} of {len(winners)} winner(s) revealed, reveals pending{until}"
+    return "REVEALS", summary, details, deadline
 
 
 def contributions_needed(trust: int, weight: int = 2) -> int:
@@ -194,32 +252,10 @@ def waiting_for(
                 "the task fails (CONTRIBUTION_TIMEOUT) unless consensus is reached before",
             )
         )
-    elif status is TS.CONSENSUS_REACHED or status is TS.AT_LEAST_ONE_REVEALED:
-        winners = [r for r in replicates if consensus and r.contributionHash == consensus]
-        revealed = [r for r in winners if any(u.status is RS.REVEALED for u in r.statusUpdateList)]
-        pending_winners = [r for r in winners if r not in revealed]
-        reason = "REVEALS"
-        until = f" until {iso(reveal_at)}" if reveal_at else ""
-        summary = f"waiting for reveals: {len(revealed)} of {len(winners)} winner(s) revealed, reveals pending{until}"
-        if status is TS.AT_LEAST_ONE_REVEALED:
-            summary += "; the scheduler will ask one revealer to upload the result"
-        for r in pending_winners:
-            details.append(f"winner {r.walletAddress} has not revealed yet ({r.currentStatus.value})")
-        deadlines.append(
-            _deadline(
-                "revealDeadline",
-                reveal_at,
-                now,
-                "winners that did not reveal lose their stake; with no reveal at all the task is reopened",
-            )
-        )
-    elif status is TS.RESULT_UPLOADING:
-        uploader = task.uploadingWorkerWalletAddress
-        since = next((c.date for c in reversed(task.dateStatusList) if c.status is TS.RESULT_UPLOADING), None)
-        reason = "UPLOAD"
-        summary = f"waiting for the result upload requested from worker {uploader}"
-        if since:
-            summary += f" at {iso(parse_time(since) or now)}"
+    elif status in _REVEAL_PHASE:
+        reason, summary, more, deadline = _reveal_phase(task, consensus, reveal_at, now)
+        details += more
+        deadlines.append(deadline)
     elif status is TS.FINALIZED:
         reason, summary = "COMPLETION", "the task is finalized on chain; the scheduler is marking it COMPLETED"
     else:  # a failure status on its way to FAILED

@@ -207,8 +207,8 @@ class TaskUpdater:
         return blocks[-1] if blocks else None
 
     async def _alive_workers(self, task: TaskState) -> frozenset[str] | None:
-        """Who is alive, for the RUNNING_FAILED rule of TEE tasks only (one read of the workers)."""
-        if task.status not in (TS.INITIALIZED, TS.RUNNING) or task.tee_framework is None or self.alive_workers is None:
+        """Who is alive and could be given the task, for the RUNNING_FAILED rule (one read of the workers)."""
+        if task.status not in (TS.INITIALIZED, TS.RUNNING) or self.alive_workers is None:
             return None
         return await self.alive_workers(task.tee_framework)
 

@@ -18,6 +18,7 @@ from collections import deque
 
 from ..chain.base import ChainError
 from ..protocol.models import ReplicateStatusDetails, TaskNotification
+from ..protocol.statuses import FAILURE_STATUSES
 from ..protocol.statuses import ReplicateStatus as RS
 from ..protocol.statuses import ReplicateStatusCause as Cause
 from ..protocol.statuses import TaskNotificationType as Next
@@ -91,6 +92,7 @@ class ReplicateRunner:
         self._queue: deque[TaskNotification] = deque()
         self._wakeup = asyncio.Event()
         self._abort: TaskNotification | None = None
+        self._failure: Cause | None = None  # the cause of this replicate's own failure, once reported
         self._stage_task: asyncio.Task[Outcome] | None = None
         self._final_deadline: float | None = None
         self._held: list[tuple[RS, ReplicateStatusDetails | None]] = []
@@ -206,6 +208,8 @@ class ReplicateRunner:
             return True
         log.info("stage-ended", status=outcome.status.value, cause=outcome.cause.value if outcome.cause else None)
         answer = await self._report(outcome.status, outcome.details)
+        if outcome.status in FAILURE_STATUSES and outcome.cause is not None:
+            self._failure = outcome.cause
         if outcome.status is RS.CONTRIBUTED and "crash-after-contribute" in self.ctx.services.config.faults:
             self.ctx.log.warning(
                 "fault-injected", fault="crash-after-contribute", answer=answer.value if answer else None
@@ -238,7 +242,7 @@ class ReplicateRunner:
             return failed(stage.failed, Cause.UNKNOWN, f"[worker] internal error: {type(error).__name__}: {error}")
 
     async def _run_abort(self) -> None:
-        outcome = await abort.run(self.ctx, self._abort)
+        outcome = await abort.run(self.ctx, self._abort, self._failure)
         await self._report(outcome.status, outcome.details)
         self.ctx.log.info("replicate-aborted", cause=outcome.cause.value if outcome.cause else None)
 

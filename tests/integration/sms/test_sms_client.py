@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from eth_account import Account
+from sms_world import Sms
 
-from conftest import Sms
 from pocopool.client.errors import ClientError, ServiceUnavailable
 from pocopool.client.sms import SmsClient
 from pocopool.protocol import encryption

@@ -7,8 +7,8 @@ import secrets
 import stat
 
 from eth_account import Account
+from sms_world import Sms
 
-from conftest import Sms
 from pocopool.protocol.tee import MAX_SECRET_BYTES, SIM_FRAMEWORK
 
 

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 from eth_account import Account
+from sms_world import FINGERPRINT, RESULT_PROXY, Sms
 
-from conftest import FINGERPRINT, RESULT_PROXY, Sms
 from pocopool.protocol.crypto import ZERO_ADDRESS, key_hex, sign_authorization
 from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.protocol.tee import (

@@ -191,9 +191,11 @@ async def test_a_refused_running_status_aborts_without_running_the_stage(
     assert not ctx.paths.root.exists()
 
 
-async def test_a_failure_answered_with_abort_ends_in_aborted(
+async def test_a_failure_answered_with_abort_ends_in_aborted_for_the_same_cause(
     ctx: ReplicateContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The abort answers the replicate's own failure: ABORTED says why (issue 17: never UNKNOWN while
+    the real cause is known)."""
     ran: list[str] = []
     pipeline(monkeypatch, ran)
     recorder = Recorder({RS.APP_DOWNLOAD_FAILED: Next.PLEASE_ABORT})
@@ -202,7 +204,7 @@ async def test_a_failure_answered_with_abort_ends_in_aborted(
     await asyncio.wait_for(runner.run(), 2)
     assert recorder.sent[-2:] == [
         (RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED),
-        (RS.ABORTED, Cause.UNKNOWN),
+        (RS.ABORTED, Cause.APP_IMAGE_DOWNLOAD_FAILED),
     ]
     assert runner.finished
 

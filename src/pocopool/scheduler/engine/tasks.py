@@ -33,7 +33,7 @@ from .reveal import (
     with_reveal_timeouts,
 )
 from .rules import complete_task, fail_task
-from .tee import running_failed
+from .running_failed import running_failed
 from .transition import NOTHING, ChainView, StatusChange, Transition
 
 _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
@@ -53,8 +53,9 @@ def decide(
 
     `tee_frameworks` lists the TEE frameworks this workerpool can serve (an SMS is configured).
     `upload_timeout_periods`: how many category periods a chosen uploader has before the next
-    revealer is asked. `alive_workers`: the wallets of the alive workers, read by the updater for a
-    TEE task in RUNNING only (None: unknown, and RUNNING_FAILED is not decided).
+    revealer is asked. `alive_workers`: the wallets of the alive workers that could take the task, read
+    by the updater for a task in INITIALIZED or RUNNING only (None: unknown, and RUNNING_FAILED is not
+    decided).
     """
     status = task.status
     if status.is_final:
@@ -82,8 +83,9 @@ def decide(
     if status in (TS.INITIALIZED, TS.RUNNING) and transition.new_status is None:
         failed = running_failed(task, replicates, alive_workers)
         if not failed.is_empty and status is TS.INITIALIZED:
-            # Every capable worker refused it at START (a heap too large, a session refused): the task
-            # never reached RUNNING by a STARTED, but workers did work on it (docs/decisions.md).
+            # Every capable worker refused it at START (a heap too large, a session refused, arguments
+            # that cannot be split): the task never reached RUNNING by a STARTED, but workers did work
+            # on it (docs/decisions.md).
             tried = ", ".join(sorted(r.wallet for r in replicates))
             return replace(failed, statuses=(StatusChange(TS.RUNNING, message=f"tried by {tried}"), *failed.statuses))
         if not failed.is_empty:

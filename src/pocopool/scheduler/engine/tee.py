@@ -1,6 +1,6 @@
 """The TEE steps of a task (spec/scheduler.md §1.3, docs/tee.md): the SMS framework check before
 initialize, the enclave challenge after it, the one-shot contributeAndFinalize completion of trust-1
-tasks, and RUNNING_FAILED when every alive worker failed the task before computing.
+tasks (RUNNING_FAILED when every alive worker failed the task is running_failed.py, for every task).
 
 Pure like the rest of the engine: the SMS calls are actions (`SmsCall.FRAMEWORK`,
 `SmsCall.ENCLAVE_CHALLENGE`) that the updater makes; their answers come back as `chain.tx`.
@@ -8,12 +8,8 @@ Pure like the rest of the engine: the SMS calls are actions (`SmsCall.FRAMEWORK`
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from ...protocol.statuses import (
-    FAILED_BEFORE_COMPUTED,
-    TaskAbortCause,
-)
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
 )
@@ -142,26 +138,4 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateRecor
             "callback_data": "0x" + ct.results_callback.hex() if ct.results_callback else None,
         },
         notifications=(Notification(Next.PLEASE_COMPLETE, wallets),) if wallets else (),
-    )
-
-
-def running_failed(
-    task: TaskState, replicates: Sequence[ReplicateRecord], alive_workers: Collection[str] | None
-) -> Transition:
-    """RUNNING step 5 of a TEE task: every alive worker holds a replicate of it that failed before
-    COMPUTED → RUNNING_FAILED, FAILED. With no alive worker (or unknown liveness) nothing is decided:
-    the reference fails the task then (vacuous truth), pocopool waits for a worker (docs/decisions.md)."""
-    if task.tee_framework is None or not alive_workers:
-        return NOTHING
-    mine = {r.wallet.lower(): r for r in replicates}
-    alive = {wallet.lower() for wallet in alive_workers}
-    if not all(w in mine and mine[w].last_relevant in FAILED_BEFORE_COMPUTED for w in alive):
-        return NOTHING
-    failures = ", ".join(sorted(f"{mine[w].wallet} {mine[w].last_relevant.value}" for w in alive))
-    return fail_task(
-        replicates,
-        TS.RUNNING_FAILED,
-        "ALL_ALIVE_WORKERS_FAILED",
-        f"every alive worker failed the TEE task before computing ({failures})",
-        abort=TaskAbortCause.UNKNOWN,
     )

@@ -2,7 +2,9 @@
 
 The runner cancels the running stage first (the runtime kills the app's process group on
 cancellation); this stage then deletes the task folder and names the cause: the push's
-taskAbortCause mapped to a replicate cause (CONSENSUS_REACHED, CONTRIBUTION_TIMEOUT), else UNKNOWN.
+taskAbortCause mapped to a replicate cause (CONSENSUS_REACHED, CONTRIBUTION_TIMEOUT); else, when the
+abort answers the replicate's own failure (COMPUTE_FAILED for APP_COMPUTE_FAILED…), that failure's
+cause, so that a replicate never shows UNKNOWN while its real cause is known; else UNKNOWN.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ def abort_cause(notification: TaskNotification | None) -> Cause:
     return extra.taskAbortCause.as_replicate_cause()
 
 
-async def run(ctx: ReplicateContext, notification: TaskNotification | None) -> Outcome:
+async def run(
+    ctx: ReplicateContext, notification: TaskNotification | None, own_failure: Cause | None = None
+) -> Outcome:
     await ctx.purge()
-    return failed(RS.ABORTED, abort_cause(notification))
+    cause = abort_cause(notification)
+    if cause is Cause.UNKNOWN and own_failure is not None:
+        return failed(RS.ABORTED, own_failure, f"[worker] stopped after its own failure ({own_failure.value})")
+    return failed(RS.ABORTED, cause)
