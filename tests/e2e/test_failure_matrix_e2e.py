@@ -89,12 +89,13 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, d
         scenarios["input-file-404"] = Scenario(
             _run(net, app, "--input-file", missing_input, "--args", "ok"), {"url": missing_input}
         )
-        scenarios["app-exit"] = Scenario(_run(net, app, "--category", fast, "--args", "exit 3"))
+        # On the default category (contribution deadline 35 min): only RUNNING_FAILED can end them in time.
+        scenarios["app-exit"] = Scenario(_run(net, app, "--args", "exit 3"))
         scenarios["app-exit-with-result"] = Scenario(_run(net, app, "--args", "exit-with-result 2"))
         scenarios["app-timeout"] = Scenario(_run(net, app, "--category", fast, "--args", "sleep 60"))
-        scenarios["long-file-name"] = Scenario(_run(net, app, "--category", fast, "--args", "long-name"))
-        scenarios["no-computed-json"] = Scenario(_run(net, app, "--category", fast, "--args", "no-computed"))
-        scenarios["bad-output-path"] = Scenario(_run(net, app, "--category", fast, "--args", "bad-path"))
+        scenarios["long-file-name"] = Scenario(_run(net, app, "--args", "long-name"))
+        scenarios["no-computed-json"] = Scenario(_run(net, app, "--args", "no-computed"))
+        scenarios["bad-output-path"] = Scenario(_run(net, app, "--args", "bad-path"))
         scenarios["result-encryption-on-a-standard-task"] = Scenario(_encrypted_deal(net, app, int(fast)))
         yield net, scenarios
     finally:
@@ -182,17 +183,19 @@ def test_download_failures_are_contributed_as_error_results(
 
 
 @pytest.mark.parametrize(
-    ("scenario", "cause", "message_part"),
+    ("scenario", "cause", "message_part", "endings"),
     [
-        ("app-exit", "APP_COMPUTE_FAILED", "3"),
-        ("app-timeout", "APP_COMPUTE_TIMEOUT", "3"),
+        ("app-exit", "APP_COMPUTE_FAILED", "3", {"RUNNING_FAILED"}),
+        # 3 s max time: the contribution deadline (21 s) may come before both workers timed out.
+        ("app-timeout", "APP_COMPUTE_TIMEOUT", "3", {"RUNNING_FAILED", "CONTRIBUTION_TIMEOUT"}),
         (
             "long-file-name",
             "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME",
             "a-result-file-name-longer-than-31-characters.txt",
+            {"RUNNING_FAILED"},
         ),
-        ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json"),
-        ("bad-output-path", "POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED", "missing.txt"),
+        ("no-computed-json", "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "computed.json", {"RUNNING_FAILED"}),
+        ("bad-output-path", "POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED", "missing.txt", {"RUNNING_FAILED"}),
     ],
 )
 def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
@@ -200,13 +203,26 @@ def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
     scenario: str,
     cause: str,
     message_part: str,
+    endings: set[str],
 ) -> None:
+    """A failure every worker meets ends the task as soon as every alive worker met it (decision 111),
+    not at the contribution deadline; no replicate shows UNKNOWN while its cause is known."""
     net, scenarios = matrix
     task = scenarios[scenario].task
     view = _final_debug(net, task)
     assert view["status"] == "FAILED"
-    assert "CONTRIBUTION_TIMEOUT" in [s["status"] for s in view["statusHistory"]]
+    ended = [s["status"] for s in view["statusHistory"] if s["status"] in ("RUNNING_FAILED", "CONTRIBUTION_TIMEOUT")]
+    assert len(ended) == 1 and ended[0] in endings, view["statusHistory"]
     assert ("COMPUTE_FAILED", cause) in [(s, c) for s, c, _ in _failures(view)], _failures(view)
+    if ended == ["RUNNING_FAILED"]:
+        assert len(view["replicates"]) == 2  # both workers of the devnet met it
+    for replicate in view["replicates"]:
+        history = replicate["statusHistory"]
+        failed = [u.get("cause") for u in history if u["status"] == "COMPUTE_FAILED"]
+        aborted = [u.get("cause") for u in history if u["status"] == "ABORTED"]
+        assert "UNKNOWN" not in aborted, history
+        if failed:  # an abort after the replicate's own failure says that failure
+            assert aborted in ([], failed), history
     _assert_explained(net, task, view, cause, "app", message_part)
     assert view["diagnosis"]["stage"] == "compute"
     assert view["diagnosis"]["component"] == "app"

@@ -82,6 +82,7 @@ def test_task_show_watch_follows_a_running_task_and_exits_0_when_it_completes(de
     changes = [line for line in (first + rest).splitlines() if line[:2].isdigit() and line[2:3] == ":"]
     # one line per change while it ran (it was not final when the watch began), then the final summary
     assert len(changes) >= 2 and "COMPLETED" not in changes[0].split("[")[0], first + rest
+    assert " — waiting for: " in changes[0], first  # not a terminal: the line says what it waits for
     assert changes[-1].split()[1] == "COMPLETED", first + rest
     assert "COMPLETED" in rest
 

@@ -4,6 +4,8 @@ out its contribution deadline; a platform failure keeps it waiting for a worker 
 
 from __future__ import annotations
 
+from test_scheduler_engine_tee import T0, W1, W2, W3, chain, statuses, task
+
 from pocopool.protocol.statuses import ReplicateStatus as RS
 from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.protocol.statuses import ReplicateStatusModifier as Modifier
@@ -12,7 +14,6 @@ from pocopool.protocol.statuses import TaskStatus as TS
 from pocopool.scheduler.engine import decide
 from pocopool.scheduler.engine.running_failed import failure_before_computed
 from pocopool.scheduler.state import ReplicateEntry, ReplicateRecord
-from test_scheduler_engine_tee import T0, W1, W2, W3, chain, statuses, task
 
 STANDARD_TAG = "0x" + "00" * 32
 RUNNING = (RS.STARTING, RS.STARTED, RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.DATA_DOWNLOADING, RS.DATA_DOWNLOADED)

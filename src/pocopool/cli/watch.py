@@ -81,9 +81,13 @@ def deal_panel(view: dict[str, Any], started: float) -> Group:
 
 
 def _task_line(view: dict[str, Any]) -> str:
-    return f"{time.strftime('%H:%M:%S')} {view['status']} " + " ".join(
+    """One line per change when the output is not a terminal: the status, each replicate's, and
+    what the task waits for (the terminal's panel says the same)."""
+    line = f"{time.strftime('%H:%M:%S')} {view['status']} " + " ".join(
         f"[{r['worker'][:10]} {r['status']}]" for r in view["replicates"]
     )
+    waiting = view.get("waitingFor")
+    return f"{line} — waiting for: {waiting['summary']}" if waiting else line
 
 
 def _deal_line(view: dict[str, Any]) -> str:

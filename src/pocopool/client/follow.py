@@ -12,6 +12,8 @@ rewards and seized stakes).
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -122,6 +124,10 @@ def _read_stream(
     deadline: float,
     view: T,
 ) -> tuple[T, str | None, bool]:
+    """Follows one connection of the stream. A reader thread queues its events as they come; the
+    view is read again as soon as one arrives (events that arrive together are read once, and two
+    reads are at least MIN_REFRESH apart), so a change shows within MIN_REFRESH, never at the next
+    heartbeat."""
     headers = {"Accept": "text/event-stream"}
     if last_id:
         headers["Last-Event-ID"] = last_id
@@ -130,22 +136,49 @@ def _read_stream(
     with client.stream("GET", f"{url.rstrip('/')}/events", params=query, headers=headers, timeout=timeout) as response:
         if response.status_code != 200:
             return view, last_id, False  # no stream on this scheduler: poll
+        events: queue.Queue[StreamEvent | None | BaseException] = queue.Queue()
+        threading.Thread(target=_pump, args=(response, events), daemon=True).start()
         # The view may have changed between the first read and the connection.
         view = fetch()
         on_view(view)
         last_read = time.monotonic()
-        stale = False
+        while not is_final(view) and time.monotonic() <= deadline:
+            try:
+                item = events.get(timeout=max(min(HEARTBEAT, deadline - time.monotonic()), 0.01))
+            except queue.Empty:
+                continue  # the reader's own read timeout reports a silent stream
+            changed = False
+            while True:  # everything that came together counts once
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, StreamEvent):
+                    last_id, changed = item.id or last_id, True
+                try:
+                    item = events.get_nowait()
+                except queue.Empty:
+                    break
+            if not changed:
+                continue  # a heartbeat: only the deadline is checked
+            pause = MIN_REFRESH - (time.monotonic() - last_read)
+            if pause > 0:
+                time.sleep(pause)
+            view = fetch()
+            on_view(view)
+            last_read = time.monotonic()
+        return view, last_id, True
+
+
+_STREAM_ENDED = httpx.RemoteProtocolError("the event stream ended")
+
+
+def _pump(response: httpx.Response, events: queue.Queue[StreamEvent | None | BaseException]) -> None:
+    """The reader thread: every event (None for a heartbeat) into `events`, then how the stream ended."""
+    try:
         for event in iter_sse(response.iter_lines()):
-            if event is not None:
-                last_id = event.id or last_id
-                stale = True
-            if stale and time.monotonic() - last_read >= MIN_REFRESH:
-                view = fetch()
-                on_view(view)
-                last_read, stale = time.monotonic(), False
-            if is_final(view) or time.monotonic() > deadline:
-                return view, last_id, True
-    raise httpx.RemoteProtocolError("the event stream ended")
+            events.put(event)
+        events.put(_STREAM_ENDED)
+    except Exception as error:  # noqa: BLE001 - handed to the follower, which reconnects or gives up
+        events.put(error if isinstance(error, httpx.HTTPError) else httpx.ReadError(str(error)))
 
 
 def _workers(requester: Requester) -> list[WorkerView]:

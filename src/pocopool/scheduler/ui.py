@@ -34,6 +34,7 @@ from .registry import WorkerRegistry
 from .store import Store
 from .views import task_view
 
+FAILURE_MARK = 24  # px: the narrowest a failure is drawn, so that one that took no time still shows
 COLORS = {"failure": "#d64545", "COMPLETED": "#2f9e55", "default": "#5b8def", "wait": "#9aa5b1"}
 # the diagnosis' fields shown, in order, with their label on the page
 DIAGNOSIS_FIELDS = (
@@ -94,10 +95,16 @@ def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
             title = f"{segment['status']} at {segment['at']} (+{segment['start']:.1f}s)"
             if segment.get("cause"):
                 title += f" cause {segment['cause']}"
+            # A failure that ends the task at once lasts no time: it is still drawn, as a marker wide
+            # enough to see, kept inside the chart.
+            width = max(
+                (segment["end"] - segment["start"]) / duration * chart_w, FAILURE_MARK if segment["failure"] else 2
+            )
+            x = min(label_w + segment["start"] / duration * chart_w, label_w + chart_w - width)
             bars.append(
                 {
-                    "x": label_w + segment["start"] / duration * chart_w,
-                    "width": max((segment["end"] - segment["start"]) / duration * chart_w, 2),
+                    "x": x,
+                    "width": width,
                     "color": COLORS["failure"]
                     if segment["failure"]
                     else COLORS.get(segment["status"], COLORS["default"]),

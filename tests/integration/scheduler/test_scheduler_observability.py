@@ -187,7 +187,8 @@ async def make_failed_task(tmp_path: Path):
 
 
 async def fail_a_task(scheduler, ledger, clock) -> str:
-    """A trust-1 task whose only worker's app exits 1, failed by the contribution deadline (virtual time)."""
+    """A trust-1 task whose only worker's app runs 30 s and exits 1: every alive worker failed it for
+    a cause of the app, so it ends RUNNING_FAILED at once (virtual time; decision 111)."""
     deal_id = ledger.new_deal(trust=1)
     [task_id] = ledger.task_ids(deal_id)
     await scheduler.tick()
@@ -205,6 +206,7 @@ async def fail_a_task(scheduler, ledger, clock) -> str:
             "COMPUTING",
         ):
             await worker.report(task_id, status)
+        clock.advance(30)  # the app ran 30 s (the worker pinged within worker_lost_after)
         await worker.update(
             task_id,
             "COMPUTE_FAILED",
@@ -213,7 +215,6 @@ async def fail_a_task(scheduler, ledger, clock) -> str:
             computeLogs={"stdout": "", "stderr": "Traceback: boom\n"},
         )
         await scheduler.updater.idle()
-        clock.advance(7 * 60)
         await scheduler.tick()
     finally:
         await worker.aclose()
