@@ -178,3 +178,50 @@ def test_the_worker_entry_point_refuses_an_unknown_platform_with_exit_2(
     argv += ["--workdir", str(tmp_path / "w"), "--tee", "--tee-platform-key-file", "k", "--tee-platform", "nope"]
     assert main(argv) == 2
     assert "unknown enclave platform 'nope'" in capsys.readouterr().err
+
+
+def test_no_module_is_over_500_lines() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {n}" for path, _ in modules() if (n := len(path.read_text().splitlines())) > 500
+    ]
+    assert long == []
+
+
+def _module_name(path: Path) -> str:
+    parts = ["pocopool", *path.relative_to(ROOT).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_level_import_runs_in_a_circle() -> None:
+    """Imports at module level (not inside functions) between pocopool's modules form no cycle. A
+    `from package import submodule` depends on the submodule, not on the package's own code."""
+    trees = {_module_name(path): (path, tree) for path, tree in modules()}
+    graph: dict[str, set[str]] = {}
+    for name, (path, tree) in trees.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        edges: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                subs = [f"{module}.{alias.name}" for alias in node.names if f"{module}.{alias.name}" in trees]
+                edges.update(subs if len(subs) == len(node.names) else [module, *subs])
+            elif isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+        graph[name] = {edge for edge in edges if edge in trees and edge != name}
+    done: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            found.append(trail[trail.index(name) :] + [name])
+            return
+        if name in done:
+            return
+        for edge in sorted(graph[name]):
+            visit(edge, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert found == []
