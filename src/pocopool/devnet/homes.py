@@ -11,6 +11,7 @@ from pathlib import Path
 from ..chain import connect
 from ..protocol import crypto
 from ..protocol.keys import Wallet
+from ..service.secrets import load_or_create_key_file
 from . import postgres
 from .evm_nodes import NodeProcess
 from .processes import port_free
@@ -35,16 +36,10 @@ def read_key(path: Path) -> str:
     return key
 
 
-def _new_key(path: Path) -> str:
-    key = crypto.new_private_key()
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
-
-
 def _key(keys_dir: Path, name: str) -> tuple[Path, str]:
     path = keys_dir / f"{name}.key"
-    return path, (read_key(path) if path.exists() else _new_key(path))
+    load_or_create_key_file(path, crypto.new_private_key, f"the devnet's {name} key")
+    return path, read_key(path)
 
 
 # ----- the ledger -------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ The tee-sim platform key signs enclave quotes; it is created once per devnet hom
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..protocol.crypto import address_of, new_private_key
 from ..protocol.tee import Stage
+from ..service.secrets import load_or_create_key_file
 from ..teesim.measurements import program_measurement
 
 PLATFORM_KEY = Path("teesim") / "platform.key"
@@ -19,15 +19,7 @@ PLATFORM_KEY = Path("teesim") / "platform.key"
 def platform_key(home: Path) -> tuple[Path, str]:
     """The tee-sim platform key file of `home` (created once, 0600) and the address it signs as."""
     path = home / PLATFORM_KEY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-    else:
-        key = new_private_key()
-        with os.fdopen(fd, "w") as file:
-            file.write(key + "\n")
+    key = load_or_create_key_file(path, new_private_key, "the simulated platform key")
     return path, address_of(key)
 
 

@@ -1,5 +1,6 @@
 """Secret files: a few random bytes a service creates at its first start and reads at every next one
-(the SMS master key, the result store's token-signing secret).
+(the SMS master key, the result store's token-signing secret), or a private key kept as text (the
+devnet's wallets, the simulated platform key).
 
 Created exclusively with mode 0600 and fsynced, so a crash never leaves a half-written secret that a
 restart would take for a real one; never overwritten. On read, a file that others may read, or that
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -21,27 +23,47 @@ class SecretFileError(ValueError):
 def load_or_create_secret(path: Path, size: int, what: str) -> bytes:
     """The `size` random bytes kept in `path` (`what` names them in errors), created at first use."""
     path = Path(path)
+    if not _create(path, lambda: os.urandom(size)):
+        return _read_secret(path, size, what)
+    return path.read_bytes()
+
+
+def load_or_create_key_file(path: Path, new_key: Callable[[], str], what: str) -> str:
+    """The private key written as text in `path` (one line, e.g. 0x-hex), made by `new_key` at first
+    use; read back stripped. Checking the key's form is the caller's (it knows what a key is)."""
+    path = Path(path)
+    if _create(path, lambda: (new_key() + "\n").encode()):
+        return path.read_text().strip()
+    _check_mode(path, what)
+    return path.read_text().strip()
+
+
+def _create(path: Path, content: Callable[[], bytes]) -> bool:
+    """Writes `content()` to a new `path` (0600, fsynced); False when the file already exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _read_secret(path, size, what)
-    secret = os.urandom(size)
+        return False
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(secret)
+            file.write(content())
             file.flush()
             os.fsync(file.fileno())
     except BaseException:
         path.unlink(missing_ok=True)  # never leave a partial secret behind
         raise
-    return secret
+    return True
 
 
-def _read_secret(path: Path, size: int, what: str) -> bytes:
+def _check_mode(path: Path, what: str) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise SecretFileError(f"{path} ({what}) is readable by others (mode {mode:o}); make it 0600")
+
+
+def _read_secret(path: Path, size: int, what: str) -> bytes:
+    _check_mode(path, what)
     secret = path.read_bytes()
     if len(secret) != size:
         raise SecretFileError(
