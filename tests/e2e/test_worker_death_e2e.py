@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from devnet_harness import Devnet, run_cli, until
+from devnet_harness import Devnet, is_final, run_cli, until
 from pocopool.devnet import manager
+from pocopool.devnet.processes import kill
 
 REPO = Path(__file__).resolve().parents[2]
 MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
@@ -127,3 +128,28 @@ def test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_a
     explained = net.cli("task", "debug", task, "--json").json()
     [replicate] = [r for r in explained["replicates"] if r["worker"].lower() == wallet.lower()]
     assert replicate["status"] == "FAILED", replicate
+
+
+def test_the_dead_processes_of_a_devnet_start_again_with_one_command(net: Devnet) -> None:
+    """Issue 17.9: `devnet restart` starts again what died (or what it is told), on the same ports,
+    ledger and database, and `devnet start` on a home whose processes died does the same."""
+    state = manager.load_state(net.home)
+    kill(state.processes["results"].pid)
+    manager.kill_scheduler(net.home)
+    manager.kill_worker(net.home, 1)
+    assert net.cli("devnet", "restart", "--json").json()["restarted"] == ["results", "scheduler", "worker-1"]
+    status = net.cli("devnet", "status", "--json").json()
+    assert all(p["running"] for p in status["processes"].values()), status["processes"]
+    assert all(w["running"] and w["alive"] for w in status["workers"]), status["workers"]
+    assert status["scheduler"] == net.status["scheduler"]  # the same URL: clients need not be told
+
+    manager.kill_worker(net.home, 0)
+    again = net.cli("devnet", "start", "--json").json()
+    assert again["restarted"] == ["worker-0"] and again["home"] == str(net.home)
+    assert net.cli("devnet", "restart", "files", "--json").json()["restarted"] == ["files"]
+    refused = net.cli("devnet", "restart", "worker-9", check=False)
+    assert refused.code != 0 and "no process 'worker-9'" in refused.stderr and "Traceback" not in refused.stderr
+
+    app = net.deploy_app(MISBEHAVE)
+    task = str(net.cli("run", app, "--args", "sleep 1", "--json").json()["taskIds"][0])
+    assert net.debug_when(task, is_final, "a final status", 120)["status"] == "COMPLETED"

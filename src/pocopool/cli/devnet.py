@@ -1,4 +1,4 @@
-"""`pocopool devnet start|status|stop`: a whole local pool (chain, scheduler, result store, SMS,
+"""`pocopool devnet start|restart|status|stop`: a whole local pool (chain, scheduler, result store, SMS,
 file server, workers) in one folder."""
 
 from __future__ import annotations
@@ -51,7 +51,11 @@ def devnet_start(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer."""
+    """Start chain, scheduler, result store, SMS, file server and N workers; return when all answer.
+    On a home whose devnet runs but lost processes, start those again instead (as `devnet restart`)."""
+    if manager.partly_running(home) and (restarted := manager.restart_dead(home)):
+        _say_restarted(home, restarted, as_json)
+        return
     if chain not in ("local", "evm"):
         raise BadInput(f"--chain must be local or evm, got {chain!r}")
     if rpc_url and chain != "evm":
@@ -81,6 +85,35 @@ def devnet_start(
             f"next: pocopool app deploy examples/apps/hello --home {v['home']}"
         ),
     )
+
+
+def _say_restarted(home: Path, restarted: list[str], as_json: bool) -> None:
+    view = {**manager.status(home), "restarted": restarted}
+    emit(
+        view,
+        as_json,
+        lambda v: render.console.print(
+            f"restarted {', '.join(v['restarted']) or 'nothing'} in {v['home']} (same ports, ledger and database)"
+        ),
+    )
+
+
+@devnet_app.command("restart")
+@handled
+def devnet_restart(
+    names: list[str] = typer.Argument(
+        None,
+        help="Processes to restart: scheduler, results, sms, files, evmnode, worker-N (default: every one that died).",
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Start processes of a running devnet again, on the same ports, ledger, database and work folders:
+    the named ones (stopped first if they run), or every one that died. Workers resume their replicates."""
+    if home is None:
+        raise BadInput("say which devnet: --home DIR (or POCOPOOL_HOME)")
+    restarted = manager.restart(home, list(names)) if names else manager.restart_dead(home)
+    _say_restarted(home, restarted, as_json)
 
 
 @devnet_app.command("status")

@@ -21,8 +21,18 @@ from ..chain import connect
 from ..chain.base import Chain
 from . import tee
 from .homes import CHAIN_ID, EVM_JOURNAL, database_url, prepare_chain, read_key, start_evm_chain
-from .processes import READY_TIMEOUT, free_port, is_alive, kill, spawn, tail, terminate, wait_http
-from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, WorkerEntry, load_state, save_state
+from .processes import free_port, is_alive, spawn, terminate, wait_http
+from .restart import (
+    kill_scheduler,
+    kill_worker,
+    partly_running,
+    restart,
+    restart_dead,
+    restart_scheduler,
+    restart_worker,
+    wait_workers,
+)
+from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, load_state, save_state
 
 __all__ = [
     "CHAIN_ID",
@@ -36,7 +46,10 @@ __all__ = [
     "kill_worker",
     "load_state",
     "open_chain",
+    "partly_running",
     "read_key",
+    "restart",
+    "restart_dead",
     "restart_scheduler",
     "restart_worker",
     "running_pids",
@@ -237,7 +250,7 @@ def start(home: Path, options: Options) -> DevnetState:
             process = spawn(argv, log)
             started.append(process)
             worker.pid, worker.log, worker.faults, worker.argv = process.pid, str(log), faults.get(index, []), base_argv
-        _wait_workers(scheduler_url, state.workers, started)
+        wait_workers(scheduler_url, state.workers, started)
         state.started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         save_state(home, state)
         return state
@@ -280,95 +293,6 @@ def _parse_indexed(values: tuple[str, ...], workers: int, option: str, shape: st
                 raise DevnetError(f"{option} {value}: SECONDS must be a non-negative number") from None
         parsed.setdefault(int(index_text), []).append(rest)
     return parsed
-
-
-def kill_worker(home: Path, index: int) -> int | None:
-    """SIGKILL worker INDEX (tests and demos of a crash). Returns the killed pid."""
-    worker = _worker_entry(load_state(home.resolve()), index)
-    kill(worker.pid)
-    return worker.pid
-
-
-def kill_scheduler(home: Path) -> int | None:
-    """SIGKILL the scheduler (tests of a scheduler crash). Returns the killed pid."""
-    entry = load_state(home.resolve()).processes.get("scheduler")
-    pid = entry.pid if entry is not None else None
-    kill(pid)
-    return pid
-
-
-def _worker_entry(state: DevnetState, index: int) -> WorkerEntry:
-    if not 0 <= index < len(state.workers):
-        raise DevnetError(f"there is no worker {index} (indexes 0..{len(state.workers) - 1})")
-    return state.workers[index]
-
-
-def restart_worker(
-    home: Path, index: int, faults: tuple[str, ...] = (), *, start_delay: float | None = None
-) -> WorkerEntry:
-    """Stops worker INDEX if it runs, and starts it again on the same wallet and work directory, with
-    `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates.
-    `start_delay` replaces the delay it was started with (0: it asks for work at once)."""
-    home = home.resolve()
-    state = load_state(home)
-    worker = _worker_entry(state, index)
-    terminate(worker.pid)
-    if worker.argv is None or worker.log is None:
-        raise DevnetError(
-            f"{worker.name} was never started: start the devnet with `pocopool devnet start --home {home}`"
-        )
-    argv = list(worker.argv)
-    if start_delay is not None:
-        if "--start-delay" in argv:
-            at = argv.index("--start-delay")
-            del argv[at : at + 2]
-        argv += ["--start-delay", str(float(start_delay))]
-        worker.argv = list(argv)
-    argv += [arg for kind in faults for arg in ("--fault", kind)]
-    process = spawn(argv, Path(worker.log))
-    worker.pid, worker.faults = process.pid, list(faults)
-    save_state(home, state)
-    return worker
-
-
-def restart_scheduler(home: Path) -> ProcessEntry:
-    """Stops the scheduler if it runs and starts it again on the same port, chain and database; it
-    resumes every unfinished task. Returns once it answers."""
-    home = home.resolve()
-    state = load_state(home)
-    entry = state.processes["scheduler"]
-    terminate(entry.pid)
-    process = spawn(entry.argv, Path(entry.log))
-    entry.pid = process.pid
-    save_state(home, state)
-    assert entry.health is not None
-    wait_http(entry.health, process, Path(entry.log), "scheduler")
-    return entry
-
-
-def _wait_workers(scheduler_url: str, workers: list[WorkerEntry], processes: list[subprocess.Popen[bytes]]) -> None:
-    wanted = {w.wallet.lower(): w for w in workers}
-    deadline = time.monotonic() + READY_TIMEOUT
-    while wanted and time.monotonic() < deadline:
-        for entry in list(wanted.values()):
-            process = next(p for p in processes if p.pid == entry.pid)
-            if process.poll() is not None:
-                raise DevnetError(
-                    f"{entry.name} exited with code {process.returncode} at start; its log {entry.log} ends with:\n{tail(Path(str(entry.log)))}"
-                )
-        try:
-            listed = httpx.get(f"{scheduler_url}/workers", timeout=2.0).json()
-            for worker in listed:
-                if worker.get("alive"):
-                    wanted.pop(str(worker.get("walletAddress", "")).lower(), None)
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.2)
-    if wanted:
-        names = ", ".join(w.name for w in wanted.values())
-        raise DevnetError(
-            f"{names} did not register with the scheduler within {READY_TIMEOUT:.0f} s; see their logs in {Path(str(next(iter(wanted.values())).log)).parent}"
-        )
 
 
 def stop(home: Path) -> dict[str, Any]:
