@@ -6,7 +6,7 @@ from __future__ import annotations
 from pocopool.protocol.contributions import contributions
 from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.time import iso
-from pocopool.protocol.timeline import timeline
+from pocopool.protocol.timeline import axis, timeline
 from pocopool.protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from pocopool.protocol.waiting import contributions_needed, waiting_for
 
@@ -124,10 +124,12 @@ def test_the_timeline_puts_the_task_and_its_replicates_on_one_axis_with_failures
             "end": 8,
             "at": iso(T0 + 8),
             "failure": True,
+            "phase": "failure",
             "cause": "APP_COMPUTE_FAILED",
         }
     ]
     assert rep["stages"][0]["start"] == 6 and rep["stages"][0]["end"] == 7
+    assert [s["phase"] for s in rep["stages"]] == ["start", "compute", "failure"]
 
 
 def test_consensus_per_replicate_with_rewards_and_seized_stakes():
@@ -244,3 +246,23 @@ def test_an_upload_says_what_the_finalize_will_wait_for_next():
         in found["details"]
     )
     assert [d["name"] for d in found["deadlines"]] == ["revealDeadline", "finalDeadline"]
+
+
+def test_a_short_stage_inside_a_long_task_gets_room_on_a_warped_axis():
+    """Issue 17.8: 0.3 s of compute inside a 30 s task must show on a 60-character timeline."""
+    history = [("COMPUTING", None), ("COMPUTED", None), ("CONTRIBUTED", None)]
+    task = model("COMPLETED", [replicate(W1, "CONTRIBUTED", H_GOOD, history=history)])
+    data = timeline(task, T0 + 100)
+    compute = next(s for r in data["replicates"] for s in r["stages"] if s["status"] == "COMPUTING")
+    compute["end"] = compute["start"] + 0.3  # 0.3 s of work...
+    data["duration"] = 30.0  # ...inside a 30 s task
+    linear = axis({**data, "replicates": []}, 59, 1.0)
+    assert linear.linear
+    warped = axis(data, 59, 1.0)
+    assert not warped.linear
+    assert warped.at(compute["end"]) - warped.at(compute["start"]) >= 1.0  # at least one character
+    assert warped.at(0) == 0 and abs(warped.at(30.0) - 59) < 1e-9
+    positions = [warped.at(t / 10) for t in range(301)]
+    assert positions == sorted(positions)  # monotonic: the order of events is kept
+    ticks = warped.ticks()
+    assert ticks[0] == (0.0, 0.0) and ticks[-1][0] == 30.0 and len(ticks) <= 5

@@ -84,7 +84,9 @@ def test_the_pages_escape_what_workers_and_urls_say():
 def test_the_timeline_chart_marks_failed_stages_and_spans_the_task():
     data = {
         "duration": 10.0,
-        "task": [{"status": "RUNNING", "at": "t0", "start": 0.0, "end": 10.0, "failure": False}],
+        "task": [
+            {"status": "RUNNING", "at": "t0", "start": 0.0, "end": 10.0, "failure": False, "phase": "contributions"}
+        ],
         "replicates": [
             {
                 "worker": "0x" + "cd" * 20,
@@ -95,6 +97,7 @@ def test_the_timeline_chart_marks_failed_stages_and_spans_the_task():
                         "start": 5.0,
                         "end": 5.0,
                         "failure": True,
+                        "phase": "failure",
                         "cause": "APP_COMPUTE_FAILED",
                     }
                 ],
@@ -104,6 +107,7 @@ def test_the_timeline_chart_marks_failed_stages_and_spans_the_task():
     chart = timeline_chart(data)
     svg = PAGES.get_template("timeline.svg").render(chart=chart)
     assert 'id="timeline-chart"' in svg and svg.count("<rect") == 2 and svg.count('data-failure="true"') == 1
-    assert "COMPUTE_FAILED at t1 (+5.0s) cause APP_COMPUTE_FAILED" in svg
+    assert "failure: COMPUTE_FAILED at t1 (+5.0s) cause APP_COMPUTE_FAILED" in svg
+    assert '<text class="phase"' in svg and ">contributions</text>" in svg  # the long bar is labelled
     assert "+10.0s" in svg  # the last tick is the task's duration
     assert PAGES.get_template("timeline.svg").render(chart=timeline_chart(None)).strip() == "<p>No history yet.</p>"

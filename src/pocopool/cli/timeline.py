@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..protocol.timeline import Axis, axis
 from .render import _style, console
 
 WIDTH = 60  # characters of the time axis
@@ -71,15 +72,29 @@ def waiting(view: dict[str, Any]) -> None:
         console.print(f"  refund     [bold]{found['claim']}[/]")
 
 
-def _bar(segments: list[dict[str, Any]], duration: float) -> str:
+def _bar(segments: list[dict[str, Any]], scale: Axis) -> str:
     cells = [" "] * WIDTH
     for segment in segments:
-        start = int(segment["start"] / duration * (WIDTH - 1))
-        end = max(int(segment["end"] / duration * (WIDTH - 1)), start)
+        start = int(scale.at(segment["start"]))
+        end = max(int(scale.at(segment["end"])), start)
         mark = "X" if segment["failure"] else _MARKS.get(segment["status"], "=")
         style = "red" if segment["failure"] else _style(segment["status"])
         for index in range(start, end + 1):
             cells[index] = f"[{style}]{mark}[/]"
+    return "".join(cells)
+
+
+def _ticks(scale: Axis) -> str:
+    """The axis's labels at their places: `^12.3s` marks a moment; labels that would overlap are dropped."""
+    cells = [" "] * WIDTH
+    free_from = 0
+    for seconds, position in scale.ticks():
+        label = f"^{seconds:.1f}s" if seconds < 100 else f"^{seconds:.0f}s"
+        at = min(int(position), WIDTH - len(label))
+        if at < free_from:
+            continue
+        cells[at : at + len(label)] = list(label)
+        free_from = at + len(label) + 1
     return "".join(cells)
 
 
@@ -88,13 +103,15 @@ def timeline(view: dict[str, Any]) -> None:
     if not data:
         return
     duration = max(data["duration"], 0.001)
-    console.print(f"\n[bold]Timeline[/bold] (from {data['origin']}, {duration:.1f} s)")
+    scale = axis(data, WIDTH - 1, 1.0)
+    note = "" if scale.linear else "; not to scale: short stages are widened, the ticks give the real times"
+    console.print(f"\n[bold]Timeline[/bold] (from {data['origin']}, {duration:.1f} s{note})")
     console.print(f"  {LEGEND}", markup=False)
-    console.print(f"  {'':12} |{'0 s':<{WIDTH // 2}}{f'{duration:.1f} s':>{WIDTH - WIDTH // 2}}|")
-    console.print(f"  {'task':12} |{_bar(data['task'], duration)}|")
+    console.print(f"  {'':12} |{_ticks(scale)}|", markup=False)
+    console.print(f"  {'task':12} |{_bar(data['task'], scale)}|")
     for replicate in data["replicates"]:
         label = (replicate["worker"] or "")[:10] + "…"
-        console.print(f"  {label:12} |{_bar(replicate['stages'], duration)}| {replicate['status']}")
+        console.print(f"  {label:12} |{_bar(replicate['stages'], scale)}| {replicate['status']}")
     failures = [(r["worker"], s) for r in data["replicates"] for s in r["stages"] if s["failure"]]
     failures += [("task", s) for s in data["task"] if s["failure"]]
     for who, segment in failures:

@@ -27,13 +27,14 @@ from ..protocol.diagnosis import diagnose
 from ..protocol.explanations import explain_cause
 from ..protocol.statuses import ReplicateStatusCause, TaskStatus
 from ..protocol.time import Clock
-from ..protocol.timeline import timeline
+from ..protocol.timeline import axis, timeline
 from ..protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
 from .registry import WorkerRegistry
 from .store import Store
 from .views import task_view
 
+SHORTEST_STAGE = 8  # px: the least room a stage gets on the timeline (the axis is warped to give it)
 FAILURE_MARK = 24  # px: the narrowest a failure is drawn, so that one that took no time still shows
 COLORS = {"failure": "#d64545", "COMPLETED": "#2f9e55", "default": "#5b8def", "wait": "#9aa5b1"}
 # the diagnosis' fields shown, in order, with their label on the page
@@ -82,25 +83,26 @@ def _message(title: str, text: str, code: str | None = None, after: str = "") ->
 
 
 def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The geometry of the timeline chart (templates/timeline.svg): one row for the task, one per replicate."""
+    """The geometry of the timeline chart (templates/timeline.svg): one row for the task, one per
+    replicate, on the timeline's axis (protocol/timeline.py: warped when a short stage would not show,
+    each bar labelled with its phase where it fits)."""
     if not data:
         return None
     label_w, chart_w, row_h = 190, 760, 26
     rows = [("task", data["task"])] + [(f"{(r['worker'] or '')[:10]}…", r["stages"]) for r in data["replicates"]]
-    duration = max(data["duration"], 0.001)
+    scale = axis(data, chart_w, SHORTEST_STAGE)
     chart_rows = []
     for index, (label, segments) in enumerate(rows):
         bars = []
         for segment in segments:
-            title = f"{segment['status']} at {segment['at']} (+{segment['start']:.1f}s)"
+            title = f"{segment['phase']}: {segment['status']} at {segment['at']} (+{segment['start']:.1f}s)"
             if segment.get("cause"):
                 title += f" cause {segment['cause']}"
+            start, end = scale.at(segment["start"]), scale.at(segment["end"])
             # A failure that ends the task at once lasts no time: it is still drawn, as a marker wide
             # enough to see, kept inside the chart.
-            width = max(
-                (segment["end"] - segment["start"]) / duration * chart_w, FAILURE_MARK if segment["failure"] else 2
-            )
-            x = min(label_w + segment["start"] / duration * chart_w, label_w + chart_w - width)
+            width = max(end - start, FAILURE_MARK if segment["failure"] else 2)
+            x = label_w + min(start, chart_w - width)
             bars.append(
                 {
                     "x": x,
@@ -110,6 +112,7 @@ def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
                     else COLORS.get(segment["status"], COLORS["default"]),
                     "failure": segment["failure"],
                     "title": title,
+                    "label": segment["phase"] if width >= len(segment["phase"]) * 6.5 + 6 else None,
                 }
             )
         chart_rows.append({"label": label, "y": index * row_h + 4, "bars": bars})
@@ -119,7 +122,8 @@ def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
         "bar_height": row_h - 8,
         "rows": chart_rows,
         "axis_y": row_h * len(rows) + 20,
-        "ticks": [{"x": label_w + tick / 4 * chart_w, "seconds": duration * tick / 4} for tick in range(5)],
+        "linear": scale.linear,
+        "ticks": [{"x": label_w + position, "seconds": seconds} for seconds, position in scale.ticks()],
     }
 
 
