@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ...protocol.statuses import TaskStatus as TS
+from ...protocol.time import iso
 from ...service.database import StoreConnection
 from .records import TaskDetails, aware, to_seconds
 from .tables import replicate_status_updates, replicates, task_logs, task_status_changes, tasks
@@ -156,12 +157,26 @@ async def completed_latencies(conn: StoreConnection) -> list[float]:
 async def deals_overview(conn: StoreConnection, limit: int) -> list[dict[str, Any]]:
     """The latest deals (by deal block) with their task counts by status."""
     query = select(
-        tasks.c.deal_id, tasks.c.status, func.count(), func.max(tasks.c.deal_block), func.min(tasks.c.created_at)
+        tasks.c.deal_id,
+        tasks.c.status,
+        func.count(),
+        func.max(tasks.c.deal_block),
+        func.min(tasks.c.created_at),
+        func.max(tasks.c.app_multiaddr),  # one app and one requester per deal: max() just picks it
+        func.max(tasks.c.requester),
     ).group_by(tasks.c.deal_id, tasks.c.status)
     rows = (await conn.execute(query)).all()
     deals: dict[str, dict[str, Any]] = {}
-    for deal_id, status, count, block, _created in rows:
-        entry = deals.setdefault(deal_id, {"dealId": deal_id, "block": block, "counts": {}, "tasks": 0})
+    for deal_id, status, count, block, created, app, requester in rows:
+        entry = deals.setdefault(
+            deal_id,
+            {"dealId": deal_id, "block": block, "counts": {}, "tasks": 0, "app": app, "requester": requester},
+        )
         entry["counts"][status] = count
         entry["tasks"] += count
+        seen = to_seconds(aware(created))
+        if seen is not None and (entry.get("seen") is None or seen < entry["seen"]):
+            entry["seen"], entry["seenAt"] = seen, iso(seen)
+    for entry in deals.values():
+        entry.pop("seen", None)
     return sorted(deals.values(), key=lambda d: -(d["block"] or 0))[:limit]
