@@ -60,7 +60,9 @@ class ReplicateView(ReplicateModel):
     """`GET /tasks/{id}/replicates/{wallet}`, and each replicate of a TaskView."""
 
     statusUpdateList: list[ReplicateStatusUpdateView]  # type: ignore[assignment]
-    workerWeight: int | None = None
+    workerWeight: int | None = None  # the worker's weight in the consensus (spec/poco.md §8.2)
+    # per stream ("stdout", "stderr") whose stored log was cut: the cut (LogCut.wire(), protocol/applogs.py)
+    appLogsCut: dict[str, dict] | None = None
 
 
 class TaskView(TaskModel):

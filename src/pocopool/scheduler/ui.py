@@ -4,7 +4,8 @@ nothing fetched from outside.
     /ui                  workers (alive, slots, current replicates) and deals (task counts by status)
     /ui/deals/{id}       the tasks of a deal
     /ui/tasks/{id}       a task: diagnosis, what it waits for, on-chain and off-chain statuses, the
-                         timeline as an SVG chart, consensus per replicate, each replicate's history
+                         timeline as an SVG chart, consensus per replicate, each replicate's
+                         history and whether its logs were cut
 
 Every page is a view of the same data as the API and the CLI: the `TaskView` of `GET /tasks/{id}`
 (built by scheduler/views.py) handed to the pure functions of protocol/ (diagnose, waiting_for,
@@ -21,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain
+from ..protocol.applogs import describe_cut
 from ..protocol.contributions import contributions
 from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.diagnosis import diagnose
@@ -213,6 +215,8 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
                     "currentStatus": r["currentStatus"],
                     "exitCode": r.get("appExitCode"),
                     "updates": _replicate_rows(r),
+                    # which stored logs were cut and how; the logs themselves are the requester's
+                    "logsCut": {stream: describe_cut(cut) for stream, cut in (r.get("appLogsCut") or {}).items()},
                 }
                 for r in model.get("replicates", [])
             ],
