@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..protocol.applogs import SHOWN_LINES, describe_cut
+from ..protocol.contributions import describe_score_change
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import parse_time
@@ -161,6 +162,19 @@ def logs_cut(replicate: dict[str, Any]) -> None:
         console.print(f"  [yellow]{stream} log {escape(describe_cut(cut))}[/]")
 
 
+def score_line(row: dict[str, Any]) -> str:
+    """A consensus row's weight and score (protocol/contributions.py) in one line."""
+    now = row.get("scoreAfter")
+    if row.get("weight") is None:
+        return f"no contribution, no weight; score now {'?' if now is None else now}"
+    before = row.get("scoreBefore")
+    effect = describe_score_change(row.get("scoreChange"))
+    return (
+        f"weight {row['weight']} in the consensus; score {'?' if before is None else before} at contribution "
+        f"→ {'?' if now is None else now} now (this task: {effect})"
+    )
+
+
 def deal_summary(view: dict[str, Any]) -> None:
     console.print(f"Deal [bold]{view['dealId']}[/bold]")
     console.print(f"  app {view['app']}  dataset {view['dataset']}  workerpool {view['workerpool']}")
@@ -183,4 +197,4 @@ def deal_summary(view: dict[str, Any]) -> None:
     console.print(table)
 
 
-__all__ = ["console", "task_summary", "task_debug", "deal_summary", "logs", "ReplicateStatus"]
+__all__ = ["console", "task_summary", "task_debug", "deal_summary", "logs", "score_line", "ReplicateStatus"]

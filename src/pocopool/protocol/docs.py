@@ -93,9 +93,9 @@ Diagnosis
 """
 
 
-def _app_logs() -> str:
-    """What `task debug --logs` shows of an app's output, with the limits and the marker as the code
-    has them (protocol/applogs.py)."""
+def _logs_and_scores() -> str:
+    """What `task debug --logs` shows of an app's output, and the scores beside the consensus, with
+    the limits and the marker as the code has them (protocol/applogs.py, spec/poco.md §8)."""
     example = LogCut(4_897_600, 51_234, 102_390, RESULT_LOG_BYTES, WORKER_SETTING).marker()
     return f"""\
 ## The app's logs: what is kept
@@ -120,6 +120,16 @@ under `stdoutCut` / `stderrCut` (`droppedBytes`, `droppedLines`, `keptBytes`, `l
 The terminal shows the last {SHOWN_LINES} lines of each stream and says how many it left out; `--json` has
 all that the scheduler kept. Without `--logs`, `task debug` and the dashboard still say which logs
 were cut and how much (never what they hold).
+
+## Worker scores and weights
+
+`task debug` (under "Consensus per replicate", `--json` key `consensus`) and the dashboard show,
+for each worker that contributed: its **weight** in the consensus, max(score // 3, 3) − 1 (so at
+least 2; the weights of the workers that agree multiply, spec/poco.md §8.2), computed from its
+**score** when its contribution was recorded (`scoreBefore`); its score on chain now (`scoreAfter`);
+and what this task did to it (`scoreChange`): `+1` for a revealed winner of a task with several
+contributors, `×2/3` (rounded down) for a wrong or unrevealed contribution, `none` for a single
+contributor or a claimed task, and nothing until the task is finalized.
 """
 
 
@@ -138,7 +148,7 @@ def render() -> str:
         "diagnosis; `pocopool explain NAME` prints any entry of this page.",
         "",
         WALKTHROUGH,
-        _app_logs(),
+        _logs_and_scores(),
         "## Task statuses",
         "",
         "| status | meaning | when it is a failure: whose, and what to do |",

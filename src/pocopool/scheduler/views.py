@@ -71,6 +71,7 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
         appExitCode=exit_code,
         teeSessionGenerationError=tee_error,
         workerWeight=replicate["worker_weight"] or None,
+        workerScore=replicate.get("worker_score"),
         appLogsCut=_cuts(details.log_heads.get(wallet)),
     )
 

@@ -5,6 +5,7 @@ a completed task's page with each worker's weight and score and the log its work
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -97,6 +98,12 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                     # A completed task: each worker's weight and score, and the log its worker cut.
                     scored_id, seasoned, fresh = await scored_task_with_a_cut_log(scheduler, ledger)
                     await page.goto(f"{scheduler.url}/ui/tasks/{scored_id}")
+                    votes = page.locator("#consensus tbody tr")
+                    for worker, weight, score in ((seasoned, "3", "12 → 13"), (fresh, "2", "0 → 1")):
+                        vote = votes.filter(has_text=re.compile(worker.wallet, re.IGNORECASE))
+                        assert await vote.locator("td.weight").inner_text() == weight
+                        assert await vote.locator("td.score").inner_text() == score
+                        assert await vote.locator("td.score-change").inner_text() == "+1, an accurate contribution"
                     cut = page.locator(".log-cut")
                     assert await cut.count() == 1
                     said = await cut.inner_text()

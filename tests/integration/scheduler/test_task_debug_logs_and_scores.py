@@ -1,5 +1,6 @@
 """`pocopool task debug` (text and --json) against a real scheduler and LocalChain: a worker's cut
-log says it was cut, how much is missing and the setting that changes it."""
+log says it was cut, how much is missing and the setting that changes it, and each worker's weight
+and score before and after the task are shown beside the consensus."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def pocopool(*args: str) -> str:
     return result.output
 
 
-async def test_task_debug_says_a_log_was_cut_how_much_and_what_sets_the_limit(tmp_path, ledger, sqlite_url):
+async def test_task_debug_says_a_log_was_cut_and_shows_each_workers_weight_and_score(tmp_path, ledger, sqlite_url):
     async with running_scheduler(ledger, sqlite_url) as scheduler:
         task_id, seasoned, fresh = await scored_task_with_a_cut_log(scheduler, ledger)
         home = devnet_home(tmp_path, tmp_path / "chain.db", ledger, scheduler.url)
@@ -104,8 +105,15 @@ async def test_task_debug_says_a_log_was_cut_how_much_and_what_sets_the_limit(tm
     assert "stdoutCut" not in whole_one["logs"] and whole_one["logsCut"] is None
     assert CUT.wire()["setting"] == "worker option --app-log-kb" and CUT.dropped_bytes > 0
 
+    rows = {r["worker"].lower(): r for r in view["consensus"]}
+    pick = ("weight", "scoreBefore", "scoreAfter", "scoreChange")
+    assert [rows[seasoned.wallet.lower()][k] for k in pick] == [3, SEASONED_SCORE, SEASONED_SCORE + 1, "+1"]
+    assert [rows[fresh.wallet.lower()][k] for k in pick] == [2, 0, 1, "+1"]
+
     sentence = describe_cut(CUT.wire())
     assert sentence.startswith(f"cut: the first {CUT.dropped_bytes:,} bytes ({CUT.dropped_lines:,} lines) were dropped")
     assert sentence in text and CUT_STDOUT.splitlines()[0] not in text  # said once, in words
     assert "| step 04999 done" in text
+    assert "weight 3 in the consensus; score 12 at contribution → 13 now (this task: +1, an accurate" in text
+    assert "weight 2 in the consensus; score 0 at contribution → 1 now (this task: +1, an accurate" in text
     assert f"stdout log {sentence}" in without_logs and "step 04999" not in without_logs
