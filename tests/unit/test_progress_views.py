@@ -7,7 +7,7 @@ from pocopool.protocol.contributions import contributions
 from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.time import iso
 from pocopool.protocol.timeline import axis, timeline
-from pocopool.protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
+from pocopool.protocol.views import OnChainTask, ScoreMove, StakeMove, TaskView, WorkerView
 from pocopool.protocol.waiting import contributions_needed, waiting_for
 
 T0 = 1_700_000_000
@@ -155,9 +155,42 @@ def test_consensus_per_replicate_with_rewards_and_seized_stakes():
         "revealed": True,
         "reward": 7,
         "seized": 0,
+        "weight": 2,
+        "scoreBefore": None,
+        "scoreAfter": None,
+        "scoreChange": None,
     }
     assert rows[W2]["agrees"] is False and rows[W2]["seized"] == 3
     assert rows[W3]["agrees"] is None and rows[W3]["reward"] == 0
+
+
+def test_consensus_rows_show_each_workers_weight_and_its_score_before_and_after_the_task():
+    def scored(wallet: str, status: str, contribution: str | None, weight: int, score: int) -> dict:
+        return {**replicate(wallet, status, contribution), "workerWeight": weight, "workerScore": score}
+
+    task = model(
+        "COMPLETED",
+        [scored(W1, "COMPLETED", H_GOOD, 3, 12), scored(W2, "FAILED", H_BAD, 2, 7), replicate(W3, "ABORTED")],
+        consensus=H_GOOD,
+    )
+    score_moves = [
+        ScoreMove("AccurateContribution", worker=W1, task_id=TASK),
+        ScoreMove("FaultyContribution", worker=W2, task_id=TASK),
+        ScoreMove("FaultyContribution", worker=W1, task_id="0x" + "99" * 32),  # another task's
+    ]
+    now = {W1.upper().replace("0X", "0x"): 13, W2: 4, W3: 9}
+    done = OnChainTask(status=ChainTaskStatus.COMPLETED, consensus_value=H_GOOD)
+    rows = {r["worker"]: r for r in contributions(task, done, [], now, score_moves)}
+    pick = ("weight", "scoreBefore", "scoreAfter", "scoreChange")
+    assert [rows[W1][k] for k in pick] == [3, 12, 13, "+1"]
+    assert [rows[W2][k] for k in pick] == [2, 7, 4, "×2/3"]
+    assert [rows[W3][k] for k in pick] == [None, None, 9, None]  # no contribution: no weight, no change
+
+    # Before the finalize nothing moved yet; after it, a contributor without an event kept its score.
+    running = {r["worker"]: r for r in contributions(task, OnChainTask(ChainTaskStatus.REVEALING), [], now)}
+    assert running[W1]["scoreChange"] is None
+    alone = {r["worker"]: r for r in contributions(task, done, [], now)}
+    assert alone[W1]["scoreChange"] == "none"
 
 
 def test_a_tee_task_waits_for_a_tee_capable_worker_until_one_is_alive():

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from pocopool.chain.base import ChainTask, Contribution
+from pocopool.protocol.applogs import MAX_LOG_BYTES, SCHEDULER_SETTING, LogCut
 from pocopool.protocol.models import ChainReceipt, ComputeLogs, ReplicateStatusDetails
 from pocopool.protocol.statuses import (
     ChainContributionStatus as CCS,
@@ -114,12 +115,17 @@ def test_started_asks_for_a_task_update():
     assert isinstance(decision, Accepted) and decision.task_update and decision.next_action is Next.PLEASE_DOWNLOAD_APP
 
 
+# A stream longer than the scheduler keeps, and the marker its cut begins with (protocol/applogs.py).
+ONE_LONG_LINE = 10 + MAX_LOG_BYTES
+CUT_MARKER = LogCut(10, 0, MAX_LOG_BYTES, MAX_LOG_BYTES, SCHEDULER_SETTING, mid_line=True).marker()
+
+
 def test_computed_frees_the_computing_slot_and_keeps_the_tailed_logs_and_exit_code():
-    update = worker(RS.COMPUTED, exitCode=3, computeLogs=ComputeLogs(stdout="x" * 100_010, stderr="e"))
+    update = worker(RS.COMPUTED, exitCode=3, computeLogs=ComputeLogs(stdout="x" * ONE_LONG_LINE, stderr="e"))
     decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING[:-2]))
     assert isinstance(decision, Accepted)
     assert decision.free_computing_slot and decision.entry.exit_code == 3
-    assert decision.logs == ("x" * 100_000, "e", None)
+    assert decision.logs == (f"{CUT_MARKER}\n" + "x" * MAX_LOG_BYTES, "e", None)
     assert decision.next_action is Next.PLEASE_CONTRIBUTE
 
 
@@ -336,11 +342,11 @@ def test_every_refusal_is_covered_here():
 def test_a_tee_run_keeps_each_enclave_stage_log_even_when_the_app_never_ran():
     from pocopool.protocol.models import TeeStageLog
 
-    stages = [TeeStageLog(stage="pre-compute", exitCode=1, stdout="", stderr="d" * 100_010)]
+    stages = [TeeStageLog(stage="pre-compute", exitCode=1, stdout="", stderr="d" * ONE_LONG_LINE)]
     update = worker(RS.COMPUTE_FAILED, cause=Cause.PRE_COMPUTE_DATASET_DECRYPTION_FAILED, teeStages=stages)
     decision = decide(update, replicate(*RUNNING_TO_CONTRIBUTING[:-2]))
     assert isinstance(decision, Accepted)
     assert decision.logs is not None and decision.logs[:2] == ("", "")
     assert json.loads(decision.logs[2]) == [
-        {"stage": "pre-compute", "exitCode": 1, "stdout": "", "stderr": "d" * 100_000}
+        {"stage": "pre-compute", "exitCode": 1, "stdout": "", "stderr": f"{CUT_MARKER}\n" + "d" * MAX_LOG_BYTES}
     ]

@@ -46,7 +46,7 @@ def devnet_start(
         [],
         "--app-limit",
         help="NAME=N limit of each app run on every worker "
-        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds; repeatable): "
+        "(memory-mb, max-processes, output-mb, tmp-mb, cpu-seconds, log-kb; repeatable): "
         "passed as the worker option --app-NAME.",
     ),
     as_json: bool = JsonOption,

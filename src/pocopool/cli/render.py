@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ..protocol.applogs import SHOWN_LINES, describe_cut
+from ..protocol.contributions import describe_score_change
 from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 from ..protocol.tee import SIMULATION_LABEL
 from ..protocol.time import parse_time
@@ -113,7 +116,24 @@ def task_debug(view: dict[str, Any]) -> None:
         exit_code = f", exit code {replicate['exitCode']}" if replicate.get("exitCode") is not None else ""
         console.print(f"\n[bold]Replicate of {replicate['worker']}[/bold] ({replicate['status']}{exit_code})")
         _history_lines(replicate["statusHistory"], origin, ReplicateStatus)
+        logs_cut(replicate)
         logs(replicate)
+
+
+SHOWN_STAGE_LINES = SHOWN_LINES // 2  # of each TEE stage's stream
+
+
+def _stream(label: str, text: str, cut: dict[str, Any] | None, shown: int, prefix: str) -> None:
+    """One stream of a log: its cut said first (its marker line is not repeated), then its last lines."""
+    body = text.split("\n", 1)[1] if cut and "\n" in text else ("" if cut else text)
+    lines = body.rstrip("\n").splitlines()
+    console.print(f"  [bold]{label}[/bold]{' (empty)' if not text else ''}")
+    if cut:
+        console.print(f"    [yellow]{escape(describe_cut(cut))}[/]")
+    if len(lines) > shown:
+        console.print(f"    [yellow]{len(lines) - shown:,} earlier lines not shown here (--json has them all)[/]")
+    for line in lines[-shown:]:
+        console.out(f"    {prefix}| {line}", highlight=False)  # app output: never read as markup
 
 
 def logs(replicate: dict[str, Any]) -> None:
@@ -122,18 +142,37 @@ def logs(replicate: dict[str, Any]) -> None:
     if found is None:
         return
     for stream in ("stdout", "stderr"):
-        text = found.get(stream) or ""
-        console.print(f"  [bold]{stream}[/bold]{' (empty)' if not text else ''}")
-        for line in text.rstrip("\n").splitlines()[-200:]:
-            console.out(f"    | {line}", highlight=False)  # app output: never read as markup
+        _stream(stream, found.get(stream) or "", found.get(f"{stream}Cut"), SHOWN_LINES, "")
     for stage in found.get("teeStages") or []:
         code = stage.get("exitCode")
         console.print(
             f"  [bold]TEE {stage.get('stage')}[/bold] ({SIMULATION_LABEL}), exit code {'-' if code is None else code}"
         )
         for stream in ("stdout", "stderr"):
-            for line in (stage.get(stream) or "").rstrip("\n").splitlines()[-100:]:
-                console.out(f"    {stream[3:]}| {line}", highlight=False)
+            text = stage.get(stream) or ""
+            if text:
+                _stream(f"  {stream}", text, stage.get(f"{stream}Cut"), SHOWN_STAGE_LINES, stream[3:])
+
+
+def logs_cut(replicate: dict[str, Any]) -> None:
+    """Without --logs: which of the replicate's stored logs were cut (the logs are the requester's)."""
+    if replicate.get("logs") is not None:
+        return
+    for stream, cut in (replicate.get("logsCut") or {}).items():
+        console.print(f"  [yellow]{stream} log {escape(describe_cut(cut))}[/]")
+
+
+def score_line(row: dict[str, Any]) -> str:
+    """A consensus row's weight and score (protocol/contributions.py) in one line."""
+    now = row.get("scoreAfter")
+    if row.get("weight") is None:
+        return f"no contribution, no weight; score now {'?' if now is None else now}"
+    before = row.get("scoreBefore")
+    effect = describe_score_change(row.get("scoreChange"))
+    return (
+        f"weight {row['weight']} in the consensus; score {'?' if before is None else before} at contribution "
+        f"→ {'?' if now is None else now} now (this task: {effect})"
+    )
 
 
 def deal_summary(view: dict[str, Any]) -> None:
@@ -158,4 +197,4 @@ def deal_summary(view: dict[str, Any]) -> None:
     console.print(table)
 
 
-__all__ = ["console", "task_summary", "task_debug", "deal_summary", "logs", "ReplicateStatus"]
+__all__ = ["console", "task_summary", "task_debug", "deal_summary", "logs", "score_line", "ReplicateStatus"]

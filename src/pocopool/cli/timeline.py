@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..protocol.timeline import Axis, axis
-from .render import _style, console
+from .render import _style, console, score_line
 
 WIDTH = 60  # characters of the time axis
 # one character per stage, so that a bar reads as the sequence of stages
@@ -135,3 +135,4 @@ def consensus(view: dict[str, Any]) -> None:
             f"  {row['worker']}  {row['contributionHash'] or 'no contribution':66}  {agrees:8}  "
             f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}"
         )
+        console.print(f"    {score_line(row)}")

@@ -6,7 +6,8 @@ while it reconnects with the last event id; if the scheduler has no stream at al
 
 `task_insight(...)` adds to a task view what the pure functions of protocol/ say about it:
 "waitingFor" (why it is not done yet), "timeline" and "consensus" (per replicate, with the chain's
-rewards and seized stakes).
+rewards and seized stakes, and each worker's weight and score: when it contributed, now, and what
+this task did to it).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ..protocol.contributions import contributions
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.time import parse_time
 from ..protocol.timeline import timeline
-from ..protocol.views import OnChainTask, StakeMove, WorkerView
+from ..protocol.views import SCORE_EVENTS, OnChainTask, ScoreMove, StakeMove, WorkerView
 from ..protocol.waiting import refund_command, waiting_for
 from .errors import ClientError
 
@@ -213,10 +214,15 @@ def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool 
     view["timeline"] = timeline(model, now)
     if consensus:
         moves: list[StakeMove] = []
+        score_moves: list[ScoreMove] = []
+        scores: dict[str, int] = {}
         if model is not None:
             block = model.dealBlockNumber or 0
-            moves = [
-                StakeMove.from_event(e.name, e.args) for e in requester.chain.events(block, None, ("Reward", "Seize"))
-            ]
-        view["consensus"] = contributions(model, onchain, moves)
+            for event in requester.chain.events(block, None, ("Reward", "Seize", *SCORE_EVENTS)):
+                if event.name in SCORE_EVENTS:
+                    score_moves.append(ScoreMove.from_event(event.name, event.args))
+                else:
+                    moves.append(StakeMove.from_event(event.name, event.args))
+            scores = {r.walletAddress: requester.chain.view_score(r.walletAddress) for r in model.replicates}
+        view["consensus"] = contributions(model, onchain, moves, scores, score_moves)
     return view

@@ -32,7 +32,8 @@ def authorization_header(http: httpx.Client, scheduler_url: str, private_key: st
 
 def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id: str) -> dict[str, dict[str, Any]]:
     """Each worker's {"stdout", "stderr"} (and "teeStages", a list, for a TEE run) by wallet; empty
-    when no worker sent logs yet.
+    when no worker sent logs yet. A stream that was cut starts with its marker line, and the
+    scheduler says the cut beside it ("stdoutCut", "stderrCut": protocol/applogs.py, LogCut.wire()).
 
     Raises ClientError when the key is not the requester's (the scheduler says nothing more).
     """
@@ -59,6 +60,8 @@ def task_logs(http: httpx.Client, scheduler_url: str, private_key: str, task_id:
         entry.walletAddress: {
             "stdout": entry.stdout,
             "stderr": entry.stderr,
+            **({"stdoutCut": entry.stdoutCut} if entry.stdoutCut else {}),
+            **({"stderrCut": entry.stderrCut} if entry.stderrCut else {}),
             **({"teeStages": entry.teeStages} if entry.teeStages else {}),
         }
         for entry in logs.computeLogsList

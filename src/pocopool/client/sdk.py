@@ -105,6 +105,7 @@ def _replicate_json(replicate: ReplicateView) -> dict[str, Any]:
         "status": replicate.currentStatus.value,
         "exitCode": replicate.appExitCode,
         "contributionHash": replicate.contributionHash,
+        "logsCut": replicate.appLogsCut,  # per stream, the cut of its stored log (protocol/applogs.py)
         "statusHistory": [
             {
                 "status": u.status.value,

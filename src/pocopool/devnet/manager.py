@@ -82,7 +82,7 @@ class Options:
 
 
 # The limits of an app run a devnet can set on its workers (worker options --app-NAME).
-APP_LIMITS = ("memory-mb", "max-processes", "output-mb", "tmp-mb", "cpu-seconds")
+APP_LIMITS = ("memory-mb", "max-processes", "output-mb", "tmp-mb", "cpu-seconds", "log-kb")
 
 
 def _app_limit_args(limits: tuple[str, ...]) -> list[str]:

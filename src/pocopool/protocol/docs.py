@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES, SHOWN_LINES, WORKER_SETTING, LogCut
 from .explanations import TASK_FAILURES, explain_cause
 from .statuses import ChainTaskStatus, ReplicateStatus, TaskStatus
 from .statuses import ReplicateStatusCause as C
@@ -92,6 +93,46 @@ Diagnosis
 """
 
 
+def _logs_and_scores() -> str:
+    """What `task debug --logs` shows of an app's output, and the scores beside the consensus, with
+    the limits and the marker as the code has them (protocol/applogs.py, spec/poco.md §8)."""
+    example = LogCut(4_897_600, 51_234, 102_390, RESULT_LOG_BYTES, WORKER_SETTING).marker()
+    return f"""\
+## The app's logs: what is kept
+
+`pocopool task debug <task id> --logs` (the deal's requester only) shows each worker's stdout and
+stderr of the app. Each stream is kept to a limit: its **end** (where an app says how it ended or
+failed), from a line start when one is in the first half of what is kept (a longer line is cut
+inside). A stream that was cut starts with one line that says so, and `--json` gives the same
+under `stdoutCut` / `stderrCut` (`droppedBytes`, `droppedLines`, `keptBytes`, `limitBytes`,
+`setting`, `where`, `midLine`):
+
+```
+{example}
+```
+
+| what | kept of each stream | set by |
+|---|---|---|
+| what a worker reports to the scheduler | {RESULT_LOG_BYTES // KIB} KiB by default, at most {MAX_LOG_BYTES // KIB} KiB | the worker option `{LOG_OPTION}` |
+| what the scheduler keeps of a report | {MAX_LOG_BYTES // KIB} KiB | fixed (a worker reporting more is cut again) |
+| `stdout.txt` and `stderr.txt` in the result | {RESULT_LOG_BYTES // KIB} KiB | fixed: the files are part of the result digest, so every worker must cut alike |
+
+The terminal shows the last {SHOWN_LINES} lines of each stream and says how many it left out; `--json` has
+all that the scheduler kept. Without `--logs`, `task debug` and the dashboard still say which logs
+were cut and how much (never what they hold).
+
+## Worker scores and weights
+
+`task debug` (under "Consensus per replicate", `--json` key `consensus`) and the dashboard show,
+for each worker that contributed: its **weight** in the consensus, max(score // 3, 3) − 1 (so at
+least 2; the weights of the workers that agree multiply, spec/poco.md §8.2), computed from its
+**score** when its contribution was recorded (`scoreBefore`); its score on chain now (`scoreAfter`);
+and what this task did to it (`scoreChange`): `+1` for a revealed winner of a task with several
+contributors, `×2/3` (rounded down) for a wrong or unrevealed contribution, `none` for a single
+contributor or a claimed task, and nothing until the task is finalized.
+"""
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -107,6 +148,7 @@ def render() -> str:
         "diagnosis; `pocopool explain NAME` prints any entry of this page.",
         "",
         WALKTHROUGH,
+        _logs_and_scores(),
         "## Task statuses",
         "",
         "| status | meaning | when it is a failure: whose, and what to do |",

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .applogs import bounded
 from .crypto import InvalidHex, normalize_address, normalize_bytes32
 from .statuses import (
     ReplicateStatus,
@@ -20,8 +21,6 @@ from .statuses import (
     TaskNotificationType,
     TaskStatus,
 )
-
-MAX_LOG_LENGTH = 100_000
 
 
 class Wire(BaseModel):
@@ -100,13 +99,13 @@ class ComputeLogs(Wire):
     stdout: str = ""
     stderr: str = ""
     teeStages: list[dict] | None = None  # the logs view only: a TEE run's TeeStageLog entries
+    # the logs view only: what each stream's cut marker says (LogCut.wire(), protocol/applogs.py)
+    stdoutCut: dict | None = None
+    stderrCut: dict | None = None
 
     def tailed(self) -> ComputeLogs:
-        return ComputeLogs(
-            walletAddress=self.walletAddress,
-            stdout=self.stdout[-MAX_LOG_LENGTH:],
-            stderr=self.stderr[-MAX_LOG_LENGTH:],
-        )
+        """The logs as the scheduler keeps them: each stream cut to MAX_LOG_BYTES (protocol/applogs.py)."""
+        return ComputeLogs(walletAddress=self.walletAddress, stdout=bounded(self.stdout), stderr=bounded(self.stderr))
 
 
 class TeeStageLog(Wire):
@@ -119,9 +118,8 @@ class TeeStageLog(Wire):
     stderr: str = ""
 
     def tailed(self) -> TeeStageLog:
-        return self.model_copy(
-            update={"stdout": self.stdout[-MAX_LOG_LENGTH:], "stderr": self.stderr[-MAX_LOG_LENGTH:]}
-        )
+        """The stage's logs as the scheduler keeps them (see ComputeLogs.tailed)."""
+        return self.model_copy(update={"stdout": bounded(self.stdout), "stderr": bounded(self.stderr)})
 
 
 class ReplicateStatusDetails(Wire):

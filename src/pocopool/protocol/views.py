@@ -60,7 +60,10 @@ class ReplicateView(ReplicateModel):
     """`GET /tasks/{id}/replicates/{wallet}`, and each replicate of a TaskView."""
 
     statusUpdateList: list[ReplicateStatusUpdateView]  # type: ignore[assignment]
-    workerWeight: int | None = None
+    workerWeight: int | None = None  # the worker's weight in the consensus (spec/poco.md §8.2)
+    workerScore: int | None = None  # the worker's score on chain when its contribution was recorded
+    # per stream ("stdout", "stderr") whose stored log was cut: the cut (LogCut.wire(), protocol/applogs.py)
+    appLogsCut: dict[str, dict] | None = None
 
 
 class TaskView(TaskModel):
@@ -138,3 +141,21 @@ class StakeMove:
     def from_event(cls, name: str, args: Mapping[str, Any]) -> StakeMove:
         """From a chain event's name and named fields (`Event.name`, `Event.args`)."""
         return cls(name=name, owner=str(args["owner"]), amount=int(args["amount"]), ref=str(args["ref"]))
+
+
+SCORE_EVENTS = {"AccurateContribution": "+1", "FaultyContribution": "×2/3"}  # spec/poco.md §8.5
+
+
+@dataclass(frozen=True)
+class ScoreMove:
+    """An AccurateContribution or FaultyContribution event (spec/poco.md §8.5): the task's finalize
+    raised `worker`'s score by one, or cut it to two thirds (rounded down)."""
+
+    name: str
+    worker: str
+    task_id: str
+
+    @classmethod
+    def from_event(cls, name: str, args: Mapping[str, Any]) -> ScoreMove:
+        """From a chain event's name and named fields (`Event.name`, `Event.args`)."""
+        return cls(name=name, worker=str(args["worker"]), task_id=str(args["taskid"]))

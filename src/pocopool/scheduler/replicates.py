@@ -144,7 +144,8 @@ class ReplicateUpdateService:
                     break
                 assert replicate is not None
                 previous.append(replicate.status)
-                await writer.append(decision)
+                # the score the contribution's weight came from, shown beside it (task debug, dashboard)
+                await writer.append(decision, score=proof.score if decision.contribution else None)
         return _Outcome(tuple(decisions), tuple(previous))
 
     def _announce(self, task_id: str, wallet: str, outcome: _Outcome) -> None:

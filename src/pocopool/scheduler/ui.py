@@ -4,7 +4,8 @@ nothing fetched from outside.
     /ui                  workers (alive, slots, current replicates) and deals (task counts by status)
     /ui/deals/{id}       the tasks of a deal
     /ui/tasks/{id}       a task: diagnosis, what it waits for, on-chain and off-chain statuses, the
-                         timeline as an SVG chart, consensus per replicate, each replicate's history
+                         timeline as an SVG chart, consensus per replicate (with each worker's
+                         weight and score), each replicate's history and whether its logs were cut
 
 Every page is a view of the same data as the API and the CLI: the `TaskView` of `GET /tasks/{id}`
 (built by scheduler/views.py) handed to the pure functions of protocol/ (diagnose, waiting_for,
@@ -21,14 +22,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain
-from ..protocol.contributions import contributions
+from ..protocol.applogs import describe_cut
+from ..protocol.contributions import contributions, describe_score_change
 from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.diagnosis import diagnose
 from ..protocol.explanations import explain_cause
 from ..protocol.statuses import ReplicateStatusCause, TaskStatus
 from ..protocol.time import Clock
 from ..protocol.timeline import axis, timeline
-from ..protocol.views import OnChainTask, StakeMove, TaskView, WorkerView
+from ..protocol.views import SCORE_EVENTS, OnChainTask, ScoreMove, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
 from .registry import WorkerRegistry
 from .store import Store
@@ -198,8 +200,12 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
         task = task_view(details, "/")
         model = task.wire()  # the fields as the API spells them, for display
         chain_task = await chain_read(chain, chain.view_task, task_id)
-        raw_events = await chain_read(chain, chain.events, details.task["deal_block"], None, ("Reward", "Seize"))
-        moves = [StakeMove.from_event(e.name, e.args) for e in raw_events]
+        raw_events = await chain_read(
+            chain, chain.events, details.task["deal_block"], None, ("Reward", "Seize", *SCORE_EVENTS)
+        )
+        moves = [StakeMove.from_event(e.name, e.args) for e in raw_events if e.name not in SCORE_EVENTS]
+        score_moves = [ScoreMove.from_event(e.name, e.args) for e in raw_events if e.name in SCORE_EVENTS]
+        scores = {r.walletAddress: await chain_read(chain, chain.view_score, r.walletAddress) for r in task.replicates}
         onchain = OnChainTask(status=chain_task.status, consensus_value=chain_task.consensus_value)
         now = clock.now()
         status = model["currentStatus"]
@@ -217,13 +223,18 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
             description=TaskStatus(status).description if status in TaskStatus.__members__ else "",
             chain_status=chain_task.status.value,
             chart=timeline_chart(timeline(task, now)),
-            consensus=contributions(task, onchain, moves),
+            consensus=[
+                {**row, "scoreChangeText": describe_score_change(row["scoreChange"])}
+                for row in contributions(task, onchain, moves, scores, score_moves)
+            ],
             replicates=[
                 {
                     "walletAddress": r["walletAddress"],
                     "currentStatus": r["currentStatus"],
                     "exitCode": r.get("appExitCode"),
                     "updates": _replicate_rows(r),
+                    # which stored logs were cut and how; the logs themselves are the requester's
+                    "logsCut": {stream: describe_cut(cut) for stream, cut in (r.get("appLogsCut") or {}).items()},
                 }
                 for r in model.get("replicates", [])
             ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..protocol.applogs import cut_of
 from ..protocol.models import ChainReceipt
 from ..protocol.views import (
     DealTask,
@@ -70,7 +71,15 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
         appExitCode=exit_code,
         teeSessionGenerationError=tee_error,
         workerWeight=replicate["worker_weight"] or None,
+        workerScore=replicate.get("worker_score"),
+        appLogsCut=_cuts(details.log_heads.get(wallet)),
     )
+
+
+def _cuts(heads: tuple[str, str] | None) -> dict[str, dict] | None:
+    """The cut of each stored stream that was cut, read from the first characters of its log."""
+    found = {stream: cut_of(head) for stream, head in zip(("stdout", "stderr"), heads or ("", ""), strict=True)}
+    return {stream: cut for stream, cut in found.items() if cut is not None} or None
 
 
 def task_view(details: TaskDetails, base_url: str) -> TaskView:

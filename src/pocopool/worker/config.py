@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..integrity import DamagedFile
+from ..protocol.applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES
 from ..protocol.keys import Wallet
 from ..service.config import OptionParser, absolute_path, add_options, from_args, http_url, setting
 from ..service.startup import starting
@@ -55,6 +56,12 @@ class WorkerConfig:
     app_output_mb: int = setting("--app-output-mb", default=1024, help="what each app run may write into IEXEC_OUT")
     app_tmp_mb: int = setting("--app-tmp-mb", default=256, help="what each app run may write into /tmp")
     app_cpu_seconds: int = setting("--app-cpu-seconds", default=3600, help="CPU time of each process of an app run")
+    app_log_kb: int = setting(
+        LOG_OPTION,
+        default=RESULT_LOG_BYTES // KIB,
+        help="KiB of each of the app's stdout and stderr reported to the scheduler, at most "
+        f"{MAX_LOG_BYTES // KIB}: the end, from a line start, after a line saying what was cut",
+    )
     ping_period: float = setting("--ping-period", default=10.0, help="seconds between pings")
     ask_period: float | None = None  # s; None: the scheduler's askForReplicatePeriod
     notification_wait: float = 25.0  # s, long-poll of /workers/notifications (≤ 30)
@@ -119,6 +126,8 @@ class WorkerConfig:
         ):
             if value < 1:
                 raise ValueError(f"{option} must be at least 1, got {value}")
+        if not 1 <= self.app_log_kb <= MAX_LOG_BYTES // KIB:
+            raise ValueError(f"{LOG_OPTION} must be from 1 to {MAX_LOG_BYTES // KIB}, got {self.app_log_kb}")
         if self.tee_max_heap_mb < 1:
             raise ValueError("--tee-max-heap-mb must be at least 1")
         unknown = [fault for fault in self.faults if fault not in FAULTS]
@@ -134,6 +143,7 @@ class WorkerConfig:
             cpu_seconds=self.app_cpu_seconds,
             output_bytes=self.app_output_mb * 2**20,
             tmp_bytes=self.app_tmp_mb * 2**20,
+            log_bytes=self.app_log_kb * KIB,
         )
 
 

@@ -191,7 +191,7 @@ class SimWorker:
             assert answer.json() == expect, f"{status}: answered {answer.json()}, expected {expect}"
         return answer.json()
 
-    async def compute(self, task_id: str, exit_code: int = 0) -> None:
+    async def compute(self, task_id: str, exit_code: int = 0, stdout: str | None = None) -> None:
         await self.report(task_id, "STARTING", "PLEASE_CONTINUE")
         await self.report(task_id, "STARTED", "PLEASE_DOWNLOAD_APP")
         await self.report(task_id, "APP_DOWNLOADING", "PLEASE_CONTINUE")
@@ -204,7 +204,7 @@ class SimWorker:
             "COMPUTED",
             "PLEASE_CONTRIBUTE",
             exitCode=exit_code,
-            computeLogs={"stdout": f"hello from {self.name}\n", "stderr": ""},
+            computeLogs={"stdout": f"hello from {self.name}\n" if stdout is None else stdout, "stderr": ""},
         )
 
     def digest(self, result: str) -> str:

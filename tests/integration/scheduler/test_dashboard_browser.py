@@ -1,9 +1,11 @@
 """The dashboard in a real headless Chromium (Debian `chromium`, driven by Playwright): the home page,
-then a failed task's page, whose cause and timeline chart are found and whose screenshot is kept."""
+then a failed task's page, whose cause and timeline chart are found and whose screenshot is kept, then
+a completed task's page with each worker's weight and score and the log its worker cut."""
 
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -12,8 +14,10 @@ import httpx
 import playwright.async_api as playwright_api
 import pytest
 
+from pocopool.protocol.applogs import describe_cut
 from scheduler_harness import running_scheduler
 from test_scheduler_observability import fail_a_task, make_failed_task
+from test_task_debug_logs_and_scores import CUT, scored_task_with_a_cut_log
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -90,6 +94,22 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                         COUNT_RED, "data:image/png;base64," + base64.b64encode(chart_shot).decode()
                     )
                     assert red_pixels > 500, f"the failed stage is not visible in the chart ({red_pixels} red pixels)"
+
+                    # A completed task: each worker's weight and score, and the log its worker cut.
+                    scored_id, seasoned, fresh = await scored_task_with_a_cut_log(scheduler, ledger)
+                    await page.goto(f"{scheduler.url}/ui/tasks/{scored_id}")
+                    votes = page.locator("#consensus tbody tr")
+                    for worker, weight, score in ((seasoned, "3", "12 → 13"), (fresh, "2", "0 → 1")):
+                        vote = votes.filter(has_text=re.compile(worker.wallet, re.IGNORECASE))
+                        assert await vote.locator("td.weight").inner_text() == weight
+                        assert await vote.locator("td.score").inner_text() == score
+                        assert await vote.locator("td.score-change").inner_text() == "+1, an accurate contribution"
+                    cut = page.locator(".log-cut")
+                    assert await cut.count() == 1
+                    said = await cut.inner_text()
+                    assert f"stdout log {describe_cut(CUT.wire())}" in said and f"{scored_id} --logs" in said
+                    assert "step 04999" not in await page.content()  # the logs themselves stay the requester's
+                    await page.screenshot(path=str(tmp_path / "scored-task.png"), full_page=True)
                     assert outside == [], f"the dashboard fetched from outside: {outside}"
                 finally:
                     await browser.close()
@@ -100,3 +120,4 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
     assert png_size(chart_shot)[0] == round(box["width"])
     OUTPUT.mkdir(exist_ok=True)
     shutil.copy(shot, OUTPUT / "dashboard-failed-task.png")
+    shutil.copy(tmp_path / "scored-task.png", OUTPUT / "dashboard-scored-task.png")

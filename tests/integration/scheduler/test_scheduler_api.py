@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from pocopool.protocol import crypto
+from pocopool.protocol.applogs import MAX_LOG_BYTES, SCHEDULER_SETTING, parse_cut
 from pocopool.protocol.models import PublicConfiguration
 from pocopool.scheduler.store import NotificationRow
 from scheduler_harness import WORKER_KEYS, SimWorker, running_scheduler, wait_for
@@ -264,6 +265,9 @@ async def test_a_contribute_failure_is_stored_with_its_cause_and_answered_abort(
     assert (last["status"], last["cause"], last["errorMessage"]) == ("CONTRIBUTE_FAILED", "OUT_OF_GAS", "balance 0")
 
 
+TOO_LONG = "".join(f"line {i:07d}\n" for i in range(100_000))  # 1.3 MB
+
+
 async def test_compute_logs_go_to_the_task_logs_first_write_wins(scheduler, task_id, worker):
     for status in (
         "STARTING",
@@ -280,14 +284,24 @@ async def test_compute_logs_go_to_the_task_logs_first_write_wins(scheduler, task
         "COMPUTED",
         "PLEASE_CONTRIBUTE",
         exitCode=3,
-        computeLogs={"walletAddress": "0x" + "99" * 20, "stdout": "x" * 100_050, "stderr": "oops"},
+        computeLogs={"walletAddress": "0x" + "99" * 20, "stdout": TOO_LONG, "stderr": "oops"},
     )
     await worker.report(task_id, "CONTRIBUTING", computeLogs={"stdout": "second", "stderr": ""})
     [logs] = await scheduler.store.task_logs(task_id)
     assert logs["wallet"] == worker.wallet  # the token's wallet, not the body's
-    assert len(logs["stdout"]) == 100_000 and logs["stderr"] == "oops"
+    # Longer than the scheduler keeps: its end, from a line start, after the line saying what was cut.
+    cut, body = parse_cut(logs["stdout"])
+    assert cut is not None and (cut.setting, cut.limit_bytes) == (SCHEDULER_SETTING, MAX_LOG_BYTES)
+    assert cut.dropped_bytes + cut.kept_bytes == len(TOO_LONG) and cut.kept_bytes <= MAX_LOG_BYTES
+    assert (
+        TOO_LONG.endswith(body)
+        and body.startswith("line ")
+        and cut.dropped_lines == TOO_LONG.count("\n", 0, cut.dropped_bytes)
+    )
+    assert logs["stderr"] == "oops"
     view = (await worker.http.get(f"/tasks/{task_id}/replicates/{worker.wallet}")).json()
     assert view["appExitCode"] == 3 and view["appLogs"].endswith(f"/replicates/{worker.wallet}/logs")
+    assert view["appLogsCut"] == {"stdout": cut.wire()}  # the cut is told; the logs stay the requester's
 
 
 # ----- supply -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path
 
+from ...protocol.applogs import cut_of
 from ...protocol.crypto import InvalidHex, normalize_address, normalize_bytes32, same_address
 from ...service.errors import NotFound, Unprocessable
 from ..logs_access import LogsChallenges, NotRequester, parse_authorization
@@ -79,8 +80,18 @@ def router(store: Store, challenges: LogsChallenges) -> APIRouter:
     return api
 
 
+def _with_cuts(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with "stdoutCut"/"stderrCut" where its text starts with a cut marker (protocol/applogs.py)."""
+    for stream in ("stdout", "stderr"):
+        cut = cut_of(entry.get(stream))
+        if cut is not None:
+            entry[f"{stream}Cut"] = cut
+    return entry
+
+
 def _entry(row: Any) -> dict[str, Any]:
-    entry = {"walletAddress": row["wallet"], "stdout": row["stdout"], "stderr": row["stderr"]}
+    entry = _with_cuts({"walletAddress": row["wallet"], "stdout": row["stdout"], "stderr": row["stderr"]})
     if row.get("tee_stages"):
-        entry["teeStages"] = json.loads(row["tee_stages"])  # pre-compute, app, post-compute of a TEE run
+        # pre-compute, app, post-compute of a TEE run
+        entry["teeStages"] = [_with_cuts(stage) for stage in json.loads(row["tee_stages"])]
     return entry

@@ -4,7 +4,7 @@ that every query module shares."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +84,9 @@ class TaskDetails:
     replicates: list[Mapping[str, Any]]
     updates: dict[int, list[Mapping[str, Any]]]  # replicate id -> its history
     log_wallets: set[str]
+    # wallet -> the first characters of its stored stdout and stderr: enough for a cut marker
+    # (protocol/applogs.py), never the logs themselves (those are for the requester only)
+    log_heads: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def task_state(row: Mapping[str, Any]) -> TaskState:

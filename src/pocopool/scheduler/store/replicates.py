@@ -175,12 +175,13 @@ class ReplicateWriter:
         self.written = 0
         self._known: tuple[int, str] | None = None
 
-    async def append(self, accepted: Accepted) -> None:
+    async def append(self, accepted: Accepted, *, score: int | None = None) -> None:
         """Appends one decided status; `replicate` then shows it. Raises StaleReplicate if the
-        replicate is no longer in the status the decision read."""
+        replicate is no longer in the status the decision read. `score`: the worker's score on
+        chain the decision read, kept with a contribution."""
         assert self.replicate is not None, "no replicate to append to"
         known = await append_status(
-            self._conn, self.task_id, self.wallet, self.replicate.status, accepted, known=self._known
+            self._conn, self.task_id, self.wallet, self.replicate.status, accepted, known=self._known, score=score
         )
         if known is None:
             raise StaleReplicate(f"replicate {self.task_id}/{self.wallet} changed meanwhile")
@@ -197,10 +198,11 @@ async def append_status(
     accepted: Accepted,
     *,
     known: tuple[int, str] | None = None,
+    score: int | None = None,
 ) -> tuple[int, str] | None:
     """The one replicate append: the status decided by `decide_replicate` (if the replicate is still
     `expected`), what the decision verified (contribution, result link, callback data), the first
-    compute logs of this worker, and the worker's task lists. Its (row id, last relevant status)
+    compute logs of this worker, and the worker's task lists (and with a contribution, `score`). Its (row id, last relevant status)
     afterwards, which a caller writing several in one transaction passes back as `known`; None if
     the replicate changed."""
     new = accepted.entry
@@ -236,6 +238,7 @@ async def append_status(
         }
         if accepted.contribution is not None:
             values["contribution_hash"], values["worker_weight"] = accepted.contribution
+            values["worker_score"] = score
         if accepted.result_link is not None:
             values["result_link"] = accepted.result_link
         if accepted.callback_data is not None:

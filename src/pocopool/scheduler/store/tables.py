@@ -129,6 +129,7 @@ replicates = Table(
     Column("last_relevant_status", String(STATUS), nullable=False),
     Column("contribution_hash", String(HASH)),
     Column("worker_weight", Integer, nullable=False, default=0),
+    Column("worker_score", Integer, nullable=True),  # the score on chain when CONTRIBUTED was recorded
     Column("result_link", Text),
     Column("callback_data", Text),
     Column("created_at", UTCDateTime, nullable=False),

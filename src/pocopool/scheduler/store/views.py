@@ -15,6 +15,8 @@ from .records import TaskDetails, aware, to_seconds
 from .tables import replicate_status_updates, replicates, task_logs, task_status_changes, tasks
 from .tasks import TASK_BY_ID
 
+LOG_HEAD_CHARS = 512  # longer than any cut marker line (protocol/applogs.py)
+
 
 async def task_details(conn: StoreConnection, task_id: str) -> TaskDetails | None:
     row = (await conn.execute(TASK_BY_ID, {"b_task": task_id})).mappings().first()
@@ -48,11 +50,21 @@ async def task_details(conn: StoreConnection, task_id: str) -> TaskDetails | Non
         .mappings()
         .all()
     )
-    log_wallets = set((await conn.scalars(select(task_logs.c.wallet).where(task_logs.c.task_id == task_id))).all())
+    heads = (
+        await conn.execute(
+            select(
+                task_logs.c.wallet,
+                func.substr(task_logs.c.stdout, 1, LOG_HEAD_CHARS),
+                func.substr(task_logs.c.stderr, 1, LOG_HEAD_CHARS),
+            ).where(task_logs.c.task_id == task_id)
+        )
+    ).all()
+    log_heads = {wallet: (stdout or "", stderr or "") for wallet, stdout, stderr in heads}
+    log_wallets = set(log_heads)
     updates_by: dict[int, list[Mapping[str, Any]]] = {}
     for u in updates_rows:
         updates_by.setdefault(u["replicate_id"], []).append(u)
-    return TaskDetails(row, list(changes), list(reps), updates_by, log_wallets)
+    return TaskDetails(row, list(changes), list(reps), updates_by, log_wallets, log_heads)
 
 
 async def deal_tasks(conn: StoreConnection, deal_id: str) -> list[Mapping[str, Any]]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from ...protocol.models import MAX_LOG_LENGTH
+from ...protocol.applogs import RESULT_LOG_BYTES, RESULT_SETTING, WORKER_SETTING, keep_end
 
 PIPE_DRAIN_SECONDS = 2.0
 
@@ -38,6 +38,7 @@ class Limits:
     cpu_seconds: int | None = None  # CPU time of each process (RLIMIT_CPU)
     output_bytes: int | None = None  # what the run may write into IEXEC_OUT (and each file's size)
     tmp_bytes: int = 256 * 2**20  # the run's /tmp
+    log_bytes: int = RESULT_LOG_BYTES  # what is reported of each of stdout and stderr (--app-log-kb)
 
 
 class LimitKind(str, Enum):
@@ -87,11 +88,14 @@ class AppRun:
 class RunResult:
     exit_code: int | None  # the app's exit status (128+N for a signal); None if it never ran or timed out
     timed_out: bool = False
-    stdout: str = ""  # last 100 000 characters
+    stdout: str = ""  # as reported: the end, cut to Limits.log_bytes with its marker (protocol/applogs.py)
     stderr: str = ""
     platform_error: str | None = None  # the runtime itself failed: the app never ran
     duration: float = 0.0
     limit_exceeded: LimitExceeded | None = None  # the run reached one of its limits (and was stopped)
+    # stdout and stderr as the result's files keep them (RESULT_LOG_BYTES, the same on every worker);
+    # None: `stdout` and `stderr` themselves
+    result_logs: tuple[str, str] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -117,20 +121,31 @@ class Runtime(abc.ABC):
 
 
 class TailBuffer:
-    """Keeps the last bytes of a stream; `text()` is the last MAX_LOG_LENGTH characters."""
+    """Keeps the last `capacity` bytes of a stream, and counts the bytes and line ends it dropped."""
 
-    def __init__(self, max_chars: int = MAX_LOG_LENGTH) -> None:
-        self.max_chars = max_chars
-        self._max_bytes = 4 * max_chars  # UTF-8: at most 4 bytes a character
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.dropped_bytes = 0
+        self.dropped_lines = 0
         self._chunks = bytearray()
 
     def feed(self, data: bytes) -> None:
         self._chunks += data
-        if len(self._chunks) > 2 * self._max_bytes:
-            del self._chunks[: len(self._chunks) - self._max_bytes]
+        if len(self._chunks) > 2 * self.capacity:  # trimmed now and then, not at each chunk
+            extra = len(self._chunks) - self.capacity
+            self.dropped_bytes += extra
+            self.dropped_lines += self._chunks.count(b"\n", 0, extra)
+            del self._chunks[:extra]
 
-    def text(self) -> str:
-        return bytes(self._chunks[-self._max_bytes :]).decode("utf-8", errors="replace")[-self.max_chars :]
+    def text(self, limit: int, setting: str) -> str:
+        """The stream's end kept to `limit` bytes (at most `capacity` - 1), with its cut marker."""
+        return keep_end(
+            bytes(self._chunks),
+            limit,
+            setting,
+            earlier_bytes=self.dropped_bytes,
+            earlier_lines=self.dropped_lines,
+        )
 
 
 @dataclass
@@ -142,6 +157,7 @@ class Execution:
     duration: float
     spawn_error: str | None = None
     stopped: bool = False  # the monitor stopped the run (a limit was reached)
+    result_logs: tuple[str, str] | None = None  # see RunResult.result_logs
 
 
 def rlimits(limits: Limits, in_cgroup: bool) -> dict[int, tuple[int, int]]:
@@ -219,6 +235,7 @@ async def execute(
     on_spawn: Callable[[], None] | None = None,
     monitor: Callable[[], Awaitable[object]] | None = None,
     on_kill: Callable[[], None] | None = None,
+    log_bytes: int = RESULT_LOG_BYTES,
 ) -> Execution:
     """Run `argv` in a new session; kill its process group at `time_limit` or on cancellation.
 
@@ -226,9 +243,12 @@ async def execute(
     `monitor`, if given, runs beside the program: when it returns, the program is killed
     (`stopped`): it returns when a limit of the run is reached. `on_kill` kills what the process
     group does not hold (the run's cgroup): it runs with every kill, and once the program ended.
+    stdout and stderr are kept to `log_bytes` each, and to RESULT_LOG_BYTES for the result's files.
     """
     started = time.monotonic()
-    out, err = TailBuffer(), TailBuffer()
+    # One byte more than the largest cut: the byte before a cut tells whether it starts a line.
+    capacity = max(log_bytes, RESULT_LOG_BYTES) + 1
+    out, err = TailBuffer(capacity), TailBuffer(capacity)
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,
@@ -276,7 +296,15 @@ async def execute(
             _kill_group(process.pid, on_kill)
             with contextlib.suppress(BaseException):
                 await asyncio.shield(_exit(process))
-    return Execution(process.returncode, timed_out, out.text(), err.text(), time.monotonic() - started, stopped=stopped)
+    return Execution(
+        process.returncode,
+        timed_out,
+        out.text(log_bytes, WORKER_SETTING),
+        err.text(log_bytes, WORKER_SETTING),
+        time.monotonic() - started,
+        stopped=stopped,
+        result_logs=(out.text(RESULT_LOG_BYTES, RESULT_SETTING), err.text(RESULT_LOG_BYTES, RESULT_SETTING)),
+    )
 
 
 def exit_status(returncode: int) -> int:

@@ -42,6 +42,7 @@ class ProcessRuntime(Runtime):
                     pass_fds=app.pass_fds,
                     monitor=guard.watch,
                     on_kill=guard.kill,
+                    log_bytes=app.limits.log_bytes,
                 )
                 result = await guard.judged(
                     execution, self._result(execution, app.argv[0], wrapped=bool(guard.prefix or prefix))
@@ -58,9 +59,23 @@ class ProcessRuntime(Runtime):
             # Without a wrapper the entrypoint itself failed to execute: the app's problem.
             return RunResult(127, stderr=f"cannot execute {entrypoint!r}: {execution.spawn_error}")
         if execution.timed_out or execution.stopped:
-            return RunResult(None, execution.timed_out, execution.stdout, execution.stderr, duration=execution.duration)
+            return RunResult(
+                None,
+                execution.timed_out,
+                execution.stdout,
+                execution.stderr,
+                duration=execution.duration,
+                result_logs=execution.result_logs,
+            )
         assert execution.returncode is not None
         code = exit_status(execution.returncode)
         if code == 125 and JOIN_FAILED in execution.stderr:
             return RunResult(None, platform_error=execution.stderr.strip().splitlines()[-1])
-        return RunResult(code, False, execution.stdout, execution.stderr, duration=execution.duration)
+        return RunResult(
+            code,
+            False,
+            execution.stdout,
+            execution.stderr,
+            duration=execution.duration,
+            result_logs=execution.result_logs,
+        )

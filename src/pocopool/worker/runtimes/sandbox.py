@@ -184,6 +184,7 @@ class SandboxRuntime(Runtime):
                         on_spawn=status.close_writer,
                         monitor=guard.watch,
                         on_kill=guard.kill,
+                        log_bytes=app.limits.log_bytes,
                     )
                     documents = status.collect()
                 result = await guard.judged(execution, self._result(execution, documents))
@@ -195,14 +196,35 @@ class SandboxRuntime(Runtime):
         if execution.spawn_error:
             return RunResult(None, platform_error=f"cannot start bubblewrap: {execution.spawn_error}")
         if execution.timed_out or execution.stopped:
-            return RunResult(None, execution.timed_out, execution.stdout, execution.stderr, duration=execution.duration)
+            return RunResult(
+                None,
+                execution.timed_out,
+                execution.stdout,
+                execution.stderr,
+                duration=execution.duration,
+                result_logs=execution.result_logs,
+            )
         exit_codes = [doc["exit-code"] for doc in documents if isinstance(doc.get("exit-code"), int)]
         started = any("child-pid" in doc for doc in documents)
         if exit_codes:
-            return RunResult(exit_codes[-1], False, execution.stdout, execution.stderr, duration=execution.duration)
+            return RunResult(
+                exit_codes[-1],
+                False,
+                execution.stdout,
+                execution.stderr,
+                duration=execution.duration,
+                result_logs=execution.result_logs,
+            )
         if started and "bwrap: execvp" in execution.stderr:
             # The sandbox was fine; the bundle's entrypoint could not be executed: the app's error.
-            return RunResult(127, False, execution.stdout, execution.stderr, duration=execution.duration)
+            return RunResult(
+                127,
+                False,
+                execution.stdout,
+                execution.stderr,
+                duration=execution.duration,
+                result_logs=execution.result_logs,
+            )
         code = exit_status(execution.returncode) if execution.returncode is not None else None
         detail = execution.stderr.strip().splitlines()[-3:]
         return RunResult(
@@ -212,6 +234,7 @@ class SandboxRuntime(Runtime):
             execution.stderr,
             platform_error=f"bubblewrap failed (exit {code}): {' | '.join(detail) or 'no message'}",
             duration=execution.duration,
+            result_logs=execution.result_logs,
         )
 
     async def probe(self) -> str | None:

@@ -70,8 +70,11 @@ def remove_tmp(paths: TaskPaths) -> None:
 
 
 def write_app_logs(paths: TaskPaths, result: RunResult) -> None:
-    """After a successful run, non-empty stdout/stderr become part of the result (as the reference)."""
-    for name, text in (("stdout.txt", result.stdout), ("stderr.txt", result.stderr)):
+    """After a successful run, non-empty stdout/stderr become part of the result (as the reference),
+    each kept to the protocol's RESULT_LOG_BYTES (never the worker's own log setting: every worker
+    must write the same files for the same output)."""
+    stdout, stderr = result.result_logs or (result.stdout, result.stderr)
+    for name, text in (("stdout.txt", stdout), ("stderr.txt", stderr)):
         if text:
             target = paths.iexec_out / name
             # The app owns iexec_out: whatever it left under that name (a link to a host file, a
