@@ -60,6 +60,26 @@ def test_help_and_a_bare_group_still_show_the_help() -> None:
     assert code == 2 and "show" in stdout + stderr and "error:" not in stderr
 
 
+def test_a_folder_given_as_a_dataset_is_called_a_folder(tmp_path: Path) -> None:
+    code, _, stderr = pocopool("dataset", "deploy", str(tmp_path), "--home", str(tmp_path / "no-devnet"))
+    assert code == 2
+    assert one_line(stderr) == f"error: {tmp_path} is a folder: a dataset is one file"
+
+
+def test_a_missing_dataset_is_still_no_such_file(tmp_path: Path) -> None:
+    code, _, stderr = pocopool("dataset", "deploy", str(tmp_path / "corpus.txt"), "--home", str(tmp_path))
+    assert code == 2 and one_line(stderr) == f"error: {tmp_path / 'corpus.txt'}: no such file"
+
+
+def test_a_download_into_a_file_is_refused_before_anything_is_fetched(tmp_path: Path) -> None:
+    existing = tmp_path / "result.txt"
+    existing.write_text("mine")
+    code, _, stderr = pocopool("task", "download", TASK, str(existing), "--home", str(tmp_path / "no-devnet"))
+    assert code == 2
+    assert one_line(stderr) == f"error: {existing} is a file, not a folder: give a folder for the result"
+    assert existing.read_text() == "mine"
+
+
 def test_an_unknown_worker_fault_is_refused_before_the_devnet_starts(tmp_path: Path) -> None:
     home = tmp_path / "devnet"
     code, _, stderr = pocopool("devnet", "start", "--home", str(home), "--workers", "1", "--fault", "0:bogus")

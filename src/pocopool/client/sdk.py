@@ -31,6 +31,7 @@ from ..protocol.views import ReplicateView, TaskView, wire_date
 from . import bundle as bundles
 from . import confidential
 from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
+from .files import existing_file, folder_to_fill
 
 MAX_DATASET_BYTES = 1024 * 1024 * 1024
 
@@ -158,9 +159,7 @@ class Requester:
         return DeployedAsset(receipt.return_value, app.name, url, app.checksum, receipt.block_number)
 
     def deploy_dataset(self, path: Path, *, name: str | None = None, price: int = 0) -> DeployedAsset:
-        if not path.is_file():
-            raise BadInput(f"{path}: no such file")
-        data = path.read_bytes()
+        data = existing_file(path, "a dataset").read_bytes()
         if not data:
             raise BadInput(f"{path}: the dataset is empty")
         if len(data) > MAX_DATASET_BYTES:
@@ -432,6 +431,7 @@ class Requester:
         """Fetch a completed task's result archive as the beneficiary and unpack it into `directory`.
         With `private_key` (the beneficiary's PEM) an encrypted result is decrypted first; the
         archive kept beside the files is the one downloaded."""
+        folder_to_fill(directory, "the result")
         view = self.task_view(task_id)
         results = view["onchain"]["results"]
         if view["onchainStatus"] != ChainTaskStatus.COMPLETED.value or not results:
