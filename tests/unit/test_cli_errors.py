@@ -60,6 +60,28 @@ def test_help_and_a_bare_group_still_show_the_help() -> None:
     assert code == 2 and "show" in stdout + stderr and "error:" not in stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--args", 'unbalanced "quote'], "--args 'unbalanced \"quote' cannot be split shell-style"),
+        (["--args", "a\\"], "--args 'a\\\\' cannot be split shell-style"),
+        (["--input-file", "ftp://files.example/in.txt"], "--input-file 'ftp://files.example/in.txt' is not an http"),
+        (["--input-file", "https:///in.txt"], "--input-file 'https:///in.txt' names no host"),
+        (["--trust", "-1"], "--trust must be 0 or more, got -1"),
+        (["--tasks", "0"], "--tasks must be between 1 and 10000, got 0"),
+        (["--category", "-1"], "--category must be 0 or more, got -1"),
+        (["--dataset", "0x12"], "--dataset must be an address"),
+        (["--secret", "1=HUSH"], "--secret and --encrypt-result are for confidential tasks: add --tee"),
+    ],
+)
+def test_run_refuses_what_cannot_run_before_opening_the_devnet(args: list[str], said: str, tmp_path: Path) -> None:
+    home = tmp_path / "no-devnet"  # never read: the refusal comes first
+    code, stdout, stderr = pocopool("run", APP, *args, "--home", str(home))
+    line = one_line(stderr)
+    assert code == 2 and said in line, line
+    assert stdout == "" and not home.exists()
+
+
 def test_a_folder_given_as_a_dataset_is_called_a_folder(tmp_path: Path) -> None:
     code, _, stderr = pocopool("dataset", "deploy", str(tmp_path), "--home", str(tmp_path / "no-devnet"))
     assert code == 2

@@ -13,12 +13,14 @@ from typing import Any
 
 import typer
 
+from ..client import run_request
 from ..client.errors import BadInput
 from ..client.files import existing_file
+from ..client.run_request import MAX_TASKS, RunRequest
 from ..devnet import manager
 from . import render
 from .backup import db_app
-from .common import HomeOption, JsonOption, KeyOption, app, emit, handled
+from .common import HomeOption, JsonOption, KeyOption, app, emit, handled, note
 from .context import open_context
 from .devnet import devnet_app
 from .tasks import deal_app, task_app
@@ -209,12 +211,14 @@ def run(
     app_address: str = typer.Argument(..., metavar="APP", help="Address of a deployed app."),
     dataset: str | None = typer.Option(None, "--dataset", help="Address of a deployed dataset."),
     trust: int = typer.Option(
-        1, "--trust", min=0, help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, …"
+        1,
+        "--trust",
+        help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, … (0 is 1 on chain).",
     ),
-    tasks: int = typer.Option(1, "--tasks", min=1, help="Number of tasks in the deal."),
-    category: int = typer.Option(0, "--category", min=0, help="Category id (0 = XS, 5 minutes)."),
-    args: str = typer.Option("", "--args", help="Arguments given to the app."),
-    input_file: list[str] = typer.Option([], "--input-file", help="URL of an input file (repeatable)."),
+    tasks: int = typer.Option(1, "--tasks", help=f"Number of tasks in the deal (1 to {MAX_TASKS})."),
+    category: int = typer.Option(0, "--category", help="Category id (0 = XS, 5 minutes)."),
+    args: str = typer.Option("", "--args", help="Arguments given to the app, split as a shell would."),
+    input_file: list[str] = typer.Option([], "--input-file", help="http(s) URL of an input file (repeatable)."),
     watch: bool = typer.Option(False, "--watch", help="Wait until every task is final."),
     tee: bool = typer.Option(False, "--tee", help="A confidential task, run in an enclave (tee-sim: simulated)."),
     secret: list[str] = typer.Option(
@@ -240,22 +244,17 @@ def run(
     as_json: bool = JsonOption,
     key: Path | None = KeyOption,
 ) -> None:
-    """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
+    """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id.
+    What cannot run is refused before anything is bought (client/run_request.py)."""
     from ..client.sms import parse_secret_options
+    from ..protocol.crypto import ZERO_ADDRESS
     from ..protocol.tags import int_to_tag
     from ..protocol.tee import SIM_FRAMEWORK_TAG
 
     values = parse_secret_options(secret)
-    if (values or encrypt_result) and not tee:
-        raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
-    ctx = open_context(home, key)
-    try:
-        from ..protocol.crypto import ZERO_ADDRESS
-
-        names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
-        result = ctx.requester.run(
-            app_address,
-            ctx.state.workerpool,
+    request, notes = run_request.check(
+        RunRequest(
+            app=app_address,
             dataset=dataset or ZERO_ADDRESS,
             trust=trust,
             tasks=tasks,
@@ -263,10 +262,18 @@ def run(
             args=args,
             input_files=tuple(input_file),
             tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0),
-            secrets=names,
+            secrets=tuple(values),
             encrypt_result=encrypt_result,
             callback=callback or ZERO_ADDRESS,
         )
+    )
+    for line in notes:
+        note(line)
+    ctx = open_context(home, key)
+    try:
+        ctx.requester.check_on_chain(request)
+        names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
+        result = ctx.requester.run(request, ctx.state.workerpool, secret_names=names)
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:
             render.console.print(f"deal {result.deal_id}")
