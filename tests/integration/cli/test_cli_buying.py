@@ -1,4 +1,4 @@
-"""`pocopool run` against a real ledger (a devnet home whose chain, keys,
+"""`pocopool run` and `task show --watch` against a real ledger (a devnet home whose chain, keys,
 categories and workerpool are made by `devnet/homes.prepare_chain`) and a scheduler that knows no
 task; no worker runs: these commands refuse or decide before any task would."""
 
@@ -104,3 +104,23 @@ def test_trust_zero_buys_a_trust_one_deal_and_says_so(home: Path) -> None:
     deal_id = json.loads(stdout)["dealId"]
     code, stdout, _ = pocopool(home, "deal", "show", deal_id, "--json")
     assert code == 0 and json.loads(stdout)["trust"] == 1
+
+
+def test_watching_a_task_no_deal_holds_fails_at_once(home: Path) -> None:
+    deploy_hello(home)
+    unknown = "0x" + "ab" * 32
+    code, _, stderr = pocopool(home, "task", "show", unknown, "--watch", "--timeout", "120", "--json")
+    assert code == 1
+    assert stderr.strip().splitlines() == [
+        f"error: task {unknown} is unknown: the scheduler has not seen it and no deal on chain holds it"
+    ]
+
+
+def test_watching_a_task_just_bought_waits_for_the_scheduler(home: Path) -> None:
+    app_address = deploy_hello(home)
+    code, stdout, stderr = pocopool(home, "run", app_address, "--json")
+    assert code == 0, stderr
+    task = json.loads(stdout)["taskIds"][0]
+    code, _, stderr = pocopool(home, "task", "show", task, "--watch", "--timeout", "1", "--json")
+    assert code == 1
+    assert stderr.strip().splitlines() == [f"error: task {task} is still UNKNOWN after 1 s"]
