@@ -1,8 +1,8 @@
 """`pocopool`: run a devnet, deploy apps and datasets, run deals, follow and debug tasks.
 
 Every command takes --json (stable keys, for scripts and tests). A failing command prints one
-line on stderr and exits non-zero; it never shows a traceback (cli/common.py). The devnet, db and
-keys commands live in their own modules; this one gathers them under the root command.
+line on stderr and exits non-zero; it never shows a traceback (cli/common.py). The devnet, task and
+deal, db and keys commands live in their own modules; this one gathers them under the root command.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ from typing import Any
 
 import typer
 
+from ..client import run_request
 from ..client.errors import BadInput
+from ..client.files import existing_file
+from ..client.run_request import MAX_TASKS, RunRequest
 from ..devnet import manager
 from . import render
 from .backup import db_app
-from .common import HomeOption, JsonOption, KeyOption, app, emit, fail, handled
+from .common import HomeOption, JsonOption, KeyOption, app, emit, handled, note
 from .context import open_context
 from .devnet import devnet_app
+from .tasks import deal_app, task_app
 from .tee import keys_app
 
 app_app = typer.Typer(help="Deploy app bundles.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Deploy datasets.", no_args_is_help=True)
 category_app = typer.Typer(help="Manage work categories (ledger owner only).", no_args_is_help=True)
-task_app = typer.Typer(help="Follow, debug and download tasks.", no_args_is_help=True)
-deal_app = typer.Typer(help="Inspect deals.", no_args_is_help=True)
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(app_app, name="app")
 app.add_typer(dataset_app, name="dataset")
@@ -109,6 +111,7 @@ def dataset_deploy(
     from ..protocol import crypto
     from .context import sms_url
 
+    existing_file(path, "a dataset")
     dataset_key = read_dataset_key(key_file) if key_file is not None else None
     ctx = open_context(home, key)
     try:
@@ -208,12 +211,14 @@ def run(
     app_address: str = typer.Argument(..., metavar="APP", help="Address of a deployed app."),
     dataset: str | None = typer.Option(None, "--dataset", help="Address of a deployed dataset."),
     trust: int = typer.Option(
-        1, "--trust", min=0, help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, …"
+        1,
+        "--trust",
+        help="How sure the result must be: 1 = one worker, 3 = two agreeing workers, … (0 is 1 on chain).",
     ),
-    tasks: int = typer.Option(1, "--tasks", min=1, help="Number of tasks in the deal."),
-    category: int = typer.Option(0, "--category", min=0, help="Category id (0 = XS, 5 minutes)."),
-    args: str = typer.Option("", "--args", help="Arguments given to the app."),
-    input_file: list[str] = typer.Option([], "--input-file", help="URL of an input file (repeatable)."),
+    tasks: int = typer.Option(1, "--tasks", help=f"Number of tasks in the deal (1 to {MAX_TASKS})."),
+    category: int = typer.Option(0, "--category", help="Category id (0 = XS, 5 minutes)."),
+    args: str = typer.Option("", "--args", help="Arguments given to the app, split as a shell would."),
+    input_file: list[str] = typer.Option([], "--input-file", help="http(s) URL of an input file (repeatable)."),
     watch: bool = typer.Option(False, "--watch", help="Wait until every task is final."),
     tee: bool = typer.Option(False, "--tee", help="A confidential task, run in an enclave (tee-sim: simulated)."),
     secret: list[str] = typer.Option(
@@ -239,22 +244,17 @@ def run(
     as_json: bool = JsonOption,
     key: Path | None = KeyOption,
 ) -> None:
-    """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id."""
+    """Buy tasks of an app on the devnet's workerpool: prints the deal id and every task id.
+    What cannot run is refused before anything is bought (client/run_request.py)."""
     from ..client.sms import parse_secret_options
+    from ..protocol.crypto import ZERO_ADDRESS
     from ..protocol.tags import int_to_tag
     from ..protocol.tee import SIM_FRAMEWORK_TAG
 
     values = parse_secret_options(secret)
-    if (values or encrypt_result) and not tee:
-        raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
-    ctx = open_context(home, key)
-    try:
-        from ..protocol.crypto import ZERO_ADDRESS
-
-        names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
-        result = ctx.requester.run(
-            app_address,
-            ctx.state.workerpool,
+    request, notes = run_request.check(
+        RunRequest(
+            app=app_address,
             dataset=dataset or ZERO_ADDRESS,
             trust=trust,
             tasks=tasks,
@@ -262,10 +262,18 @@ def run(
             args=args,
             input_files=tuple(input_file),
             tag=int_to_tag(SIM_FRAMEWORK_TAG if tee else 0),
-            secrets=names,
+            secrets=tuple(values),
             encrypt_result=encrypt_result,
             callback=callback or ZERO_ADDRESS,
         )
+    )
+    for line in notes:
+        note(line)
+    ctx = open_context(home, key)
+    try:
+        ctx.requester.check_on_chain(request)
+        names = _push_run_secrets(ctx, sms, values, encrypt_result) if tee else {}
+        result = ctx.requester.run(request, ctx.state.workerpool, secret_names=names)
         data: dict[str, Any] = {"dealId": result.deal_id, "taskIds": result.task_ids}
         if not as_json:
             render.console.print(f"deal {result.deal_id}")
@@ -288,164 +296,6 @@ def run(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     if watch and any(s != "COMPLETED" for s in data["statuses"].values()):
-        raise typer.Exit(1)
-
-
-# ----- tasks and deals ---------------------------------------------------------------------------
-@task_app.command("show")
-@handled
-def task_show(
-    task_id: str = typer.Argument(..., metavar="ID"),
-    watch: bool = typer.Option(False, "--watch", help="Follow the task live until it is final (exit 0 if COMPLETED)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
-    home: Path | None = HomeOption,
-    as_json: bool = JsonOption,
-) -> None:
-    """A task's off-chain and on-chain status, its replicates, and what it is waiting for."""
-    from ..client.follow import Timeout, task_insight
-    from . import timeline
-    from . import watch as live
-
-    ctx = open_context(home, None)
-    try:
-        if watch:
-            try:
-                view = live.watch_task(ctx.requester, task_id, timeout=timeout, quiet=as_json)
-            except Timeout as error:
-                fail(f"task {task_id} is still {error.view['status']} after {timeout:.0f} s")
-        else:
-            view = task_insight(ctx.requester, ctx.requester.task_view(task_id), consensus=False)
-    finally:
-        ctx.close()
-
-    def human(shown: dict[str, Any]) -> None:
-        render.task_summary(shown)
-        timeline.waiting(shown)
-
-    emit(view, as_json, human)
-    if watch and view["status"] != "COMPLETED":
-        raise typer.Exit(1)
-
-
-@task_app.command("debug")
-@handled
-def task_debug(
-    task_id: str = typer.Argument(..., metavar="ID"),
-    home: Path | None = HomeOption,
-    as_json: bool = JsonOption,
-    logs: bool = typer.Option(False, "--logs", help="Also show each worker's app logs (requester only)."),
-    key: Path | None = KeyOption,
-) -> None:
-    """Everything known of a task: statuses, histories, causes, deadlines, what it waits for, timeline,
-    consensus per replicate, and with --logs each worker's stdout/stderr."""
-    from ..client.follow import task_insight
-    from ..client.logs import task_logs
-    from ..protocol.crypto import key_hex
-    from . import timeline
-
-    ctx = open_context(home, key)
-    try:
-        view = task_insight(ctx.requester, ctx.requester.task_view(task_id))
-        if logs:
-            found = task_logs(
-                ctx.requester.http, ctx.requester.scheduler_url, key_hex(ctx.requester.account), view["taskId"]
-            )
-            for replicate in view["replicates"]:
-                replicate["logs"] = found.get(replicate["worker"], {"stdout": "", "stderr": ""})
-    finally:
-        ctx.close()
-
-    def human(v: dict[str, Any]) -> None:
-        render.task_debug(v)
-        timeline.waiting(v)
-        timeline.consensus(v)
-        timeline.timeline(v)
-
-    emit(view, as_json, human)
-
-
-@task_app.command("claim")
-@handled
-def task_claim(
-    task_id: str = typer.Argument(..., metavar="ID"),
-    home: Path | None = HomeOption,
-    as_json: bool = JsonOption,
-    key: Path | None = KeyOption,
-) -> None:
-    """Claim a failed task on chain once its final deadline is reached: the requester is refunded."""
-    ctx = open_context(home, key)
-    try:
-        result = ctx.requester.claim(task_id)
-    finally:
-        ctx.close()
-    emit(
-        result,
-        as_json,
-        lambda r: render.console.print(
-            f"task {r['taskId']} claimed in block {r['block']}: {r['refunded']} nRLC refunded to {r['refundedTo']}"
-        ),
-    )
-
-
-@task_app.command("download")
-@handled
-def task_download(
-    task_id: str = typer.Argument(..., metavar="ID"),
-    directory: Path = typer.Argument(..., metavar="DIR", help="Where to unpack the result."),
-    decrypt: bool = typer.Option(False, "--decrypt", help="Decrypt an encrypted (TEE) result."),
-    key_file: Path | None = typer.Option(
-        None, "--key-file", dir_okay=False, help="With --decrypt: the beneficiary's private key (PEM)."
-    ),
-    home: Path | None = HomeOption,
-    as_json: bool = JsonOption,
-    key: Path | None = KeyOption,
-) -> None:
-    """Download a completed task's result (as the deal's beneficiary) and unpack it into DIR."""
-    from ..client.confidential import read_private_key
-
-    if decrypt != (key_file is not None):
-        raise BadInput("--decrypt and --key-file go together: the private key opens the encrypted result")
-    private_key = read_private_key(key_file) if key_file is not None else None
-    ctx = open_context(home, key)
-    try:
-        result = ctx.requester.download(task_id, directory, private_key=private_key)
-    finally:
-        ctx.close()
-    emit(
-        result,
-        as_json,
-        lambda r: render.console.print(f"result of {r['taskId']} in {r['directory']}: {', '.join(r['files'])}"),
-    )
-
-
-@deal_app.command("show")
-@handled
-def deal_show(
-    deal_id: str = typer.Argument(..., metavar="ID"),
-    home: Path | None = HomeOption,
-    as_json: bool = JsonOption,
-    watch: bool = typer.Option(
-        False, "--watch", help="Follow the deal live until every task is final (exit 0 if all COMPLETED)."
-    ),
-    timeout: float = typer.Option(600.0, "--timeout", help="With --watch: give up after this many seconds."),
-) -> None:
-    """A deal's terms and the status of each of its tasks."""
-    from ..client.follow import Timeout
-    from . import watch as live
-
-    ctx = open_context(home, None)
-    try:
-        if watch:
-            try:
-                view = live.watch_deal(ctx.requester, deal_id, timeout=timeout, quiet=as_json)
-            except Timeout as error:
-                fail(f"deal {deal_id} still has unfinished tasks after {timeout:.0f} s: {error.view['counts']}")
-        else:
-            view = ctx.requester.deal_view(deal_id)
-    finally:
-        ctx.close()
-    emit(view, as_json, render.deal_summary)
-    if watch and any(task["status"] != "COMPLETED" for task in view["tasks"]):
         raise typer.Exit(1)
 
 

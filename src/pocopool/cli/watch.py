@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..client.errors import NotFound
-from ..client.follow import follow, task_insight
+from ..client.follow import follow, is_bought, task_insight
 from ..client.sdk import Requester
 from ..protocol.time import parse_time
 from .render import _style, console
@@ -138,10 +138,20 @@ def _watch(
 
 
 def watch_task(requester: Requester, task_id: str, *, timeout: float, quiet: bool) -> dict[str, Any]:
+    """Raises NotFound at once for a task that neither the scheduler nor any deal on chain knows."""
+    bought = False
+
     def fetch() -> dict[str, Any]:
+        nonlocal bought
         try:
             return task_insight(requester, requester.task_view(task_id), consensus=False)
-        except NotFound:  # just bought: neither the scheduler nor the chain knows it yet
+        except NotFound:
+            bought = bought or is_bought(requester.chain, task_id)
+            if not bought:
+                raise NotFound(
+                    f"task {task_id} is unknown: the scheduler has not seen it and no deal on chain holds it"
+                ) from None
+            # just bought: on chain in its deal, but not yet seen by the scheduler nor initialized
             return {
                 "taskId": task_id,
                 "status": "UNKNOWN",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..protocol import encryption
 from .errors import BadInput, ClientError
+from .files import existing_file, folder_to_fill
 
 MAX_DATASET_BYTES = 1024 * 2**20
 
@@ -41,11 +42,10 @@ def write_new(path: Path, data: bytes, mode: int) -> None:
 
 def encrypt_dataset_file(path: Path, out_dir: Path | None = None) -> EncryptedDataset:
     """FILE → FILE.enc (IV ‖ AES-256-CBC) and FILE.key (base64 key, mode 0600), in `out_dir` or beside FILE."""
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
+    existing_file(path, "a dataset")
     if path.stat().st_size > MAX_DATASET_BYTES:
         raise BadInput(f"{path} is larger than {MAX_DATASET_BYTES // 2**20} MiB")
-    folder = out_dir if out_dir is not None else path.parent
+    folder = folder_to_fill(out_dir if out_dir is not None else path.parent, "FILE.enc and FILE.key")
     folder.mkdir(parents=True, exist_ok=True)
     encrypted_file, key_file = folder / f"{path.name}.enc", folder / f"{path.name}.key"
     for target in (encrypted_file, key_file):

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from ..chain.base import Chain
+from ..protocol import crypto
 from ..protocol.contributions import contributions
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.time import parse_time
@@ -180,6 +182,17 @@ def _pump(response: httpx.Response, events: queue.Queue[StreamEvent | None | Bas
         events.put(_STREAM_ENDED)
     except Exception as error:  # noqa: BLE001 - handed to the follower, which reconnects or gives up
         events.put(error if isinstance(error, httpx.HTTPError) else httpx.ReadError(str(error)))
+
+
+def is_bought(chain: Chain, task_id: str) -> bool:
+    """Whether a deal on chain holds the task, initialized or not: a task just bought is on chain
+    before the scheduler has seen its deal. Reads the deals of the chain, newest first."""
+    task_id = crypto.normalize_bytes32(task_id, "task id")
+    for event in reversed(chain.events(0, None, ("SchedulerNotice",))):
+        deal = chain.view_deal(str(event.args.get("dealid")))
+        if deal is not None and any(crypto.task_id(deal.deal_id, i) == task_id for i in deal.task_index_range()):
+            return True
+    return False
 
 
 def _workers(requester: Requester) -> list[WorkerView]:

@@ -20,17 +20,18 @@ import httpx
 
 from ..chain.base import Chain, ChainError, ChainRevert, DealRequest, Signer
 from ..protocol import crypto
-from ..protocol.crypto import ZERO_ADDRESS, sha256_hex
+from ..protocol.crypto import sha256_hex
 from ..protocol.diagnosis import diagnose
 from ..protocol.http import DOWNLOAD_SIGNATURE_HEADER, DOWNLOAD_TIMESTAMP_HEADER, error_message
 from ..protocol.params import DealParams
 from ..protocol.statuses import ChainTaskStatus, TaskStatus
-from ..protocol.tags import is_tee
 from ..protocol.time import iso, parse_time
 from ..protocol.views import ReplicateView, TaskView, wire_date
 from . import bundle as bundles
-from . import confidential
+from . import confidential, run_request
 from .errors import BadInput, ClientError, NotFound, ServiceUnavailable
+from .files import existing_file, folder_to_fill
+from .run_request import RunRequest
 
 MAX_DATASET_BYTES = 1024 * 1024 * 1024
 
@@ -159,9 +160,7 @@ class Requester:
         return DeployedAsset(receipt.return_value, app.name, url, app.checksum, receipt.block_number)
 
     def deploy_dataset(self, path: Path, *, name: str | None = None, price: int = 0) -> DeployedAsset:
-        if not path.is_file():
-            raise BadInput(f"{path}: no such file")
-        data = path.read_bytes()
+        data = existing_file(path, "a dataset").read_bytes()
         if not data:
             raise BadInput(f"{path}: the dataset is empty")
         if len(data) > MAX_DATASET_BYTES:
@@ -180,71 +179,47 @@ class Requester:
     # ----- run ---------------------------------------------------------------------------------
     def run(
         self,
-        app: str,
+        request: RunRequest,
         workerpool: str,
         *,
-        dataset: str = ZERO_ADDRESS,
-        trust: int = 1,
-        tasks: int = 1,
-        category: int = 0,
-        args: str = "",
-        input_files: tuple[str, ...] = (),
-        tag: str = "0x" + "00" * 32,
         beneficiary: str | None = None,
-        secrets: dict[str, str] | None = None,
-        encrypt_result: bool = False,
-        callback: str = ZERO_ADDRESS,
+        secret_names: dict[str, str] | None = None,
     ) -> DealRun:
-        """`secrets` ({index: secret name already pushed to the SMS}) become the deal's iexec_secrets,
-        seen by the app as IEXEC_REQUESTER_SECRET_<index>; both they and `encrypt_result` need a TEE tag."""
-        app = self._address(app, "app")
-        dataset = self._address(dataset, "dataset")
-        callback = self._address(callback, "callback")
-        if tasks < 1 or tasks > 10_000:
-            raise BadInput(f"--tasks must be between 1 and 10000, got {tasks}")
-        if trust < 0:
-            raise BadInput(f"--trust must be 0 or more, got {trust}")
-        for url in input_files:
-            if not url.startswith(("http://", "https://")):
-                raise BadInput(f"input file {url!r} is not an http(s) URL")
-        if self.chain.view_app(app) is None:
-            raise NotFound(f"no app at {app} on chain: deploy it first with `pocopool app deploy`")
-        if dataset != ZERO_ADDRESS and self.chain.view_dataset(dataset) is None:
-            raise NotFound(f"no dataset at {dataset} on chain: deploy it first with `pocopool dataset deploy`")
-        if category < 0 or category >= self.chain.category_count():
-            raise NotFound(f"no category {category} on chain (there are {self.chain.category_count()})")
-        if (secrets or encrypt_result) and not is_tee(tag):
-            raise BadInput("--secret and --encrypt-result are for confidential tasks: add --tee")
-        if is_tee(tag) and not self.chain.view_app(app).mrenclave:  # type: ignore[union-attr]
-            raise BadInput(f"app {app} is not a TEE app: deploy it with `pocopool app deploy DIR --tee`")
+        """Buy the tasks of `request` on `workerpool`, once it is checked (client/run_request.py):
+        nothing is bought when a check fails. `secret_names` ({index: secret name already pushed to
+        the SMS}, for each index of `request.secrets`) become the deal's iexec_secrets, seen by the
+        app as IEXEC_REQUESTER_SECRET_<index>."""
+        request, _ = run_request.check(request)
+        self.check_on_chain(request)
+        names = dict(secret_names or {})
+        if sorted(names) != sorted(request.secrets):
+            raise BadInput(f"secret names given for {sorted(names)}, but the request's secrets are {request.secrets}")
         params = DealParams(
-            iexec_args=args,
-            iexec_input_files=tuple(input_files),
-            iexec_secrets=dict(secrets or {}),
-            iexec_result_encryption=encrypt_result,
+            iexec_args=request.args,
+            iexec_input_files=request.input_files,
+            iexec_secrets=names,
+            iexec_result_encryption=request.encrypt_result,
         )
-        request = DealRequest(
-            app=app,
+        deal_request = DealRequest(
+            app=request.app,
             workerpool=workerpool,
-            category=category,
-            dataset=dataset,
-            trust=trust,
-            tag=tag,
+            category=request.category,
+            dataset=request.dataset,
+            trust=request.trust,
+            tag=request.tag,
             params=params.to_json(),
-            volume=tasks,
+            volume=request.tasks,
             beneficiary=beneficiary,
-            callback=callback,
+            callback=request.callback,
         )
-        receipt = self._transact(self.chain.create_deal, self.account, request)
+        receipt = self._transact(self.chain.create_deal, self.account, deal_request)
         deal = self.chain.view_deal(receipt.return_value)
         assert deal is not None
         return DealRun(deal.deal_id, deal.task_ids(), receipt.block_number)
 
-    def _address(self, value: str, what: str) -> str:
-        try:
-            return crypto.normalize_address(value)
-        except crypto.InvalidHex as error:
-            raise BadInput(f"{what} must be an address (0x + 40 hex digits), got {value!r}") from error
+    def check_on_chain(self, request: RunRequest) -> None:
+        """BadInput if the chain lacks what `request` needs (an app, a dataset, a category)."""
+        self._transact(run_request.check_on_chain, self.chain, request)
 
     def _transact(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -433,6 +408,7 @@ class Requester:
         """Fetch a completed task's result archive as the beneficiary and unpack it into `directory`.
         With `private_key` (the beneficiary's PEM) an encrypted result is decrypted first; the
         archive kept beside the files is the one downloaded."""
+        folder_to_fill(directory, "the result")
         view = self.task_view(task_id)
         results = view["onchain"]["results"]
         if view["onchainStatus"] != ChainTaskStatus.COMPLETED.value or not results:

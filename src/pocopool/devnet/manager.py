@@ -23,6 +23,7 @@ from . import tee
 from .homes import CHAIN_ID, EVM_JOURNAL, database_url, prepare_chain, read_key, start_evm_chain
 from .processes import free_port, is_alive, spawn, terminate, wait_http
 from .restart import (
+    check_fault,
     kill_scheduler,
     kill_worker,
     partly_running,
@@ -32,12 +33,13 @@ from .restart import (
     restart_worker,
     wait_workers,
 )
-from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, load_state, save_state
+from .state import STATE_FILE, DevnetError, DevnetOptionError, DevnetState, ProcessEntry, load_state, save_state
 
 __all__ = [
     "CHAIN_ID",
     "STATE_FILE",
     "DevnetError",
+    "DevnetOptionError",
     "DevnetState",
     "Options",
     "free_port",
@@ -90,7 +92,7 @@ def _app_limit_args(limits: tuple[str, ...]) -> list[str]:
     for limit in limits:
         name, _, value = limit.partition("=")
         if name not in APP_LIMITS or not value.isdigit() or int(value) < 1:
-            raise DevnetError(
+            raise DevnetOptionError(
                 f"--app-limit {limit}: expected NAME=N with N ≥ 1 and NAME one of {', '.join(APP_LIMITS)}"
             )
         argv += [f"--app-{name}", value]
@@ -103,16 +105,40 @@ def running_pids(state: DevnetState) -> list[int]:
     return [pid for pid in pids if pid is not None and is_alive(pid)]
 
 
-def start(home: Path, options: Options) -> DevnetState:
-    home = home.resolve()
+@dataclass(frozen=True)
+class _Plan:
+    """What the options say each worker gets, once they are all known to work."""
+
+    faults: dict[int, list[str]]
+    delays: dict[int, list[str]]
+    limit_args: list[str]
+
+
+def _check_options(options: Options) -> _Plan:
+    """Every option a process would refuse at its own start, refused before anything is created:
+    a worker that cannot start would otherwise leave a half-started devnet and its usage text."""
+    from ..worker.config import RUNTIMES  # the worker's own lists (imported here: `pocopool` starts fast)
+
     if options.workers < 0 or options.workers > 64:
-        raise DevnetError(f"--workers must be between 0 and 64, got {options.workers}")
-    if options.runtime not in ("sandbox", "process"):
-        raise DevnetError(f"--runtime must be sandbox or process, got {options.runtime!r}")
+        raise DevnetOptionError(f"--workers must be between 0 and 64, got {options.workers}")
+    if options.slots < 1:
+        raise DevnetOptionError(f"--slots must be at least 1, got {options.slots}")
+    if options.runtime not in RUNTIMES:
+        raise DevnetOptionError(f"--runtime must be {' or '.join(RUNTIMES)}, got {options.runtime!r}")
     if not 0 <= options.tee_workers <= options.workers:
-        raise DevnetError(
+        raise DevnetOptionError(
             f"--tee-workers must be between 0 and --workers ({options.workers}), got {options.tee_workers}"
         )
+    return _Plan(
+        faults=_parse_faults(options.faults, options.workers),
+        delays=_parse_indexed(options.start_delays, options.workers, "--start-delay", "INDEX:SECONDS (e.g. 1:10)"),
+        limit_args=_app_limit_args(options.app_limits),
+    )
+
+
+def start(home: Path, options: Options) -> DevnetState:
+    home = home.resolve()
+    plan = _check_options(options)
     if (home / STATE_FILE).exists():
         alive = running_pids(load_state(home))
         if alive:
@@ -131,8 +157,7 @@ def start(home: Path, options: Options) -> DevnetState:
     if evm_node is not None:
         state.evm_journal = str(home / EVM_JOURNAL)  # says the next start may replay it (homes.start_evm_chain)
     # --- end EVM chain ---
-    faults = _parse_faults(options.faults, options.workers)
-    limit_args = _app_limit_args(options.app_limits)
+    faults, limit_args = plan.faults, plan.limit_args
     logs = home / "logs"
     (home / "files").mkdir(exist_ok=True)
     state.database = database_url(home, options.database_url)
@@ -214,7 +239,7 @@ def start(home: Path, options: Options) -> DevnetState:
             ],
             f"{scheduler_url}/health",
         )
-        delays = _parse_indexed(options.start_delays, options.workers, "--start-delay", "INDEX:SECONDS (e.g. 1:10)")
+        delays = plan.delays
         for index, worker in enumerate(state.workers):
             Path(worker.workdir).mkdir(parents=True, exist_ok=True)
             log = logs / f"{worker.name}.log"
@@ -269,10 +294,11 @@ def _parse_faults(faults: tuple[str, ...], workers: int) -> dict[int, list[str]]
     for fault in faults:
         index_text, _, kind = fault.partition(":")
         if not index_text.isdigit() or not kind:
-            raise DevnetError(f"--fault takes INDEX:KIND (e.g. 0:wrong-result), got {fault!r}")
+            raise DevnetOptionError(f"--fault takes INDEX:KIND (e.g. 0:wrong-result), got {fault!r}")
         index = int(index_text)
         if index >= workers:
-            raise DevnetError(f"--fault {fault}: there are only {workers} workers (indexes 0..{workers - 1})")
+            raise DevnetOptionError(f"--fault {fault}: there are only {workers} workers (indexes 0..{workers - 1})")
+        check_fault(kind, f"--fault {fault}")
         parsed.setdefault(index, []).append(kind)
     return parsed
 
@@ -282,15 +308,15 @@ def _parse_indexed(values: tuple[str, ...], workers: int, option: str, shape: st
     for value in values:
         index_text, _, rest = value.partition(":")
         if not index_text.isdigit() or not rest:
-            raise DevnetError(f"{option} takes {shape}, got {value!r}")
+            raise DevnetOptionError(f"{option} takes {shape}, got {value!r}")
         if int(index_text) >= workers:
-            raise DevnetError(f"{option} {value}: there are only {workers} workers (indexes 0..{workers - 1})")
+            raise DevnetOptionError(f"{option} {value}: there are only {workers} workers (indexes 0..{workers - 1})")
         if option == "--start-delay":
             try:
                 if float(rest) < 0:
                     raise ValueError
             except ValueError:
-                raise DevnetError(f"{option} {value}: SECONDS must be a non-negative number") from None
+                raise DevnetOptionError(f"{option} {value}: SECONDS must be a non-negative number") from None
         parsed.setdefault(int(index_text), []).append(rest)
     return parsed
 

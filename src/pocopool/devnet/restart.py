@@ -15,7 +15,16 @@ from pathlib import Path
 import httpx
 
 from .processes import READY_TIMEOUT, is_alive, kill, spawn, tail, terminate, wait_http
-from .state import STATE_FILE, DevnetError, DevnetState, ProcessEntry, WorkerEntry, load_state, save_state
+from .state import (
+    STATE_FILE,
+    DevnetError,
+    DevnetOptionError,
+    DevnetState,
+    ProcessEntry,
+    WorkerEntry,
+    load_state,
+    save_state,
+)
 
 SERVICES = ("evmnode", "files", "results", "sms", "scheduler")  # the order `start` launches them
 
@@ -113,12 +122,22 @@ def _worker_entry(state: DevnetState, index: int) -> WorkerEntry:
     return state.workers[index]
 
 
+def check_fault(kind: str, option: str) -> None:
+    """A fault the worker knows (worker/config.py FAULTS), else the worker would refuse to start."""
+    from ..worker.config import FAULTS
+
+    if kind not in FAULTS:
+        raise DevnetOptionError(f"{option}: unknown fault {kind!r}; known faults: {', '.join(FAULTS)}")
+
+
 def restart_worker(
     home: Path, index: int, faults: tuple[str, ...] = (), *, start_delay: float | None = None
 ) -> WorkerEntry:
     """Stops worker INDEX if it runs, and starts it again on the same wallet and work directory, with
     `faults` (none by default: a crashed worker comes back healthy). It recovers its replicates.
     `start_delay` replaces the delay it was started with (0: it asks for work at once)."""
+    for kind in faults:
+        check_fault(kind, "fault")
     home = home.resolve()
     state = load_state(home)
     worker = _worker_entry(state, index)

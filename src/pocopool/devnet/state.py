@@ -20,6 +20,10 @@ class DevnetError(Exception):
     """The devnet cannot do what was asked; the message says why and where to look."""
 
 
+class DevnetOptionError(DevnetError):
+    """An option of `devnet start` that cannot work, refused before anything is created or started."""
+
+
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 

@@ -58,6 +58,12 @@ TEE_ONLY = {
 WALKTHROUGH = """\
 ## Debugging a failed task, step by step
 
+Some mistakes never become a task: `pocopool run` refuses, with one line and before anything is
+bought, what no worker could run (`--args` a shell cannot split, an `--input-file` that is not an
+http(s) URL, an app, a dataset or a category the chain does not hold). `pocopool task show ID
+--watch` says at once that a task is unknown when no deal on chain holds it; a task just bought is
+waited for until the scheduler sees its deal.
+
 1. **Ask the task.** `pocopool task debug <task id>` starts with a diagnosis: the decisive
    failure (which replicate, which stage, which cause), whose fault it is (the app's, the inputs',
    the platform's, or a normal outcome of the protocol), the underlying error (HTTP status and

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+# The only input files a worker can fetch (worker/downloads.py).
+DOWNLOADABLE_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,28 @@ class DealParams:
     def argv(self) -> list[str]:
         """iexec_args split shell-style (quotes respected), as the reference does."""
         return shlex.split(self.iexec_args) if self.iexec_args else []
+
+
+def args_problem(args: str) -> str | None:
+    """Why a worker cannot turn `args` into the app's arguments (`DealParams.argv`), or None."""
+    try:
+        DealParams(iexec_args=args).argv()
+    except ValueError as error:
+        return f"cannot be split shell-style ({str(error).lower()}): close each quote or escape it with a backslash"
+    if "\0" in args:
+        return "holds a NUL character, which no program argument can"
+    return None
+
+
+def input_file_problem(url: str) -> str | None:
+    """Why a worker cannot download `url` as an input file, or None."""
+    try:
+        parsed = urlparse(url)
+        host = parsed.hostname
+    except ValueError as error:
+        return f"is not a URL ({error})"
+    if parsed.scheme.lower() not in DOWNLOADABLE_SCHEMES:
+        return "is not an http(s) URL: a worker downloads input files over http or https only"
+    if not host:
+        return "names no host"
+    return None
