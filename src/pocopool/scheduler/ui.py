@@ -28,7 +28,7 @@ from ..protocol.crypto import InvalidHex, normalize_bytes32
 from ..protocol.diagnosis import diagnose
 from ..protocol.explanations import explain_cause
 from ..protocol.statuses import ReplicateStatusCause, TaskStatus
-from ..protocol.time import Clock
+from ..protocol.time import Clock, iso
 from ..protocol.timeline import axis, timeline
 from ..protocol.views import SCORE_EVENTS, OnChainTask, ScoreMove, StakeMove, TaskView, WorkerView
 from ..protocol.waiting import waiting_for
@@ -82,6 +82,21 @@ def _page(template: str, title: str, refresh: int | None = None, **context: Any)
 
 def _message(title: str, text: str, code: str | None = None, after: str = "") -> HTMLResponse:
     return _page("message.html", title, text=text, code=code, after=after)
+
+
+def task_actions(task_id: str, status: str, result_link: str | None, final_deadline: int, now: float) -> dict[str, Any]:
+    """What the requester can do next, as the commands to run: download a completed task's result,
+    claim a failed one's refund (from its final deadline on: the chain's rule), read the app's logs
+    (signed with the requester's key, which the dashboard never holds)."""
+    actions: dict[str, Any] = {"logs": f"pocopool task debug {task_id} --logs"}
+    if status == TaskStatus.COMPLETED.value:
+        actions["result"] = result_link
+        actions["download"] = f"pocopool task download {task_id} out/"
+    elif status == TaskStatus.FAILED.value:
+        actions["claim"] = f"pocopool task claim {task_id}"
+        if final_deadline and now < final_deadline:
+            actions["claimFrom"] = iso(final_deadline)
+    return actions
 
 
 def timeline_chart(data: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -215,6 +230,7 @@ def router(store: Store, chain: Chain, clock: Clock, registry: WorkerRegistry) -
             "task.html",
             f"Task {task_id}",
             refresh=None if final else 5,
+            actions=task_actions(task_id, status, model.get("resultLink"), chain_task.final_deadline, now),
             model=model,
             diagnosis=diagnosis,
             diagnosis_fields=DIAGNOSIS_FIELDS,

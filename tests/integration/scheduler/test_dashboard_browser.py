@@ -55,6 +55,13 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+async def fits_the_page(page, selector: str) -> None:
+    """The element ends within the viewport's width: nothing to scroll sideways for."""
+    box = await page.locator(selector).bounding_box()
+    width = page.viewport_size["width"]
+    assert box and box["x"] + box["width"] <= width, f"{selector} is {box} wide on a {width} px page"
+
+
 async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser(tmp_path, sqlite_url):
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: run `make system-deps` (scripts/system-deps.sh installs it)")
@@ -74,12 +81,25 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                     await page.goto(f"{scheduler.url}/ui")
                     assert await page.locator("#workers").count() == 1
                     assert await page.locator("#deals").get_by_text("FAILED").count() >= 1
+                    # Issue 17.8: each deal says its app, its requester and when it was seen, on the page.
+                    deal_row = page.locator("#deals tbody tr").first
+                    cells = await deal_row.locator("td").all_inner_texts()
+                    assert cells[1].startswith("http") and cells[2].startswith("0x") and cells[3].startswith("20"), (
+                        cells
+                    )
+                    await fits_the_page(page, "#deals")
                     await page.locator("#deals a").first.click()  # the deal, then its task
                     await page.locator(f'#tasks a[href="/ui/tasks/{task_id}"]').click()
                     await page.wait_for_url(f"**/ui/tasks/{task_id}")
 
                     diagnosis = page.locator("#diagnosis")
                     assert "APP_COMPUTE_FAILED" in await diagnosis.inner_text()
+                    actions = await page.locator("#actions").inner_text()
+                    assert f"pocopool task claim {task_id}" in actions, actions
+                    assert "the chain opens claims at the final deadline" in actions, actions
+                    assert f"pocopool task debug {task_id} --logs" in actions, actions
+                    phases = await page.locator("svg#timeline-chart text.phase").all_text_contents()
+                    assert "compute" in phases, phases  # the bars say what each stretch was
                     chart = page.locator("svg#timeline-chart")
                     assert await chart.is_visible()
                     assert await chart.locator('rect[data-failure="true"]').count() >= 1
@@ -98,6 +118,10 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                     # A completed task: each worker's weight and score, and the log its worker cut.
                     scored_id, seasoned, fresh = await scored_task_with_a_cut_log(scheduler, ledger)
                     await page.goto(f"{scheduler.url}/ui/tasks/{scored_id}")
+                    actions = await page.locator("#actions").inner_text()
+                    assert f"pocopool task download {scored_id} out/" in actions and "Result:" in actions, actions
+                    assert await page.locator("#actions code.result-link").count() == 1
+                    await fits_the_page(page, "#consensus")
                     votes = page.locator("#consensus tbody tr")
                     for worker, weight, score in ((seasoned, "3", "12 → 13"), (fresh, "2", "0 → 1")):
                         vote = votes.filter(has_text=re.compile(worker.wallet, re.IGNORECASE))
