@@ -299,3 +299,17 @@ def test_a_short_stage_inside_a_long_task_gets_room_on_a_warped_axis():
     assert positions == sorted(positions)  # monotonic: the order of events is kept
     ticks = warped.ticks()
     assert ticks[0] == (0.0, 0.0) and ticks[-1][0] == 30.0 and len(ticks) <= 5
+
+
+def test_every_transaction_the_task_waits_for_says_what_follows_it():
+    received = waiting_for(model("RECEIVED"), [], None, T0)
+    assert received["details"][0] == (
+        "transaction: initialize; then the task is INITIALIZED and the next workers that ask for work get it"
+    )
+    finalizing = waiting_for(model("FINALIZING"), [], None, T0)
+    assert "then the task is COMPLETED: the result is on chain and the workers are paid" in finalizing["details"][0]
+    failing = waiting_for(model("CONTRIBUTION_TIMEOUT"), [], None, T0)
+    assert failing["details"] == [
+        f"then the requester can claim a refund from the final deadline: pocopool task claim {TASK}"
+    ]
+    assert [d["name"] for d in failing["deadlines"]] == ["finalDeadline"]

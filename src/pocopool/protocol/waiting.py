@@ -46,6 +46,12 @@ _TRANSACTIONS = {
     TS.REOPENING: ("reopen", "the reopen transaction to be mined"),
     TS.FINALIZING: ("finalize", "the finalize transaction to be mined"),
 }
+# What follows each transaction, said after it (the audit of issue 17: for whom, until when, then what).
+_THEN = {
+    "initialize": "then the task is INITIALIZED and the next workers that ask for work get it",
+    "reopen": "then contributions are open again, until the same contribution deadline",
+    "finalize": "then the task is COMPLETED: the result is on chain and the workers are paid",
+}
 
 
 def _deadline(name: str, at: float | None, now: float, when_passed: str) -> dict[str, Any] | None:
@@ -207,7 +213,7 @@ def waiting_for(
     if status in _TRANSACTIONS:
         action, sentence = _TRANSACTIONS[status]
         reason, summary = "TRANSACTION_PENDING", f"waiting for {sentence}"
-        details.append(f"transaction: {action}")
+        details.append(f"transaction: {action}; {_THEN[action]}")
         if status is TS.INITIALIZING and tee_framework(task.tag or "0x0") is not None:
             details.append("then the enclave challenge from the SMS (a TEE task is INITIALIZED once it has one)")
     elif status in (TS.INITIALIZED, TS.RUNNING, TS.REOPENED):
@@ -260,6 +266,7 @@ def waiting_for(
         reason, summary = "COMPLETION", "the task is finalized on chain; the scheduler is marking it COMPLETED"
     else:  # a failure status on its way to FAILED
         reason, summary = "FAILING", f"the task failed ({status.value}); the scheduler is marking it FAILED"
+        details.append(f"then the requester can claim a refund from the final deadline: {claim}")
     deadlines.append(final_deadline)
     answer: dict[str, Any] = {
         "status": status.value,

@@ -100,6 +100,8 @@ async def test_a_failed_task_page_shows_its_cause_and_timeline_in_a_real_browser
                     assert f"pocopool task debug {task_id} --logs" in actions, actions
                     phases = await page.locator("svg#timeline-chart text.phase").all_text_contents()
                     assert "compute" in phases, phases  # the bars say what each stretch was
+                    # Instant statuses around a 30 s compute: the axis gives each room, and says so.
+                    assert await page.locator("#timeline-scale").is_visible()
                     chart = page.locator("svg#timeline-chart")
                     assert await chart.is_visible()
                     assert await chart.locator('rect[data-failure="true"]').count() >= 1
