@@ -206,6 +206,8 @@ async def fail_a_task(scheduler, ledger, clock) -> str:
             "COMPUTING",
         ):
             await worker.report(task_id, status)
+            if status == "APP_DOWNLOADING":
+                clock.advance(0.3)  # a quick download beside a long compute: the timeline must show both
         clock.advance(30)  # the app ran 30 s (the worker pinged within worker_lost_after)
         await worker.update(
             task_id,
