@@ -555,6 +555,15 @@ async def test_start_refuses_result_encryption_on_a_standard_task(world: World) 
     assert (outcome.status, outcome.cause) == (RS.START_FAILED, Cause.TASK_DESCRIPTION_INVALID)
 
 
+async def test_start_refuses_arguments_the_app_cannot_be_given_as_the_requesters_input(world: World) -> None:
+    """Issue 17.3: arguments that cannot be split are the deal's fault (origin input), refused before
+    any download, not an APP_COMPUTE_FAILED blamed on the app."""
+    deal_id, task_id = world.task(world.app(), params={"iexec_args": 'unbalanced "quote'})
+    outcome = await start.run(world.context(deal_id, task_id), push(task_id, Next.PLEASE_START))
+    assert (outcome.status, outcome.cause) == (RS.START_FAILED, Cause.TASK_DESCRIPTION_INVALID)
+    assert outcome.details.errorMessage.startswith("the deal's iexec_args cannot be split shell-style")
+
+
 async def test_contribute_after_the_deadline_is_refused_before_any_transaction(world: World) -> None:
     deal_id, task_id = world.task(world.app())
     ctx = world.context(deal_id, task_id)

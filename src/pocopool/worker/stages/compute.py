@@ -56,9 +56,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         )
     try:
         args = description.params.argv()
-    except ValueError as error:
+    except ValueError as error:  # refused at START (stages/start.py); here only for a replicate resumed from before
         return failed(
-            RS.COMPUTE_FAILED, Cause.APP_COMPUTE_FAILED, f"[worker] iexec_args cannot be split shell-style: {error}"
+            RS.COMPUTE_FAILED,
+            Cause.TASK_DESCRIPTION_INVALID,
+            f"[worker] the deal's iexec_args cannot be split: {error}",
         )
 
     if description.is_tee:

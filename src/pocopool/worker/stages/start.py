@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ...protocol.models import TaskNotification
+from ...protocol.params import args_problem
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import SIMULATION_LABEL
@@ -18,6 +19,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     if failures:
         return failed(RS.START_FAILED, failures[0].cause, summarize(failures))
     description = await ctx.description()
+    # The requester's input, refused before anything is downloaded: arguments the app cannot be given
+    # are the deal's fault, not the app's (the CLI refuses them before buying; other clients may not).
+    problem = args_problem(description.params.iexec_args) if description.params.iexec_args else None
+    if problem is not None:
+        return failed(RS.START_FAILED, Cause.TASK_DESCRIPTION_INVALID, f"the deal's iexec_args {problem}")
     if description.is_tee:
         extra = notification.taskNotificationExtra
         ctx.state.sms_url = (extra.smsUrl if extra and extra.smsUrl else None) or ctx.state.sms_url
