@@ -17,3 +17,13 @@ REPORT_FILE = "report.json"  # pre- and post-compute: signed by the task's encla
 LOADER_REPORT = "loader.json"  # the app stage: why the app enclave did not start, if it did not
 
 EXIT_OK, EXIT_REPORTED, EXIT_REPORTING_FAILED, EXIT_TASK_ID_MISSING, EXIT_NOT_PROVISIONED = 0, 1, 2, 3, 4
+# pocopool's own: a stage whose session lacks a signing token cannot sign a report, so it says which
+# token by its exit code (the reference exits 2, EXIT_REPORTING_FAILED, and the cause is lost).
+EXIT_WORKER_ADDRESS_MISSING, EXIT_CHALLENGE_KEY_MISSING = 5, 6
+# The cause each of these exit codes stands for, without the stage's PRE_COMPUTE_/POST_COMPUTE_ prefix.
+EXIT_CAUSES = {
+    EXIT_REPORTING_FAILED: "EXIT_REPORTING_FAILED",
+    EXIT_TASK_ID_MISSING: "TASK_ID_MISSING",
+    EXIT_WORKER_ADDRESS_MISSING: "WORKER_ADDRESS_MISSING",
+    EXIT_CHALLENGE_KEY_MISSING: "TEE_CHALLENGE_PRIVATE_KEY_MISSING",
+}

@@ -30,11 +30,14 @@ from ..protocol.enclave import (
     ENV_REPORT_DIR,
     ENV_SESSION,
     ENV_SMS_FD,
+    EXIT_CAUSES,
+    EXIT_CHALLENGE_KEY_MISSING,
     EXIT_NOT_PROVISIONED,
     EXIT_OK,
     EXIT_REPORTED,
     EXIT_REPORTING_FAILED,
     EXIT_TASK_ID_MISSING,
+    EXIT_WORKER_ADDRESS_MISSING,
     REPORT_FILE,
 )
 from ..protocol.http import error_body
@@ -157,17 +160,13 @@ def run_stage(stage: Stage, measurement: str, work: Callable[[dict[str, str]], d
     if not env.get("IEXEC_TASK_ID"):
         say(stage, "IEXEC_TASK_ID is missing from the session")
         return EXIT_TASK_ID_MISSING
-    missing = [
-        f"{prefix}_COMPUTE_{cause}"
-        for name, cause in (
-            ("SIGN_WORKER_ADDRESS", "WORKER_ADDRESS_MISSING"),
-            ("SIGN_TEE_CHALLENGE_PRIVATE_KEY", "TEE_CHALLENGE_PRIVATE_KEY_MISSING"),
-        )
-        if not env.get(name)
-    ]
-    if missing:  # nothing can be signed: the causes go to stderr only
-        say(stage, f"the session misses its signing tokens: {', '.join(missing)}")
-        return EXIT_REPORTING_FAILED
+    for name, code in (
+        ("SIGN_WORKER_ADDRESS", EXIT_WORKER_ADDRESS_MISSING),
+        ("SIGN_TEE_CHALLENGE_PRIVATE_KEY", EXIT_CHALLENGE_KEY_MISSING),
+    ):
+        if not env.get(name):  # nothing can be signed: the exit code names the missing token
+            say(stage, f"the session misses its signing token {name} ({prefix}_COMPUTE_{EXIT_CAUSES[code]})")
+            return code
     say(stage, f"attested and provisioned for task {env['IEXEC_TASK_ID']}")
     try:
         report = work(env)

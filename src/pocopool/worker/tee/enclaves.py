@@ -4,7 +4,8 @@ the simulated platform key. The worker reads back signed reports and exit codes,
 
 Causes: the bundle is not the one pinned on chain → PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION; a
 stage past the time limit → PRE/POST_COMPUTE_TIMEOUT (app: APP_COMPUTE_TIMEOUT); exit 1 → the causes
-of its signed report; 2 → *_EXIT_REPORTING_FAILED; 3 → *_TASK_ID_MISSING; any other →
+of its signed report; 2 → *_EXIT_REPORTING_FAILED; 3 → *_TASK_ID_MISSING; 5 → *_WORKER_ADDRESS_MISSING;
+6 → *_TEE_CHALLENGE_PRIVATE_KEY_MISSING (pocopool's own codes for a session without signing tokens); any other →
 *_FAILED_UNKNOWN_ISSUE (spec/worker.md §8.5). A report that is not signed by the task's enclave key
 counts as no report.
 """
@@ -34,6 +35,19 @@ from .session import enclave_config
 
 REPORT_TARGET = "/tee-report"
 PREFIX = {Stage.PRE: "PRE_COMPUTE", Stage.POST: "POST_COMPUTE"}
+
+
+def exit_failure(stage: Stage, code: int, last_line: str) -> EnclaveFailed:
+    """The failure a stage's own exit code names (protocol/enclave.py EXIT_CAUSES): a stage that could
+    not sign a report says by its exit code what it lacked."""
+    cause = Cause[f"{PREFIX[stage]}_{protocol.EXIT_CAUSES[code]}"]
+    said = {
+        protocol.EXIT_REPORTING_FAILED: "failed and could not report why",
+        protocol.EXIT_TASK_ID_MISSING: "had no IEXEC_TASK_ID",
+        protocol.EXIT_WORKER_ADDRESS_MISSING: "had no SIGN_WORKER_ADDRESS to sign its report with",
+        protocol.EXIT_CHALLENGE_KEY_MISSING: "had no SIGN_TEE_CHALLENGE_PRIVATE_KEY to sign its report with",
+    }[code]
+    return EnclaveFailed(cause, f"{stage.value} {said}: {last_line}")
 
 
 class EnclaveFailed(Exception):
@@ -183,12 +197,8 @@ class Enclaves:
             if causes:
                 message = str(report.get("message") or last_line)
                 raise EnclaveFailed(Cause[causes[0]], f"{', '.join(causes)}: {message}" if len(causes) > 1 else message)
-        if code == protocol.EXIT_REPORTING_FAILED:
-            raise EnclaveFailed(
-                Cause[f"{prefix}_EXIT_REPORTING_FAILED"], f"{stage.value} failed and could not report why: {last_line}"
-            )
-        if code == protocol.EXIT_TASK_ID_MISSING:
-            raise EnclaveFailed(Cause[f"{prefix}_TASK_ID_MISSING"], f"{stage.value} had no IEXEC_TASK_ID: {last_line}")
+        if code in protocol.EXIT_CAUSES:
+            raise exit_failure(stage, code, last_line)
         unsigned = code in (protocol.EXIT_OK, protocol.EXIT_REPORTED)
         detail = "no report signed by the task's enclave key" if unsigned else f"exit {code}"
         raise EnclaveFailed(Cause[f"{prefix}_FAILED_UNKNOWN_ISSUE"], f"{stage.value} failed ({detail}): {last_line}")
