@@ -24,6 +24,7 @@ import pytest
 from eth_account import Account
 
 from devnet_harness import Devnet, run_cli
+from pocopool.backup import backup
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.client.sms import SmsClient
@@ -84,9 +85,11 @@ def cause_of(debug: dict, wallet: str) -> tuple[str | None, str]:
     return (failed[0]["cause"], failed[0].get("message") or "") if failed else (None, "")
 
 
-def secrets_in_memory(pid: int, needles: list[bytes]) -> list[bytes]:
-    """The needles found in the readable memory of process `pid` (read as root from /proc)."""
+def secrets_in_memory(pid: int, needles: list[bytes]) -> tuple[list[bytes], int]:
+    """The needles found in the readable memory of process `pid` (read as root from /proc), and how
+    many bytes were read: a scan that read nothing proves nothing."""
     found: set[bytes] = set()
+    read = 0
     with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as memory:
         for line in maps:
             span, perms = line.split()[:2]
@@ -98,8 +101,9 @@ def secrets_in_memory(pid: int, needles: list[bytes]) -> list[bytes]:
                 chunk = memory.read(end - start)
             except (OSError, ValueError, OverflowError):
                 continue
+            read += len(chunk)
             found.update(n for n in needles if n in chunk)
-    return sorted(found)
+    return sorted(found), read
 
 
 def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one(
@@ -156,10 +160,17 @@ def test_a_confidential_task_runs_in_the_simulated_enclave_beside_a_standard_one
         decode_dataset_key(dataset_key),
     ]
     worker = tee_worker(net)
-    assert worker["running"] and secrets_in_memory(worker["pid"], needles) == []
+    assert worker["running"]
+    # The scan must see the worker's heap: its own wallet address, which it holds, is the control.
+    control = worker["wallet"].encode()
+    found, read = secrets_in_memory(worker["pid"], [*needles, control])
+    assert read > 10 * 2**20 and found == [control], (read, found)
     state = json.loads((net.home / "devnet.json").read_text())
     [entry] = [w for w in state["workers"] if w["wallet"] == worker["wallet"]]
-    places = [Path(entry["workdir"]), *(net.home / "logs").glob("*.log"), *net.home.glob("scheduler.db*")]
+    # The scheduler's database, whatever it is (SQLite or PostgreSQL), through its own backup: every row.
+    dump = tmp_path / "scheduler-database.backup"
+    backup(state["database"], dump)
+    places = [Path(entry["workdir"]), *(net.home / "logs").glob("*.log"), *net.home.glob("scheduler.db*"), dump]
     files = [p for place in places for p in ([place] if place.is_file() else place.rglob("*")) if p.is_file()]
     assert len(files) > 3
     leaks = [(str(path), needle) for path in files for needle in needles if needle in path.read_bytes()]
