@@ -1,0 +1,310 @@
+"""How each replicate cause and each task status is proven to happen, or why it cannot (issue 27, the
+registry of proof): `Proven(test)` names the test that provokes it for real and asserts it — an e2e
+test on a devnet, or an integration test against the real process where a devnet cannot reach it;
+`Unreachable(reason)` says why pocopool (with tee-sim) never meets it, in words the code does not
+contradict; `NotYetProven(plan)` is what is left to provoke, and how. Every name is in exactly one
+(tests/unit/test_proofs.py), and docs/debugging.md shows each with its proof.
+
+Test names are `path::function` from the repository's root; the unit test checks that each exists and
+that its module names the cause or status it proves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .statuses import ReplicateStatusCause as C
+from .statuses import TaskStatus as TS
+
+
+@dataclass(frozen=True)
+class Proven:
+    test: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotYetProven:
+    plan: str
+
+
+Proof = Proven | Unreachable | NotYetProven
+_LATER = "not provoked yet; issue 27"
+
+
+def _tee(stage: str) -> NotYetProven:
+    return NotYetProven(f"provoke with tee-sim ({stage}); issue 27 point 3")
+
+
+CAUSES: dict[C, Proof] = {
+    C.CHAIN_UNREACHABLE: NotYetProven("stop the EVM node of a --chain evm devnet while a worker reads a task"),
+    C.BLOCK_NOT_REACHED: NotYetProven("a worker whose EVM node is behind the consensus block"),
+    C.STAKE_TOO_LOW: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"
+    ),
+    C.OUT_OF_GAS: NotYetProven(
+        "a worker wallet without ETH on a node that charges gas; the worker checks its balance before it contributes"
+    ),
+    C.TASK_NOT_ACTIVE: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_start_refuses_a_task_that_is_not_initialized"
+    ),
+    C.TASK_DESCRIPTION_INVALID: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start"
+    ),
+    C.TASK_DESCRIPTION_NOT_FOUND: NotYetProven("a deal the worker cannot read (worker/replicate.py reports it)"),
+    C.CONTRIBUTION_ALREADY_SET: Unreachable(
+        "A worker gets at most one replicate of a task (the supply's rule), so it never finds a contribution of its own already on chain."
+    ),
+    C.CONSENSUS_REACHED: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake"
+    ),
+    C.CHAIN_RECEIPT_NOT_VALID: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_a_contribution_the_chain_reverts_reports_the_rule"
+    ),
+    C.CONSENSUS_BLOCK_MISSING: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_reveal_needs_the_consensus_block_and_a_matching_contribution"
+    ),
+    C.DETERMINISM_HASH_NOT_FOUND: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_contribute_needs_a_result_digest"
+    ),
+    C.ENCLAVE_SIGNATURE_NOT_FOUND: Proven(
+        "tests/integration/worker/test_worker_contribute_and_finalize.py::test_no_enclave_signature_is_enclave_signature_not_found"
+    ),
+    C.WORKERPOOL_AUTHORIZATION_NOT_FOUND: NotYetProven("a worker restarted without its authorization on disk"),
+    C.RESULT_LINK_MISSING: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_a_result_store_that_is_down_keeps_the_root_cause"
+    ),
+    C.CONTRIBUTION_TIMEOUT: NotYetProven(
+        "a replicate still computing at the contribution deadline, told to abort with this cause"
+    ),
+    C.REVEAL_TIMEOUT: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
+    ),
+    C.CANNOT_REVEAL: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_reveal_needs_the_consensus_block_and_a_matching_contribution"
+    ),
+    C.ABORTED_BY_WORKER: Proven(
+        "tests/e2e/test_worker_death_e2e.py::test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_and_frees_its_slot"
+    ),
+    C.UNKNOWN: NotYetProven("an internal error of a worker stage"),
+    C.APP_IMAGE_DOWNLOAD_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_download_failures_are_contributed_as_error_results"
+    ),
+    C.INPUT_FILES_DOWNLOAD_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_download_failures_are_contributed_as_error_results"
+    ),
+    C.DATASET_FILE_DOWNLOAD_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_download_failures_are_contributed_as_error_results"
+    ),
+    C.DATASET_FILE_BAD_CHECKSUM: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_download_failures_are_contributed_as_error_results"
+    ),
+    C.APP_NOT_FOUND_LOCALLY: Proven(
+        "tests/integration/worker/test_worker_stages.py::test_compute_without_a_downloaded_app_fails_on_the_worker_side"
+    ),
+    C.APP_COMPUTE_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    C.APP_COMPUTE_TIMEOUT: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    C.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    C.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_COMPUTED_FILE_NOT_FOUND: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    C.POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    C.POST_COMPUTE_FAILED_UNKNOWN_ISSUE: Proven(
+        "tests/integration/worker/test_worker_postcompute.py::test_an_error_result_cannot_serve_a_callback_deal"
+    ),
+    C.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_a_wrong_worker_signature_is_invalid_authorization"
+    ),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature"
+    ),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_an_app_without_a_valid_enclave_configuration_is_refused"
+    ),
+    C.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_an_app_without_a_valid_enclave_configuration_is_refused"
+    ),
+    C.TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY: Proven(
+        "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
+    ),
+    C.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
+    ),
+    C.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
+    ),
+    C.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK: Unreachable(
+        "The scheduler asks the SMS which framework it serves before initializing a TEE task and fails a task of another framework at INITIALIZE_FAILED (TEE_NOT_SUPPORTED): no session is ever asked for a framework the SMS does not serve."
+    ),
+    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_NO_SESSION_REQUEST: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_a_missing_or_malformed_body_is_no_session_request"
+    ),
+    C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: _tee("the SMS session"),
+    C.TEE_NOT_SUPPORTED: Proven(
+        "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
+    ),
+    C.UNKNOWN_SMS: NotYetProven(_LATER),
+    C.GET_TEE_SERVICES_CONFIGURATION_FAILED: NotYetProven(_LATER),
+    C.TEE_PREPARATION_FAILED: NotYetProven(_LATER),
+    C.TRUST_NOT_1: Proven(
+        "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
+    ),
+    C.TASK_ALREADY_CONTRIBUTED: NotYetProven("contributeAndFinalize on a TEE task someone already contributed to"),
+    C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: _tee("pre-compute"),
+    C.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION: Proven(
+        "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
+    ),
+    C.PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION: Proven(
+        "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
+    ),
+    C.PRE_COMPUTE_IMAGE_MISSING: Unreachable(
+        "tee-sim runs its pre-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
+    ),
+    C.PRE_COMPUTE_TASK_ID_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: _tee("pre-compute"),
+    C.PRE_COMPUTE_TIMEOUT: _tee("pre-compute"),
+    C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: _tee("pre-compute"),
+    C.PRE_COMPUTE_OUTPUT_PATH_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_IS_DATASET_REQUIRED_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_DATASET_URL_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_DATASET_KEY_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_DATASET_CHECKSUM_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_DATASET_FILENAME_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_INPUT_FILES_NUMBER_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_AT_LEAST_ONE_INPUT_FILE_URL_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_OUTPUT_FOLDER_NOT_FOUND: _tee("pre-compute"),
+    C.PRE_COMPUTE_DATASET_DOWNLOAD_FAILED: _tee("pre-compute"),
+    C.PRE_COMPUTE_INVALID_DATASET_CHECKSUM: Proven(
+        "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
+    ),
+    C.PRE_COMPUTE_DATASET_DECRYPTION_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
+    ),
+    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: _tee("pre-compute"),
+    C.PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: _tee("pre-compute"),
+    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: _tee("pre-compute"),
+    C.POST_COMPUTE_IMAGE_MISSING: Unreachable(
+        "tee-sim runs its post-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
+    ),
+    C.POST_COMPUTE_TASK_ID_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_EXIT_REPORTING_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_TIMEOUT: _tee("post-compute"),
+    C.POST_COMPUTE_WORKER_ADDRESS_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_INVALID_TEE_SIGNATURE: _tee("post-compute"),
+    C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _tee("post-compute"),
+    C.POST_COMPUTE_ENCRYPTION_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_STORAGE_TOKEN_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_RESULT_FILE_NOT_FOUND: _tee("post-compute"),
+    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_IPFS_UPLOAD_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
+    ),
+    C.APP_MEMORY_LIMIT_EXCEEDED: Proven(
+        "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
+    ),
+    C.APP_PROCESS_LIMIT_EXCEEDED: Proven(
+        "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
+    ),
+    C.APP_OUTPUT_LIMIT_EXCEEDED: Proven(
+        "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
+    ),
+    C.APP_TMP_LIMIT_EXCEEDED: Proven(
+        "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
+    ),
+    C.APP_CPU_TIME_LIMIT_EXCEEDED: Proven(
+        "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
+    ),
+}
+
+TASK_STATUSES: dict[TS, Proof] = {
+    TS.RECEIVED: Proven(
+        "tests/integration/scheduler/test_scheduler_backup.py::test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks"
+    ),
+    TS.INITIALIZING: Proven(
+        "tests/integration/scheduler/test_scheduler_backup.py::test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks"
+    ),
+    TS.INITIALIZED: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
+    ),
+    TS.INITIALIZE_FAILED: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history"
+    ),
+    TS.RUNNING: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_scheduler_killed_mid_run_and_restarted_completes_every_task"
+    ),
+    TS.RUNNING_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    TS.CONTRIBUTION_TIMEOUT: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
+    ),
+    TS.CONSENSUS_REACHED: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
+    ),
+    TS.REOPENING: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
+    ),
+    TS.REOPENED: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
+    ),
+    TS.REOPEN_FAILED: NotYetProven("a reopen the chain refuses, on a devnet"),
+    TS.AT_LEAST_ONE_REVEALED: Proven(
+        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
+    ),
+    TS.RESULT_UPLOADING: Proven(
+        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
+    ),
+    TS.RESULT_UPLOADED: Proven(
+        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
+    ),
+    TS.RESULT_UPLOAD_TIMEOUT: Proven(
+        "tests/integration/devnet/test_cluster_virtual_time.py::test_a_lone_uploader_that_never_uploads_ends_in_result_upload_timeout"
+    ),
+    TS.FINALIZING: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort"
+    ),
+    TS.FINALIZED: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history"
+    ),
+    TS.FINALIZE_FAILED: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort"
+    ),
+    TS.FINAL_DEADLINE_REACHED: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_the_final_deadline_fails_a_task_nobody_worked_on"
+    ),
+    TS.COMPLETED: Proven("tests/e2e/test_attacks_e2e.py::test_after_every_attack_the_worker_completes_a_normal_task"),
+    TS.FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+}

@@ -1,0 +1,53 @@
+"""The registry of proof (protocol/proofs.py, issue 27): every replicate cause and every task status is
+in exactly one of proven (by a test that exists and names it), unreachable (with a reason of its own),
+or not yet proven (with a plan). A new cause or status fails here until it is placed."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from pocopool.protocol.proofs import CAUSES, TASK_STATUSES, NotYetProven, Proven, Unreachable
+from pocopool.protocol.statuses import ReplicateStatusCause, TaskStatus
+
+REPO = Path(__file__).resolve().parents[2]
+REGISTRIES = [(ReplicateStatusCause, CAUSES), (TaskStatus, TASK_STATUSES)]
+
+
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+def test_every_name_has_exactly_one_entry(enum, registry) -> None:
+    assert list(registry) == list(enum)  # each once, in the enum's order (a dict cannot hold two)
+    assert all(isinstance(proof, Proven | Unreachable | NotYetProven) for proof in registry.values())
+
+
+def _functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+def test_each_proof_names_a_test_that_exists_and_names_what_it_proves(enum, registry) -> None:
+    wrong = []
+    for member, proof in registry.items():
+        if not isinstance(proof, Proven):
+            continue
+        path, _, function = proof.test.partition("::")
+        file = REPO / path
+        if not path.startswith("tests/") or "/unit/" in path or not file.is_file():
+            wrong.append(f"{member.value}: {proof.test} is not an e2e or integration test file")
+        elif function not in _functions(file):
+            wrong.append(f"{member.value}: {path} has no {function}")
+        elif not re.search(rf"(?<![A-Z_]){member.value}(?![A-Z_])", file.read_text()):
+            wrong.append(f"{member.value}: {path} never names it")
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+def test_reasons_and_plans_are_sentences_of_their_own(enum, registry) -> None:
+    reasons = [p.reason for p in registry.values() if isinstance(p, Unreachable)]
+    assert all(len(reason) > 40 and reason.endswith(".") for reason in reasons)
+    assert len(set(reasons)) == len(reasons)  # no blanket reason standing for many names
+    assert all(p.plan for p in registry.values() if isinstance(p, NotYetProven))
