@@ -100,3 +100,25 @@ def until(predicate: Callable[[], Any], timeout: float, what: str, net: Devnet) 
             return value
         time.sleep(0.3)
     pytest.fail(f"{what} not seen within {timeout:.0f} s\n{net.logs()}")
+
+
+def assert_provoked(
+    net: Devnet, task: str, *, status: str, cause: str, error: str, component: str, fix: str
+) -> dict[str, Any]:
+    """The one proof of a cause (issue 27, protocol/proofs.py): a replicate of `task` reached `status`
+    with `cause`, its message holds the underlying `error`, and `pocopool explain` gives the cause's
+    `component` and a fix holding `fix`. Returns the task's `task debug --json` view."""
+    debug = net.cli("task", "debug", task, "--json").json()
+    entries = [
+        update
+        for replicate in debug["replicates"]
+        for update in replicate["statusHistory"]
+        if update["status"] == status and update.get("cause") == cause
+    ]
+    said = [(u["status"], u.get("cause"), u.get("message")) for r in debug["replicates"] for u in r["statusHistory"]]
+    assert entries, f"no replicate reached {status} with {cause}: {said}"
+    assert any(error in (update.get("message") or "") for update in entries), said
+    explained = run_cli("explain", cause, "--json").json()  # no devnet needed: the protocol says it
+    [entry] = [e for e in explained["entries"] if e["kind"] == "cause"]
+    assert entry["component"] == component and fix in entry["fix"], entry
+    return dict(debug)

@@ -30,4 +30,6 @@ async def run(
     cause = abort_cause(notification)
     if cause is Cause.UNKNOWN and own_failure is not None:
         return failed(RS.ABORTED, own_failure, f"[worker] stopped after its own failure ({own_failure.value})")
-    return failed(RS.ABORTED, cause)
+    if cause is Cause.UNKNOWN:
+        return failed(RS.ABORTED, cause, "[worker] stopped: the scheduler asked it to abort without a reason")
+    return failed(RS.ABORTED, cause, f"[worker] stopped: the scheduler asked it to abort ({cause.value})")
