@@ -7,6 +7,8 @@ from typing import Any
 from pocopool.protocol.diagnosis import diagnose
 from pocopool.protocol.explanations import all_cause_explanations, lookup
 from pocopool.protocol.statuses import ReplicateStatusCause
+from pocopool.protocol.task_causes import TaskFailureCause
+from pocopool.protocol.task_explanations import explain_task_cause
 from pocopool.protocol.views import TaskView
 
 W1, W2 = "0x" + "11" * 20, "0x" + "22" * 20
@@ -28,10 +30,18 @@ def replicate(wallet: str, *updates: tuple[Any, ...]) -> dict[str, Any]:
     return {"chainTaskId": TASK, "walletAddress": wallet, "currentStatus": updates[-1][0], "statusUpdateList": history}
 
 
-def task(status: str, *changes: str, replicates: list[dict[str, Any]] = (), message: str | None = None) -> TaskView:
+def task(
+    status: str,
+    *changes: str,
+    replicates: list[dict[str, Any]] = (),
+    message: str | None = None,
+    cause: str | None = None,
+) -> TaskView:
     history = [{"status": s, "date": "2026-01-01T00:00:00Z"} for s in changes]
     if message:
         history[-2]["message"] = message
+    if cause:
+        history[-2]["cause"] = cause
     return TaskView.model_validate(
         {
             "chainTaskId": TASK,
@@ -128,6 +138,19 @@ def test_a_timeout_with_no_replicate_says_no_worker_took_the_task() -> None:
     found = diagnose(task("FAILED", "INITIALIZED", "CONTRIBUTION_TIMEOUT", "FAILED", message="deadline 12:00 passed"))
     assert found and found["cause"] == "CONTRIBUTION_TIMEOUT" and found["replicate"] is None
     assert "No worker ever took the task" in found["explanation"] and found["message"] == "deadline 12:00 passed"
+
+
+def test_a_failure_no_replicate_explains_is_explained_by_the_tasks_own_cause() -> None:
+    found = diagnose(task("FAILED", "REOPENING", "REOPEN_FAILED", "FAILED", cause="TASK_HAS_REVEALS", message="late"))
+    assert found and found["cause"] == "TASK_HAS_REVEALS" and found["stage"] == "task"
+    assert found["explanation"] == explain_task_cause(TaskFailureCause.TASK_HAS_REVEALS).explanation
+    assert found["summary"] == "The task ended REOPEN_FAILED (TASK_HAS_REVEALS) with no replicate."
+    assert found["message"] == "late"
+
+
+def test_a_task_cause_stored_as_the_chains_rule_reads_as_its_task_cause() -> None:
+    found = diagnose(task("FAILED", "FINALIZING", "FINALIZE_FAILED", "FAILED", cause="reveals-pending"))
+    assert found and found["cause"] == "REVEALS_PENDING" and found["origin"] == "platform"
 
 
 def test_a_worker_lost_is_a_platform_failure_at_the_stage_it_interrupted() -> None:

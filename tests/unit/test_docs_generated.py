@@ -4,6 +4,7 @@ from pathlib import Path
 
 from pocopool.protocol.docs import CANNOT_OCCUR, TEE_ONLY, render
 from pocopool.protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
+from pocopool.protocol.task_causes import TaskFailureCause
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "debugging.md"
 
@@ -14,7 +15,7 @@ def test_the_committed_debugging_doc_is_current() -> None:
 
 def test_every_status_and_cause_is_on_the_page() -> None:
     text = render()
-    for member in [*TaskStatus, *ReplicateStatus, *ReplicateStatusCause]:
+    for member in [*TaskStatus, *ReplicateStatus, *ReplicateStatusCause, *TaskFailureCause]:
         assert f"`{member.value}`" in text, member
 
 

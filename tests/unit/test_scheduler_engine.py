@@ -131,7 +131,7 @@ def test_an_initialize_revert_fails_the_task_with_the_rule():
     refused = TxOutcome(ChainAction.INITIALIZE, revert_rule="unknown-deal", revert_message="no such deal")
     t = decide(task(TS.INITIALIZING), [], chain(CTS.UNSET, tx=refused), T0 + 1)
     assert statuses(t) == [TS.INITIALIZE_FAILED, TS.FAILED]
-    assert t.statuses[0].cause == "unknown-deal"
+    assert t.statuses[0].cause == "UNKNOWN_DEAL"
     assert "(unknown-deal): no such deal" in t.statuses[0].message
     assert_valid(TS.INITIALIZING, t)
 
@@ -388,7 +388,7 @@ def test_a_finalize_revert_fails_the_task():
     refused = TxOutcome(ChainAction.FINALIZE, revert_rule="reveals-pending", revert_message="1 of 2 revealed")
     t = decide(task(TS.FINALIZING), UPLOADED, chain(CTS.REVEALING, tx=refused), T0 + 40)
     assert statuses(t) == [TS.FINALIZE_FAILED, TS.FAILED]
-    assert t.statuses[0].cause == "reveals-pending"
+    assert t.statuses[0].cause == "REVEALS_PENDING"
     assert t.notifications[0].type is Next.PLEASE_ABORT
     assert_valid(TS.FINALIZING, t)
 

@@ -32,6 +32,7 @@ from pocopool.protocol.statuses import (
 from pocopool.protocol.statuses import (
     TaskStatus as TS,
 )
+from pocopool.protocol.task_causes import TaskFailureCause
 from pocopool.scheduler.engine import ChainAction, TxOutcome, decide
 
 REVEAL_DEADLINE = T0 + 400
@@ -84,7 +85,23 @@ def test_a_refused_reopen_fails_the_task():
         REVEAL_DEADLINE + 1,
     )
     assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
+    assert t.statuses[0].cause is TaskFailureCause.TASK_HAS_REVEALS  # the chain's rule, spelled as a task cause
+    assert "(task-has-reveals): 1 revealed" in (t.statuses[0].message or "")
     assert_valid(TS.REOPENING, t)
+
+
+def test_a_winner_revealing_before_the_reopen_is_sent_is_the_same_cause_as_the_chains_refusal():
+    winner = replicate(W1, *CONTRIBUTED, hash_=GOOD)
+    t = decide(task(TS.REOPENING, **CONSENSUS), [winner], revealing(reveal_counter=1), REVEAL_DEADLINE + 1)
+    assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
+    assert t.statuses[0].cause is TaskFailureCause.TASK_HAS_REVEALS
+
+
+def test_a_task_claimed_on_chain_while_reopening_fails_as_claimed():
+    winner = replicate(W1, *CONTRIBUTED, hash_=GOOD)
+    t = decide(task(TS.REOPENING, **CONSENSUS), [winner], chain(CTS.FAILED), REVEAL_DEADLINE + 1)
+    assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
+    assert t.statuses[0].cause is TaskFailureCause.TASK_CLAIMED  # "TASK_FAILED" before decision 119
 
 
 def test_a_reopening_task_the_chain_never_saw_sends_reopen_again():

@@ -302,20 +302,18 @@ def run(
 @app.command("explain")
 @handled
 def explain(
-    name: str = typer.Argument(..., help="A task status, a replicate status or a failure cause."),
+    name: str = typer.Argument(..., help="A task status, a replicate status, a failure cause or a task's cause."),
     as_json: bool = JsonOption,
 ) -> None:
     """What a status or a cause means, whose fault it is, and what to do about it."""
     from difflib import get_close_matches
 
     from ..protocol import explanations
-    from ..protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 
     try:
         found = explanations.lookup(name)
     except KeyError:
-        known = [*TaskStatus.__members__, *ReplicateStatus.__members__, *ReplicateStatusCause.__members__]
-        close = get_close_matches(name.strip().upper(), known, n=3)
+        close = get_close_matches(name.strip().upper(), explanations.known_names(), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise BadInput(f"{name!r} is not a status or a cause{hint}") from None
 

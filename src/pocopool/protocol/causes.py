@@ -4,6 +4,7 @@ causes' names and one-line descriptions, as statuses.py is for the statuses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from .described import Described
@@ -18,6 +19,27 @@ class Component(str, Enum):
     STORAGE = "storage"
     CHAIN = "chain"
     REQUESTER = "requester"
+
+
+class Origin(str, Enum):
+    """Whose fault a failure is: keeps the app's own failures apart from the platform's and from the
+    requester's inputs."""
+
+    APP = "app"  # the app itself failed: its developer must fix it
+    INPUT = "input"  # what the requester or a dataset owner supplied is wrong
+    PLATFORM = "platform"  # the workerpool (scheduler, workers, chain, storage) failed
+    PROTOCOL = "protocol"  # a normal outcome of the protocol, not a fault (e.g. a lost race)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What a failure means in plain words, whose it is, and what to do about it (explanations.py
+    for the replicates' causes, task_explanations.py for the tasks')."""
+
+    component: Component
+    origin: Origin
+    explanation: str
+    fix: str
 
 
 class ReplicateStatusCause(Described):

@@ -7,7 +7,9 @@ explains itself the same way everywhere.
 How the decisive failure is chosen: among every failure the replicates reported, the app's own
 errors come first, then bad inputs (a dataset, an input file, the bundle), then platform faults,
 and last the protocol's normal outcomes (a lost race, consensus reached without this worker),
-which are consequences rather than causes. Within a rank, the earliest failure wins.
+which are consequences rather than causes. Within a rank, the earliest failure wins. When no
+replicate explains the failure, the task's own cause does (the one the scheduler wrote with the
+failure status), else the failure status.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .statuses import (
 from .statuses import (
     TaskStatus as TS,
 )
+from .task_causes import TaskFailureCause
+from .task_explanations import explain_task_cause
 from .transitions import CONTRIBUTABLE_FAILURES
 from .views import ReplicateStatusUpdateView, TaskView
 
@@ -120,11 +124,11 @@ def _exit_message(exit_code: int | None) -> str | None:
     return f"the app exited with code {exit_code}" if exit_code not in (None, 0) else None
 
 
-def _task_failure(task: TaskView) -> tuple[TS | None, str | None]:
+def _task_failure(task: TaskView) -> tuple[TS | None, TaskFailureCause | None, str | None]:
     for change in reversed(task.dateStatusList):
         if change.status.is_failure:
-            return change.status, change.message
-    return None, None
+            return change.status, TaskFailureCause.parse(change.cause), change.message
+    return None, None, None
 
 
 def _order(candidate: dict[str, Any]) -> tuple[int, datetime]:
@@ -168,7 +172,7 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
             status.value,
             f"The task completed, but its result is {what}: {decisive['cause']} at {decisive['stage']}.",
         )
-    failure, task_message = _task_failure(task)
+    failure, task_cause, task_message = _task_failure(task)
     if status is not TS.FAILED and failure is None:
         if candidates and _RANK[candidates[0]["explanation"].origin] < _RANK[Origin.PROTOCOL]:
             decisive = candidates[0]
@@ -185,7 +189,9 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
         return _result(
             decisive, status.value, f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}."
         )
-    explanation = TASK_FAILURES.get(failure) if failure else None
+    explanation = explain_task_cause(task_cause) if task_cause else None
+    if explanation is None and failure is not None:
+        explanation = TASK_FAILURES.get(failure)
     if explanation is None:
         explanation = Explanation(
             Component.SCHEDULER,
@@ -197,11 +203,13 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
     explained = explanation.explanation
     if no_replicate and failure in (TS.CONTRIBUTION_TIMEOUT, TS.FINAL_DEADLINE_REACHED):
         explained += " No worker ever took the task: none was alive, free, or able to run it."
+    ended = failure.value if failure else "FAILED"
     return {
         "taskStatus": status.value,
-        "summary": f"The task ended {failure.value if failure else 'FAILED'}"
+        "summary": f"The task ended {ended}"
+        + (f" ({task_cause.value})" if task_cause and task_cause.value != ended else "")
         + (" with no replicate." if no_replicate else "."),
-        "cause": failure.value if failure else "FAILED",
+        "cause": task_cause.value if task_cause else ended,
         "component": explanation.component.value,
         "origin": explanation.origin.value,
         "replicate": None,

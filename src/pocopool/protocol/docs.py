@@ -9,6 +9,8 @@ from .applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES, SHOWN_LIN
 from .explanations import TASK_FAILURES, explain_cause
 from .statuses import ChainTaskStatus, ReplicateStatus, TaskStatus
 from .statuses import ReplicateStatusCause as C
+from .task_causes import WRITTEN_WITH, TaskFailureCause
+from .task_explanations import explain_task_cause
 
 # Causes a standard task cannot meet in pocopool, and why. Every other standard cause is provoked
 # for real by the e2e failure matrix (tests/e2e/test_failure_matrix_e2e.py, test_consensus_faults_e2e.py).
@@ -143,6 +145,29 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _task_causes() -> list[str]:
+    lines = [
+        "",
+        "## Task failure causes",
+        "",
+        "A failed task's history gives, beside its failure status, the scheduler's cause (`task debug`",
+        "shows it, `--json` under `cause`). A transaction of the scheduler the ledger refused gives the",
+        "cause named after the chain's rule (`task-has-reveals` is `TASK_HAS_REVEALS`); the message",
+        "keeps the rule as the chain spells it.",
+        "",
+        "| cause | written with | meaning | whose | what it means | what to do |",
+        "|---|---|---|---|---|---|",
+    ]
+    for cause in TaskFailureCause:
+        e = explain_task_cause(cause)
+        statuses = ", ".join(f"`{s.value}`" for s in WRITTEN_WITH[cause])
+        lines.append(
+            f"| `{cause.value}` | {statuses} | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
+            f"| {_escape(e.explanation)} | {_escape(e.fix)} |"
+        )
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Debugging tasks",
@@ -164,6 +189,7 @@ def render() -> str:
         failure = TASK_FAILURES.get(status)
         extra = f"{failure.origin.value} ({failure.component.value}): {failure.fix}" if failure else ""
         lines.append(f"| `{status.value}` | {_escape(status.description)} | {_escape(extra)} |")
+    lines += _task_causes()
     lines += ["", "## On-chain task statuses", "", "| status | meaning |", "|---|---|"]
     lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ChainTaskStatus]
     lines += ["", "## Replicate statuses", "", "| status | meaning |", "|---|---|"]

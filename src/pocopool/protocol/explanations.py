@@ -6,27 +6,13 @@ One source for `pocopool task debug`, `pocopool explain`, the API's diagnosis an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-
+from .causes import Explanation as Explanation
+from .causes import Origin as Origin
 from .statuses import Component
 from .statuses import ReplicateStatusCause as C
 from .statuses import TaskStatus as TS
-
-
-class Origin(str, Enum):
-    APP = "app"  # the app itself failed: its developer must fix it
-    INPUT = "input"  # what the requester or a dataset owner supplied is wrong
-    PLATFORM = "platform"  # the workerpool (scheduler, workers, chain, storage) failed
-    PROTOCOL = "protocol"  # a normal outcome of the protocol, not a fault (e.g. a lost race)
-
-
-@dataclass(frozen=True)
-class Explanation:
-    component: Component
-    origin: Origin
-    explanation: str
-    fix: str
+from .task_causes import TaskFailureCause
+from .task_explanations import explain_task_cause
 
 
 def _e(component: Component, origin: Origin, explanation: str, fix: str) -> Explanation:
@@ -344,9 +330,10 @@ def all_cause_explanations() -> dict[C, Explanation]:
 
 
 def lookup(name: str) -> dict[str, object]:
-    """Everything protocol/ says about a status or cause name (case-insensitive).
+    """Everything protocol/ says about a status or cause name (case-insensitive; a chain rule's
+    kebab-case name finds the task cause of the same name).
 
-    Raises KeyError if the name is neither a task status, a replicate status nor a cause.
+    Raises KeyError if the name is neither a task status, a replicate status, a cause nor a task cause.
     """
     from .statuses import DOC_SPELLINGS, ChainTaskStatus, ReplicateStatus
 
@@ -366,6 +353,16 @@ def lookup(name: str) -> dict[str, object]:
         entries.append(
             {"kind": "cause", "name": key, "description": cause.description, **_explanation_dict(explain_cause(cause))}
         )
+    if key in TaskFailureCause.__members__:
+        task_cause = TaskFailureCause[key]
+        entries.append(
+            {
+                "kind": "task cause",
+                "name": key,
+                "description": task_cause.description,
+                **_explanation_dict(explain_task_cause(task_cause)),
+            }
+        )
     if key in ChainTaskStatus.__members__ and not entries:
         entries.append({"kind": "on-chain task status", "name": key, "description": ChainTaskStatus[key].description})
     if not entries:
@@ -374,6 +371,15 @@ def lookup(name: str) -> dict[str, object]:
     if key != typed:
         found["docSpelling"] = typed  # the public docs' spelling of this name (spec/debugging.md §1.8)
     return found
+
+
+def known_names() -> list[str]:
+    """Every name `lookup` knows, for suggestions when one is mistyped."""
+    from .statuses import ReplicateStatus
+
+    return list(
+        dict.fromkeys([*TS.__members__, *ReplicateStatus.__members__, *C.__members__, *TaskFailureCause.__members__])
+    )
 
 
 def _explanation_dict(explanation: Explanation) -> dict[str, object]:

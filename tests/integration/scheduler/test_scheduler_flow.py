@@ -303,7 +303,7 @@ async def test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history(
             body = (await http.get(f"/tasks/{task_id}")).json()
     assert [c["status"] for c in body["dateStatusList"]] == ["RECEIVED", "INITIALIZING", "INITIALIZE_FAILED", "FAILED"]
     failure = body["dateStatusList"][2]
-    assert failure["cause"] == "task-index-out-of-range"
+    assert failure["cause"] == "TASK_INDEX_OUT_OF_RANGE"
     assert failure["message"] == (
         "the ledger refused the initialize transaction (task-index-out-of-range): index 0 is not in the deal's bag"
     )
@@ -349,6 +349,6 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             assert abort.taskNotificationType == "PLEASE_ABORT"
             body = await until_status(worker, task_id, "FAILED")
             assert [c["status"] for c in body["dateStatusList"]][-3:] == ["FINALIZING", "FINALIZE_FAILED", "FAILED"]
-            assert body["dateStatusList"][-2]["cause"] == "reveals-pending"
+            assert body["dateStatusList"][-2]["cause"] == "REVEALS_PENDING"
         finally:
             await worker.aclose()

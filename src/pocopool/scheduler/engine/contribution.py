@@ -23,6 +23,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
+from ...protocol.task_causes import TaskFailureCause
 from ...protocol.time import iso
 from ..state import ReplicateRecord, TaskState
 from .orders import consensus_order
@@ -69,14 +70,14 @@ def _received(
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "TEE_NOT_SUPPORTED",
+            TaskFailureCause.TEE_NOT_SUPPORTED,
             f"the task asks for the TEE framework {framework.value} and this workerpool has no SMS for it",
         )
     if now >= task.contribution_deadline:
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "CONTRIBUTION_DEADLINE_PASSED",
+            TaskFailureCause.CONTRIBUTION_DEADLINE_PASSED,
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the task was initialized",
         )
     if framework is not None:
@@ -133,7 +134,7 @@ def _initializing(
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            tx.revert_rule or "REVERTED",
+            TaskFailureCause.of_chain_rule(tx.revert_rule),
             f"the ledger refused the initialize transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     if tx is not None or chain.task is None:
@@ -142,7 +143,7 @@ def _initializing(
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "CONTRIBUTION_DEADLINE_PASSED",
+            TaskFailureCause.CONTRIBUTION_DEADLINE_PASSED,
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the task was initialized",
         )
     # INITIALIZING was written but the chain never saw the transaction (crash in between): send it again.
@@ -157,7 +158,7 @@ def _contribution_timeout(
         return fail_task(
             replicates,
             TS.CONTRIBUTION_TIMEOUT,
-            "CONTRIBUTION_TIMEOUT",
+            TaskFailureCause.CONTRIBUTION_TIMEOUT,
             f"the contribution deadline {iso(task.contribution_deadline)} passed before consensus was reached",
             abort=TaskAbortCause.CONTRIBUTION_TIMEOUT,
         )

@@ -25,6 +25,7 @@ from ...protocol.statuses import (
     TaskStatus as TS,
 )
 from ...protocol.tags import TeeFramework
+from ...protocol.task_causes import TaskFailureCause
 from ...protocol.time import iso
 from ..state import ReplicateRecord, TaskState
 from .rules import accepted_changes, consensus_winners, fail_task, holders, pool_change
@@ -119,6 +120,14 @@ def _consensus_reached(
     return NOTHING
 
 
+# Why a task is not reopened when the chain shows it neither ACTIVE nor REVEALING.
+_NOT_REOPENABLE = {
+    CTS.UNSET: TaskFailureCause.TASK_UNSET,
+    CTS.COMPLETED: TaskFailureCause.TASK_COMPLETED,
+    CTS.FAILED: TaskFailureCause.TASK_CLAIMED,  # claimed; "TASK_FAILED" before decision 119
+}
+
+
 def _reopening(
     task: TaskState,
     replicates: Sequence[ReplicateRecord],
@@ -135,7 +144,7 @@ def _reopening(
         return fail_task(
             replicates,
             TS.REOPEN_FAILED,
-            tx.revert_rule or "REVERTED",
+            TaskFailureCause.of_chain_rule(tx.revert_rule),
             f"the ledger refused the reopen transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     if ct is None:
@@ -183,13 +192,13 @@ def _reopening(
         return fail_task(
             replicates,
             TS.REOPEN_FAILED,
-            "TASK_HAS_REVEALS",
+            TaskFailureCause.TASK_HAS_REVEALS,
             "a winner revealed after all: the task can no longer be reopened",
         )
     return fail_task(
         replicates,
         TS.REOPEN_FAILED,
-        f"TASK_{ct.status.value}",
+        _NOT_REOPENABLE.get(ct.status, TaskFailureCause.TASK_NOT_REVEALING),
         f"the chain task is {ct.status.value}: it cannot be reopened",
     )
 
@@ -276,7 +285,7 @@ def result_uploading(
     failure = fail_task(
         others,
         TS.RESULT_UPLOAD_TIMEOUT,
-        "RESULT_UPLOAD_TIMEOUT",
+        TaskFailureCause.RESULT_UPLOAD_TIMEOUT,
         "no revealer uploaded the result and no other revealer is left",
     )
     return Transition(
@@ -347,7 +356,7 @@ def _finalizing(
         return fail_task(
             replicates,
             TS.FINALIZE_FAILED,
-            tx.revert_rule or "REVERTED",
+            TaskFailureCause.of_chain_rule(tx.revert_rule),
             f"the ledger refused the finalize transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
     ct = chain.task
@@ -355,7 +364,10 @@ def _finalizing(
         return NOTHING
     if ct.status is CTS.FAILED:
         return fail_task(
-            replicates, TS.FINALIZE_FAILED, "TASK_CLAIMED", "the task was claimed on chain before it was finalized"
+            replicates,
+            TS.FINALIZE_FAILED,
+            TaskFailureCause.TASK_CLAIMED,
+            "the task was claimed on chain before it was finalized",
         )
     if ct.status is CTS.REVEALING:
         # FINALIZING was written but the chain never saw the transaction (crash in between): send it again.

@@ -27,6 +27,7 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
+from ...protocol.task_causes import TaskFailureCause
 from ..state import ReplicateRecord, TaskState
 from .replicates import NO_PROOF, Accepted, ProposedUpdate, decide_replicate
 from .transition import ChainAction, Notification, ReplicateChange, StatusChange, Transition, TxOutcome
@@ -65,7 +66,7 @@ def accepted_changes(changes: Iterable[ReplicateChange | None]) -> tuple[Replica
 def fail_task(
     replicates: Sequence[ReplicateRecord],
     status: TS,
-    cause: str,
+    cause: TaskFailureCause,
     message: str,
     abort: TaskAbortCause | None = TaskAbortCause.UNKNOWN,
 ) -> Transition:

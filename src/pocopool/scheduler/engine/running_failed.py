@@ -23,11 +23,11 @@ from ...protocol.explanations import Origin, explain_cause
 from ...protocol.statuses import FAILED_BEFORE_COMPUTED, TaskAbortCause
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import TaskStatus as TS
+from ...protocol.task_causes import TaskFailureCause
 from ..state import ReplicateEntry, ReplicateRecord, TaskState
 from .rules import fail_task
 from .transition import NOTHING, Transition
 
-ALL_ALIVE_WORKERS_FAILED = "ALL_ALIVE_WORKERS_FAILED"
 _AFTER_A_FAILURE = frozenset({*FAILED_BEFORE_COMPUTED, RS.ABORTED, RS.FAILED})
 _NOT_THE_WORKERS_FAULT = frozenset({Origin.APP, Origin.INPUT})
 
@@ -71,4 +71,6 @@ def running_failed(
             f"every alive worker failed the task before computing, each for a cause of the app or its input "
             f"({listed}): no worker of this pool can run it as it is"
         )
-    return fail_task(replicates, TS.RUNNING_FAILED, ALL_ALIVE_WORKERS_FAILED, message, abort=TaskAbortCause.UNKNOWN)
+    return fail_task(
+        replicates, TS.RUNNING_FAILED, TaskFailureCause.ALL_ALIVE_WORKERS_FAILED, message, abort=TaskAbortCause.UNKNOWN
+    )

@@ -19,6 +19,7 @@ from dataclasses import replace
 from ...protocol.statuses import ChainTaskStatus as CTS
 from ...protocol.statuses import TaskStatus as TS
 from ...protocol.tags import TeeFramework
+from ...protocol.task_causes import TaskFailureCause
 from ...protocol.time import iso
 from ..state import ReplicateRecord, TaskState
 from .contribution import HANDLERS as CONTRIBUTION_HANDLERS
@@ -72,7 +73,7 @@ def decide(
         return fail_task(
             replicates,
             TS.FINAL_DEADLINE_REACHED,
-            "FINAL_DEADLINE_REACHED",
+            TaskFailureCause.FINAL_DEADLINE_REACHED,
             f"the final deadline {iso(task.final_deadline)} passed before the task ended",
         )
     if status is TS.RESULT_UPLOADING:

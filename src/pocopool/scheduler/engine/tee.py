@@ -22,6 +22,7 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
+from ...protocol.task_causes import TaskFailureCause
 from ...protocol.time import iso
 from ..state import ReplicateRecord, TaskState
 from .rules import fail_task, holders
@@ -46,14 +47,14 @@ def framework_check(task: TaskState, replicates: Sequence[ReplicateRecord], chai
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "SMS_UNREACHABLE",
+            TaskFailureCause.SMS_UNREACHABLE,
             f"the SMS {where} did not say which TEE framework it serves ({reason})",
         )
     if answer.value != framework.value:
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "SMS_FRAMEWORK_MISMATCH",
+            TaskFailureCause.SMS_FRAMEWORK_MISMATCH,
             f"the SMS {where} serves {answer.value}, the task asks for {framework.value}",
         )
     return None
@@ -84,7 +85,7 @@ def enclave_challenge(
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "ENCLAVE_CHALLENGE_REFUSED",
+            TaskFailureCause.ENCLAVE_CHALLENGE_REFUSED,
             f"the SMS {answer.source or ''} gave no enclave challenge ({answer.revert_rule}): "
             f"{answer.revert_message or answer.revert_rule}",
         )
@@ -93,7 +94,7 @@ def enclave_challenge(
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
-            "CONTRIBUTION_DEADLINE_PASSED",
+            TaskFailureCause.CONTRIBUTION_DEADLINE_PASSED,
             f"the contribution deadline {iso(task.contribution_deadline)} passed before the SMS gave an enclave "
             f"challenge{reason}",
         )
@@ -114,7 +115,7 @@ def contribute_and_finalize(task: TaskState, replicates: Sequence[ReplicateRecor
         return fail_task(
             replicates,
             TS.RUNNING_FAILED,
-            "MANY_CONTRIBUTE_AND_FINALIZE",
+            TaskFailureCause.MANY_CONTRIBUTE_AND_FINALIZE,
             f"{len(done)} replicates report CONTRIBUTE_AND_FINALIZE_DONE; a trust-1 task has one",
         )
     ct = chain.task

@@ -27,6 +27,7 @@ from ...protocol.statuses import (
 from ...protocol.statuses import (
     TaskStatus as TS,
 )
+from ...protocol.task_causes import TaskFailureCause
 from .replicates import Accepted
 
 
@@ -88,13 +89,20 @@ class ChainView:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """One entry appended to the task history: the status, a machine cause, a sentence."""
+    """One entry appended to the task history: the status, a machine cause, a sentence.
+
+    The cause is a `TaskFailureCause`: a plain string is refused, so every cause the engine writes
+    is one `pocopool explain` and docs/debugging.md know."""
 
     status: TS
-    cause: str | None = None
+    cause: TaskFailureCause | None = None
     message: str | None = None
     block_number: int | None = None
     tx_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cause is not None and not isinstance(self.cause, TaskFailureCause):
+            raise TypeError(f"a task's cause is a TaskFailureCause, not {self.cause!r}")
 
 
 @dataclass(frozen=True)

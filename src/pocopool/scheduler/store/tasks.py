@@ -194,7 +194,7 @@ async def write_transition(
                 task_id=task.chain_task_id,
                 status=change.status.value,
                 date=when,
-                cause=change.cause,
+                cause=change.cause.value if change.cause else None,
                 message=change.message,
                 block_number=change.block_number,
                 tx_hash=change.tx_hash,
