@@ -7,7 +7,9 @@ explains itself the same way everywhere.
 How the decisive failure is chosen: among every failure the replicates reported, the app's own
 errors come first, then bad inputs (a dataset, an input file, the bundle), then platform faults,
 and last the protocol's normal outcomes (a lost race, consensus reached without this worker),
-which are consequences rather than causes. Within a rank, the earliest failure wins.
+which are consequences rather than causes. Within a rank, the earliest failure wins. When no
+replicate failed for a reason of its own but the replicates contributed different results, that
+disagreement is the diagnosis (protocol/disagreement.py), also of a task that completed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .disagreement import disagreement_diagnosis
 from .explanations import TASK_FAILURES, Explanation, Origin, explain_cause
 from .statuses import (
     Component,
@@ -160,7 +163,7 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
     if status is TS.COMPLETED:
         errors = [c for c in candidates if c["contributable"] or c["cause"] == Cause.APP_COMPUTE_FAILED.value]
         if not errors:
-            return None
+            return disagreement_diagnosis(task, None)
         decisive = errors[0]
         what = "an error report" if decisive["contributable"] else "the output of an app that failed"
         return _result(
@@ -177,7 +180,7 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
                 status.value,
                 f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.",
             )
-        return None
+        return disagreement_diagnosis(task, None)
     informative = [c for c in candidates if c["explanation"].origin is not Origin.PROTOCOL]
     if informative:
         decisive = informative[0]
@@ -185,6 +188,9 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
         return _result(
             decisive, status.value, f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}."
         )
+    disagreed = disagreement_diagnosis(task, failure.value if failure else None)
+    if disagreed is not None:  # the replicates' disagreement explains a task-level failure
+        return disagreed
     explanation = TASK_FAILURES.get(failure) if failure else None
     if explanation is None:
         explanation = Explanation(
