@@ -22,7 +22,14 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .protocol.digest import MAX_RESULT_FILE_NAME, ComputedFile, DigestError, EntryKind, result_digest
+from .protocol.digest import (
+    MAX_RESULT_FILE_NAME,
+    ComputedFile,
+    DigestError,
+    EntryKind,
+    digest_and_files,
+    result_digest,
+)
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1024 * 1024
@@ -73,6 +80,13 @@ class FolderFiles:
 def compute_digest(iexec_out: Path, computed: ComputedFile, has_callback: bool) -> str:
     """keccak(callback-data) for a callback deal, else the digest of the deterministic output."""
     return result_digest(computed, FolderFiles(iexec_out), callback=has_callback)
+
+
+def compute_digest_and_files(
+    iexec_out: Path, computed: ComputedFile, has_callback: bool
+) -> tuple[str, dict[str, str] | None]:
+    """`compute_digest`, and the sha256 of each file it read (`protocol.digest.digest_and_files`)."""
+    return digest_and_files(computed, FolderFiles(iexec_out), callback=has_callback)
 
 
 def too_long_names(iexec_out: Path) -> list[str]:

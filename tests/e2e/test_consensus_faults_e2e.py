@@ -188,6 +188,12 @@ def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
             if str(e.args.get("taskid")).lower() == task.lower()
         ]
         assert [e.args["worker"].lower() for e in faulty] == [liar.lower()]
+        # task debug tells the lie from a nondeterministic app: same files, a digest they do not give
+        found = debug["disagreement"]
+        assert [w.lower() for w in found["filesNotMatching"]] == [liar.lower()] and found["differingFiles"] == []
+        seized = {w.lower(): amount for w, amount in found["results"][1]["seized"].items()}
+        assert found["results"][0]["consensus"] and seized == {liar.lower(): stake}
+        assert debug["diagnosis"]["cause"] == "DIFFERENT_RESULTS" and debug["diagnosis"]["component"] == "worker"
         chain.close()
 
 

@@ -85,6 +85,7 @@ def task_debug(
         render.task_debug(v)
         timeline.waiting(v)
         timeline.consensus(v)
+        timeline.disagreement(v)
         timeline.timeline(v)
 
     emit(view, as_json, human)

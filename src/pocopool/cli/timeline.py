@@ -136,3 +136,13 @@ def consensus(view: dict[str, Any]) -> None:
             f"{'revealed' if row['revealed'] else 'not revealed'}  {' '.join(money) or 'nothing paid'}"
         )
         console.print(f"    {score_line(row)}")
+
+
+def disagreement(view: dict[str, Any]) -> None:
+    """Replicates that contributed different results (protocol/disagreement.py): one fact a line."""
+    found = view.get("disagreement")
+    if not found:
+        return
+    console.print("\n[bold]Disagreement[/bold]")
+    for fact in found["facts"]:
+        console.print(f"  {fact}", markup=False)

@@ -7,7 +7,7 @@ while it reconnects with the last event id; if the scheduler has no stream at al
 `task_insight(...)` adds to a task view what the pure functions of protocol/ say about it:
 "waitingFor" (why it is not done yet), "timeline" and "consensus" (per replicate, with the chain's
 rewards and seized stakes, and each worker's weight and score: when it contributed, now, and what
-this task did to it).
+this task did to it), and "disagreement" when replicates contributed different results.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import httpx
 from ..chain.base import Chain
 from ..protocol import crypto
 from ..protocol.contributions import contributions
+from ..protocol.disagreement import disagreement
 from ..protocol.statuses import ChainTaskStatus
 from ..protocol.time import parse_time
 from ..protocol.timeline import timeline
@@ -214,7 +215,7 @@ def _on_chain(onchain: dict[str, Any] | None) -> OnChainTask | None:
 
 
 def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool = True) -> dict[str, Any]:
-    """The view with "waitingFor", "timeline" and (if asked) "consensus" added."""
+    """The view with "waitingFor", "timeline" and (if asked) "consensus" and "disagreement" added."""
     task_id = view["taskId"]
     model = requester.scheduler_task(task_id)
     now = time.time()
@@ -238,4 +239,5 @@ def task_insight(requester: Requester, view: dict[str, Any], *, consensus: bool 
                     moves.append(StakeMove.from_event(event.name, event.args))
             scores = {r.walletAddress: requester.chain.view_score(r.walletAddress) for r in model.replicates}
         view["consensus"] = contributions(model, onchain, moves, scores, score_moves)
+        view["disagreement"] = disagreement(model, view["consensus"]) if model is not None else None
     return view

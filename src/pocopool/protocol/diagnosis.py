@@ -8,8 +8,10 @@ How the decisive failure is chosen: among every failure the replicates reported,
 errors come first, then bad inputs (a dataset, an input file, the bundle), then platform faults,
 and last the protocol's normal outcomes (a lost race, consensus reached without this worker),
 which are consequences rather than causes. Within a rank, the earliest failure wins. When no
-replicate explains the failure, the task's own cause does (the one the scheduler wrote with the
-failure status), else the failure status.
+replicate failed for a reason of its own but the replicates contributed different results, that
+disagreement is the diagnosis (protocol/disagreement.py), also of a task that completed. When
+nothing of the replicates explains the failure, the task's own cause does (the one the scheduler
+wrote with the failure status), else the failure status.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .disagreement import disagreement_diagnosis
 from .explanations import TASK_FAILURES, Explanation, Origin, explain_cause
 from .statuses import (
     Component,
@@ -164,7 +167,7 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
     if status is TS.COMPLETED:
         errors = [c for c in candidates if c["contributable"] or c["cause"] == Cause.APP_COMPUTE_FAILED.value]
         if not errors:
-            return None
+            return disagreement_diagnosis(task, None)
         decisive = errors[0]
         what = "an error report" if decisive["contributable"] else "the output of an app that failed"
         return _result(
@@ -181,7 +184,7 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
                 status.value,
                 f"Not failed (yet), but a replicate failed: {decisive['cause']} at {decisive['stage']}.",
             )
-        return None
+        return disagreement_diagnosis(task, None)
     informative = [c for c in candidates if c["explanation"].origin is not Origin.PROTOCOL]
     if informative:
         decisive = informative[0]
@@ -189,6 +192,9 @@ def diagnose(task: TaskView) -> dict[str, Any] | None:
         return _result(
             decisive, status.value, f"{decisive['cause']} at {decisive['stage']} on {decisive['replicate']}{ended}."
         )
+    disagreed = disagreement_diagnosis(task, failure.value if failure else None)
+    if disagreed is not None:  # the replicates' disagreement explains a task-level failure
+        return disagreed
     explanation = explain_task_cause(task_cause) if task_cause else None
     if explanation is None and failure is not None:
         explanation = TASK_FAILURES.get(failure)

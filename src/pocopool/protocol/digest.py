@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -19,6 +19,7 @@ MAX_RESULT_FILE_NAME = 31
 ERROR_FILE_NAME = "error.txt"
 OUTPUT_ROOT = "/iexec_out"  # the app's view of its output folder
 COMPUTED_FILE = "computed.json"
+MAX_REPORTED_FILES = 256  # a worker reports the sha256 of at most this many result files
 
 EntryKind = Literal["file", "folder", "link"]
 
@@ -85,7 +86,9 @@ def output_relative_path(deterministic_path: str | None) -> str:
     return "/".join(parts[1:])
 
 
-def _web2_digest(files: ResultFiles, deterministic_path: str | None) -> str:
+def _web2_inputs(files: ResultFiles, deterministic_path: str | None) -> tuple[EntryKind, list[tuple[str, bytes]]]:
+    """What the digest of a deterministic output reads: ("file", [(path, sha256)]) for a file, or
+    ("folder", [(path, sha256) of each direct child file, sorted by path]) for a folder."""
     relative = output_relative_path(deterministic_path)
     parts = relative.split("/") if relative else []
     kind: EntryKind | None = "folder"
@@ -101,15 +104,48 @@ def _web2_digest(files: ResultFiles, deterministic_path: str | None) -> str:
         if kind is None:
             raise DigestError(f"deterministic-output-path {deterministic_path!r} does not exist")
     if kind == "file":
-        return "0x" + files.file_sha256(relative).hex()
-    hashes = b""
+        return "file", [(relative, files.file_sha256(relative))]
+    inputs: list[tuple[str, bytes]] = []
     for child in sorted(files.children(relative)):
         kind = files.kind(child)
         if kind == "file":
-            hashes += files.file_sha256(child)
+            inputs.append((child, files.file_sha256(child)))
         elif kind == "link":  # as the result zip holds it: an empty file
-            hashes += hashlib.sha256(b"").digest()
-    return keccak_hex(hashes)
+            inputs.append((child, hashlib.sha256(b"").digest()))
+    return "folder", inputs
+
+
+def _web2_digest(kind: EntryKind, inputs: list[tuple[str, bytes]]) -> str:
+    if kind == "file":
+        return "0x" + inputs[0][1].hex()
+    return keccak_hex(b"".join(sha for _, sha in inputs))
+
+
+def digest_and_files(
+    computed: ComputedFile, files: ResultFiles, *, callback: bool
+) -> tuple[str, dict[str, str] | None]:
+    """`result_digest`, and the files it was built from: path (relative to iexec_out) → "0x" + the
+    sha256 of its bytes; None for a callback deal (its digest reads no file) and past
+    MAX_REPORTED_FILES files (a status update stays small). A worker reports these
+    with COMPUTED, so that replicates that disagree can be told which files differed (decision 120)."""
+    if callback:
+        return result_digest(computed, files, callback=True), None
+    kind, inputs = _web2_inputs(files, computed.deterministic_output_path)
+    reported = {path: "0x" + sha.hex() for path, sha in inputs} if len(inputs) <= MAX_REPORTED_FILES else None
+    return _web2_digest(kind, inputs), reported
+
+
+def digests_of_files(files: Mapping[str, str]) -> set[str]:
+    """The result digests that reported files (`digest_and_files`) can give: the folder's keccak of
+    their sha256s sorted by path, and with one file, that file's own sha256 (a file as the output)."""
+    try:
+        hashes = [hex_to_bytes(files[path], 32, "file sha256") for path in sorted(files)]
+    except InvalidHex:
+        return set()
+    found = {keccak_hex(b"".join(hashes))}
+    if len(hashes) == 1:
+        found.add("0x" + hashes[0].hex())
+    return found
 
 
 def result_digest(computed: ComputedFile, files: ResultFiles, *, callback: bool) -> str:
@@ -127,7 +163,7 @@ def result_digest(computed: ComputedFile, files: ResultFiles, *, callback: bool)
             return callback_digest(computed.callback_data)
         except InvalidHex as error:
             raise DigestError(f"callback-data is not hex: {error}") from error
-    return _web2_digest(files, computed.deterministic_output_path)
+    return _web2_digest(*_web2_inputs(files, computed.deterministic_output_path))
 
 
 def file_digest(content: bytes) -> str:

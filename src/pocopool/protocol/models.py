@@ -7,12 +7,13 @@ our answers. Both the scheduler and the worker import these models; neither impo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .applogs import bounded
 from .crypto import InvalidHex, normalize_address, normalize_bytes32
+from .digest import MAX_REPORTED_FILES
 from .statuses import (
     ReplicateStatus,
     ReplicateStatusCause,
@@ -122,6 +123,10 @@ class TeeStageLog(Wire):
         return self.model_copy(update={"stdout": bounded(self.stdout), "stderr": bounded(self.stderr)})
 
 
+ResultFilePath = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
+
+
 class ReplicateStatusDetails(Wire):
     chainReceipt: ChainReceipt | None = None
     resultLink: str | None = Field(default=None, max_length=4096)
@@ -132,6 +137,10 @@ class ReplicateStatusDetails(Wire):
     exitCode: int | None = None
     teeSessionGenerationError: str | None = None
     teeStages: list[TeeStageLog] | None = Field(default=None, max_length=3)
+    # pocopool, with COMPUTED: the sha256 of each file the result digest read, by path in iexec_out
+    # (protocol/digest.py digest_and_files), so that replicates that disagree can say which files
+    # differed (decision 120). The scheduler never shows these hashes, only which files differ.
+    resultFiles: dict[ResultFilePath, Sha256] | None = Field(default=None, max_length=MAX_REPORTED_FILES)
 
 
 MAX_STATUS_BATCH = 32  # updates in one POST /replicates/{id}/updateStatuses

@@ -64,6 +64,10 @@ class ReplicateView(ReplicateModel):
     workerScore: int | None = None  # the worker's score on chain when its contribution was recorded
     # per stream ("stdout", "stderr") whose stored log was cut: the cut (LogCut.wire(), protocol/applogs.py)
     appLogsCut: dict[str, dict] | None = None
+    # each result file the worker reported with COMPUTED, by path: its variant among the task's
+    # replicates (equal numbers, equal bytes; protocol/disagreement.py file_variants), never its hash
+    resultFiles: dict[str, int] | None = None
+    resultFilesMatch: bool | None = None  # whether those files give the contributed result (files_match)
 
 
 class TaskView(TaskModel):

@@ -144,8 +144,13 @@ class ReplicateUpdateService:
                     break
                 assert replicate is not None
                 previous.append(replicate.status)
-                # the score the contribution's weight came from, shown beside it (task debug, dashboard)
-                await writer.append(decision, score=proof.score if decision.contribution else None)
+                # the score the contribution's weight came from, shown beside it (task debug, dashboard);
+                # the result files' hashes, to say which files differ if replicates disagree (decision 120)
+                await writer.append(
+                    decision,
+                    score=proof.score if decision.contribution else None,
+                    result_files=_result_files(decision, update),
+                )
         return _Outcome(tuple(decisions), tuple(previous))
 
     def _announce(self, task_id: str, wallet: str, outcome: _Outcome) -> None:
@@ -214,6 +219,13 @@ class ReplicateUpdateService:
             if latest.number >= block:
                 return
             await asyncio.sleep(RECEIPT_WAIT_SECONDS)
+
+
+def _result_files(decision: Accepted, update: ProposedUpdate) -> dict[str, str] | None:
+    """What a worker reported of its result files with an accepted COMPUTED; None otherwise."""
+    if decision.entry.status is not RS.COMPUTED or update.details is None:
+        return None
+    return update.details.resultFiles
 
 
 def _error(refused: RefusedUpdate) -> Exception:

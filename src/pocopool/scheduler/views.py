@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..protocol.applogs import cut_of
+from ..protocol.disagreement import file_variants, files_match
 from ..protocol.models import ChainReceipt
 from ..protocol.views import (
     DealTask,
@@ -46,6 +47,8 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
     url = f"{base_url.rstrip('/')}/tasks/{task_id}/replicates/{wallet}"
     exit_code = next((u["exit_code"] for u in updates if u["exit_code"] is not None), None)
     tee_error = next((u["tee_session_error"] for u in updates if u["tee_session_error"]), None)
+    # variants among every replicate of the task: the hashes stay here (decision 120)
+    variants = file_variants({r["wallet"]: r.get("result_files") for r in details.replicates})
     return ReplicateView(
         self=url,
         chainTaskId=task_id,
@@ -73,6 +76,8 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
         workerWeight=replicate["worker_weight"] or None,
         workerScore=replicate.get("worker_score"),
         appLogsCut=_cuts(details.log_heads.get(wallet)),
+        resultFiles=variants.get(wallet),
+        resultFilesMatch=files_match(task_id, replicate["contribution_hash"], replicate.get("result_files")),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..protocol.digest import COMPUTED_FILE, MAX_RESULT_FILE_NAME, ComputedFile, DigestError
 from ..protocol.statuses import ReplicateStatusCause as Cause
-from ..result_folder import compute_digest, too_long_names, zip_folder
+from ..result_folder import compute_digest, compute_digest_and_files, too_long_names, zip_folder
 from .workspace import TaskPaths
 
 COMPUTED_JSON = COMPUTED_FILE
@@ -29,6 +29,7 @@ class PostComputeError(Exception):
 class ResultInfo:
     digest: str
     callback_data: str | None
+    files: dict[str, str] | None = None  # path → sha256 of each file the digest read (decision 120)
 
 
 def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:
@@ -59,10 +60,10 @@ def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:
         ) from error
     try:
         computed = ComputedFile.parse(raw)
-        digest = compute_digest(iexec_out, computed, has_callback)
+        digest, files = compute_digest_and_files(iexec_out, computed, has_callback)
     except DigestError as error:
         raise PostComputeError(Cause.POST_COMPUTE_RESULT_DIGEST_COMPUTATION_FAILED, str(error)) from error
-    return ResultInfo(digest=digest, callback_data=computed.callback_data)
+    return ResultInfo(digest=digest, callback_data=computed.callback_data, files=files)
 
 
 def read_result(paths: TaskPaths, has_callback: bool) -> ResultInfo:

@@ -191,7 +191,9 @@ class SimWorker:
             assert answer.json() == expect, f"{status}: answered {answer.json()}, expected {expect}"
         return answer.json()
 
-    async def compute(self, task_id: str, exit_code: int = 0, stdout: str | None = None) -> None:
+    async def compute(
+        self, task_id: str, exit_code: int = 0, stdout: str | None = None, result_files: dict[str, str] | None = None
+    ) -> None:
         await self.report(task_id, "STARTING", "PLEASE_CONTINUE")
         await self.report(task_id, "STARTED", "PLEASE_DOWNLOAD_APP")
         await self.report(task_id, "APP_DOWNLOADING", "PLEASE_CONTINUE")
@@ -205,6 +207,7 @@ class SimWorker:
             "PLEASE_CONTRIBUTE",
             exitCode=exit_code,
             computeLogs={"stdout": f"hello from {self.name}\n" if stdout is None else stdout, "stderr": ""},
+            **({"resultFiles": result_files} if result_files is not None else {}),
         )
 
     def digest(self, result: str) -> str:

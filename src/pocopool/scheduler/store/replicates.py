@@ -7,7 +7,7 @@ changed it meanwhile, nothing is written (the functions answer None or raise `St
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -175,13 +175,23 @@ class ReplicateWriter:
         self.written = 0
         self._known: tuple[int, str] | None = None
 
-    async def append(self, accepted: Accepted, *, score: int | None = None) -> None:
+    async def append(
+        self, accepted: Accepted, *, score: int | None = None, result_files: Mapping[str, str] | None = None
+    ) -> None:
         """Appends one decided status; `replicate` then shows it. Raises StaleReplicate if the
         replicate is no longer in the status the decision read. `score`: the worker's score on
-        chain the decision read, kept with a contribution."""
+        chain the decision read, kept with a contribution; `result_files`: the sha256 of each
+        result file, reported with COMPUTED."""
         assert self.replicate is not None, "no replicate to append to"
         known = await append_status(
-            self._conn, self.task_id, self.wallet, self.replicate.status, accepted, known=self._known, score=score
+            self._conn,
+            self.task_id,
+            self.wallet,
+            self.replicate.status,
+            accepted,
+            known=self._known,
+            score=score,
+            result_files=result_files,
         )
         if known is None:
             raise StaleReplicate(f"replicate {self.task_id}/{self.wallet} changed meanwhile")
@@ -199,10 +209,12 @@ async def append_status(
     *,
     known: tuple[int, str] | None = None,
     score: int | None = None,
+    result_files: Mapping[str, str] | None = None,
 ) -> tuple[int, str] | None:
     """The one replicate append: the status decided by `decide_replicate` (if the replicate is still
     `expected`), what the decision verified (contribution, result link, callback data), the first
-    compute logs of this worker, and the worker's task lists (and with a contribution, `score`). Its (row id, last relevant status)
+    compute logs of this worker, and the worker's task lists (and with a contribution, `score`;
+    with `result_files`, the sha256 of each result file the worker reported). Its (row id, last relevant status)
     afterwards, which a caller writing several in one transaction passes back as `known`; None if
     the replicate changed."""
     new = accepted.entry
@@ -219,7 +231,12 @@ async def append_status(
         known = (row.id, row.last_relevant_status)
     replicate_id, last_relevant = known
     relevant = _relevant(new.status, last_relevant)
-    if accepted.contribution is None and accepted.result_link is None and accepted.callback_data is None:
+    if (
+        accepted.contribution is None
+        and accepted.result_link is None
+        and accepted.callback_data is None
+        and result_files is None
+    ):
         done = await conn.execute(
             _SET_STATUS,
             {
@@ -243,6 +260,8 @@ async def append_status(
             values["result_link"] = accepted.result_link
         if accepted.callback_data is not None:
             values["callback_data"] = accepted.callback_data
+        if result_files is not None:
+            values["result_files"] = dict(result_files)
         done = await conn.execute(
             update(replicates)
             .where(replicates.c.id == replicate_id, replicates.c.status == expected.value)

@@ -130,6 +130,8 @@ replicates = Table(
     Column("contribution_hash", String(HASH)),
     Column("worker_weight", Integer, nullable=False, default=0),
     Column("worker_score", Integer, nullable=True),  # the score on chain when CONTRIBUTED was recorded
+    # path → sha256 of each file the result digest read, as the worker reported with COMPUTED (decision 120)
+    Column("result_files", JSON, nullable=True),
     Column("result_link", Text),
     Column("callback_data", Text),
     Column("created_at", UTCDateTime, nullable=False),

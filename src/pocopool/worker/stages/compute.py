@@ -142,7 +142,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     ctx.state.callback_data = info.callback_data
     ctx.save()
     ctx.log.info("result-ready", digest=digest, exit_code=result.exit_code)
-    return succeeded(RS.COMPUTED, exitCode=result.exit_code, computeLogs=logs)
+    # the files the digest read, by sha256: names only reach the requester (decision 120)
+    return succeeded(RS.COMPUTED, exitCode=result.exit_code, computeLogs=logs, resultFiles=info.files)
 
 
 async def _compute_past_the_deadline(ctx: ReplicateContext) -> None:

@@ -36,5 +36,10 @@ elif how == "bad-path":  # computed.json names an output the app never wrote
         json.dump({"deterministic-output-path": "/iexec_out/missing.txt"}, sink)
 elif how == "no-computed":
     write("out.txt", "no computed.json\n", computed=False)
+elif how == "clock":  # not deterministic: the time (in ns) in one file, a constant in the other
+    write("time.txt", f"{time.time_ns()}\n", computed=False)
+    write("constant.txt", "the same on every run\n", computed=False)
+    with open(os.path.join(out, "computed.json"), "w") as sink:
+        json.dump({"deterministic-output-path": "/iexec_out"}, sink)
 else:
     sys.exit(f"unknown behaviour {how!r}")
