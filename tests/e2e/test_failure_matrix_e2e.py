@@ -216,6 +216,8 @@ def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
     assert ("COMPUTE_FAILED", cause) in [(s, c) for s, c, _ in _failures(view)], _failures(view)
     if ended == ["RUNNING_FAILED"]:
         assert len(view["replicates"]) == 2  # both workers of the devnet met it
+        [change] = [s for s in view["statusHistory"] if s["status"] == "RUNNING_FAILED"]
+        assert change.get("cause") == "ALL_ALIVE_WORKERS_FAILED", change
     for replicate in view["replicates"]:
         history = replicate["statusHistory"]
         failed = [u.get("cause") for u in history if u["status"] == "COMPUTE_FAILED"]

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from pocopool.protocol.docs import CANNOT_OCCUR, TEE_ONLY, render
+from pocopool.protocol.docs import render
+from pocopool.protocol.proofs import CAUSES, Proven
 from pocopool.protocol.statuses import ReplicateStatus, ReplicateStatusCause, TaskStatus
 from pocopool.protocol.task_causes import TaskFailureCause
 
@@ -19,5 +20,13 @@ def test_every_status_and_cause_is_on_the_page() -> None:
         assert f"`{member.value}`" in text, member
 
 
-def test_unreachable_causes_are_not_also_tee_causes() -> None:
-    assert not set(CANNOT_OCCUR) & TEE_ONLY
+def test_the_page_says_how_each_cause_is_proven_and_counts_them_at_its_top() -> None:
+    text = render()
+    head = text.split("## ", 1)[0]
+    proven = sum(isinstance(p, Proven) for p in CAUSES.values())
+    assert f"{len(CAUSES)} replicate causes: {proven} proven by a test" in head
+    causes = text.split("## Failure causes", 1)[1].splitlines()
+    for cause, proof in CAUSES.items():
+        if isinstance(proof, Proven):
+            row = next(line for line in causes if line.startswith(f"| `{cause.value}` | "))
+            assert row.endswith(f"| proven by `{proof.test}` |"), row

@@ -1,4 +1,4 @@
-"""The registry of proof (protocol/proofs.py, issue 27): every replicate cause and every task status is
+"""The registry of proof (protocol/proofs.py, issue 27): every replicate cause, task status and task cause is
 in exactly one of proven (by a test that exists and names it), unreachable (with a reason of its own),
 or not yet proven (with a plan). A new cause or status fails here until it is placed."""
 
@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from pocopool.protocol.proofs import CAUSES, TASK_STATUSES, NotYetProven, Proven, Unreachable
+from pocopool.protocol.proofs import CAUSES, TASK_CAUSES, TASK_STATUSES, NotYetProven, Proven, Unreachable
 from pocopool.protocol.statuses import ReplicateStatusCause, TaskStatus
+from pocopool.protocol.task_causes import TaskFailureCause
 
 REPO = Path(__file__).resolve().parents[2]
-REGISTRIES = [(ReplicateStatusCause, CAUSES), (TaskStatus, TASK_STATUSES)]
+REGISTRIES = [(ReplicateStatusCause, CAUSES), (TaskStatus, TASK_STATUSES), (TaskFailureCause, TASK_CAUSES)]
+IDS = ["causes", "task statuses", "task causes"]
 
 
-@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=IDS)
 def test_every_name_has_exactly_one_entry(enum, registry) -> None:
     assert list(registry) == list(enum)  # each once, in the enum's order (a dict cannot hold two)
     assert all(isinstance(proof, Proven | Unreachable | NotYetProven) for proof in registry.values())
@@ -28,7 +30,7 @@ def _functions(path: Path) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
-@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=IDS)
 def test_each_proof_names_a_test_that_exists_and_names_what_it_proves(enum, registry) -> None:
     wrong = []
     for member, proof in registry.items():
@@ -45,7 +47,7 @@ def test_each_proof_names_a_test_that_exists_and_names_what_it_proves(enum, regi
     assert wrong == []
 
 
-@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=["causes", "task statuses"])
+@pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=IDS)
 def test_reasons_and_plans_are_sentences_of_their_own(enum, registry) -> None:
     reasons = [p.reason for p in registry.values() if isinstance(p, Unreachable)]
     assert all(len(reason) > 40 and reason.endswith(".") for reason in reasons)

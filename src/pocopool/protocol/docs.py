@@ -5,57 +5,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES, SHOWN_LINES, WORKER_SETTING, LogCut
 from .explanations import TASK_FAILURES, explain_cause
+from .proofs import CAUSES, TASK_CAUSES, TASK_STATUSES, NotYetProven, Proof, Proven, Unreachable
 from .statuses import ChainTaskStatus, ReplicateStatus, TaskStatus
 from .statuses import ReplicateStatusCause as C
 from .task_causes import WRITTEN_WITH, TaskFailureCause
 from .task_explanations import explain_task_cause
-
-# Causes a standard task cannot meet in pocopool, and why. Every other standard cause is provoked
-# for real by the e2e failure matrix (tests/e2e/test_failure_matrix_e2e.py, test_consensus_faults_e2e.py).
-CANNOT_OCCUR: dict[C, str] = {
-    C.OUT_OF_GAS: "LocalChain charges no gas; it can occur only on an EVM chain, where the worker checks its balance first.",
-    C.BLOCK_NOT_REACHED: "Every process reads the same ledger, so a worker's view of the chain is never behind the consensus block.",
-    C.TASK_DESCRIPTION_NOT_FOUND: "Legacy: the reference worker no longer uses it, and neither does pocopool.",
-    C.CONSENSUS_BLOCK_MISSING: "The scheduler always sends the consensus block with PLEASE_REVEAL.",
-    C.APP_NOT_FOUND_LOCALLY: "The worker keeps the verified bundle until the task ends; only a disk wiped mid-task could cause it.",
-    C.DETERMINISM_HASH_NOT_FOUND: "A replicate with no result digest reports COMPUTE_FAILED with the precise post-compute cause instead, before contributing.",
-    C.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED: "Only a failing worker disk causes it; it cannot be provoked by a requester or an app.",
-    C.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED: "Only a failing worker disk causes it; it cannot be provoked by a requester or an app.",
-    C.POST_COMPUTE_FAILED_UNKNOWN_ISSUE: "Raised only if writing the error result itself fails (a failing worker disk).",
-    C.CHAIN_UNREACHABLE: "Every process opens the same local ledger file; it occurs only if that file becomes unreadable.",
-    C.CONTRIBUTION_ALREADY_SET: "A worker gets at most one replicate of a task, so it never finds its own earlier contribution.",
-    C.TASK_NOT_ACTIVE: "With the supply rules, a worker is handed only tasks that are ACTIVE; it occurs only in a race with a consensus reached meanwhile.",
-}
-TEE_ONLY_REASON = "TEE tasks come with the TEE work (an SMS and enclaves); a standard task never meets this cause."
-TEE_ONLY = {
-    c
-    for c in C
-    if c.name.startswith(("TEE_", "PRE_COMPUTE_"))
-    or c
-    in {
-        C.UNKNOWN_SMS,
-        C.GET_TEE_SERVICES_CONFIGURATION_FAILED,
-        C.TRUST_NOT_1,
-        C.TASK_ALREADY_CONTRIBUTED,
-        C.ENCLAVE_SIGNATURE_NOT_FOUND,
-        C.POST_COMPUTE_IMAGE_MISSING,
-        C.POST_COMPUTE_TASK_ID_MISSING,
-        C.POST_COMPUTE_EXIT_REPORTING_FAILED,
-        C.POST_COMPUTE_TIMEOUT,
-        C.POST_COMPUTE_WORKER_ADDRESS_MISSING,
-        C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING,
-        C.POST_COMPUTE_INVALID_TEE_SIGNATURE,
-        C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING,
-        C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY,
-        C.POST_COMPUTE_ENCRYPTION_FAILED,
-        C.POST_COMPUTE_STORAGE_TOKEN_MISSING,
-        C.POST_COMPUTE_RESULT_FILE_NOT_FOUND,
-        C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED,
-        C.POST_COMPUTE_IPFS_UPLOAD_FAILED,
-    }
-}
 
 WALKTHROUGH = """\
 ## Debugging a failed task, step by step
@@ -155,17 +114,38 @@ def _task_causes() -> list[str]:
         "cause named after the chain's rule (`task-has-reveals` is `TASK_HAS_REVEALS`); the message",
         "keeps the rule as the chain spells it.",
         "",
-        "| cause | written with | meaning | whose | what it means | what to do |",
-        "|---|---|---|---|---|---|",
+        "| cause | written with | meaning | whose | what it means | what to do | proof |",
+        "|---|---|---|---|---|---|---|",
     ]
     for cause in TaskFailureCause:
         e = explain_task_cause(cause)
         statuses = ", ".join(f"`{s.value}`" for s in WRITTEN_WITH[cause])
         lines.append(
             f"| `{cause.value}` | {statuses} | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
-            f"| {_escape(e.explanation)} | {_escape(e.fix)} |"
+            f"| {_escape(e.explanation)} | {_escape(e.fix)} | {_escape(_proof(TASK_CAUSES[cause]))} |"
         )
     return lines
+
+
+def _proof(proof: Proof) -> str:
+    if isinstance(proof, Proven):
+        return f"proven by `{proof.test}`"
+    if isinstance(proof, Unreachable):
+        return f"cannot occur: {proof.reason}"
+    return f"not proven yet: {proof.plan}"
+
+
+def _counts() -> str:
+    """How many causes and task statuses are proven, cannot occur, or are left to provoke."""
+
+    def count(registry: Mapping[Any, Proof]) -> str:
+        kinds = [(Proven, "proven by a test"), (Unreachable, "cannot occur here"), (NotYetProven, "not proven yet")]
+        return ", ".join(f"{sum(isinstance(p, kind) for p in registry.values())} {said}" for kind, said in kinds)
+
+    return (
+        f"Proof ({len(CAUSES)} replicate causes: {count(CAUSES)}; {len(TASK_STATUSES)} task statuses: "
+        f"{count(TASK_STATUSES)}; {len(TASK_CAUSES)} task causes: {count(TASK_CAUSES)}): each row below names the test that provokes it, or says why it cannot occur."
+    )
 
 
 def render() -> str:
@@ -178,17 +158,21 @@ def render() -> str:
         "every failure carries a cause. `pocopool task debug ID` shows them with times, messages and a",
         "diagnosis; `pocopool explain NAME` prints any entry of this page.",
         "",
+        _counts(),
+        "",
         WALKTHROUGH,
         _logs_and_scores(),
         "## Task statuses",
         "",
-        "| status | meaning | when it is a failure: whose, and what to do |",
-        "|---|---|---|",
+        "| status | meaning | when it is a failure: whose, and what to do | proof |",
+        "|---|---|---|---|",
     ]
     for status in TaskStatus:
         failure = TASK_FAILURES.get(status)
         extra = f"{failure.origin.value} ({failure.component.value}): {failure.fix}" if failure else ""
-        lines.append(f"| `{status.value}` | {_escape(status.description)} | {_escape(extra)} |")
+        lines.append(
+            f"| `{status.value}` | {_escape(status.description)} | {_escape(extra)} | {_escape(_proof(TASK_STATUSES[status]))} |"
+        )
     lines += _task_causes()
     lines += ["", "## On-chain task statuses", "", "| status | meaning |", "|---|---|"]
     lines += [f"| `{s.value}` | {_escape(s.description)} |" for s in ChainTaskStatus]
@@ -200,36 +184,19 @@ def render() -> str:
         "",
         "`origin`: `app` (the app failed), `input` (what the requester or an asset owner supplied),",
         "`platform` (a worker, the scheduler, the chain or the result store), `protocol` (a normal",
-        "outcome, not a fault).",
+        "outcome, not a fault). `proof`: the test that provokes the cause for real and asserts it, or why",
+        "pocopool (with tee-sim, the simulated enclave) cannot meet it, or how it is still to be provoked",
+        "(protocol/proofs.py).",
         "",
-        "| cause | meaning | whose | what it means | what to do |",
-        "|---|---|---|---|---|",
+        "| cause | meaning | whose | what it means | what to do | proof |",
+        "|---|---|---|---|---|---|",
     ]
     for cause in C:
-        if cause in TEE_ONLY:
-            continue
         e = explain_cause(cause)
         lines.append(
             f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) "
-            f"| {_escape(e.explanation)} | {_escape(e.fix)} |"
+            f"| {_escape(e.explanation)} | {_escape(e.fix)} | {_escape(_proof(CAUSES[cause]))} |"
         )
-    lines += ["", "## Causes a standard task cannot meet here", "", "| cause | why |", "|---|---|"]
-    lines += [f"| `{c.value}` | {_escape(reason)} |" for c, reason in CANNOT_OCCUR.items()]
-    lines += [
-        "",
-        "## TEE causes",
-        "",
-        TEE_ONLY_REASON,
-        "",
-        "| cause | meaning | whose | what to do |",
-        "|---|---|---|---|",
-    ]
-    for cause in C:
-        if cause in TEE_ONLY:
-            e = explain_cause(cause)
-            lines.append(
-                f"| `{cause.value}` | {_escape(cause.description)} | {e.origin.value} ({e.component.value}) | {_escape(e.fix)} |"
-            )
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .statuses import ReplicateStatusCause as C
 from .statuses import TaskStatus as TS
+from .task_causes import TaskFailureCause as T
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,8 @@ CAUSES: dict[C, Proof] = {
     C.RESULT_LINK_MISSING: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_result_store_that_is_down_keeps_the_root_cause"
     ),
-    C.CONTRIBUTION_TIMEOUT: NotYetProven(
-        "a replicate still computing at the contribution deadline, told to abort with this cause"
+    C.CONTRIBUTION_TIMEOUT: Proven(
+        "tests/e2e/test_timeouts_e2e.py::test_a_replicate_computing_past_the_contribution_deadline_is_aborted_with_that_cause"
     ),
     C.REVEAL_TIMEOUT: Proven(
         "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
@@ -307,4 +308,44 @@ TASK_STATUSES: dict[TS, Proof] = {
     TS.FAILED: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
     ),
+}
+
+TASK_CAUSES: dict[T, Proof] = {
+    T.TEE_NOT_SUPPORTED: Proven(
+        "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
+    ),
+    T.SMS_UNREACHABLE: Proven(
+        "tests/integration/scheduler/test_scheduler_tee.py::test_an_unreachable_sms_fails_the_task_naming_its_url"
+    ),
+    T.SMS_FRAMEWORK_MISMATCH: Proven(
+        "tests/integration/scheduler/test_scheduler_tee.py::test_an_sms_of_another_framework_fails_the_task_naming_its_url"
+    ),
+    T.ENCLAVE_CHALLENGE_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.CONTRIBUTION_DEADLINE_PASSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.UNKNOWN_DEAL: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_INDEX_OUT_OF_RANGE: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_ALREADY_INITIALIZED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.ALL_ALIVE_WORKERS_FAILED: Proven(
+        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+    ),
+    T.MANY_CONTRIBUTE_AND_FINALIZE: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.CONTRIBUTION_TIMEOUT: Proven(
+        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
+    ),
+    T.TASK_HAS_REVEALS: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.REVEAL_DEADLINE_NOT_REACHED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_NOT_REVEALING: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_COMPLETED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_UNSET: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.TASK_CLAIMED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.RESULT_UPLOAD_TIMEOUT: Proven(
+        "tests/integration/scheduler/test_scheduler_detectors.py::test_a_lone_silent_uploader_ends_in_result_upload_timeout"
+    ),
+    T.REVEALS_PENDING: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.WRONG_RESULTS_CALLBACK: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.FINAL_DEADLINE_REACHED: Proven(
+        "tests/integration/scheduler/test_scheduler_flow.py::test_the_final_deadline_fails_a_task_nobody_worked_on"
+    ),
+    T.ONLY_SCHEDULER: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.LEDGER_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
 }
