@@ -89,8 +89,9 @@ def diagnosis(view: dict[str, Any]) -> None:
     )
     console.print(f"  cause        [red]{found['cause']}[/] ({where})")
     console.print(f"  whose        {found['origin']} ({found['component']})")
-    if found.get("message"):
-        console.print(f"  error        {found['message']}")
+    if found.get("message"):  # a disagreement has no error: what it found is the evidence
+        label = "evidence" if "differingFiles" in found else "error"
+        console.print(f"  {label:<12} {found['message']}")
     console.print(f"  meaning      {found['explanation']}")
     console.print(f"  what to do   [bold]{found['fix']}[/]")
 

@@ -144,5 +144,8 @@ def disagreement(view: dict[str, Any]) -> None:
     if not found:
         return
     console.print("\n[bold]Disagreement[/bold]")
+    # When the disagreement is the diagnosis, its likely cause and fix were printed there already.
+    said = (view.get("diagnosis") or {}).get("cause") == "DIFFERENT_RESULTS"
     for fact in found["facts"]:
-        console.print(f"  {fact}", markup=False)
+        if not (said and fact.startswith(("likely cause: ", "what to do: "))):
+            console.print(f"  {fact}", markup=False)

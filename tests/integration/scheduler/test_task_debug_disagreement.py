@@ -67,3 +67,6 @@ async def test_task_debug_names_the_file_that_differed_between_two_contributions
     assert view["diagnosis"]["summary"].startswith("Not failed (yet), but its replicates disagree")
     assert "Disagreement" in text and "files that differed: time.txt" in text
     assert "files that were the same: constant.txt" in text and "the same on every run" not in text
+    # said once: the diagnosis gives the likely cause and the fix, the disagreement section the facts
+    assert "evidence     files that differed: time.txt" in text and "  error  " not in text
+    assert "likely cause: " not in text and "what to do: " not in text, text
