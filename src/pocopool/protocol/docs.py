@@ -38,11 +38,23 @@ waited for until the scheduler sees its deal.
    supplied is wrong (the bundle's or the dataset's URL or checksum, an input file); `platform`
    when a worker, the result store or the chain failed; `protocol` for normal outcomes such as
    a worker that lost the race for consensus.
-4. **A task can complete with an error result.** When a download fails, the workers still agree
+4. **What a running task waits for.** `task show` and `task debug` say for whom, until when, and
+   what follows: the workers still computing and the contribution deadline; the winners that have
+   not revealed and the reveal deadline, after which they lose the task's stake and the finalize
+   goes on with the reveals there are; the transaction pending and what comes after it.
+5. **A failure every worker meets ends the task at once.** When every alive worker has failed a
+   task before computing for a cause of the app or its input, the task ends RUNNING_FAILED
+   (`ALL_ALIVE_WORKERS_FAILED`) instead of waiting out its contribution deadline. A replicate that
+   stopped after its own failure says that failure, never UNKNOWN.
+6. **Replicates that disagree.** When workers contribute different results, the diagnosis is
+   `DIFFERENT_RESULTS`: who computed which result, which won, whose stake was seized, which files
+   differed (by name; never their content), and whether the app (not deterministic) or a worker is
+   the likely cause.
+7. **A task can complete with an error result.** When a download fails, the workers still agree
    on an error report (`error.txt` in the result) so that the task ends quickly and you learn
    why: `task debug` says so, and `task download` gives you the report.
-5. **Look up any word.** `pocopool explain <STATUS or CAUSE>` prints the entry of this page.
-6. **Get your money back.** A FAILED task can be claimed once its final deadline has passed:
+8. **Look up any word.** `pocopool explain <STATUS or CAUSE>` prints the entry of this page.
+9. **Get your money back.** A FAILED task can be claimed once its final deadline has passed:
    `pocopool task claim <task id>` refunds the requester on chain.
 
 Example: a dataset whose file was changed after it was deployed.
