@@ -188,11 +188,17 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_IMAGE_MISSING: Unreachable(
         "tee-sim runs its pre-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
     ),
-    C.PRE_COMPUTE_TASK_ID_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_TASK_ID_MISSING: Unreachable(
+        "The SMS puts IEXEC_TASK_ID in every pre-compute session (sms/sessions.py plan_session); tee-sim's pre-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
+    ),
     C.PRE_COMPUTE_EXIT_REPORTING_FAILED: _tee("pre-compute"),
     C.PRE_COMPUTE_TIMEOUT: _tee("pre-compute"),
-    C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: _tee("pre-compute"),
+    C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
+        "The SMS signs each pre-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
+    ),
+    C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
+        "A pre-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
+    ),
     C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: _tee("pre-compute"),
     C.PRE_COMPUTE_OUTPUT_PATH_MISSING: _tee("pre-compute"),
     C.PRE_COMPUTE_IS_DATASET_REQUIRED_MISSING: _tee("pre-compute"),
@@ -216,11 +222,17 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_IMAGE_MISSING: Unreachable(
         "tee-sim runs its post-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
     ),
-    C.POST_COMPUTE_TASK_ID_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_TASK_ID_MISSING: Unreachable(
+        "The SMS puts IEXEC_TASK_ID in every post-compute session (sms/sessions.py plan_session); tee-sim's post-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
+    ),
     C.POST_COMPUTE_EXIT_REPORTING_FAILED: _tee("post-compute"),
     C.POST_COMPUTE_TIMEOUT: _tee("post-compute"),
-    C.POST_COMPUTE_WORKER_ADDRESS_MISSING: _tee("post-compute"),
-    C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: _tee("post-compute"),
+    C.POST_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
+        "The SMS signs each post-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
+    ),
+    C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
+        "A post-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
+    ),
     C.POST_COMPUTE_INVALID_TEE_SIGNATURE: _tee("post-compute"),
     C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: _tee("post-compute"),
     C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _tee("post-compute"),
