@@ -131,18 +131,30 @@ CAUSES: dict[C, Proof] = {
         "tests/integration/sms/test_sms_sessions.py::test_a_wrong_worker_signature_is_invalid_authorization"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_a_standard_deal_is_no_match_onchain_type"
+    ),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_a_task_not_on_chain_cannot_get_a_session"
+    ),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_each_attested_stage_gets_only_its_own_secrets"
+    ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: _tee("the SMS session"),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
+    ),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
+    ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: Proven(
+        "tests/integration/sms/test_sms_sessions.py::test_missing_secrets_each_have_their_cause"
+    ),
     C.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_an_app_without_a_valid_enclave_configuration_is_refused"
     ),
@@ -233,7 +245,9 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
         "A post-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
-    C.POST_COMPUTE_INVALID_TEE_SIGNATURE: _tee("post-compute"),
+    C.POST_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
+        "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_result_not_signed_by_the_enclave_challenge_is_refused_before_any_transaction"
+    ),
     C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: _tee("post-compute"),
     C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _tee("post-compute"),
     C.POST_COMPUTE_ENCRYPTION_FAILED: _tee("post-compute"),
