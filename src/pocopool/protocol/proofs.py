@@ -91,7 +91,9 @@ CAUSES: dict[C, Proof] = {
     C.ABORTED_BY_WORKER: Proven(
         "tests/e2e/test_worker_death_e2e.py::test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_and_frees_its_slot"
     ),
-    C.UNKNOWN: NotYetProven("an internal error of a worker stage"),
+    C.UNKNOWN: Proven(
+        "tests/integration/worker/test_worker_replicate.py::test_a_refused_running_status_aborts_without_running_the_stage"
+    ),
     C.APP_IMAGE_DOWNLOAD_FAILED: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_download_failures_are_contributed_as_error_results"
     ),
