@@ -31,15 +31,17 @@ FUNDS = {"requester": 1_000_000 * NRLC, "scheduler": 1_000_000 * NRLC, "worker":
 # ----- keys -------------------------------------------------------------------------------------------
 def read_key(path: Path) -> str:
     """The private key in a key file (0x-hex, 32 bytes); ValueError if it is not one."""
-    key = path.read_text().strip()
+    return _checked_key(path.read_text().strip(), path)
+
+
+def _checked_key(key: str, path: Path) -> str:
     crypto.hex_to_bytes(key, 32, f"key in {path}")
     return key
 
 
 def _key(keys_dir: Path, name: str) -> tuple[Path, str]:
     path = keys_dir / f"{name}.key"
-    load_or_create_key_file(path, crypto.new_private_key, f"the devnet's {name} key")
-    return path, read_key(path)
+    return path, _checked_key(load_or_create_key_file(path, crypto.new_private_key, f"the devnet's {name} key"), path)
 
 
 # ----- the ledger -------------------------------------------------------------------------------------

@@ -23,37 +23,37 @@ class SecretFileError(ValueError):
 def load_or_create_secret(path: Path, size: int, what: str) -> bytes:
     """The `size` random bytes kept in `path` (`what` names them in errors), created at first use."""
     path = Path(path)
-    if not _create(path, lambda: os.urandom(size)):
-        return _read_secret(path, size, what)
-    return path.read_bytes()
+    created = _create(path, lambda: os.urandom(size))
+    return created if created is not None else _read_secret(path, size, what)
 
 
 def load_or_create_key_file(path: Path, new_key: Callable[[], str], what: str) -> str:
     """The private key written as text in `path` (one line, e.g. 0x-hex), made by `new_key` at first
     use; read back stripped. Checking the key's form is the caller's (it knows what a key is)."""
     path = Path(path)
-    if _create(path, lambda: (new_key() + "\n").encode()):
-        return path.read_text().strip()
-    _check_mode(path, what)
-    return path.read_text().strip()
+    created = _create(path, lambda: (new_key() + "\n").encode())
+    if created is None:
+        _check_mode(path, what)
+    return (created if created is not None else path.read_bytes()).decode().strip()
 
 
-def _create(path: Path, content: Callable[[], bytes]) -> bool:
-    """Writes `content()` to a new `path` (0600, fsynced); False when the file already exists."""
+def _create(path: Path, content: Callable[[], bytes]) -> bytes | None:
+    """Writes `content()` to a new `path` (0600, fsynced) and returns it; None when the file exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return False
+        return None
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(content())
+            data = content()
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
     except BaseException:
         path.unlink(missing_ok=True)  # never leave a partial secret behind
         raise
-    return True
+    return data
 
 
 def _check_mode(path: Path, what: str) -> None:
