@@ -16,6 +16,40 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FINAL = ("COMPLETED", "FAILED")
+# A trust-1 standard task that completes: its statuses, and its one replicate's, in order.
+HAPPY_PATH = [
+    "RECEIVED",
+    "INITIALIZING",
+    "INITIALIZED",
+    "RUNNING",
+    "CONSENSUS_REACHED",
+    "AT_LEAST_ONE_REVEALED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "FINALIZING",
+    "FINALIZED",
+    "COMPLETED",
+]
+WORKER_PATH = [
+    "CREATED",
+    "STARTING",
+    "STARTED",
+    "APP_DOWNLOADING",
+    "APP_DOWNLOADED",
+    "DATA_DOWNLOADING",
+    "DATA_DOWNLOADED",
+    "COMPUTING",
+    "COMPUTED",
+    "CONTRIBUTING",
+    "CONTRIBUTED",
+    "REVEALING",
+    "REVEALED",
+    "RESULT_UPLOAD_REQUESTED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "COMPLETING",
+    "COMPLETED",
+]
 
 
 def is_final(view: dict[str, Any]) -> bool:

@@ -8,44 +8,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from devnet_harness import Devnet
+from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet
 
 pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
 
 REPO = Path(__file__).resolve().parents[2]
-HAPPY_PATH = [
-    "RECEIVED",
-    "INITIALIZING",
-    "INITIALIZED",
-    "RUNNING",
-    "CONSENSUS_REACHED",
-    "AT_LEAST_ONE_REVEALED",
-    "RESULT_UPLOADING",
-    "RESULT_UPLOADED",
-    "FINALIZING",
-    "FINALIZED",
-    "COMPLETED",
-]
-WORKER_PATH = [
-    "CREATED",
-    "STARTING",
-    "STARTED",
-    "APP_DOWNLOADING",
-    "APP_DOWNLOADED",
-    "DATA_DOWNLOADING",
-    "DATA_DOWNLOADED",
-    "COMPUTING",
-    "COMPUTED",
-    "CONTRIBUTING",
-    "CONTRIBUTED",
-    "REVEALING",
-    "REVEALED",
-    "RESULT_UPLOAD_REQUESTED",
-    "RESULT_UPLOADING",
-    "RESULT_UPLOADED",
-    "COMPLETING",
-    "COMPLETED",
-]
 
 
 def test_hello_with_trust_1_completes_and_its_history_explains_it(devnet: Devnet, tmp_path: Path) -> None:

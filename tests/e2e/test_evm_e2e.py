@@ -10,46 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from devnet_harness import Devnet, run_cli
+from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet, run_cli
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 
 REPO = Path(__file__).resolve().parents[2]
-HAPPY_PATH = [
-    "RECEIVED",
-    "INITIALIZING",
-    "INITIALIZED",
-    "RUNNING",
-    "CONSENSUS_REACHED",
-    "AT_LEAST_ONE_REVEALED",
-    "RESULT_UPLOADING",
-    "RESULT_UPLOADED",
-    "FINALIZING",
-    "FINALIZED",
-    "COMPLETED",
-]
-WORKER_PATH = [
-    "CREATED",
-    "STARTING",
-    "STARTED",
-    "APP_DOWNLOADING",
-    "APP_DOWNLOADED",
-    "DATA_DOWNLOADING",
-    "DATA_DOWNLOADED",
-    "COMPUTING",
-    "COMPUTED",
-    "CONTRIBUTING",
-    "CONTRIBUTED",
-    "REVEALING",
-    "REVEALED",
-    "RESULT_UPLOAD_REQUESTED",
-    "RESULT_UPLOADING",
-    "RESULT_UPLOADED",
-    "COMPLETING",
-    "COMPLETED",
-]
 
 
 @pytest.fixture(scope="module")

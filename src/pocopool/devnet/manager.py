@@ -31,6 +31,7 @@ from .restart import (
     restart_dead,
     restart_scheduler,
     restart_worker,
+    running_pids,
     wait_workers,
 )
 from .state import STATE_FILE, DevnetError, DevnetOptionError, DevnetState, ProcessEntry, load_state, save_state
@@ -97,12 +98,6 @@ def _app_limit_args(limits: tuple[str, ...]) -> list[str]:
             )
         argv += [f"--app-{name}", value]
     return argv
-
-
-def running_pids(state: DevnetState) -> list[int]:
-    """The pids of the devnet's processes and workers that still run."""
-    pids = [p.pid for p in state.processes.values()] + [w.pid for w in state.workers]
-    return [pid for pid in pids if pid is not None and is_alive(pid)]
 
 
 @dataclass(frozen=True)

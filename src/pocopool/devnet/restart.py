@@ -42,11 +42,13 @@ def _dead(state: DevnetState) -> list[str]:
 
 def partly_running(home: Path) -> bool:
     """Whether some process of the devnet in `home` runs (and so `start` resumes it rather than start anew)."""
-    if not (home / STATE_FILE).exists():
-        return False
-    state = load_state(home.resolve())
+    return (home / STATE_FILE).exists() and bool(running_pids(load_state(home.resolve())))
+
+
+def running_pids(state: DevnetState) -> list[int]:
+    """The pids of the devnet's processes and workers that still run."""
     pids = [p.pid for p in state.processes.values()] + [w.pid for w in state.workers]
-    return any(pid is not None and is_alive(pid) for pid in pids)
+    return [pid for pid in pids if pid is not None and is_alive(pid)]
 
 
 def restart_dead(home: Path) -> list[str]:
