@@ -87,12 +87,13 @@ def _bar(segments: list[dict[str, Any]], scale: Axis) -> str:
 def _ticks(scale: Axis) -> str:
     """The axis's labels at their places: `^12.3s` marks a moment; labels that would overlap are dropped."""
     cells = [" "] * WIDTH
-    free_from = 0
+    free_from, last = 0, ""
     for seconds, position in scale.ticks():
         label = f"^{seconds:.1f}s" if seconds < 100 else f"^{seconds:.0f}s"
         at = min(int(position), WIDTH - len(label))
-        if at < free_from:
+        if at < free_from or label == last:  # overlapping, or the same time to the tenth: said once
             continue
+        last = label
         cells[at : at + len(label)] = list(label)
         free_from = at + len(label) + 1
     return "".join(cells)
