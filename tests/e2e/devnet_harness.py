@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from proving import assert_reported, replicate_reports
+
 REPO = Path(__file__).resolve().parents[2]
 FINAL = ("COMPLETED", "FAILED")
 # A trust-1 standard task that completes: its statuses, and its one replicate's, in order.
@@ -139,20 +141,8 @@ def until(predicate: Callable[[], Any], timeout: float, what: str, net: Devnet) 
 def assert_provoked(
     net: Devnet, task: str, *, status: str, cause: str, error: str, component: str, fix: str
 ) -> dict[str, Any]:
-    """The one proof of a cause (issue 27, protocol/proofs.py): a replicate of `task` reached `status`
-    with `cause`, its message holds the underlying `error`, and `pocopool explain` gives the cause's
-    `component` and a fix holding `fix`. Returns the task's `task debug --json` view."""
-    debug = net.cli("task", "debug", task, "--json").json()
-    entries = [
-        update
-        for replicate in debug["replicates"]
-        for update in replicate["statusHistory"]
-        if update["status"] == status and update.get("cause") == cause
-    ]
-    said = [(u["status"], u.get("cause"), u.get("message")) for r in debug["replicates"] for u in r["statusHistory"]]
-    assert entries, f"no replicate reached {status} with {cause}: {said}"
-    assert any(error in (update.get("message") or "") for update in entries), said
-    explained = run_cli("explain", cause, "--json").json()  # no devnet needed: the protocol says it
-    [entry] = [e for e in explained["entries"] if e["kind"] == "cause"]
-    assert entry["component"] == component and fix in entry["fix"], entry
-    return dict(debug)
+    """`proving.assert_reported` on a replicate of `task` of a devnet, and the task's `task debug --json`
+    view returned."""
+    debug = dict(net.cli("task", "debug", task, "--json").json())
+    assert_reported(replicate_reports(debug), status=status, cause=cause, error=error, component=component, fix=fix)
+    return debug
