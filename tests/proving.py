@@ -9,6 +9,9 @@ each proving test calls one of them.
   (status, cause, message) triples, from a task's debug view (`replicate_reports`) or from what a real
   worker or enclave process reported.
 - `assert_task_failed(view, ...)`: a task's history holds the failure status with its task cause.
+- `assert_task_reached(view, *statuses)`: a task went through statuses that are no failure.
+
+A view is a `task debug --json` view or the scheduler's own task view (`GET /tasks/{id}`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ Report = tuple[str, str | None, str | None]
 
 
 def replicate_reports(view: Mapping[str, Any]) -> list[Report]:
-    """Every (status, cause, message) of every replicate of a `task debug --json` view, in order."""
+    """Every (status, cause, message) of every replicate of a task, in order: of a `task debug --json`
+    view, or of the scheduler's task view (`GET /tasks/{id}`)."""
     return [
-        (update["status"], update.get("cause"), update.get("message"))
+        (update["status"], update.get("cause"), update.get("message") or update.get("errorMessage"))
         for replicate in view["replicates"]
-        for update in replicate["statusHistory"]
+        for update in replicate.get("statusHistory", replicate.get("statusUpdateList", []))
     ]
+
+
+def _task_history(view: Mapping[str, Any]) -> list[Report]:
+    changes = view.get("statusHistory", view.get("dateStatusList", []))
+    return [(u["status"], u.get("cause"), u.get("message")) for u in changes]
 
 
 def _explained(name: str, kind: str) -> dict[str, Any]:
@@ -58,8 +67,19 @@ def assert_task_failed(
 ) -> None:
     """The task's history holds `status` with the task cause `cause` and a message holding `error`, and
     the cause is explained as `component`'s with a fix holding `fix`."""
-    history = [(u["status"], u.get("cause"), u.get("message")) for u in view["statusHistory"]]
+    history = _task_history(view)
     matching = [message or "" for s, c, message in history if s == status and c == cause]
     assert matching, f"the task never reached {status} with {cause}: {history}"
     assert any(error in message for message in matching), f"{status}/{cause} without {error!r}: {matching}"
     _assert_explanation(cause, "task cause", component, fix)
+
+
+def assert_task_reached(view: Mapping[str, Any], *statuses: str) -> None:
+    """The task's history holds `statuses` in this order (others may come between), each a task status
+    `pocopool explain` describes."""
+    history = [status for status, _, _ in _task_history(view)]
+    rest = iter(history)
+    missing = [status for status in statuses if status not in rest]  # `in` consumes: order is kept
+    assert not missing, f"the task's history {history} lacks {missing} in the order {list(statuses)}"
+    for status in statuses:
+        _explained(status, "task status")

@@ -24,6 +24,7 @@ import pytest
 
 from devnet_harness import Devnet, is_final, run_cli, until
 from pocopool.worker.runtimes import AppRun, CgroupHost, LimitKind, Limits, SandboxRuntime
+from proving import assert_reported, assert_task_reached, replicate_reports
 
 pytestmark = pytest.mark.e2e
 
@@ -207,6 +208,9 @@ def test_a_bomb_is_stopped_at_its_limit_with_its_own_cause(
     found_cause, message = _compute_failure(view)  # type: ignore[misc]
     assert found_cause == cause, view
     assert limit in message and option in message, message
+    assert_reported(
+        replicate_reports(view), status="COMPUTE_FAILED", cause=cause, error=option, component="app", fix=option
+    )
     diagnosis = view["diagnosis"]
     assert diagnosis["cause"] == cause and diagnosis["origin"] == "app" and diagnosis["stage"] == "compute"
     assert option in diagnosis["fix"] and diagnosis["explanation"]
@@ -264,5 +268,6 @@ def test_after_every_attack_the_worker_completes_a_normal_task(attacks: Attacks)
     task = net.cli("run", app, "--args", "ok", "--json").json()["taskIds"][0]
     view = net.debug_when(task, is_final, "the end of the task", 90, logs=True)
     assert view["status"] == "COMPLETED", view
+    assert_task_reached(view, "RUNNING", "FINALIZED", "COMPLETED")
     workdir = Path(json.loads((net.home / "devnet.json").read_text())["workers"][0]["workdir"])
     assert not list(workdir.rglob("filler.bin")), "the fillers' files do not outlive their runs"

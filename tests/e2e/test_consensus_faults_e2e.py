@@ -22,6 +22,7 @@ from pocopool.devnet import manager
 from pocopool.protocol.statuses import ChainContributionStatus as CCS
 from pocopool.protocol.statuses import ChainTaskStatus as CTS
 from pocopool.protocol.time import parse_time
+from proving import assert_reported, assert_task_failed, assert_task_reached, replicate_reports
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "examples" / "apps" / "hello"
@@ -178,6 +179,14 @@ def test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake(
         assert chain.view_contribution(task, liar).status is CCS.CONTRIBUTED  # a loser: never revealed
         lie = replicate_of(debug, liar)
         assert lie["status"] == "ABORTED" and ("ABORTED", "CONSENSUS_REACHED") in causes(lie)
+        assert_reported(
+            replicate_reports({"replicates": [lie]}),
+            status="ABORTED",
+            cause="CONSENSUS_REACHED",
+            error="the scheduler asked it to abort (CONSENSUS_REACHED)",
+            component="scheduler",
+            fix="if the worker voted for another result, its result was wrong",
+        )
         account = chain.view_account(liar)
         stake = chain.view_deal(debug["dealId"]).worker_stake
         assert stake > 0 and account.balance + account.frozen == before[0].balance + before[0].frozen - stake
@@ -212,7 +221,16 @@ def test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes(tmp_p
             "INITIALIZED",
         ]
         assert history[-1] == "COMPLETED"
+        assert_task_reached(debug, "INITIALIZED", "CONSENSUS_REACHED", "REOPENING", "REOPENED", "COMPLETED")
         assert ("FAILED", "REVEAL_TIMEOUT") in causes(replicate_of(debug, silent))
+        assert_reported(
+            replicate_reports({"replicates": [replicate_of(debug, silent)]}),
+            status="FAILED",
+            cause="REVEAL_TIMEOUT",
+            error="no reveal before the reveal deadline",
+            component="worker",
+            fix="check why it stopped",
+        )
         assert replicate_of(debug, honest)["status"] == "COMPLETED"
 
 
@@ -224,6 +242,15 @@ def test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester
         [task] = run_task(net, trust=1, category=short_category(net, 3))
         debug = watch(net, task)
         assert task_statuses(debug)[-2:] == ["CONTRIBUTION_TIMEOUT", "FAILED"], json.dumps(debug, indent=1)
+        assert_task_failed(
+            debug,
+            status="CONTRIBUTION_TIMEOUT",
+            cause="CONTRIBUTION_TIMEOUT",
+            error="deadline",
+            component="scheduler",
+            fix="longer category",
+        )
+        assert_task_reached(debug, "INITIALIZED", "CONTRIBUTION_TIMEOUT", "FAILED")
         chain = ledger(net)
         requester = net.status["requester"]
         before = chain.view_account(requester)
@@ -297,6 +324,7 @@ def test_a_scheduler_killed_mid_run_and_restarted_completes_every_task(tmp_path:
         for task in tasks:
             debug = watch(net, task)
             assert debug["status"] == "COMPLETED", json.dumps(debug, indent=1)
+            assert_task_reached(debug, "RUNNING", "COMPLETED")
             completed = parse_time(debug["statusHistory"][-1]["date"])
             assert completed is not None and completed > killed_at, json.dumps(debug, indent=1)  # by the restarted one
 

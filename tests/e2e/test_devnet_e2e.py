@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet
+from proving import assert_task_reached
 
 pytestmark = pytest.mark.e2e  # starts whole devnets: left out of `make test-fast`
 
@@ -26,6 +27,7 @@ def test_hello_with_trust_1_completes_and_its_history_explains_it(devnet: Devnet
     debug = devnet.cli("task", "debug", task, "--json").json()
     assert debug["taskId"] == task and debug["status"] == "COMPLETED" and debug["onchainStatus"] == "COMPLETED"
     assert [s["status"] for s in debug["statusHistory"]] == HAPPY_PATH
+    assert_task_reached(debug, *HAPPY_PATH)
     assert all(s["date"] for s in debug["statusHistory"])
     [replicate] = debug["replicates"]
     assert [u["status"] for u in replicate["statusHistory"]] == WORKER_PATH

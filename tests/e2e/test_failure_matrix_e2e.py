@@ -23,6 +23,7 @@ from devnet_harness import Devnet, is_final, run_cli
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.protocol.params import DealParams
+from proving import assert_reported, replicate_reports
 
 pytestmark = pytest.mark.e2e
 
@@ -137,10 +138,24 @@ def _failures(view: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
     ]
 
 
-def _assert_explained(net: Devnet, task: str, view: dict[str, Any], cause: str, origin: str, message_part: str) -> None:
+def _assert_explained(
+    net: Devnet, task: str, view: dict[str, Any], status: str | None, cause: str, origin: str, message_part: str
+) -> None:
+    """`task debug` leads with the cause: its diagnosis names it, whose it is and a fix, in JSON and in
+    text; and, when a replicate reported it with `status`, the cause is proven (tests/proving.py:
+    status, cause, underlying error, and the diagnosis's component and fix)."""
     diagnosis = view["diagnosis"]
     assert diagnosis is not None, view
     assert set(diagnosis) >= {"cause", "component", "replicate", "stage", "message", "explanation", "fix"}
+    if status is not None:
+        assert_reported(
+            replicate_reports(view),
+            status=status,
+            cause=cause,
+            error=message_part,
+            component=diagnosis["component"],
+            fix=diagnosis["fix"],
+        )
     assert diagnosis["cause"] == cause, diagnosis
     assert diagnosis["origin"] == origin, diagnosis
     assert diagnosis["fix"] and diagnosis["explanation"]
@@ -172,7 +187,7 @@ def test_download_failures_are_contributed_as_error_results(
     view = _final_debug(net, task)
     assert view["status"] == "COMPLETED", f"an error result still reaches consensus: {json.dumps(view, indent=1)}"
     assert (status, cause) in [(s, c) for s, c, _ in _failures(view)], _failures(view)
-    _assert_explained(net, task, view, cause, "input", message_part)
+    _assert_explained(net, task, view, status, cause, "input", message_part)
     assert view["diagnosis"]["summary"].startswith("The task completed, but its result is an error report")
     net.cli("task", "download", task, str(tmp_path))
     error = (tmp_path / "error.txt").read_text()
@@ -225,7 +240,7 @@ def test_app_failures_without_a_result_fail_the_task_and_blame_the_app(
         assert "UNKNOWN" not in aborted, history
         if failed:  # an abort after the replicate's own failure says that failure
             assert aborted in ([], failed), history
-    _assert_explained(net, task, view, cause, "app", message_part)
+    _assert_explained(net, task, view, "COMPUTE_FAILED", cause, "app", message_part)
     assert view["diagnosis"]["stage"] == "compute"
     assert view["diagnosis"]["component"] == "app"
 
@@ -239,7 +254,8 @@ def test_an_app_that_fails_after_writing_a_result_completes_and_says_so(
     assert view["status"] == "COMPLETED"
     [replicate] = view["replicates"]
     assert replicate["exitCode"] == 2
-    _assert_explained(net, task, view, "APP_COMPUTE_FAILED", "app", "2")
+    # the replicate completed: the diagnosis reads the app's exit code, no replicate reported a cause
+    _assert_explained(net, task, view, None, "APP_COMPUTE_FAILED", "app", "2")
     assert "the output of an app that failed" in view["diagnosis"]["summary"]
 
 
@@ -262,7 +278,7 @@ def test_a_worker_without_stake_refuses_the_task_and_says_why(tmp_path: Path) ->
         view = _final_debug(net, task)
         assert view["status"] == "FAILED"
         assert ("START_FAILED", "STAKE_TOO_LOW") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
-        _assert_explained(net, task, view, "STAKE_TOO_LOW", "platform", "stake")
+        _assert_explained(net, task, view, "START_FAILED", "STAKE_TOO_LOW", "platform", "stake")
         assert view["diagnosis"]["stage"] == "start" and view["diagnosis"]["component"] == "worker"
     finally:
         run_cli("devnet", "stop", home=home, check=False)
@@ -276,7 +292,7 @@ def test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start(
     view = _final_debug(net, task)
     assert view["status"] == "FAILED"
     assert ("START_FAILED", "TASK_DESCRIPTION_INVALID") in [(s, c) for s, c, _ in _failures(view)], _failures(view)
-    _assert_explained(net, task, view, "TASK_DESCRIPTION_INVALID", "input", "encryption")
+    _assert_explained(net, task, view, "START_FAILED", "TASK_DESCRIPTION_INVALID", "input", "encryption")
     assert view["diagnosis"]["stage"] == "start"
 
 
@@ -295,7 +311,7 @@ def test_a_result_store_that_is_down_keeps_the_root_cause(tmp_path: Path) -> Non
         assert ("RESULT_UPLOAD_FAILED", "RESULT_LINK_MISSING") in [(s, c) for s, c, _ in _failures(view)], _failures(
             view
         )
-        _assert_explained(net, task, view, "RESULT_LINK_MISSING", "platform", status["results"])
+        _assert_explained(net, task, view, "RESULT_UPLOAD_FAILED", "RESULT_LINK_MISSING", "platform", status["results"])
         assert view["diagnosis"]["component"] == "storage" and view["diagnosis"]["stage"] == "upload"
     finally:
         run_cli("devnet", "stop", home=home, check=False)

@@ -17,6 +17,7 @@ import pytest
 from devnet_harness import Devnet, is_final, run_cli, until
 from pocopool.devnet import manager
 from pocopool.devnet.processes import kill
+from proving import assert_reported, replicate_reports
 
 REPO = Path(__file__).resolve().parents[2]
 MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
@@ -128,6 +129,14 @@ def test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_a
     explained = net.cli("task", "debug", task, "--json").json()
     [replicate] = [r for r in explained["replicates"] if r["worker"].lower() == wallet.lower()]
     assert replicate["status"] == "FAILED", replicate
+    assert_reported(
+        replicate_reports({"replicates": [replicate]}),
+        status="FAILED",
+        cause="ABORTED_BY_WORKER",
+        error="cannot resume its replicate",
+        component="worker",
+        fix="gives the task to another worker",
+    )
 
 
 def test_the_dead_processes_of_a_devnet_start_again_with_one_command(net: Devnet) -> None:

@@ -182,8 +182,8 @@ CAUSES: dict[C, Proof] = {
     ),
     C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: _tee("the SMS session"),
     C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: _tee("the SMS session"),
-    C.TEE_NOT_SUPPORTED: Proven(
-        "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
+    C.TEE_NOT_SUPPORTED: NotYetProven(
+        "a TEE task given to a worker without TEE (worker/tee/session.py); issue 27 point 3"
     ),
     C.UNKNOWN_SMS: NotYetProven(_LATER),
     C.GET_TEE_SERVICES_CONFIGURATION_FAILED: NotYetProven(_LATER),
@@ -277,11 +277,9 @@ CAUSES: dict[C, Proof] = {
 }
 
 TASK_STATUSES: dict[TS, Proof] = {
-    TS.RECEIVED: Proven(
-        "tests/integration/scheduler/test_scheduler_backup.py::test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks"
-    ),
+    TS.RECEIVED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.INITIALIZING: Proven(
-        "tests/integration/scheduler/test_scheduler_backup.py::test_a_running_schedulers_database_is_backed_up_and_restored_with_its_tasks"
+        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
     ),
     TS.INITIALIZED: Proven(
         "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
@@ -289,9 +287,7 @@ TASK_STATUSES: dict[TS, Proof] = {
     TS.INITIALIZE_FAILED: Proven(
         "tests/integration/scheduler/test_scheduler_flow.py::test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history"
     ),
-    TS.RUNNING: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_a_scheduler_killed_mid_run_and_restarted_completes_every_task"
-    ),
+    TS.RUNNING: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.RUNNING_FAILED: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
     ),
@@ -321,20 +317,18 @@ TASK_STATUSES: dict[TS, Proof] = {
         "tests/integration/devnet/test_cluster_virtual_time.py::test_a_lone_uploader_that_never_uploads_ends_in_result_upload_timeout"
     ),
     TS.FINALIZING: Proven(
-        "tests/integration/scheduler/test_scheduler_flow.py::test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort"
+        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
     ),
-    TS.FINALIZED: Proven(
-        "tests/integration/scheduler/test_scheduler_flow.py::test_a_trust_1_task_goes_from_deal_to_completed_with_its_whole_history"
-    ),
+    TS.FINALIZED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.FINALIZE_FAILED: Proven(
         "tests/integration/scheduler/test_scheduler_flow.py::test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort"
     ),
     TS.FINAL_DEADLINE_REACHED: Proven(
         "tests/integration/scheduler/test_scheduler_flow.py::test_the_final_deadline_fails_a_task_nobody_worked_on"
     ),
-    TS.COMPLETED: Proven("tests/e2e/test_attacks_e2e.py::test_after_every_attack_the_worker_completes_a_normal_task"),
+    TS.COMPLETED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.FAILED: Proven(
-        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
+        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
     ),
 }
 

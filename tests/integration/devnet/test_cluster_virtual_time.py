@@ -9,6 +9,7 @@ from pathlib import Path
 from pocopool.devnet.cluster import Cluster, worker_account
 from pocopool.protocol.statuses import ChainContributionStatus as CCS
 from pocopool.protocol.statuses import ChainTaskStatus as CTS
+from proving import assert_task_failed
 
 FINAL = ("COMPLETED", "FAILED")
 
@@ -107,6 +108,15 @@ async def test_a_lone_uploader_that_never_uploads_ends_in_result_upload_timeout(
         [task] = cluster.new_deal(trust=1)
         await cluster.run_until(final(cluster, task), max_seconds=900)
         assert (await task_history(cluster, task))[-2:] == ["RESULT_UPLOAD_TIMEOUT", "FAILED"]
+        details = await cluster.scheduler.store.task_details(task)
+        assert_task_failed(
+            {"statusHistory": details.changes},
+            status="RESULT_UPLOAD_TIMEOUT",
+            cause="RESULT_UPLOAD_TIMEOUT",
+            error="no revealer uploaded the result",
+            component="storage",
+            fix="result store is up",
+        )
 
 
 async def test_a_crashed_worker_is_lost_then_recovers_and_completes(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from pocopool.devnet.cluster import Cluster
 from pocopool.protocol.statuses import ReplicateStatus as RS
 from pocopool.protocol.statuses import TaskStatus as TS
+from proving import assert_task_failed
 
 FINAL = ("COMPLETED", "FAILED")
 
@@ -60,3 +61,12 @@ async def test_a_lone_silent_uploader_ends_in_result_upload_timeout(tmp_path: Pa
         [task] = cluster.new_deal(trust=1)
         await cluster.run_until(final(cluster, task), max_seconds=900)
         assert (await history(cluster, task))[-2:] == ["RESULT_UPLOAD_TIMEOUT", "FAILED"]
+        details = await cluster.scheduler.store.task_details(task)
+        assert_task_failed(
+            {"statusHistory": details.changes},
+            status="RESULT_UPLOAD_TIMEOUT",
+            cause="RESULT_UPLOAD_TIMEOUT",
+            error="no revealer uploaded the result",
+            component="storage",
+            fix="result store is up",
+        )

@@ -10,6 +10,7 @@ from pocopool.chain.base import ChainError, ChainRevert
 from pocopool.protocol.crypto import recover_personal, upload_authorization_hash
 from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.time import VirtualClock
+from proving import assert_task_failed
 from scheduler_harness import (
     FAKE_LINK,
     WORKER_KEYS,
@@ -258,6 +259,14 @@ async def test_the_final_deadline_fails_a_task_nobody_worked_on(tmp_path: Path, 
                 "FINAL_DEADLINE_REACHED",
                 "FAILED",
             ]
+            assert_task_failed(
+                body,
+                status="FINAL_DEADLINE_REACHED",
+                cause="FINAL_DEADLINE_REACHED",
+                error="final deadline",
+                component="scheduler",
+                fix="Claim a refund",
+            )
     finally:
         ledger.chain.close()
 
@@ -307,6 +316,14 @@ async def test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history(
     assert failure["message"] == (
         "the ledger refused the initialize transaction (task-index-out-of-range): index 0 is not in the deal's bag"
     )
+    assert_task_failed(
+        body,
+        status="INITIALIZE_FAILED",
+        cause="TASK_INDEX_OUT_OF_RANGE",
+        error="index 0 is not in the deal's bag",
+        component="chain",
+        fix="A scheduler fault",
+    )
 
 
 async def test_an_unreachable_ledger_during_initialize_is_retried_by_the_detector(ledger, sqlite_url):
@@ -350,5 +367,13 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             body = await until_status(worker, task_id, "FAILED")
             assert [c["status"] for c in body["dateStatusList"]][-3:] == ["FINALIZING", "FINALIZE_FAILED", "FAILED"]
             assert body["dateStatusList"][-2]["cause"] == "REVEALS_PENDING"
+            assert_task_failed(
+                body,
+                status="FINALIZE_FAILED",
+                cause="REVEALS_PENDING",
+                error="0 of 1 winners revealed",
+                component="chain",
+                fix="A scheduler fault",
+            )
         finally:
             await worker.aclose()

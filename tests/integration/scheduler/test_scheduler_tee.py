@@ -36,6 +36,7 @@ from pocopool.protocol.crypto import keccak_hex, recover_personal
 from pocopool.protocol.statuses import ChainTaskStatus
 from pocopool.protocol.tags import int_to_tag
 from pocopool.protocol.tee import challenge_request_hash, sign_enclave_result
+from proving import assert_task_failed
 from scheduler_harness import (
     APP_OWNER,
     REQUESTER,
@@ -280,6 +281,14 @@ async def test_an_sms_of_another_framework_fails_the_task_naming_its_url(ledger,
     assert failure["cause"] == "SMS_FRAMEWORK_MISMATCH"
     assert failure["message"] == f"the SMS {other.url} serves SCONE, the task asks for GRAMINE"
     assert other.challenges == []
+    assert_task_failed(
+        {"statusHistory": details.changes},
+        status="INITIALIZE_FAILED",
+        cause="SMS_FRAMEWORK_MISMATCH",
+        error=other.url,
+        component="scheduler",
+        fix="Buy the task with the framework this pool serves",
+    )
 
 
 async def test_an_unreachable_sms_fails_the_task_naming_its_url(ledger, sqlite_url):
@@ -292,6 +301,14 @@ async def test_an_unreachable_sms_fails_the_task_naming_its_url(ledger, sqlite_u
     failure = details.changes[1]
     assert (failure["status"], failure["cause"]) == ("INITIALIZE_FAILED", "SMS_UNREACHABLE")
     assert url in failure["message"] and "\n" not in failure["message"]
+    assert_task_failed(
+        {"statusHistory": details.changes},
+        status="INITIALIZE_FAILED",
+        cause="SMS_UNREACHABLE",
+        error=url,
+        component="scheduler",
+        fix="must check the SMS",
+    )
 
 
 async def test_a_tee_task_without_an_sms_still_fails_to_initialize(ledger, sqlite_url):
@@ -303,6 +320,14 @@ async def test_a_tee_task_without_an_sms_still_fails_to_initialize(ledger, sqlit
         ("INITIALIZE_FAILED", "TEE_NOT_SUPPORTED"),
         ("FAILED", None),
     ]
+    assert_task_failed(
+        {"statusHistory": details.changes},
+        status="INITIALIZE_FAILED",
+        cause="TEE_NOT_SUPPORTED",
+        error="this workerpool has no SMS for it",
+        component="scheduler",
+        fix="start an SMS",
+    )
 
 
 # ----- `python -m pocopool.scheduler --sms URL` as a real process -------------------------------------

@@ -34,6 +34,7 @@ from pocopool.worker.context import ReplicateContext
 from pocopool.worker.logs import get_logger
 from pocopool.worker.stages import STAGES, contribute_and_finalize
 from pocopool.worker.state import ReplicateState
+from proving import assert_reported
 
 ENCLAVE = Account.from_key("0x" + "e7" * 32)
 OTHER = Account.from_key("0x" + "e8" * 32)
@@ -148,6 +149,14 @@ async def test_no_enclave_signature_is_enclave_signature_not_found(world: World)
     ctx.state.enclave_signature = None  # type: ignore[attr-defined]
     outcome = await contribute_and_finalize.run(ctx, push(task_id, PLEASE))
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_AND_FINALIZE_FAILED, Cause.ENCLAVE_SIGNATURE_NOT_FOUND)
+    assert_reported(
+        [(outcome.status.value, outcome.cause.value, outcome.details.errorMessage)],
+        status="CONTRIBUTE_AND_FINALIZE_FAILED",
+        cause="ENCLAVE_SIGNATURE_NOT_FOUND",
+        error="left no result signature",
+        component="worker",
+        fix="TEE setup",
+    )
 
 
 async def test_a_deal_of_trust_2_is_trust_not_1(world: World) -> None:
@@ -156,6 +165,14 @@ async def test_a_deal_of_trust_2_is_trust_not_1(world: World) -> None:
         tee_context(world, deal_id, task_id, keccak_hex(b"x")), push(task_id, PLEASE)
     )
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_AND_FINALIZE_FAILED, Cause.TRUST_NOT_1)
+    assert_reported(
+        [(outcome.status.value, outcome.cause.value, outcome.details.errorMessage)],
+        status="CONTRIBUTE_AND_FINALIZE_FAILED",
+        cause="TRUST_NOT_1",
+        error="trust",
+        component="requester",
+        fix="trust 1",
+    )
 
 
 async def test_no_result_link_is_result_link_missing(world: World) -> None:

@@ -16,6 +16,7 @@ from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.worker.error_result import write_error_result
 from pocopool.worker.postcompute import PostComputeError, post_compute, read_result, zip_folder
 from pocopool.worker.workspace import TaskPaths
+from proving import assert_reported
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "data" / "vectors.json").read_text())
 
@@ -144,3 +145,11 @@ def test_an_error_result_cannot_serve_a_callback_deal(paths: TaskPaths) -> None:
     with pytest.raises(PostComputeError) as raised:
         write_error_result(paths, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_BAD_CHECKSUM, has_callback=True)
     assert raised.value.cause is Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE
+    assert_reported(
+        [("DATA_DOWNLOAD_FAILED", raised.value.cause.value, raised.value.message)],
+        status="DATA_DOWNLOAD_FAILED",
+        cause="POST_COMPUTE_FAILED_UNKNOWN_ISSUE",
+        error="callback",
+        component="worker",
+        fix="worker's log",
+    )

@@ -36,6 +36,7 @@ from pocopool.worker.stages import Stage
 from pocopool.worker.stages.outcome import Outcome, failed, succeeded
 from pocopool.worker.state import ReplicateState
 from pocopool.worker.workspace import TaskPaths
+from proving import Report, assert_reported
 
 TASK = "0x" + "7a" * 32
 
@@ -45,6 +46,7 @@ class Recorder:
 
     def __init__(self, answers: dict[RS, Next | None] | None = None) -> None:
         self.sent: list[tuple[RS, Cause | None]] = []
+        self.said: list[Report] = []  # each status as the proof helper reads it, with its message
         self.requests: list[list[RS]] = []  # the statuses of each request
         self.answers = answers or {}
 
@@ -59,6 +61,8 @@ class Recorder:
         answer: Next | None = None
         for status, details in reports:
             self.sent.append((status, details.cause if details else None))
+            cause = details.cause.value if details and details.cause else None
+            self.said.append((status.value, cause, details.errorMessage if details else None))
             answer = (
                 self.answers[status]
                 if status in self.answers
@@ -189,6 +193,14 @@ async def test_a_refused_running_status_aborts_without_running_the_stage(
     assert ran == []
     assert recorder.sent == [(RS.STARTING, None), (RS.ABORTED, Cause.UNKNOWN)]
     assert not ctx.paths.root.exists()
+    assert_reported(
+        recorder.said,
+        status="ABORTED",
+        cause="UNKNOWN",
+        error="asked it to abort without a reason",
+        component="scheduler",
+        fix="decisive failure",
+    )
 
 
 async def test_a_failure_answered_with_abort_ends_in_aborted_for_the_same_cause(

@@ -73,8 +73,10 @@ from pocopool.worker.stages import (
     start,
     upload,
 )
+from pocopool.worker.stages.outcome import Outcome
 from pocopool.worker.state import ReplicateState
 from pocopool.worker.workspace import Workspace
+from proving import Report, assert_reported
 
 KEYS = {
     name: "0x" + byte * 32
@@ -279,6 +281,14 @@ def push(task_id: str, action: Next, **extra: object) -> TaskNotification:
         taskNotificationType=action,
         taskNotificationExtra=TaskNotificationExtra(**extra) if extra else None,
     )
+
+
+def reports(*outcomes: Outcome) -> list[Report]:
+    """What these stage outcomes report to the scheduler, as the proof helper reads it."""
+    return [
+        (o.status.value, o.cause.value if o.cause else None, o.details.errorMessage if o.details else None)
+        for o in outcomes
+    ]
 
 
 # ----- the whole way through --------------------------------------------------------------------------
@@ -533,6 +543,14 @@ async def test_compute_without_a_downloaded_app_fails_on_the_worker_side(world: 
     outcome = await compute.run(world.context(deal_id, task_id), push(task_id, Next.PLEASE_COMPUTE))
     assert (outcome.status, outcome.cause) == (RS.COMPUTE_FAILED, Cause.APP_NOT_FOUND_LOCALLY)
     assert outcome.details.errorMessage.startswith("[worker]")
+    assert_reported(
+        reports(outcome),
+        status="COMPUTE_FAILED",
+        cause="APP_NOT_FOUND_LOCALLY",
+        error="not in the cache",
+        component="worker",
+        fix="report it",
+    )
 
 
 # ----- preflight and chain refusals ---------------------------------------------------------------------
@@ -540,6 +558,14 @@ async def test_start_refuses_a_task_that_is_not_initialized(world: World) -> Non
     deal_id, task_id = world.task(world.app(), initialize=False)
     outcome = await start.run(world.context(deal_id, task_id), push(task_id, Next.PLEASE_START))
     assert (outcome.status, outcome.cause) == (RS.START_FAILED, Cause.TASK_NOT_ACTIVE)
+    assert_reported(
+        reports(outcome),
+        status="START_FAILED",
+        cause="TASK_NOT_ACTIVE",
+        error="not ACTIVE",
+        component="chain",
+        fix="INITIALIZE status",
+    )
 
 
 async def test_start_refuses_a_worker_without_the_stake(world: World) -> None:
@@ -580,12 +606,28 @@ async def test_a_contribution_the_chain_reverts_reports_the_rule(world: World) -
     outcome = await contribute.run(ctx, push(task_id, Next.PLEASE_CONTRIBUTE))
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID)
     assert outcome.details.errorMessage.startswith("contribute reverted: invalid-authorization: ")
+    assert_reported(
+        reports(outcome),
+        status="CONTRIBUTE_FAILED",
+        cause="CHAIN_RECEIPT_NOT_VALID",
+        error="invalid-authorization",
+        component="chain",
+        fix="names the rule",
+    )
 
 
 async def test_contribute_needs_a_result_digest(world: World) -> None:
     deal_id, task_id = world.task(world.app())
     outcome = await contribute.run(world.context(deal_id, task_id), push(task_id, Next.PLEASE_CONTRIBUTE))
     assert (outcome.status, outcome.cause) == (RS.CONTRIBUTE_FAILED, Cause.DETERMINISM_HASH_NOT_FOUND)
+    assert_reported(
+        reports(outcome),
+        status="CONTRIBUTE_FAILED",
+        cause="DETERMINISM_HASH_NOT_FOUND",
+        error="no result digest",
+        component="app",
+        fix="computed.json",
+    )
 
 
 async def test_reveal_needs_the_consensus_block_and_a_matching_contribution(
@@ -605,6 +647,18 @@ async def test_reveal_needs_the_consensus_block_and_a_matching_contribution(
     assert (
         refused.details.errorMessage
         == "task is ACTIVE on chain, not REVEALING; own contribution is UNSET, not CONTRIBUTED"
+    )
+    said = reports(missing, refused)
+    assert_reported(
+        said,
+        status="REVEAL_FAILED",
+        cause="CONSENSUS_BLOCK_MISSING",
+        error="no consensus block number",
+        component="scheduler",
+        fix="A scheduler fault",
+    )
+    assert_reported(
+        said, status="REVEAL_FAILED", cause="CANNOT_REVEAL", error="not REVEALING", component="chain", fix="lost"
     )
 
 
