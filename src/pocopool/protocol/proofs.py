@@ -215,7 +215,7 @@ CAUSES: dict[C, Proof] = {
         "a devnet worker fault that binds pre-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
     ),
     C.PRE_COMPUTE_TIMEOUT: NotYetProven(
-        "an input file host that never answers (tests/e2e/silent_host.py GET /silent): on the devnet tee-sim's own 60 s download timeout (precompute.py TIMEOUT) fired first and gave PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED, not the stage's time limit; find why the category's limit did not stop the stage"
+        "an input file host that never answers (tests/e2e/silent_host.py GET /silent): in category 0 (5 minutes) tee-sim's own 60 s download timeout (precompute.py TIMEOUT) fires first and gives PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: run it in the devnet's DEVNET-5S category (devnet.json categories), whose 5 s limit stops the stage first"
     ),
     C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each pre-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
