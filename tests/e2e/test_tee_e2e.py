@@ -12,25 +12,29 @@ real cryptography) and a standard worker, all real processes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-from devnet_harness import Devnet, run_cli
+from devnet_harness import Devnet, assert_provoked, run_cli
 from pocopool.backup import backup
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.client.sms import SmsClient
+from pocopool.protocol.crypto import ZERO_ADDRESS, sha256_hex
 from pocopool.protocol.encryption import EncryptionError, aes_decrypt, decode_dataset_key, new_dataset_key
 from pocopool.protocol.tags import int_to_tag
-from pocopool.protocol.tee import IPFS_TOKEN, SIM_FRAMEWORK_TAG, EnclaveConfig, SecretKind
+from pocopool.protocol.tee import DROPBOX_TOKEN, IPFS_TOKEN, SIM_FRAMEWORK_TAG, EnclaveConfig, SecretKind
+from silent_host import silent_host
 from test_consensus_faults_e2e import replicate_of, task_statuses, watch
 
 pytestmark = pytest.mark.e2e
@@ -210,24 +214,35 @@ def wrong_key_for(encrypted: bytes) -> str:
 
 
 def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_path: Path) -> None:
-    wallet = tee_worker(net)["wallet"]
-    cases: dict[str, tuple[str, str]] = {}
-
-    def outcome(name: str, *run: str) -> None:
+    def provoked(run: tuple[str, ...], status: str, cause: str, error: str, component: str, fix: str) -> None:
         task = net.cli("run", *run, "--json").json()["taskIds"][0]
         debug = watch(net, task)
         assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
-        cases[name] = cause_of(debug, wallet)
+        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
 
     # A dataset key that does not open the dataset.
     dataset, _, _ = encrypted_dataset(net, tmp_path / "wrong-key", wrong_key=True)
-    outcome("wrong key", probe, "--tee", "--dataset", dataset)
+    provoked(
+        (probe, "--tee", "--dataset", dataset),
+        "COMPUTE_FAILED",
+        "PRE_COMPUTE_DATASET_DECRYPTION_FAILED",
+        "the dataset cannot be decrypted",
+        "storage",
+        "Check the dataset",
+    )
     # An encrypted dataset changed after it was deployed.
     dataset, _, encrypted = encrypted_dataset(net, tmp_path / "tampered")
     digest = hashlib.sha256(encrypted.read_bytes()).hexdigest()
-    [served] = [p for p in (net.home / "files").rglob("*") if p.is_file() and digest in str(p)]
+    served = served_file(net, digest)
     served.write_bytes(b"\0" * 16 + served.read_bytes()[16:])
-    outcome("tampered", probe, "--tee", "--dataset", dataset)
+    provoked(
+        (probe, "--tee", "--dataset", dataset),
+        "COMPUTE_FAILED",
+        "PRE_COMPUTE_INVALID_DATASET_CHECKSUM",
+        f", the chain says 0x{digest}",
+        "storage",
+        "Check the dataset",
+    )
     # An app whose on-chain fingerprint is not its bundle's.
     state = json.loads((net.home / "devnet.json").read_text())
     chain = connect(state["chain"])
@@ -240,24 +255,39 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
         ).return_value
     finally:
         chain.close()
-    outcome("fingerprint", impostor, "--tee")
+    provoked(
+        (impostor, "--tee"),
+        "COMPUTE_FAILED",
+        "PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION",
+        f"its on-chain enclave fingerprint is {'ab' * 32}",
+        "worker",
+        "TEE setup",
+    )
     # An app that leaves no computed.json: post-compute has nothing to sign.
-    outcome("no computed", probe, "--tee", "--args", "no-computed")
+    provoked(
+        (probe, "--tee", "--args", "no-computed"),
+        "COMPUTE_FAILED",
+        "POST_COMPUTE_COMPUTED_FILE_NOT_FOUND",
+        "the app wrote no /iexec_out/computed.json",
+        "app",
+        "computed.json",
+    )
     # An app asking for more enclave heap than the worker allows (1024 MiB by default).
     big = net.cli("app", "deploy", str(PROBE), "--tee", "--heap-mb", "4096", "--json").json()["app"]
-    outcome("heap", big, "--tee")
-
-    assert cases["wrong key"][0] == "PRE_COMPUTE_DATASET_DECRYPTION_FAILED", cases
-    assert "cannot be decrypted" in cases["wrong key"][1]
-    assert cases["tampered"][0] == "PRE_COMPUTE_INVALID_DATASET_CHECKSUM", cases
-    assert re.search(rf"has checksum 0x[0-9a-f]{{64}}, the chain says 0x{digest}", cases["tampered"][1]), cases
-    assert cases["fingerprint"][0] == "PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION", cases
-    assert cases["fingerprint"][1].endswith(f"its on-chain enclave fingerprint is {'ab' * 32}"), cases
-    assert cases["no computed"] == ("POST_COMPUTE_COMPUTED_FILE_NOT_FOUND", "the app wrote no /iexec_out/computed.json")
-    assert cases["heap"] == (
+    provoked(
+        (big, "--tee"),
+        "START_FAILED",
         "PRE_COMPUTE_INVALID_ENCLAVE_HEAP_CONFIGURATION",
-        ("the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)"),
-    ), cases
+        "the app asks for an enclave heap of 4096 MiB; this worker allows 1024 MiB (--tee-max-heap-mb)",
+        "worker",
+        "TEE setup",
+    )
+
+
+def served_file(net: Devnet, digest: str) -> Path:
+    """The devnet's file server's copy of the file whose sha256 is `digest`."""
+    [served] = [p for p in (net.home / "files").rglob("*") if p.is_file() and digest in str(p)]
+    return served
 
 
 def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devnet, probe: str) -> None:
@@ -303,3 +333,119 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
     assert "iexec-result-dropbox-token" in no_token[1], no_token
     assert no_upload[0] == "POST_COMPUTE_IPFS_UPLOAD_FAILED", no_upload
     assert no_upload[1].startswith("PUT http://127.0.0.1:9/results/0x") and "ConnectError" in no_upload[1], no_upload
+
+
+def tiny_rsa_key_b64() -> str:
+    """Base64 of a well-formed PEM RSA public key too small (216 bits) to encrypt a 32-byte AES key."""
+    key = rsa.RSAPublicNumbers(65537, (2**127 - 1) * (2**89 - 1)).public_key()
+    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(pem).decode()
+
+
+def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet, probe: str, tmp_path: Path) -> None:
+    """Last in this module: it pushes the requester's Dropbox token, which the SMS
+    refusals above must not find."""
+    state = json.loads((net.home / "devnet.json").read_text())
+    requester_key = Path(state["keys"]["requester"]).read_text().strip()
+    requester = Account.from_key(requester_key)
+    sms = SmsClient(net.status["sms"], requester_key)
+    chain = connect(state["chain"])
+
+    def deal(app: str = probe, dataset: str = ZERO_ADDRESS, beneficiary: str | None = None, **params: object) -> str:
+        tag = int_to_tag(SIM_FRAMEWORK_TAG)
+        request = DealRequest(app, state["workerpool"], 0, dataset, tag=tag, params=json.dumps(params))
+        created = chain.view_deal(chain.create_deal(requester, replace(request, beneficiary=beneficiary)).return_value)
+        assert created is not None
+        [task] = created.task_ids()
+        return task
+
+    def run(*args: str) -> str:
+        return str(net.cli("run", probe, "--tee", *args, "--json").json()["taskIds"][0])
+
+    def provoked(task: str, status: str, cause: str, error: str, component: str, fix: str) -> None:
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
+        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+
+    def beneficiary_with_key(key_b64: str) -> str:
+        account = Account.create()
+        SmsClient(net.status["sms"], account.key.hex()).push_result_key(key_b64)
+        return str(account.address)
+
+    data = "Check the dataset and input files"
+    storage = "Check the result storage and encryption settings of the deal"
+    try:
+        with silent_host() as host:
+            # Pre-compute: what the deal or its data hosts give it.
+            dataset, _, encrypted = encrypted_dataset(net, tmp_path / "gone")
+            served_file(net, hashlib.sha256(encrypted.read_bytes()).hexdigest()).unlink()
+            provoked(
+                run("--dataset", dataset),
+                "COMPUTE_FAILED",
+                "PRE_COMPUTE_DATASET_DOWNLOAD_FAILED",
+                "404 GET http",
+                "storage",
+                data,
+            )
+            nowhere = chain.create_dataset(requester, "no-url", "", sha256_hex(b"x")).return_value
+            sms.push_dataset_key(nowhere, new_dataset_key())
+            provoked(
+                deal(dataset=nowhere),
+                "COMPUTE_FAILED",
+                "PRE_COMPUTE_DATASET_URL_MISSING",
+                "the session has no (or an empty) IEXEC_DATASET_URL",
+                "storage",
+                data,
+            )
+            provoked(
+                deal(iexec_input_files=[""]),
+                "COMPUTE_FAILED",
+                "PRE_COMPUTE_AT_LEAST_ONE_INPUT_FILE_URL_MISSING",
+                "the session has no (or an empty) IEXEC_INPUT_FILE_URL_1",
+                "storage",
+                data,
+            )
+            provoked(
+                run("--input-file", f"{host}/missing"),
+                "COMPUTE_FAILED",
+                "PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED",
+                f"404 GET {host}/missing",
+                "storage",
+                data,
+            )
+            # Post-compute: the result the app leaves, the beneficiary's key, the result storage.
+            provoked(
+                run("--args", "unzippable"),
+                "COMPUTE_FAILED",
+                "POST_COMPUTE_OUT_FOLDER_ZIP_FAILED",
+                "cannot zip iexec_out",
+                "worker",
+                "Read the message",
+            )
+            provoked(
+                deal(beneficiary=beneficiary_with_key("not-a-key"), iexec_result_encryption=True),
+                "COMPUTE_FAILED",
+                "POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY",
+                "the result encryption public key is not base64",
+                "worker",
+                storage,
+            )
+            provoked(
+                deal(beneficiary=beneficiary_with_key(tiny_rsa_key_b64()), iexec_result_encryption=True),
+                "COMPUTE_FAILED",
+                "POST_COMPUTE_ENCRYPTION_FAILED",
+                "the result cannot be encrypted",
+                "worker",
+                storage,
+            )
+            sms.push(SecretKind.WEB2, requester.address, DROPBOX_TOKEN, "dropbox-t0ken")
+            provoked(
+                deal(iexec_result_storage_provider="dropbox"),
+                "COMPUTE_FAILED",
+                "POST_COMPUTE_DROPBOX_UPLOAD_FAILED",
+                "storage provider 'dropbox' is not reachable from tee-sim",
+                "worker",
+                storage,
+            )
+    finally:
+        chain.close()

@@ -158,7 +158,11 @@ def test_tee_sim_is_the_default_platform_and_satisfies_the_workers_interface() -
         "python3",
         "app.py",
     )
-    assert platform.command(Stage.POST)[-2:] == ("-m", "pocopool.teesim.postcompute")
+    post = platform.command(Stage.POST)
+    # The enclave imports the pocopool whose source the sandbox binds, not whatever `-I` finds installed.
+    source = Path(pocopool.__file__).resolve().parent.parent
+    assert post[-1] == "pocopool.teesim.postcompute" and repr(str(source)) in post[-2]
+    assert source in platform.read_only_folders()
     assert load_platform("pocopool.teesim.platform:TeeSim", PLATFORMS).name == "tee-sim"
 
 

@@ -118,8 +118,12 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
     ),
-    C.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED: _tee("post-compute"),
-    C.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_OUT_FOLDER_ZIP_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.POST_COMPUTE_SEND_COMPUTED_FILE_FAILED: Unreachable(
+        "tee-sim hands its computed file to the worker inside its signed report.json, the one channel its exit causes also use (teesim/enclave.py write_report): a report that cannot be written is POST_COMPUTE_EXIT_REPORTING_FAILED."
+    ),
     C.POST_COMPUTE_COMPUTED_FILE_NOT_FOUND: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
     ),
@@ -192,7 +196,9 @@ CAUSES: dict[C, Proof] = {
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
     C.TASK_ALREADY_CONTRIBUTED: NotYetProven("contributeAndFinalize on a TEE task someone already contributed to"),
-    C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: _tee("pre-compute"),
+    C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: Unreachable(
+        "The chain refuses a TEE deal whose app has no mrenclave (rule tee-app-required, chain/local/assets.py create_deal and the contract), so the worker's check in worker/tee/session.py enclave_config never finds it empty."
+    ),
     C.PRE_COMPUTE_INVALID_ENCLAVE_CONFIGURATION: Proven(
         "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
     ),
@@ -205,42 +211,78 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every pre-compute session (sms/sessions.py plan_session); tee-sim's pre-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: _tee("pre-compute"),
-    C.PRE_COMPUTE_TIMEOUT: _tee("pre-compute"),
+    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
+        "a devnet worker fault that binds pre-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    ),
+    C.PRE_COMPUTE_TIMEOUT: NotYetProven(
+        "an input file host that never answers (tests/e2e/silent_host.py GET /silent): in category 0 (5 minutes) tee-sim's own 60 s download timeout (precompute.py TIMEOUT) fires first and gives PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: run it in the devnet's DEVNET-5S category (devnet.json categories), whose 5 s limit stops the stage first"
+    ),
     C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each pre-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
     ),
     C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
         "A pre-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
-    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: _tee("pre-compute"),
-    C.PRE_COMPUTE_OUTPUT_PATH_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_IS_DATASET_REQUIRED_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_DATASET_URL_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_DATASET_KEY_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_DATASET_CHECKSUM_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_DATASET_FILENAME_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_INPUT_FILES_NUMBER_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_AT_LEAST_ONE_INPUT_FILE_URL_MISSING: _tee("pre-compute"),
-    C.PRE_COMPUTE_OUTPUT_FOLDER_NOT_FOUND: _tee("pre-compute"),
-    C.PRE_COMPUTE_DATASET_DOWNLOAD_FAILED: _tee("pre-compute"),
+    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: NotYetProven(
+        "the worker names a report signed by another key so (today it counts as no report: FAILED_UNKNOWN_ISSUE), provoked by a devnet worker fault that rewrites pre-compute's report"
+    ),
+    C.PRE_COMPUTE_OUTPUT_PATH_MISSING: Unreachable(
+        "plan_session in sms/sessions.py writes IEXEC_PRE_COMPUTE_OUT=/iexec_in into every pre-compute session it plans, so tee-sim's precompute.py never finds it absent."
+    ),
+    C.PRE_COMPUTE_IS_DATASET_REQUIRED_MISSING: Unreachable(
+        "The SMS sets IS_DATASET_REQUIRED to true or false from the deal's dataset in every pre-compute session (sms/sessions.py plan_session), so it is never absent."
+    ),
+    C.PRE_COMPUTE_DATASET_URL_MISSING: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.PRE_COMPUTE_DATASET_KEY_MISSING: Unreachable(
+        "A deal with a dataset gets a session only once the SMS found the dataset's key (else TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED), and the SMS refuses to store an empty secret (sms/http/secrets.py), so IEXEC_DATASET_KEY is never empty."
+    ),
+    C.PRE_COMPUTE_DATASET_CHECKSUM_MISSING: Unreachable(
+        "The chain stores a dataset's checksum as a bytes32 (chain/arguments.py bytes32), so the IEXEC_DATASET_CHECKSUM the SMS copies from it is always 0x and 64 hex digits, never empty."
+    ),
+    C.PRE_COMPUTE_DATASET_FILENAME_MISSING: Unreachable(
+        "The SMS names the plain dataset file after the dataset's checksummed address (IEXEC_DATASET_FILENAME in sms/sessions.py), which a dataset on chain always has."
+    ),
+    C.PRE_COMPUTE_INPUT_FILES_NUMBER_MISSING: Unreachable(
+        "plan_session in sms/sessions.py always writes IEXEC_INPUT_FILES_NUMBER, the count of the deal's input files (0 when it has none)."
+    ),
+    C.PRE_COMPUTE_AT_LEAST_ONE_INPUT_FILE_URL_MISSING: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.PRE_COMPUTE_OUTPUT_FOLDER_NOT_FOUND: Unreachable(
+        "The worker creates the task's input folder before pre-compute starts (worker/stages/app_output.py prepare_output) and binds it where TEESIM_IEXEC_IN says, so the folder is always there."
+    ),
+    C.PRE_COMPUTE_DATASET_DOWNLOAD_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
     C.PRE_COMPUTE_INVALID_DATASET_CHECKSUM: Proven(
         "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
     ),
     C.PRE_COMPUTE_DATASET_DECRYPTION_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
     ),
-    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: _tee("pre-compute"),
-    C.PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: _tee("pre-compute"),
-    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: _tee("pre-compute"),
+    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: NotYetProven(
+        "a devnet worker fault that binds the input folder read-only for pre-compute, with a dataset"
+    ),
+    C.PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: NotYetProven(
+        "a pre-compute that dies without a signed report (e.g. a worker whose --app-memory-mb is too small for the interpreter) on a second TEE devnet"
+    ),
     C.POST_COMPUTE_IMAGE_MISSING: Unreachable(
         "tee-sim runs its post-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
     ),
     C.POST_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every post-compute session (sms/sessions.py plan_session); tee-sim's post-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.POST_COMPUTE_EXIT_REPORTING_FAILED: _tee("post-compute"),
-    C.POST_COMPUTE_TIMEOUT: _tee("post-compute"),
+    C.POST_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
+        "a devnet worker fault that binds post-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    ),
+    C.POST_COMPUTE_TIMEOUT: NotYetProven(
+        "a result store that never answers the upload (tests/e2e/silent_host.py PUT, as iexec_result_storage_proxy) past the category's time limit; see PRE_COMPUTE_TIMEOUT's plan for the download timeout that fires first"
+    ),
     C.POST_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each post-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
     ),
@@ -250,12 +292,24 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_result_not_signed_by_the_enclave_challenge_is_refused_before_any_transaction"
     ),
-    C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: _tee("post-compute"),
-    C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _tee("post-compute"),
-    C.POST_COMPUTE_ENCRYPTION_FAILED: _tee("post-compute"),
-    C.POST_COMPUTE_STORAGE_TOKEN_MISSING: _tee("post-compute"),
-    C.POST_COMPUTE_RESULT_FILE_NOT_FOUND: _tee("post-compute"),
-    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED: _tee("post-compute"),
+    C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: Unreachable(
+        "The SMS refuses a session asking for result encryption whose beneficiary pushed no key (TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY) and never stores an empty one, so post-compute always gets RESULT_ENCRYPTION_PUBLIC_KEY when it must encrypt."
+    ),
+    C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.POST_COMPUTE_ENCRYPTION_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
+    C.POST_COMPUTE_STORAGE_TOKEN_MISSING: Unreachable(
+        "_storage_token in sms/sessions.py returns a non-empty token or refuses the session; only a callback deal gets an empty one, and tee-sim's post-compute uploads nothing for a callback deal."
+    ),
+    C.POST_COMPUTE_RESULT_FILE_NOT_FOUND: Unreachable(
+        "tee-sim's post-compute uploads the archive it has just zipped and read back in the same step (postcompute.py _archive, whose failure is POST_COMPUTE_OUT_FOLDER_ZIP_FAILED), so no result file can go missing before the upload."
+    ),
+    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED: Proven(
+        "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
+    ),
     C.POST_COMPUTE_IPFS_UPLOAD_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
     ),

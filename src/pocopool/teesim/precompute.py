@@ -35,7 +35,7 @@ def _download(url: str, cause: str) -> bytes:
                     raise StageFailure([cause], f"GET {url}: more than {MAX_DOWNLOAD_BYTES} bytes")
                 chunks.append(chunk)
             return b"".join(chunks)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # InvalidURL is not an HTTPError
         raise StageFailure([cause], f"GET {url}: {type(error).__name__}: {error}") from error
 
 
@@ -47,9 +47,10 @@ def _save(path: Path, content: bytes, cause: str) -> None:
         raise StageFailure([cause], f"cannot write {path.name}: {error}") from error
 
 
-def _missing(env: dict[str, str]) -> list[str]:
+def _missing(env: dict[str, str]) -> list[tuple[str, str]]:
+    """(cause, variable) of each variable the session should hold and does not (or holds empty)."""
     missing = [
-        cause
+        (cause, name)
         for name, cause in (
             ("IEXEC_PRE_COMPUTE_OUT", "OUTPUT_PATH_MISSING"),
             ("IS_DATASET_REQUIRED", "IS_DATASET_REQUIRED_MISSING"),
@@ -59,20 +60,23 @@ def _missing(env: dict[str, str]) -> list[str]:
     ]
     if env.get("IS_DATASET_REQUIRED") == "true":
         missing += [
-            f"DATASET_{what}_MISSING"
+            (f"DATASET_{what}_MISSING", f"IEXEC_DATASET_{what}")
             for what in ("FILENAME", "URL", "CHECKSUM", "KEY")
             if not env.get(f"IEXEC_DATASET_{what}")
         ]
     count = env.get("IEXEC_INPUT_FILES_NUMBER", "0")
-    if count.isdigit() and any(not env.get(f"IEXEC_INPUT_FILE_URL_{i}") for i in range(1, int(count) + 1)):
-        missing.append("AT_LEAST_ONE_INPUT_FILE_URL_MISSING")
+    empty = [f"IEXEC_INPUT_FILE_URL_{i}" for i in range(1, int(count) + 1)] if count.isdigit() else []
+    empty = [name for name in empty if not env.get(name)]
+    if empty:
+        missing.append(("AT_LEAST_ONE_INPUT_FILE_URL_MISSING", ", ".join(empty)))
     return missing
 
 
 def work(env: dict[str, str]) -> dict:
     missing = _missing(env)
     if missing:
-        raise StageFailure(missing, f"the session misses {len(missing)} variable(s)")
+        names = ", ".join(name for _, name in missing)
+        raise StageFailure([cause for cause, _ in missing], f"the session has no (or an empty) {names}")
     output = worker_path(ENV_IEXEC_IN)  # the SMS's IEXEC_PRE_COMPUTE_OUT, as this sandbox sees it
     if not output.is_dir():
         raise StageFailure(["OUTPUT_FOLDER_NOT_FOUND"], f"{env['IEXEC_PRE_COMPUTE_OUT']} does not exist")

@@ -3,7 +3,8 @@ writing a secret in clear: the sha256 of the requester and developer secrets, an
 decrypted dataset (the result is encrypted for the beneficiary when the deal asks for it).
 
 Arguments: `callback` to answer with callback data instead of files; `fail` to exit 3; `no-computed`
-to leave no computed.json.
+to leave no computed.json; `unzippable` to leave a result file whose name is not UTF-8 (no zip entry
+can be named so).
 """
 
 import hashlib
@@ -40,6 +41,9 @@ else:
     with open(os.path.join(out, "proof.json"), "w") as handle:
         json.dump(proof, handle, sort_keys=True)
     computed = {"deterministic-output-path": os.path.join(out, "proof.json")}
+if "unzippable" in args:
+    with open(os.path.join(os.fsencode(out), b"\xff"), "w") as handle:
+        handle.write("a name that is not UTF-8\n")
 if "no-computed" not in args:
     with open(os.path.join(out, "computed.json"), "w") as handle:
         json.dump(computed, handle)
