@@ -72,7 +72,12 @@ def _history_lines(entries: list[dict[str, Any]], origin: float | None, kind: ty
         else:
             line += f" {_describe(status, kind)}"
         console.print(line)
-        if entry.get("message"):
+        several = entry.get("causes") or []
+        if len(several) > 1:  # each cause with its own message, not the joined one (decision 121)
+            console.print(f"  {'':22}  ↳ {len(several)} causes:")
+            for each in several:
+                console.print(f"  {'':22}    [red]{each['cause']}[/]: {each.get('message') or ''}")
+        elif entry.get("message"):
             console.print(f"  {'':22}  ↳ {entry['message']}")
 
 

@@ -114,6 +114,7 @@ def _replicate_json(replicate: ReplicateView) -> dict[str, Any]:
                 "cause": u.cause.value if u.cause else None,
                 **({"message": u.errorMessage} if u.errorMessage else {}),
                 **({"exitCode": u.exitCode} if u.exitCode is not None else {}),
+                **({"causes": [e.wire() for e in u.exitCauses]} if u.exitCauses else {}),
             }
             for u in replicate.statusUpdateList
         ],

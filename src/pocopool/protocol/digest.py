@@ -189,12 +189,11 @@ def callback_digest(callback_data: str) -> str:
     return keccak_hex(hex_to_bytes(callback_data, None, "callback-data"))
 
 
-def error_result_text(status: str, cause: str) -> str:
-    """The error.txt of a download failure, byte-identical to the reference (worker.md §6.5)."""
-    return (
-        f"[IEXEC] Errors occurred while computing the task [error:{status}, "
-        f"causes:[WorkflowError[cause={cause}, message=]]]"
-    )
+def error_result_text(status: str, *causes: str) -> str:
+    """The error.txt of a download failure, byte-identical to the reference (worker.md §6.5): its list
+    of WorkflowErrors as Java prints a list of records, one per cause."""
+    listed = ", ".join(f"WorkflowError[cause={cause}, message=]" for cause in causes)
+    return f"[IEXEC] Errors occurred while computing the task [error:{status}, causes:[{listed}]]"
 
 
 def error_computed_json() -> dict[str, object]:

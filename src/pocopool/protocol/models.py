@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .applogs import bounded
 from .crypto import InvalidHex, normalize_address, normalize_bytes32
@@ -127,6 +127,17 @@ ResultFilePath = Annotated[str, StringConstraints(min_length=1, max_length=1024)
 Sha256 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 
 
+MAX_EXIT_CAUSES = 32  # causes one failure may list (a result with many bad file names says the first 32)
+
+
+class ExitCause(Wire):
+    """One reason a stage failed, with its own message: iExec's WorkflowError (worker 9.2 reports a
+    list of them per stage)."""
+
+    cause: ReplicateStatusCause
+    message: str = Field(default="", max_length=2_000)
+
+
 class ReplicateStatusDetails(Wire):
     chainReceipt: ChainReceipt | None = None
     resultLink: str | None = Field(default=None, max_length=4096)
@@ -141,6 +152,19 @@ class ReplicateStatusDetails(Wire):
     # (protocol/digest.py digest_and_files), so that replicates that disagree can say which files
     # differed (decision 120). The scheduler never shows these hashes, only which files differ.
     resultFiles: dict[ResultFilePath, Sha256] | None = Field(default=None, max_length=MAX_REPORTED_FILES)
+    # pocopool, with a failure that has several causes (two input files that do not download, three
+    # result files with too long a name): each, in the order met. `cause` is the first of them, the
+    # decisive one the reference's tools read (decision 121).
+    exitCauses: list[ExitCause] | None = Field(default=None, min_length=1, max_length=MAX_EXIT_CAUSES)
+
+    @model_validator(mode="after")
+    def _first_exit_cause_is_the_cause(self) -> ReplicateStatusDetails:
+        if self.exitCauses:
+            if self.cause is None:
+                self.cause = self.exitCauses[0].cause
+            elif self.cause is not self.exitCauses[0].cause:
+                raise ValueError("details.cause must be the first of details.exitCauses")
+        return self
 
 
 MAX_STATUS_BATCH = 32  # updates in one POST /replicates/{id}/updateStatuses

@@ -23,6 +23,7 @@ from pydantic import Field, TypeAdapter
 from .models import (
     ChainReceipt,
     ComputeLogs,
+    ExitCause,
     ReplicateModel,
     ReplicateStatusUpdateModel,
     TaskModel,
@@ -54,6 +55,7 @@ class ReplicateStatusUpdateView(ReplicateStatusUpdateModel):
     exitCode: int | None = None
     chainReceipt: ChainReceipt | None = None
     resultLink: str | None = None
+    exitCauses: list[ExitCause] | None = None  # each cause of a failure that has several (decision 121)
 
 
 class ReplicateView(ReplicateModel):

@@ -49,6 +49,7 @@ class NewReplicateUpdate:
     tx_hash: str | None = None
     result_link: str | None = None
     tee_session_error: str | None = None
+    exit_causes: tuple[tuple[str, str], ...] | None = None  # (cause, message) of each, when several
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ def replicate_view(details: TaskDetails, replicate: Mapping[str, Any], base_url:
                 exitCode=u["exit_code"],
                 chainReceipt=_receipt(u),
                 resultLink=u["result_link"],
+                exitCauses=u.get("exit_causes"),
             )
             for u in updates
         ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 
 from ..protocol.digest import ERROR_FILE_NAME, error_computed_json, error_result_text
 from ..protocol.statuses import ReplicateStatus
@@ -17,8 +18,11 @@ from .postcompute import COMPUTED_JSON, PostComputeError, ResultInfo, post_compu
 from .workspace import TaskPaths
 
 
-def write_error_result(paths: TaskPaths, status: ReplicateStatus, cause: Cause, has_callback: bool) -> ResultInfo:
-    """Replace any output with error.txt + computed.json and run the standard post-compute.
+def write_error_result(
+    paths: TaskPaths, status: ReplicateStatus, causes: Sequence[Cause], has_callback: bool
+) -> ResultInfo:
+    """Replace any output with error.txt (naming each cause, in order) + computed.json and run the
+    standard post-compute.
 
     Raises PostComputeError(POST_COMPUTE_FAILED_UNKNOWN_ISSUE, …) if that fails (then the replicate
     cannot contribute and the scheduler aborts it).
@@ -26,7 +30,9 @@ def write_error_result(paths: TaskPaths, status: ReplicateStatus, cause: Cause, 
     try:
         shutil.rmtree(paths.output, ignore_errors=True)
         paths.iexec_out.mkdir(parents=True)
-        (paths.iexec_out / ERROR_FILE_NAME).write_text(error_result_text(status.value, cause.value), encoding="utf-8")
+        (paths.iexec_out / ERROR_FILE_NAME).write_text(
+            error_result_text(status.value, *(c.value for c in causes)), encoding="utf-8"
+        )
         (paths.iexec_out / COMPUTED_JSON).write_text(json.dumps(error_computed_json()), encoding="utf-8")
         return post_compute(paths, has_callback)
     except (OSError, PostComputeError) as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..protocol.digest import COMPUTED_FILE, MAX_RESULT_FILE_NAME, ComputedFile, DigestError
@@ -19,10 +20,14 @@ COMPUTED_JSON = COMPUTED_FILE
 
 
 class PostComputeError(Exception):
-    def __init__(self, cause: Cause, message: str) -> None:
+    """The post-compute failed: `cause` and `message` the first reason, `causes` each reason with its
+    own message (several result files with too long a name are one cause each, decision 121)."""
+
+    def __init__(self, cause: Cause, message: str, causes: Sequence[tuple[Cause, str]] = ()) -> None:
         super().__init__(message)
         self.cause = cause
         self.message = message
+        self.causes = list(causes) or [(cause, message)]
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,11 @@ def post_compute(paths: TaskPaths, has_callback: bool) -> ResultInfo:
     except OSError as error:
         raise PostComputeError(Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE, f"cannot list iexec_out: {error}") from error
     if long_names:
+        too_long = Cause.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME
         raise PostComputeError(
-            Cause.POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME,
+            too_long,
             f"result file names longer than {MAX_RESULT_FILE_NAME} characters: {', '.join(long_names[:5])}",
+            [(too_long, f"{name}: a name longer than {MAX_RESULT_FILE_NAME} characters") for name in long_names],
         )
     try:
         zip_folder(iexec_out, paths.zip)

@@ -1,7 +1,7 @@
 """The "can contribute" checks run before start, downloads, compute and contribute (spec/worker.md §5).
 
-All failures are collected in order; the first is the one reported as `details.cause`, the others
-go into the error message.
+All failures are collected in order; the first is the one reported as `details.cause`, and each is
+reported with its message in `details.exitCauses` (decision 121).
 """
 
 from __future__ import annotations
@@ -60,5 +60,5 @@ async def preflight(ctx: ReplicateContext) -> list[PreflightFailure]:
     return failures
 
 
-def summarize(failures: list[PreflightFailure]) -> str:
-    return "; ".join(f"{failure.cause.value}: {failure.message}" for failure in failures)
+def causes(failures: list[PreflightFailure]) -> list[tuple[Cause, str]]:
+    return [(failure.cause, failure.message) for failure in failures]

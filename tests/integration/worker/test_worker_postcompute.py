@@ -127,7 +127,7 @@ def test_the_zip_holds_relative_sorted_file_entries_only_and_is_deterministic(pa
 
 def test_the_error_result_is_the_reference_text_and_its_digest(paths: TaskPaths) -> None:
     (paths.iexec_out / "leftover.txt").write_text("from an earlier attempt")
-    info = write_error_result(paths, RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED, has_callback=False)
+    info = write_error_result(paths, RS.APP_DOWNLOAD_FAILED, [Cause.APP_IMAGE_DOWNLOAD_FAILED], has_callback=False)
     text = (
         "[IEXEC] Errors occurred while computing the task [error:APP_DOWNLOAD_FAILED, "
         "causes:[WorkflowError[cause=APP_IMAGE_DOWNLOAD_FAILED, message=]]]"
@@ -143,7 +143,7 @@ def test_the_error_result_is_the_reference_text_and_its_digest(paths: TaskPaths)
 
 def test_an_error_result_cannot_serve_a_callback_deal(paths: TaskPaths) -> None:
     with pytest.raises(PostComputeError) as raised:
-        write_error_result(paths, RS.DATA_DOWNLOAD_FAILED, Cause.DATASET_FILE_BAD_CHECKSUM, has_callback=True)
+        write_error_result(paths, RS.DATA_DOWNLOAD_FAILED, [Cause.DATASET_FILE_BAD_CHECKSUM], has_callback=True)
     assert raised.value.cause is Cause.POST_COMPUTE_FAILED_UNKNOWN_ISSUE
     assert_reported(
         [("DATA_DOWNLOAD_FAILED", raised.value.cause.value, raised.value.message)],

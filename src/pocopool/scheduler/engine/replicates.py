@@ -244,6 +244,9 @@ def _entry(update: ProposedUpdate, cause: Cause | None, now: float) -> NewReplic
         tx_hash=receipt.txHash if receipt else None,
         result_link=details.resultLink if details else None,
         tee_session_error=details.teeSessionGenerationError if details else None,
+        exit_causes=tuple((e.cause.value, e.message) for e in details.exitCauses)
+        if details and details.exitCauses
+        else None,
     )
 
 

@@ -283,6 +283,7 @@ async def append_status(
             "tx_hash": new.tx_hash,
             "result_link": new.result_link,
             "tee_session_error": new.tee_session_error,
+            "exit_causes": [{"cause": c, "message": m} for c, m in new.exit_causes] if new.exit_causes else None,
         },
     )
     if accepted.logs is not None:

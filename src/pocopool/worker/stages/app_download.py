@@ -11,8 +11,8 @@ from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..bundle import BundleError
 from ..context import ReplicateContext
-from ..preflight import preflight, summarize
-from .outcome import Outcome, error_result, failed, succeeded
+from ..preflight import causes, preflight
+from .outcome import Outcome, error_result, failed_each, succeeded
 
 SUPPORTED_APP_TYPES = ("BUNDLE",)
 
@@ -20,7 +20,7 @@ SUPPORTED_APP_TYPES = ("BUNDLE",)
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = await preflight(ctx)
     if failures:
-        return failed(RS.APP_DOWNLOAD_FAILED, failures[0].cause, summarize(failures))
+        return failed_each(RS.APP_DOWNLOAD_FAILED, causes(failures))
     description = await ctx.description()
     app = description.app
     try:
@@ -29,7 +29,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         bundle, cached = await ctx.services.bundles.get(app.multiaddr, app.checksum)
     except BundleError as error:
         ctx.log.warning("app-download-failed", app=app.address, url=app.multiaddr, error=str(error))
-        return await error_result(ctx, description, RS.APP_DOWNLOAD_FAILED, Cause.APP_IMAGE_DOWNLOAD_FAILED, str(error))
+        return await error_result(
+            ctx, description, RS.APP_DOWNLOAD_FAILED, [(Cause.APP_IMAGE_DOWNLOAD_FAILED, str(error))]
+        )
     ctx.state.bundle_checksum = app.checksum
     ctx.save()
     ctx.log.info(

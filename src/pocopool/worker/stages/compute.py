@@ -28,7 +28,7 @@ from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
 from ..env import compute_env
 from ..postcompute import PostComputeError, post_compute
-from ..preflight import preflight, summarize
+from ..preflight import causes, preflight
 from ..runtimes.base import AppRun
 from . import compute_tee
 from .app_output import (
@@ -41,13 +41,13 @@ from .app_output import (
     remove_tmp,
     write_app_logs,
 )
-from .outcome import Outcome, failed, succeeded
+from .outcome import Outcome, failed, failed_each, succeeded
 
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = await preflight(ctx)
     if failures:
-        return failed(RS.COMPUTE_FAILED, failures[0].cause, summarize(failures))
+        return failed_each(RS.COMPUTE_FAILED, causes(failures))
     description = await ctx.description()
     bundle = ctx.services.bundles.cached(ctx.state.bundle_checksum or description.app.checksum)
     if bundle is None:
@@ -133,7 +133,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
                 exitCode=result.exit_code,
                 computeLogs=logs,
             )
-        return failed(RS.COMPUTE_FAILED, error.cause, error.message, exitCode=0, computeLogs=logs)
+        return failed_each(RS.COMPUTE_FAILED, error.causes, exitCode=0, computeLogs=logs)
     digest = info.digest
     if "wrong-result" in config.faults:
         digest = keccak_hex(bytes.fromhex(digest[2:]) + b"pocopool:fault:wrong-result")

@@ -26,7 +26,7 @@ from ..tee.enclaves import EnclaveFailed, Enclaves, tee_stage_logs
 from ..tee.session import TeeRefused
 from ..workspace import atomic_write
 from .app_output import TIMEOUT_EXIT_CODE, describe_exit, prepare_output, write_app_logs
-from .outcome import Outcome, failed, succeeded
+from .outcome import Outcome, failed, failed_each, succeeded
 
 
 def _computed_file(computed: dict) -> bytes:
@@ -76,13 +76,14 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
         await asyncio.to_thread(write_app_logs, ctx.paths, app_result)
         computed = await enclaves.post_compute()
     except (EnclaveFailed, TeeRefused) as error:
+        reasons = error.causes if isinstance(error, EnclaveFailed) else [(error.cause, error.message)]
         details: dict[str, Any] = {"teeStages": tee_stage_logs(enclaves) or None}
         if app_result is not None:
             details.update(
                 exitCode=app_result.exit_code,
                 computeLogs=ComputeLogs(stdout=app_result.stdout, stderr=app_result.stderr).tailed(),
             )
-        return failed(RS.COMPUTE_FAILED, error.cause, error.message, **details)
+        return failed_each(RS.COMPUTE_FAILED, reasons, **details)
     ctx.state.result_digest = str(computed.get("result-digest") or "") or None
     ctx.state.callback_data = computed.get("callback-data") if description.has_callback else None
     ctx.state.enclave_signature = str(computed.get("enclave-signature") or "") or None

@@ -11,8 +11,8 @@ from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
-from ..preflight import preflight, summarize
-from .outcome import Outcome, failed, receipt, succeeded
+from ..preflight import causes, preflight
+from .outcome import Outcome, failed, failed_each, receipt, succeeded
 
 STANDARD_ENCLAVE_SIGNATURE = "0x"  # ignored by the contract when the enclave challenge is zero
 
@@ -34,7 +34,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return succeeded(RS.CONTRIBUTED, chainReceipt=receipt(**_receipt_args(ctx.state.contribution)))
     failures = await preflight(ctx)
     if failures:
-        return failed(RS.CONTRIBUTE_FAILED, failures[0].cause, summarize(failures))
+        return failed_each(RS.CONTRIBUTE_FAILED, causes(failures))
     digest = ctx.state.result_digest
     if not digest:
         return failed(

@@ -26,9 +26,9 @@ from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import recover_enclave_result
 from ..context import ReplicateContext
-from ..preflight import preflight, summarize
+from ..preflight import causes, preflight
 from .contribute import REVERT_CAUSES as CONTRIBUTE_REVERT_CAUSES
-from .outcome import Outcome, failed, receipt, succeeded
+from .outcome import Outcome, failed, failed_each, receipt, succeeded
 
 FAILED = RS.CONTRIBUTE_AND_FINALIZE_FAILED
 DONE = RS.CONTRIBUTE_AND_FINALIZE_DONE
@@ -63,7 +63,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     # §6.9 steps 1–4 (the stake check is skipped: this path locks no stake).
     failures = [f for f in await preflight(ctx) if f.cause is not Cause.STAKE_TOO_LOW]
     if failures:
-        return failed(FAILED, failures[0].cause, summarize(failures))
+        return failed_each(FAILED, causes(failures))
     description = await ctx.description()
     if description.deal.trust != 1:
         return failed(

@@ -9,15 +9,15 @@ from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import SIMULATION_LABEL
 from ..context import ReplicateContext
-from ..preflight import preflight, summarize
+from ..preflight import causes, preflight
 from ..tee import session as tee_session
-from .outcome import Outcome, failed, succeeded
+from .outcome import Outcome, failed, failed_each, succeeded
 
 
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = await preflight(ctx)
     if failures:
-        return failed(RS.START_FAILED, failures[0].cause, summarize(failures))
+        return failed_each(RS.START_FAILED, causes(failures))
     description = await ctx.description()
     # The requester's input, refused before anything is downloaded: arguments the app cannot be given
     # are the deal's fault, not the app's (the CLI refuses them before buying; other clients may not).

@@ -51,11 +51,17 @@ def exit_failure(stage: Stage, code: int, last_line: str) -> EnclaveFailed:
 
 
 class EnclaveFailed(Exception):
-    def __init__(self, cause: Cause, message: str, *, app: RunResult | None = None) -> None:
+    """A TEE stage failed: `cause` the first reason, `causes` each reason the enclave reported with
+    its message (decision 121)."""
+
+    def __init__(
+        self, cause: Cause, message: str, *, app: RunResult | None = None, causes: list[tuple[Cause, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.cause = cause
         self.message = message
         self.app = app  # the app's run, when it got that far
+        self.causes = causes or [(cause, message)]
 
 
 @dataclass
@@ -196,7 +202,11 @@ class Enclaves:
             ]
             if causes:
                 message = str(report.get("message") or last_line)
-                raise EnclaveFailed(Cause[causes[0]], f"{', '.join(causes)}: {message}" if len(causes) > 1 else message)
+                raise EnclaveFailed(
+                    Cause[causes[0]],
+                    f"{', '.join(causes)}: {message}" if len(causes) > 1 else message,
+                    causes=[(Cause[cause], message) for cause in causes],
+                )
         if code in protocol.EXIT_CAUSES:
             raise exit_failure(stage, code, last_line)
         unsigned = code in (protocol.EXIT_OK, protocol.EXIT_REPORTED)
