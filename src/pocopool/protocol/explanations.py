@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .causes import Explanation as Explanation
 from .causes import Origin as Origin
+from .session_explanations import SESSION_CAUSES
 from .statuses import Component
 from .statuses import ReplicateStatusCause as C
 from .statuses import TaskStatus as TS
@@ -283,7 +284,7 @@ def _tee_default(cause: C) -> Explanation:
 
 
 def explain_cause(cause: C) -> Explanation:
-    return CAUSES.get(cause) or _tee_default(cause)
+    return CAUSES.get(cause) or SESSION_CAUSES.get(cause) or _tee_default(cause)
 
 
 TASK_FAILURES: dict[TS, Explanation] = {

@@ -140,18 +140,18 @@ CAUSES: dict[C, Proof] = {
         "tests/integration/sms/test_sms_sessions.py::test_a_task_not_on_chain_cannot_get_a_session"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_each_attested_stage_gets_only_its_own_secrets"
+        "tests/e2e/test_tee_refusals_e2e.py::test_the_authorization_of_an_ended_task_replayed_gets_no_session"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: _tee("the SMS session"),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_forged_workerpool_authorization_gets_no_session"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: _tee("the SMS session"),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_task_whose_enclave_challenge_the_sms_lost_gets_no_session"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: _tee("the SMS session"),
     C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: Proven(
@@ -248,7 +248,7 @@ CAUSES: dict[C, Proof] = {
         "A post-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
     C.POST_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
-        "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_result_not_signed_by_the_enclave_challenge_is_refused_before_any_transaction"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_tampered_enclave_signature_is_refused_before_any_transaction"
     ),
     C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: _tee("post-compute"),
     C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _tee("post-compute"),
