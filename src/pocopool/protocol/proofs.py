@@ -132,7 +132,9 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_wrong_worker_signature_is_invalid_authorization"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_an_authorization_without_its_fields_is_empty_params"
+    ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_standard_deal_is_no_match_onchain_type"
     ),
@@ -142,18 +144,28 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_the_authorization_of_an_ended_task_replayed_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: NotYetProven(
+        "an EVM node that answers the SMS's read of the task and fails its next read (the deal or the workerpool); "
+        "a deal is never missing once its task is on chain, so only a failing read names this cause"
+    ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_a_forged_workerpool_authorization_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: Unreachable(
+        "The SMS first requires the Authorization header to be the signature of the authorization's workerWallet "
+        "(INVALID_AUTHORIZATION otherwise, sms/sessions.py check_worker_signature) and a missing or empty one is "
+        "EMPTY_PARAMS_UNAUTHORIZED: no key signs for the zero address, so no request reaches the signature tokens "
+        "without a worker address."
+    ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_a_task_whose_enclave_challenge_the_sms_lost_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_challenge_whose_key_does_not_open_is_empty_tee_credentials"
+    ),
     C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_missing_secrets_each_have_their_cause"
     ),
@@ -169,19 +181,29 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
     ),
-    C.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_session_the_database_does_not_store_is_storage_call_failed"
+    ),
     C.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
     ),
     C.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK: Unreachable(
         "The scheduler asks the SMS which framework it serves before initializing a TEE task and fails a task of another framework at INITIALIZE_FAILED (TEE_NOT_SUPPORTED): no session is ever asked for a framework the SMS does not serve."
     ),
-    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: NotYetProven(
+        "an EVM node that answers the SMS's reads of the task and deal and fails its read of the app or dataset"
+    ),
     C.TEE_SESSION_GENERATION_NO_SESSION_REQUEST: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_missing_or_malformed_body_is_no_session_request"
     ),
-    C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: Unreachable(
+        "The SMS names it when the deal's dataset is not on chain, but both ledgers refuse a deal whose app or "
+        "dataset is not registered (unknown-app, unknown-dataset) and never remove an asset, so a task's "
+        "description is always there to read."
+    ),
+    C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_stored_secret_that_does_not_open_is_an_unknown_issue"
+    ),
     C.TEE_NOT_SUPPORTED: Proven(
         "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
     ),
