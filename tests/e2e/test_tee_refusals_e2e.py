@@ -6,22 +6,31 @@ replicate's status and cause, the underlying error, and the component and fix `e
 - a forged workerpool authorization: the SMS refuses the session (…_INVALID_SIGNATURE);
 - the authorization of a task that has ended, replayed: the SMS refuses it (…_TASK_NOT_ACTIVE);
 - a task whose enclave challenge the SMS no longer holds (…_EMPTY_TEE_CHALLENGE);
+- an SMS the worker cannot reach (UNKNOWN_SMS), or that serves another framework
+  (GET_TEE_SERVICES_CONFIGURATION_FAILED), after the scheduler initialized the task;
+- a worker whose platform key was moved away cannot start its enclaves (TEE_PREPARATION_FAILED);
 - an enclave signature of the result that does not verify: the worker refuses it before any
   transaction (POST_COMPUTE_INVALID_TEE_SIGNATURE).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from devnet_harness import Devnet, assert_provoked, run_cli, until
 from pocopool.chain import connect
 from pocopool.devnet import manager
+from pocopool.devnet.processes import terminate
 from test_consensus_faults_e2e import task_statuses, watch
 
 pytestmark = pytest.mark.e2e
@@ -127,6 +136,110 @@ def test_a_task_whose_enclave_challenge_the_sms_lost_gets_no_session(net: Devnet
         error=f"(409 GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE): no enclave challenge was generated for task {task}",
         component="scheduler",
         fix="Check that the scheduler and its workers use the same SMS",
+    )
+
+
+@contextmanager
+def sms_replaced(net: Devnet, framework: str | None) -> Iterator[None]:
+    """The devnet's SMS stopped, and in its place nothing (`framework` None) or a server that says it
+    serves `framework` and knows nothing else; the devnet's SMS again afterwards."""
+    port = int(urlsplit(net.status["sms"]).port or 0)
+    terminate(manager.load_state(net.home).processes["sms"].pid)
+    server = None
+    if framework is not None:
+
+        class OtherSms(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server spelling
+                known = self.path == "/tee/framework"
+                body = json.dumps(framework if known else {"error": "unknown"}).encode()
+                self.send_response(200 if known else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_PUT = do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), OtherSms)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        manager.restart(net.home, ["sms"])
+
+
+def initialized_without_a_worker(net: Devnet, app: str) -> str:
+    """A TEE task the scheduler initialized (with its enclave challenge from the SMS) while the TEE
+    worker is down."""
+    manager.kill_worker(net.home, TEE_WORKER)
+    task = run_tee(net, app)
+    initialized = {"INITIALIZED"}
+    until(
+        lambda: initialized & {s["status"] for s in (net.task_view(task) or {}).get("dateStatusList", [])},
+        60,
+        f"task {task} initialized",
+        net,
+    )
+    return task
+
+
+def test_a_worker_that_cannot_reach_the_sms_says_so(net: Devnet, probe: str) -> None:
+    task = initialized_without_a_worker(net, probe)
+    with sms_replaced(net, None):
+        with_faults(net)
+        failed_at_start(net, task)
+    assert_provoked(
+        net,
+        task,
+        status="START_FAILED",
+        cause="UNKNOWN_SMS",
+        error=f"the SMS at {net.status['sms']} cannot be reached: ConnectError",
+        component="scheduler",
+        fix="that the worker can reach its URL",
+    )
+
+
+def test_an_sms_of_another_framework_gives_the_worker_no_tee_services(net: Devnet, probe: str) -> None:
+    task = initialized_without_a_worker(net, probe)
+    with sms_replaced(net, "SCONE"):
+        with_faults(net)
+        failed_at_start(net, task)
+    assert_provoked(
+        net,
+        task,
+        status="START_FAILED",
+        cause="GET_TEE_SERVICES_CONFIGURATION_FAILED",
+        error=f"the SMS at {net.status['sms']} runs '\"SCONE\"', the task needs GRAMINE",
+        component="scheduler",
+        fix="Check the workerpool's SMS",
+    )
+
+
+def test_a_worker_without_its_platform_key_cannot_prepare_its_enclaves(net: Devnet, probe: str) -> None:
+    with_faults(net)
+    argv = manager.load_state(net.home).workers[TEE_WORKER].argv or []
+    key = Path(argv[argv.index("--tee-platform-key-file") + 1])
+    away = key.with_name("platform.key.away")
+    key.rename(away)  # the worker was started with it: its operator moved it since
+    try:
+        task = run_tee(net, probe)
+        failed_at_start(net, task)
+    finally:
+        away.rename(key)
+    assert_provoked(
+        net,
+        task,
+        status="COMPUTE_FAILED",
+        cause="TEE_PREPARATION_FAILED",
+        error=f"cannot open the platform key file: [Errno 2] No such file or directory: '{key}'",
+        component="worker",
+        fix="Check the worker's TEE setup",
     )
 
 

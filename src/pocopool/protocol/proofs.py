@@ -207,9 +207,13 @@ CAUSES: dict[C, Proof] = {
     C.TEE_NOT_SUPPORTED: Proven(
         "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
     ),
-    C.UNKNOWN_SMS: NotYetProven(_LATER),
-    C.GET_TEE_SERVICES_CONFIGURATION_FAILED: NotYetProven(_LATER),
-    C.TEE_PREPARATION_FAILED: NotYetProven(_LATER),
+    C.UNKNOWN_SMS: Proven("tests/e2e/test_tee_refusals_e2e.py::test_a_worker_that_cannot_reach_the_sms_says_so"),
+    C.GET_TEE_SERVICES_CONFIGURATION_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_sms_of_another_framework_gives_the_worker_no_tee_services"
+    ),
+    C.TEE_PREPARATION_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_worker_without_its_platform_key_cannot_prepare_its_enclaves"
+    ),
     C.TRUST_NOT_1: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
