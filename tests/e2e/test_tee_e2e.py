@@ -297,9 +297,8 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
     requester_key = Path(state["keys"]["requester"]).read_text().strip()
     requester = Account.from_key(requester_key)
     chain = connect(state["chain"])
-    wallet = tee_worker(net)["wallet"]
 
-    def refused(beneficiary: str | None = None, **params: object) -> tuple[str | None, str]:
+    def failed_task(beneficiary: str | None = None, **params: object) -> str:
         request = DealRequest(
             app=probe,
             workerpool=state["workerpool"],
@@ -313,26 +312,56 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
         [task] = deal.task_ids()
         debug = watch(net, task)
         assert debug["status"] == "FAILED" and "RUNNING_FAILED" in task_statuses(debug), json.dumps(debug, indent=1)
-        return cause_of(debug, wallet)
+        return str(task)
 
     try:
         nobody = Account.create().address  # a beneficiary that never pushed a result key
-        no_key = refused(iexec_result_encryption=True, beneficiary=nobody)
-        no_secret = refused(iexec_secrets={"1": "never-pushed"})
-        no_token = refused(iexec_result_storage_provider="dropbox")  # the requester pushed no dropbox token
+        no_key = failed_task(iexec_result_encryption=True, beneficiary=nobody)
+        no_secret = failed_task(iexec_secrets={"1": "never-pushed"})
+        no_token = failed_task(iexec_result_storage_provider="dropbox")  # the requester pushed no dropbox token
         # A storage token the session can give (the requester's), and a proxy where nothing listens.
         SmsClient(net.status["sms"], requester_key).push(SecretKind.WEB2, requester.address, IPFS_TOKEN, "t0ken")
-        no_upload = refused(iexec_result_storage_proxy="http://127.0.0.1:9")
+        no_upload = failed_task(iexec_result_storage_proxy="http://127.0.0.1:9")
     finally:
         chain.close()
-    assert no_key[0] == "TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY"
-    assert nobody in no_key[1] and no_key[1].startswith("the SMS refused the session (404"), no_key
-    assert no_secret[0] == "TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED"
-    assert "no secret named 'never-pushed'" in no_secret[1], no_secret
-    assert no_token[0] == "TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED", no_token
-    assert "iexec-result-dropbox-token" in no_token[1], no_token
-    assert no_upload[0] == "POST_COMPUTE_IPFS_UPLOAD_FAILED", no_upload
-    assert no_upload[1].startswith("PUT http://127.0.0.1:9/results/0x") and "ConnectError" in no_upload[1], no_upload
+    assert_provoked(
+        net,
+        no_key,
+        status="START_FAILED",
+        cause="TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY",
+        error=f"the SMS refused the session (404 POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY): "
+        f"result encryption is asked but beneficiary {nobody} pushed no",
+        component="requester",
+        fix="The beneficiary must push its result encryption public key",
+    )
+    assert_provoked(
+        net,
+        no_secret,
+        status="START_FAILED",
+        cause="TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED",
+        error=f"requester {requester.address} has no secret named 'never-pushed'",
+        component="requester",
+        fix="Push the secret to the workerpool's SMS",
+    )
+    assert_provoked(
+        net,
+        no_token,
+        status="START_FAILED",
+        cause="TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED",
+        error=f"no iexec-result-dropbox-token was pushed by {requester.address}",
+        component="requester",
+        fix="Push a token of the storage provider the deal names",
+    )
+    debug = assert_provoked(
+        net,
+        no_upload,
+        status="COMPUTE_FAILED",
+        cause="POST_COMPUTE_IPFS_UPLOAD_FAILED",
+        error="PUT http://127.0.0.1:9/results/0x",
+        component="worker",
+        fix="the result storage",
+    )
+    assert "ConnectError" in cause_of(debug, tee_worker(net)["wallet"])[1]
 
 
 def tiny_rsa_key_b64() -> str:

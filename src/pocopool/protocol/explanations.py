@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .causes import Explanation as Explanation
 from .causes import Origin as Origin
+from .session_explanations import SESSION_CAUSES
 from .statuses import Component
 from .statuses import ReplicateStatusCause as C
 from .statuses import TaskStatus as TS
@@ -201,7 +202,11 @@ CAUSES: dict[C, Explanation] = {
         W, P, "The worker cannot run TEE tasks.", "The scheduler should not have given it this task: report it."
     ),
     C.UNKNOWN_SMS: _e(
-        SC, P, "No secret management service is known for this TEE task.", "Check the workerpool's TEE configuration."
+        SC,
+        P,
+        "The worker knows no secret management service (SMS) for this TEE task, or cannot reach the one it was given.",
+        "Check the workerpool's TEE configuration: that its SMS runs and that the worker can reach its URL "
+        "(the message gives it).",
     ),
     C.GET_TEE_SERVICES_CONFIGURATION_FAILED: _e(
         Component.SCHEDULER, P, "The TEE services configuration could not be fetched.", "Check the workerpool's SMS."
@@ -283,7 +288,7 @@ def _tee_default(cause: C) -> Explanation:
 
 
 def explain_cause(cause: C) -> Explanation:
-    return CAUSES.get(cause) or _tee_default(cause)
+    return CAUSES.get(cause) or SESSION_CAUSES.get(cause) or _tee_default(cause)
 
 
 TASK_FAILURES: dict[TS, Explanation] = {

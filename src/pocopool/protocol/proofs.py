@@ -136,7 +136,9 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_wrong_worker_signature_is_invalid_authorization"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_an_authorization_without_its_fields_is_empty_params"
+    ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_standard_deal_is_no_match_onchain_type"
     ),
@@ -144,20 +146,30 @@ CAUSES: dict[C, Proof] = {
         "tests/integration/sms/test_sms_sessions.py::test_a_task_not_on_chain_cannot_get_a_session"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_each_attested_stage_gets_only_its_own_secrets"
+        "tests/e2e/test_tee_refusals_e2e.py::test_the_authorization_of_an_ended_task_replayed_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: NotYetProven(
+        "an EVM node that answers the SMS's read of the task and fails its next read (the deal or the workerpool); "
+        "a deal is never missing once its task is on chain, so only a failing read names this cause"
+    ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_forged_workerpool_authorization_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_WORKER_ADDRESS: Unreachable(
+        "The SMS first requires the Authorization header to be the signature of the authorization's workerWallet "
+        "(INVALID_AUTHORIZATION otherwise, sms/sessions.py check_worker_signature) and a missing or empty one is "
+        "EMPTY_PARAMS_UNAUTHORIZED: no key signs for the zero address, so no request reaches the signature tokens "
+        "without a worker address."
+    ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
     ),
     C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE: Proven(
-        "tests/integration/sms/test_sms_sessions.py::test_no_challenge_and_another_challenge_are_refused"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_task_whose_enclave_challenge_the_sms_lost_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_challenge_whose_key_does_not_open_is_empty_tee_credentials"
+    ),
     C.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_missing_secrets_each_have_their_cause"
     ),
@@ -173,25 +185,39 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
     ),
-    C.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_session_the_database_does_not_store_is_storage_call_failed"
+    ),
     C.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_sms_refusals_reach_the_requester_as_their_tee_session_causes"
     ),
     C.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK: Unreachable(
         "The scheduler asks the SMS which framework it serves before initializing a TEE task and fails a task of another framework at INITIALIZE_FAILED (TEE_NOT_SUPPORTED): no session is ever asked for a framework the SMS does not serve."
     ),
-    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: NotYetProven(
+        "an EVM node that answers the SMS's reads of the task and deal and fails its read of the app or dataset"
+    ),
     C.TEE_SESSION_GENERATION_NO_SESSION_REQUEST: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_missing_or_malformed_body_is_no_session_request"
     ),
-    C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: _tee("the SMS session"),
-    C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: _tee("the SMS session"),
+    C.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION: Unreachable(
+        "The SMS names it when the deal's dataset is not on chain, but both ledgers refuse a deal whose app or "
+        "dataset is not registered (unknown-app, unknown-dataset) and never remove an asset, so a task's "
+        "description is always there to read."
+    ),
+    C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_stored_secret_that_does_not_open_is_an_unknown_issue"
+    ),
     C.TEE_NOT_SUPPORTED: NotYetProven(
         "a TEE task given to a worker without TEE (worker/tee/session.py); issue 27 point 3"
     ),
-    C.UNKNOWN_SMS: NotYetProven(_LATER),
-    C.GET_TEE_SERVICES_CONFIGURATION_FAILED: NotYetProven(_LATER),
-    C.TEE_PREPARATION_FAILED: NotYetProven(_LATER),
+    C.UNKNOWN_SMS: Proven("tests/e2e/test_tee_refusals_e2e.py::test_a_worker_that_cannot_reach_the_sms_says_so"),
+    C.GET_TEE_SERVICES_CONFIGURATION_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_sms_of_another_framework_gives_the_worker_no_tee_services"
+    ),
+    C.TEE_PREPARATION_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_worker_without_its_platform_key_cannot_prepare_its_enclaves"
+    ),
     C.TRUST_NOT_1: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
@@ -290,7 +316,7 @@ CAUSES: dict[C, Proof] = {
         "A post-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
     C.POST_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
-        "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_result_not_signed_by_the_enclave_challenge_is_refused_before_any_transaction"
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_tampered_enclave_signature_is_refused_before_any_transaction"
     ),
     C.POST_COMPUTE_ENCRYPTION_PUBLIC_KEY_MISSING: Unreachable(
         "The SMS refuses a session asking for result encryption whose beneficiary pushed no key (TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY) and never stores an empty one, so post-compute always gets RESULT_ENCRYPTION_PUBLIC_KEY when it must encrypt."

@@ -47,6 +47,7 @@ from ..protocol.time import task_deadlines
 from ..service.errors import BadRequest, Conflict, Internal, NotFound, Unauthorized
 from .errors import session_refusal
 from .store import Challenge, SmsStore
+from .vault import VaultError
 
 IEXEC_IN = "/iexec_in"
 DEFAULT_SESSION_LIFETIME = 100 * 3600  # seconds, when the task's final deadline cannot be read
@@ -77,8 +78,16 @@ def parse_authorization(body: bytes) -> WorkerpoolAuthorization:
     try:
         authorization = WorkerpoolAuthorization.model_validate_json(body)
     except ValidationError as error:
-        first = error.errors()[0]
+        errors = error.errors()
+        first = errors[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
+        if all(_empty_field(e) for e in errors):
+            missing = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors)
+            raise session_refusal(
+                BadRequest,
+                Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_EMPTY_PARAMS_UNAUTHORIZED,
+                f"the authorization has no {missing}",
+            ) from None
         raise session_refusal(
             BadRequest,
             Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
@@ -91,6 +100,14 @@ def parse_authorization(body: bytes) -> WorkerpoolAuthorization:
             "chainTaskId is not the task of dealId and taskIndex",
         )
     return authorization
+
+
+def _empty_field(error: Any) -> bool:
+    """A field of a JSON object that is missing, null or empty ("", {}): a request that says what it
+    is but not which task or worker, as opposed to a body that is no authorization at all."""
+    if not error["loc"]:
+        return False
+    return error["type"] == "missing" or error.get("input") in ("", None, {})
 
 
 def check_worker_signature(authorization: WorkerpoolAuthorization, signature: str | None) -> None:
@@ -173,7 +190,14 @@ async def _check_pool_signature(chain: Chain, authorization: WorkerpoolAuthoriza
 
 
 async def _challenge(store: SmsStore, authorization: WorkerpoolAuthorization) -> Challenge:
-    challenge = await store.challenge(authorization.chainTaskId)
+    try:
+        challenge = await store.challenge(authorization.chainTaskId)
+    except VaultError as error:
+        raise session_refusal(
+            Internal,
+            Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CREDENTIALS,
+            f"the enclave challenge of task {authorization.chainTaskId} is stored but its key cannot be opened: {error}",
+        ) from None
     if challenge is None:
         raise session_refusal(
             Conflict,
@@ -192,7 +216,9 @@ async def _challenge(store: SmsStore, authorization: WorkerpoolAuthorization) ->
 
 
 async def _enclave_config(chain: Chain, deal: Deal) -> EnclaveConfig:
-    app = await _read(chain, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE, "app", chain.view_app, deal.app.pointer)
+    app = await _read(
+        chain, Cause.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED, "app", chain.view_app, deal.app.pointer
+    )
     mrenclave = "" if app is None else app.mrenclave
     if not mrenclave.strip():
         raise session_refusal(
@@ -249,12 +275,16 @@ async def plan_session(
                 f"no key was pushed for dataset {deal.dataset.pointer}",
             )
         dataset = await _read(
-            chain, Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE, "dataset", chain.view_dataset, deal.dataset.pointer
+            chain,
+            Cause.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED,
+            "dataset",
+            chain.view_dataset,
+            deal.dataset.pointer,
         )
         if dataset is None:
             raise session_refusal(
                 Internal,
-                Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE,
+                Cause.TEE_SESSION_GENERATION_NO_TASK_DESCRIPTION,
                 f"dataset {deal.dataset.pointer} of the deal is not on chain",
             )
         pre.update(

@@ -22,6 +22,9 @@ FAULTS = {
     "no-upload": "ignore PLEASE_UPLOAD (the upload times out)",
     "crash-after-contribute": "exit the process at once after CONTRIBUTED is reported (recovery on restart)",
     "slow": "compute until the task's contribution deadline has passed",
+    "forge-authorization": "TEE: ask the SMS for a session with an authorization the worker signed itself",
+    "replay-authorization": "TEE: ask the SMS for a session with the authorization of the previous TEE task",
+    "tamper-enclave-signature": "TEE: keep an enclave signature of the result made with another key",
 }
 
 

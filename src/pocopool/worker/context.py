@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..chain.base import Chain
 from ..protocol.keys import Wallet
+from ..protocol.models import WorkerpoolAuthorization
 from ..protocol.time import Clock
 from .bundle import BundleCache
 from .config import WorkerConfig
@@ -33,6 +34,8 @@ class WorkerServices:
     runtime: Runtime
     result_repository_url: str = ""
     tee_platform: EnclavePlatform | None = None  # the enclave platform of a --tee worker
+    # The last TEE task's authorization, kept only by a worker with the replay-authorization fault.
+    last_session_authorization: WorkerpoolAuthorization | None = None
 
     @property
     def wallet(self) -> str:

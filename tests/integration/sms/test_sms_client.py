@@ -62,7 +62,7 @@ async def test_the_worker_reads_its_replicate_cause_from_the_sms_refusal_of_a_se
     authorization = WorkerpoolAuthorization.model_validate(sms.authorization(task, challenge))
     ctx = SimpleNamespace(
         state=SimpleNamespace(workerpool_authorization=authorization),
-        services=SimpleNamespace(config=SimpleNamespace(private_key=key_hex(w.worker))),
+        services=SimpleNamespace(config=SimpleNamespace(private_key=key_hex(w.worker), faults=())),
     )
     async with httpx.AsyncClient(timeout=10) as http:
         with pytest.raises(TeeRefused) as refused:

@@ -20,16 +20,36 @@ from pocopool.protocol.tee import (
     unseal,
 )
 from pocopool.teesim.measurements import program_measurement
+from pocopool.worker.tee.session import TeeRefused, session_of
+from proving import Report, assert_reported
 
 IPFS = "iexec-result-iexec-ipfs-token"
 
 
-def refused(answer: httpx.Response, cause: Cause, status: int) -> dict:
+def worker_reports(answer: httpx.Response) -> list[Report]:
+    """What a worker's START reports of this answer of the SMS (worker/tee/session.py session_of,
+    stages/start.py): START_FAILED with the cause the SMS named and its message."""
+    try:
+        session_of(answer)
+    except TeeRefused as refusal:
+        return [("START_FAILED", refusal.cause.value, refusal.message)]
+    return [("STARTED", None, None)]
+
+
+def refused(answer: httpx.Response, cause: Cause, status: int, *, error: str, component: str, fix: str) -> dict:
+    """The SMS refused the session with `status` and `cause`'s code, in one line holding `error`, and
+    the worker reports that cause, explained as `component`'s with `fix`."""
     assert answer.status_code == status, answer.text
     body = answer.json()
     assert body["code"] == cause.value.removeprefix(SESSION_ERROR_PREFIX), body
     assert "\n" not in body["error"]
+    assert_reported(
+        worker_reports(answer), status="START_FAILED", cause=cause.value, error=error, component=component, fix=fix
+    )
     return body
+
+
+WORKER_FAULT = "A worker fault: report it"
 
 
 def ready_task(sms: Sms, **deal: object) -> tuple[str, str]:
@@ -43,18 +63,35 @@ def ready_task(sms: Sms, **deal: object) -> tuple[str, str]:
 
 
 def test_a_missing_or_malformed_body_is_no_session_request(sms: Sms) -> None:
-    refused(sms.http.post("/tee/sessions"), Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, 400)
+    refused(
+        sms.http.post("/tee/sessions"),
+        Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
+        400,
+        error="the request has no body",
+        component="worker",
+        fix=WORKER_FAULT,
+    )
     refused(
         sms.http.post("/tee/sessions", json={"chainTaskId": "0x12"}),
         Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST,
         400,
+        error="the body is not a WorkerpoolAuthorization: chainTaskId:",
+        component="worker",
+        fix=WORKER_FAULT,
     )
 
 
 def test_a_wrong_worker_signature_is_invalid_authorization(sms: Sms) -> None:
     task, challenge = ready_task(sms)
     answer = sms.session(sms.authorization(task, challenge), worker_key=sms.world.stranger)
-    refused(answer, Cause.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION, 401)
+    refused(
+        answer,
+        Cause.TEE_SESSION_GENERATION_INVALID_AUTHORIZATION,
+        401,
+        error=f"the Authorization header is not {sms.world.worker.address}'s signature of its authorization",
+        component="worker",
+        fix=WORKER_FAULT,
+    )
 
 
 def test_a_task_not_on_chain_cannot_get_a_session(sms: Sms) -> None:
@@ -71,7 +108,12 @@ def test_a_task_not_on_chain_cannot_get_a_session(sms: Sms) -> None:
         "signature": {"value": sign_authorization(key_hex(w.pool_owner), worker, task)},
     }
     refused(
-        sms.session(authorization), Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED, 404
+        sms.session(authorization),
+        Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_TASK_FAILED,
+        404,
+        error=f"task {task} is not on chain",
+        component="chain",
+        fix="Check that the SMS reads the workerpool's chain",
     )
 
 
@@ -82,13 +124,23 @@ def test_a_standard_deal_is_no_match_onchain_type(sms: Sms) -> None:
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_NO_MATCH_ONCHAIN_TYPE,
         409,
+        error="is not a TEE deal (tag 0x" + "0" * 64 + ")",
+        component="scheduler",
+        fix="A scheduler or worker fault",
     )
 
 
 def test_an_authorization_not_signed_by_the_pool_owner_is_invalid_signature(sms: Sms) -> None:
     task, challenge = ready_task(sms)
     answer = sms.session(sms.authorization(task, challenge, signer=sms.world.stranger))
-    refused(answer, Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE, 401)
+    refused(
+        answer,
+        Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE,
+        401,
+        error=f"the authorization is not signed by the owner of workerpool {sms.world.workerpool}",
+        component="scheduler",
+        fix="Check that the scheduler signs with the workerpool owner's wallet",
+    )
 
 
 def test_no_challenge_and_another_challenge_are_refused(sms: Sms) -> None:
@@ -97,25 +149,43 @@ def test_no_challenge_and_another_challenge_are_refused(sms: Sms) -> None:
         sms.session(sms.authorization(task, Account.create().address)),
         Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_TEE_CHALLENGE,
         409,
+        error=f"no enclave challenge was generated for task {task}",
+        component="scheduler",
+        fix="Check that the scheduler and its workers use the same SMS",
     )
     sms.challenge(task)
+    other = Account.create().address
     refused(
-        sms.session(sms.authorization(task, Account.create().address)),
+        sms.session(sms.authorization(task, other)),
         Cause.TEE_SESSION_GENERATION_GET_SIGNATURE_TOKENS_FAILED_EMPTY_PUBLIC_ENCLAVE_CHALLENGE,
         409,
+        error=f"the authorization's enclave challenge {other} is not the task's",
+        component="scheduler",
+        fix="Check that the scheduler and its workers use the same SMS",
     )
 
 
 @pytest.mark.parametrize(
-    "mrenclave, cause",
+    "mrenclave, cause, error",
     [
-        ("   ", Cause.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG),
-        ('{"framework":"SCONE"}', Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG),
+        ("   ", Cause.TEE_SESSION_GENERATION_APP_COMPUTE_NO_ENCLAVE_CONFIG, "has no enclave configuration"),
+        ('{"framework":"SCONE"}', Cause.TEE_SESSION_GENERATION_APP_COMPUTE_INVALID_ENCLAVE_CONFIG, "SCONE"),
     ],
 )
-def test_an_app_without_a_valid_enclave_configuration_is_refused(sms: Sms, mrenclave: str, cause: Cause) -> None:
-    task, challenge = ready_task(sms, app=sms.world.new_app(mrenclave))
-    refused(sms.session(sms.authorization(task, challenge)), cause, 409)
+def test_an_app_without_a_valid_enclave_configuration_is_refused(
+    sms: Sms, mrenclave: str, cause: Cause, error: str
+) -> None:
+    app = sms.world.new_app(mrenclave)
+    task, challenge = ready_task(sms, app=app)
+    body = refused(
+        sms.session(sms.authorization(task, challenge)),
+        cause,
+        409,
+        error=error,
+        component="app",
+        fix="(pocopool app deploy --tee)",
+    )
+    assert body["error"].startswith(f"app {app}")
 
 
 def test_missing_secrets_each_have_their_cause(sms: Sms) -> None:
@@ -133,21 +203,29 @@ def test_missing_secrets_each_have_their_cause(sms: Sms) -> None:
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_PRE_COMPUTE_GET_DATASET_SECRET_FAILED,
         404,
+        error=f"no key was pushed for dataset {dataset}",
+        component="storage",
+        fix="The dataset's owner must push the dataset's key",
     )
 
     task, challenge = ready_task(sms, params={"iexec_secrets": {"1": "never-pushed"}})
-    body = refused(
+    refused(
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_SECURE_SESSION_GENERATION_FAILED,
         404,
+        error=f"requester {w.requester.address} has no secret named 'never-pushed' (iexec_secrets entry 1)",
+        component="requester",
+        fix="Push the secret to the workerpool's SMS",
     )
-    assert "never-pushed" in body["error"]
 
     task, challenge = ready_task(sms, params={"iexec_result_encryption": True})
     refused(
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_ENCRYPTION_TOKENS_FAILED_EMPTY_BENEFICIARY_KEY,
         404,
+        error=f"beneficiary {w.beneficiary.address} pushed no iexec-result-encryption-public-key",
+        component="requester",
+        fix="The beneficiary must push its result encryption public key",
     )
 
     task, challenge = ready_task(sms, params={"iexec_result_storage_provider": "dropbox"})
@@ -155,6 +233,9 @@ def test_missing_secrets_each_have_their_cause(sms: Sms) -> None:
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_POST_COMPUTE_GET_STORAGE_TOKENS_FAILED,
         404,
+        error="no iexec-result-dropbox-token was pushed by",
+        component="requester",
+        fix="Push a token of the storage provider the deal names",
     )
 
 
@@ -250,6 +331,9 @@ def test_each_attested_stage_gets_only_its_own_secrets(sms: Sms) -> None:
         sms.session(sms.authorization(task, challenge)),
         Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE,
         409,
+        error=f"task {task} is COMPLETED on chain, not ACTIVE",
+        component="chain",
+        fix="Nothing if the task had ended",
     )
 
 

@@ -57,9 +57,6 @@ def router(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str)
             raise session_refusal(TooLarge, Cause.TEE_SESSION_GENERATION_NO_SESSION_REQUEST, error.message) from None
         try:
             plan = await sessions.plan_session(chain, store, result_proxy, body, request.headers.get("authorization"))
-            session_id = await store.create_session(
-                plan.task_id, plan.worker, plan.app_fingerprint, plan.envs, plan.expires
-            )
         except Refused:
             raise
         except Exception as error:  # noqa: BLE001 - the worker must get a cause whatever went wrong
@@ -68,6 +65,17 @@ def router(chain: Chain, store: SmsStore, *, public_url: str, result_proxy: str)
                 Internal,
                 Cause.TEE_SESSION_GENERATION_UNKNOWN_ISSUE,
                 f"the session could not be created ({type(error).__name__})",
+            ) from None
+        try:
+            session_id = await store.create_session(
+                plan.task_id, plan.worker, plan.app_fingerprint, plan.envs, plan.expires
+            )
+        except Exception as error:  # noqa: BLE001 - whatever the database said; never its parameters
+            log.error("session-not-stored", task=plan.task_id, error=type(error).__name__)
+            raise session_refusal(
+                Internal,
+                Cause.TEE_SESSION_GENERATION_SECURE_SESSION_STORAGE_CALL_FAILED,
+                f"the session of task {plan.task_id} could not be stored ({type(error).__name__})",
             ) from None
         log.info(
             "session-created",

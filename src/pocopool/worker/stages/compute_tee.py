@@ -22,6 +22,7 @@ from ..bundle import AppBundle
 from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..postcompute import COMPUTED_JSON
+from ..tee import faults
 from ..tee.enclaves import EnclaveFailed, Enclaves, tee_stage_logs
 from ..tee.session import TeeRefused
 from ..workspace import atomic_write
@@ -86,7 +87,8 @@ async def run(ctx: ReplicateContext, description: TaskDescription, bundle: AppBu
         return failed_each(RS.COMPUTE_FAILED, reasons, **details)
     ctx.state.result_digest = str(computed.get("result-digest") or "") or None
     ctx.state.callback_data = computed.get("callback-data") if description.has_callback else None
-    ctx.state.enclave_signature = str(computed.get("enclave-signature") or "") or None
+    signature = str(computed.get("enclave-signature") or "") or None
+    ctx.state.enclave_signature = faults.enclave_signature(ctx, signature, ctx.state.result_digest)
     ctx.state.result_link = str(computed.get("result-link") or "") or None
     await asyncio.to_thread(atomic_write, ctx.paths.output / COMPUTED_JSON, _computed_file(computed))
     ctx.save()

@@ -26,6 +26,7 @@ from ...protocol.tee import (
 )
 from ..context import ReplicateContext
 from ..description import TaskDescription
+from . import faults
 
 TIMEOUT = 30.0
 
@@ -110,7 +111,7 @@ async def push_storage_token(ctx: ReplicateContext, http: httpx.AsyncClient, sms
 
 
 async def create_session(ctx: ReplicateContext, http: httpx.AsyncClient, sms: str) -> str:
-    authorization = ctx.state.workerpool_authorization
+    authorization = faults.session_authorization(ctx)
     try:
         framework = await http.get(f"{sms}/tee/framework")
         if framework.status_code != 200 or framework.json() != SIM_FRAMEWORK:
@@ -127,6 +128,14 @@ async def create_session(ctx: ReplicateContext, http: httpx.AsyncClient, sms: st
         raise TeeRefused(
             Cause.UNKNOWN_SMS, f"the SMS at {sms} cannot be reached: {type(error).__name__}: {error}"
         ) from error
+    session_id = session_of(answer)
+    faults.remember(ctx, authorization)
+    return session_id
+
+
+def session_of(answer: httpx.Response) -> str:
+    """The session id of the SMS's answer to `POST /tee/sessions`; raises TeeRefused with the cause
+    the SMS named (its code is the cause without TEE_SESSION_GENERATION_), as START reports it."""
     if answer.status_code == 200:
         try:
             return str(answer.json()["data"]["sessionId"])
