@@ -90,6 +90,12 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, d
         scenarios["input-file-404"] = Scenario(
             _run(net, app, "--input-file", missing_input, "--args", "ok"), {"url": missing_input}
         )
+        missing_inputs = [f"{status['files']}/first-missing.txt", f"{status['files']}/second-missing.txt"]
+        scenarios["two-inputs-404"] = Scenario(
+            _run(net, app, "--input-file", missing_inputs[0], "--input-file", missing_inputs[1], "--args", "ok"),
+            {"urls": " ".join(missing_inputs)},
+        )
+        scenarios["three-long-names"] = Scenario(_run(net, app, "--args", "long-names"))
         # On the default category (contribution deadline 35 min): only RUNNING_FAILED can end them in time.
         scenarios["app-exit"] = Scenario(_run(net, app, "--args", "exit 3"))
         scenarios["app-exit-with-result"] = Scenario(_run(net, app, "--args", "exit-with-result 2"))
@@ -315,3 +321,53 @@ def test_a_result_store_that_is_down_keeps_the_root_cause(tmp_path: Path) -> Non
         assert view["diagnosis"]["component"] == "storage" and view["diagnosis"]["stage"] == "upload"
     finally:
         run_cli("devnet", "stop", home=home, check=False)
+
+
+def _causes_of(view: dict[str, Any], status: str) -> list[dict[str, str]]:
+    """Each cause listed with `status` in the replicates' histories (a failure with several)."""
+    return [
+        c for r in view["replicates"] for u in r["statusHistory"] if u["status"] == status for c in u.get("causes", [])
+    ]
+
+
+def test_two_input_files_that_do_not_download_are_two_causes(
+    matrix: tuple[Devnet, dict[str, Scenario]], tmp_path: Path
+) -> None:
+    """Issue 27 point 5 (decision 122): a stage that fails for several reasons reports each, with its
+    own message, and task debug shows each; the error result names each, as the reference's list."""
+    net, scenarios = matrix
+    task = scenarios["two-inputs-404"].task
+    first, second = scenarios["two-inputs-404"].files["urls"].split()
+    view = _final_debug(net, task)
+    assert view["status"] == "COMPLETED", view  # the error result, agreed by both workers
+    for replicate in view["replicates"]:
+        [failure] = [u for u in replicate["statusHistory"] if u["status"] == "DATA_DOWNLOAD_FAILED"]
+        listed = [(c["cause"], c["message"]) for c in failure["causes"]]
+        assert [cause for cause, _ in listed] == ["INPUT_FILES_DOWNLOAD_FAILED"] * 2, failure
+        assert first in listed[0][1] and second in listed[1][1] and "404" in listed[1][1], failure
+    for url in (first, second):
+        _assert_explained(net, task, view, "DATA_DOWNLOAD_FAILED", "INPUT_FILES_DOWNLOAD_FAILED", "input", url)
+    text = net.cli("task", "debug", task).stdout
+    assert "2 causes:" in text and first in text and second in text
+    net.cli("task", "download", task, str(tmp_path))
+    listed = ", ".join(["WorkflowError[cause=INPUT_FILES_DOWNLOAD_FAILED, message=]"] * 2)
+    assert (tmp_path / "error.txt").read_text() == (
+        f"[IEXEC] Errors occurred while computing the task [error:DATA_DOWNLOAD_FAILED, causes:[{listed}]]"
+    )
+
+
+def test_three_result_files_with_too_long_names_are_three_causes(matrix: tuple[Devnet, dict[str, Scenario]]) -> None:
+    net, scenarios = matrix
+    task = scenarios["three-long-names"].task
+    view = _final_debug(net, task)
+    assert view["status"] == "FAILED", view
+    causes = _causes_of(view, "COMPUTE_FAILED")
+    names = ["first-result-file-with-a-long-name.txt", "second-result-file-with-a-long-name.txt"]
+    names.append("third-result-file-with-a-long-name.txt")
+    for name in names:
+        found = [c for c in causes if c["message"].startswith(f"{name}:")]
+        assert found and all(c["cause"] == "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME" for c in found), causes
+        _assert_explained(net, task, view, "COMPUTE_FAILED", "POST_COMPUTE_TOO_LONG_RESULT_FILE_NAME", "app", name)
+    assert not any("short.txt" in c["message"] for c in causes), causes
+    text = net.cli("task", "debug", task).stdout
+    assert "3 causes:" in text and all(name in text for name in names)

@@ -30,16 +30,47 @@ def _functions(path: Path) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
-def _named_in(file: Path) -> str:
-    """The test module's text and that of the helper modules beside it that it imports (a harness
-    that holds, say, the happy path both the LocalChain and the EVM e2e tests assert)."""
-    texts = [file.read_text()]
-    for node in ast.walk(ast.parse(texts[0])):
+def _helpers(file: Path) -> list[Path]:
+    """The test module and the helper modules beside it that it imports (a harness that holds, say,
+    the happy path both the LocalChain and the EVM e2e tests assert)."""
+    found = [file]
+    for node in ast.walk(ast.parse(file.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             helper = file.parent / f"{node.module}.py"
             if helper.is_file():
-                texts.append(helper.read_text())
-    return "\n".join(texts)
+                found.append(helper)
+    return found
+
+
+def _named_in(file: Path) -> str:
+    return "\n".join(path.read_text() for path in _helpers(file))
+
+
+# The one proof helper (tests/proving.py) and the devnet's form of it.
+PROVERS = {"assert_reported", "assert_task_failed", "assert_task_reached", "assert_provoked"}
+
+
+def _calls_a_prover(file: Path, function: str) -> bool:
+    """Whether `function` calls one of PROVERS, itself or through functions of its module (or of
+    the helper modules beside it) that it calls or takes as fixtures."""
+    defined: dict[str, ast.AST] = {}
+    for path in _helpers(file):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                defined.setdefault(node.name, node)
+    seen, todo = set(), [function]
+    while todo:
+        name = todo.pop()
+        if name in PROVERS:
+            return True
+        if name in seen or name not in defined:
+            continue
+        seen.add(name)
+        node = defined[name]
+        todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]  # calls, and names passed on
+        todo += [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)]
+        todo += [a.arg for a in node.args.args]  # type: ignore[attr-defined]  # fixtures
+    return False
 
 
 @pytest.mark.parametrize(("enum", "registry"), REGISTRIES, ids=IDS)
@@ -56,6 +87,8 @@ def test_each_proof_names_a_test_that_exists_and_names_what_it_proves(enum, regi
             wrong.append(f"{member.value}: {path} has no {function}")
         elif not re.search(rf"(?<![A-Z_]){member.value}(?![A-Z_])", _named_in(file)):
             wrong.append(f"{member.value}: {path} never names it")
+        elif not _calls_a_prover(file, function):
+            wrong.append(f"{member.value}: {proof.test} proves it without the proof helper (tests/proving.py)")
     assert wrong == []
 
 

@@ -6,12 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from pocopool.protocol import crypto, digest
 from pocopool.protocol.consensus import is_winning_group, needs_more_contributions, reward_weight, worker_weight
+from pocopool.protocol.models import ReplicateStatusDetails
 from pocopool.protocol.params import DealParams
 from pocopool.protocol.statuses import (
     ReplicateStatus as RS,
+)
+from pocopool.protocol.statuses import (
+    ReplicateStatusCause,
+    missing_statuses,
 )
 from pocopool.protocol.statuses import (
     ReplicateStatusCause as Cause,
@@ -21,9 +27,6 @@ from pocopool.protocol.statuses import (
 )
 from pocopool.protocol.statuses import (
     TaskStatus as TS,
-)
-from pocopool.protocol.statuses import (
-    missing_statuses,
 )
 from pocopool.protocol.time import VirtualClock, reveal_deadline, task_deadlines
 from pocopool.protocol.transitions import (
@@ -141,6 +144,29 @@ def test_error_result_text_is_byte_identical_to_the_reference() -> None:
         "[IEXEC] Errors occurred while computing the task [error:APP_DOWNLOAD_FAILED, "
         "causes:[WorkflowError[cause=APP_IMAGE_DOWNLOAD_FAILED, message=]]]"
     )
+
+
+def test_an_error_result_with_several_causes_lists_them_as_java_prints_a_list() -> None:
+    assert digest.error_result_text(
+        "DATA_DOWNLOAD_FAILED", "DATASET_FILE_BAD_CHECKSUM", "INPUT_FILES_DOWNLOAD_FAILED"
+    ) == (
+        "[IEXEC] Errors occurred while computing the task [error:DATA_DOWNLOAD_FAILED, "
+        "causes:[WorkflowError[cause=DATASET_FILE_BAD_CHECKSUM, message=], "
+        "WorkflowError[cause=INPUT_FILES_DOWNLOAD_FAILED, message=]]]"
+    )
+
+
+def test_several_exit_causes_lead_with_the_cause() -> None:
+    two = [{"cause": "INPUT_FILES_DOWNLOAD_FAILED", "message": "a"}, {"cause": "DATASET_FILE_BAD_CHECKSUM"}]
+    details = ReplicateStatusDetails.model_validate({"exitCauses": two})
+    assert details.cause is ReplicateStatusCause.INPUT_FILES_DOWNLOAD_FAILED
+    assert [e.message for e in details.exitCauses or []] == ["a", ""]
+    with pytest.raises(ValidationError, match="first of details.exitCauses"):
+        ReplicateStatusDetails.model_validate({"cause": "DATASET_FILE_BAD_CHECKSUM", "exitCauses": two})
+    with pytest.raises(ValidationError):
+        ReplicateStatusDetails.model_validate({"exitCauses": []})
+    with pytest.raises(ValidationError):
+        ReplicateStatusDetails.model_validate({"exitCauses": [{"cause": "NOT_A_CAUSE"}]})
 
 
 def test_weights_match_the_vectors() -> None:

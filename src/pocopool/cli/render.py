@@ -73,7 +73,7 @@ def _history_lines(entries: list[dict[str, Any]], origin: float | None, kind: ty
             line += f" {_describe(status, kind)}"
         console.print(line)
         several = entry.get("causes") or []
-        if len(several) > 1:  # each cause with its own message, not the joined one (decision 121)
+        if len(several) > 1:  # each cause with its own message, not the joined one (decision 122)
             console.print(f"  {'':22}  ↳ {len(several)} causes:")
             for each in several:
                 console.print(f"  {'':22}    [red]{each['cause']}[/]: {each.get('message') or ''}")

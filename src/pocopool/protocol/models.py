@@ -154,7 +154,7 @@ class ReplicateStatusDetails(Wire):
     resultFiles: dict[ResultFilePath, Sha256] | None = Field(default=None, max_length=MAX_REPORTED_FILES)
     # pocopool, with a failure that has several causes (two input files that do not download, three
     # result files with too long a name): each, in the order met. `cause` is the first of them, the
-    # decisive one the reference's tools read (decision 121).
+    # decisive one the reference's tools read (decision 122).
     exitCauses: list[ExitCause] | None = Field(default=None, min_length=1, max_length=MAX_EXIT_CAUSES)
 
     @model_validator(mode="after")

@@ -34,7 +34,6 @@ class NotYetProven:
 
 
 Proof = Proven | Unreachable | NotYetProven
-_LATER = "not provoked yet; issue 27"
 
 
 def _tee(stage: str) -> NotYetProven:

@@ -55,7 +55,7 @@ class ReplicateStatusUpdateView(ReplicateStatusUpdateModel):
     exitCode: int | None = None
     chainReceipt: ChainReceipt | None = None
     resultLink: str | None = None
-    exitCauses: list[ExitCause] | None = None  # each cause of a failure that has several (decision 121)
+    exitCauses: list[ExitCause] | None = None  # each cause of a failure that has several (decision 122)
 
 
 class ReplicateView(ReplicateModel):

@@ -21,7 +21,7 @@ COMPUTED_JSON = COMPUTED_FILE
 
 class PostComputeError(Exception):
     """The post-compute failed: `cause` and `message` the first reason, `causes` each reason with its
-    own message (several result files with too long a name are one cause each, decision 121)."""
+    own message (several result files with too long a name are one cause each, decision 122)."""
 
     def __init__(self, cause: Cause, message: str, causes: Sequence[tuple[Cause, str]] = ()) -> None:
         super().__init__(message)

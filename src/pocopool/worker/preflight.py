@@ -1,7 +1,7 @@
 """The "can contribute" checks run before start, downloads, compute and contribute (spec/worker.md §5).
 
 All failures are collected in order; the first is the one reported as `details.cause`, and each is
-reported with its message in `details.exitCauses` (decision 121).
+reported with its message in `details.exitCauses` (decision 122).
 """
 
 from __future__ import annotations

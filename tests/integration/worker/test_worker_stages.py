@@ -454,6 +454,31 @@ async def test_an_empty_or_altered_dataset_gives_an_error_result(
     assert message in outcome.details.errorMessage
 
 
+async def test_every_download_that_fails_is_a_cause_of_its_own(world: World) -> None:
+    """Decision 122: the dataset and both input files fail; each is reported, in order, with its
+    message, and the error result names each."""
+    dataset = world.dataset(b"not found", status=404)
+    inputs = [world.files.url + "/first", world.files.url + "/second"]
+    deal_id, task_id = world.task(world.app(), dataset=dataset, params={"iexec_input_files": inputs})
+    ctx = world.context(deal_id, task_id)
+    outcome = await data_download.run(ctx, push(task_id, Next.PLEASE_DOWNLOAD_DATA))
+    listed = [(e.cause, e.message) for e in outcome.details.exitCauses]
+    assert [cause for cause, _ in listed] == [
+        Cause.DATASET_FILE_DOWNLOAD_FAILED,
+        Cause.INPUT_FILES_DOWNLOAD_FAILED,
+        Cause.INPUT_FILES_DOWNLOAD_FAILED,
+    ]
+    assert "dataset.bin" in listed[0][1] and inputs[0] in listed[1][1] and inputs[1] in listed[2][1]
+    assert outcome.cause is Cause.DATASET_FILE_DOWNLOAD_FAILED  # the first is the one the reference reads
+    text = error_result_text(
+        "DATA_DOWNLOAD_FAILED",
+        "DATASET_FILE_DOWNLOAD_FAILED",
+        "INPUT_FILES_DOWNLOAD_FAILED",
+        "INPUT_FILES_DOWNLOAD_FAILED",
+    )
+    assert ctx.state.result_digest == sha256_hex(text.encode())
+
+
 async def test_a_missing_input_file_gives_an_error_result(world: World) -> None:
     deal_id, task_id = world.task(world.app(), params={"iexec_input_files": [world.files.url + "/nope"]})
     outcome = await data_download.run(world.context(deal_id, task_id), push(task_id, Next.PLEASE_DOWNLOAD_DATA))

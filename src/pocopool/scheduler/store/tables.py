@@ -157,7 +157,7 @@ replicate_status_updates = Table(
     Column("tx_hash", String(HASH)),
     Column("result_link", Text),
     Column("tee_session_error", Text),
-    Column("exit_causes", JSON, nullable=True),  # [{cause, message}] of a failure with several (decision 121)
+    Column("exit_causes", JSON, nullable=True),  # [{cause, message}] of a failure with several (decision 122)
     Index(None, "replicate_id", "id"),
 )
 

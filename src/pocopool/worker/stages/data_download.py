@@ -5,7 +5,7 @@
 - each input file → `input/0x<sha256(url)>`.
 Every download is tried; the failures (DATASET_FILE_DOWNLOAD_FAILED, DATASET_FILE_BAD_CHECKSUM,
 INPUT_FILES_DOWNLOAD_FAILED, one per file) write one error result naming each and are reported
-together as DATA_DOWNLOAD_FAILED, then contributed (spec/worker.md §6.3, decision 121).
+together as DATA_DOWNLOAD_FAILED, then contributed (spec/worker.md §6.3, decision 122).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     ctx.paths.input.mkdir(parents=True, exist_ok=True)
     ctx.paths.input.chmod(0o755)
 
-    failures: list[tuple[Cause, str]] = []  # every one is reported, in order (decision 121)
+    failures: list[tuple[Cause, str]] = []  # every one is reported, in order (decision 122)
     dataset = description.dataset
     if dataset is not None and dataset.multiaddr.strip():
         failure = await _dataset(ctx, dataset.address, dataset.multiaddr.strip(), dataset.checksum, limit)

@@ -40,7 +40,7 @@ def failed(status: ReplicateStatus, cause: Cause, message: str | None = None, **
 
 def failed_each(status: ReplicateStatus, causes: Sequence[tuple[Cause, str]], **details: Any) -> Outcome:
     """A failure with one or several causes, each with its message, in the order met: the first is the
-    cause reported; with more than one, every one is listed in `exitCauses` (decision 121) and the
+    cause reported; with more than one, every one is listed in `exitCauses` (decision 122) and the
     message names each."""
     if len(causes) == 1:
         return failed(status, *causes[0], **details)

@@ -52,7 +52,7 @@ def exit_failure(stage: Stage, code: int, last_line: str) -> EnclaveFailed:
 
 class EnclaveFailed(Exception):
     """A TEE stage failed: `cause` the first reason, `causes` each reason the enclave reported with
-    its message (decision 121)."""
+    its message (decision 122)."""
 
     def __init__(
         self, cause: Cause, message: str, *, app: RunResult | None = None, causes: list[tuple[Cause, str]] | None = None

@@ -31,6 +31,11 @@ elif how == "sleep":
     write("out.txt", "late\n")
 elif how == "long-name":
     write("a-result-file-name-longer-than-31-characters.txt", "x\n")
+elif how == "long-names":  # three result files whose names are too long, and one that is fine
+    for name in ("first-result-file-with-a-long-name.txt", "second-result-file-with-a-long-name.txt"):
+        write(name, "x\n", computed=False)
+    write("third-result-file-with-a-long-name.txt", "x\n")
+    write("short.txt", "x\n", computed=False)
 elif how == "bad-path":  # computed.json names an output the app never wrote
     with open(os.path.join(out, "computed.json"), "w") as sink:
         json.dump({"deterministic-output-path": "/iexec_out/missing.txt"}, sink)

@@ -1,4 +1,4 @@
-"""Each cause of a replicate failure that has several, with its message (decision 121).
+"""Each cause of a replicate failure that has several, with its message (decision 122).
 
 Revision ID: 0006_exit_causes
 Revises: 0005_result_files
