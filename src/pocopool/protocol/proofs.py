@@ -47,7 +47,8 @@ CAUSES: dict[C, Proof] = {
         "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"
     ),
     C.OUT_OF_GAS: NotYetProven(
-        "a worker wallet without ETH on a node that charges gas; the worker checks its balance before it contributes"
+        "nothing produces it yet: the built-in EVM node charges no gas (eth_gasPrice 0), so the worker's balance "
+        "check before it contributes is to be built with a node that charges gas (anvil, issue 15)"
     ),
     C.TASK_NOT_ACTIVE: Proven(
         "tests/integration/worker/test_worker_stages.py::test_start_refuses_a_task_that_is_not_initialized"
