@@ -365,7 +365,7 @@ TASK_STATUSES: dict[TS, Proof] = {
         "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
     ),
     TS.INITIALIZE_FAILED: Proven(
-        "tests/integration/scheduler/test_scheduler_flow.py::test_an_initialize_revert_fails_the_task_with_the_rule_in_its_history"
+        "tests/e2e/test_task_failures_e2e.py::test_a_tee_task_bought_while_the_sms_is_down_fails_to_initialize"
     ),
     TS.RUNNING: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.RUNNING_FAILED: Proven(
@@ -394,7 +394,7 @@ TASK_STATUSES: dict[TS, Proof] = {
         "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
     ),
     TS.RESULT_UPLOAD_TIMEOUT: Proven(
-        "tests/integration/devnet/test_cluster_virtual_time.py::test_a_lone_uploader_that_never_uploads_ends_in_result_upload_timeout"
+        "tests/e2e/test_task_failures_e2e.py::test_a_lone_revealer_that_never_uploads_ends_in_result_upload_timeout"
     ),
     TS.FINALIZING: Proven(
         "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
@@ -404,7 +404,7 @@ TASK_STATUSES: dict[TS, Proof] = {
         "tests/integration/scheduler/test_scheduler_flow.py::test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort"
     ),
     TS.FINAL_DEADLINE_REACHED: Proven(
-        "tests/integration/scheduler/test_scheduler_flow.py::test_the_final_deadline_fails_a_task_nobody_worked_on"
+        "tests/e2e/test_task_failures_e2e.py::test_a_task_whose_scheduler_comes_back_after_the_final_deadline_ends_there"
     ),
     TS.COMPLETED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
     TS.FAILED: Proven(
@@ -417,7 +417,7 @@ TASK_CAUSES: dict[T, Proof] = {
         "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
     ),
     T.SMS_UNREACHABLE: Proven(
-        "tests/integration/scheduler/test_scheduler_tee.py::test_an_unreachable_sms_fails_the_task_naming_its_url"
+        "tests/e2e/test_task_failures_e2e.py::test_a_tee_task_bought_while_the_sms_is_down_fails_to_initialize"
     ),
     T.SMS_FRAMEWORK_MISMATCH: Proven(
         "tests/integration/scheduler/test_scheduler_tee.py::test_an_sms_of_another_framework_fails_the_task_naming_its_url"
@@ -441,12 +441,12 @@ TASK_CAUSES: dict[T, Proof] = {
     T.TASK_UNSET: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.TASK_CLAIMED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.RESULT_UPLOAD_TIMEOUT: Proven(
-        "tests/integration/scheduler/test_scheduler_detectors.py::test_a_lone_silent_uploader_ends_in_result_upload_timeout"
+        "tests/e2e/test_task_failures_e2e.py::test_a_lone_revealer_that_never_uploads_ends_in_result_upload_timeout"
     ),
     T.REVEALS_PENDING: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.WRONG_RESULTS_CALLBACK: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.FINAL_DEADLINE_REACHED: Proven(
-        "tests/integration/scheduler/test_scheduler_flow.py::test_the_final_deadline_fails_a_task_nobody_worked_on"
+        "tests/e2e/test_task_failures_e2e.py::test_a_task_whose_scheduler_comes_back_after_the_final_deadline_ends_there"
     ),
     T.ONLY_SCHEDULER: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.LEDGER_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
