@@ -5,18 +5,24 @@ Its own devnet (the other e2e files share the LocalChain one): started here, sto
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet, run_cli
+from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, run_cli, until
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain
+from pocopool.devnet.processes import is_alive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 
 REPO = Path(__file__).resolve().parents[2]
+MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +69,45 @@ def test_hello_with_trust_1_completes_on_the_evm_chain_and_its_history_explains_
         assert {"SchedulerNotice", "TaskInitialize", "TaskContribute", "TaskReveal", "TaskFinalize"} <= set(names)
     finally:
         chain.close()
+
+
+def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: the EVM node stops while the worker computes; the worker's checks before it
+    contributes cannot read the task and say so (CONTRIBUTE_FAILED, CHAIN_UNREACHABLE). Last in this
+    module: the node is started again, but the task it left is not waited for."""
+    net = evm_devnet
+    state = json.loads((net.home / "devnet.json").read_text())
+    worker_pid = state["workers"][0]["pid"]
+    app = net.deploy_app(MISBEHAVE)
+    [task] = net.cli("run", app, "--args", "sleep 10", "--json").json()["taskIds"]
+    scheduler = net.status["scheduler"].rstrip("/")
+
+    def replicates() -> list[dict]:
+        return list(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("replicates") or [])
+
+    def replicate_status() -> str | None:
+        return replicates()[0]["currentStatus"] if replicates() else None
+
+    def reported(status: str) -> bool:
+        return any(u["status"] == status for r in replicates() for u in r["statusUpdateList"])
+
+    until(lambda: replicate_status() == "COMPUTING", 120, "the replicate COMPUTING", net)
+    os.kill(worker_pid, signal.SIGSTOP)  # held while the node stops: it cannot contribute meanwhile
+    try:
+        assert replicate_status() == "COMPUTING", "the app ended before the worker was held"
+        node = state["processes"]["evmnode"]["pid"]
+        os.kill(node, signal.SIGTERM)
+        until(lambda: not is_alive(node), 30, "the EVM node stopped", net)
+    finally:
+        os.kill(worker_pid, signal.SIGCONT)
+    until(lambda: reported("CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without the node", net)
+    net.cli("devnet", "restart", "evmnode")
+    assert_provoked(
+        net,
+        task,
+        status="CONTRIBUTE_FAILED",
+        cause="CHAIN_UNREACHABLE",
+        error="cannot read the task on chain",
+        component="chain",
+        fix="chain connection",
+    )

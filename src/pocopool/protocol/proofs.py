@@ -41,7 +41,9 @@ def _tee(stage: str) -> NotYetProven:
 
 
 CAUSES: dict[C, Proof] = {
-    C.CHAIN_UNREACHABLE: NotYetProven("stop the EVM node of a --chain evm devnet while a worker reads a task"),
+    C.CHAIN_UNREACHABLE: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_worker_whose_chain_node_stopped_reports_chain_unreachable"
+    ),
     C.BLOCK_NOT_REACHED: NotYetProven("a worker whose EVM node is behind the consensus block"),
     C.STAKE_TOO_LOW: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"
@@ -424,8 +426,14 @@ TASK_CAUSES: dict[T, Proof] = {
     ),
     T.ENCLAVE_CHALLENGE_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.CONTRIBUTION_DEADLINE_PASSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
-    T.UNKNOWN_DEAL: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
-    T.TASK_INDEX_OUT_OF_RANGE: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.UNKNOWN_DEAL: Unreachable(
+        "The scheduler makes a task only from a deal it read back from the ledger after the deal's event "
+        "(scheduler/deals.py), and neither ledger ever deletes a deal, so its initialize always names a known deal."
+    ),
+    T.TASK_INDEX_OUT_OF_RANGE: Unreachable(
+        "The scheduler stores a deal's tasks for the indexes of the deal's own bag, read from the ledger "
+        "(deal.task_index_range in scheduler/deals.py), so it never initializes an index outside it."
+    ),
     T.TASK_ALREADY_INITIALIZED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.ALL_ALIVE_WORKERS_FAILED: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
@@ -448,6 +456,10 @@ TASK_CAUSES: dict[T, Proof] = {
     T.FINAL_DEADLINE_REACHED: Proven(
         "tests/e2e/test_task_failures_e2e.py::test_a_task_whose_scheduler_comes_back_after_the_final_deadline_ends_there"
     ),
-    T.ONLY_SCHEDULER: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.ONLY_SCHEDULER: Unreachable(
+        "The scheduler refuses to start unless its key owns the workerpool (scheduler/service.py), no ledger "
+        "lets a workerpool change owner, and it reopens or finalizes only tasks it initialized, so the rule's "
+        "sender and its initialized task always hold."
+    ),
     T.LEDGER_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
 }
