@@ -142,6 +142,14 @@ def test_an_unreachable_ledger_leaves_an_initializing_task_as_it_is():
     assert decide(task(TS.INITIALIZING), [], ChainView(task=None), T0 + 1).is_empty
 
 
+def test_an_initialize_refused_as_already_initialized_waits_for_the_chain_instead_of_failing():
+    # Anyone may initialize a task: the refusal means it is initialized, as the next read shows.
+    refused = TxOutcome(ChainAction.INITIALIZE, revert_rule="task-already-initialized", revert_message="ACTIVE")
+    assert decide(task(TS.INITIALIZING), [], ChainView(task=None, tx=refused), T0 + 1).is_empty
+    t = decide(task(TS.INITIALIZING), [], chain(CTS.ACTIVE, tx=refused), T0 + 1)
+    assert statuses(t) == [TS.INITIALIZED]
+
+
 def test_a_task_already_initialized_by_someone_else_goes_through_initializing():
     t = decide(task(), [], chain(CTS.ACTIVE), T0 + 1)
     assert statuses(t) == [TS.INITIALIZING, TS.INITIALIZED]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...chain.errors import TASK_ALREADY_INITIALIZED
 from ...protocol.crypto import ZERO_ADDRESS
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
@@ -130,15 +131,18 @@ def _initializing(
             ),
             fields=fields,
         )
-    if tx is not None and tx.reverted:
+    if tx is not None and tx.reverted and tx.revert_rule != TASK_ALREADY_INITIALIZED:
         return fail_task(
             replicates,
             TS.INITIALIZE_FAILED,
             TaskFailureCause.of_chain_rule(tx.revert_rule),
             f"the ledger refused the initialize transaction ({tx.revert_rule}): {tx.revert_message or tx.revert_rule}",
         )
+    # Sent but unknown, or the chain unreadable: a detector asks again later. So is an initialize
+    # refused because the task is already initialized (someone else initialized it, anyone may): a
+    # refusal that means success, known for sure once the chain can be read again (above).
     if tx is not None or chain.task is None:
-        return NOTHING  # sent but unknown, or chain unreadable: a detector asks again later
+        return NOTHING
     if now >= task.contribution_deadline:
         return fail_task(
             replicates,
