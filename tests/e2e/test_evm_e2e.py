@@ -17,6 +17,7 @@ import pytest
 from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, run_cli, until
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain
+from pocopool.devnet import manager
 from pocopool.devnet.processes import is_alive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
@@ -69,6 +70,52 @@ def test_hello_with_trust_1_completes_on_the_evm_chain_and_its_history_explains_
         assert {"SchedulerNotice", "TaskInitialize", "TaskContribute", "TaskReveal", "TaskFinalize"} <= set(names)
     finally:
         chain.close()
+
+
+def test_a_reveal_sent_after_the_reveal_deadline_is_refused_by_the_contract(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: the worker checked that it may reveal, then sent the reveal too late (the
+    `reveal-after-deadline` fault widens the gap a slow worker meets at the last second): the
+    contract refuses it, and the replicate is REVEAL_FAILED with CHAIN_RECEIPT_NOT_VALID naming the
+    rule. The scheduler is held meanwhile, so that its own reveal timeout does not abort the worker
+    first."""
+    net = evm_devnet
+    manager.restart_worker(net.home, 0, ("reveal-after-deadline",))
+    state = json.loads((net.home / "devnet.json").read_text())
+    scheduler_pid, worker_log = state["processes"]["scheduler"]["pid"], Path(state["workers"][0]["log"])
+    category = str(net.cli("category", "create", "EVM-3S", "--max-time", "3", "--json").json()["category"])
+    app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+    [task] = net.cli("run", app, "--category", category, "--args", "late", "--json").json()["taskIds"]
+    scheduler = net.status["scheduler"].rstrip("/")
+
+    def reported(status: str) -> bool:
+        replicates = httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("replicates") or []
+        return any(u["status"] == status for r in replicates for u in r["statusUpdateList"])
+
+    def held_reveal_ended() -> bool:
+        return any(
+            "stage-ended" in line and "REVEAL_FAILED" in line and task in line
+            for line in worker_log.read_text(errors="replace").splitlines()
+        )
+
+    try:
+        until(lambda: reported("REVEALING"), 120, "the replicate REVEALING", net)
+        os.kill(scheduler_pid, signal.SIGSTOP)
+        try:
+            until(held_reveal_ended, 120, "the worker's late reveal refused", net)
+        finally:
+            os.kill(scheduler_pid, signal.SIGCONT)
+        until(lambda: reported("REVEAL_FAILED"), 60, "REVEAL_FAILED at the scheduler", net)
+        assert_provoked(
+            net,
+            task,
+            status="REVEAL_FAILED",
+            cause="CHAIN_RECEIPT_NOT_VALID",
+            error="reveal reverted: reveal-deadline-passed",
+            component="chain",
+            fix="names the rule",
+        )
+    finally:
+        manager.restart_worker(net.home, 0)
 
 
 def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet: Devnet) -> None:

@@ -44,7 +44,10 @@ CAUSES: dict[C, Proof] = {
     C.CHAIN_UNREACHABLE: Proven(
         "tests/e2e/test_evm_e2e.py::test_a_worker_whose_chain_node_stopped_reports_chain_unreachable"
     ),
-    C.BLOCK_NOT_REACHED: NotYetProven("a worker whose EVM node is behind the consensus block"),
+    C.BLOCK_NOT_REACHED: NotYetProven(
+        "a worker whose own EVM node lags behind the scheduler's: on one devnet every process reads the same node, "
+        "so it needs workers on other hosts with their own nodes (issue 15)"
+    ),
     C.STAKE_TOO_LOW: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"
     ),
@@ -58,7 +61,10 @@ CAUSES: dict[C, Proof] = {
     C.TASK_DESCRIPTION_INVALID: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start"
     ),
-    C.TASK_DESCRIPTION_NOT_FOUND: NotYetProven("a deal the worker cannot read (worker/replicate.py reports it)"),
+    C.TASK_DESCRIPTION_NOT_FOUND: NotYetProven(
+        "a stage that reads the deal for the first time after the preflight checks (the upload of a worker "
+        "restarted at PLEASE_UPLOAD, worker/stages/upload.py) while the chain node stops in between"
+    ),
     C.CONTRIBUTION_ALREADY_SET: Unreachable(
         "A worker gets at most one replicate of a task (the supply's rule), so it never finds a contribution of its own already on chain."
     ),
@@ -66,10 +72,12 @@ CAUSES: dict[C, Proof] = {
         "tests/e2e/test_consensus_faults_e2e.py::test_a_liar_contributing_first_needs_three_honest_votes_and_loses_its_stake"
     ),
     C.CHAIN_RECEIPT_NOT_VALID: Proven(
-        "tests/integration/worker/test_worker_stages.py::test_a_contribution_the_chain_reverts_reports_the_rule"
+        "tests/e2e/test_evm_e2e.py::test_a_reveal_sent_after_the_reveal_deadline_is_refused_by_the_contract"
     ),
-    C.CONSENSUS_BLOCK_MISSING: Proven(
-        "tests/integration/worker/test_worker_stages.py::test_reveal_needs_the_consensus_block_and_a_matching_contribution"
+    C.CONSENSUS_BLOCK_MISSING: Unreachable(
+        "The scheduler's PLEASE_REVEAL carries the block of the TaskConsensus event, or the latest block it just "
+        "read (scheduler/engine/contribution.py), and a recovered one the consensus block it stored with "
+        "CONSENSUS_REACHED (scheduler/recovery.py), so a worker of pocopool never gets a reveal order without it."
     ),
     C.DETERMINISM_HASH_NOT_FOUND: Proven(
         "tests/integration/worker/test_worker_stages.py::test_contribute_needs_a_result_digest"
@@ -77,7 +85,11 @@ CAUSES: dict[C, Proof] = {
     C.ENCLAVE_SIGNATURE_NOT_FOUND: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_no_enclave_signature_is_enclave_signature_not_found"
     ),
-    C.WORKERPOOL_AUTHORIZATION_NOT_FOUND: NotYetProven("a worker restarted without its authorization on disk"),
+    C.WORKERPOOL_AUTHORIZATION_NOT_FOUND: Unreachable(
+        "A replicate runs only with the workerpool authorization the worker verified when it got it "
+        "(worker/agent.py), and a restarted worker resumes one only with an authorization (worker/recovery.py "
+        "resumable_state), so the preflight check of worker/preflight.py never finds it missing."
+    ),
     C.RESULT_LINK_MISSING: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_result_store_that_is_down_keeps_the_root_cause"
     ),

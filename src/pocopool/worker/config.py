@@ -25,6 +25,7 @@ FAULTS = {
     "forge-authorization": "TEE: ask the SMS for a session with an authorization the worker signed itself",
     "replay-authorization": "TEE: ask the SMS for a session with the authorization of the previous TEE task",
     "tamper-enclave-signature": "TEE: keep an enclave signature of the result made with another key",
+    "reveal-after-deadline": "send the reveal, once checked, only after the reveal deadline (the chain refuses it)",
 }
 
 

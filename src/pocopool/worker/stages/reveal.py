@@ -17,6 +17,7 @@ from .outcome import Outcome, failed, receipt, succeeded
 BLOCK_WAIT_ATTEMPTS = 10
 CHECK_ATTEMPTS = 3
 PAUSE = 1.0  # s between attempts
+FAULT_POLL, FAULT_HOLD_LIMIT = 0.2, 600.0  # s: the `reveal-after-deadline` fault's wait (bounded)
 
 
 def _same(a: str, b: str) -> bool:
@@ -88,6 +89,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
             await asyncio.sleep(PAUSE)
     if obstacles:
         return failed(RS.REVEAL_FAILED, Cause.CANNOT_REVEAL, "; ".join(obstacles))
+    if "reveal-after-deadline" in ctx.services.config.faults:
+        await _hold_until_the_reveal_deadline(ctx)
 
     try:
         mined = await asyncio.to_thread(chain.reveal, ctx.services.account, ctx.chain_task_id, digest)
@@ -101,3 +104,15 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     ctx.save()
     ctx.log.info("revealed", digest=digest, block=mined.block_number, tx=mined.tx_hash)
     return succeeded(RS.REVEALED, chainReceipt=receipt(mined.block_number, mined.tx_hash))
+
+
+async def _hold_until_the_reveal_deadline(ctx: ReplicateContext) -> None:
+    """Devnet fault `reveal-after-deadline`: the gap between the checks and the transaction, which a
+    slow worker meets at the last second, widened until the chain's reveal deadline has passed."""
+    chain = ctx.services.chain
+    deadline = (await chain_read(chain, chain.view_task, ctx.chain_task_id)).reveal_deadline
+    ctx.log.warning("fault-injected", fault="reveal-after-deadline", reveal_deadline=deadline)
+    for _ in range(int(FAULT_HOLD_LIMIT / FAULT_POLL)):
+        if await chain_read(chain, chain.now) > deadline:
+            return
+        await asyncio.sleep(FAULT_POLL)
