@@ -150,9 +150,8 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_the_authorization_of_an_ended_task_replayed_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: NotYetProven(
-        "an EVM node that answers the SMS's read of the task and fails its next read (the deal or the workerpool); "
-        "a deal is never missing once its task is on chain, so only a failing read names this cause"
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_chain_that_fails_to_read_the_deal_is_get_chain_deal_failed"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_a_forged_workerpool_authorization_gets_no_session"
@@ -196,8 +195,8 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK: Unreachable(
         "The scheduler asks the SMS which framework it serves before initializing a TEE task and fails a task of another framework at INITIALIZE_FAILED (TEE_NOT_SUPPORTED): no session is ever asked for a framework the SMS does not serve."
     ),
-    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: NotYetProven(
-        "an EVM node that answers the SMS's reads of the task and deal and fails its read of the app or dataset"
+    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_chain_that_fails_to_read_the_app_is_get_task_description_failed"
     ),
     C.TEE_SESSION_GENERATION_NO_SESSION_REQUEST: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_missing_or_malformed_body_is_no_session_request"
@@ -210,8 +209,11 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: Proven(
         "tests/integration/sms/test_sms_session_failures.py::test_a_stored_secret_that_does_not_open_is_an_unknown_issue"
     ),
-    C.TEE_NOT_SUPPORTED: NotYetProven(
-        "a TEE task given to a worker without TEE (worker/tee/session.py); issue 27 point 3"
+    C.TEE_NOT_SUPPORTED: Unreachable(
+        "The scheduler gives a TEE task only to a worker registered with teeEnabled (scheduler/supply.py "
+        "worker_fits; TDX needs tdxEnabled, which no pocopool worker registers), and a worker registers "
+        "teeEnabled from its own --tee (worker/identity.py worker_model) before it first asks for work, so a "
+        "worker without --tee is never given one."
     ),
     C.UNKNOWN_SMS: Proven("tests/e2e/test_tee_refusals_e2e.py::test_a_worker_that_cannot_reach_the_sms_says_so"),
     C.GET_TEE_SERVICES_CONFIGURATION_FAILED: Proven(
@@ -223,7 +225,13 @@ CAUSES: dict[C, Proof] = {
     C.TRUST_NOT_1: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
-    C.TASK_ALREADY_CONTRIBUTED: NotYetProven("contributeAndFinalize on a TEE task someone already contributed to"),
+    C.TASK_ALREADY_CONTRIBUTED: NotYetProven(
+        "only a race names it: the worker first requires the task ACTIVE (worker/preflight.py), a trust-1 task "
+        "leaves ACTIVE at its first contribution (protocol/consensus.py is_winning_group), and the chain checks "
+        "ACTIVE before contributors (TASK_NOT_ACTIVE); so a contribution must land between the worker's check "
+        "and its read of the contributors (worker/stages/contribute_and_finalize.py): a hold between the two "
+        "reads, as a devnet worker fault, with a second replicate contributing meanwhile"
+    ),
     C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: Unreachable(
         "The chain refuses a TEE deal whose app has no mrenclave (rule tee-app-required, chain/local/assets.py create_deal and the contract), so the worker's check in worker/tee/session.py enclave_config never finds it empty."
     ),
@@ -239,11 +247,11 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every pre-compute session (sms/sessions.py plan_session); tee-sim's pre-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
-        "a devnet worker fault that binds pre-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_enclave_whose_report_folder_is_read_only_says_so_by_its_exit_code"
     ),
-    C.PRE_COMPUTE_TIMEOUT: NotYetProven(
-        "an input file host that never answers (tests/e2e/silent_host.py GET /silent): in category 0 (5 minutes) tee-sim's own 60 s download timeout (precompute.py TIMEOUT) fires first and gives PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: run it in the devnet's DEVNET-5S category (devnet.json categories), whose 5 s limit stops the stage first"
+    C.PRE_COMPUTE_TIMEOUT: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_hosts_that_never_answer_are_stopped_by_the_stage_time_limit"
     ),
     C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each pre-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
@@ -251,8 +259,8 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
         "A pre-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
-    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: NotYetProven(
-        "the worker names a report signed by another key so (today it counts as no report: FAILED_UNKNOWN_ISSUE), provoked by a devnet worker fault that rewrites pre-compute's report"
+    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_report_signed_by_another_key_is_an_invalid_tee_signature"
     ),
     C.PRE_COMPUTE_OUTPUT_PATH_MISSING: Unreachable(
         "plan_session in sms/sessions.py writes IEXEC_PRE_COMPUTE_OUT=/iexec_in into every pre-compute session it plans, so tee-sim's precompute.py never finds it absent."
@@ -290,14 +298,14 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_DATASET_DECRYPTION_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
     ),
-    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: NotYetProven(
-        "a devnet worker fault that binds the input folder read-only for pre-compute, with a dataset"
+    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_that_cannot_write_into_the_input_folder_cannot_save_the_plain_dataset"
     ),
     C.PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
     ),
-    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: NotYetProven(
-        "a pre-compute that dies without a signed report (e.g. a worker whose --app-memory-mb is too small for the interpreter) on a second TEE devnet"
+    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_that_dies_without_a_report_is_an_unknown_issue"
     ),
     C.POST_COMPUTE_IMAGE_MISSING: Unreachable(
         "tee-sim runs its post-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
@@ -305,11 +313,11 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every post-compute session (sms/sessions.py plan_session); tee-sim's post-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.POST_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
-        "a devnet worker fault that binds post-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    C.POST_COMPUTE_EXIT_REPORTING_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_enclave_whose_report_folder_is_read_only_says_so_by_its_exit_code"
     ),
-    C.POST_COMPUTE_TIMEOUT: NotYetProven(
-        "a result store that never answers the upload (tests/e2e/silent_host.py PUT, as iexec_result_storage_proxy) past the category's time limit; see PRE_COMPUTE_TIMEOUT's plan for the download timeout that fires first"
+    C.POST_COMPUTE_TIMEOUT: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_hosts_that_never_answer_are_stopped_by_the_stage_time_limit"
     ),
     C.POST_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each post-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
@@ -424,7 +432,9 @@ TASK_CAUSES: dict[T, Proof] = {
     T.SMS_FRAMEWORK_MISMATCH: Proven(
         "tests/integration/scheduler/test_scheduler_tee.py::test_an_sms_of_another_framework_fails_the_task_naming_its_url"
     ),
-    T.ENCLAVE_CHALLENGE_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.ENCLAVE_CHALLENGE_REFUSED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_sms_that_does_not_know_the_task_refuses_its_enclave_challenge"
+    ),
     T.CONTRIBUTION_DEADLINE_PASSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
     T.UNKNOWN_DEAL: Unreachable(
         "The scheduler makes a task only from a deal it read back from the ledger after the deal's event "
@@ -438,7 +448,13 @@ TASK_CAUSES: dict[T, Proof] = {
     T.ALL_ALIVE_WORKERS_FAILED: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
     ),
-    T.MANY_CONTRIBUTE_AND_FINALIZE: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
+    T.MANY_CONTRIBUTE_AND_FINALIZE: Unreachable(
+        "The scheduler records CONTRIBUTE_AND_FINALIZE_DONE only when the chain shows that worker's contribution "
+        "proved and the task COMPLETED (scheduler/engine/replicates.py _proof_of), and a trust-1 task takes one "
+        "contribution at most, its first reaching consensus or completing it (protocol/consensus.py "
+        "is_winning_group; contributeAndFinalize refuses a task with a contributor), so no second replicate is "
+        "ever recorded as done."
+    ),
     T.CONTRIBUTION_TIMEOUT: Proven(
         "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
     ),

@@ -25,6 +25,11 @@ FAULTS = {
     "forge-authorization": "TEE: ask the SMS for a session with an authorization the worker signed itself",
     "replay-authorization": "TEE: ask the SMS for a session with the authorization of the previous TEE task",
     "tamper-enclave-signature": "TEE: keep an enclave signature of the result made with another key",
+    "read-only-pre-compute-report": "TEE: bind pre-compute's report folder read-only (it cannot report)",
+    "read-only-post-compute-report": "TEE: bind post-compute's report folder read-only (it cannot report)",
+    "read-only-pre-compute-input": "TEE: bind the task's input folder read-only into pre-compute",
+    "forge-pre-compute-report": "TEE: sign pre-compute's report again with a key that is not the enclave's",
+    "unknown-pre-compute-session": "TEE: start pre-compute with a session id the SMS never made",
 }
 
 
