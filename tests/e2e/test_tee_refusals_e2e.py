@@ -8,6 +8,8 @@ replicate's status and cause, the underlying error, and the component and fix `e
 - a task whose enclave challenge the SMS no longer holds (…_EMPTY_TEE_CHALLENGE);
 - an SMS the worker cannot reach (UNKNOWN_SMS), or that serves another framework
   (GET_TEE_SERVICES_CONFIGURATION_FAILED), after the scheduler initialized the task;
+- an SMS that serves the task's framework but does not know the task: it refuses the scheduler the
+  task's enclave challenge and the task fails to initialize (task cause ENCLAVE_CHALLENGE_REFUSED);
 - a worker whose platform key was moved away cannot start its enclaves (TEE_PREPARATION_FAILED);
 - an enclave signature of the result that does not verify: the worker refuses it before any
   transaction (POST_COMPUTE_INVALID_TEE_SIGNATURE);
@@ -15,6 +17,8 @@ replicate's status and cause, the underlying error, and the component and fix `e
   read-only input folder (PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED), a pre-compute report signed again
   by another key (PRE_COMPUTE_INVALID_TEE_SIGNATURE), a pre-compute started with a session the SMS
   never made, which dies without a report (PRE_COMPUTE_FAILED_UNKNOWN_ISSUE);
+- a contribution that lands between the worker's check that the task is ACTIVE and its read of the
+  contributors (the worker's own plain contribute, a fault): TASK_ALREADY_CONTRIBUTED;
 - hosts that never answer, in the devnet's 5 s category: the stage's time limit stops pre-compute
   downloading an input file (PRE_COMPUTE_TIMEOUT) and post-compute uploading the result
   (POST_COMPUTE_TIMEOUT). Last: it pushes the requester's IPFS token to the SMS.
@@ -301,6 +305,38 @@ def test_a_tampered_enclave_signature_is_refused_before_any_transaction(net: Dev
     finally:
         chain.close()
     assert on_chain.status.value == "ACTIVE" and not on_chain.contributors  # no transaction was sent
+
+
+def test_a_task_someone_contributed_to_cannot_be_contributed_and_finalized(net: Devnet, probe: str) -> None:
+    """The worker's plain contribute (the fault) lands after its checks that the task is ACTIVE and
+    before it reads the task's contributors, as another worker's would in that window."""
+    with_faults(net, "contribute-before-finalize")
+    task = run_tee(net, probe)
+
+    def refused(view: dict[str, Any]) -> bool:
+        return any(
+            update["status"] == "CONTRIBUTE_AND_FINALIZE_FAILED"
+            for replicate in view["replicates"]
+            for update in replicate["statusUpdateList"]
+        )
+
+    net.debug_when(task, refused, "the worker refused to contribute and finalize")
+    assert_provoked(
+        net,
+        task,
+        status="CONTRIBUTE_AND_FINALIZE_FAILED",
+        cause="TASK_ALREADY_CONTRIBUTED",
+        error=f"task {task} already has 1 contributor(s)",
+        component="chain",
+        fix="Nothing: the task follows the usual path.",
+    )
+    chain = connect(manager.load_state(net.home).chain)
+    try:
+        on_chain = chain.view_task(task)
+    finally:
+        chain.close()
+    wallet = manager.load_state(net.home).workers[TEE_WORKER].wallet
+    assert [c.lower() for c in on_chain.contributors] == [wallet.lower()], on_chain
 
 
 @pytest.fixture(scope="module")

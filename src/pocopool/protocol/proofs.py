@@ -225,12 +225,8 @@ CAUSES: dict[C, Proof] = {
     C.TRUST_NOT_1: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
-    C.TASK_ALREADY_CONTRIBUTED: NotYetProven(
-        "only a race names it: the worker first requires the task ACTIVE (worker/preflight.py), a trust-1 task "
-        "leaves ACTIVE at its first contribution (protocol/consensus.py is_winning_group), and the chain checks "
-        "ACTIVE before contributors (TASK_NOT_ACTIVE); so a contribution must land between the worker's check "
-        "and its read of the contributors (worker/stages/contribute_and_finalize.py): a hold between the two "
-        "reads, as a devnet worker fault, with a second replicate contributing meanwhile"
+    C.TASK_ALREADY_CONTRIBUTED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_task_someone_contributed_to_cannot_be_contributed_and_finalized"
     ),
     C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: Unreachable(
         "The chain refuses a TEE deal whose app has no mrenclave (rule tee-app-required, chain/local/assets.py create_deal and the contract), so the worker's check in worker/tee/session.py enclave_config never finds it empty."

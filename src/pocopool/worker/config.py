@@ -30,6 +30,7 @@ FAULTS = {
     "read-only-pre-compute-input": "TEE: bind the task's input folder read-only into pre-compute",
     "forge-pre-compute-report": "TEE: sign pre-compute's report again with a key that is not the enclave's",
     "unknown-pre-compute-session": "TEE: start pre-compute with a session id the SMS never made",
+    "contribute-before-finalize": "TEE: send a plain contribute just before the one-shot contributeAndFinalize",
 }
 
 

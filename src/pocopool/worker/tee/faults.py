@@ -6,10 +6,12 @@ here but `remember`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
-from ...protocol.crypto import new_private_key, sign_authorization, sign_personal
+from ...chain.base import ChainError
+from ...protocol.crypto import new_private_key, result_hash, result_seal, sign_authorization, sign_personal
 from ...protocol.models import Signature, WorkerpoolAuthorization
 from ...protocol.tee import Stage, enclave_report_hash, sign_enclave_result
 from ..context import ReplicateContext
@@ -21,6 +23,7 @@ READ_ONLY_REPORT = {Stage.PRE: "read-only-pre-compute-report", Stage.POST: "read
 READ_ONLY_INPUT = "read-only-pre-compute-input"
 FORGE_PRE_REPORT = "forge-pre-compute-report"
 UNKNOWN_PRE_SESSION = "unknown-pre-compute-session"
+CONTRIBUTE_FIRST = "contribute-before-finalize"
 
 
 def session_authorization(ctx: ReplicateContext) -> WorkerpoolAuthorization:
@@ -93,3 +96,25 @@ def rewrite_report(ctx: ReplicateContext, stage: Stage, report: Path) -> None:
     body = json.loads(report.read_text())
     body["signature"] = sign_personal(new_private_key(), enclave_report_hash(ctx.chain_task_id, ctx.wallet))
     report.write_text(json.dumps(body))
+
+
+async def contribute_first(ctx: ReplicateContext) -> None:
+    """With CONTRIBUTE_FIRST, a plain contribute of the enclave's result, sent once the worker's checks
+    before contributeAndFinalize passed and before it reads the task's contributors: as a contribution
+    landing in between would, it leaves the task a contributor when the worker looks."""
+    if not _injected(ctx, CONTRIBUTE_FIRST):
+        return
+    authorization, task, digest = ctx.state.workerpool_authorization, ctx.chain_task_id, ctx.state.result_digest
+    try:
+        await asyncio.to_thread(
+            ctx.services.chain.contribute,
+            ctx.services.account,
+            task,
+            result_hash(task, digest or ""),
+            result_seal(ctx.wallet, task, digest or ""),
+            authorization.enclaveChallenge,
+            str(ctx.state.enclave_signature or ""),
+            authorization.signature.value,
+        )
+    except ChainError as error:
+        ctx.log.warning("fault-contribute-refused", fault=CONTRIBUTE_FIRST, error=str(error))
