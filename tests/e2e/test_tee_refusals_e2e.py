@@ -327,8 +327,8 @@ def test_a_task_someone_contributed_to_cannot_be_contributed_and_finalized(net: 
         status="CONTRIBUTE_AND_FINALIZE_FAILED",
         cause="TASK_ALREADY_CONTRIBUTED",
         error=f"task {task} already has 1 contributor(s)",
-        component="chain",
-        fix="Nothing: the task follows the usual path.",
+        component="worker",
+        fix="A worker fault: report the pool's workers with their logs.",
     )
     chain = connect(manager.load_state(net.home).chain)
     try:

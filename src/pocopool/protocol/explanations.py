@@ -221,10 +221,13 @@ CAUSES: dict[C, Explanation] = {
         "Buy the TEE task with trust 1.",
     ),
     C.TASK_ALREADY_CONTRIBUTED: _e(
-        CH,
-        PR,
-        "Someone already contributed, so the one-shot finalization is not possible.",
-        "Nothing: the task follows the usual path.",
+        W,
+        P,
+        "Another contribution to this trust-1 TEE task reached the chain before the worker's one-shot "
+        "finalization: a worker of the pool contributed the ordinary way (only the pool's workers hold an "
+        "authorization for the task), so contributeAndFinalize was no longer possible.",
+        "A worker fault: report the pool's workers with their logs. The task waits for a reveal it never gets and "
+        "ends at its final deadline (FINAL_DEADLINE_REACHED), when the requester can claim a refund.",
     ),
     # --- TEE causes that come from the deal, its data or its beneficiary, not from the worker ---
     C.PRE_COMPUTE_TIMEOUT: _e(
