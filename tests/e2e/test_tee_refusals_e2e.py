@@ -472,6 +472,6 @@ def test_hosts_that_never_answer_are_stopped_by_the_stage_time_limit(net: Devnet
         status="COMPUTE_FAILED",
         cause="POST_COMPUTE_TIMEOUT",
         error="post-compute killed after 5 s, the category's time limit",
-        component="worker",
-        fix="Check the result storage",
+        component="storage",
+        fix="Check the result storage the deal names",
     )

@@ -245,6 +245,14 @@ CAUSES: dict[C, Explanation] = {
         "which the worker gives it.",
         "Check the worker's TEE setup and its disk: the task's input folder must be writable by pre-compute.",
     ),
+    C.POST_COMPUTE_TIMEOUT: _e(
+        S,
+        P,
+        "The post-compute enclave was still sending the result when the time limit of the deal's category ran "
+        "out: the result storage did not answer in time.",
+        "Check the result storage the deal names (iexec_result_storage_proxy, else the workerpool's result "
+        "store): it must answer the worker quickly (the message gives the time limit).",
+    ),
     C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _e(
         Component.REQUESTER,
         IN,
