@@ -402,7 +402,6 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
         return str(account.address)
 
     data = "Check the dataset and input files"
-    storage = "Check the result storage and encryption settings of the deal"
     try:
         with silent_host() as host:
             # Pre-compute: what the deal or its data hosts give it.
@@ -456,16 +455,16 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
                 "COMPUTE_FAILED",
                 "POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY",
                 "the result encryption public key is not base64",
-                "worker",
-                storage,
+                "requester",
+                "The beneficiary must push its result encryption public key again, well formed",
             )
             provoked(
                 deal(beneficiary=beneficiary_with_key(tiny_rsa_key_b64()), iexec_result_encryption=True),
                 "COMPUTE_FAILED",
                 "POST_COMPUTE_ENCRYPTION_FAILED",
                 "the result cannot be encrypted",
-                "worker",
-                storage,
+                "requester",
+                "The beneficiary must push a 2048-bit or larger RSA result encryption public key",
             )
             sms.push(SecretKind.WEB2, requester.address, DROPBOX_TOKEN, "dropbox-t0ken")
             provoked(
@@ -473,8 +472,8 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
                 "COMPUTE_FAILED",
                 "POST_COMPUTE_DROPBOX_UPLOAD_FAILED",
                 "storage provider 'dropbox' is not reachable from tee-sim",
-                "worker",
-                storage,
+                "requester",
+                "Buy the task again with the IPFS result storage (the default)",
             )
     finally:
         chain.close()

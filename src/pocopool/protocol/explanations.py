@@ -221,10 +221,60 @@ CAUSES: dict[C, Explanation] = {
         "Buy the TEE task with trust 1.",
     ),
     C.TASK_ALREADY_CONTRIBUTED: _e(
-        CH,
-        PR,
-        "Someone already contributed, so the one-shot finalization is not possible.",
-        "Nothing: the task follows the usual path.",
+        W,
+        P,
+        "Another contribution to this trust-1 TEE task reached the chain before the worker's one-shot "
+        "finalization: a worker of the pool contributed the ordinary way (only the pool's workers hold an "
+        "authorization for the task), so contributeAndFinalize was no longer possible.",
+        "A worker fault: report the pool's workers with their logs. The task waits for a reveal it never gets and "
+        "ends at its final deadline (FINAL_DEADLINE_REACHED), when the requester can claim a refund.",
+    ),
+    # --- TEE causes that come from the deal, its data or its beneficiary, not from the worker ---
+    C.PRE_COMPUTE_TIMEOUT: _e(
+        S,
+        IN,
+        "The pre-compute enclave was still fetching the deal's dataset or input files when the time limit of the "
+        "deal's category ran out: a host of the data did not answer in time.",
+        "Check the dataset and input files: their hosts must answer the worker quickly (the message gives the time "
+        "limit), or buy the task in a category with a longer time limit.",
+    ),
+    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: _e(
+        W,
+        P,
+        "The pre-compute enclave decrypted the dataset but could not write it into the task's input folder, "
+        "which the worker gives it.",
+        "Check the worker's TEE setup and its disk: the task's input folder must be writable by pre-compute.",
+    ),
+    C.POST_COMPUTE_TIMEOUT: _e(
+        S,
+        P,
+        "The post-compute enclave was still sending the result when the time limit of the deal's category ran "
+        "out: the result storage did not answer in time.",
+        "Check the result storage the deal names (iexec_result_storage_proxy, else the workerpool's result "
+        "store): it must answer the worker quickly (the message gives the time limit).",
+    ),
+    C.POST_COMPUTE_MALFORMED_ENCRYPTION_PUBLIC_KEY: _e(
+        Component.REQUESTER,
+        IN,
+        "The deal asks for an encrypted result, and the public key its beneficiary pushed to the SMS is not a "
+        "base64 PEM RSA public key: the enclave cannot encrypt the result for it.",
+        "The beneficiary must push its result encryption public key again, well formed (pocopool keys result-key "
+        "makes one), then buy the task again.",
+    ),
+    C.POST_COMPUTE_ENCRYPTION_FAILED: _e(
+        Component.REQUESTER,
+        IN,
+        "The deal asks for an encrypted result, and the public key its beneficiary pushed to the SMS cannot "
+        "encrypt it (for example an RSA key too small to wrap the result's AES key).",
+        "The beneficiary must push a 2048-bit or larger RSA result encryption public key (pocopool keys "
+        "result-key makes one), then buy the task again.",
+    ),
+    C.POST_COMPUTE_DROPBOX_UPLOAD_FAILED: _e(
+        Component.REQUESTER,
+        IN,
+        "The deal names Dropbox as its result storage, and the post-compute enclave could not upload the result there.",
+        "Buy the task again with the IPFS result storage (the default): a workerpool on tee-sim cannot upload to "
+        "Dropbox.",
     ),
     # --- pocopool extensions: the limits of an app run ---
     C.APP_MEMORY_LIMIT_EXCEEDED: _e(

@@ -1,5 +1,5 @@
-"""How each replicate cause and each task status is proven to happen, or why it cannot (issue 27, the
-registry of proof): `Proven(test)` names the test that provokes it for real and asserts it — an e2e
+"""How each replicate cause is proven to happen, or why it cannot (issue 27, the registry of proof;
+task_proofs.py holds the task statuses' and the task causes', proof_kinds.py the three kinds): `Proven(test)` names the test that provokes it for real and asserts it — an e2e
 test on a devnet, or an integration test against the real process where a devnet cannot reach it;
 `Unreachable(reason)` says why pocopool (with tee-sim) never meets it, in words the code does not
 contradict; `NotYetProven(plan)` is what is left to provoke, and how. Every name is in exactly one
@@ -11,33 +11,11 @@ that its module names the cause or status it proves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .proof_kinds import NotYetProven, Proof, Proven, Unreachable
 from .statuses import ReplicateStatusCause as C
-from .statuses import TaskStatus as TS
-from .task_causes import TaskFailureCause as T
+from .task_proofs import TASK_CAUSES, TASK_STATUSES
 
-
-@dataclass(frozen=True)
-class Proven:
-    test: str
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    reason: str
-
-
-@dataclass(frozen=True)
-class NotYetProven:
-    plan: str
-
-
-Proof = Proven | Unreachable | NotYetProven
-
-
-def _tee(stage: str) -> NotYetProven:
-    return NotYetProven(f"provoke with tee-sim ({stage}); issue 27 point 3")
+__all__ = ["CAUSES", "TASK_CAUSES", "TASK_STATUSES", "NotYetProven", "Proof", "Proven", "Unreachable"]
 
 
 CAUSES: dict[C, Proof] = {
@@ -162,9 +140,8 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_TASK_NOT_ACTIVE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_the_authorization_of_an_ended_task_replayed_gets_no_session"
     ),
-    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: NotYetProven(
-        "an EVM node that answers the SMS's read of the task and fails its next read (the deal or the workerpool); "
-        "a deal is never missing once its task is on chain, so only a failing read names this cause"
+    C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_chain_that_fails_to_read_the_deal_is_get_chain_deal_failed"
     ),
     C.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_INVALID_SIGNATURE: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_a_forged_workerpool_authorization_gets_no_session"
@@ -208,8 +185,8 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_SECURE_SESSION_NO_TEE_FRAMEWORK: Unreachable(
         "The scheduler asks the SMS which framework it serves before initializing a TEE task and fails a task of another framework at INITIALIZE_FAILED (TEE_NOT_SUPPORTED): no session is ever asked for a framework the SMS does not serve."
     ),
-    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: NotYetProven(
-        "an EVM node that answers the SMS's reads of the task and deal and fails its read of the app or dataset"
+    C.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED: Proven(
+        "tests/integration/sms/test_sms_session_failures.py::test_a_chain_that_fails_to_read_the_app_is_get_task_description_failed"
     ),
     C.TEE_SESSION_GENERATION_NO_SESSION_REQUEST: Proven(
         "tests/integration/sms/test_sms_sessions.py::test_a_missing_or_malformed_body_is_no_session_request"
@@ -222,8 +199,11 @@ CAUSES: dict[C, Proof] = {
     C.TEE_SESSION_GENERATION_UNKNOWN_ISSUE: Proven(
         "tests/integration/sms/test_sms_session_failures.py::test_a_stored_secret_that_does_not_open_is_an_unknown_issue"
     ),
-    C.TEE_NOT_SUPPORTED: NotYetProven(
-        "a TEE task given to a worker without TEE (worker/tee/session.py); issue 27 point 3"
+    C.TEE_NOT_SUPPORTED: Unreachable(
+        "The scheduler gives a TEE task only to a worker registered with teeEnabled (scheduler/supply.py "
+        "worker_fits; TDX needs tdxEnabled, which no pocopool worker registers), and a worker registers "
+        "teeEnabled from its own --tee (worker/identity.py worker_model) before it first asks for work, so a "
+        "worker without --tee is never given one."
     ),
     C.UNKNOWN_SMS: Proven("tests/e2e/test_tee_refusals_e2e.py::test_a_worker_that_cannot_reach_the_sms_says_so"),
     C.GET_TEE_SERVICES_CONFIGURATION_FAILED: Proven(
@@ -235,7 +215,9 @@ CAUSES: dict[C, Proof] = {
     C.TRUST_NOT_1: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_a_deal_of_trust_2_is_trust_not_1"
     ),
-    C.TASK_ALREADY_CONTRIBUTED: NotYetProven("contributeAndFinalize on a TEE task someone already contributed to"),
+    C.TASK_ALREADY_CONTRIBUTED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_task_someone_contributed_to_cannot_be_contributed_and_finalized"
+    ),
     C.PRE_COMPUTE_MISSING_ENCLAVE_CONFIGURATION: Unreachable(
         "The chain refuses a TEE deal whose app has no mrenclave (rule tee-app-required, chain/local/assets.py create_deal and the contract), so the worker's check in worker/tee/session.py enclave_config never finds it empty."
     ),
@@ -251,11 +233,11 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every pre-compute session (sms/sessions.py plan_session); tee-sim's pre-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
-        "a devnet worker fault that binds pre-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    C.PRE_COMPUTE_EXIT_REPORTING_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_enclave_whose_report_folder_is_read_only_says_so_by_its_exit_code"
     ),
-    C.PRE_COMPUTE_TIMEOUT: NotYetProven(
-        "an input file host that never answers (tests/e2e/silent_host.py GET /silent): in category 0 (5 minutes) tee-sim's own 60 s download timeout (precompute.py TIMEOUT) fires first and gives PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: run it in the devnet's DEVNET-5S category (devnet.json categories), whose 5 s limit stops the stage first"
+    C.PRE_COMPUTE_TIMEOUT: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_hosts_that_never_answer_are_stopped_by_the_stage_time_limit"
     ),
     C.PRE_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each pre-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
@@ -263,8 +245,8 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_TEE_CHALLENGE_PRIVATE_KEY_MISSING: Unreachable(
         "A pre-compute session exists only once the SMS found the task's enclave challenge key, which it always puts in SIGN_TEE_CHALLENGE_PRIVATE_KEY; without it tee-sim exits 6 and the worker names this cause."
     ),
-    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: NotYetProven(
-        "the worker names a report signed by another key so (today it counts as no report: FAILED_UNKNOWN_ISSUE), provoked by a devnet worker fault that rewrites pre-compute's report"
+    C.PRE_COMPUTE_INVALID_TEE_SIGNATURE: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_report_signed_by_another_key_is_an_invalid_tee_signature"
     ),
     C.PRE_COMPUTE_OUTPUT_PATH_MISSING: Unreachable(
         "plan_session in sms/sessions.py writes IEXEC_PRE_COMPUTE_OUT=/iexec_in into every pre-compute session it plans, so tee-sim's precompute.py never finds it absent."
@@ -302,14 +284,14 @@ CAUSES: dict[C, Proof] = {
     C.PRE_COMPUTE_DATASET_DECRYPTION_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_tee_failures_are_provoked_and_explained"
     ),
-    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: NotYetProven(
-        "a devnet worker fault that binds the input folder read-only for pre-compute, with a dataset"
+    C.PRE_COMPUTE_SAVING_PLAIN_DATASET_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_that_cannot_write_into_the_input_folder_cannot_save_the_plain_dataset"
     ),
     C.PRE_COMPUTE_INPUT_FILE_DOWNLOAD_FAILED: Proven(
         "tests/e2e/test_tee_e2e.py::test_each_failure_tee_sim_meets_is_reported_under_its_own_cause"
     ),
-    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: NotYetProven(
-        "a pre-compute that dies without a signed report (e.g. a worker whose --app-memory-mb is too small for the interpreter) on a second TEE devnet"
+    C.PRE_COMPUTE_FAILED_UNKNOWN_ISSUE: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_a_pre_compute_that_dies_without_a_report_is_an_unknown_issue"
     ),
     C.POST_COMPUTE_IMAGE_MISSING: Unreachable(
         "tee-sim runs its post-compute program from the installed pocopool package: there is no image to pull, so none can be missing."
@@ -317,11 +299,11 @@ CAUSES: dict[C, Proof] = {
     C.POST_COMPUTE_TASK_ID_MISSING: Unreachable(
         "The SMS puts IEXEC_TASK_ID in every post-compute session (sms/sessions.py plan_session); tee-sim's post-compute exits 3 without it and the worker names this cause, but a pocopool SMS never omits it."
     ),
-    C.POST_COMPUTE_EXIT_REPORTING_FAILED: NotYetProven(
-        "a devnet worker fault that binds post-compute's report folder read-only: tee-sim then exits 2 (teesim/enclave.py run_stage)"
+    C.POST_COMPUTE_EXIT_REPORTING_FAILED: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_an_enclave_whose_report_folder_is_read_only_says_so_by_its_exit_code"
     ),
-    C.POST_COMPUTE_TIMEOUT: NotYetProven(
-        "a result store that never answers the upload (tests/e2e/silent_host.py PUT, as iexec_result_storage_proxy) past the category's time limit; see PRE_COMPUTE_TIMEOUT's plan for the download timeout that fires first"
+    C.POST_COMPUTE_TIMEOUT: Proven(
+        "tests/e2e/test_tee_refusals_e2e.py::test_hosts_that_never_answer_are_stopped_by_the_stage_time_limit"
     ),
     C.POST_COMPUTE_WORKER_ADDRESS_MISSING: Unreachable(
         "The SMS signs each post-compute session for the worker whose authorization it checked, so SIGN_WORKER_ADDRESS is always set; without it tee-sim exits 5 and the worker names this cause (tests/unit/test_enclave_exit_causes.py)."
@@ -367,142 +349,5 @@ CAUSES: dict[C, Proof] = {
     ),
     C.APP_CPU_TIME_LIMIT_EXCEEDED: Proven(
         "tests/e2e/test_attacks_e2e.py::test_a_bomb_is_stopped_at_its_limit_with_its_own_cause"
-    ),
-}
-
-TASK_STATUSES: dict[TS, Proof] = {
-    TS.RECEIVED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
-    TS.INITIALIZING: Proven(
-        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
-    ),
-    TS.INITIALIZED: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
-    ),
-    TS.INITIALIZE_FAILED: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_tee_task_bought_while_the_sms_is_down_fails_to_initialize"
-    ),
-    TS.RUNNING: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
-    TS.RUNNING_FAILED: Proven(
-        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
-    ),
-    TS.CONTRIBUTION_TIMEOUT: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
-    ),
-    TS.CONSENSUS_REACHED: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
-    ),
-    TS.REOPENING: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
-    ),
-    TS.REOPENED: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
-    ),
-    TS.REOPEN_FAILED: NotYetProven(
-        "a reopen the ledger refuses: only by the races and clock skews of the task causes TASK_HAS_REVEALS, "
-        "REVEAL_DEADLINE_NOT_REACHED, TASK_NOT_REVEALING and TASK_CLAIMED"
-    ),
-    TS.AT_LEAST_ONE_REVEALED: Proven(
-        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
-    ),
-    TS.RESULT_UPLOADING: Proven(
-        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
-    ),
-    TS.RESULT_UPLOADED: Proven(
-        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
-    ),
-    TS.RESULT_UPLOAD_TIMEOUT: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_lone_revealer_that_never_uploads_ends_in_result_upload_timeout"
-    ),
-    TS.FINALIZING: Proven(
-        "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
-    ),
-    TS.FINALIZED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
-    TS.FINALIZE_FAILED: Proven(
-        "tests/e2e/test_scheduler_refusals_e2e.py::test_a_callback_that_does_not_hash_to_the_revealed_digest_fails_the_finalize"
-    ),
-    TS.FINAL_DEADLINE_REACHED: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_task_whose_scheduler_comes_back_after_the_final_deadline_ends_there"
-    ),
-    TS.COMPLETED: Proven("tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"),
-    TS.FAILED: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
-    ),
-}
-
-TASK_CAUSES: dict[T, Proof] = {
-    T.TEE_NOT_SUPPORTED: Proven(
-        "tests/integration/scheduler/test_scheduler_tee.py::test_a_tee_task_without_an_sms_still_fails_to_initialize"
-    ),
-    T.SMS_UNREACHABLE: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_tee_task_bought_while_the_sms_is_down_fails_to_initialize"
-    ),
-    T.SMS_FRAMEWORK_MISMATCH: Proven(
-        "tests/integration/scheduler/test_scheduler_tee.py::test_an_sms_of_another_framework_fails_the_task_naming_its_url"
-    ),
-    T.ENCLAVE_CHALLENGE_REFUSED: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
-    T.CONTRIBUTION_DEADLINE_PASSED: NotYetProven(
-        "the scheduler stopped between writing INITIALIZING and sending the initialize, restarted after the contribution deadline (DealWatcher drops a deal first seen after it, and a live scheduler initializes at once)"
-    ),
-    T.UNKNOWN_DEAL: Unreachable(
-        "The scheduler makes a task only from a deal it read back from the ledger after the deal's event "
-        "(scheduler/deals.py), and neither ledger ever deletes a deal, so its initialize always names a known deal."
-    ),
-    T.TASK_INDEX_OUT_OF_RANGE: Unreachable(
-        "The scheduler stores a deal's tasks for the indexes of the deal's own bag, read from the ledger "
-        "(deal.task_index_range in scheduler/deals.py), so it never initializes an index outside it."
-    ),
-    T.TASK_ALREADY_INITIALIZED: Unreachable(
-        "The scheduler takes a task the chain shows initialized as INITIALIZED before it looks at its own "
-        "initialize (_received and _initializing in scheduler/engine/contribution.py), and an initialize refused "
-        "as task-already-initialized only waits for the next read of the chain, so no task fails with it."
-    ),
-    T.ALL_ALIVE_WORKERS_FAILED: Proven(
-        "tests/e2e/test_failure_matrix_e2e.py::test_app_failures_without_a_result_fail_the_task_and_blame_the_app"
-    ),
-    T.MANY_CONTRIBUTE_AND_FINALIZE: NotYetProven("a devnet where the scheduler meets it; issue 27 point 2"),
-    T.CONTRIBUTION_TIMEOUT: Proven(
-        "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
-    ),
-    T.TASK_HAS_REVEALS: NotYetProven(
-        "a reveal mined between the scheduler's read of the chain task and its clock passing the reveal deadline (reveal and reopen need opposite sides of it), or a ledger whose block time lags the scheduler's clock"
-    ),
-    T.REVEAL_DEADLINE_NOT_REACHED: NotYetProven(
-        "a ledger whose block time lags the scheduler's clock (an external EVM chain; the devnet's ledgers stamp blocks with the host's clock)"
-    ),
-    T.TASK_NOT_REVEALING: NotYetProven(
-        "a claim mined between the scheduler's reopen or finalize decision just before the final deadline and its transaction, or a ledger clock ahead of the scheduler's (evm_increaseTime on the EVM devnet)"
-    ),
-    T.TASK_COMPLETED: Unreachable(
-        "A REVEALING chain task becomes COMPLETED only by a finalize, which only the scheduler sends and only from "
-        "RESULT_UPLOADED or FINALIZING (scheduler/engine/reveal.py), never for a REOPENING task; "
-        "contributeAndFinalize needs a task nobody contributed to, and a reopen keeps its contributors."
-    ),
-    T.TASK_UNSET: Unreachable(
-        "The scheduler writes REOPENING only for a chain task it read as REVEALING (_consensus_reached in "
-        "scheduler/engine/reveal.py), no ledger ever returns a task to UNSET and no chain rule is named "
-        "task-unset, so _reopening never finds the task UNSET."
-    ),
-    T.TASK_CLAIMED: NotYetProven(
-        "a requester's claim while the scheduler's clock is still before the final deadline the ledger passed: evm_increaseTime on the EVM devnet (decide() checks the final deadline first, so with one clock FINAL_DEADLINE_REACHED wins)"
-    ),
-    T.RESULT_UPLOAD_TIMEOUT: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_lone_revealer_that_never_uploads_ends_in_result_upload_timeout"
-    ),
-    T.REVEALS_PENDING: NotYetProven(
-        "a ledger whose block time lags the scheduler's clock after a single reveal (finalize_blocker checks the same counts on the chain task read, and they only grow)"
-    ),
-    T.WRONG_RESULTS_CALLBACK: Proven(
-        "tests/e2e/test_scheduler_refusals_e2e.py::test_a_callback_that_does_not_hash_to_the_revealed_digest_fails_the_finalize"
-    ),
-    T.FINAL_DEADLINE_REACHED: Proven(
-        "tests/e2e/test_task_failures_e2e.py::test_a_task_whose_scheduler_comes_back_after_the_final_deadline_ends_there"
-    ),
-    T.ONLY_SCHEDULER: Unreachable(
-        "The scheduler refuses to start unless its key owns the workerpool (scheduler/service.py), no ledger "
-        "lets a workerpool change owner, and it reopens or finalizes only tasks it initialized, so the rule's "
-        "sender and its initialized task always hold."
-    ),
-    T.LEDGER_REFUSED: NotYetProven(
-        "a finalize the EVM ledger reverts for a reason without a pocopool rule (the callback's gas check of poco.md §13.2)"
     ),
 }

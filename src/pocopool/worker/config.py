@@ -26,6 +26,12 @@ FAULTS = {
     "replay-authorization": "TEE: ask the SMS for a session with the authorization of the previous TEE task",
     "tamper-enclave-signature": "TEE: keep an enclave signature of the result made with another key",
     "reveal-after-deadline": "send the reveal, once checked, only after the reveal deadline (the chain refuses it)",
+    "read-only-pre-compute-report": "TEE: bind pre-compute's report folder read-only (it cannot report)",
+    "read-only-post-compute-report": "TEE: bind post-compute's report folder read-only (it cannot report)",
+    "read-only-pre-compute-input": "TEE: bind the task's input folder read-only into pre-compute",
+    "forge-pre-compute-report": "TEE: sign pre-compute's report again with a key that is not the enclave's",
+    "unknown-pre-compute-session": "TEE: start pre-compute with a session id the SMS never made",
+    "contribute-before-finalize": "TEE: send a plain contribute just before the one-shot contributeAndFinalize",
 }
 
 

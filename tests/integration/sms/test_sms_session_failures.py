@@ -1,7 +1,8 @@
 """The SMS's own failures while it makes a session, each with its own cause (a devnet reaches them only
-with a damaged SMS database, so they are provoked here on the real SMS process, SQLite and
+with a damaged SMS database or chain, so they are provoked here on the real SMS process, SQLite and
 PostgreSQL): a request without its fields, a challenge whose key does not open, a session the
-database refuses to store, a stored secret that does not open."""
+database refuses to store, a stored secret that does not open, a chain whose read of the deal, or of
+the app, fails after its read of the task succeeded."""
 
 from __future__ import annotations
 
@@ -47,6 +48,49 @@ def sessions_refused(sms: Sms) -> Iterator[None]:
     finally:
         for statement in undo:
             sql(sms, statement)
+
+
+@contextmanager
+def chain_table_away(sms: Sms, table: str) -> Iterator[None]:
+    """One table of the SMS's ledger renamed away while the rest reads as before: the chain node
+    answers the SMS's other reads and fails every read of `table` (as a node losing its state would)."""
+    with sqlite3.connect(sms.world.path, timeout=10) as db:
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        yield
+    finally:
+        with sqlite3.connect(sms.world.path, timeout=10) as db:
+            db.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+
+
+def test_a_chain_that_fails_to_read_the_deal_is_get_chain_deal_failed(sms: Sms) -> None:
+    task, challenge = ready_task(sms)
+    with chain_table_away(sms, "deals"):
+        answer = sms.session(sms.authorization(task, challenge))
+    refused(
+        answer,
+        Cause.TEE_SESSION_GENERATION_EXECUTION_NOT_AUTHORIZED_GET_CHAIN_DEAL_FAILED,
+        500,
+        error="the chain could not be read (deal): ",
+        component="chain",
+        fix="Check the SMS's chain connection",
+    )
+    assert sms.session(sms.authorization(task, challenge)).status_code == 200  # once the chain reads again
+
+
+def test_a_chain_that_fails_to_read_the_app_is_get_task_description_failed(sms: Sms) -> None:
+    task, challenge = ready_task(sms)
+    with chain_table_away(sms, "apps"):
+        answer = sms.session(sms.authorization(task, challenge))
+    refused(
+        answer,
+        Cause.TEE_SESSION_GENERATION_GET_TASK_DESCRIPTION_FAILED,
+        500,
+        error="the chain could not be read (app): ",
+        component="chain",
+        fix="Check the SMS's chain connection",
+    )
+    assert sms.session(sms.authorization(task, challenge)).status_code == 200
 
 
 def test_an_authorization_without_its_fields_is_empty_params(sms: Sms) -> None:

@@ -27,6 +27,7 @@ from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import recover_enclave_result
 from ..context import ReplicateContext
 from ..preflight import causes, preflight
+from ..tee import faults
 from .contribute import REVERT_CAUSES as CONTRIBUTE_REVERT_CAUSES
 from .outcome import Outcome, failed, failed_each, receipt, succeeded
 
@@ -70,6 +71,7 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
             FAILED, Cause.TRUST_NOT_1, f"the deal's trust is {description.deal.trust}, contributeAndFinalize needs 1"
         )
     task_id, wallet = ctx.chain_task_id, ctx.wallet
+    await faults.contribute_first(ctx)
     try:
         chain_task = await chain_read(ctx.services.chain, ctx.services.chain.view_task, task_id)
     except ChainError as error:

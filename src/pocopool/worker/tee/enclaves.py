@@ -6,8 +6,8 @@ Causes: the bundle is not the one pinned on chain → PRE_COMPUTE_INVALID_ENCLAV
 stage past the time limit → PRE/POST_COMPUTE_TIMEOUT (app: APP_COMPUTE_TIMEOUT); exit 1 → the causes
 of its signed report; 2 → *_EXIT_REPORTING_FAILED; 3 → *_TASK_ID_MISSING; 5 → *_WORKER_ADDRESS_MISSING;
 6 → *_TEE_CHALLENGE_PRIVATE_KEY_MISSING (pocopool's own codes for a session without signing tokens); any other →
-*_FAILED_UNKNOWN_ISSUE (spec/worker.md §8.5). A report that is not signed by the task's enclave key
-counts as no report.
+*_FAILED_UNKNOWN_ISSUE (spec/worker.md §8.5). A report signed by another key than the task's enclave
+key is *_INVALID_TEE_SIGNATURE, whatever it says: the worker trusts nothing in it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ..context import ReplicateContext
 from ..description import TaskDescription
 from ..env import compute_env
 from ..runtimes.base import AppRun, Bind, RunResult
+from . import faults
 from .platform import EnclavePlatform
 from .session import enclave_config
 
@@ -87,8 +88,9 @@ def _sms_socket(sms_url: str) -> socket.socket:
     return connection
 
 
-def _read_report(folder: Path, task_id: str, worker: str, challenge: str) -> dict | None:
-    """The stage's report if it is signed by the task's enclave key; None otherwise."""
+def _read_report(stage: Stage, folder: Path, task_id: str, worker: str, challenge: str) -> dict | None:
+    """The stage's report if it is signed by the task's enclave key; None if there is none (or it is
+    not a JSON object). A report signed by another key raises EnclaveFailed(*_INVALID_TEE_SIGNATURE)."""
     try:
         report = json.loads((folder / protocol.REPORT_FILE).read_text())
     except (OSError, ValueError):
@@ -96,7 +98,12 @@ def _read_report(folder: Path, task_id: str, worker: str, challenge: str) -> dic
     if not isinstance(report, dict):
         return None
     signer = recover_personal(enclave_report_hash(task_id, worker), str(report.get("signature") or ""))
-    return report if same_address(signer, challenge) else None
+    if same_address(signer, challenge):
+        return report
+    raise EnclaveFailed(
+        Cause[f"{PREFIX[stage]}_INVALID_TEE_SIGNATURE"],
+        f"the {stage.value} report is signed by {signer or 'no key'}, not by the task's enclave challenge {challenge}",
+    )
 
 
 class Enclaves:
@@ -126,7 +133,7 @@ class Enclaves:
         self, stage: Stage, argv: tuple[str, ...], env: dict[str, str], cwd: Path, network: bool
     ) -> tuple[RunResult, Path]:
         ctx, paths = self.ctx, self.ctx.paths
-        report = Bind(self._report_dir(stage), REPORT_TARGET, writable=True)
+        report = Bind(self._report_dir(stage), REPORT_TARGET, writable=faults.report_writable(ctx, stage))
         key_file = ctx.services.config.tee_platform_key_file
         if key_file is None:
             raise EnclaveFailed(
@@ -141,7 +148,7 @@ class Enclaves:
         iexec_in, iexec_out = self.runtime.app_paths(paths.input, paths.iexec_out)
         env = {
             **env,
-            protocol.ENV_SESSION: ctx.state.tee_session_id or "",
+            protocol.ENV_SESSION: faults.enclave_session(ctx, stage, ctx.state.tee_session_id or ""),
             protocol.ENV_SMS_FD: str(connection.fileno()),
             protocol.ENV_PLATFORM_FD: str(key_fd),
             protocol.ENV_REPORT_DIR: self.runtime.visible(report),
@@ -158,7 +165,7 @@ class Enclaves:
             network=network,
             binds=(report, *(Bind(root, str(root)) for root in self.platform.read_only_folders())),
             pass_fds=(connection.fileno(), key_fd),
-            writable_input=stage == Stage.PRE,
+            writable_input=stage == Stage.PRE and faults.input_writable(ctx),
         )
         ctx.log.info("enclave-starting", stage=stage.value, platform=self.platform.label, runtime=self.runtime.name)
         try:
@@ -174,13 +181,17 @@ class Enclaves:
             platform_error=result.platform_error,
             seconds=round(result.duration, 3),
         )
+        faults.rewrite_report(ctx, stage, report.host / protocol.REPORT_FILE)
         return result, report.host
 
     def _checked(self, stage: Stage, result: RunResult, folder: Path) -> dict:
         """The stage's signed report after a success; raises EnclaveFailed with the stage's cause."""
         prefix, auth = PREFIX[stage], self.ctx.state.workerpool_authorization
-        report = _read_report(folder, self.ctx.chain_task_id, self.ctx.wallet, auth.enclaveChallenge)
-        self.stages.append(StageRun(stage, result, report))
+        try:
+            report = _read_report(stage, folder, self.ctx.chain_task_id, self.ctx.wallet, auth.enclaveChallenge)
+        finally:
+            self.stages.append(StageRun(stage, result, None))
+        self.stages[-1].report = report
         last_line = (result.stderr.strip().splitlines() or ["no message"])[-1][:500]
         if result.platform_error is not None:
             raise EnclaveFailed(

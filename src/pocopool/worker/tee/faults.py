@@ -6,14 +6,24 @@ here but `remember`.
 
 from __future__ import annotations
 
-from ...protocol.crypto import new_private_key, sign_authorization
+import asyncio
+import json
+from pathlib import Path
+
+from ...chain.base import ChainError
+from ...protocol.crypto import new_private_key, result_hash, result_seal, sign_authorization, sign_personal
 from ...protocol.models import Signature, WorkerpoolAuthorization
-from ...protocol.tee import sign_enclave_result
+from ...protocol.tee import Stage, enclave_report_hash, sign_enclave_result
 from ..context import ReplicateContext
 
 FORGE = "forge-authorization"
 REPLAY = "replay-authorization"
 TAMPER = "tamper-enclave-signature"
+READ_ONLY_REPORT = {Stage.PRE: "read-only-pre-compute-report", Stage.POST: "read-only-post-compute-report"}
+READ_ONLY_INPUT = "read-only-pre-compute-input"
+FORGE_PRE_REPORT = "forge-pre-compute-report"
+UNKNOWN_PRE_SESSION = "unknown-pre-compute-session"
+CONTRIBUTE_FIRST = "contribute-before-finalize"
 
 
 def session_authorization(ctx: ReplicateContext) -> WorkerpoolAuthorization:
@@ -50,3 +60,61 @@ def enclave_signature(ctx: ReplicateContext, signature: str | None, digest: str 
         return signature
     ctx.log.warning("fault-injected", fault=TAMPER)
     return sign_enclave_result(new_private_key(), ctx.wallet, ctx.chain_task_id, digest)
+
+
+def _injected(ctx: ReplicateContext, fault: str) -> bool:
+    if fault not in ctx.services.config.faults:
+        return False
+    ctx.log.warning("fault-injected", fault=fault)
+    return True
+
+
+def report_writable(ctx: ReplicateContext, stage: Stage) -> bool:
+    """Whether the stage's report folder is bound writable: not with READ_ONLY_REPORT of that stage."""
+    fault = READ_ONLY_REPORT.get(stage)
+    return fault is None or not _injected(ctx, fault)
+
+
+def input_writable(ctx: ReplicateContext) -> bool:
+    """Whether pre-compute's input folder is bound writable: not with READ_ONLY_INPUT."""
+    return not _injected(ctx, READ_ONLY_INPUT)
+
+
+def enclave_session(ctx: ReplicateContext, stage: Stage, session: str) -> str:
+    """The session id the stage is started with: one the SMS never made for pre-compute with
+    UNKNOWN_PRE_SESSION (the enclave gets no secrets, so it cannot sign a report)."""
+    if stage is Stage.PRE and _injected(ctx, UNKNOWN_PRE_SESSION):
+        return "unknown-" + session
+    return session
+
+
+def rewrite_report(ctx: ReplicateContext, stage: Stage, report: Path) -> None:
+    """With FORGE_PRE_REPORT, pre-compute's report as its enclave wrote it, signed again by a key
+    that is not the task's enclave challenge."""
+    if stage is not Stage.PRE or not report.is_file() or not _injected(ctx, FORGE_PRE_REPORT):
+        return
+    body = json.loads(report.read_text())
+    body["signature"] = sign_personal(new_private_key(), enclave_report_hash(ctx.chain_task_id, ctx.wallet))
+    report.write_text(json.dumps(body))
+
+
+async def contribute_first(ctx: ReplicateContext) -> None:
+    """With CONTRIBUTE_FIRST, a plain contribute of the enclave's result, sent once the worker's checks
+    before contributeAndFinalize passed and before it reads the task's contributors: as a contribution
+    landing in between would, it leaves the task a contributor when the worker looks."""
+    if not _injected(ctx, CONTRIBUTE_FIRST):
+        return
+    authorization, task, digest = ctx.state.workerpool_authorization, ctx.chain_task_id, ctx.state.result_digest
+    try:
+        await asyncio.to_thread(
+            ctx.services.chain.contribute,
+            ctx.services.account,
+            task,
+            result_hash(task, digest or ""),
+            result_seal(ctx.wallet, task, digest or ""),
+            authorization.enclaveChallenge,
+            str(ctx.state.enclave_signature or ""),
+            authorization.signature.value,
+        )
+    except ChainError as error:
+        ctx.log.warning("fault-contribute-refused", fault=CONTRIBUTE_FIRST, error=str(error))

@@ -1,0 +1,25 @@
+"""What a proof of a status or a cause is (the registry of proof, proofs.py and task_proofs.py):
+`Proven(test)` names the test that provokes it for real and asserts it; `Unreachable(reason)` says
+why pocopool never meets it; `NotYetProven(plan)` is what is left to provoke, and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Proven:
+    test: str
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotYetProven:
+    plan: str
+
+
+Proof = Proven | Unreachable | NotYetProven
