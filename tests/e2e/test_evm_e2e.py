@@ -19,6 +19,7 @@ from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain
 from pocopool.devnet import manager
 from pocopool.devnet.processes import is_alive
+from proving import assert_task_failed, assert_task_reached
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 
@@ -120,8 +121,8 @@ def test_a_reveal_sent_after_the_reveal_deadline_is_refused_by_the_contract(evm_
 
 def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet: Devnet) -> None:
     """Issue 27 point 2: the EVM node stops while the worker computes; the worker's checks before it
-    contributes cannot read the task and say so (CONTRIBUTE_FAILED, CHAIN_UNREACHABLE). Last in this
-    module: the node is started again, but the task it left is not waited for."""
+    contributes cannot read the task and say so (CONTRIBUTE_FAILED, CHAIN_UNREACHABLE). The node is
+    started again, but the task it left is not waited for."""
     net = evm_devnet
     state = json.loads((net.home / "devnet.json").read_text())
     worker_pid = state["workers"][0]["pid"]
@@ -158,3 +159,46 @@ def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet:
         component="chain",
         fix="chain connection",
     )
+
+
+def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: the only winner never reveals, and the chain's clock runs ahead of the
+    scheduler's (an external chain can: here `evm_increaseTime` moves the node's) past the task's
+    final deadline; the scheduler asks for the reopen at its reveal deadline and the ledger refuses it
+    (REOPEN_FAILED, with the chain's rule final-deadline-passed as its cause). Last in this module:
+    the node's clock stays ahead."""
+    net = evm_devnet
+    manager.restart_worker(net.home, 0, ("no-reveal",))
+    try:
+        category = str(net.cli("category", "create", "EVM-10S", "--max-time", "10", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        [task] = net.cli("run", app, "--category", category, "--args", "silent", "--json").json()["taskIds"]
+        scheduler = net.status["scheduler"].rstrip("/")
+
+        def task_status() -> str:
+            return str(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("currentStatus"))
+
+        until(lambda: task_status() == "CONSENSUS_REACHED", 120, "the consensus", net)
+        chain = connect(net.status["chain"])
+        try:
+            ahead = chain.view_task(task).final_deadline - chain.now() + 5
+        finally:
+            chain.close()
+        rpc = net.status["chain"].removeprefix("evm:")
+        for method, params in (("evm_increaseTime", [ahead]), ("evm_mine", [])):
+            answer = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10)
+            assert "error" not in answer.json(), answer.text
+        assert task_status() == "CONSENSUS_REACHED", "the scheduler reopened before the chain's clock moved"
+        until(lambda: task_status() == "FAILED", 120, "the task FAILED", net)
+        view = net.cli("task", "debug", task, "--json").json()
+        assert_task_reached(view, "CONSENSUS_REACHED", "REOPENING", "REOPEN_FAILED", "FAILED")
+        assert_task_failed(
+            view,
+            status="REOPEN_FAILED",
+            cause="FINAL_DEADLINE_REACHED",
+            error="the ledger refused the reopen transaction (final-deadline-passed)",
+            component="scheduler",
+            fix="Claim a refund",
+        )
+    finally:
+        manager.restart_worker(net.home, 0)

@@ -36,9 +36,8 @@ TASK_STATUSES: dict[TS, Proof] = {
     TS.REOPENED: Proven(
         "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
     ),
-    TS.REOPEN_FAILED: NotYetProven(
-        "a reopen the ledger refuses: only by the races and clock skews of the task causes TASK_HAS_REVEALS, "
-        "REVEAL_DEADLINE_NOT_REACHED, TASK_NOT_REVEALING and TASK_CLAIMED"
+    TS.REOPEN_FAILED: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline"
     ),
     TS.AT_LEAST_ONE_REVEALED: Proven(
         "tests/e2e/test_devnet_e2e.py::test_hello_with_trust_1_completes_and_its_history_explains_it"
