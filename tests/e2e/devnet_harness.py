@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,16 @@ class Devnet:
         for log in sorted((self.home / "logs").glob("*.log")):
             parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-40:]))
         return "\n".join(parts)
+
+
+@contextmanager
+def started_devnet(home: Path, *options: str, timeout: float = 150.0) -> Iterator[Devnet]:
+    """A devnet started in `home` with `devnet start` OPTIONS, stopped on leaving, whatever happened."""
+    status = run_cli("devnet", "start", *options, "--json", home=home, timeout=timeout).json()
+    try:
+        yield Devnet(home, status)
+    finally:
+        run_cli("devnet", "stop", home=home, check=False)
 
 
 def until(predicate: Callable[[], Any], timeout: float, what: str, net: Devnet) -> Any:

@@ -134,7 +134,8 @@ def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet:
         return list(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("replicates") or [])
 
     def replicate_status() -> str | None:
-        return replicates()[0]["currentStatus"] if replicates() else None
+        found = replicates()
+        return found[0]["currentStatus"] if found else None
 
     def reported(status: str) -> bool:
         return any(u["status"] == status for r in replicates() for u in r["statusUpdateList"])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from devnet_harness import Devnet, run_cli, until
+from devnet_harness import Devnet, started_devnet, until
 from pocopool.chain import connect
 from pocopool.devnet import manager
 from proving import assert_task_failed, assert_task_reached
@@ -34,13 +34,8 @@ CALLBACK = "0x" + "c0" * 20  # any address: the ledger checks the data's hash be
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    home = tmp_path_factory.mktemp("scheduler-refusals-devnet")
-    status = run_cli("devnet", "start", "--workers", "1", "--json", home=home, timeout=150).json()
-    devnet = Devnet(home, status)
-    try:
+    with started_devnet(tmp_path_factory.mktemp("scheduler-refusals-devnet"), "--workers", "1") as devnet:
         yield devnet
-    finally:
-        run_cli("devnet", "stop", home=home, check=False)
 
 
 def restarted(net: Devnet, *faults: str) -> None:

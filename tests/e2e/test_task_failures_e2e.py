@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from devnet_harness import Devnet, is_final, run_cli, until
+from devnet_harness import Devnet, is_final, started_devnet, until
 from pocopool.chain import connect
 from pocopool.devnet import manager
 from pocopool.devnet.processes import terminate
@@ -33,13 +33,10 @@ WORKER = 0  # the devnet's only worker, on tee-sim
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    home = tmp_path_factory.mktemp("task-failures-devnet")
-    status = run_cli("devnet", "start", "--workers", "1", "--tee-workers", "1", "--json", home=home, timeout=150).json()
-    devnet = Devnet(home, status)
-    try:
+    with started_devnet(
+        tmp_path_factory.mktemp("task-failures-devnet"), "--workers", "1", "--tee-workers", "1"
+    ) as devnet:
         yield devnet
-    finally:
-        run_cli("devnet", "stop", home=home, check=False)
 
 
 def restarted(net: Devnet, *faults: str, start_delay: float = 0) -> None:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-from devnet_harness import Devnet, assert_provoked, run_cli
+from devnet_harness import Devnet, assert_provoked, run_cli, started_devnet
 from pocopool.backup import backup
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
@@ -49,13 +49,8 @@ CORPUS = "confidential words, decrypted in pre-compute only\n"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    home = tmp_path_factory.mktemp("tee-devnet")
-    status = run_cli("devnet", "start", "--workers", "2", "--tee-workers", "1", "--json", home=home, timeout=150).json()
-    devnet = Devnet(home, status)
-    try:
+    with started_devnet(tmp_path_factory.mktemp("tee-devnet"), "--workers", "2", "--tee-workers", "1") as devnet:
         yield devnet
-    finally:
-        run_cli("devnet", "stop", home=home, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import pytest
 from eth_account import Account
 
-from devnet_harness import Devnet, assert_provoked, run_cli, until
+from devnet_harness import Devnet, assert_provoked, started_devnet, until
 from pocopool.chain import connect
 from pocopool.chain.base import DealRequest
 from pocopool.client.sms import SmsClient
@@ -60,13 +60,10 @@ TEE_WORKER = 0  # the devnet's only worker, on tee-sim
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    home = tmp_path_factory.mktemp("tee-refusals-devnet")
-    status = run_cli("devnet", "start", "--workers", "1", "--tee-workers", "1", "--json", home=home, timeout=150).json()
-    devnet = Devnet(home, status)
-    try:
+    with started_devnet(
+        tmp_path_factory.mktemp("tee-refusals-devnet"), "--workers", "1", "--tee-workers", "1"
+    ) as devnet:
         yield devnet
-    finally:
-        run_cli("devnet", "stop", home=home, check=False)
 
 
 @pytest.fixture(scope="module")
