@@ -168,6 +168,7 @@ class ReplicateStatusDetails(Wire):
 
 
 MAX_STATUS_BATCH = 32  # updates in one POST /replicates/{id}/updateStatuses
+MAX_ASK_HOLD = 25.0  # s a GET /replicates/available may wait for work (its `timeout`), below the usual 30 s proxies
 
 
 class ReplicateStatusUpdate(Wire):

@@ -91,7 +91,13 @@ class Scheduler:
             alive_workers=self.registry.alive_wallets,
         )
         self.supply = SupplyService(
-            self.store, chain, self.clock, self.signer, config.ask_period_ms, sms_url=config.sms_url
+            self.store,
+            chain,
+            self.clock,
+            self.signer,
+            config.ask_period_ms,
+            sms_url=config.sms_url,
+            wakeups=self.status_wakeups,
         )
         self.replicates = ReplicateUpdateService(self.store, chain, self.clock, self.updater)
         self.recovery = RecoveryService(self.store, chain, self.clock, self.supply, self.replicates, self.updater)

@@ -4,10 +4,17 @@
 the gatekeeping, scans the candidate tasks in order and writes the first accepted replicate. The scan
 reads a batch of candidates and their replicates in two queries and decides what it can from them;
 only the task it picks is locked, read again and checked on the chain.
+
+A worker may let its ask wait (`hold`, pocopool's long-poll): when nothing fits, the scan runs
+again after each status write (the only way work appears: a task initialized, a replicate ended) or
+after HOLD_RESCAN seconds (writes of another process), until the hold ends. An idle pool then
+costs one request per worker per hold instead of one per ask period, and work still goes out at
+once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from ..chain.aio import chain_read
@@ -15,7 +22,7 @@ from ..chain.base import Chain, ChainTask
 from ..protocol.consensus import needs_more_contributions, worker_weight
 from ..protocol.crypto import key_hex, sign_authorization
 from ..protocol.keys import Wallet
-from ..protocol.models import ReplicateTaskSummary, Signature, WorkerpoolAuthorization
+from ..protocol.models import MAX_ASK_HOLD, ReplicateTaskSummary, Signature, WorkerpoolAuthorization
 from ..protocol.statuses import (
     CONTRIBUTION_PHASE,
 )
@@ -32,8 +39,10 @@ from .locks import KeyedLocks
 from .logs import log_event
 from .state import ReplicateRecord, TaskState, WorkerState
 from .store import Store
+from .wakeups import Wakeups
 
 SCAN_BATCH = 20
+HOLD_RESCAN = 2.0  # s: a held ask scans again this often even without news of this process
 
 
 def prediction_inputs(
@@ -110,8 +119,18 @@ def chain_refusal(chain_task: ChainTask | None) -> str | None:
 
 class SupplyService:
     def __init__(
-        self, store: Store, chain: Chain, clock: Clock, signer: Wallet, ask_period_ms: int, *, sms_url: str = ""
+        self,
+        store: Store,
+        chain: Chain,
+        clock: Clock,
+        signer: Wallet,
+        ask_period_ms: int,
+        *,
+        sms_url: str = "",
+        wakeups: Wakeups | None = None,
     ) -> None:
+        """`wakeups` announces status writes: a held ask scans again on each."""
+        self.wakeups = wakeups or Wakeups()
         self.sms_url = sms_url.rstrip("/")
         self.store = store
         self.chain = chain
@@ -138,15 +157,26 @@ class SupplyService:
             signature=Signature(value=signature),
         )
 
-    async def next_replicate(self, wallet: str, block_number: int) -> ReplicateTaskSummary | None:
+    async def next_replicate(self, wallet: str, block_number: int, hold: float = 0.0) -> ReplicateTaskSummary | None:
         """The replicate given to the worker, or None (HTTP 204): too early, not synced, no free
-        slot, or no task needs it."""
-        now = self.clock.now()
+        slot, or no task needs it within `hold` seconds (0: answer at once, the reference's ask)."""
         # The reference tolerates 500 ms on a 5 s period: 10 %.
-        if not await self.store.claim_replicate_demand(wallet, now, self.ask_period * 0.9):
+        if not await self.store.claim_replicate_demand(wallet, self.clock.now(), self.ask_period * 0.9):
             return None
         if block_number <= 0:
             return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(hold, 0.0), MAX_ASK_HOLD)
+        while True:
+            news = self.wakeups.ticket()  # before the scan: a write during it wakes the next wait
+            summary = await self._scan(wallet)
+            remaining = deadline - loop.time()
+            if summary is not None or remaining <= 0 or self.wakeups.closed:
+                return summary
+            await self.wakeups.wait(news, min(remaining, HOLD_RESCAN))
+
+    async def _scan(self, wallet: str) -> ReplicateTaskSummary | None:
+        now = self.clock.now()
         async with self._wallet_locks.hold(wallet):
             worker = await self.store.worker(wallet)
             if worker is None or worker.computing >= worker.max_nb_tasks:

@@ -292,19 +292,22 @@ class Worker:
             self.log.info("start-delay", seconds=self.config.start_delay)
             await self.clock.sleep(self.config.start_delay)
         while True:
-            await self.clock.sleep(self._ask_period())
             if self.free_slots() <= 0:
+                await self.clock.sleep(self._ask_period())
                 continue
+            asked = self.clock.now()
             try:
                 await self._ask_once()
             except Exception:  # noqa: BLE001 - logged; the next tick asks again
                 self.log.exception("ask-for-replicate-failed")
+            # At most one ask per period, whether the scheduler held it or answered at once.
+            await self.clock.sleep(max(self._ask_period() - (self.clock.now() - asked), 0.0))
 
     async def _ask_once(self) -> None:
         assert self._client is not None
         try:
             block = await self._latest_block()
-            summary = await self._client.available(block)
+            summary = await self._client.available(block, self.config.ask_hold)
         except (SchedulerError, ChainError) as error:
             self.log.warning("ask-for-replicate-failed", error=str(error))
             return

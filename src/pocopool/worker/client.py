@@ -165,8 +165,14 @@ class SchedulerClient:
             raise SchedulerError(f"ping refused: {describe(response)}", response.status_code)
         return _text(response)
 
-    async def available(self, block_number: int) -> ReplicateTaskSummary | None:
-        response = await self.request("GET", "/replicates/available", params={"blockNumber": block_number})
+    async def available(self, block_number: int, hold: float = 0.0) -> ReplicateTaskSummary | None:
+        """The next replicate; the scheduler may wait up to `hold` seconds for one to fit."""
+        response = await self.request(
+            "GET",
+            "/replicates/available",
+            params={"blockNumber": block_number, "timeout": hold},
+            timeout=hold + self.timeout,
+        )
         if response.status_code == 204 or not response.content:
             return None
         if response.status_code != 200:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..integrity import DamagedFile
 from ..protocol.applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES
 from ..protocol.keys import Wallet
+from ..protocol.models import MAX_ASK_HOLD
 from ..service.config import OptionParser, absolute_path, add_options, from_args, http_url, setting
 from ..service.startup import starting
 from .runtimes.base import LimitKind, Limits
@@ -74,6 +75,12 @@ class WorkerConfig:
     )
     ping_period: float = setting("--ping-period", default=10.0, help="seconds between pings")
     ask_period: float | None = None  # s; None: the scheduler's askForReplicatePeriod
+    ask_hold: float = setting(
+        "--ask-hold",
+        default=20.0,
+        help=f"seconds the scheduler may hold an ask for work until some fits (at most {MAX_ASK_HOLD:g}; "
+        "0: ask every ask period, the reference's way)",
+    )
     notification_wait: float = 25.0  # s, long-poll of /workers/notifications (≤ 30)
     http_timeout: float = 10.0  # s, every scheduler call but the long poll
     download_timeout: float = 60.0  # s, per bundle/dataset/input-file download
@@ -119,6 +126,8 @@ class WorkerConfig:
     )
 
     def __post_init__(self) -> None:
+        if not 0 <= self.ask_hold <= MAX_ASK_HOLD:
+            raise ValueError(f"--ask-hold must be from 0 to {MAX_ASK_HOLD:g} seconds, got {self.ask_hold:g}")
         if self.start_delay < 0:
             raise ValueError("start delay must not be negative")
         if self.slots < 1:

@@ -169,8 +169,10 @@ class SimWorker:
         await self.register(cpu_nb)
         return self
 
-    async def ask(self, block: int = 1) -> ReplicateTaskSummary | None:
-        answer = await self.http.get("/replicates/available", params={"blockNumber": block}, headers=self.headers)
+    async def ask(self, block: int = 1, hold: float = 0) -> ReplicateTaskSummary | None:
+        answer = await self.http.get(
+            "/replicates/available", params={"blockNumber": block, "timeout": hold}, headers=self.headers
+        )
         if answer.status_code == 204:
             return None
         assert answer.status_code == 200, answer.text

@@ -2,10 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, Response
 
-from ...protocol.models import MAX_STATUS_BATCH, ReplicateStatusUpdate, ReplicateTaskSummary, TaskNotification
+from ...protocol.models import (
+    MAX_ASK_HOLD,
+    MAX_STATUS_BATCH,
+    ReplicateStatusUpdate,
+    ReplicateTaskSummary,
+    TaskNotification,
+)
 from ..auth import Authenticator
 from ..recovery import RecoveryService
 from ..replicates import ReplicateUpdateService
@@ -23,10 +29,16 @@ def router(
         "/replicates/available",
         response_model=ReplicateTaskSummary,
         response_model_exclude_none=True,
-        responses={204: {"description": "no work for this worker now"}},
+        responses={204: {"description": "no work for this worker now (or within `timeout`)"}},
     )
-    async def available(wallet: Annotated[str, worker], blockNumber: int = 0) -> Any:
-        summary = await supply.next_replicate(wallet, blockNumber)
+    async def available(
+        wallet: Annotated[str, worker],
+        blockNumber: int = 0,
+        timeout: Annotated[
+            float, Query(ge=0, le=MAX_ASK_HOLD, description="seconds to wait for work when none fits now")
+        ] = 0,
+    ) -> Any:
+        summary = await supply.next_replicate(wallet, blockNumber, timeout)
         if summary is None:
             return Response(status_code=204)
         return summary
