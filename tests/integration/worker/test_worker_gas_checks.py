@@ -6,6 +6,8 @@ sends nothing."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ from pocopool.worker.bundle import BundleCache
 from pocopool.worker.config import WorkerConfig
 from pocopool.worker.context import ReplicateContext, WorkerServices
 from pocopool.worker.downloads import Downloader
-from pocopool.worker.gas import CONTRIBUTE_GAS, REVEAL_GAS
+from pocopool.worker.gas import CONTRIBUTE_GAS, REVEAL_GAS, STARTUP_GAS
 from pocopool.worker.logs import get_logger
 from pocopool.worker.runtimes import ProcessRuntime
 from pocopool.worker.stages import contribute, reveal
@@ -159,3 +161,30 @@ async def test_a_funded_worker_passes_the_check_and_pays_for_its_contribution(wo
     outcome = await contribute.run(world.ctx, push(world.task_id, Next.PLEASE_CONTRIBUTE))
     assert outcome.status is RS.CONTRIBUTED, outcome
     assert 0 < before - balance(world.node.url, world.worker) < CONTRIBUTE_GAS * PRICE
+
+
+def test_a_worker_whose_wallet_cannot_pay_one_transaction_does_not_start(world: World, tmp_path: Path) -> None:
+    """§2.1 step 5, before the login (no scheduler needed to refuse): one line, exit 2."""
+    world.empty_the_workers_wallet()
+    key_file = tmp_path / "worker.key"
+    key_file.write_text(WORKER_KEY + "\n")
+    argv = [
+        sys.executable,
+        "-m",
+        "pocopool.worker",
+        "--scheduler",
+        "http://127.0.0.1:1",
+        "--chain",
+        world.chain.url,
+        "--key-file",
+        str(key_file),
+        "--workdir",
+        str(tmp_path / "work"),
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    need = STARTUP_GAS * PRICE
+    assert done.returncode == 2, done
+    assert done.stderr.strip() == (
+        f"pocopool worker: cannot pass the ETH check: the worker's wallet {world.worker} holds 0 wei, and one "
+        f"transaction may cost {need} wei ({STARTUP_GAS} gas at {PRICE} wei): refill it with at least {need} wei"
+    )
