@@ -3,8 +3,7 @@
 SIGTERM or SIGINT stops the worker cleanly: running apps are killed, task state stays on disk and is
 resumed by the next start. Exit status 0 after a clean stop; 2 when it does not start (bad usage, an
 unreadable key file, a chain that cannot be opened, a wallet that cannot pay one transaction's gas: one
-line on stderr, service/startup.py); 1 when
-it fails while running.
+line on stderr, service/startup.py); 1 when it fails while running.
 """
 
 from __future__ import annotations
