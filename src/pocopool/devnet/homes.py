@@ -93,6 +93,7 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
         LocalChain.create(chain_path, owner.address, chain_id=CHAIN_ID).close()
     chain = connect(chain_url)
     try:
+        _top_up(chain_url, chain, owner_key, [scheduler.address, requester.address])
         categories = dict(previous.categories) if previous is not None else {}
         if previous is None or not previous.workerpool:
             for name, description, seconds in DEVNET_CATEGORIES:
@@ -104,7 +105,6 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
             ).return_value
         else:
             workerpool = previous.workerpool
-        _top_up(chain_url, chain, owner_key, [scheduler.address, requester.address])
         worker_entries = []
         for index in range(workers):
             key_path, key = _key(keys_dir, f"worker-{index}")
