@@ -2,9 +2,7 @@
 the gas of the transaction it is about to send?
 
 The budget comes from the chain (`Chain.gas_budget`): on a chain without gas (LocalChain) its price is 0
-and every check passes. The gas limits are the reference's for each transaction; our EvmChain sets its
-own limit from an estimate (chain/evm/connection.py), below these (bench/RESULTS.md's gas report), so a
-wallet that passes can pay what is actually sent.
+and every check passes. The gas limits are protocol/gas.py's.
 """
 
 from __future__ import annotations
@@ -12,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..chain.base import Chain, GasBudget
+from ..protocol.gas import CONTRIBUTE_AND_FINALIZE_GAS, CONTRIBUTE_GAS, ONE_TRANSACTION_GAS, REVEAL_GAS
 
-CONTRIBUTE_GAS = 500_000  # §6.9 step 5: the reference's gas limit of contribute
-CONTRIBUTE_AND_FINALIZE_GAS = 500_000  # §6.12: an estimate in the reference; contribute's bound here
-REVEAL_GAS = 100_000  # §6.10 step 6
-STARTUP_GAS = 1_000_000  # §2.1 step 5: "one transaction" of the startup check
+__all__ = [
+    "CONTRIBUTE_AND_FINALIZE_GAS",
+    "CONTRIBUTE_GAS",
+    "ONE_TRANSACTION_GAS",
+    "REVEAL_GAS",
+    "GasShortage",
+    "shortage",
+    "startup_check",
+]
+
 WARN_TRANSACTIONS = 10  # §2.1 step 5: below this many, the worker starts but warns
 
 
@@ -46,14 +51,14 @@ def shortage(chain: Chain, wallet: str, gas: int, what: str) -> GasShortage | No
 def startup_check(chain: Chain, wallet: str) -> str | None:
     """§2.1 step 5 at startup: raises ValueError (the worker does not start) if the wallet cannot pay one
     transaction; a warning to log if it can pay fewer than WARN_TRANSACTIONS, else None."""
-    lacking = shortage(chain, wallet, STARTUP_GAS, "one transaction")
+    lacking = shortage(chain, wallet, ONE_TRANSACTION_GAS, "one transaction")
     if lacking is not None:
         raise ValueError(lacking.message)
     budget = chain.gas_budget(wallet)
-    if budget.price and budget.balance < budget.cost(STARTUP_GAS) * WARN_TRANSACTIONS:
+    if budget.price and budget.balance < budget.cost(ONE_TRANSACTION_GAS) * WARN_TRANSACTIONS:
         return (
             f"the worker's wallet {wallet} holds {budget.balance} wei, enough for "
-            f"{budget.balance // budget.cost(STARTUP_GAS)} transaction(s) of {STARTUP_GAS} gas at {budget.price} wei: "
+            f"{budget.balance // budget.cost(ONE_TRANSACTION_GAS)} transaction(s) of {ONE_TRANSACTION_GAS} gas at {budget.price} wei: "
             "refill it soon"
         )
     return None

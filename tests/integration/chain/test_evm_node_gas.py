@@ -17,7 +17,7 @@ from pocopool.chain.evm import EvmChain, Rpc
 from pocopool.chain.evm.ether import balance, send_ether
 from pocopool.chain.evm.rpc import wait_receipt
 from pocopool.devnet.evm_nodes import NodeProcess, start_builtin_node
-from pocopool.worker.gas import CONTRIBUTE_GAS, STARTUP_GAS, shortage, startup_check
+from pocopool.worker.gas import CONTRIBUTE_GAS, ONE_TRANSACTION_GAS, shortage, startup_check
 
 pytestmark = pytest.mark.evm
 
@@ -158,9 +158,11 @@ def test_the_worker_check_says_the_wallet_its_balance_and_what_it_needs(node: No
             f"({CONTRIBUTE_GAS} gas at {PRICE} wei): refill it with at least {need - 1_000} wei"
         )
         assert shortage(ledger, RICH.address, CONTRIBUTE_GAS, "the contribute transaction") is None
-        with pytest.raises(ValueError, match=f"holds 1000 wei, and one transaction may cost {STARTUP_GAS * PRICE}"):
+        with pytest.raises(
+            ValueError, match=f"holds 1000 wei, and one transaction may cost {ONE_TRANSACTION_GAS * PRICE}"
+        ):
             startup_check(ledger, OTHER.address)
-        send_ether(node.url, RICH_KEY, OTHER.address, 3 * STARTUP_GAS * PRICE)
+        send_ether(node.url, RICH_KEY, OTHER.address, 3 * ONE_TRANSACTION_GAS * PRICE)
         warning = startup_check(ledger, OTHER.address)  # enough for three: it starts, and warns
         assert warning is not None and "enough for 3 transaction(s)" in warning
         assert startup_check(ledger, RICH.address) is None

@@ -30,7 +30,7 @@ from pocopool.worker.bundle import BundleCache
 from pocopool.worker.config import WorkerConfig
 from pocopool.worker.context import ReplicateContext, WorkerServices
 from pocopool.worker.downloads import Downloader
-from pocopool.worker.gas import CONTRIBUTE_GAS, REVEAL_GAS, STARTUP_GAS
+from pocopool.worker.gas import CONTRIBUTE_GAS, ONE_TRANSACTION_GAS, REVEAL_GAS
 from pocopool.worker.logs import get_logger
 from pocopool.worker.runtimes import ProcessRuntime
 from pocopool.worker.stages import contribute, reveal
@@ -182,9 +182,9 @@ def test_a_worker_whose_wallet_cannot_pay_one_transaction_does_not_start(world: 
         str(tmp_path / "work"),
     ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    need = STARTUP_GAS * PRICE
+    need = ONE_TRANSACTION_GAS * PRICE
     assert done.returncode == 2, done
     assert done.stderr.strip() == (
         f"pocopool worker: cannot pass the ETH check: the worker's wallet {world.worker} holds 0 wei, and one "
-        f"transaction may cost {need} wei ({STARTUP_GAS} gas at {PRICE} wei): refill it with at least {need} wei"
+        f"transaction may cost {need} wei ({ONE_TRANSACTION_GAS} gas at {PRICE} wei): refill it with at least {need} wei"
     )
