@@ -30,6 +30,12 @@ def test_a_new_ledger_has_its_owner_a_genesis_block_and_the_five_standard_catego
     assert [e.name for e in chain.events(0)] == ["CreateCategory"] * 5
 
 
+def test_on_a_ledger_without_gas_every_sender_can_pay_for_its_transactions(chain):
+    """LocalChain has no gas; the test nodes charge none (decision 126: the devnet's node does)."""
+    budget = chain.gas_budget(BOB.address)
+    assert budget.price == 0 and budget.cost(1_000_000) == 0 and budget.can_pay(1_000_000)
+
+
 def test_an_unknown_category_reads_as_a_revert(chain):
     with pytest.raises(ChainRevert) as raised:
         chain.view_category(5)

@@ -14,10 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devnet_harness import HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, run_cli, until
+from devnet_harness import FINAL, HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, run_cli, until
 from pocopool.chain import connect
-from pocopool.chain.evm import EvmChain
+from pocopool.chain.evm import EvmChain, ether
 from pocopool.devnet import manager
+from pocopool.devnet.homes import ETHER, read_key
 from pocopool.devnet.processes import is_alive
 from proving import assert_task_failed, assert_task_reached
 
@@ -160,6 +161,58 @@ def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet:
         component="chain",
         fix="chain connection",
     )
+
+
+def test_a_worker_whose_wallet_is_emptied_while_it_computes_is_out_of_gas_at_the_contribute(
+    evm_devnet: Devnet,
+) -> None:
+    """Issue 27 point 2: the devnet's EVM node charges gas (decision 126). While the worker computes, a
+    real transfer from its own key sends all its ether away; its check before the contribute finds that
+    it cannot pay the transaction and says so (CONTRIBUTE_FAILED, OUT_OF_GAS, with the wallet, its
+    balance and what it needs), and nothing is sent. The wallet is refilled from the owner's for the
+    tests after this one; the task, which no other worker can take, ends at its contribution deadline."""
+    net = evm_devnet
+    state = json.loads((net.home / "devnet.json").read_text())
+    worker = state["workers"][0]
+    rpc = net.status["chain"].removeprefix("evm:").partition("#")[0]
+    category = str(net.cli("category", "create", "EVM-5S", "--max-time", "5", "--json").json()["category"])
+    app = net.deploy_app(MISBEHAVE)
+    [task] = net.cli("run", app, "--category", category, "--args", "sleep 3", "--json").json()["taskIds"]
+    scheduler = net.status["scheduler"].rstrip("/")
+
+    def task_view() -> dict:
+        return dict(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json())
+
+    def replicate_status() -> str | None:
+        found = task_view().get("replicates") or []
+        return found[0]["currentStatus"] if found else None
+
+    def reported(status: str) -> bool:
+        return any(u["status"] == status for r in task_view().get("replicates") or [] for u in r["statusUpdateList"])
+
+    until(lambda: replicate_status() == "COMPUTING", 120, "the replicate COMPUTING", net)
+    os.kill(worker["pid"], signal.SIGSTOP)  # held while its wallet is emptied: it cannot contribute meanwhile
+    try:
+        assert replicate_status() == "COMPUTING", "the worker was told to contribute before it was held"
+        ether.send_ether(rpc, read_key(Path(worker["keyFile"])), state["owner"])
+        assert ether.balance(rpc, worker["wallet"]) == 0
+    finally:
+        os.kill(worker["pid"], signal.SIGCONT)
+    try:
+        until(lambda: reported("CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without ether", net)
+        assert_provoked(
+            net,
+            task,
+            status="CONTRIBUTE_FAILED",
+            cause="OUT_OF_GAS",
+            error=f"the worker's wallet {worker['wallet']} holds 0 wei, and the contribute transaction may cost",
+            component="worker",
+            fix="Refill the worker's wallet",
+        )
+        assert not any(u["status"] == "CONTRIBUTED" for u in task_view()["replicates"][0]["statusUpdateList"])
+    finally:
+        ether.send_ether(rpc, read_key(net.home / "keys" / "owner.key"), worker["wallet"], ETHER)
+    until(lambda: task_view()["currentStatus"] in FINAL, 120, "the task ended", net)
 
 
 def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline(evm_devnet: Devnet) -> None:

@@ -32,6 +32,10 @@ class ChainError(Exception):
     """The chain could not be reached or answered something unreadable."""
 
 
+class OutOfGas(ChainError):
+    """The chain refused a transaction because its sender cannot pay for the gas: nothing changed."""
+
+
 class ChainRevert(ChainError):
     """A transaction broke a protocol rule and changed nothing.
 
@@ -74,6 +78,22 @@ class Receipt:
 class AccountBalance:
     balance: int  # free ("stake" in viewAccount)
     frozen: int  # locked
+
+
+@dataclass(frozen=True)
+class GasBudget:
+    """What a sender holds to pay for gas and what a unit of gas costs it, in wei (the chain's native
+    currency, not RLC). `price` 0: transactions cost nothing on this chain, every sender can pay."""
+
+    balance: int
+    price: int
+
+    def cost(self, gas: int) -> int:
+        """What a transaction with this gas limit may cost."""
+        return gas * self.price
+
+    def can_pay(self, gas: int) -> bool:
+        return self.balance >= self.cost(gas)
 
 
 @dataclass(frozen=True)
@@ -234,6 +254,11 @@ class Chain(abc.ABC):
     def escrow_address(self) -> str:
         """The ledger's own account (the PoCo proxy): its balance holds every frozen amount (poco.md §2)."""
         raise NotImplementedError
+
+    @abc.abstractmethod
+    def gas_budget(self, address: str) -> GasBudget:
+        """`address`'s native balance and the price per unit of gas its transactions pay: what the
+        worker's ETH check compares (spec/worker.md §2.1 step 5, §6.9 step 2)."""
 
     @abc.abstractmethod
     def view_score(self, worker: str) -> int: ...

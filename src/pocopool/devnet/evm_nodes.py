@@ -80,16 +80,24 @@ def start_builtin_node(
     genesis_time: int | None = None,
     log: Path | None = None,
     journal: Path | None = None,
+    gas_price: int | None = None,
+    funds: dict[str, int] | None = None,
     timeout: float = 60.0,
 ) -> NodeProcess:
     """The built-in node on `port` (a free one by default). With `journal`, its chain is kept in that file
-    and replayed from it if it exists (evmnode.py); `timeout` covers the replay."""
+    and replayed from it if it exists (evmnode/__init__.py); `timeout` covers the replay. `gas_price`
+    (wei) makes it charge gas, `funds` (address → wei) are given at genesis; both default to the
+    journal's, or free gas and nothing funded."""
     port = port or free_port()
     command = [sys.executable, "-m", "pocopool.devnet.evmnode", "--port", str(port), "--chain-id", str(chain_id)]
     if genesis_time is not None:
         command += ["--genesis-time", str(genesis_time)]
     if journal is not None:
         command += ["--journal", str(journal)]
+    if gas_price is not None:
+        command += ["--gas-price", str(gas_price)]
+    for address, wei in (funds or {}).items():
+        command += ["--fund", f"{address}={wei}"]
     output = _output(log)
     process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True)
     return _wait(NodeProcess(f"http://127.0.0.1:{port}", process), timeout, log)

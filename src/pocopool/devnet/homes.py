@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..chain import connect
+from ..chain import Chain, connect
 from ..protocol import crypto
 from ..protocol.keys import Wallet
 from ..service.secrets import load_or_create_key_file
@@ -26,6 +26,11 @@ DEVNET_CATEGORIES = (
 )
 WORKERPOOL_PRICE = NRLC // 10
 FUNDS = {"requester": 1_000_000 * NRLC, "scheduler": 1_000_000 * NRLC, "worker": 1_000 * NRLC}
+# Gas on the built-in EVM node (decision 126): it charges as real chains do, and every devnet key gets
+# ether enough for millions of transactions at genesis (at 1 gwei a contribute costs ~0.0003 ETH).
+GAS_PRICE = 10**9  # wei: 1 gwei
+ETHER = 10_000 * 10**18  # wei each key holds at genesis
+TOP_UP_GAS = 10_000_000  # a key holding less than this much gas (a worker's ten transactions) is topped up
 
 
 # ----- keys -------------------------------------------------------------------------------------------
@@ -42,6 +47,25 @@ def _checked_key(key: str, path: Path) -> str:
 def _key(keys_dir: Path, name: str) -> tuple[Path, str]:
     path = keys_dir / f"{name}.key"
     return path, _checked_key(load_or_create_key_file(path, crypto.new_private_key, f"the devnet's {name} key"), path)
+
+
+def _key_names(workers: int) -> list[str]:
+    """Every key a devnet of `workers` workers transacts with."""
+    return ["owner", "scheduler", "requester", *(f"worker-{index}" for index in range(workers))]
+
+
+def _top_up(chain_url: str, chain: Chain, owner_key: str, wallets: list[str]) -> None:
+    """Keys made after an EVM chain's genesis (a devnet started again on its journal with more workers),
+    or emptied since, get ether from the owner's: on a chain that charges gas, a key without ether
+    cannot transact (a worker would not even start)."""
+    if not chain_url.startswith("evm:"):
+        return
+    from ..chain.evm import ether, parse_url
+
+    for wallet in wallets:
+        budget = chain.gas_budget(wallet)
+        if budget.price and not budget.can_pay(TOP_UP_GAS):
+            ether.send_ether(parse_url(chain_url)[0], owner_key, wallet, ETHER)
 
 
 # ----- the ledger -------------------------------------------------------------------------------------
@@ -69,6 +93,7 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
         LocalChain.create(chain_path, owner.address, chain_id=CHAIN_ID).close()
     chain = connect(chain_url)
     try:
+        _top_up(chain_url, chain, owner_key, [scheduler.address, requester.address])
         categories = dict(previous.categories) if previous is not None else {}
         if previous is None or not previous.workerpool:
             for name, description, seconds in DEVNET_CATEGORIES:
@@ -86,6 +111,7 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
             wallet = Wallet.from_key(key).address
             if chain.view_account(wallet).balance == 0 and chain.view_account(wallet).frozen == 0:
                 chain.mint(owner, wallet, FUNDS["worker"])
+            _top_up(chain_url, chain, owner_key, [wallet])
             worker_entries.append(
                 WorkerEntry(
                     name=f"worker-{index}",
@@ -110,20 +136,22 @@ def prepare_chain(home: Path, workers: int, evm_chain_url: str | None = None) ->
     )
 
 
-def start_evm_chain(home: Path, rpc_url: str | None) -> tuple[NodeProcess | None, str]:
+def start_evm_chain(home: Path, rpc_url: str | None, workers: int = 0) -> tuple[NodeProcess | None, str]:
     """The node (None for an `rpc_url` of the caller's) and the `evm:` URL of a PocoLedger owned by the
     devnet's owner key.
 
     The built-in node keeps its chain in HOME/evmnode/chain.jsonl: a start on a home whose previous
     devnet ran the built-in node replays that journal in a node on the same port, so the chain URL, the
     ledger, its blocks and the scheduler's database all still agree (as with HOME/chain.db). Any other
-    start deploys a new ledger in a new journal. On an `rpc_url` node the ledger of the previous start is
-    reused if it is still there."""
+    start deploys a new ledger in a new journal, on a node that charges gas (GAS_PRICE) and funds every
+    key of a devnet of `workers` workers at genesis (made here if need be). On an `rpc_url` node the
+    ledger of the previous start is reused if it is still there."""
     from ..chain import evm
     from .evm_nodes import rpc_ready, start_builtin_node
 
     (home / "keys").mkdir(parents=True, exist_ok=True)
-    owner_key = _key(home / "keys", "owner")[1]
+    keys = {name: _key(home / "keys", name)[1] for name in _key_names(workers)}
+    owner_key = keys["owner"]
     previous = previous_state(home)
     previous_chain = previous.chain if previous is not None else ""
     node = None
@@ -140,7 +168,15 @@ def start_evm_chain(home: Path, rpc_url: str | None) -> tuple[NodeProcess | None
                 "to start on a new chain"
             )
         try:
-            node = start_builtin_node(port, chain_id=CHAIN_ID, log=home / "logs" / "evmnode.log", journal=journal)
+            new = port is None  # a replayed journal keeps the gas price and funding its chain started with
+            node = start_builtin_node(
+                port,
+                chain_id=CHAIN_ID,
+                log=home / "logs" / "evmnode.log",
+                journal=journal,
+                gas_price=GAS_PRICE if new else None,
+                funds=_genesis_funds(keys) if new else None,
+            )
         except RuntimeError as error:
             raise DevnetError(f"the built-in EVM node did not start: {error}") from error
         rpc_url = node.url
@@ -168,6 +204,11 @@ def start_evm_chain(home: Path, rpc_url: str | None) -> tuple[NodeProcess | None
         if node is not None:
             node.stop()
         raise
+
+
+def _genesis_funds(keys: dict[str, str]) -> dict[str, int]:
+    """ETHER for each key."""
+    return {Wallet.from_key(key).address: ETHER for key in keys.values()}
 
 
 def _journal_port(previous: DevnetState | None, journal: Path) -> int | None:

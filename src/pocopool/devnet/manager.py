@@ -142,7 +142,9 @@ def start(home: Path, options: Options) -> DevnetState:
             )
     home.mkdir(parents=True, exist_ok=True)
     # --- EVM chain (issue 7): start the built-in node (or use --rpc-url) and deploy the ledger ---
-    evm_node, evm_chain_url = start_evm_chain(home, options.rpc_url) if options.chain == "evm" else (None, None)
+    evm_node, evm_chain_url = (
+        start_evm_chain(home, options.rpc_url, options.workers) if options.chain == "evm" else (None, None)
+    )
     try:
         state = prepare_chain(home, options.workers, evm_chain_url)
     except BaseException:

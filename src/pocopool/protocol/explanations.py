@@ -43,7 +43,12 @@ CAUSES: dict[C, Explanation] = {
         "The worker's operator must deposit more; the task goes to another worker.",
     ),
     C.OUT_OF_GAS: _e(
-        W, P, "The worker's wallet cannot pay for a transaction.", "The worker's operator must refill its wallet."
+        W,
+        P,
+        "The worker's wallet holds too little of the chain's currency (ETH) to pay the gas of the transaction it "
+        "had to send (contribute, contributeAndFinalize or reveal), so it sent nothing.",
+        "Refill the worker's wallet with ETH: the message says its address and what one transaction needs. "
+        "Meanwhile the task goes on with other workers.",
     ),
     C.TASK_NOT_ACTIVE: _e(
         CH,

@@ -29,9 +29,8 @@ CAUSES: dict[C, Proof] = {
     C.STAKE_TOO_LOW: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"
     ),
-    C.OUT_OF_GAS: NotYetProven(
-        "nothing produces it yet: the built-in EVM node charges no gas (eth_gasPrice 0), so the worker's balance "
-        "check before it contributes is to be built with a node that charges gas (anvil, issue 15)"
+    C.OUT_OF_GAS: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_worker_whose_wallet_is_emptied_while_it_computes_is_out_of_gas_at_the_contribute"
     ),
     C.TASK_NOT_ACTIVE: Proven(
         "tests/integration/worker/test_worker_stages.py::test_start_refuses_a_task_that_is_not_initialized"

@@ -15,12 +15,14 @@ once.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 from ..chain.aio import chain_read
-from ..chain.base import Chain, ChainTask
+from ..chain.base import Chain, ChainError, ChainTask
 from ..protocol.consensus import needs_more_contributions, worker_weight
 from ..protocol.crypto import key_hex, sign_authorization
+from ..protocol.gas import ONE_TRANSACTION_GAS
 from ..protocol.keys import Wallet
 from ..protocol.models import MAX_ASK_HOLD, ReplicateTaskSummary, Signature, WorkerpoolAuthorization
 from ..protocol.statuses import (
@@ -165,6 +167,8 @@ class SupplyService:
             return None
         if block_number <= 0:
             return None
+        if not await self._can_pay_gas(wallet):
+            return None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(hold, 0.0), MAX_ASK_HOLD)
         while True:
@@ -195,6 +199,25 @@ class SupplyService:
                 if len(candidates) < SCAN_BATCH:
                     return None
                 offset += SCAN_BATCH
+
+    async def _can_pay_gas(self, wallet: str) -> bool:
+        """§5.1 step 5: a worker whose wallet cannot pay one transaction gets no replicate it could not
+        contribute (always can on a chain without gas: LocalChain answers without I/O)."""
+        try:
+            budget = await chain_read(self.chain, self.chain.gas_budget, wallet)
+        except ChainError as error:
+            log_event("supply.gas-unknown", level=logging.WARNING, wallet=wallet, error=str(error))
+            return False
+        if budget.can_pay(ONE_TRANSACTION_GAS):
+            return True
+        log_event(
+            "supply.out-of-gas",
+            level=logging.WARNING,
+            wallet=wallet,
+            balance=budget.balance,
+            needed=budget.cost(ONE_TRANSACTION_GAS),
+        )
+        return False
 
     async def _try(self, task: TaskState, worker: WorkerState, weight: int, now: float) -> ReplicateTaskSummary | None:
         if self._task_locks.busy(task.chain_task_id):

@@ -2,8 +2,8 @@
 
 SIGTERM or SIGINT stops the worker cleanly: running apps are killed, task state stays on disk and is
 resumed by the next start. Exit status 0 after a clean stop; 2 when it does not start (bad usage, an
-unreadable key file, a chain that cannot be opened: one line on stderr, service/startup.py); 1 when
-it fails while running.
+unreadable key file, a chain that cannot be opened, a wallet that cannot pay one transaction's gas: one
+line on stderr, service/startup.py); 1 when it fails while running.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ..protocol.keys import Wallet
 from ..protocol.time import SystemClock
-from ..service.startup import EXIT_FAILED, run_main, starting
+from ..service.startup import EXIT_FAILED, StartupError, run_main, starting
 from . import logs
 from .agent import Worker
 from .config import parse
+from .gas import startup_check
 from .identity import exception_leaves
 from .tee.platform import EnclavePlatform, UnknownPlatform, load_platform
 
@@ -39,6 +41,14 @@ def _main(argv: Sequence[str] | None) -> int:
     clock = SystemClock()
     with starting(f"open the chain {chain_url}", ChainError):
         chain = connect(chain_url, clock)
+    try:  # spec/worker.md §2.1 step 5, before the login: a wallet that cannot pay one transaction stops here
+        with starting("pass the ETH check", ChainError):
+            low = startup_check(chain, Wallet.from_key(config.private_key).address)
+    except StartupError:
+        chain.close()
+        raise
+    if low is not None:
+        log.warning("wallet-low", warning=low)
     worker = Worker(config, chain, clock, tee_platform=platform)
 
     async def run() -> None:

@@ -3,7 +3,8 @@ wait for its receipt, decode the ledger's events. EvmChain (ledger.py) builds th
 
 Transactions: one at a time per connection (a lock), each one first run with eth_estimateGas in the
 block it will go into, so a revert costs no gas and leaves no block; then signed locally (legacy
-transaction, node's gas price, estimate + 25 %), sent, and its receipt awaited. Nonces are kept per
+transaction, node's gas price (rpc.gas_price), estimate + 25 %), sent, and its receipt awaited; a node
+that refuses it because the sender cannot pay the gas raises OutOfGas. Nonces are kept per
 sender and re-read from the node after any send error. Block numbers are relative to the block that
 deployed the contract (`genesis`).
 """
@@ -17,10 +18,13 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from ...protocol.time import Clock
-from ..base import ChainError, Event, Receipt, Signer
+from ..base import ChainError, Event, GasBudget, OutOfGas, Receipt, Signer
 from .abi import Abi
 from .reasons import is_revert, revert_of
-from .rpc import Rpc, gas_price, wait_receipt
+from .rpc import Rpc, gas_price, lowest_gas_price, wait_receipt
+
+# How nodes say a sender cannot pay: geth and ours ("insufficient funds for gas * price + value"), Hardhat.
+_UNPAID = ("insufficient funds", "doesn't have enough funds")
 
 
 class LedgerConnection:
@@ -63,6 +67,13 @@ class LedgerConnection:
             raise ChainError(f"EVM node has no block {number}")
         return block
 
+    def gas_budget(self, address: str) -> GasBudget:
+        """The sender's ether and the lowest price per gas the node takes, which is what our
+        transactions pay when the sender cannot pay the node's suggestion (rpc.gas_price)."""
+        self.check_open()
+        balance = int(self.rpc.call("eth_getBalance", to_checksum_address(address), "latest"), 16)
+        return GasBudget(balance, lowest_gas_price(self.rpc))
+
     def _next_timestamp(self) -> None:
         if self._control_time and self._clock is not None:
             latest = int(self.block("latest")["timestamp"], 16)
@@ -101,6 +112,8 @@ class LedgerConnection:
                     self._nonces.pop(address, None)  # re-read the nonce from the node, then try once more
                     if attempt == 0 and "nonce" in str(sent["error"]).lower():
                         continue
+                    if any(words in str(sent["error"]).lower() for words in _UNPAID):
+                        raise OutOfGas(f"EVM node refused the {name} transaction of {address}: {sent['error']}")
                     raise ChainError(f"EVM node refused the {name} transaction: {sent['error']}")
                 self._nonces[address] = nonce + 1
                 raw = wait_receipt(self.rpc, sent["result"])

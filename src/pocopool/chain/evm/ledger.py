@@ -41,6 +41,7 @@ from ..base import (
     Deal,
     DealRequest,
     Event,
+    GasBudget,
     Receipt,
     Signer,
     WorkerpoolInfo,
@@ -168,6 +169,9 @@ class EvmChain(Chain):
     def view_account(self, address: str) -> AccountBalance:
         balance, frozen = self._view("viewAccount", normalize_address(address))
         return AccountBalance(balance, frozen)
+
+    def gas_budget(self, address: str) -> GasBudget:
+        return self._connection.gas_budget(normalize_address(address))
 
     def view_score(self, worker: str) -> int:
         return self._view("viewScore", normalize_address(worker))[0]

@@ -39,12 +39,21 @@ class Rpc:
         return answer.get("result")
 
 
+def lowest_gas_price(rpc: Rpc) -> int:
+    """The lowest price per gas the node takes: the latest block's base fee. 0 on nodes with free gas
+    (ours without --gas-price, the Hardhat config of tools/hardhat, whose eth_gasPrice still suggests a
+    tip); ours with --gas-price keeps every block's base fee at that price (devnet/evmnode/fees.py)."""
+    return int(rpc.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas") or "0x0", 16)
+
+
 def gas_price(rpc: Rpc, sender: str, gas: int) -> int:
-    """The node's suggested price if the sender can pay it, else the latest base fee: 0 on dev nodes
-    with free gas (ours, the Hardhat config of tools/hardhat), where test keys hold no ether."""
+    """The node's suggested price if the sender can pay it, else the lowest the node takes (its base
+    fee). On a node with free gas that is 0, so test keys that hold no ether transact; on a node that
+    charges it is still its price, so a sender that cannot pay is refused as such ("insufficient
+    funds", OutOfGas), never with an underpriced transaction."""
     price = int(rpc.call("eth_gasPrice"), 16)
     if price and int(rpc.call("eth_getBalance", sender, "latest"), 16) < gas * price:
-        return int(rpc.call("eth_getBlockByNumber", "latest", False).get("baseFeePerGas") or "0x0", 16)
+        return lowest_gas_price(rpc)
     return price
 
 

@@ -1,4 +1,5 @@
-"""`python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]`."""
+"""`python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
+[--gas-price WEI] [--fund ADDRESS=WEI ...]`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from .fees import parse_fund
 from .node import Node
 from .server import make_server
 
@@ -29,9 +31,33 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="keep the chain in this file: replayed at start if it exists, appended to at each block",
     )
+    parser.add_argument(
+        "--gas-price",
+        type=int,
+        default=None,
+        metavar="WEI",
+        help="charge gas at this price (every block's base fee); default 0, free gas, or the journal's",
+    )
+    parser.add_argument(
+        "--fund",
+        action="append",
+        default=None,
+        metavar="ADDRESS=WEI",
+        help="give this account WEI at genesis (repeatable); default none, or the journal's",
+    )
     args = parser.parse_args(argv)
+    if args.gas_price is not None and args.gas_price < 0:
+        parser.error(f"--gas-price {args.gas_price}: a price cannot be negative")
+    try:
+        funds = dict(parse_fund(text) for text in args.fund) if args.fund is not None else None
+    except ValueError as error:
+        parser.error(str(error))
     started = time.monotonic()
-    node = Node(args.chain_id, args.genesis_time, args.journal)
+    try:
+        node = Node(args.chain_id, args.genesis_time, args.journal, gas_price=args.gas_price, funds=funds)
+    except ValueError as error:  # a journal of another chain, or a damaged one: one line, no traceback
+        print(f"pocopool evmnode: {error}", file=sys.stderr)
+        return 2
     if args.journal is not None:
         print(
             json.dumps(
@@ -53,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 "event": "evmnode-listening",
                 "url": f"http://{args.host}:{server.server_address[1]}",
                 "chainId": args.chain_id,
+                "gasPrice": node.gas_price,
+                "funded": len(node.funds),
             }
         ),
         file=sys.stderr,

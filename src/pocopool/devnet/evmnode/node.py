@@ -15,6 +15,8 @@ from eth.vm.spoof import SpoofTransaction
 from eth_tester.backends.pyevm.main import get_default_genesis_params, setup_tester_chain
 from eth_utils import to_checksum_address
 
+from . import fees
+
 GENESIS_PARENT_HASH = b"\x00" * 32
 REVERT_CODE = 3  # what geth and hardhat answer for a reverted call, with the revert data in `data`
 
@@ -52,7 +54,17 @@ class RpcError(Exception):
 class Node:
     """The chain and the per-block records the RPC answers from (receipts, logs). One lock for all."""
 
-    def __init__(self, chain_id: int = 1337, genesis_time: int | None = None, journal: Path | None = None) -> None:
+    def __init__(
+        self,
+        chain_id: int = 1337,
+        genesis_time: int | None = None,
+        journal: Path | None = None,
+        *,
+        gas_price: int | None = None,
+        funds: dict[str, int] | None = None,
+    ) -> None:
+        """`gas_price` (wei, default 0: free gas) and `funds` (address → wei at genesis) are the chain's:
+        a journal's own are kept, and options given again must match them (fees.py)."""
         self.lock = threading.RLock()
         entries = _read_journal(journal) if journal is not None else []
         if entries:
@@ -60,10 +72,16 @@ class Node:
             if header.get("chainId") != chain_id:
                 raise ValueError(f"the journal {journal} holds chain {header.get('chainId')}, not chain {chain_id}")
             genesis_time = header["genesisTime"]
+            gas_price, funds = fees.kept_in_journal(header, gas_price, funds, journal)
         genesis_time = int(genesis_time if genesis_time is not None else time.time())
+        gas_price, funds = gas_price or 0, dict(funds or {})
         params = get_default_genesis_params({"timestamp": genesis_time})
-        params["base_fee_per_gas"] = 0
-        _, self.chain = setup_tester_chain(genesis_params=params, vm_configuration=((0, _SameSecondVM),))
+        params["base_fee_per_gas"] = gas_price  # every block's (fees.py): what a unit of gas costs
+        _, self.chain = setup_tester_chain(
+            genesis_params=params,
+            genesis_state=fees.genesis_state(funds),
+            vm_configuration=((0, fees.constant_base_fee(_SameSecondVM)),),
+        )
         type(self.chain).chain_id = chain_id
         self.chain_id = chain_id
         self.time_offset = 0
@@ -73,7 +91,8 @@ class Node:
         self.snapshots: dict[int, tuple[bytes, list[dict[str, Any]], dict[bytes, dict[str, Any]], int]] = {}
         genesis = self.chain.get_canonical_head()
         self.blocks.append(self._record(genesis, []))
-        self.journal_header = {"chainId": chain_id, "genesisTime": genesis_time}
+        self.gas_price, self.funds = gas_price, funds
+        self.journal_header = {"chainId": chain_id, "genesisTime": genesis_time, "gasPrice": gas_price, "fund": funds}
         self.journal_entries: list[dict[str, Any]] = []  # one per block after genesis
         self._journal: TextIO | None = None
         for entry in entries:  # replay: the same timestamps, mix hashes and transactions give the same blocks
@@ -108,6 +127,7 @@ class Node:
             "parent": header.parent_hash,
             "gas_limit": header.gas_limit,
             "gas_used": header.gas_used,
+            "base_fee": header.base_fee_per_gas,
             "receipts": receipts,
         }
 
@@ -169,7 +189,7 @@ class Node:
                 "to": to_checksum_address(transaction.to) if transaction.to else None,
                 "cumulativeGasUsed": _hex(receipt.gas_used),
                 "gasUsed": _hex(receipt.gas_used),
-                "effectiveGasPrice": "0x0",
+                "effectiveGasPrice": _hex(fees.effective_price(transaction, block.header.base_fee_per_gas)),
                 "contractAddress": created,
                 "logs": logs,
                 "logsBloom": _hex(b"\x00" * 256),
@@ -197,7 +217,7 @@ class Node:
         return SpoofTransaction(unsigned, from_=sender)
 
     def _call(self, call: dict[str, Any]) -> Any:
-        header = self._pending_header()
+        header = self._pending_header().copy(base_fee_per_gas=0)  # a call pays nothing (geth's, without a price)
         vm = self.chain.get_vm(header)
         state = vm.state
         snapshot = state.snapshot()
@@ -242,7 +262,7 @@ class Node:
         return _hex(self._head().block_number)
 
     def rpc_eth_gasPrice(self) -> str:
-        return "0x0"
+        return _hex(self._head().base_fee_per_gas)  # the base fee, which is every block's; no tip needed
 
     def rpc_eth_maxPriorityFeePerGas(self) -> str:
         return "0x0"
@@ -266,7 +286,7 @@ class Node:
             "timestamp": _hex(record["timestamp"]),
             "gasLimit": _hex(record["gas_limit"]),
             "gasUsed": _hex(record["gas_used"]),
-            "baseFeePerGas": "0x0",
+            "baseFeePerGas": _hex(record["base_fee"]),
             "miner": _hex(b"\x00" * 20),
             "difficulty": "0x0",
             "totalDifficulty": "0x0",
@@ -323,6 +343,9 @@ class Node:
                 f"nonce too {'low' if transaction.nonce < expected else 'high'}: "
                 f"expected {expected}, got {transaction.nonce}",
             )
+        refusal = fees.unpayable(transaction, vm.state.get_balance(transaction.sender), self._head().base_fee_per_gas)
+        if refusal is not None:
+            raise RpcError(-32000, refusal)
         self._mine(transaction, _bytes(raw))
         return _hex(transaction.hash)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from ...chain import errors as rules
-from ...chain.base import ChainError, ChainRevert
+from ...chain.aio import chain_read
+from ...chain.base import ChainError, ChainRevert, OutOfGas
 from ...protocol.crypto import ZERO_ADDRESS, result_hash, result_seal
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
+from ..gas import CONTRIBUTE_GAS, shortage
 from ..preflight import causes, preflight
 from .outcome import Outcome, failed, failed_each, receipt, succeeded
 
@@ -29,12 +31,30 @@ def revert_cause(rule: str) -> Cause:
     return REVERT_CAUSES.get(rule, Cause.CHAIN_RECEIPT_NOT_VALID)
 
 
+async def eth_check(ctx: ReplicateContext, status: RS, gas: int, transaction: str) -> Outcome | None:
+    """The ETH check before a transaction (spec/worker.md §6.9 step 2): `status` with OUT_OF_GAS if the
+    wallet cannot pay `gas` at the chain's price, saying how much it needs; None if it can (always on a
+    chain without gas, worker/gas.py)."""
+    chain = ctx.services.chain
+    try:
+        lacking = await chain_read(chain, shortage, chain, ctx.wallet, gas, f"the {transaction} transaction")
+    except ChainError as error:
+        return failed(status, Cause.CHAIN_UNREACHABLE, f"cannot read the wallet's balance on chain: {error}")
+    if lacking is None:
+        return None
+    ctx.log.error("out-of-gas", balance=lacking.budget.balance, needed=lacking.budget.cost(gas), gas=gas)
+    return failed(status, Cause.OUT_OF_GAS, lacking.message)
+
+
 async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     if ctx.state.contribution:  # mined before a restart or a lost answer: report it again, never twice on chain
         return succeeded(RS.CONTRIBUTED, chainReceipt=receipt(**_receipt_args(ctx.state.contribution)))
     failures = await preflight(ctx)
     if failures:
         return failed_each(RS.CONTRIBUTE_FAILED, causes(failures))
+    unpaid = await eth_check(ctx, RS.CONTRIBUTE_FAILED, CONTRIBUTE_GAS, "contribute")
+    if unpaid is not None:
+        return unpaid
     digest = ctx.state.result_digest
     if not digest:
         return failed(
@@ -58,6 +78,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(
             RS.CONTRIBUTE_FAILED, revert_cause(revert.rule), f"contribute reverted: {revert.rule}: {revert.message}"
         )
+    except OutOfGas as error:  # the wallet was emptied between the check and the transaction
+        return failed(RS.CONTRIBUTE_FAILED, Cause.OUT_OF_GAS, f"contribute refused: {error}")
     except ChainError as error:
         return failed(RS.CONTRIBUTE_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contribute failed: {error}")
     if mined.block_number <= 0:

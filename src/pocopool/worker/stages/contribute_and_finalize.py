@@ -19,16 +19,18 @@ import asyncio
 
 from ...chain import errors as rules
 from ...chain.aio import chain_read
-from ...chain.base import ChainError, ChainRevert
+from ...chain.base import ChainError, ChainRevert, OutOfGas
 from ...protocol.crypto import InvalidHex, hex_to_bytes, result_link, same_address
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ...protocol.tee import recover_enclave_result
 from ..context import ReplicateContext
+from ..gas import CONTRIBUTE_AND_FINALIZE_GAS
 from ..preflight import causes, preflight
 from ..tee import faults
 from .contribute import REVERT_CAUSES as CONTRIBUTE_REVERT_CAUSES
+from .contribute import eth_check
 from .outcome import Outcome, failed, failed_each, receipt, succeeded
 
 FAILED = RS.CONTRIBUTE_AND_FINALIZE_FAILED
@@ -65,6 +67,9 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
     failures = [f for f in await preflight(ctx) if f.cause is not Cause.STAKE_TOO_LOW]
     if failures:
         return failed_each(FAILED, causes(failures))
+    unpaid = await eth_check(ctx, FAILED, CONTRIBUTE_AND_FINALIZE_GAS, "contributeAndFinalize")
+    if unpaid is not None:
+        return unpaid
     description = await ctx.description()
     if description.deal.trust != 1:
         return failed(
@@ -126,6 +131,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(
             FAILED, revert_cause(revert.rule), f"contributeAndFinalize reverted: {revert.rule}: {revert.message}"
         )
+    except OutOfGas as error:  # the wallet was emptied between the check and the transaction
+        return failed(FAILED, Cause.OUT_OF_GAS, f"contributeAndFinalize refused: {error}")
     except ChainError as error:
         return failed(FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"contributeAndFinalize failed: {error}")
     if mined.block_number <= 0:

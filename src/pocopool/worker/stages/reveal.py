@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from ...chain.aio import chain_read
-from ...chain.base import Chain, ChainError, ChainRevert
+from ...chain.base import Chain, ChainError, ChainRevert, OutOfGas
 from ...protocol.crypto import result_hash, result_seal
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ChainContributionStatus, ChainTaskStatus
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
 from ..context import ReplicateContext
+from ..gas import REVEAL_GAS
+from .contribute import eth_check
 from .outcome import Outcome, failed, receipt, succeeded
 
 BLOCK_WAIT_ATTEMPTS = 10
@@ -89,6 +91,11 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
             await asyncio.sleep(PAUSE)
     if obstacles:
         return failed(RS.REVEAL_FAILED, Cause.CANNOT_REVEAL, "; ".join(obstacles))
+    # §6.10 step 5: the reference exits the process here; a replicate failing with the cause says it
+    # without stopping the worker's other replicates (decision 127).
+    unpaid = await eth_check(ctx, RS.REVEAL_FAILED, REVEAL_GAS, "reveal")
+    if unpaid is not None:
+        return unpaid
     if "reveal-after-deadline" in ctx.services.config.faults:
         await _hold_until_the_reveal_deadline(ctx)
 
@@ -98,6 +105,8 @@ async def run(ctx: ReplicateContext, notification: TaskNotification) -> Outcome:
         return failed(
             RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal reverted: {revert.rule}: {revert.message}"
         )
+    except OutOfGas as error:  # the wallet was emptied between the check and the transaction
+        return failed(RS.REVEAL_FAILED, Cause.OUT_OF_GAS, f"reveal refused: {error}")
     except ChainError as error:
         return failed(RS.REVEAL_FAILED, Cause.CHAIN_RECEIPT_NOT_VALID, f"reveal failed: {error}")
     ctx.state.reveal = {"blockNumber": mined.block_number, "txHash": mined.tx_hash}
