@@ -342,7 +342,7 @@ async def test_an_unreachable_ledger_during_initialize_is_retried_by_the_detecto
 
 async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(ledger, sqlite_url):
     faulty = FaultyChain(ledger.chain)
-    faulty.fail("finalize", ChainRevert("reveals-pending", "0 of 1 winners revealed"))
+    faulty.fail("finalize", ChainRevert("wrong-results-callback", "the callback is not the revealed digest"))
     async with running_scheduler(ledger, sqlite_url, chain=faulty) as scheduler:
         [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
         worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
@@ -366,14 +366,14 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             assert abort.taskNotificationType == "PLEASE_ABORT"
             body = await until_status(worker, task_id, "FAILED")
             assert [c["status"] for c in body["dateStatusList"]][-3:] == ["FINALIZING", "FINALIZE_FAILED", "FAILED"]
-            assert body["dateStatusList"][-2]["cause"] == "REVEALS_PENDING"
+            assert body["dateStatusList"][-2]["cause"] == "WRONG_RESULTS_CALLBACK"
             assert_task_failed(
                 body,
                 status="FINALIZE_FAILED",
-                cause="REVEALS_PENDING",
-                error="0 of 1 winners revealed",
-                component="chain",
-                fix="A scheduler fault",
+                cause="WRONG_RESULTS_CALLBACK",
+                error="the callback is not the revealed digest",
+                component="scheduler",
+                fix="The callback data reported with the result is not the one the workers hashed",
             )
         finally:
             await worker.aclose()

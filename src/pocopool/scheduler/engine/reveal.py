@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...chain import errors as rule
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
 )
@@ -120,7 +121,18 @@ def _consensus_reached(
     return NOTHING
 
 
-# Why a task is not reopened when the chain shows it neither ACTIVE nor REVEALING.
+# Refusals of a reopen or a finalize that fail no task (decision 130). The ledger's clock may lag the
+# scheduler's (an external chain's blocks): what it refuses as too early it accepts once its own clock
+# gets there, so the transaction is sent again at the next update, until the final deadline ends the
+# task. A task that is not REVEALING any more is whatever the next read of the chain shows (reopened,
+# finalized, claimed): that read names the outcome, not the refusal.
+_SEND_AGAIN = {
+    ChainAction.REOPEN: frozenset({rule.REVEAL_DEADLINE_NOT_REACHED, rule.TASK_NOT_REVEALING}),
+    ChainAction.FINALIZE: frozenset({rule.REVEALS_PENDING, rule.TASK_NOT_REVEALING}),
+}
+
+# Why a task is not reopened when the chain shows it neither ACTIVE nor REVEALING: every other status
+# a chain task can have.
 _NOT_REOPENABLE = {
     CTS.UNSET: TaskFailureCause.TASK_UNSET,
     CTS.COMPLETED: TaskFailureCause.TASK_COMPLETED,
@@ -140,6 +152,8 @@ def _reopening(
     contribution deadline)."""
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.REOPEN else None
     ct = chain.task
+    if tx is not None and tx.revert_rule in _SEND_AGAIN[ChainAction.REOPEN]:
+        return NOTHING  # refused for now: the reopened-task detector asks again
     if tx is not None and tx.reverted:
         return fail_task(
             replicates,
@@ -198,7 +212,7 @@ def _reopening(
     return fail_task(
         replicates,
         TS.REOPEN_FAILED,
-        _NOT_REOPENABLE.get(ct.status, TaskFailureCause.TASK_NOT_REVEALING),
+        _NOT_REOPENABLE[ct.status],
         f"the chain task is {ct.status.value}: it cannot be reopened",
     )
 
@@ -352,6 +366,8 @@ def _finalizing(
 ) -> Transition:
     # chain COMPLETED was handled before the deadline check in decide().
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.FINALIZE else None
+    if tx is not None and tx.revert_rule in _SEND_AGAIN[ChainAction.FINALIZE]:
+        return NOTHING  # refused for now: the finalize detector asks again
     if tx is not None and tx.reverted:
         return fail_task(
             replicates,
