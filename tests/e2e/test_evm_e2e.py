@@ -181,6 +181,29 @@ def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet:
     )
 
 
+def test_a_callback_longer_than_the_evm_ledger_takes_fails_the_finalize(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: the app of a trust-1 callback deal answers with 5000 bytes of callback data; the
+    worker contributes and reveals their hash (the chain never sees the data before the finalize), and
+    the EVM ledger refuses the finalize that carries them (its bound is 4096 bytes, a rule no task cause
+    names): FINALIZE_FAILED with LEDGER_REFUSED, the message naming the bound."""
+    net = evm_devnet
+    app = net.deploy_app(MISBEHAVE)
+    callback = "0x" + "c0" * 20  # any address: the ledger refuses the data before it calls anything
+    run = net.cli("run", app, "--callback", callback, "--args", "long-callback 5000", "--json").json()
+    [task] = run["taskIds"]
+    view = net.debug_when(task, is_final, "ended")
+    assert [s["status"] for s in view["statusHistory"]][-2:] == ["FINALIZE_FAILED", "FAILED"], view
+    assert_task_reached(view, "CONSENSUS_REACHED", "RESULT_UPLOADED", "FINALIZING", "FINALIZE_FAILED")
+    assert_task_failed(
+        view,
+        status="FINALIZE_FAILED",
+        cause="LEDGER_REFUSED",
+        error="results callback must be at most 4096 bytes on the EVM ledger",
+        component="chain",
+        fix="it names the chain's rule",
+    )
+
+
 LAG = 15  # s the node's clock is set back by: an external chain's blocks lag the wall clock so
 
 
