@@ -282,17 +282,21 @@ class ReplicateRunner:
             return answer
 
     async def _send_held_after(self, delay: float) -> None:
-        """A stage that takes longer than `delay`: what is held goes now. A refusal stops the stage."""
-        await self.clock.sleep(delay)
-        if not self._held or self.finished:
-            return
-        try:
-            answer = await self._send([])
-        except Exception:  # noqa: BLE001 - the runner's next status sends them again
-            self.ctx.log.exception("held-statuses-not-sent")
-            return
-        if answer is Next.PLEASE_ABORT:
-            self.deliver(local_notification(self.chain_task_id, Next.PLEASE_ABORT))
+        """A stage that takes longer than `delay`: what is held goes now. A refusal stops the stage.
+        Statuses held while a send is in flight find this timer still running and start none of their
+        own: it sends them `delay` later too, so a long stage that follows a quick one shows as running."""
+        while True:
+            await self.clock.sleep(delay)
+            if not self._held or self.finished:
+                return
+            try:
+                answer = await self._send([])
+            except Exception:  # noqa: BLE001 - the runner's next status sends them again
+                self.ctx.log.exception("held-statuses-not-sent")
+                return
+            if answer is Next.PLEASE_ABORT:
+                self.deliver(local_notification(self.chain_task_id, Next.PLEASE_ABORT))
+                return
 
     async def _deadline(self) -> float:
         """The task's final deadline (chain seconds): nothing is worth retrying after it."""

@@ -7,6 +7,7 @@ scheduler, so that each rule of the runner shows on its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -337,3 +338,50 @@ async def test_a_state_save_landing_during_the_purge_does_not_bring_the_folder_b
     assert held.paths.state.exists()
     outcome = await complete.run(held, push(Next.PLEASE_COMPLETE))
     assert outcome.status is RS.COMPLETED and not held.paths.root.exists()
+
+
+class SlowRecorder(Recorder):
+    """A scheduler that takes `latency` seconds to answer each request."""
+
+    def __init__(self, latency: float) -> None:
+        super().__init__()
+        self.latency = latency
+
+    async def report_many(self, task: str, reports, *, deadline: float, log) -> Next | None:  # type: ignore[no-untyped-def]
+        await asyncio.sleep(self.latency)
+        return await super().report_many(task, reports, deadline=deadline, log=log)
+
+
+async def test_statuses_held_while_a_timed_send_is_in_flight_go_out_after_the_hold_time_too(
+    held: ReplicateContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """STARTING goes on its timer to a slow scheduler; STARTED and APP_DOWNLOADING are held while that
+    request is in flight, and the app download then takes long: they must not wait for its end."""
+    monkeypatch.setattr(
+        replicate_module,
+        "STAGES",
+        {
+            Next.PLEASE_START: stage(
+                "start", RS.STARTING, RS.STARTED, RS.START_FAILED, succeeded(RS.STARTED), delay=0.3
+            ),
+            Next.PLEASE_DOWNLOAD_APP: stage(
+                "app", RS.APP_DOWNLOADING, RS.APP_DOWNLOADED, RS.APP_DOWNLOAD_FAILED, succeeded(RS.APP_DOWNLOADED), 60
+            ),
+        },
+    )
+    recorder = SlowRecorder(latency=0.4)
+    runner = ReplicateRunner(held, recorder, SystemClock())  # type: ignore[arg-type]
+    runner.deliver(push(Next.PLEASE_START))
+    task = asyncio.create_task(runner.run())
+    try:
+        for _ in range(200):  # up to 10 s, while the app download takes 60 s
+            if [RS.STARTED, RS.APP_DOWNLOADING] in recorder.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert recorder.requests == [[RS.STARTING], [RS.STARTED, RS.APP_DOWNLOADING]], recorder.requests
+        assert not task.done()  # the app download is still running
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
