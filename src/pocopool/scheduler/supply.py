@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from ..chain.aio import chain_read
 from ..chain.base import Chain, ChainError, ChainTask
@@ -159,9 +159,13 @@ class SupplyService:
             signature=Signature(value=signature),
         )
 
-    async def next_replicate(self, wallet: str, block_number: int, hold: float = 0.0) -> ReplicateTaskSummary | None:
+    async def next_replicate(
+        self, wallet: str, block_number: int, hold: float = 0.0, gone: Callable[[], Awaitable[bool]] | None = None
+    ) -> ReplicateTaskSummary | None:
         """The replicate given to the worker, or None (HTTP 204): too early, not synced, no free
-        slot, or no task needs it within `hold` seconds (0: answer at once, the reference's ask)."""
+        slot, or no task needs it within `hold` seconds (0: answer at once, the reference's ask).
+        `gone` says whether the asker has hung up: a held ask whose worker stopped (restarted, killed)
+        ends without a replicate, which would otherwise go to no one and keep the worker out of the task."""
         # The reference tolerates 500 ms on a 5 s period: 10 %.
         if not await self.store.claim_replicate_demand(wallet, self.clock.now(), self.ask_period * 0.9):
             return None
@@ -178,6 +182,9 @@ class SupplyService:
             if summary is not None or remaining <= 0 or self.wakeups.closed:
                 return summary
             await self.wakeups.wait(news, min(remaining, HOLD_RESCAN))
+            if gone is not None and await gone():
+                log_event("supply.ask-abandoned", wallet=wallet)
+                return None
 
     async def _scan(self, wallet: str) -> ReplicateTaskSummary | None:
         now = self.clock.now()

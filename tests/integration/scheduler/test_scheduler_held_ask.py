@@ -58,3 +58,33 @@ async def test_a_hold_longer_than_the_api_allows_is_refused_and_records_no_deman
             assert row is not None and row["last_replicate_demand"] is None
         finally:
             await worker.aclose()
+
+
+async def test_a_held_ask_whose_worker_hung_up_leaves_the_task_to_that_workers_next_ask(ledger, sqlite_url):
+    """A worker stopped (restarted, killed) while its ask is held: the task that appears next is not
+    given to the ask no one reads, which would keep that worker out of the task for good, but to the
+    worker's next ask."""
+    async with running_scheduler(ledger, sqlite_url) as scheduler:
+        stopped = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
+        held = asyncio.ensure_future(stopped.ask(hold=20))
+
+        async def demand_recorded() -> bool:
+            row = await scheduler.store.worker_row(stopped.wallet)
+            return row is not None and row["last_replicate_demand"] is not None
+
+        await wait_for(demand_recorded)
+        held.cancel()
+        await stopped.aclose()  # the connection is gone, as a stopped worker's is
+        [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
+
+        async def initialized() -> bool:
+            loaded = await scheduler.store.load(task_id)
+            return loaded is not None and loaded[0].status.value == "INITIALIZED"
+
+        await wait_for(initialized)
+        restarted = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
+        try:
+            summary = await wait_for(lambda: restarted.ask(), timeout=10, interval=0.3)
+            assert summary.workerpoolAuthorization.chainTaskId == task_id
+        finally:
+            await restarted.aclose()

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ...protocol.models import (
@@ -32,13 +32,14 @@ def router(
         responses={204: {"description": "no work for this worker now (or within `timeout`)"}},
     )
     async def available(
+        request: Request,
         wallet: Annotated[str, worker],
         blockNumber: int = 0,
         timeout: Annotated[
             float, Query(ge=0, le=MAX_ASK_HOLD, description="seconds to wait for work when none fits now")
         ] = 0,
     ) -> Any:
-        summary = await supply.next_replicate(wallet, blockNumber, timeout)
+        summary = await supply.next_replicate(wallet, blockNumber, timeout, gone=request.is_disconnected)
         if summary is None:
             return Response(status_code=204)
         return summary
