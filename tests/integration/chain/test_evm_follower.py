@@ -5,10 +5,13 @@ a URL it cannot follow is one line."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +161,11 @@ def test_a_follower_whose_leader_reverted_below_its_head_stops_following_and_say
     [
         ("http://127.0.0.1:1", "did not answer pocopool_blocks"),
         ("nonsense", "did not answer pocopool_blocks"),
+        ("another node", "only a pocopool EVM node can be followed"),
     ],
 )
-def test_a_follow_url_that_is_no_node_is_refused_in_one_line(url: str, why: str) -> None:
+def test_a_follow_url_that_is_no_pocopool_node_is_refused_in_one_line(url: str, why: str, other_node: str) -> None:
+    url = other_node if url == "another node" else url
     done = subprocess.run(
         [sys.executable, "-m", "pocopool.devnet.evmnode", "--port", "0", "--follow", url],
         capture_output=True,
@@ -169,4 +174,30 @@ def test_a_follow_url_that_is_no_node_is_refused_in_one_line(url: str, why: str)
     )
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"pocopool evmnode: cannot follow: the leader node {url} ") and why in line, line
+    assert line.startswith("pocopool evmnode: cannot follow: ") and url in line and why in line, line
+
+
+@pytest.fixture
+def other_node() -> Iterator[str]:
+    """A JSON-RPC server that knows none of pocopool's methods, as another kind of node."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            error = {"code": -32601, "message": f"the method {request['method']} does not exist"}
+            raw = json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "error": error}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
