@@ -20,6 +20,7 @@ from pocopool.chain.evm import EvmChain, ether
 from pocopool.devnet import followers, manager
 from pocopool.devnet.homes import ETHER, read_key
 from pocopool.devnet.processes import is_alive
+from pocopool.protocol.time import parse_time
 from proving import assert_task_failed, assert_task_reached
 
 pytestmark = [pytest.mark.e2e, pytest.mark.evm]
@@ -27,6 +28,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 REPO = Path(__file__).resolve().parents[2]
 MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
 HELD_BACK = 3600  # s: worker 1's start delay, longer than the module runs
+
+
+def node_rpc(net: Devnet, method: str, *params: object) -> object:
+    """One JSON-RPC call to the devnet's EVM node (its test methods: evm_increaseTime, evm_mine)."""
+    rpc = net.status["chain"].removeprefix("evm:").partition("#")[0]
+    answer = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10)
+    assert "error" not in answer.json(), answer.text
+    return answer.json()["result"]
+
+
+def scheduler_refusals(net: Devnet, task: str, rule: str) -> int:
+    """How many of the scheduler's transactions for `task` the ledger refused for `rule` (its log)."""
+    log = Path(json.loads((net.home / "devnet.json").read_text())["processes"]["scheduler"]["log"])
+    return sum(
+        1
+        for line in log.read_text(errors="replace").splitlines()
+        if "chain.revert" in line and f"task={task}" in line and f"rule={rule}" in line
+    )
 
 
 @pytest.fixture(scope="module")
@@ -278,12 +297,70 @@ def test_a_worker_whose_own_node_stopped_syncing_never_reaches_the_consensus_blo
         manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
 
 
+def test_a_callback_longer_than_the_evm_ledger_takes_fails_the_finalize(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: the app of a trust-1 callback deal answers with 5000 bytes of callback data; the
+    worker contributes and reveals their hash (the chain never sees the data before the finalize), and
+    the EVM ledger refuses the finalize that carries them (its bound is 4096 bytes, a rule no task cause
+    names): FINALIZE_FAILED with LEDGER_REFUSED, the message naming the bound."""
+    net = evm_devnet
+    app = net.deploy_app(MISBEHAVE)
+    callback = "0x" + "c0" * 20  # any address: the ledger refuses the data before it calls anything
+    run = net.cli("run", app, "--callback", callback, "--args", "long-callback 5000", "--json").json()
+    [task] = run["taskIds"]
+    view = net.debug_when(task, is_final, "ended")
+    assert [s["status"] for s in view["statusHistory"]][-2:] == ["FINALIZE_FAILED", "FAILED"], view
+    assert_task_reached(view, "CONSENSUS_REACHED", "RESULT_UPLOADED", "FINALIZING", "FINALIZE_FAILED")
+    assert_task_failed(
+        view,
+        status="FINALIZE_FAILED",
+        cause="LEDGER_REFUSED",
+        error="results callback must be at most 4096 bytes on the EVM ledger",
+        component="chain",
+        fix="it names the chain's rule",
+    )
+
+
+LAG = 15  # s the node's clock is set back by: an external chain's blocks lag the wall clock so
+
+
+def test_a_reopen_on_a_chain_whose_clock_lags_is_sent_again_until_the_chain_allows_it(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2, decision 130: the only winner never reveals, and the chain's clock lags the
+    scheduler's by LAG seconds (`evm_increaseTime` back: block times still never go backwards). At
+    its own reveal deadline the scheduler asks for the reopen, which the ledger refuses as
+    reveal-deadline-not-reached; the scheduler sends it again until the chain's clock gets there, and
+    the task is reopened instead of failing with REVEAL_DEADLINE_NOT_REACHED."""
+    net = evm_devnet
+    manager.restart_worker(net.home, 0, ("no-reveal",))
+    node_rpc(net, "evm_increaseTime", -LAG)
+    try:
+        category = str(net.cli("category", "create", "EVM-5S", "--max-time", "5", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        [task] = net.cli("run", app, "--category", category, "--args", "lagging", "--json").json()["taskIds"]
+
+        def reached(status: str) -> bool:
+            view = net.task_view(task) or {}
+            return status in {s["status"] for s in view.get("dateStatusList", [])}
+
+        until(lambda: reached("REOPENING"), 120, "the reopen requested", net)
+        until(lambda: scheduler_refusals(net, task, "reveal-deadline-not-reached"), 30, "the reopen refused", net)
+        until(lambda: reached("REOPENED") or reached("FAILED"), 60, "the task reopened", net)
+    finally:
+        node_rpc(net, "evm_increaseTime", LAG)
+        manager.restart_worker(net.home, 0)
+    view = net.cli("task", "debug", task, "--json").json()
+    assert_task_reached(view, "CONSENSUS_REACHED", "REOPENING", "REOPENED", "INITIALIZED")
+    assert "REOPEN_FAILED" not in {s["status"] for s in view["statusHistory"]}, view["statusHistory"]
+    [replicate] = view["replicates"]
+    timeouts = [u for u in replicate["statusHistory"] if u["status"] == "FAILED"]
+    assert [u.get("cause") for u in timeouts] == ["REVEAL_TIMEOUT"], replicate["statusHistory"]
+
+
 def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline(evm_devnet: Devnet) -> None:
     """Issue 27 point 2: the only winner never reveals, and the chain's clock runs ahead of the
     scheduler's (an external chain can: here `evm_increaseTime` moves the node's) past the task's
     final deadline; the scheduler asks for the reopen at its reveal deadline and the ledger refuses it
-    (REOPEN_FAILED, with the chain's rule final-deadline-passed as its cause). Last in this module:
-    the node's clock stays ahead."""
+    (REOPEN_FAILED, with the chain's rule final-deadline-passed as its cause). Last in this module
+    but one: the node's clock stays ahead."""
     net = evm_devnet
     manager.restart_worker(net.home, 0, ("no-reveal",))
     try:
@@ -319,3 +396,43 @@ def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_dead
         )
     finally:
         manager.restart_worker(net.home, 0)
+
+
+def test_a_task_claimed_on_a_chain_whose_clock_runs_ahead_ends_at_once(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2, decision 131: the only revealer never uploads, and while the scheduler waits
+    for the result the chain's clock runs past the task's final deadline (`evm_increaseTime`); the
+    requester claims the task (`pocopool task claim`). The scheduler, whose own clock is still before
+    that deadline, ends the task at its next read of the chain (FINAL_DEADLINE_REACHED, TASK_CLAIMED)
+    and tells the worker to abort. Last in this module: it moves the node's clock ahead again."""
+    net = evm_devnet
+    manager.restart_worker(net.home, 0, ("no-upload",))
+    try:
+        # 10 s per task: the upload is given 20 s, more than the claim needs
+        category = str(net.cli("category", "create", "EVM-10S", "--max-time", "10", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        [task] = net.cli("run", app, "--category", category, "--args", "claimed", "--json").json()["taskIds"]
+        until(lambda: (net.task_view(task) or {}).get("currentStatus") == "RESULT_UPLOADING", 120, "uploading", net)
+        chain = connect(net.status["chain"])
+        try:
+            final_deadline = chain.view_task(task).final_deadline
+            node_rpc(net, "evm_increaseTime", final_deadline - chain.now() + 5)
+            node_rpc(net, "evm_mine")
+        finally:
+            chain.close()
+        claimed = net.cli("task", "claim", task, "--json").json()
+        assert claimed["taskId"] == task, claimed
+        view = net.debug_when(task, is_final, "ended after the claim", timeout=60)
+    finally:
+        manager.restart_worker(net.home, 0)
+    assert [s["status"] for s in view["statusHistory"]][-2:] == ["FINAL_DEADLINE_REACHED", "FAILED"], view
+    assert_task_reached(view, "RESULT_UPLOADING", "FINAL_DEADLINE_REACHED", "FAILED")
+    assert_task_failed(
+        view,
+        status="FINAL_DEADLINE_REACHED",
+        cause="TASK_CLAIMED",
+        error="the task was claimed on chain",
+        component="chain",
+        fix="the refund is done",
+    )
+    [ended] = [s for s in view["statusHistory"] if s["status"] == "FINAL_DEADLINE_REACHED"]
+    assert (parse_time(ended["date"]) or 0) < final_deadline, (ended, final_deadline)  # on the scheduler's clock

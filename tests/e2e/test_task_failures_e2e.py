@@ -7,7 +7,10 @@ what `pocopool task debug --json` shows through the proof helper:
 - RESULT_UPLOAD_TIMEOUT: the only revealer of a trust-1 task ignores PLEASE_UPLOAD (`no-upload`);
 - FINAL_DEADLINE_REACHED: a task initialized while no worker asks for work, whose scheduler is
   stopped and started again only once the final deadline has passed on chain;
-- SMS_UNREACHABLE (INITIALIZE_FAILED): a TEE task bought while the SMS is stopped.
+- SMS_UNREACHABLE (INITIALIZE_FAILED): a TEE task bought while the SMS is stopped;
+- CONTRIBUTION_DEADLINE_PASSED (INITIALIZE_FAILED): a TEE task initialized on chain while the SMS, whose
+  framework the scheduler already knows, is stopped: no enclave challenge comes before the contribution
+  deadline.
 """
 
 from __future__ import annotations
@@ -123,3 +126,42 @@ def test_a_tee_task_bought_while_the_sms_is_down_fails_to_initialize(net: Devnet
         component="scheduler",
         fix="check the SMS the scheduler is configured with",
     )
+
+
+def test_a_tee_task_whose_sms_gives_no_enclave_challenge_fails_at_its_contribution_deadline(net: Devnet) -> None:
+    """After the SMS case above: the scheduler asks the SMS its framework once, for the first TEE task
+    here, then the SMS stops; the next TEE task is initialized on chain, the scheduler asks the SMS
+    for its enclave challenge at each pass of its detector and, at the contribution deadline, fails it
+    (decision 133)."""
+    restarted(net, start_delay=600)  # alive, but it asks for no work: the tasks stay as the scheduler leaves them
+    probe = net.cli("app", "deploy", str(PROBE), "--tee", "--json").json()["app"]
+    category = short_category(net, 3)  # 3 s per task: the contribution deadline is 21 s away
+    [known] = net.cli("run", probe, "--tee", "--category", category, "--json").json()["taskIds"]
+    until(lambda: "INITIALIZED" in _statuses(net, known), 60, f"task {known} initialized with the SMS up", net)
+    terminate(manager.load_state(net.home).processes["sms"].pid)
+    try:
+        [task] = net.cli("run", probe, "--tee", "--category", category, "--json").json()["taskIds"]
+        debug = net.debug_when(task, is_final, "ended without an enclave challenge", timeout=90)
+    finally:
+        manager.restart(net.home, ["sms"])
+        restarted(net)
+    assert task_statuses(debug)[-2:] == ["INITIALIZE_FAILED", "FAILED"], json.dumps(debug, indent=1)
+    assert "INITIALIZED" not in task_statuses(debug)
+    assert_task_reached(debug, "RECEIVED", "INITIALIZING", "INITIALIZE_FAILED", "FAILED")
+    assert_task_failed(
+        debug,
+        status="INITIALIZE_FAILED",
+        cause="CONTRIBUTION_DEADLINE_PASSED",
+        error="passed before the SMS gave an enclave challenge",
+        component="scheduler",
+        fix="Buy again when the workerpool is up",
+    )
+    chain = connect(json.loads((net.home / "devnet.json").read_text())["chain"])
+    try:
+        assert chain.view_task(task).status.value == "ACTIVE"  # initialized on chain: only the challenge was missing
+    finally:
+        chain.close()
+
+
+def _statuses(net: Devnet, task: str) -> set[str]:
+    return {s["status"] for s in (net.task_view(task) or {}).get("dateStatusList", [])}

@@ -209,11 +209,11 @@ def wrong_key_for(encrypted: bytes) -> str:
 
 
 def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_path: Path) -> None:
+    # Every task is bought first and then checked: they run side by side on the TEE worker's slots.
+    expected: list[tuple[str, str, str, str, str, str]] = []
+
     def provoked(run: tuple[str, ...], status: str, cause: str, error: str, component: str, fix: str) -> None:
-        task = net.cli("run", *run, "--json").json()["taskIds"][0]
-        debug = watch(net, task)
-        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
-        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+        expected.append((net.cli("run", *run, "--json").json()["taskIds"][0], status, cause, error, component, fix))
 
     # A dataset key that does not open the dataset.
     dataset, _, _ = encrypted_dataset(net, tmp_path / "wrong-key", wrong_key=True)
@@ -277,6 +277,10 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
         "worker",
         "TEE setup",
     )
+    for task, status, cause, error, component, fix in expected:
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
+        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
 
 
 def served_file(net: Devnet, digest: str) -> Path:
@@ -305,9 +309,7 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
         deal = chain.view_deal(chain.create_deal(requester, request).return_value)
         assert deal is not None
         [task] = deal.task_ids()
-        debug = watch(net, task)
-        assert debug["status"] == "FAILED" and "RUNNING_FAILED" in task_statuses(debug), json.dumps(debug, indent=1)
-        return str(task)
+        return str(task)  # checked below, once every deal is bought: they run side by side
 
     try:
         nobody = Account.create().address  # a beneficiary that never pushed a result key
@@ -319,6 +321,9 @@ def test_sms_refusals_reach_the_requester_as_their_tee_session_causes(net: Devne
         no_upload = failed_task(iexec_result_storage_proxy="http://127.0.0.1:9")
     finally:
         chain.close()
+    for task in (no_key, no_secret, no_token, no_upload):
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED" and "RUNNING_FAILED" in task_statuses(debug), json.dumps(debug, indent=1)
     assert_provoked(
         net,
         no_key,
@@ -386,10 +391,11 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
     def run(*args: str) -> str:
         return str(net.cli("run", probe, "--tee", *args, "--json").json()["taskIds"][0])
 
+    # Every task is bought first and then checked: they run side by side on the TEE worker's slots.
+    expected: list[tuple[str, str, str, str, str, str]] = []
+
     def provoked(task: str, status: str, cause: str, error: str, component: str, fix: str) -> None:
-        debug = watch(net, task)
-        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
-        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+        expected.append((task, status, cause, error, component, fix))
 
     def beneficiary_with_key(key_b64: str) -> str:
         account = Account.create()
@@ -470,5 +476,9 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
                 "requester",
                 "Buy the task again with the IPFS result storage (the default)",
             )
+            for task, status, cause, error, component, fix in expected:
+                debug = watch(net, task)
+                assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
+                assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
     finally:
         chain.close()

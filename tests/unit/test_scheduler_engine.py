@@ -393,10 +393,10 @@ def test_a_finalize_receipt_completes_the_task_and_tells_every_holder():
 
 
 def test_a_finalize_revert_fails_the_task():
-    refused = TxOutcome(ChainAction.FINALIZE, revert_rule="reveals-pending", revert_message="1 of 2 revealed")
+    refused = TxOutcome(ChainAction.FINALIZE, revert_rule="wrong-results-callback", revert_message="not the digest")
     t = decide(task(TS.FINALIZING), UPLOADED, chain(CTS.REVEALING, tx=refused), T0 + 40)
     assert statuses(t) == [TS.FINALIZE_FAILED, TS.FAILED]
-    assert t.statuses[0].cause == "REVEALS_PENDING"
+    assert t.statuses[0].cause == "WRONG_RESULTS_CALLBACK"
     assert t.notifications[0].type is Next.PLEASE_ABORT
     assert_valid(TS.FINALIZING, t)
 

@@ -77,7 +77,7 @@ def test_a_mined_reopen_makes_the_task_initialized_again_and_fails_the_silent_wi
 
 
 def test_a_refused_reopen_fails_the_task():
-    refused = TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals", revert_message="1 revealed")
+    refused = TxOutcome(ChainAction.REOPEN, revert_rule="only-scheduler", revert_message="not the owner")
     t = decide(
         task(TS.REOPENING, **CONSENSUS),
         [replicate(W1, *CONTRIBUTED, hash_=GOOD)],
@@ -85,16 +85,22 @@ def test_a_refused_reopen_fails_the_task():
         REVEAL_DEADLINE + 1,
     )
     assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
-    assert t.statuses[0].cause is TaskFailureCause.TASK_HAS_REVEALS  # the chain's rule, spelled as a task cause
-    assert "(task-has-reveals): 1 revealed" in (t.statuses[0].message or "")
+    assert t.statuses[0].cause is TaskFailureCause.ONLY_SCHEDULER  # the chain's rule, spelled as a task cause
+    assert "(only-scheduler): not the owner" in (t.statuses[0].message or "")
     assert_valid(TS.REOPENING, t)
 
 
-def test_a_winner_revealing_before_the_reopen_is_sent_is_the_same_cause_as_the_chains_refusal():
-    winner = replicate(W1, *CONTRIBUTED, hash_=GOOD)
-    t = decide(task(TS.REOPENING, **CONSENSUS), [winner], revealing(reveal_counter=1), REVEAL_DEADLINE + 1)
-    assert statuses(t) == [TS.REOPEN_FAILED, TS.FAILED]
-    assert t.statuses[0].cause is TaskFailureCause.TASK_HAS_REVEALS
+def test_a_winner_revealing_before_the_reopen_is_mined_carries_the_task_on():
+    late = TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals", revert_message="1 revealed")
+    silent = replicate(W1, *CONTRIBUTED, RS.REVEALING, hash_=GOOD)
+    reopening = task(TS.REOPENING, **CONSENSUS)
+    assert decide(reopening, [silent], revealing(reveal_counter=1, tx=late), REVEAL_DEADLINE + 1).is_empty
+    assert decide(reopening, [silent], revealing(reveal_counter=1), REVEAL_DEADLINE + 2).is_empty  # not reported
+    revealed = replicate(W1, *REVEALED, hash_=GOOD)
+    t = decide(reopening, [revealed], revealing(reveal_counter=1), REVEAL_DEADLINE + 3)
+    assert statuses(t) == [TS.AT_LEAST_ONE_REVEALED]
+    assert t.action is None and t.replicates == ()
+    assert_valid(TS.REOPENING, t)
 
 
 def test_a_task_claimed_on_chain_while_reopening_fails_as_claimed():

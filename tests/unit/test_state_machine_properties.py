@@ -92,6 +92,8 @@ def chain_views(draw: st.DrawFn) -> ChainView:
                 TxOutcome(ChainAction.REOPEN, revert_rule="task-has-reveals"),
                 TxOutcome(ChainAction.FINALIZE, block_number=5),
                 TxOutcome(ChainAction.FINALIZE, revert_rule="reveals-pending"),
+                TxOutcome(ChainAction.FINALIZE, revert_rule="wrong-results-callback"),
+                TxOutcome(ChainAction.REOPEN, revert_rule="reveal-deadline-not-reached"),
             ]
         )
     )

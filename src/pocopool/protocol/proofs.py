@@ -37,9 +37,12 @@ CAUSES: dict[C, Proof] = {
     C.TASK_DESCRIPTION_INVALID: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_deal_asking_what_a_standard_task_cannot_do_is_refused_at_start"
     ),
-    C.TASK_DESCRIPTION_NOT_FOUND: NotYetProven(
-        "a stage that reads the deal for the first time after the preflight checks (the upload of a worker "
-        "restarted at PLEASE_UPLOAD, worker/stages/upload.py) while the chain node stops in between"
+    C.TASK_DESCRIPTION_NOT_FOUND: Unreachable(
+        "Every stage reads the task description from its replicate's context (worker/context.py), filled "
+        "before a stage needs it: by the START preflight (worker/preflight.py, where an unreadable chain is "
+        "CHAIN_UNREACHABLE) or, for a restarted worker, by the read that decides whether the replicate can be "
+        "resumed (Resumable.description in worker/recovery.py, decision 134; a failure there leaves it not "
+        "resumable), so _guarded in worker/replicate.py never meets DescriptionUnavailable."
     ),
     C.CONTRIBUTION_ALREADY_SET: Unreachable(
         "A worker gets at most one replicate of a task (the supply's rule), so it never finds a contribution of its own already on chain."

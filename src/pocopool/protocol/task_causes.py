@@ -68,7 +68,7 @@ class TaskFailureCause(Described):
     TASK_UNSET = "TASK_UNSET", "The chain does not know the task (UNSET) the scheduler wanted to reopen."
     TASK_CLAIMED = (
         "TASK_CLAIMED",
-        "The task was claimed on chain (FAILED there) before the scheduler could reopen or finalize it.",
+        "The task was claimed on chain (FAILED there) before the scheduler ended it.",
     )
     # --- nobody uploaded the result (RESULT_UPLOAD_TIMEOUT) ---
     RESULT_UPLOAD_TIMEOUT = (
@@ -146,7 +146,7 @@ WRITTEN_WITH: dict[TaskFailureCause, tuple[TS, ...]] = {
     _C.TASK_NOT_REVEALING: (TS.REOPEN_FAILED, TS.FINALIZE_FAILED),
     _C.TASK_COMPLETED: (TS.REOPEN_FAILED,),
     _C.TASK_UNSET: (TS.REOPEN_FAILED,),
-    _C.TASK_CLAIMED: (TS.REOPEN_FAILED, TS.FINALIZE_FAILED),
+    _C.TASK_CLAIMED: (TS.REOPEN_FAILED, TS.FINALIZE_FAILED, TS.FINAL_DEADLINE_REACHED),
     _C.RESULT_UPLOAD_TIMEOUT: (TS.RESULT_UPLOAD_TIMEOUT,),
     _C.REVEALS_PENDING: (TS.FINALIZE_FAILED,),
     _C.WRONG_RESULTS_CALLBACK: (TS.FINALIZE_FAILED,),

@@ -111,8 +111,9 @@ TASK_CAUSES: dict[T, Explanation] = {
     T.TASK_CLAIMED: Explanation(
         CH,
         PR,
-        "Someone claimed the task on chain (after its final deadline) before the scheduler reopened or finalized "
-        "it: the requester is refunded and the task can no longer succeed.",
+        "Someone claimed the task on chain (after its final deadline there) before the scheduler ended it, "
+        "reopened or finalized it: the ledger's clock passed the deadline before the scheduler's. The requester "
+        "is refunded and the task can no longer succeed.",
         "Nothing: the refund is done. Buy again if you still need the result.",
     ),
     T.RESULT_UPLOAD_TIMEOUT: Explanation(

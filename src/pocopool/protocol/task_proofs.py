@@ -3,7 +3,7 @@ of the registry of proof (proofs.py holds the replicate causes' and says what a 
 
 from __future__ import annotations
 
-from .proof_kinds import NotYetProven, Proof, Proven, Unreachable
+from .proof_kinds import Proof, Proven, Unreachable
 from .statuses import TaskStatus as TS
 from .task_causes import TaskFailureCause as T
 
@@ -80,8 +80,9 @@ TASK_CAUSES: dict[T, Proof] = {
     T.ENCLAVE_CHALLENGE_REFUSED: Proven(
         "tests/e2e/test_tee_refusals_e2e.py::test_an_sms_that_does_not_know_the_task_refuses_its_enclave_challenge"
     ),
-    T.CONTRIBUTION_DEADLINE_PASSED: NotYetProven(
-        "the scheduler stopped between writing INITIALIZING and sending the initialize, restarted after the contribution deadline (DealWatcher drops a deal first seen after it, and a live scheduler initializes at once)"
+    T.CONTRIBUTION_DEADLINE_PASSED: Proven(
+        "tests/e2e/test_task_failures_e2e.py::"
+        "test_a_tee_task_whose_sms_gives_no_enclave_challenge_fails_at_its_contribution_deadline"
     ),
     T.UNKNOWN_DEAL: Unreachable(
         "The scheduler makes a task only from a deal it read back from the ledger after the deal's event "
@@ -109,14 +110,22 @@ TASK_CAUSES: dict[T, Proof] = {
     T.CONTRIBUTION_TIMEOUT: Proven(
         "tests/e2e/test_consensus_faults_e2e.py::test_no_worker_means_contribution_timeout_then_a_claim_refunds_the_requester"
     ),
-    T.TASK_HAS_REVEALS: NotYetProven(
-        "a reveal mined between the scheduler's read of the chain task and its clock passing the reveal deadline (reveal and reopen need opposite sides of it), or a ledger whose block time lags the scheduler's clock"
+    T.TASK_HAS_REVEALS: Unreachable(
+        "A reopen refused as task-has-reveals, and a REOPENING task whose chain task holds a reveal, wait for the "
+        "revealer's report and go on to AT_LEAST_ONE_REVEALED (_reopening and _DECIDED_BY_THE_NEXT_READ in "
+        "scheduler/engine/reveal.py, decision 132), and _consensus_reached asks for no reopen of a task with a "
+        "reveal on chain, so no task fails with it."
     ),
-    T.REVEAL_DEADLINE_NOT_REACHED: NotYetProven(
-        "a ledger whose block time lags the scheduler's clock (an external EVM chain; the devnet's ledgers stamp blocks with the host's clock)"
+    T.REVEAL_DEADLINE_NOT_REACHED: Unreachable(
+        "A reopen refused as reveal-deadline-not-reached fails no task: _reopening (scheduler/engine/reveal.py, "
+        "_DECIDED_BY_THE_NEXT_READ) waits, and the reopened-task detector sends it again until the ledger's clock "
+        "reaches the deadline (decision 130; tests/e2e/test_evm_e2e.py shows it on a chain whose clock lags)."
     ),
-    T.TASK_NOT_REVEALING: NotYetProven(
-        "a claim mined between the scheduler's reopen or finalize decision just before the final deadline and its transaction, or a ledger clock ahead of the scheduler's (evm_increaseTime on the EVM devnet)"
+    T.TASK_NOT_REVEALING: Unreachable(
+        "A reopen or a finalize refused as task-not-revealing fails no task: _reopening and _finalizing "
+        "(scheduler/engine/reveal.py, _DECIDED_BY_THE_NEXT_READ) wait for the next read of the chain, which ends "
+        "the task as what its chain task became (REOPENED, COMPLETED, or TASK_CLAIMED; _NOT_REOPENABLE names "
+        "every other chain status), decision 130."
     ),
     T.TASK_COMPLETED: Unreachable(
         "A REVEALING chain task becomes COMPLETED only by a finalize, which only the scheduler sends and only from "
@@ -128,14 +137,16 @@ TASK_CAUSES: dict[T, Proof] = {
         "scheduler/engine/reveal.py), no ledger ever returns a task to UNSET and no chain rule is named "
         "task-unset, so _reopening never finds the task UNSET."
     ),
-    T.TASK_CLAIMED: NotYetProven(
-        "a requester's claim while the scheduler's clock is still before the final deadline the ledger passed: evm_increaseTime on the EVM devnet (decide() checks the final deadline first, so with one clock FINAL_DEADLINE_REACHED wins)"
+    T.TASK_CLAIMED: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_task_claimed_on_a_chain_whose_clock_runs_ahead_ends_at_once"
     ),
     T.RESULT_UPLOAD_TIMEOUT: Proven(
         "tests/e2e/test_task_failures_e2e.py::test_a_lone_revealer_that_never_uploads_ends_in_result_upload_timeout"
     ),
-    T.REVEALS_PENDING: NotYetProven(
-        "a ledger whose block time lags the scheduler's clock after a single reveal (finalize_blocker checks the same counts on the chain task read, and they only grow)"
+    T.REVEALS_PENDING: Unreachable(
+        "A finalize refused as reveals-pending fails no task: _finalizing (scheduler/engine/reveal.py, "
+        "_DECIDED_BY_THE_NEXT_READ) waits, and the finalize detector sends it again until the ledger's clock "
+        "passes the reveal deadline (decision 130); finalize_blocker sends none before the scheduler's does."
     ),
     T.WRONG_RESULTS_CALLBACK: Proven(
         "tests/e2e/test_scheduler_refusals_e2e.py::test_a_callback_that_does_not_hash_to_the_revealed_digest_fails_the_finalize"
@@ -148,7 +159,7 @@ TASK_CAUSES: dict[T, Proof] = {
         "lets a workerpool change owner, and it reopens or finalizes only tasks it initialized, so the rule's "
         "sender and its initialized task always hold."
     ),
-    T.LEDGER_REFUSED: NotYetProven(
-        "a finalize the EVM ledger reverts for a reason without a pocopool rule (the callback's gas check of poco.md §13.2)"
+    T.LEDGER_REFUSED: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_callback_longer_than_the_evm_ledger_takes_fails_the_finalize"
     ),
 }

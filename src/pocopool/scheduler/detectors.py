@@ -65,9 +65,10 @@ class Detector:
 
 
 async def initialized_task(ctx: DetectorContext) -> list[str]:
-    """RECEIVED or INITIALIZING tasks that can still be contributed to: (re)send initialize, or see
-    that the chain already initialized them."""
-    return await ctx.store.task_ids((TS.RECEIVED, TS.INITIALIZING), contribution_deadline_after=ctx.now)
+    """RECEIVED or INITIALIZING tasks: (re)send initialize, ask the SMS again, see that the chain
+    already initialized them, or, past their contribution deadline, fail them with
+    CONTRIBUTION_DEADLINE_PASSED (decision 133: found only before it, they waited for the final deadline)."""
+    return await ctx.store.task_ids((TS.RECEIVED, TS.INITIALIZING))
 
 
 async def consensus_reached(ctx: DetectorContext) -> list[str]:

@@ -160,12 +160,19 @@ class SupplyService:
         )
 
     async def next_replicate(
-        self, wallet: str, block_number: int, hold: float = 0.0, gone: Callable[[], Awaitable[bool]] | None = None
+        self,
+        wallet: str,
+        block_number: int,
+        hold: float = 0.0,
+        *,
+        gone: Callable[[], Awaitable[bool]] | None = None,
     ) -> ReplicateTaskSummary | None:
         """The replicate given to the worker, or None (HTTP 204): too early, not synced, no free
         slot, or no task needs it within `hold` seconds (0: answer at once, the reference's ask).
-        `gone` says whether the asker has hung up: a held ask whose worker stopped (restarted, killed)
-        ends without a replicate, which would otherwise go to no one and keep the worker out of the task."""
+
+        `gone()` tells whether the asker hung up: a held ask is dropped then, before it scans again,
+        so that no replicate is written for an answer nobody reads (a worker restarted during the
+        hold would never learn of it, and the task would wait for its contribution deadline)."""
         # The reference tolerates 500 ms on a 5 s period: 10 %.
         if not await self.store.claim_replicate_demand(wallet, self.clock.now(), self.ask_period * 0.9):
             return None
@@ -183,7 +190,6 @@ class SupplyService:
                 return summary
             await self.wakeups.wait(news, min(remaining, HOLD_RESCAN))
             if gone is not None and await gone():
-                log_event("supply.ask-abandoned", wallet=wallet)
                 return None
 
     async def _scan(self, wallet: str) -> ReplicateTaskSummary | None:

@@ -28,6 +28,7 @@ from .bundle import BundleCache
 from .client import SchedulerClient, SchedulerError, retry_until
 from .config import WorkerConfig
 from .context import ReplicateContext, WorkerServices
+from .description import TaskDescription
 from .downloads import Downloader
 from .identity import exception_leaves, worker_model, worker_version
 from .logs import get_logger
@@ -251,7 +252,7 @@ class Worker:
         paths.root.mkdir(parents=True, exist_ok=True)
         state.save(paths)
         log.info("replicate-recovered", request=action.value, digest=state.result_digest)
-        self._start_runner(task_id, state, notification, recovered=True)
+        self._start_runner(task_id, state, notification, recovered=True, description=resumable.description)
 
     # ----- loops -------------------------------------------------------------------------------
     async def _ping_loop(self) -> None:
@@ -394,7 +395,13 @@ class Worker:
 
     # ----- replicates --------------------------------------------------------------------------
     def _start_runner(
-        self, task_id: str, state: ReplicateState, first: TaskNotification, *, recovered: bool = False
+        self,
+        task_id: str,
+        state: ReplicateState,
+        first: TaskNotification,
+        *,
+        recovered: bool = False,
+        description: TaskDescription | None = None,
     ) -> None:
         assert self._services is not None and self._reporter is not None
         ctx = ReplicateContext(
@@ -403,6 +410,7 @@ class Worker:
             paths=self._workspace.task(task_id),
             state=state,
             log=get_logger("replicate", wallet=self.wallet, task=task_id),
+            _description=description,
         )
         runner = ReplicateRunner(ctx, self._reporter, self.clock, recovered=recovered)
         self._runners[task_id] = runner

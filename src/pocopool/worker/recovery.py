@@ -17,7 +17,7 @@ from ..chain.base import Chain
 from ..protocol.digest import DigestError
 from ..protocol.models import TaskNotification, WorkerpoolAuthorization
 from ..protocol.statuses import TaskNotificationType as Next
-from .description import DescriptionUnavailable, load_description
+from .description import DescriptionUnavailable, TaskDescription, load_description
 from .postcompute import read_result
 from .state import ReplicateState
 from .workspace import TaskPaths
@@ -27,6 +27,9 @@ from .workspace import TaskPaths
 class Resumable:
     state: ReplicateState | None
     reason: str = ""  # why not, when state is None
+    # The task description read to resume (None for PLEASE_COMPLETE): the replicate's context keeps it,
+    # so no stage of a resumed replicate reads the chain for it again (decision 134).
+    description: TaskDescription | None = None
 
 
 def authorization_of(notification: TaskNotification) -> WorkerpoolAuthorization | None:
@@ -57,4 +60,4 @@ async def resumable_state(notification: TaskNotification, paths: TaskPaths, chai
     except (DescriptionUnavailable, DigestError) as error:
         return Resumable(None, str(error))
     state.result_digest, state.callback_data = result.digest, result.callback_data
-    return Resumable(state)
+    return Resumable(state, description=description)

@@ -241,6 +241,35 @@ async def test_contribution_timeout_on_virtual_time_fails_the_task_and_aborts_it
         ledger.chain.close()
 
 
+async def test_a_task_the_ledger_never_initialized_fails_at_its_contribution_deadline(tmp_path: Path, sqlite_url):
+    """Decision 133: an initialize that cannot reach the ledger is sent again until the contribution
+    deadline; then the task fails there, not at the final deadline."""
+    clock = VirtualClock(1_700_000_000)
+    ledger = make_ledger(tmp_path / "virtual.db", clock, time_ref=60)
+    faulty = FaultyChain(ledger.chain)
+    faulty.fail("initialize", *(ChainError("connection refused") for _ in range(3)))
+    try:
+        async with running_scheduler(ledger, sqlite_url, chain=faulty) as scheduler:
+            [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
+            await scheduler.tick()
+            await scheduler.tick()
+            assert (await scheduler.store.task(task_id)).status.value == "INITIALIZING"
+            clock.advance(7 * 60)  # the contribution deadline
+            await scheduler.tick()
+            details = await scheduler.store.task_details(task_id)
+        assert [c["status"] for c in details.changes] == ["RECEIVED", "INITIALIZING", "INITIALIZE_FAILED", "FAILED"]
+        assert_task_failed(
+            {"statusHistory": details.changes},
+            status="INITIALIZE_FAILED",
+            cause="CONTRIBUTION_DEADLINE_PASSED",
+            error="passed before the task was initialized",
+            component="scheduler",
+            fix="Buy again when the workerpool is up",
+        )
+    finally:
+        ledger.chain.close()
+
+
 async def test_the_final_deadline_fails_a_task_nobody_worked_on(tmp_path: Path, sqlite_url):
     clock = VirtualClock(1_700_000_000)
     ledger = make_ledger(tmp_path / "virtual.db", clock, time_ref=60)
@@ -342,7 +371,7 @@ async def test_an_unreachable_ledger_during_initialize_is_retried_by_the_detecto
 
 async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(ledger, sqlite_url):
     faulty = FaultyChain(ledger.chain)
-    faulty.fail("finalize", ChainRevert("reveals-pending", "0 of 1 winners revealed"))
+    faulty.fail("finalize", ChainRevert("wrong-results-callback", "the callback is not the revealed digest"))
     async with running_scheduler(ledger, sqlite_url, chain=faulty) as scheduler:
         [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
         worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
@@ -366,14 +395,14 @@ async def test_a_finalize_revert_fails_the_task_and_tells_the_worker_to_abort(le
             assert abort.taskNotificationType == "PLEASE_ABORT"
             body = await until_status(worker, task_id, "FAILED")
             assert [c["status"] for c in body["dateStatusList"]][-3:] == ["FINALIZING", "FINALIZE_FAILED", "FAILED"]
-            assert body["dateStatusList"][-2]["cause"] == "REVEALS_PENDING"
+            assert body["dateStatusList"][-2]["cause"] == "WRONG_RESULTS_CALLBACK"
             assert_task_failed(
                 body,
                 status="FINALIZE_FAILED",
-                cause="REVEALS_PENDING",
-                error="0 of 1 winners revealed",
-                component="chain",
-                fix="A scheduler fault",
+                cause="WRONG_RESULTS_CALLBACK",
+                error="the callback is not the revealed digest",
+                component="scheduler",
+                fix="The callback data reported with the result is not the one the workers hashed",
             )
         finally:
             await worker.aclose()

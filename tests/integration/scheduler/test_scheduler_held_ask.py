@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
+
 from pocopool.protocol.models import MAX_ASK_HOLD
 from scheduler_harness import WORKER_KEYS, SimWorker, running_scheduler, wait_for
 
@@ -60,31 +62,35 @@ async def test_a_hold_longer_than_the_api_allows_is_refused_and_records_no_deman
             await worker.aclose()
 
 
-async def test_a_held_ask_whose_worker_hung_up_leaves_the_task_to_that_workers_next_ask(ledger, sqlite_url):
-    """A worker stopped (restarted, killed) while its ask is held: the task that appears next is not
-    given to the ask no one reads, which would keep that worker out of the task for good, but to the
-    worker's next ask."""
-    async with running_scheduler(ledger, sqlite_url) as scheduler:
-        stopped = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
-        held = asyncio.ensure_future(stopped.ask(hold=20))
-
-        async def demand_recorded() -> bool:
-            row = await scheduler.store.worker_row(stopped.wallet)
-            return row is not None and row["last_replicate_demand"] is not None
-
-        await wait_for(demand_recorded)
-        held.cancel()
-        await stopped.aclose()  # the connection is gone, as a stopped worker's is
-        [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
-
-        async def initialized() -> bool:
-            loaded = await scheduler.store.load(task_id)
-            return loaded is not None and loaded[0].status.value == "INITIALIZED"
-
-        await wait_for(initialized)
-        restarted = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
+async def test_a_held_ask_whose_worker_hung_up_takes_no_task(ledger, db_url):
+    """A worker restarted while its ask was held: the new process must get the task, not the old
+    connection nobody reads any more."""
+    async with running_scheduler(ledger, db_url) as scheduler:
+        worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
+        first_process = httpx.AsyncClient(base_url=scheduler.url, timeout=40)
         try:
-            summary = await wait_for(lambda: restarted.ask(), timeout=10, interval=0.3)
+            held = asyncio.ensure_future(
+                first_process.get(
+                    "/replicates/available", params={"blockNumber": 1, "timeout": 20}, headers=worker.headers
+                )
+            )
+
+            async def demand_recorded() -> bool:
+                row = await scheduler.store.worker_row(worker.wallet)
+                return row is not None and row["last_replicate_demand"] is not None
+
+            await wait_for(demand_recorded)
+            held.cancel()
+            await first_process.aclose()  # the first process is gone, and its connection with it
+            [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
+
+            async def initialized() -> bool:
+                loaded = await scheduler.store.load(task_id)
+                return loaded is not None and loaded[0].status.value == "INITIALIZED"
+
+            await wait_for(initialized, 20)
+            summary = await wait_for(worker.ask, 20)  # the worker's new process asks (after the rate limit)
             assert summary.workerpoolAuthorization.chainTaskId == task_id
         finally:
-            await restarted.aclose()
+            await first_process.aclose()
+            await worker.aclose()

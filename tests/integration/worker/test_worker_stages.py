@@ -734,6 +734,8 @@ async def test_a_computed_result_is_resumed_with_its_digest_recomputed_from_the_
 
     resumed = await resumable_state(notification, ctx.paths, world.chain)
     assert resumed.state is not None and resumed.state.result_digest == digest
+    # The description read to resume is the one the resumed replicate's context keeps (decision 134).
+    assert resumed.description is not None and resumed.description == await ctx.description()
 
     ctx.paths.zip.unlink()
     lost = await resumable_state(notification, ctx.paths, world.chain)

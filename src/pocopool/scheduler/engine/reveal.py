@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...chain import errors as rule
 from ...protocol.statuses import (
     ChainTaskStatus as CTS,
 )
@@ -120,7 +121,19 @@ def _consensus_reached(
     return NOTHING
 
 
-# Why a task is not reopened when the chain shows it neither ACTIVE nor REVEALING.
+# Refusals of a reopen or a finalize that fail no task (decisions 130 and 132): each says that the chain
+# is not where the scheduler's clock put it, and the next read of the chain says what to do. The ledger's
+# clock may lag the scheduler's (an external chain's blocks): what it refuses as too early it accepts once
+# its own clock gets there, so the transaction is sent again at the next update, until the final deadline
+# ends the task. A reopen refused because a winner revealed after all goes on with that reveal. A task no
+# longer REVEALING is whatever the chain shows next (reopened, finalized, claimed).
+_DECIDED_BY_THE_NEXT_READ = {
+    ChainAction.REOPEN: frozenset({rule.REVEAL_DEADLINE_NOT_REACHED, rule.TASK_HAS_REVEALS, rule.TASK_NOT_REVEALING}),
+    ChainAction.FINALIZE: frozenset({rule.REVEALS_PENDING, rule.TASK_NOT_REVEALING}),
+}
+
+# Why a task is not reopened when the chain shows it neither ACTIVE nor REVEALING: every other status
+# a chain task can have.
 _NOT_REOPENABLE = {
     CTS.UNSET: TaskFailureCause.TASK_UNSET,
     CTS.COMPLETED: TaskFailureCause.TASK_COMPLETED,
@@ -140,6 +153,8 @@ def _reopening(
     contribution deadline)."""
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.REOPEN else None
     ct = chain.task
+    if tx is not None and tx.revert_rule in _DECIDED_BY_THE_NEXT_READ[ChainAction.REOPEN]:
+        return NOTHING  # the reopened-task detector reads the chain again
     if tx is not None and tx.reverted:
         return fail_task(
             replicates,
@@ -189,16 +204,23 @@ def _reopening(
         # REOPENING was written but the chain never saw the transaction (crash in between): send it again.
         return Transition(action=ChainAction.REOPEN)
     if ct.status is CTS.REVEALING:
-        return fail_task(
-            replicates,
-            TS.REOPEN_FAILED,
-            TaskFailureCause.TASK_HAS_REVEALS,
-            "a winner revealed after all: the task can no longer be reopened",
+        # A winner revealed after all, before the ledger's clock reached the reveal deadline: its result
+        # is as good as an earlier one, so the task goes on with it once the revealer reports it.
+        revealers = [r for r in replicates if r.has(RS.REVEALED)]
+        if not revealers:
+            return NOTHING
+        return Transition(
+            statuses=(
+                StatusChange(
+                    TS.AT_LEAST_ONE_REVEALED,
+                    message=f"worker {revealers[0].wallet} revealed before the chain's reveal deadline: no reopen",
+                ),
+            )
         )
     return fail_task(
         replicates,
         TS.REOPEN_FAILED,
-        _NOT_REOPENABLE.get(ct.status, TaskFailureCause.TASK_NOT_REVEALING),
+        _NOT_REOPENABLE[ct.status],
         f"the chain task is {ct.status.value}: it cannot be reopened",
     )
 
@@ -352,6 +374,8 @@ def _finalizing(
 ) -> Transition:
     # chain COMPLETED was handled before the deadline check in decide().
     tx = chain.tx if chain.tx is not None and chain.tx.action is ChainAction.FINALIZE else None
+    if tx is not None and tx.revert_rule in _DECIDED_BY_THE_NEXT_READ[ChainAction.FINALIZE]:
+        return NOTHING  # the finalize detector reads the chain again
     if tx is not None and tx.reverted:
         return fail_task(
             replicates,

@@ -38,6 +38,8 @@ from .running_failed import running_failed
 from .transition import NOTHING, ChainView, StatusChange, Transition
 
 _HANDLERS = {**CONTRIBUTION_HANDLERS, **REVEAL_HANDLERS}
+# A task whose chain task was claimed fails with the status of the transaction it was waiting for.
+_ENDS_A_CLAIM_ITSELF = frozenset({TS.REOPENING, TS.FINALIZING})
 
 
 def decide(
@@ -75,6 +77,17 @@ def decide(
             TS.FINAL_DEADLINE_REACHED,
             TaskFailureCause.FINAL_DEADLINE_REACHED,
             f"the final deadline {iso(task.final_deadline)} passed before the task ended",
+        )
+    ct = chain.task
+    if ct is not None and ct.status is CTS.FAILED and status not in _ENDS_A_CLAIM_ITSELF:
+        # A claim is final on chain: nothing the scheduler does can end the task well any more, so its
+        # workers are told at once rather than at the scheduler's own final deadline (decision 131).
+        return fail_task(
+            replicates,
+            TS.FINAL_DEADLINE_REACHED,
+            TaskFailureCause.TASK_CLAIMED,
+            f"the task was claimed on chain: the ledger's clock passed the final deadline {iso(ct.final_deadline)} "
+            "before the scheduler's",
         )
     if status is TS.RESULT_UPLOADING:
         transition = result_uploading(task, replicates, chain, now, upload_timeout_periods)

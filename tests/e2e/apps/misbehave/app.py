@@ -46,5 +46,8 @@ elif how == "clock":  # not deterministic: the time (in ns) in one file, a const
     write("constant.txt", "the same on every run\n", computed=False)
     with open(os.path.join(out, "computed.json"), "w") as sink:
         json.dump({"deterministic-output-path": "/iexec_out"}, sink)
+elif how == "long-callback":  # callback data of that many bytes: more than an EVM ledger takes (4096)
+    with open(os.path.join(out, "computed.json"), "w") as sink:
+        json.dump({"callback-data": "0x" + "ab" * int(sys.argv[2])}, sink)
 else:
     sys.exit(f"unknown behaviour {how!r}")
