@@ -17,7 +17,7 @@ import pytest
 from devnet_harness import FINAL, HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, is_final, run_cli, until
 from pocopool.chain import connect
 from pocopool.chain.evm import EvmChain, ether
-from pocopool.devnet import manager
+from pocopool.devnet import followers, manager
 from pocopool.devnet.homes import ETHER, read_key
 from pocopool.devnet.processes import is_alive
 from pocopool.protocol.time import parse_time
@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.evm]
 
 REPO = Path(__file__).resolve().parents[2]
 MISBEHAVE = REPO / "tests" / "e2e" / "apps" / "misbehave"
+HELD_BACK = 3600  # s: worker 1's start delay, longer than the module runs
 
 
 def node_rpc(net: Devnet, method: str, *params: object) -> object:
@@ -49,12 +50,12 @@ def scheduler_refusals(net: Devnet, task: str, rule: str) -> int:
 
 @pytest.fixture(scope="module")
 def evm_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    """Worker 0 takes the tasks; worker 1 asks for none (its start delay outlasts the module) until a
+    test releases it, and that test holds it back again before it ends."""
     home = tmp_path_factory.mktemp("evm-devnet")
-    status = run_cli(
-        "devnet", "start", "--chain", "evm", "--workers", "1", "--slots", "2", "--json", home=home, timeout=180
-    ).json()
-    net = Devnet(home, status)
     try:
+        manager.start(home, manager.Options(workers=2, slots=2, start_delays=(f"1:{HELD_BACK}",), chain="evm"))
+        net = Devnet(home, run_cli("devnet", "status", "--json", home=home).json())
         yield net
     finally:
         run_cli("devnet", "stop", home=home, check=False)
@@ -232,6 +233,68 @@ def test_a_worker_whose_wallet_is_emptied_while_it_computes_is_out_of_gas_at_the
     finally:
         ether.send_ether(rpc, read_key(net.home / "keys" / "owner.key"), worker["wallet"], ETHER)
     until(lambda: task_view()["currentStatus"] in FINAL, 120, "the task ended", net)
+
+
+def test_a_worker_whose_own_node_stopped_syncing_never_reaches_the_consensus_block(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: worker 0 reads the chain through a node of its own that follows the devnet's
+    (decision 137). It contributes to a trust-3 task (two fresh votes needed); then its node stops
+    syncing, worker 1 contributes on the devnet's node, and the consensus is reached in a block worker
+    0's node never sees: told to reveal at that block, it waits for it in vain (REVEAL_FAILED,
+    BLOCK_NOT_REACHED, with both block numbers). Worker 1 reveals, and the task completes with it.
+    Worker 0 asks for the task only once its node holds the task's initialization: a worker given a
+    task its node does not know yet drops it (spec/worker.md §2.3), a race of any lagging node."""
+    net = evm_devnet
+    state = json.loads((net.home / "devnet.json").read_text())
+    lagging, healthy = state["workers"][0]["wallet"], state["workers"][1]["wallet"]
+    ledger = net.status["chain"].partition("#")[2]
+    own_node = followers.follow(net.home, 0, start_delay=HELD_BACK)
+    seen = connect(f"evm:{own_node}#{ledger}")  # the chain as worker 0 reads it
+    full = connect(net.status["chain"])
+    try:
+        assert manager.status(net.home)["processes"]["evmnode-worker-0"]["running"]  # a devnet process
+        category = str(net.cli("category", "create", "EVM-12S", "--max-time", "12", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        run = net.cli("run", app, "--trust", "3", "--category", category, "--args", "lag", "--json").json()
+        [task] = run["taskIds"]
+
+        def replicate_of(wallet: str) -> dict:
+            view = net.task_view(task) or {"replicates": []}
+            return next((r for r in view["replicates"] if r["walletAddress"].lower() == wallet.lower()), {})
+
+        def reported(wallet: str, status: str) -> bool:
+            return any(u["status"] == status for u in replicate_of(wallet).get("statusUpdateList", []))
+
+        until(lambda: seen.view_task(task).status.value != "UNSET", 120, "the task initialized on worker 0's node", net)
+        manager.restart_worker(net.home, 0, start_delay=0)
+        until(lambda: reported(lagging, "CONTRIBUTED"), 120, "worker 0's contribution", net)
+        synced = followers.hold_sync(net.home, 0, True)
+        assert synced["held"] and not synced["diverged"], synced
+        assert replicate_of(healthy) == {}, "worker 1 took the task before it was released"
+        manager.restart_worker(net.home, 1, start_delay=0)
+        until(lambda: reported(lagging, "REVEAL_FAILED"), 120, "worker 0's reveal failed", net)
+
+        held_at = seen.latest_block().number
+        [consensus] = [
+            e for e in full.events(0, None, ("TaskConsensus",)) if str(e.args["taskid"]).lower() == task.lower()
+        ]
+        assert held_at < consensus.block_number
+        assert_provoked(
+            net,
+            task,
+            status="REVEAL_FAILED",
+            cause="BLOCK_NOT_REACHED",
+            error=f"chain is at block {held_at}, consensus was at block {consensus.block_number}",
+            component="worker",
+            fix="Let the worker's node sync",
+        )
+        view = net.debug_when(task, is_final, "the task ended")
+        assert view["status"] == "COMPLETED", json.dumps(view, indent=1)
+        assert [r["status"] for r in view["replicates"] if r["worker"].lower() == healthy.lower()] == ["COMPLETED"]
+    finally:
+        seen.close()
+        full.close()
+        followers.unfollow(net.home, 0, start_delay=0)
+        manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
 
 
 def test_a_callback_longer_than_the_evm_ledger_takes_fails_the_finalize(evm_devnet: Devnet) -> None:

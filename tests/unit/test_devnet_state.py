@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from pocopool.devnet.restart import process_names
 from pocopool.devnet.state import DevnetState
 
 STARTED_ON_EVM = {
@@ -72,3 +73,16 @@ def test_a_stopped_devnet_leaves_out_the_pids_and_the_keys_it_never_had():
     state = DevnetState.from_json(copy.deepcopy(stopped))
     assert state.workers[0].pid is None and state.evm_journal is None and state.started_at is None
     assert state.to_json() == stopped
+
+
+def test_a_workers_own_node_is_started_again_right_after_the_devnets_node():
+    data = copy.deepcopy(STARTED_ON_EVM)
+    data["processes"]["evmnode-worker-0"] = {  # devnet/followers.py: worker-0 reads its own node
+        "pid": 102,
+        "log": "/tmp/net/logs/evmnode-worker-0.log",
+        "url": "http://127.0.0.1:4246",
+        "argv": ["python", "-m", "pocopool.devnet.evmnode", "--follow", "http://127.0.0.1:4242"],
+    }
+    state = DevnetState.from_json(data)
+    assert process_names(state) == ["evmnode", "evmnode-worker-0", "scheduler", "worker-0"]
+    assert state.to_json() == data

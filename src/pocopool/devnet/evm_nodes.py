@@ -1,6 +1,6 @@
-"""Starting and stopping EVM nodes on 127.0.0.1: the built-in one (`python -m pocopool.devnet.evmnode`)
-and Hardhat Network installed from the npm registry into tools/hardhat (scripts/install-hardhat.sh).
-Used by the devnet (`--chain evm`), the conformance suite and bench/gas_report.py.
+"""Starting and stopping EVM nodes on 127.0.0.1: the built-in one (`python -m pocopool.devnet.evmnode`),
+a built-in one following another (`--follow`), and Hardhat Network installed from the npm registry into
+tools/hardhat (scripts/install-hardhat.sh). Used by the devnet (`--chain evm`), the conformance suite and bench/gas_report.py.
 """
 
 from __future__ import annotations
@@ -98,6 +98,21 @@ def start_builtin_node(
         command += ["--gas-price", str(gas_price)]
     for address, wei in (funds or {}).items():
         command += ["--fund", f"{address}={wei}"]
+    output = _output(log)
+    process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True)
+    return _wait(NodeProcess(f"http://127.0.0.1:{port}", process), timeout, log)
+
+
+def start_follower_node(
+    leader_url: str, port: int | None = None, *, lag: int = 0, log: Path | None = None, timeout: float = 60.0
+) -> NodeProcess:
+    """A built-in node on `port` (a free one by default) that follows the node at `leader_url`
+    (evmnode/follow.py): the same blocks, synced from the leader, `lag` blocks behind it; `timeout`
+    covers its first sync."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "pocopool.devnet.evmnode", "--port", str(port), "--follow", leader_url]
+    if lag:
+        command += ["--lag", str(lag)]
     output = _output(log)
     process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True)
     return _wait(NodeProcess(f"http://127.0.0.1:{port}", process), timeout, log)

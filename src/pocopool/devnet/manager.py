@@ -328,7 +328,8 @@ def stop(home: Path) -> dict[str, Any]:
             stopped.append(worker.name)
         terminate(worker.pid)
         worker.pid = None
-    for name in ("scheduler", "sms", "results", "files", "evmnode"):  # evmnode: issue 7, stopped last
+    followers = [name for name in state.processes if name.startswith("evmnode-")]  # workers' nodes (followers.py)
+    for name in ("scheduler", "sms", "results", "files", *followers, "evmnode"):  # evmnode: issue 7, stopped last
         process = state.processes.get(name)
         if process:
             if is_alive(process.pid):

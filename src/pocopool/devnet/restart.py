@@ -29,13 +29,22 @@ from .state import (
 SERVICES = ("evmnode", "files", "results", "sms", "scheduler")  # the order `start` launches them
 
 
+def _services(state: DevnetState) -> list[str]:
+    """The services of the devnet, in start order; the workers' own nodes (followers.py) follow the
+    devnet's node."""
+    followers = sorted(name for name in state.processes if name not in SERVICES)
+    ordered = [name for name in SERVICES if name in state.processes]
+    at = ordered.index("evmnode") + 1 if "evmnode" in ordered else 0
+    return ordered[:at] + followers + ordered[at:]
+
+
 def process_names(state: DevnetState) -> list[str]:
     """Every process a devnet of this home runs: its services, then its workers."""
-    return [name for name in SERVICES if name in state.processes] + [w.name for w in state.workers]
+    return _services(state) + [w.name for w in state.workers]
 
 
 def _dead(state: DevnetState) -> list[str]:
-    services = [name for name in SERVICES if name in state.processes and not is_alive(state.processes[name].pid)]
+    services = [name for name in _services(state) if not is_alive(state.processes[name].pid)]
     workers = [w.name for w in state.workers if w.argv is not None and not is_alive(w.pid)]
     return services + workers
 

@@ -31,10 +31,12 @@ CAUSES: dict[C, Explanation] = {
         "Check the worker's chain connection; the task is given to another worker meanwhile.",
     ),
     C.BLOCK_NOT_REACHED: _e(
-        CH,
+        W,  # the chain went on (the other winners reveal on it): the worker's own node lags behind it
         P,
-        "The worker's view of the chain is behind the block where consensus was reached.",
-        "Nothing to do if it catches up; otherwise check the worker's chain node.",
+        "The worker's own chain node is behind the block where consensus was reached, and did not reach it "
+        "while the worker waited, so the worker could not check that it may reveal.",
+        "Let the worker's node sync (is it connected to the network?), or point the worker at a healthy node "
+        "(its --chain URL). Meanwhile the task goes on with the other winners.",
     ),
     C.STAKE_TOO_LOW: _e(
         W,

@@ -22,9 +22,8 @@ CAUSES: dict[C, Proof] = {
     C.CHAIN_UNREACHABLE: Proven(
         "tests/e2e/test_evm_e2e.py::test_a_worker_whose_chain_node_stopped_reports_chain_unreachable"
     ),
-    C.BLOCK_NOT_REACHED: NotYetProven(
-        "a worker whose own EVM node lags behind the scheduler's: on one devnet every process reads the same node, "
-        "so it needs workers on other hosts with their own nodes (issue 15)"
+    C.BLOCK_NOT_REACHED: Proven(
+        "tests/e2e/test_evm_e2e.py::test_a_worker_whose_own_node_stopped_syncing_never_reaches_the_consensus_block"
     ),
     C.STAKE_TOO_LOW: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_worker_without_stake_refuses_the_task_and_says_why"

@@ -3,6 +3,7 @@ web3.py uses, served over HTTP on 127.0.0.1.
 
     python -m pocopool.devnet.evmnode --port 8545 [--chain-id 1337] [--genesis-time T] [--journal FILE]
         [--gas-price WEI] [--fund ADDRESS=WEI ...]
+    python -m pocopool.devnet.evmnode --port 8546 --follow LEADER_URL [--lag N]
 
 One transaction per block, mined as soon as it arrives (automine). Gas is free by default: the base fee
 is 0 and `eth_gasPrice` answers 0, so any key can transact without being funded first. With
@@ -23,7 +24,13 @@ the same blocks, hashes, receipts and state as the one that wrote it (the devnet
 as LocalChain keeps HOME/chain.db). `evm_revert` rewrites the journal to the restored head. Snapshots
 and a clock shifted by `evm_increaseTime` or `evm_setNextBlockTimestamp` are not kept. The journal's first
 line holds the chain's chain id, genesis time, gas price and genesis funding: a replay uses them, and a
-node started on it with other values refuses to start.
+node started on it with other values refuses to start. `pocopool_blocks(first)` answers the journal's
+header and its block lines from block `first`, with their hashes.
+
+With `--follow LEADER_URL` the node keeps no chain of its own making: it replays the leader's blocks
+(pocopool_blocks) as a journal is replayed, so its blocks are the leader's, hash for hash, answers every
+read from its copy, and hands the transactions it is sent to the leader; it can be held back
+(`pocopool_holdSync`) or kept `--lag N` blocks behind (follow.py).
 """
 
 from .node import Node, RpcError

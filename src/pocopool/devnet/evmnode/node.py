@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from . import fees
 
 GENESIS_PARENT_HASH = b"\x00" * 32
+BLOCKS_PER_ANSWER = 256  # pocopool_blocks: a follower far behind asks again
 REVERT_CODE = 3  # what geth and hardhat answer for a reverted call, with the revert data in `data`
 
 
@@ -95,11 +96,8 @@ class Node:
         self.journal_header = {"chainId": chain_id, "genesisTime": genesis_time, "gasPrice": gas_price, "fund": funds}
         self.journal_entries: list[dict[str, Any]] = []  # one per block after genesis
         self._journal: TextIO | None = None
-        for entry in entries:  # replay: the same timestamps, mix hashes and transactions give the same blocks
-            self.next_timestamp = entry["timestamp"]
-            raw = _bytes(entry["tx"]) if entry["tx"] else None
-            transaction = self._decode(raw) if raw is not None else None
-            self._mine(transaction, raw, mix_hash=_bytes(entry["mix"]))
+        for entry in entries:
+            self.replay(entry)
         if journal is not None:
             journal.parent.mkdir(parents=True, exist_ok=True)
             self._journal_path = journal
@@ -200,6 +198,15 @@ class Node:
             self.receipts[transaction.hash] = record
         self.blocks.append(self._record(block.header, receipts))
         return transaction.hash if transaction is not None else None
+
+    def replay(self, entry: dict[str, Any]) -> bytes:
+        """Mines the block a journal entry describes and returns its hash: the same timestamp, mix hash
+        and transaction on the same parent give the same block (a restart's replay, a follower's sync)."""
+        self.next_timestamp = entry["timestamp"]
+        raw = _bytes(entry["tx"]) if entry["tx"] else None
+        transaction = self._decode(raw) if raw is not None else None
+        self._mine(transaction, raw, mix_hash=_bytes(entry["mix"]))
+        return bytes(self.blocks[-1]["hash"])
 
     # ----- calls ------------------------------------------------------------------------------
     def _spoof(self, call: dict[str, Any], header: Any) -> SpoofTransaction:
@@ -370,6 +377,21 @@ class Node:
                     if _topics_match(log["topics"], topics):
                         found.append(log)
         return found
+
+    def rpc_pocopool_blocks(self, first: Any, limit: Any = BLOCKS_PER_ANSWER) -> dict[str, Any]:
+        """The journal of this chain from block `first` (at most `limit` blocks, each with its number and
+        hash), the hash of block `first - 1` (None past the head), the journal's header, the head and the
+        clock's offset: what a follower (follow.py) replays."""
+        first, limit = max(_int(first), 1), min(max(_int(limit), 0), BLOCKS_PER_ANSWER)
+        entries = self.journal_entries[first - 1 : first - 1 + limit]
+        blocks = [
+            {**entry, "number": number, "hash": _hex(self.blocks[number]["hash"])}
+            for number, entry in enumerate(entries, start=first)
+        ]
+        head = self._head().block_number
+        before = _hex(self.blocks[first - 1]["hash"]) if first - 1 <= head else None  # what they extend
+        answer = {"header": self.journal_header, "head": head, "timeOffset": self.time_offset, "blocks": blocks}
+        return {**answer, "from": first, "parentHash": before}
 
     def rpc_evm_setNextBlockTimestamp(self, timestamp: Any) -> bool:
         value = _int(timestamp) if isinstance(timestamp, str) else int(timestamp)
