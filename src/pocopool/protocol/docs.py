@@ -10,7 +10,7 @@ from typing import Any
 
 from .applogs import KIB, LOG_OPTION, MAX_LOG_BYTES, RESULT_LOG_BYTES, SHOWN_LINES, WORKER_SETTING, LogCut
 from .explanations import TASK_FAILURES, explain_cause
-from .proofs import CAUSES, TASK_CAUSES, TASK_STATUSES, NotYetProven, Proof, Proven, Unreachable
+from .proofs import CAUSES, TASK_CAUSES, TASK_STATUSES, Proof, Proven, Unreachable
 from .statuses import ChainTaskStatus, ReplicateStatus, TaskStatus
 from .statuses import ReplicateStatusCause as C
 from .task_causes import WRITTEN_WITH, TaskFailureCause
@@ -142,16 +142,14 @@ def _task_causes() -> list[str]:
 def _proof(proof: Proof) -> str:
     if isinstance(proof, Proven):
         return f"proven by `{proof.test}`"
-    if isinstance(proof, Unreachable):
-        return f"cannot occur: {proof.reason}"
-    return f"not proven yet: {proof.plan}"
+    return f"cannot occur: {proof.reason}"
 
 
 def _counts() -> str:
-    """How many causes and task statuses are proven, cannot occur, or are left to provoke."""
+    """How many causes and task statuses are proven, and how many cannot occur."""
 
     def count(registry: Mapping[Any, Proof]) -> str:
-        kinds = [(Proven, "proven by a test"), (Unreachable, "cannot occur here"), (NotYetProven, "not proven yet")]
+        kinds = [(Proven, "proven by a test"), (Unreachable, "cannot occur here")]
         return ", ".join(f"{sum(isinstance(p, kind) for p in registry.values())} {said}" for kind, said in kinds)
 
     return (

@@ -1,6 +1,7 @@
 """What a proof of a status or a cause is (the registry of proof, proofs.py and task_proofs.py):
 `Proven(test)` names the test that provokes it for real and asserts it; `Unreachable(reason)` says
-why pocopool never meets it; `NotYetProven(plan)` is what is left to provoke, and how."""
+why pocopool never meets it. There is no third kind: a new status or cause is placed in one of the
+two before it lands (tests/unit/test_proofs.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,4 @@ class Unreachable:
     reason: str
 
 
-@dataclass(frozen=True)
-class NotYetProven:
-    plan: str
-
-
-Proof = Proven | Unreachable | NotYetProven
+Proof = Proven | Unreachable

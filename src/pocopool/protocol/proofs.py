@@ -1,8 +1,8 @@
 """How each replicate cause is proven to happen, or why it cannot (issue 27, the registry of proof;
-task_proofs.py holds the task statuses' and the task causes', proof_kinds.py the three kinds): `Proven(test)` names the test that provokes it for real and asserts it — an e2e
+task_proofs.py holds the task statuses' and the task causes', proof_kinds.py the two kinds): `Proven(test)` names the test that provokes it for real and asserts it — an e2e
 test on a devnet, or an integration test against the real process where a devnet cannot reach it;
 `Unreachable(reason)` says why pocopool (with tee-sim) never meets it, in words the code does not
-contradict; `NotYetProven(plan)` is what is left to provoke, and how. Every name is in exactly one
+contradict. Every name is in exactly one
 (tests/unit/test_proofs.py), and docs/debugging.md shows each with its proof.
 
 Test names are `path::function` from the repository's root; the unit test checks that each exists and
@@ -11,11 +11,11 @@ that its module names the cause or status it proves.
 
 from __future__ import annotations
 
-from .proof_kinds import NotYetProven, Proof, Proven, Unreachable
+from .proof_kinds import Proof, Proven, Unreachable
 from .statuses import ReplicateStatusCause as C
 from .task_proofs import TASK_CAUSES, TASK_STATUSES
 
-__all__ = ["CAUSES", "TASK_CAUSES", "TASK_STATUSES", "NotYetProven", "Proof", "Proven", "Unreachable"]
+__all__ = ["CAUSES", "TASK_CAUSES", "TASK_STATUSES", "Proof", "Proven", "Unreachable"]
 
 
 CAUSES: dict[C, Proof] = {
