@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from common import NOOP, emit, percentile, remove, sandbox_floor, scratch  # noqa: E402
 
 from pocopool.client.sdk import DirectoryPublisher, Requester  # noqa: E402
+from pocopool.client.run_request import RunRequest  # noqa: E402
 from pocopool.devnet import manager  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
         app = requester.deploy_app(NOOP).address
         first_block = chain.latest_block().number
         started = time.perf_counter()
-        run = requester.run(app, state.workerpool, trust=trust, tasks=tasks)
+        run = requester.run(RunRequest(app, trust=trust, tasks=tasks), state.workerpool)
         client = httpx.Client(timeout=30)
         deadline = time.monotonic() + 600
         while True:
