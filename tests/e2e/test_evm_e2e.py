@@ -355,6 +355,78 @@ def test_a_reopen_on_a_chain_whose_clock_lags_is_sent_again_until_the_chain_allo
     assert [u.get("cause") for u in timeouts] == ["REVEAL_TIMEOUT"], replicate["statusHistory"]
 
 
+AHEAD = 40  # s the chain's clock jumps while worker 0 waits for its node: past the 24 s reveal window
+
+
+def test_a_worker_whose_node_catches_up_after_the_reveal_deadline_cannot_reveal(evm_devnet: Devnet) -> None:
+    """Issue 27 point 2: as above, worker 0's own node stops syncing once it has contributed and worker
+    1 makes the consensus; while worker 0 waits for the consensus block, the chain's clock passes the
+    reveal deadline (`evm_increaseTime`, a block mined), and then its node catches up. Its check before
+    the reveal finds the deadline passed: REVEAL_FAILED with CANNOT_REVEAL, nothing sent. The scheduler
+    is held meanwhile, so that its own reveal timeout does not abort worker 0 first. Runs before the
+    tests that move the clock ahead for good: the jump stays in the chain's block times."""
+    net = evm_devnet
+    state = json.loads((net.home / "devnet.json").read_text())
+    lagging, healthy = state["workers"][0]["wallet"], state["workers"][1]["wallet"]
+    scheduler_pid, worker_log = state["processes"]["scheduler"]["pid"], Path(state["workers"][0]["log"])
+    own_node = followers.follow(net.home, 0, start_delay=HELD_BACK)
+    seen = connect(f"evm:{own_node}#{net.status['chain'].partition('#')[2]}")
+    try:
+        category = str(net.cli("category", "create", "EVM-12S", "--max-time", "12", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        [task] = net.cli("run", app, "--trust", "3", "--category", category, "--args", "late", "--json").json()[
+            "taskIds"
+        ]
+
+        def replicate_of(wallet: str) -> dict:
+            view = net.task_view(task) or {"replicates": []}
+            return next((r for r in view["replicates"] if r["walletAddress"].lower() == wallet.lower()), {})
+
+        def reported(wallet: str, status: str) -> bool:
+            return any(u["status"] == status for u in replicate_of(wallet).get("statusUpdateList", []))
+
+        def reveal_ended() -> bool:
+            return any(
+                "stage-ended" in line and "REVEAL_FAILED" in line and task in line
+                for line in worker_log.read_text(errors="replace").splitlines()
+            )
+
+        until(lambda: seen.view_task(task).status.value != "UNSET", 120, "the task initialized on worker 0's node", net)
+        manager.restart_worker(net.home, 0, start_delay=0)
+        until(lambda: reported(lagging, "CONTRIBUTED"), 120, "worker 0's contribution", net)
+        assert followers.hold_sync(net.home, 0, True)["held"]
+        manager.restart_worker(net.home, 1, start_delay=0)
+        until(lambda: reported(healthy, "REVEALED"), 120, "worker 1's reveal", net)
+        os.kill(scheduler_pid, signal.SIGSTOP)
+        try:
+            full = connect(net.status["chain"])  # the held node has not seen the consensus, nor its deadline
+            deadline = full.view_task(task).reveal_deadline
+            full.close()
+            node_rpc(net, "evm_increaseTime", AHEAD)
+            node_rpc(net, "evm_mine")
+            assert not reveal_ended(), "worker 0 gave up waiting for its node before it caught up"
+            followers.hold_sync(net.home, 0, False)
+            until(reveal_ended, 60, "worker 0's reveal refused by its own check", net)
+        finally:
+            os.kill(scheduler_pid, signal.SIGCONT)
+        until(lambda: reported(lagging, "REVEAL_FAILED"), 60, "REVEAL_FAILED at the scheduler", net)
+        assert_provoked(
+            net,
+            task,
+            status="REVEAL_FAILED",
+            cause="CANNOT_REVEAL",
+            error=f"reveal deadline {deadline} passed",
+            component="chain",
+            fix="Read the message",
+        )
+        assert not reported(lagging, "REVEALED")
+        net.debug_when(task, is_final, "the task ended")
+    finally:
+        seen.close()
+        followers.unfollow(net.home, 0, start_delay=0)
+        manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
+
+
 def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline(evm_devnet: Devnet) -> None:
     """Issue 27 point 2: the only winner never reveals, and the chain's clock runs ahead of the
     scheduler's (an external chain can: here `evm_increaseTime` moves the node's) past the task's

@@ -79,7 +79,7 @@ CAUSES: dict[C, Proof] = {
         "tests/e2e/test_consensus_faults_e2e.py::test_a_winner_that_never_reveals_fails_and_the_reopened_task_completes"
     ),
     C.CANNOT_REVEAL: Proven(
-        "tests/integration/worker/test_worker_stages.py::test_reveal_needs_the_consensus_block_and_a_matching_contribution"
+        "tests/e2e/test_evm_e2e.py::test_a_worker_whose_node_catches_up_after_the_reveal_deadline_cannot_reveal"
     ),
     C.ABORTED_BY_WORKER: Proven(
         "tests/e2e/test_worker_death_e2e.py::test_a_worker_restarted_mid_compute_reports_the_replicate_it_cannot_resume_and_frees_its_slot"
