@@ -9,6 +9,7 @@ import json
 import os
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 
 from devnet_harness import FINAL, HAPPY_PATH, WORKER_PATH, Devnet, assert_provoked, is_final, run_cli, until
 from pocopool.chain import connect
+from pocopool.chain.base import Chain
 from pocopool.chain.evm import EvmChain, ether
 from pocopool.devnet import followers, manager
 from pocopool.devnet.homes import ETHER, read_key
@@ -46,6 +48,65 @@ def scheduler_refusals(net: Devnet, task: str, rule: str) -> int:
         for line in log.read_text(errors="replace").splitlines()
         if "chain.revert" in line and f"task={task}" in line and f"rule={rule}" in line
     )
+
+
+def replicates(net: Devnet, task: str, wallet: str | None = None) -> list[dict]:
+    """The task's replicates as the scheduler has them (only `wallet`'s, if given): none before it has
+    seen the deal."""
+    found = (net.task_view(task) or {}).get("replicates") or []
+    return [r for r in found if wallet is None or r["walletAddress"].lower() == wallet.lower()]
+
+
+def replicate_status(net: Devnet, task: str) -> str | None:
+    """The current status of the task's first replicate, None before there is one."""
+    found = replicates(net, task)
+    return found[0]["currentStatus"] if found else None
+
+
+def reported(net: Devnet, task: str, status: str, wallet: str | None = None) -> bool:
+    """Whether a replicate of the task (only `wallet`'s, if given) has reported `status`."""
+    return any(u["status"] == status for r in replicates(net, task, wallet) for u in r["statusUpdateList"])
+
+
+def reveal_refused_by_worker(worker_log: Path, task: str) -> bool:
+    """Whether the worker's log says its reveal stage of `task` ended REVEAL_FAILED (read there while
+    the scheduler is held and cannot be told)."""
+    return any(
+        "stage-ended" in line and "REVEAL_FAILED" in line and task in line
+        for line in worker_log.read_text(errors="replace").splitlines()
+    )
+
+
+@contextmanager
+def contributed_from_its_own_node(net: Devnet, args: str) -> Iterator[tuple[str, Chain]]:
+    """A trust-3 task (two fresh votes needed) that worker 0 contributed to while it reads the chain
+    through a node of its own following the devnet's (decision 137); that node then stops syncing and
+    worker 1 is released to make the consensus. Yields the task and the chain as worker 0 reads it; puts
+    both workers back as the module's other tests expect them. Worker 0 asks for the task only once its
+    node holds the task's initialization: a worker given a task its node does not know yet drops it
+    (spec/worker.md §2.3), a race of any lagging node."""
+    state = json.loads((net.home / "devnet.json").read_text())
+    lagging, healthy = state["workers"][0]["wallet"], state["workers"][1]["wallet"]
+    own_node = followers.follow(net.home, 0, start_delay=HELD_BACK)
+    seen = connect(f"evm:{own_node}#{net.status['chain'].partition('#')[2]}")
+    try:
+        assert manager.status(net.home)["processes"]["evmnode-worker-0"]["running"]  # a devnet process
+        category = str(net.cli("category", "create", "EVM-12S", "--max-time", "12", "--json").json()["category"])
+        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
+        run = net.cli("run", app, "--trust", "3", "--category", category, "--args", args, "--json").json()
+        [task] = run["taskIds"]
+        until(lambda: seen.view_task(task).status.value != "UNSET", 120, "the task initialized on worker 0's node", net)
+        manager.restart_worker(net.home, 0, start_delay=0)
+        until(lambda: reported(net, task, "CONTRIBUTED", lagging), 120, "worker 0's contribution", net)
+        synced = followers.hold_sync(net.home, 0, True)
+        assert synced["held"] and not synced["diverged"], synced
+        assert replicates(net, task, healthy) == [], "worker 1 took the task before it was released"
+        manager.restart_worker(net.home, 1, start_delay=0)
+        yield task, seen
+    finally:
+        seen.close()
+        followers.unfollow(net.home, 0, start_delay=0)
+        manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
 
 
 @pytest.fixture(scope="module")
@@ -107,26 +168,14 @@ def test_a_reveal_sent_after_the_reveal_deadline_is_refused_by_the_contract(evm_
     category = str(net.cli("category", "create", "EVM-3S", "--max-time", "3", "--json").json()["category"])
     app = net.deploy_app(REPO / "examples" / "apps" / "hello")
     [task] = net.cli("run", app, "--category", category, "--args", "late", "--json").json()["taskIds"]
-    scheduler = net.status["scheduler"].rstrip("/")
-
-    def reported(status: str) -> bool:
-        replicates = httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("replicates") or []
-        return any(u["status"] == status for r in replicates for u in r["statusUpdateList"])
-
-    def held_reveal_ended() -> bool:
-        return any(
-            "stage-ended" in line and "REVEAL_FAILED" in line and task in line
-            for line in worker_log.read_text(errors="replace").splitlines()
-        )
-
     try:
-        until(lambda: reported("REVEALING"), 120, "the replicate REVEALING", net)
+        until(lambda: reported(net, task, "REVEALING"), 120, "the replicate REVEALING", net)
         os.kill(scheduler_pid, signal.SIGSTOP)
         try:
-            until(held_reveal_ended, 120, "the worker's late reveal refused", net)
+            until(lambda: reveal_refused_by_worker(worker_log, task), 120, "the worker's late reveal refused", net)
         finally:
             os.kill(scheduler_pid, signal.SIGCONT)
-        until(lambda: reported("REVEAL_FAILED"), 60, "REVEAL_FAILED at the scheduler", net)
+        until(lambda: reported(net, task, "REVEAL_FAILED"), 60, "REVEAL_FAILED at the scheduler", net)
         assert_provoked(
             net,
             task,
@@ -149,28 +198,16 @@ def test_a_worker_whose_chain_node_stopped_reports_chain_unreachable(evm_devnet:
     worker_pid = state["workers"][0]["pid"]
     app = net.deploy_app(MISBEHAVE)
     [task] = net.cli("run", app, "--args", "sleep 10", "--json").json()["taskIds"]
-    scheduler = net.status["scheduler"].rstrip("/")
-
-    def replicates() -> list[dict]:
-        return list(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("replicates") or [])
-
-    def replicate_status() -> str | None:
-        found = replicates()
-        return found[0]["currentStatus"] if found else None
-
-    def reported(status: str) -> bool:
-        return any(u["status"] == status for r in replicates() for u in r["statusUpdateList"])
-
-    until(lambda: replicate_status() == "COMPUTING", 120, "the replicate COMPUTING", net)
+    until(lambda: replicate_status(net, task) == "COMPUTING", 120, "the replicate COMPUTING", net)
     os.kill(worker_pid, signal.SIGSTOP)  # held while the node stops: it cannot contribute meanwhile
     try:
-        assert replicate_status() == "COMPUTING", "the app ended before the worker was held"
+        assert replicate_status(net, task) == "COMPUTING", "the app ended before the worker was held"
         node = state["processes"]["evmnode"]["pid"]
         os.kill(node, signal.SIGTERM)
         until(lambda: not is_alive(node), 30, "the EVM node stopped", net)
     finally:
         os.kill(worker_pid, signal.SIGCONT)
-    until(lambda: reported("CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without the node", net)
+    until(lambda: reported(net, task, "CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without the node", net)
     net.cli("devnet", "restart", "evmnode")
     assert_provoked(
         net,
@@ -198,28 +235,16 @@ def test_a_worker_whose_wallet_is_emptied_while_it_computes_is_out_of_gas_at_the
     category = str(net.cli("category", "create", "EVM-5S", "--max-time", "5", "--json").json()["category"])
     app = net.deploy_app(MISBEHAVE)
     [task] = net.cli("run", app, "--category", category, "--args", "sleep 3", "--json").json()["taskIds"]
-    scheduler = net.status["scheduler"].rstrip("/")
-
-    def task_view() -> dict:
-        return dict(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json())
-
-    def replicate_status() -> str | None:
-        found = task_view().get("replicates") or []
-        return found[0]["currentStatus"] if found else None
-
-    def reported(status: str) -> bool:
-        return any(u["status"] == status for r in task_view().get("replicates") or [] for u in r["statusUpdateList"])
-
-    until(lambda: replicate_status() == "COMPUTING", 120, "the replicate COMPUTING", net)
+    until(lambda: replicate_status(net, task) == "COMPUTING", 120, "the replicate COMPUTING", net)
     os.kill(worker["pid"], signal.SIGSTOP)  # held while its wallet is emptied: it cannot contribute meanwhile
     try:
-        assert replicate_status() == "COMPUTING", "the worker was told to contribute before it was held"
+        assert replicate_status(net, task) == "COMPUTING", "the worker was told to contribute before it was held"
         ether.send_ether(rpc, read_key(Path(worker["keyFile"])), state["owner"])
         assert ether.balance(rpc, worker["wallet"]) == 0
     finally:
         os.kill(worker["pid"], signal.SIGCONT)
     try:
-        until(lambda: reported("CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without ether", net)
+        until(lambda: reported(net, task, "CONTRIBUTE_FAILED"), 120, "CONTRIBUTE_FAILED without ether", net)
         assert_provoked(
             net,
             task,
@@ -229,72 +254,43 @@ def test_a_worker_whose_wallet_is_emptied_while_it_computes_is_out_of_gas_at_the
             component="worker",
             fix="Refill the worker's wallet",
         )
-        assert not any(u["status"] == "CONTRIBUTED" for u in task_view()["replicates"][0]["statusUpdateList"])
+        assert not reported(net, task, "CONTRIBUTED")
     finally:
         ether.send_ether(rpc, read_key(net.home / "keys" / "owner.key"), worker["wallet"], ETHER)
-    until(lambda: task_view()["currentStatus"] in FINAL, 120, "the task ended", net)
+    until(lambda: (net.task_view(task) or {}).get("currentStatus") in FINAL, 120, "the task ended", net)
 
 
 def test_a_worker_whose_own_node_stopped_syncing_never_reaches_the_consensus_block(evm_devnet: Devnet) -> None:
-    """Issue 27 point 2: worker 0 reads the chain through a node of its own that follows the devnet's
-    (decision 137). It contributes to a trust-3 task (two fresh votes needed); then its node stops
-    syncing, worker 1 contributes on the devnet's node, and the consensus is reached in a block worker
-    0's node never sees: told to reveal at that block, it waits for it in vain (REVEAL_FAILED,
-    BLOCK_NOT_REACHED, with both block numbers). Worker 1 reveals, and the task completes with it.
-    Worker 0 asks for the task only once its node holds the task's initialization: a worker given a
-    task its node does not know yet drops it (spec/worker.md §2.3), a race of any lagging node."""
+    """Issue 27 point 2: worker 0's own node stops syncing once it has contributed, and worker 1's
+    contribution on the devnet's node makes the consensus in a block worker 0's node never sees: told to
+    reveal at that block, it waits for it in vain (REVEAL_FAILED, BLOCK_NOT_REACHED, with both block
+    numbers). Worker 1 reveals, and the task completes with it."""
     net = evm_devnet
     state = json.loads((net.home / "devnet.json").read_text())
     lagging, healthy = state["workers"][0]["wallet"], state["workers"][1]["wallet"]
-    ledger = net.status["chain"].partition("#")[2]
-    own_node = followers.follow(net.home, 0, start_delay=HELD_BACK)
-    seen = connect(f"evm:{own_node}#{ledger}")  # the chain as worker 0 reads it
     full = connect(net.status["chain"])
     try:
-        assert manager.status(net.home)["processes"]["evmnode-worker-0"]["running"]  # a devnet process
-        category = str(net.cli("category", "create", "EVM-12S", "--max-time", "12", "--json").json()["category"])
-        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
-        run = net.cli("run", app, "--trust", "3", "--category", category, "--args", "lag", "--json").json()
-        [task] = run["taskIds"]
-
-        def replicate_of(wallet: str) -> dict:
-            view = net.task_view(task) or {"replicates": []}
-            return next((r for r in view["replicates"] if r["walletAddress"].lower() == wallet.lower()), {})
-
-        def reported(wallet: str, status: str) -> bool:
-            return any(u["status"] == status for u in replicate_of(wallet).get("statusUpdateList", []))
-
-        until(lambda: seen.view_task(task).status.value != "UNSET", 120, "the task initialized on worker 0's node", net)
-        manager.restart_worker(net.home, 0, start_delay=0)
-        until(lambda: reported(lagging, "CONTRIBUTED"), 120, "worker 0's contribution", net)
-        synced = followers.hold_sync(net.home, 0, True)
-        assert synced["held"] and not synced["diverged"], synced
-        assert replicate_of(healthy) == {}, "worker 1 took the task before it was released"
-        manager.restart_worker(net.home, 1, start_delay=0)
-        until(lambda: reported(lagging, "REVEAL_FAILED"), 120, "worker 0's reveal failed", net)
-
-        held_at = seen.latest_block().number
-        [consensus] = [
-            e for e in full.events(0, None, ("TaskConsensus",)) if str(e.args["taskid"]).lower() == task.lower()
-        ]
-        assert held_at < consensus.block_number
-        assert_provoked(
-            net,
-            task,
-            status="REVEAL_FAILED",
-            cause="BLOCK_NOT_REACHED",
-            error=f"chain is at block {held_at}, consensus was at block {consensus.block_number}",
-            component="worker",
-            fix="Let the worker's node sync",
-        )
-        view = net.debug_when(task, is_final, "the task ended")
-        assert view["status"] == "COMPLETED", json.dumps(view, indent=1)
-        assert [r["status"] for r in view["replicates"] if r["worker"].lower() == healthy.lower()] == ["COMPLETED"]
+        with contributed_from_its_own_node(net, "lag") as (task, seen):
+            until(lambda: reported(net, task, "REVEAL_FAILED", lagging), 120, "worker 0's reveal failed", net)
+            held_at = seen.latest_block().number
+            [consensus] = [
+                e for e in full.events(0, None, ("TaskConsensus",)) if str(e.args["taskid"]).lower() == task.lower()
+            ]
+            assert held_at < consensus.block_number
+            assert_provoked(
+                net,
+                task,
+                status="REVEAL_FAILED",
+                cause="BLOCK_NOT_REACHED",
+                error=f"chain is at block {held_at}, consensus was at block {consensus.block_number}",
+                component="worker",
+                fix="Let the worker's node sync",
+            )
+            view = net.debug_when(task, is_final, "the task ended")
+            assert view["status"] == "COMPLETED", json.dumps(view, indent=1)
+            assert [r["status"] for r in view["replicates"] if r["worker"].lower() == healthy.lower()] == ["COMPLETED"]
     finally:
-        seen.close()
         full.close()
-        followers.unfollow(net.home, 0, start_delay=0)
-        manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
 
 
 def test_a_callback_longer_than_the_evm_ledger_takes_fails_the_finalize(evm_devnet: Devnet) -> None:
@@ -369,34 +365,8 @@ def test_a_worker_whose_node_catches_up_after_the_reveal_deadline_cannot_reveal(
     state = json.loads((net.home / "devnet.json").read_text())
     lagging, healthy = state["workers"][0]["wallet"], state["workers"][1]["wallet"]
     scheduler_pid, worker_log = state["processes"]["scheduler"]["pid"], Path(state["workers"][0]["log"])
-    own_node = followers.follow(net.home, 0, start_delay=HELD_BACK)
-    seen = connect(f"evm:{own_node}#{net.status['chain'].partition('#')[2]}")
-    try:
-        category = str(net.cli("category", "create", "EVM-12S", "--max-time", "12", "--json").json()["category"])
-        app = net.deploy_app(REPO / "examples" / "apps" / "hello")
-        [task] = net.cli("run", app, "--trust", "3", "--category", category, "--args", "late", "--json").json()[
-            "taskIds"
-        ]
-
-        def replicate_of(wallet: str) -> dict:
-            view = net.task_view(task) or {"replicates": []}
-            return next((r for r in view["replicates"] if r["walletAddress"].lower() == wallet.lower()), {})
-
-        def reported(wallet: str, status: str) -> bool:
-            return any(u["status"] == status for u in replicate_of(wallet).get("statusUpdateList", []))
-
-        def reveal_ended() -> bool:
-            return any(
-                "stage-ended" in line and "REVEAL_FAILED" in line and task in line
-                for line in worker_log.read_text(errors="replace").splitlines()
-            )
-
-        until(lambda: seen.view_task(task).status.value != "UNSET", 120, "the task initialized on worker 0's node", net)
-        manager.restart_worker(net.home, 0, start_delay=0)
-        until(lambda: reported(lagging, "CONTRIBUTED"), 120, "worker 0's contribution", net)
-        assert followers.hold_sync(net.home, 0, True)["held"]
-        manager.restart_worker(net.home, 1, start_delay=0)
-        until(lambda: reported(healthy, "REVEALED"), 120, "worker 1's reveal", net)
+    with contributed_from_its_own_node(net, "late") as (task, _):
+        until(lambda: reported(net, task, "REVEALED", healthy), 120, "worker 1's reveal", net)
         os.kill(scheduler_pid, signal.SIGSTOP)
         try:
             full = connect(net.status["chain"])  # the held node has not seen the consensus, nor its deadline
@@ -404,12 +374,12 @@ def test_a_worker_whose_node_catches_up_after_the_reveal_deadline_cannot_reveal(
             full.close()
             node_rpc(net, "evm_increaseTime", AHEAD)
             node_rpc(net, "evm_mine")
-            assert not reveal_ended(), "worker 0 gave up waiting for its node before it caught up"
+            assert not reveal_refused_by_worker(worker_log, task), "worker 0 gave up waiting before its node caught up"
             followers.hold_sync(net.home, 0, False)
-            until(reveal_ended, 60, "worker 0's reveal refused by its own check", net)
+            until(lambda: reveal_refused_by_worker(worker_log, task), 60, "worker 0's reveal refused by its check", net)
         finally:
             os.kill(scheduler_pid, signal.SIGCONT)
-        until(lambda: reported(lagging, "REVEAL_FAILED"), 60, "REVEAL_FAILED at the scheduler", net)
+        until(lambda: reported(net, task, "REVEAL_FAILED", lagging), 60, "REVEAL_FAILED at the scheduler", net)
         assert_provoked(
             net,
             task,
@@ -419,12 +389,8 @@ def test_a_worker_whose_node_catches_up_after_the_reveal_deadline_cannot_reveal(
             component="chain",
             fix="Read the message",
         )
-        assert not reported(lagging, "REVEALED")
+        assert not reported(net, task, "REVEALED", lagging)
         net.debug_when(task, is_final, "the task ended")
-    finally:
-        seen.close()
-        followers.unfollow(net.home, 0, start_delay=0)
-        manager.restart_worker(net.home, 1, start_delay=HELD_BACK)
 
 
 def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_deadline(evm_devnet: Devnet) -> None:
@@ -439,10 +405,9 @@ def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_dead
         category = str(net.cli("category", "create", "EVM-10S", "--max-time", "10", "--json").json()["category"])
         app = net.deploy_app(REPO / "examples" / "apps" / "hello")
         [task] = net.cli("run", app, "--category", category, "--args", "silent", "--json").json()["taskIds"]
-        scheduler = net.status["scheduler"].rstrip("/")
 
         def task_status() -> str:
-            return str(httpx.get(f"{scheduler}/tasks/{task}", timeout=10).json().get("currentStatus"))
+            return str((net.task_view(task) or {}).get("currentStatus"))
 
         until(lambda: task_status() == "CONSENSUS_REACHED", 120, "the consensus", net)
         chain = connect(net.status["chain"])
@@ -450,10 +415,8 @@ def test_a_reopen_on_a_chain_whose_clock_runs_ahead_is_refused_at_the_final_dead
             ahead = chain.view_task(task).final_deadline - chain.now() + 5
         finally:
             chain.close()
-        rpc = net.status["chain"].removeprefix("evm:")
-        for method, params in (("evm_increaseTime", [ahead]), ("evm_mine", [])):
-            answer = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10)
-            assert "error" not in answer.json(), answer.text
+        node_rpc(net, "evm_increaseTime", ahead)
+        node_rpc(net, "evm_mine")
         assert task_status() == "CONSENSUS_REACHED", "the scheduler reopened before the chain's clock moved"
         until(lambda: task_status() == "FAILED", 120, "the task FAILED", net)
         view = net.cli("task", "debug", task, "--json").json()

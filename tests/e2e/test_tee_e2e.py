@@ -208,9 +208,20 @@ def wrong_key_for(encrypted: bytes) -> str:
             return key
 
 
+Expected = tuple[str, str, str, str, str, str]  # task, then status, cause, error, component and fix
+
+
+def each_failed_as_expected(net: Devnet, expected: list[Expected]) -> None:
+    """Tasks bought first and checked afterwards, so that they run side by side on the TEE worker's
+    slots: each ended FAILED and says what `assert_provoked` expects of it."""
+    for task, status, cause, error, component, fix in expected:
+        debug = watch(net, task)
+        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
+        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+
+
 def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_path: Path) -> None:
-    # Every task is bought first and then checked: they run side by side on the TEE worker's slots.
-    expected: list[tuple[str, str, str, str, str, str]] = []
+    expected: list[Expected] = []
 
     def provoked(run: tuple[str, ...], status: str, cause: str, error: str, component: str, fix: str) -> None:
         expected.append((net.cli("run", *run, "--json").json()["taskIds"][0], status, cause, error, component, fix))
@@ -277,10 +288,7 @@ def test_tee_failures_are_provoked_and_explained(net: Devnet, probe: str, tmp_pa
         "worker",
         "TEE setup",
     )
-    for task, status, cause, error, component, fix in expected:
-        debug = watch(net, task)
-        assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
-        assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+    each_failed_as_expected(net, expected)
 
 
 def served_file(net: Devnet, digest: str) -> Path:
@@ -391,8 +399,7 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
     def run(*args: str) -> str:
         return str(net.cli("run", probe, "--tee", *args, "--json").json()["taskIds"][0])
 
-    # Every task is bought first and then checked: they run side by side on the TEE worker's slots.
-    expected: list[tuple[str, str, str, str, str, str]] = []
+    expected: list[Expected] = []
 
     def provoked(task: str, status: str, cause: str, error: str, component: str, fix: str) -> None:
         expected.append((task, status, cause, error, component, fix))
@@ -476,9 +483,6 @@ def test_each_failure_tee_sim_meets_is_reported_under_its_own_cause(net: Devnet,
                 "requester",
                 "Buy the task again with the IPFS result storage (the default)",
             )
-            for task, status, cause, error, component, fix in expected:
-                debug = watch(net, task)
-                assert debug["status"] == "FAILED", json.dumps(debug, indent=1)
-                assert_provoked(net, task, status=status, cause=cause, error=error, component=component, fix=fix)
+            each_failed_as_expected(net, expected)
     finally:
         chain.close()

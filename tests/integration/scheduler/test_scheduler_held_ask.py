@@ -13,17 +13,21 @@ from pocopool.protocol.models import MAX_ASK_HOLD
 from scheduler_harness import WORKER_KEYS, SimWorker, running_scheduler, wait_for
 
 
+async def demand_recorded(scheduler, wallet: str) -> bool:
+    """Whether the scheduler took in an ask of this worker (its rate limit's record)."""
+    row = await scheduler.store.worker_row(wallet)
+    return row is not None and row["last_replicate_demand"] is not None
+
+
 async def test_a_held_ask_gets_the_task_of_a_deal_made_while_it_waits(ledger, db_url):
     async with running_scheduler(ledger, db_url) as scheduler:
         worker = await SimWorker(scheduler, ledger, WORKER_KEYS[0]).join()
         try:
             held = asyncio.ensure_future(worker.ask(hold=20))
 
-            async def demand_recorded() -> bool:
-                row = await scheduler.store.worker_row(worker.wallet)
-                return row is not None and row["last_replicate_demand"] is not None
-
-            await wait_for(demand_recorded)  # the ask is in: nothing to give yet, no deal exists
+            await wait_for(
+                lambda: demand_recorded(scheduler, worker.wallet)
+            )  # the ask is in: nothing to give yet, no deal exists
             assert not held.done()
             [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
             summary = await asyncio.wait_for(held, 30)
@@ -75,11 +79,7 @@ async def test_a_held_ask_whose_worker_hung_up_takes_no_task(ledger, db_url):
                 )
             )
 
-            async def demand_recorded() -> bool:
-                row = await scheduler.store.worker_row(worker.wallet)
-                return row is not None and row["last_replicate_demand"] is not None
-
-            await wait_for(demand_recorded)
+            await wait_for(lambda: demand_recorded(scheduler, worker.wallet))
             held.cancel()
             await first_process.aclose()  # the first process is gone, and its connection with it
             [task_id] = ledger.task_ids(ledger.new_deal(trust=1))
