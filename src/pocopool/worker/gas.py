@@ -37,7 +37,10 @@ class GasShortage:
 def shortage(chain: Chain, wallet: str, gas: int, what: str) -> GasShortage | None:
     """None if `wallet` can pay a transaction of `gas` on `chain` (always, on a chain without gas);
     else what it lacks, in words naming the wallet, its balance and the need (`what`: the transaction)."""
-    budget = chain.gas_budget(wallet)
+    return _lacking(chain.gas_budget(wallet), wallet, gas, what)
+
+
+def _lacking(budget: GasBudget, wallet: str, gas: int, what: str) -> GasShortage | None:
     if budget.can_pay(gas):
         return None
     return GasShortage(
@@ -51,10 +54,10 @@ def shortage(chain: Chain, wallet: str, gas: int, what: str) -> GasShortage | No
 def startup_check(chain: Chain, wallet: str) -> str | None:
     """§2.1 step 5 at startup: raises ValueError (the worker does not start) if the wallet cannot pay one
     transaction; a warning to log if it can pay fewer than WARN_TRANSACTIONS, else None."""
-    lacking = shortage(chain, wallet, ONE_TRANSACTION_GAS, "one transaction")
+    budget = chain.gas_budget(wallet)  # read once: the check and the warning judge the same balance
+    lacking = _lacking(budget, wallet, ONE_TRANSACTION_GAS, "one transaction")
     if lacking is not None:
         raise ValueError(lacking.message)
-    budget = chain.gas_budget(wallet)
     if budget.price and budget.balance < budget.cost(ONE_TRANSACTION_GAS) * WARN_TRANSACTIONS:
         return (
             f"the worker's wallet {wallet} holds {budget.balance} wei, enough for "
