@@ -27,9 +27,9 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests
 	$(VENV)/bin/mypy
 
-# Six pytest processes: most e2e time is waiting for real deadlines (docs/decisions.md 60, 140).
+# Four pytest processes: most e2e time is waiting for real deadlines (docs/decisions.md 60, 140).
 test: lint
-	$(PY) -m pytest -q -p no:cacheprovider -n 6 --dist worksteal
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist worksteal
 
 test-fast: install
 	$(PY) -m pytest -q -p no:cacheprovider -m "not e2e"

@@ -167,12 +167,6 @@ def start(home: Path, options: Options) -> DevnetState:
         started.append(evm_node.process)
     try:
         py = sys.executable
-        files_port, results_port, scheduler_port, sms_port = free_port(), free_port(), free_port(), free_port()
-        files_url = f"http://127.0.0.1:{files_port}"
-        results_url = f"http://127.0.0.1:{results_port}"
-        scheduler_url = f"http://127.0.0.1:{scheduler_port}"
-        sms_url = f"http://127.0.0.1:{sms_port}"
-        state.files, state.results, state.scheduler, state.sms = files_url, results_url, scheduler_url, sms_url
 
         def launch(name: str, argv: list[str], health: str) -> None:
             log = logs / f"{name}.log"
@@ -181,11 +175,17 @@ def start(home: Path, options: Options) -> DevnetState:
             state.processes[name] = ProcessEntry(pid=process.pid, log=str(log), argv=argv, health=health)
             wait_http(health, process, log, name)
 
+        # Each port is chosen just before its server starts: chosen all at once, a port waited seconds
+        # for its server while the devnets of other processes started theirs, and one could take it.
+        files_port = free_port()
+        state.files = files_url = f"http://127.0.0.1:{files_port}"
         launch(
             "files",
             [py, "-m", "pocopool.devnet.fileserver", "--dir", str(home / "files"), "--port", str(files_port)],
             f"{files_url}/health",
         )
+        results_port = free_port()
+        state.results = results_url = f"http://127.0.0.1:{results_port}"
         launch(
             "results",
             [
@@ -204,7 +204,11 @@ def start(home: Path, options: Options) -> DevnetState:
             f"{results_url}/health",
         )
         platform_key_file, platform = tee.platform_key(home)
+        sms_port = free_port()
+        state.sms = sms_url = f"http://127.0.0.1:{sms_port}"
         launch("sms", tee.sms_argv(py, state.chain, home, sms_port, results_url, platform), f"{sms_url}/health")
+        scheduler_port = free_port()
+        state.scheduler = scheduler_url = f"http://127.0.0.1:{scheduler_port}"
         launch(
             "scheduler",
             [
