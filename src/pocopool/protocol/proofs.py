@@ -53,10 +53,10 @@ CAUSES: dict[C, Proof] = {
     C.CHAIN_RECEIPT_NOT_VALID: Proven(
         "tests/e2e/test_evm_e2e.py::test_a_reveal_sent_after_the_reveal_deadline_is_refused_by_the_contract"
     ),
-    C.CONSENSUS_BLOCK_MISSING: Unreachable(
-        "The scheduler's PLEASE_REVEAL carries the block of the TaskConsensus event, or the latest block it just "
-        "read (scheduler/engine/contribution.py), and a recovered one the consensus block it stored with "
-        "CONSENSUS_REACHED (scheduler/recovery.py), so a worker of pocopool never gets a reveal order without it."
+    # pocopool's scheduler always sends the block (scheduler/engine/contribution.py, scheduler/recovery.py);
+    # the test plays a scheduler of another make that leaves it out (tests/e2e/foreign_scheduler.py).
+    C.CONSENSUS_BLOCK_MISSING: Proven(
+        "tests/e2e/test_scheduler_refusals_e2e.py::test_a_request_to_reveal_without_the_consensus_block_is_refused_by_the_worker"
     ),
     C.DETERMINISM_HASH_NOT_FOUND: Proven(
         "tests/integration/worker/test_worker_stages.py::test_contribute_needs_a_result_digest"
@@ -64,10 +64,9 @@ CAUSES: dict[C, Proof] = {
     C.ENCLAVE_SIGNATURE_NOT_FOUND: Proven(
         "tests/integration/worker/test_worker_contribute_and_finalize.py::test_no_enclave_signature_is_enclave_signature_not_found"
     ),
-    C.WORKERPOOL_AUTHORIZATION_NOT_FOUND: Unreachable(
-        "A replicate runs only with the workerpool authorization the worker verified when it got it "
-        "(worker/agent.py), and a restarted worker resumes one only with an authorization (worker/recovery.py "
-        "resumable_state), so the preflight check of worker/preflight.py never finds it missing."
+    # A restarted worker without its task folder, asked to resume by a scheduler that sends no authorization.
+    C.WORKERPOOL_AUTHORIZATION_NOT_FOUND: Proven(
+        "tests/e2e/test_scheduler_refusals_e2e.py::test_a_worker_asked_to_resume_without_an_authorization_it_no_longer_holds_says_so"
     ),
     C.RESULT_LINK_MISSING: Proven(
         "tests/e2e/test_failure_matrix_e2e.py::test_a_result_store_that_is_down_keeps_the_root_cause"

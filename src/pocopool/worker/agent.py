@@ -19,7 +19,6 @@ from ..integrity import DamagedFile
 from ..protocol.keys import Wallet
 from ..protocol.models import PublicConfiguration, TaskNotification, TaskNotificationExtra, WorkerModel
 from ..protocol.statuses import ReplicateStatus as RS
-from ..protocol.statuses import ReplicateStatusCause as Cause
 from ..protocol.statuses import TaskNotificationType as Next
 from ..protocol.time import Clock, SystemClock
 from .authorization import authorization_problem
@@ -247,7 +246,7 @@ class Worker:
         state = resumable.state
         if state is None:
             log.warning("replicate-not-recoverable", request=action.value, reason=resumable.reason)
-            self._spawn(self._give_up(notification, resumable.reason))
+            self._spawn(self._give_up(notification, resumable))
             return
         paths.root.mkdir(parents=True, exist_ok=True)
         state.save(paths)
@@ -431,14 +430,14 @@ class Worker:
         """PLEASE_ABORT for a task with no runner here: delete what is left, and say ABORTED."""
         await self._end_without_runner(notification.chainTaskId, failed(RS.ABORTED, abort.abort_cause(notification)))
 
-    async def _give_up(self, notification: TaskNotification, reason: str) -> None:
+    async def _give_up(self, notification: TaskNotification, resumable: Resumable) -> None:
         """A replicate this worker cannot resume after a restart: say so with its cause, so that the
         scheduler frees its place and its slot at once instead of waiting for a deadline."""
         message = (
-            f"the worker restarted and cannot resume its replicate ({reason}); the scheduler asked for "
-            f"{notification.taskNotificationType.value}"
+            f"the worker restarted and cannot resume its replicate ({resumable.reason}); the scheduler asked "
+            f"for {notification.taskNotificationType.value}"
         )
-        await self._end_without_runner(notification.chainTaskId, failed(RS.FAILED, Cause.ABORTED_BY_WORKER, message))
+        await self._end_without_runner(notification.chainTaskId, failed(RS.FAILED, resumable.cause, message))
 
     async def _end_without_runner(self, task_id: str, outcome: Outcome) -> None:
         """Ends a replicate this worker holds no runner for: deletes its folder, reports `outcome`."""

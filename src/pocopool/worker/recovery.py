@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..chain.base import Chain
 from ..protocol.digest import DigestError
 from ..protocol.models import TaskNotification, WorkerpoolAuthorization
+from ..protocol.statuses import ReplicateStatusCause as Cause
 from ..protocol.statuses import TaskNotificationType as Next
 from .description import DescriptionUnavailable, TaskDescription, load_description
 from .postcompute import read_result
@@ -27,6 +28,9 @@ from .workspace import TaskPaths
 class Resumable:
     state: ReplicateState | None
     reason: str = ""  # why not, when state is None
+    # The cause reported when it is not: the worker gave up its replicate, or it holds no authorization
+    # to act on it (neither its state nor the scheduler's request carried one).
+    cause: Cause = Cause.ABORTED_BY_WORKER
     # The task description read to resume (None for PLEASE_COMPLETE): the replicate's context keeps it,
     # so no stage of a resumed replicate reads the chain for it again (decision 134).
     description: TaskDescription | None = None
@@ -48,7 +52,11 @@ async def resumable_state(notification: TaskNotification, paths: TaskPaths, chai
         else:
             state.authorization = authorization.wire()
     if state is None or not state.authorization:
-        return Resumable(None, "no authorization and no local state")
+        return Resumable(
+            None,
+            "no workerpool authorization: it holds no state for the task and the scheduler's request carried none",
+            Cause.WORKERPOOL_AUTHORIZATION_NOT_FOUND,
+        )
     if notification.taskNotificationType is Next.PLEASE_COMPLETE:
         return Resumable(state)
     if not paths.zip.is_file():
