@@ -55,7 +55,8 @@ def main() -> None:
     celery_rate = celery_batch(args.tasks, args.workers * args.slots)
     emit("baseline-celery", tasks=args.tasks, concurrency=args.workers * args.slots,
          oursTasksPerSecond=round(ours_rate, 2), celeryTasksPerSecond=round(celery_rate, 2),
-         oursOverCelery=round(ours_rate / celery_rate, 3), target={"oursOverCelery": 0.5})
+         oursOverCelery=round(ours_rate / celery_rate, 3), oursCpuMsPerTask=ours["cpuMsPerTask"],
+         target={"oursOverCelery": 0.5})
 
 
 if __name__ == "__main__":

@@ -37,11 +37,50 @@ def machine() -> dict[str, Any]:
             "system": f"{platform.system()} {platform.release()}"}
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its reaped children, from /proc."""
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User + system CPU seconds of a process itself, and of its reaped children, from /proc."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children, from /proc."""
+    return sum(cpu_split(pid))
+
+
+class CpuMeter:
+    """CPU per task of each named process over a batch: `start()` before, `per_task(n)` after.
+
+    A process's own CPU and its reaped children's (a worker's app runs) are kept apart, as
+    `<name>` and `<name>.apps`; several processes of one role (the workers) are summed."""
+
+    def __init__(self, roles: dict[str, list[int]]) -> None:
+        self.roles = roles
+        self._before: dict[str, tuple[float, float]] = {}
+
+    def _read(self) -> dict[str, tuple[float, float]]:
+        read = {}
+        for role, pids in self.roles.items():
+            splits = [cpu_split(pid) for pid in pids]
+            read[role] = (sum(own for own, _ in splits), sum(apps for _, apps in splits))
+        read["bench"] = (time.process_time(), 0.0)
+        return read
+
+    def start(self) -> None:
+        self._before = self._read()
+
+    def per_task(self, tasks: int) -> dict[str, float]:
+        """Milliseconds of CPU per task since `start()`, by role, and their total."""
+        after, figures = self._read(), {}
+        for role, (own, apps) in after.items():
+            own_before, apps_before = self._before[role]
+            figures[role] = round((own - own_before) * 1000 / tasks, 2)
+            if apps - apps_before > 0:
+                figures[f"{role}.apps"] = round((apps - apps_before) * 1000 / tasks, 2)
+        figures["total"] = round(sum(figures.values()), 2)
+        return figures
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -1,8 +1,9 @@
 """throughput: N no-op tasks (trust 1) through a whole devnet with W workers, against the sandbox floor.
 
 python bench/throughput.py [--tasks 200] [--workers 4] [--slots 2]
-Prints tasks/s end to end, p50/p99 task latency (deal seen → COMPLETED), the same app run N times
-directly in the sandbox with the same concurrency (the physical floor), and the ratio.
+Prints tasks/s end to end, p50/p99 task latency (deal seen → COMPLETED), the CPU per task of each
+process over the batch (read from /proc; a worker's app runs apart, as workers.apps), the same app run
+N times directly in the sandbox with the same concurrency (the physical floor), and the ratio.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from common import NOOP, emit, percentile, remove, sandbox_floor, scratch  # noqa: E402
+from common import NOOP, CpuMeter, emit, percentile, remove, sandbox_floor, scratch  # noqa: E402
 
 from pocopool.client.sdk import DirectoryPublisher, Requester  # noqa: E402
 from pocopool.client.run_request import RunRequest  # noqa: E402
@@ -38,6 +39,9 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
                               str(state.scheduler), DirectoryPublisher(home / "files", str(state.files)))
         app = requester.deploy_app(NOOP).address
         first_block = chain.latest_block().number
+        cpu = CpuMeter({**{name: [entry.pid] for name, entry in state.processes.items() if entry.pid},
+                        "workers": [worker.pid for worker in state.workers if worker.pid]})
+        cpu.start()
         started = time.perf_counter()
         run = requester.run(RunRequest(app, trust=trust, tasks=tasks), state.workerpool)
         client = httpx.Client(timeout=30)
@@ -51,6 +55,7 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
                 raise SystemExit(f"batch not done after 600 s: {statuses}")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        cpu_ms = cpu.per_task(tasks)
         latencies = []
         for task_id in run.task_ids:
             model = client.get(f"{state.scheduler}/tasks/{task_id}").json()
@@ -60,7 +65,7 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
         blocks = chain.latest_block().number - first_block
         chain.close()
         return {"seconds": elapsed, "completed": statuses.count("COMPLETED"), "latencies": latencies,
-                "chainTransactions": blocks}
+                "chainTransactions": blocks, "cpuMsPerTask": cpu_ms}
     finally:
         manager.stop(home)
         remove(home)
@@ -83,6 +88,7 @@ def main() -> None:
          seconds=round(batch["seconds"], 2), tasksPerSecond=round(ours, 2),
          latencyP50=round(percentile(batch["latencies"], 0.5), 3), latencyP99=round(percentile(batch["latencies"], 0.99), 3),
          floorTasksPerSecond=round(floor["tasksPerSecond"], 2), ratioToFloor=round(ours / floor["tasksPerSecond"], 3),
+         cpuMsPerTask=batch["cpuMsPerTask"],
          target={"tasksPerSecond": 50})
 
 

@@ -1,8 +1,10 @@
 """A scheduler of another make, for the e2e tests of what a worker does when the scheduler leaves out
 what the worker API promises (spec/worker.md): an HTTP proxy in front of a devnet's real scheduler
-that forwards every request as it is and passes every answer back, except the JSON answers of one
-path, which `rewrite` changes first. A worker started with `--scheduler <proxy URL>` logs in,
-asks, reports and polls through it; held asks and long polls are held by the scheduler as usual."""
+that forwards every request and passes every answer back, except the JSON answers of one path,
+which `rewrite` changes first. A worker started with `--scheduler <proxy URL>` logs in, asks, reports
+and polls through it. Like the reference, this scheduler does not hold asks for work (the proxy asks
+with `timeout=0`): a held ask left open by the proxy after its worker stopped would be given the next
+task, which no one would then receive."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -27,13 +30,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query))
+        if url.path == "/replicates/available":
+            query["timeout"] = "0"
         try:
-            answer = self.server.client.request(self.command, self.path, content=body, headers=headers)
+            answer = self.server.client.request(self.command, url.path, params=query, content=body, headers=headers)
         except httpx.HTTPError as error:  # the scheduler stopped, or the proxy is stopping
             self.send_error(502, f"the scheduler did not answer: {error}")
             return
         content = answer.content
-        if self.path.split("?")[0] == self.server.path and answer.status_code == 200 and content:
+        if url.path == self.server.path and answer.status_code == 200 and content:
             content = json.dumps(self.server.rewrite(answer.json())).encode()
             self.server.rewritten += 1
         self.send_response(answer.status_code)
