@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 
 from pocopool.protocol.crypto import address_of, sign_login
-from pocopool.scheduler.auth import Authenticator
+from pocopool.scheduler.auth import TOKEN_TTL, Authenticator
 from pocopool.scheduler.errors import Unauthorized
 
 KEY = "0x" + "42" * 32
@@ -51,6 +54,19 @@ def test_an_expired_challenge_or_token_is_refused():
     stale = old.login(WALLET, sign_login(KEY, old.challenge(WALLET)))
     with pytest.raises(Unauthorized, match="expired"):
         real.verify(f"Bearer {stale}")
+
+
+def test_a_token_checked_once_is_remembered_only_until_it_expires():
+    auth = Authenticator(b"secret")
+    issuer = Authenticator(b"secret", wall_clock=lambda: time.time() - TOKEN_TTL + 2)  # expires in 1 to 2 s
+    token = issuer.login(WALLET, sign_login(KEY, issuer.challenge(WALLET)))
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert auth.verify(f"Bearer {token}") == WALLET
+    assert auth.verify(f"Bearer  {token} ") == WALLET  # remembered, whatever the spacing
+    while time.time() < expiry:
+        time.sleep(0.05)
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.verify(f"Bearer {token}")
 
 
 def test_a_token_of_another_scheduler_is_refused():

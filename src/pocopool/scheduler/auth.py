@@ -19,6 +19,7 @@ from .errors import Unauthorized
 
 CHALLENGE_TTL = 300.0
 TOKEN_TTL = 3600
+VERIFIED_TOKENS = 10_000  # tokens whose check is remembered (one per worker in use; cleared when full)
 AUDIENCE = "pocopool-scheduler"
 
 
@@ -27,6 +28,8 @@ class Authenticator:
         self._secret = secret or secrets.token_bytes(64)
         self._now = wall_clock
         self._challenges: dict[str, tuple[str, float]] = {}
+        # token -> (wallet, expiry): a token checked once is not decoded again on every request.
+        self._verified: dict[str, tuple[str, float]] = {}
 
     def challenge(self, wallet: str) -> str:
         """The wallet's current challenge; a new one once the previous is 5 minutes old or used."""
@@ -64,11 +67,22 @@ class Authenticator:
         if not authorization:
             raise Unauthorized("missing Authorization header: log in at POST /workers/login and send 'Bearer <token>'")
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:  # the real time, as jwt.decode checks it
+            return known[0]
+        wallet, expiry = self._decode(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (wallet, expiry)
+        return wallet
+
+    def _decode(self, token: str) -> tuple[str, float]:
         try:
             claims = jwt.decode(
-                token.strip(),
+                token,
                 self._secret,
                 algorithms=["HS256"],
                 audience=AUDIENCE,
@@ -79,6 +93,6 @@ class Authenticator:
         except jwt.PyJWTError:
             raise Unauthorized("the token is not valid: log in again") from None
         try:
-            return normalize_address(str(claims["sub"]))
+            return normalize_address(str(claims["sub"])), float(claims["exp"])
         except InvalidHex:
             raise Unauthorized("the token does not name a wallet") from None

@@ -123,18 +123,16 @@ class WorkerRegistry:
         ]
 
     async def alive_count(self) -> int:
-        now = self.clock.now()
-        return sum(1 for row, _ in await self.store.all_workers() if is_alive(row["last_alive"], now, self.lost_after))
+        return len(await self.store.alive_workers(self.clock.now() - self.lost_after))
 
     async def alive_wallets(self, framework: TeeFramework | None = None) -> frozenset[str]:
         """The wallets of the alive workers that can run a task of `framework` (the RUNNING_FAILED
         rule of TEE tasks: a worker that may never be given the task cannot keep it alive)."""
-        now = self.clock.now()
         flag = {None: None, TeeFramework.TDX: "tdx_enabled"}.get(framework, "tee_enabled")
         return frozenset(
             row["wallet"]
-            for row, _ in await self.store.all_workers()
-            if is_alive(row["last_alive"], now, self.lost_after) and (flag is None or row[flag])
+            for row in await self.store.alive_workers(self.clock.now() - self.lost_after)
+            if flag is None or row[flag]
         )
 
     async def notifications(self, wallet: str, after: int, timeout: float) -> NotificationBatch:

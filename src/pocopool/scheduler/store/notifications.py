@@ -23,14 +23,18 @@ async def notifications_after(conn: StoreConnection, wallet: str, after: int, li
     return list((await conn.execute(query)).mappings().all())
 
 
+_INSERT = insert(notifications)
+
+
 async def insert_notifications(conn: StoreConnection, rows: Sequence[NotificationRow], when: datetime) -> None:
     for row in rows:
         await conn.execute(
-            insert(notifications).values(
-                wallet=row.wallet,
-                task_id=row.task_id,
-                type=row.type,
-                extra=dict(row.extra),
-                created_at=when,
-            )
+            _INSERT,
+            {
+                "wallet": row.wallet,
+                "task_id": row.task_id,
+                "type": row.type,
+                "extra": dict(row.extra),
+                "created_at": when,
+            },
         )

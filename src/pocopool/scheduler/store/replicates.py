@@ -56,6 +56,18 @@ _SET_STATUS = (
     )
 )
 _APPEND_UPDATE = insert(replicate_status_updates)
+_UPDATE_IF_STATUS = update(replicates).where(  # sets the columns its parameters name
+    replicates.c.id == bindparam("b_id"), replicates.c.status == bindparam("b_expected")
+)
+_ROW_OF = select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status).where(
+    replicates.c.task_id == bindparam("b_task"), replicates.c.wallet == bindparam("b_wallet")
+)
+_LOGS_OF = select(task_logs.c.id).where(
+    task_logs.c.task_id == bindparam("b_task"), task_logs.c.wallet == bindparam("b_wallet")
+)
+_MEMBERSHIP = (worker_tasks.c.wallet == bindparam("b_wallet")) & (worker_tasks.c.task_id == bindparam("b_task"))
+_LEAVE_TASK = delete(worker_tasks).where(_MEMBERSHIP)
+_FREE_SLOT = update(worker_tasks).where(_MEMBERSHIP).values(computing=False)
 
 
 def _relevant(new: RS, previous_relevant: str) -> str:
@@ -219,13 +231,7 @@ async def append_status(
     the replicate changed."""
     new = accepted.entry
     if known is None:
-        row = (
-            await conn.execute(
-                select(replicates.c.id, replicates.c.status, replicates.c.last_relevant_status).where(
-                    replicates.c.task_id == task_id, replicates.c.wallet == wallet
-                )
-            )
-        ).first()
+        row = (await conn.execute(_ROW_OF, {"b_task": task_id, "b_wallet": wallet})).first()
         if row is None or row.status != expected.value:
             return None
         known = (row.id, row.last_relevant_status)
@@ -262,11 +268,7 @@ async def append_status(
             values["callback_data"] = accepted.callback_data
         if result_files is not None:
             values["result_files"] = dict(result_files)
-        done = await conn.execute(
-            update(replicates)
-            .where(replicates.c.id == replicate_id, replicates.c.status == expected.value)
-            .values(**values)
-        )
+        done = await conn.execute(_UPDATE_IF_STATUS, {"b_id": replicate_id, "b_expected": expected.value, **values})
     if done.rowcount != 1:
         return None
     await conn.execute(
@@ -287,9 +289,7 @@ async def append_status(
         },
     )
     if accepted.logs is not None:
-        present = await conn.scalar(
-            select(task_logs.c.id).where(task_logs.c.task_id == task_id, task_logs.c.wallet == wallet)
-        )
+        present = await conn.scalar(_LOGS_OF, {"b_task": task_id, "b_wallet": wallet})
         if present is None:
             await conn.execute(
                 insert(task_logs).values(
@@ -301,9 +301,8 @@ async def append_status(
                     created_at=to_datetime(new.date),
                 )
             )
-    membership = (worker_tasks.c.wallet == wallet) & (worker_tasks.c.task_id == task_id)
     if accepted.leave_task:
-        await conn.execute(delete(worker_tasks).where(membership))
+        await conn.execute(_LEAVE_TASK, {"b_wallet": wallet, "b_task": task_id})
     elif accepted.free_computing_slot:
-        await conn.execute(update(worker_tasks).where(membership).values(computing=False))
+        await conn.execute(_FREE_SLOT, {"b_wallet": wallet, "b_task": task_id})
     return replicate_id, relevant

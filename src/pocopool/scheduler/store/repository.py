@@ -213,6 +213,11 @@ class Store:
         async with self.db.read() as conn:
             return await workers.worker_tasks_of(conn, wallet, computing_only=computing_only)
 
+    async def alive_workers(self, alive_after: float) -> list[Mapping[str, Any]]:
+        """The wallet and TEE flags of each worker that pinged after `alive_after`."""
+        async with self.db.read() as conn:
+            return await workers.alive_workers(conn, alive_after)
+
     async def all_workers(self) -> list[tuple[Mapping[str, Any], list[tuple[str, bool]]]]:
         async with self.db.read() as conn:
             return await workers.all_workers(conn)

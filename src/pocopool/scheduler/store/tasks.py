@@ -39,6 +39,12 @@ ENGINE_FIELDS = frozenset(
 
 # Built once, like the statements of the status-update path (replicates.py).
 TASK_BY_ID = select(tasks).where(tasks.c.chain_task_id == bindparam("b_task"))
+# The columns an UPDATE sets are the keys of its parameters (SQLAlchemy: an update() without values()).
+_UPDATE_IF_STATUS = update(tasks).where(
+    tasks.c.chain_task_id == bindparam("b_task"), tasks.c.status == bindparam("b_status")
+)
+_APPEND_STATUS = insert(task_status_changes)
+_LEAVE_ENDED_TASK = delete(worker_tasks).where(worker_tasks.c.task_id == bindparam("b_task"))
 
 
 class InvalidTaskTransition(RuntimeError):
@@ -182,23 +188,22 @@ async def write_transition(
     when the task ends. Raises `Stale` if the task or a replicate changed meanwhile."""
     when = to_datetime(now)
     done = await conn.execute(
-        update(tasks)
-        .where(tasks.c.chain_task_id == task.chain_task_id, tasks.c.status == task.status.value)
-        .values(**values)
+        _UPDATE_IF_STATUS, {"b_task": task.chain_task_id, "b_status": task.status.value, **values}
     )
     if done.rowcount != 1:
         raise Stale
     for change in transition.statuses:
         await conn.execute(
-            insert(task_status_changes).values(
-                task_id=task.chain_task_id,
-                status=change.status.value,
-                date=when,
-                cause=change.cause.value if change.cause else None,
-                message=change.message,
-                block_number=change.block_number,
-                tx_hash=change.tx_hash,
-            )
+            _APPEND_STATUS,
+            {
+                "task_id": task.chain_task_id,
+                "status": change.status.value,
+                "date": when,
+                "cause": change.cause.value if change.cause else None,
+                "message": change.message,
+                "block_number": change.block_number,
+                "tx_hash": change.tx_hash,
+            },
         )
     for replicate in transition.replicates:
         if not await replicate_queries.append_status(
@@ -207,4 +212,4 @@ async def write_transition(
             raise Stale
     await insert_notifications(conn, rows, when)
     if transition.statuses and transition.statuses[-1].status.is_final:
-        await conn.execute(delete(worker_tasks).where(worker_tasks.c.task_id == task.chain_task_id))
+        await conn.execute(_LEAVE_ENDED_TASK, {"b_task": task.chain_task_id})

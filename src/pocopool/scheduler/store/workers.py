@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ...protocol.models import WorkerModel
 from ...service.database import StoreConnection
@@ -91,6 +91,16 @@ async def worker_tasks_of(conn: StoreConnection, wallet: str, *, computing_only:
     if computing_only:
         query = query.where(worker_tasks.c.computing.is_(True))
     return list((await conn.scalars(query.order_by(worker_tasks.c.created_at))).all())
+
+
+ALIVE_WORKERS = select(workers.c.wallet, workers.c.tee_enabled, workers.c.tdx_enabled).where(
+    workers.c.last_alive > bindparam("b_after")
+)
+
+
+async def alive_workers(conn: StoreConnection, alive_after: float) -> list[Mapping[str, Any]]:
+    """(wallet, tee_enabled, tdx_enabled) of the workers that pinged after `alive_after` (indexed)."""
+    return list((await conn.execute(ALIVE_WORKERS, {"b_after": to_datetime(alive_after)})).mappings().all())
 
 
 async def all_workers(conn: StoreConnection) -> list[tuple[Mapping[str, Any], list[tuple[str, bool]]]]:
