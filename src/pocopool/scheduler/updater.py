@@ -7,7 +7,9 @@ is being updated makes it run once more afterwards, so no news is lost.
 
 An update loads the task, reads the chain, asks `engine.decide`, writes the transition in one
 guarded transaction, performs the action the transition announces (a chain transaction, in a
-thread, or an SMS call), and asks again, until the engine has nothing more to do.
+thread, or an SMS call), and asks again, until the engine has nothing more to do. It loads the task
+again only after an action or a stale write: otherwise the next step decides on the state the
+write left (written.py).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from .locks import KeyedLocks
 from .logs import log_event
 from .notifications import render_notifications, wallets_of
 from .sms import SmsClient
-from .state import TaskState
+from .state import ReplicateRecord, TaskState
 from .store import Store
 from .wakeups import Wakeups
+from .written import written
 
 MAX_STEPS = 16
 SHUTDOWN_TIMEOUT = 10.0  # seconds the update coroutines have to finish after stop()
@@ -148,11 +151,13 @@ class TaskUpdater:
 
     async def _update(self, task_id: str) -> None:
         tx: TxOutcome | None = None
+        known: tuple[TaskState, list[ReplicateRecord]] | None = None  # as the last step wrote it
         for _ in range(MAX_STEPS):
-            loaded = await self.store.load(task_id)
+            loaded = known or await self.store.load(task_id)
             if loaded is None:
                 return
             task, replicates = loaded
+            known = None
             if task.status.is_final:
                 return
             view = await self.chain_view(task, tx)
@@ -178,6 +183,8 @@ class TaskUpdater:
             self.wakeups.notify(wallets_of(rows))
             if transition.action is not None:
                 tx = await self.perform(task, transition.action)
+            else:
+                known = written(task, replicates, transition, now)
         log_event("task.too_many_steps", level=logging.WARNING, task=task_id, steps=MAX_STEPS)
 
     @property

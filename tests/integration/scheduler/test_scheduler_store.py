@@ -4,7 +4,8 @@ status writes, replicate uniqueness, atomic rate limiting, notifications by curs
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,7 +16,7 @@ from pocopool.protocol.statuses import ReplicateStatus as RS
 from pocopool.protocol.statuses import ReplicateStatusModifier as Modifier
 from pocopool.protocol.statuses import TaskNotificationType as Next
 from pocopool.protocol.statuses import TaskStatus as TS
-from pocopool.scheduler.engine import Accepted, Notification, StatusChange, Transition
+from pocopool.scheduler.engine import Accepted, Notification, ReplicateChange, StatusChange, Transition
 from pocopool.scheduler.state import ReplicateEntry
 from pocopool.scheduler.store import (
     InvalidTaskTransition,
@@ -26,6 +27,7 @@ from pocopool.scheduler.store import (
     Store,
 )
 from pocopool.scheduler.store.tables import metadata
+from pocopool.scheduler.written import written
 
 T0 = 1_700_000_000.0
 DEAL = "0x" + "de" * 32
@@ -190,3 +192,55 @@ async def test_notifications_are_written_with_the_status_and_read_by_cursor(stor
     # A stale write stores no notification either.
     assert not await store.apply(task, failed, rows, T0 + 6)
     assert len(await store.notifications_after(W2, 0)) == 1
+
+
+def _rounded(value: Any) -> Any:
+    """A state as plain data, its times to the millisecond (the store keeps microseconds)."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(item) for item in value]
+    return value
+
+
+async def test_the_state_a_written_transition_leaves_is_the_one_the_store_loads(store):
+    """The updater decides its next step on `written(...)` instead of loading the task again."""
+    await store.add_tasks([new_task(0)], 1, T0)
+    await register(store, W1)
+    await register(store, W2)
+    task_id = new_task(0).chain_task_id
+    assert await store.add_replicate(task_id, W1, 2, 1, T0)
+    assert await store.add_replicate(task_id, W2, 3, 1, T0)
+    await _append(store, task_id, _accepted(RS.STARTING, Modifier.WORKER, T0 + 1))
+    task, replicates = await store.load(task_id)
+    step = Transition(
+        statuses=(
+            StatusChange(TS.INITIALIZING),
+            StatusChange(TS.INITIALIZED, block_number=7, tx_hash="0x" + "ab" * 32),
+        ),
+        fields={"initialization_block": 7, "consensus": "0x" + "cd" * 32, "reveal_deadline": T0 + 50.25},
+        replicates=(
+            ReplicateChange(
+                W1,
+                RS.STARTING,
+                _accepted(
+                    RS.WORKER_LOST,
+                    Modifier.POOL_MANAGER,
+                    T0 + 2.5,
+                    contribution=("0x" + "ef" * 32, 2),
+                    result_link="https://results/1",
+                    callback_data="0x01",
+                ),
+            ),
+        ),
+        notifications=(Notification(Next.PLEASE_ABORT, (W1,)),),
+    )
+    assert await store.apply(task, step, [], T0 + 3.125)
+    expected = written(task, replicates, step, T0 + 3.125)
+    loaded = await store.load(task_id)
+    assert loaded is not None
+    assert _rounded(asdict(loaded[0])) == _rounded(asdict(expected[0]))
+    assert _rounded([asdict(r) for r in loaded[1]]) == _rounded([asdict(r) for r in expected[1]])
+    assert expected[0].status is TS.INITIALIZED and expected[1][0].status is RS.WORKER_LOST  # it did change
