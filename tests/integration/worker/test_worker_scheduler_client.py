@@ -21,7 +21,7 @@ from pocopool.protocol.models import ReplicateStatusDetails
 from pocopool.protocol.statuses import ReplicateStatus as RS
 from pocopool.protocol.statuses import ReplicateStatusCause as Cause
 from pocopool.protocol.statuses import TaskNotificationType as Next
-from pocopool.worker.client import SchedulerClient
+from pocopool.worker.client import SchedulerClient, SchedulerError, SchedulerUnavailable
 from pocopool.worker.logs import get_logger
 from pocopool.worker.status import StatusReporter
 
@@ -193,3 +193,60 @@ async def test_the_reporter_gives_up_at_the_final_deadline() -> None:
     assert action is None
     assert sum(clock.slept) == pytest.approx(30, abs=0.01)
     assert all(pause > 0 for pause in clock.slept)
+
+
+async def test_a_5xx_is_unavailable_and_names_the_method_and_url() -> None:
+    answer = web.json_response({"error": "chain unhealthy", "code": "CHAIN_UNHEALTHY"}, status=503)
+    async with scheduler_playing(logged_in(lambda call: answer)) as url:
+        client = client_of(url)
+        with pytest.raises(SchedulerUnavailable) as raised:
+            await client.available(block_number=7)
+        await client.close()
+    assert raised.value.status_code == 503
+    assert str(raised.value) == f"503 GET {url}/replicates/available?blockNumber=7&timeout=0.0: chain unhealthy"
+
+
+async def test_a_refused_connection_is_unavailable_and_names_the_method_and_url() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: a connection to it is refused
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        client = client_of(url)
+        with pytest.raises(SchedulerUnavailable) as raised:
+            await client.get_config()
+        await client.close()
+    assert raised.value.status_code is None
+    assert str(raised.value).startswith(f"GET {url}/workers/config: ClientConnectorError ")
+
+
+async def test_a_401_logs_in_again_and_retries_exactly_once() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def refuse(call: Call) -> web.StreamResponse:
+        return web.json_response({"error": "token expired"}, status=401)
+
+    play = logged_in(refuse)
+
+    def scheduler(call: Call) -> web.StreamResponse:
+        calls.append((call.method, call.path))
+        return play(call)
+
+    async with scheduler_playing(scheduler) as url:
+        client = client_of(url)
+        with pytest.raises(SchedulerError) as raised:
+            await client.ping()
+        await client.close()
+    assert not isinstance(raised.value, SchedulerUnavailable)
+    assert str(raised.value) == f"ping refused: 401 POST {url}/workers/ping: token expired"
+    login = [("GET", "/workers/challenge"), ("POST", "/workers/login")]
+    assert calls == [*login, ("POST", "/workers/ping"), *login, ("POST", "/workers/ping")]
+
+
+async def test_a_held_ask_waits_its_hold_beyond_the_clients_timeout() -> None:
+    slow = {"/replicates/available": 0.8, "/workers/ping": 0.8}
+    async with scheduler_playing(logged_in(lambda call: web.Response(status=204)), slow=slow) as url:
+        client = client_of(url, timeout=0.5)
+        assert await client.available(block_number=7, hold=1.0) is None
+        with pytest.raises(SchedulerUnavailable) as raised:
+            await client.ping()  # no hold: the client's own 0.5 s
+        await client.close()
+    assert str(raised.value) == f"POST {url}/workers/ping: TimeoutError no answer within 0.5 s"
