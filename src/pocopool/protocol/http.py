@@ -41,7 +41,8 @@ class ErrorBody:
 
 
 def error_body(answer: str | bytes | _Answer) -> ErrorBody:
-    """Read a refusal's body (an httpx response, or its text or bytes); never raises."""
+    """Read a refusal's body (a response with `.text`: httpx's or the worker's SchedulerResponse; or
+    its text or bytes); never raises."""
     if isinstance(answer, bytes):
         text = answer.decode(errors="replace")
     elif isinstance(answer, str):

@@ -20,7 +20,7 @@ from ...protocol.http import UPLOAD_AUTHORIZATION_HEADER, WORKER_HEADER, WORKER_
 from ...protocol.models import TaskNotification
 from ...protocol.statuses import ReplicateStatus as RS
 from ...protocol.statuses import ReplicateStatusCause as Cause
-from ..client import describe
+from ..client import refusal
 from ..context import ReplicateContext
 from .outcome import Outcome, failed, succeeded
 
@@ -29,6 +29,10 @@ ATTEMPTS = 3
 
 class UploadFailed(Exception):
     pass
+
+
+def _describe(response: httpx.Response) -> str:
+    return refusal(response.status_code, response.request.method, str(response.request.url), response.text)
 
 
 async def put_result(http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> str:
@@ -43,10 +47,10 @@ async def put_result(http: httpx.AsyncClient, url: str, body: bytes, headers: di
             last = f"PUT {url}: {type(error).__name__} {error}"
             continue
         if response.status_code >= 500:
-            last = describe(response)
+            last = _describe(response)
             continue
         if response.status_code not in (200, 201):
-            raise UploadFailed(describe(response))
+            raise UploadFailed(_describe(response))
         try:
             link = response.json().get("resultLink")
         except (ValueError, AttributeError):
