@@ -108,3 +108,19 @@ def test_the_scheduler_reward_ratio_of_the_deal_is_applied(world):
     world.chain.finalize(world.scheduler, task_id, b"r")
     assert world.balance(worker) == FUNDS
     assert world.balance(world.scheduler) == FUNDS + WORKERPOOL_PRICE
+
+
+def test_the_events_of_one_task_are_read_without_the_others(world):
+    """`events(..., task_id=...)`: the scheduler's read of a task's TaskConsensus block."""
+    first, second = world.task(trust=1), world.task(trust=1)
+    start = world.chain.latest_block().number
+    world.contribute(world.workers[0], second)
+    world.contribute(world.workers[0], first)
+    consensus = world.chain.events(start, None, ("TaskConsensus",))
+    assert [str(e.args["taskid"]).lower() for e in consensus] == [second.lower(), first.lower()]
+    mine = world.chain.events(start, None, ("TaskConsensus",), task_id=first.upper().replace("0X", "0x"))
+    assert mine == [consensus[1]]
+    every_event_of_first = world.chain.events(0, None, task_id=first)
+    assert {e.name for e in every_event_of_first} >= {"TaskInitialize", "TaskContribute", "TaskConsensus"}
+    assert all(str(e.args["taskid"]).lower() == first.lower() for e in every_event_of_first)
+    assert world.chain.events(0, None, task_id="0x" + "ee" * 32) == []

@@ -290,8 +290,11 @@ class Chain(abc.ABC):
     def view_contribution(self, task_id: str, worker: str) -> Contribution: ...
 
     @abc.abstractmethod
-    def events(self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = ()) -> list[Event]:
-        """Events of blocks from_block..to_block (inclusive), in chain order."""
+    def events(
+        self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = (), *, task_id: str | None = None
+    ) -> list[Event]:
+        """Events of blocks from_block..to_block (inclusive), in chain order; with `task_id`, only the
+        events whose `taskid` (the first indexed argument of every task event) is that task."""
 
     # ----- transactions ------------------------------------------------------------------------
     @abc.abstractmethod

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import assert_never
 
 from ..chain.aio import chain_read
@@ -205,7 +206,8 @@ class TaskUpdater:
 
     async def _event_block(self, name: str, task: TaskState) -> int | None:
         start = task.initialization_block or task.deal_block
-        found = await chain_read(self.chain, self.chain.events, start, None, (name,))
+        read = partial(self.chain.events, task_id=task.chain_task_id)
+        found = await chain_read(self.chain, read, start, None, (name,))
         blocks = [
             event.block_number
             for event in found

@@ -223,13 +223,18 @@ class EvmChain(Chain):
     def view_contribution(self, task_id: str, worker: str) -> Contribution:
         return contribution_of(self._view("viewContribution", _b32(task_id, "task id"), normalize_address(worker))[0])
 
-    def events(self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = ()) -> list[Event]:
+    def events(
+        self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = (), *, task_id: str | None = None
+    ) -> list[Event]:
         self._connection.check_open()
         first = self._genesis + max(from_block, 0)
         last = "latest" if to_block is None else hex(self._genesis + to_block)
         if to_block is not None and to_block < max(from_block, 0):
             return []
-        logs = self._rpc.call("eth_getLogs", {"fromBlock": hex(first), "toBlock": last, "address": self._ledger})
+        query: dict[str, Any] = {"fromBlock": hex(first), "toBlock": last, "address": self._ledger}
+        if task_id is not None:  # the node filters on the first indexed argument, the task's id
+            query["topics"] = [None, normalize_bytes32(task_id, "task id")]
+        logs = self._rpc.call("eth_getLogs", query)
         found = self._connection.events_of(logs or [])
         found.sort(key=lambda e: (e.block_number, e.log_index))
         return [e for e in found if e.name in names] if names else found

@@ -366,20 +366,23 @@ class LocalChain(Chain):
         with self._reading() as ledger:
             return ledger.contribution(normalize_bytes32(task_id, "task id"), normalize_address(worker))
 
-    def events(self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = ()) -> list[Event]:
+    def events(
+        self, from_block: int, to_block: int | None = None, names: tuple[str, ...] = (), *, task_id: str | None = None
+    ) -> list[Event]:
         first, last = max(from_block, 0), min(SQLITE_INT_MAX if to_block is None else to_block, SQLITE_INT_MAX)
         sql = (
             "SELECT e.block_number, e.log_index, b.tx_hash, e.name, e.args FROM events e "
             "JOIN blocks b ON b.number = e.block_number WHERE e.block_number BETWEEN ? AND ?"
         )
+        parameters: list[Any] = [first, last]
         if names:
             sql += f" AND e.name IN ({', '.join('?' for _ in names)})"
+            parameters += names
+        if task_id is not None:  # filtered in SQLite: the other tasks' events are not decoded
+            sql += " AND lower(json_extract(e.args, '$.taskid')) = ?"
+            parameters.append(normalize_bytes32(task_id, "task id").lower())
         with self._sqlite_errors():
-            found = (
-                self._connection()
-                .execute(sql + " ORDER BY e.block_number, e.log_index", (first, last, *names))
-                .fetchall()
-            )
+            found = self._connection().execute(sql + " ORDER BY e.block_number, e.log_index", parameters).fetchall()
         return [Event(number, index, tx, name, rows.decode_args(args)) for number, index, tx, name, args in found]
 
     # ----- test hooks (LocalChain only) ---------------------------------------------------------------
