@@ -10,3 +10,4 @@ $PY bench/status_updates.py --db sqlite --concurrency 8
 $PY bench/status_updates.py --db postgres
 $PY bench/history.py --db sqlite --history 100000
 $PY bench/consensus.py --tasks 20 --workers 10
+$PY bench/latency.py --tasks 20
