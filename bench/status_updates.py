@@ -276,6 +276,9 @@ async def run(db: str, tasks: int, worker_count: int, concurrency: int, history:
         remove(work)
 
 
+# Issue 14: at 32 requests in flight, ≥ 1,500 accepted updates/s with p99 < 50 ms on SQLite; ≥ 1,000/s on PostgreSQL.
+TARGETS = {"sqlite": {"updatesPerSecond": 1500, "latencyP99Ms": 50}, "postgres": {"updatesPerSecond": 1000}}
+
 def rounded(figures: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
 
@@ -290,7 +293,7 @@ def main() -> None:
     args = parser.parse_args()
     figures = asyncio.run(run(args.db, args.tasks, args.workers, args.concurrency, args.history))
     emit("status-updates", db=args.db, tasks=args.tasks, workers=args.workers, concurrency=args.concurrency,
-         history=args.history, **rounded(figures), target={"updatesPerSecond": 1000, "latencyP99Ms": 50})
+         history=args.history, **rounded(figures), target=TARGETS[args.db])
 
 
 if __name__ == "__main__":
