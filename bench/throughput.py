@@ -25,6 +25,10 @@ from pocopool.client.sdk import DirectoryPublisher, Requester  # noqa: E402
 from pocopool.client.run_request import RunRequest  # noqa: E402
 from pocopool.devnet import manager  # noqa: E402
 
+# How often the benchmark reads the deal's task statuses: each read costs the scheduler the statuses of
+# every task of the batch, so a 50 ms watch was 6.6 % of its CPU; 250 ms is 1.5 % of a 16 s batch.
+WATCH_PERIOD = 0.25
+
 
 def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, database: str | None = None,
                      ask_period_ms: int = 50) -> dict[str, Any]:
@@ -53,7 +57,7 @@ def run_devnet_batch(tasks: int, workers: int, slots: int, *, trust: int = 1, da
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"batch not done after 600 s: {statuses}")
-            time.sleep(0.05)
+            time.sleep(WATCH_PERIOD)
         elapsed = time.perf_counter() - started
         cpu_ms = cpu.per_task(tasks)
         latencies = []
