@@ -208,12 +208,7 @@ class TaskUpdater:
         start = task.initialization_block or task.deal_block
         read = partial(self.chain.events, task_id=task.chain_task_id)
         found = await chain_read(self.chain, read, start, None, (name,))
-        blocks = [
-            event.block_number
-            for event in found
-            if str(event.args.get("taskid", "")).lower() == task.chain_task_id.lower()
-        ]
-        return blocks[-1] if blocks else None
+        return found[-1].block_number if found else None
 
     async def _alive_workers(self, task: TaskState) -> frozenset[str] | None:
         """Who is alive and could be given the task, for the RUNNING_FAILED rule (one read of the workers)."""
